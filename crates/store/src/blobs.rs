@@ -1,0 +1,84 @@
+//! Raw messages as content-addressed files: `blobs/<first two hex digits>/<sha-256 hex>`.
+//!
+//! A blob is written to `blobs/tmp/`, fsynced, renamed into place and its directory fsynced,
+//! so after `put` returns the bytes survive a crash, and a reader never sees half a file.
+//! Identical messages (an alias fanning out to several mailboxes) share one file.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+#[derive(Clone)]
+pub(crate) struct BlobStore {
+    root: Arc<PathBuf>,
+    tmp_counter: Arc<AtomicU64>,
+}
+
+impl BlobStore {
+    pub(crate) fn open(root: &Path) -> Result<BlobStore> {
+        fs::create_dir_all(root.join("tmp")).map_err(|e| Error::io("creating the blob folder", e))?;
+        Ok(BlobStore { root: Arc::new(root.to_path_buf()), tmp_counter: Arc::new(AtomicU64::new(0)) })
+    }
+
+    pub(crate) fn hash(bytes: &[u8]) -> String {
+        hex::encode(Sha256::digest(bytes))
+    }
+
+    fn path_of(&self, hash: &str) -> PathBuf {
+        self.root.join(&hash[..2]).join(hash)
+    }
+
+    /// Stores `bytes` durably and returns their hash.
+    pub(crate) async fn put(&self, bytes: Arc<Vec<u8>>) -> Result<String> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.put_blocking(&bytes))
+            .await
+            .map_err(|e| Error::io("blob writer task", std::io::Error::other(e)))?
+    }
+
+    fn put_blocking(&self, bytes: &[u8]) -> Result<String> {
+        let hash = Self::hash(bytes);
+        let final_path = self.path_of(&hash);
+        if fs::metadata(&final_path).map(|m| m.len() == bytes.len() as u64).unwrap_or(false) {
+            return Ok(hash);
+        }
+        let dir = final_path.parent().expect("blob paths have a parent");
+        fs::create_dir_all(dir).map_err(|e| Error::io("creating a blob folder", e))?;
+        let tmp_name = format!("{}-{}", std::process::id(), self.tmp_counter.fetch_add(1, Ordering::Relaxed));
+        let tmp_path = self.root.join("tmp").join(tmp_name);
+        let write = || -> std::io::Result<()> {
+            let mut file = File::create(&tmp_path)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            fs::rename(&tmp_path, &final_path)?;
+            File::open(dir)?.sync_all()
+        };
+        write().map_err(|e| {
+            let _ = fs::remove_file(&tmp_path);
+            Error::io("writing a message file", e)
+        })?;
+        Ok(hash)
+    }
+
+    pub(crate) async fn get(&self, hash: &str) -> Result<Vec<u8>> {
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::invalid("blob hash", hash));
+        }
+        tokio::fs::read(self.path_of(hash)).await.map_err(|e| Error::io("reading a message file", e))
+    }
+
+    /// Removes a blob no row refers to any more. Missing files are not an error.
+    pub(crate) async fn remove(&self, hash: &str) {
+        if let Err(e) = tokio::fs::remove_file(self.path_of(hash)).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(%hash, error = %e, "could not remove an unreferenced blob");
+        }
+    }
+}

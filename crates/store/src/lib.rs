@@ -1,0 +1,111 @@
+//! Facteur's store: the only crate that speaks SQL or touches blob files.
+//!
+//! Metadata (domains, accounts, addresses, folders, messages, flags, sessions) lives in SQLite
+//! through sqlx; raw messages live in content-addressed blob files under `DATA/blobs/`.
+//! Callers (SMTP, IMAP, the web app, the admin command line) use the methods of [`Store`] and
+//! never see a query.
+//!
+//! Invariant: a message's blob is written and fsynced, then its rows are committed
+//! (synchronous=FULL), before any delivery or append method returns `Ok`.
+//!
+//! Writes go through a pool of one connection, so writers in this process queue in Rust instead
+//! of racing for SQLite's lock; readers use a pool of their own (WAL lets them run alongside).
+//! Another process (the admin command line) waits on SQLite's busy timeout.
+
+mod accounts;
+mod address;
+mod blobs;
+mod error;
+mod messages;
+mod migrate;
+mod model;
+mod routing;
+mod summary;
+mod throttle;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use accounts::AuthOutcome;
+pub use address::{Address, parse_address};
+pub use error::{Error, Result};
+pub use model::*;
+pub use routing::Route;
+pub use messages::Delivery;
+pub use summary::Summary;
+
+use blobs::BlobStore;
+use throttle::LoginThrottle;
+
+/// The largest message Facteur accepts (A10: 50 MB).
+pub const MAX_MESSAGE_BYTES: usize = 50 * 1000 * 1000;
+
+/// Handle on one data folder. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    blobs: BlobStore,
+    throttle: Arc<LoginThrottle>,
+    /// Deliveries hold it shared from blob write to commit; blob clean-up holds it exclusive,
+    /// so a file is never removed while a new row is about to refer to it.
+    blob_gc_lock: Arc<tokio::sync::RwLock<()>>,
+    data_dir: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and blob folder in `data_dir`, and brings the
+    /// schema up to date.
+    pub async fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| Error::io("creating the data folder", e))?;
+        let db_path = data_dir.join("facteur.db");
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(Error::Db)?
+            .filename(&db_path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before it returns, so "250 OK" survives a power cut.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(Error::Db)?;
+        migrate::run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(Error::Db)?;
+        let blobs = BlobStore::open(&data_dir.join("blobs"))?;
+        Ok(Store {
+            writer,
+            reader,
+            blobs,
+            throttle: Arc::new(LoginThrottle::default()),
+            blob_gc_lock: Arc::new(tokio::sync::RwLock::new(())),
+            data_dir: data_dir.to_path_buf(),
+        })
+    }
+
+    /// The data folder this store lives in.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Closes the pools, waiting for running queries.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+pub(crate) fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}

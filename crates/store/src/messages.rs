@@ -1,0 +1,454 @@
+//! Folders and messages: delivery, append, listing, flags and expunge (D1, K1, A10).
+//!
+//! Every method takes the acting account and filters on it, so a folder or message id taken
+//! from a request can never reach another account's data.
+
+use std::sync::Arc;
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use crate::summary::Summary;
+use crate::{
+    now_unix, AccountId, Error, FlagOp, FlagUpdate, Flags, Folder, FolderId, MessageId, MessageRow, Result,
+    SpecialUse, Store, MAX_MESSAGE_BYTES,
+};
+
+/// The result of delivering one message to several mailboxes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivery {
+    pub delivered: Vec<(AccountId, MessageId)>,
+    /// A10: mailboxes that had no room; nothing was stored for them.
+    pub over_quota: Vec<AccountId>,
+}
+
+const FOLDER_COLUMNS: &str = "f.id, f.account_id, f.name, f.parent_id, f.special_use, f.uidvalidity, f.uidnext,
+    f.highest_modseq, f.subscribed,
+    (SELECT COUNT(*) FROM messages m WHERE m.folder_id = f.id) AS n_messages,
+    (SELECT COUNT(*) FROM messages m WHERE m.folder_id = f.id AND (m.flags & 1) = 0) AS n_unseen,
+    (SELECT COALESCE(SUM(size), 0) FROM messages m WHERE m.folder_id = f.id) AS size_bytes";
+
+const MESSAGE_COLUMNS: &str = "m.id, m.folder_id, m.uid, m.modseq, m.flags, m.blob_hash, m.size, m.internal_date,
+    m.thread_id, m.subject, m.from_name, m.from_addr, m.to_addrs, m.sent_date, m.has_attachments,
+    m.priority_high, m.preview,
+    (SELECT group_concat(k.keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id) AS keywords";
+
+fn folder_from_row(row: &SqliteRow) -> Folder {
+    Folder {
+        id: FolderId(row.get("id")),
+        account_id: AccountId(row.get("account_id")),
+        name: row.get("name"),
+        parent_id: row.get::<Option<i64>, _>("parent_id").map(FolderId),
+        special_use: row.get::<Option<String>, _>("special_use").as_deref().and_then(SpecialUse::from_db),
+        uidvalidity: row.get::<i64, _>("uidvalidity") as u32,
+        uidnext: row.get::<i64, _>("uidnext") as u32,
+        highest_modseq: row.get::<i64, _>("highest_modseq") as u64,
+        subscribed: row.get::<i64, _>("subscribed") != 0,
+        n_messages: row.get::<i64, _>("n_messages") as u32,
+        n_unseen: row.get::<i64, _>("n_unseen") as u32,
+        size_bytes: row.get("size_bytes"),
+    }
+}
+
+fn split_keywords(text: Option<String>) -> Vec<String> {
+    let mut keywords: Vec<String> = text.unwrap_or_default().split(' ').filter(|k| !k.is_empty()).map(str::to_string).collect();
+    keywords.sort();
+    keywords
+}
+
+fn message_from_row(row: &SqliteRow) -> MessageRow {
+    MessageRow {
+        id: MessageId(row.get("id")),
+        folder_id: FolderId(row.get("folder_id")),
+        uid: row.get::<i64, _>("uid") as u32,
+        modseq: row.get::<i64, _>("modseq") as u64,
+        flags: Flags(row.get::<i64, _>("flags") as u32),
+        keywords: split_keywords(row.get("keywords")),
+        blob_hash: row.get("blob_hash"),
+        size: row.get::<i64, _>("size") as u32,
+        internal_date: row.get("internal_date"),
+        thread_id: row.get("thread_id"),
+        subject: row.get("subject"),
+        from_name: row.get("from_name"),
+        from_addr: row.get("from_addr"),
+        to_addrs: row.get("to_addrs"),
+        sent_date: row.get("sent_date"),
+        has_attachments: row.get::<i64, _>("has_attachments") != 0,
+        priority_high: row.get::<i64, _>("priority_high") != 0,
+        preview: row.get("preview"),
+    }
+}
+
+/// What one new message row needs besides its folder.
+struct NewMessage<'a> {
+    blob_hash: &'a str,
+    size: i64,
+    summary: &'a Summary,
+    flags: Flags,
+    keywords: &'a [String],
+    internal_date: i64,
+}
+
+impl Store {
+    // ----- Folders -----
+
+    /// The account's folders: system folders first in their fixed order, then the others by name.
+    pub async fn folders(&self, account: AccountId) -> Result<Vec<Folder>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {FOLDER_COLUMNS} FROM folders f WHERE f.account_id = ?
+             ORDER BY CASE f.special_use WHEN 'inbox' THEN 0 WHEN 'drafts' THEN 1 WHEN 'sent' THEN 2
+                 WHEN 'templates' THEN 3 WHEN 'junk' THEN 4 WHEN 'trash' THEN 5 ELSE 6 END, f.name"
+        ))
+        .bind(account.0)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows.iter().map(folder_from_row).collect())
+    }
+
+    /// A folder by IMAP name; "INBOX" is matched case-insensitively (RFC 9051 §5.1).
+    pub async fn folder_by_name(&self, account: AccountId, name: &str) -> Result<Option<Folder>> {
+        let name = if name.eq_ignore_ascii_case("INBOX") { "INBOX" } else { name };
+        let row = sqlx::query(&format!("SELECT {FOLDER_COLUMNS} FROM folders f WHERE f.account_id = ? AND f.name = ?"))
+            .bind(account.0)
+            .bind(name)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.as_ref().map(folder_from_row))
+    }
+
+    pub async fn folder(&self, account: AccountId, id: FolderId) -> Result<Option<Folder>> {
+        let row = sqlx::query(&format!("SELECT {FOLDER_COLUMNS} FROM folders f WHERE f.account_id = ? AND f.id = ?"))
+            .bind(account.0)
+            .bind(id.0)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.as_ref().map(folder_from_row))
+    }
+
+    pub async fn special_folder(&self, account: AccountId, special_use: SpecialUse) -> Result<Folder> {
+        let row = sqlx::query(&format!(
+            "SELECT {FOLDER_COLUMNS} FROM folders f WHERE f.account_id = ? AND f.special_use = ?"
+        ))
+        .bind(account.0)
+        .bind(special_use.as_db())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(folder_from_row).ok_or_else(|| Error::NotFound(format!("{} folder", special_use.as_db())))
+    }
+
+    /// Bytes used by all of an account's messages (A10).
+    pub async fn used_bytes(&self, account: AccountId) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COALESCE(SUM(size), 0) FROM messages WHERE account_id = ?")
+            .bind(account.0)
+            .fetch_one(&self.reader)
+            .await?)
+    }
+
+    // ----- Messages: reading -----
+
+    /// The messages of a folder in UID order.
+    pub async fn messages(&self, account: AccountId, folder: FolderId) -> Result<Vec<MessageRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.account_id = ? AND m.folder_id = ? ORDER BY m.uid"
+        ))
+        .bind(account.0)
+        .bind(folder.0)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows.iter().map(message_from_row).collect())
+    }
+
+    pub async fn message(&self, account: AccountId, id: MessageId) -> Result<Option<MessageRow>> {
+        let row = sqlx::query(&format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.account_id = ? AND m.id = ?"))
+            .bind(account.0)
+            .bind(id.0)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.as_ref().map(message_from_row))
+    }
+
+    /// The raw bytes of a message, exactly as received.
+    pub async fn read_raw(&self, message: &MessageRow) -> Result<Vec<u8>> {
+        self.blobs.get(&message.blob_hash).await
+    }
+
+    // ----- Messages: writing -----
+
+    /// Delivers one message to the Inbox of each account, all in one transaction. Returns once
+    /// the blob is fsynced and the rows committed.
+    pub async fn deliver(&self, accounts: &[AccountId], raw: Vec<u8>) -> Result<Delivery> {
+        if raw.len() > MAX_MESSAGE_BYTES {
+            return Err(Error::Refused(format!("message larger than {MAX_MESSAGE_BYTES} bytes")));
+        }
+        let summary = Summary::parse(&raw);
+        let size = raw.len() as i64;
+        let internal_date = now_unix();
+        // Held until commit, so blob clean-up cannot remove the file between put and insert.
+        let _blob_guard = self.blob_gc_lock.read().await;
+        let blob_hash = self.blobs.put(Arc::new(raw)).await?;
+        let new = NewMessage { blob_hash: &blob_hash, size, summary: &summary, flags: Flags::empty(), keywords: &[], internal_date };
+        let mut tx = self.writer.begin().await?;
+        let mut delivery = Delivery::default();
+        for &account in accounts {
+            if !has_room(&mut tx, account, size).await? {
+                delivery.over_quota.push(account);
+                continue;
+            }
+            let inbox: i64 = sqlx::query_scalar("SELECT id FROM folders WHERE account_id = ? AND special_use = 'inbox'")
+                .bind(account.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            let (_uid, id) = insert_message(&mut tx, account, FolderId(inbox), &new).await?;
+            delivery.delivered.push((account, id));
+        }
+        tx.commit().await?;
+        Ok(delivery)
+    }
+
+    /// Adds a message to a folder (IMAP APPEND, saving to Sent or Drafts). Returns its UID.
+    pub async fn append(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        raw: Vec<u8>,
+        flags: Flags,
+        keywords: &[String],
+        internal_date: Option<i64>,
+    ) -> Result<(u32, MessageId)> {
+        if raw.len() > MAX_MESSAGE_BYTES {
+            return Err(Error::Refused(format!("message larger than {MAX_MESSAGE_BYTES} bytes")));
+        }
+        let summary = Summary::parse(&raw);
+        let size = raw.len() as i64;
+        let _blob_guard = self.blob_gc_lock.read().await;
+        let blob_hash = self.blobs.put(Arc::new(raw)).await?;
+        let new = NewMessage {
+            blob_hash: &blob_hash,
+            size,
+            summary: &summary,
+            flags,
+            keywords,
+            internal_date: internal_date.unwrap_or_else(now_unix),
+        };
+        let mut tx = self.writer.begin().await?;
+        if !has_room(&mut tx, account, size).await? {
+            return Err(Error::QuotaExceeded);
+        }
+        let result = insert_message(&mut tx, account, folder, &new).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    /// Changes flags and keywords of the messages with these UIDs (RFC 9051 §6.4.6) and returns
+    /// the resulting state of each message found.
+    pub async fn store_flags(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        uids: &[u32],
+        op: FlagOp,
+        flags: Flags,
+        keywords: &[String],
+    ) -> Result<Vec<FlagUpdate>> {
+        let mut tx = self.writer.begin().await?;
+        let modseq = bump_modseq(&mut tx, account, folder).await?;
+        let mut updates = Vec::with_capacity(uids.len());
+        for &uid in uids {
+            let row: Option<(i64, i64)> =
+                sqlx::query_as("SELECT id, flags FROM messages WHERE account_id = ? AND folder_id = ? AND uid = ?")
+                    .bind(account.0)
+                    .bind(folder.0)
+                    .bind(uid as i64)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((id, old_flags)) = row else { continue };
+            let old_flags = Flags(old_flags as u32);
+            let new_flags = match op {
+                FlagOp::Add => old_flags.union(flags),
+                FlagOp::Remove => old_flags.difference(flags),
+                FlagOp::Replace => flags,
+            };
+            let old_keywords = keywords_of(&mut tx, id).await?;
+            let new_keywords: Vec<String> = match op {
+                FlagOp::Add => {
+                    let mut k = old_keywords.clone();
+                    k.extend(keywords.iter().filter(|w| !old_keywords.contains(w)).cloned());
+                    k
+                }
+                FlagOp::Remove => old_keywords.iter().filter(|w| !keywords.contains(w)).cloned().collect(),
+                FlagOp::Replace => keywords.to_vec(),
+            };
+            let mut new_keywords = new_keywords;
+            new_keywords.sort();
+            new_keywords.dedup();
+            let mut sorted_old = old_keywords;
+            sorted_old.sort();
+            let current_modseq = if new_flags != old_flags || new_keywords != sorted_old {
+                sqlx::query("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?")
+                    .bind(new_flags.0 as i64)
+                    .bind(modseq as i64)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM message_keywords WHERE message_id = ?").bind(id).execute(&mut *tx).await?;
+                insert_keywords(&mut tx, id, &new_keywords).await?;
+                modseq
+            } else {
+                sqlx::query_scalar::<_, i64>("SELECT modseq FROM messages WHERE id = ?").bind(id).fetch_one(&mut *tx).await?
+                    as u64
+            };
+            updates.push(FlagUpdate { uid, flags: new_flags, keywords: new_keywords, modseq: current_modseq });
+        }
+        tx.commit().await?;
+        Ok(updates)
+    }
+
+    /// Removes the messages flagged `\Deleted` (only those in `uids`, when given) and returns
+    /// the UIDs removed, in ascending order. Blob files no longer referenced are deleted.
+    pub async fn expunge(&self, account: AccountId, folder: FolderId, uids: Option<&[u32]>) -> Result<Vec<u32>> {
+        let mut tx = self.writer.begin().await?;
+        bump_modseq(&mut tx, account, folder).await?;
+        let candidates: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT id, uid, blob_hash FROM messages WHERE account_id = ? AND folder_id = ? AND (flags & 8) != 0 ORDER BY uid",
+        )
+        .bind(account.0)
+        .bind(folder.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut removed = Vec::new();
+        let mut hashes = Vec::new();
+        for (id, uid, hash) in candidates {
+            let uid = uid as u32;
+            if uids.is_some_and(|only| !only.contains(&uid)) {
+                continue;
+            }
+            sqlx::query("DELETE FROM messages WHERE id = ?").bind(id).execute(&mut *tx).await?;
+            removed.push(uid);
+            hashes.push(hash);
+        }
+        tx.commit().await?;
+        self.remove_unreferenced_blobs(hashes).await?;
+        Ok(removed)
+    }
+
+    async fn remove_unreferenced_blobs(&self, mut hashes: Vec<String>) -> Result<()> {
+        hashes.sort();
+        hashes.dedup();
+        let _guard = self.blob_gc_lock.write().await;
+        for hash in hashes {
+            let n_refs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE blob_hash = ?")
+                .bind(&hash)
+                .fetch_one(&self.writer)
+                .await?;
+            if n_refs == 0 {
+                self.blobs.remove(&hash).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Takes the next modseq of a folder; as the first statement of a transaction it also takes
+/// SQLite's write lock, so the transaction cannot fail later on a lock upgrade.
+async fn bump_modseq(tx: &mut SqliteConnection, account: AccountId, folder: FolderId) -> Result<u64> {
+    let modseq: Option<i64> = sqlx::query_scalar(
+        "UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = ? AND account_id = ? RETURNING highest_modseq",
+    )
+    .bind(folder.0)
+    .bind(account.0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    modseq.map(|m| m as u64).ok_or_else(|| Error::NotFound("folder".into()))
+}
+
+async fn has_room(tx: &mut SqliteConnection, account: AccountId, size: i64) -> Result<bool> {
+    let (quota, used): (Option<i64>, i64) = sqlx::query_as(
+        "SELECT a.quota_bytes, COALESCE((SELECT SUM(size) FROM messages m WHERE m.account_id = a.id), 0)
+         FROM accounts a WHERE a.id = ?",
+    )
+    .bind(account.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(quota.is_none_or(|q| used + size <= q))
+}
+
+async fn keywords_of(tx: &mut SqliteConnection, message: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT keyword FROM message_keywords WHERE message_id = ?")
+        .bind(message)
+        .fetch_all(&mut *tx)
+        .await?)
+}
+
+async fn insert_keywords(tx: &mut SqliteConnection, message: i64, keywords: &[String]) -> Result<()> {
+    for keyword in keywords {
+        sqlx::query("INSERT OR IGNORE INTO message_keywords (message_id, keyword) VALUES (?, ?)")
+            .bind(message)
+            .bind(keyword)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inserts one message row: takes the folder's next UID and modseq, finds the thread.
+async fn insert_message(
+    tx: &mut SqliteConnection,
+    account: AccountId,
+    folder: FolderId,
+    new: &NewMessage<'_>,
+) -> Result<(u32, MessageId)> {
+    let (uid, modseq): (i64, i64) = sqlx::query_as(
+        "UPDATE folders SET uidnext = uidnext + 1, highest_modseq = highest_modseq + 1
+         WHERE id = ? AND account_id = ? RETURNING uidnext - 1, highest_modseq",
+    )
+    .bind(folder.0)
+    .bind(account.0)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::NotFound("folder".into()))?;
+    let summary = new.summary;
+    // C11: join the thread of a message this one answers, if the account has it.
+    let mut thread_id: Option<i64> = None;
+    for parent in &summary.parent_ids {
+        thread_id = sqlx::query_scalar("SELECT thread_id FROM messages WHERE account_id = ? AND message_id = ? LIMIT 1")
+            .bind(account.0)
+            .bind(parent)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if thread_id.is_some() {
+            break;
+        }
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (account_id, folder_id, uid, modseq, flags, blob_hash, size, internal_date, thread_id,
+            message_id, in_reply_to, subject, from_name, from_addr, to_addrs, sent_date, has_attachments,
+            priority_high, preview)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(account.0)
+    .bind(folder.0)
+    .bind(uid)
+    .bind(modseq)
+    .bind(new.flags.0 as i64)
+    .bind(new.blob_hash)
+    .bind(new.size)
+    .bind(new.internal_date)
+    .bind(thread_id)
+    .bind(&summary.message_id)
+    .bind(&summary.in_reply_to)
+    .bind(&summary.subject)
+    .bind(&summary.from_name)
+    .bind(&summary.from_addr)
+    .bind(&summary.to_addrs)
+    .bind(summary.sent_date)
+    .bind(summary.has_attachments)
+    .bind(summary.priority_high)
+    .bind(&summary.preview)
+    .fetch_one(&mut *tx)
+    .await?;
+    if thread_id.is_none() {
+        sqlx::query("UPDATE messages SET thread_id = id WHERE id = ?").bind(id).execute(&mut *tx).await?;
+    }
+    insert_keywords(tx, id, new.keywords).await?;
+    Ok((uid as u32, MessageId(id)))
+}

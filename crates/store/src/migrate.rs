@@ -1,0 +1,30 @@
+//! Schema migrations, embedded in the binary so it runs from any directory.
+//!
+//! We build sqlx's `Migrator` by hand from `include_str!` instead of using `sqlx::migrate!`,
+//! which would pull sqlx's proc-macro crates into every build for one list of files.
+
+use std::borrow::Cow;
+
+use sqlx::SqlitePool;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::{Error, Result};
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("../../../migrations/sqlite/0001_init.sql"))];
+
+pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
+    let migrations: Vec<Migration> = SQLITE_MIGRATIONS
+        .iter()
+        .map(|(version, description, sql)| {
+            Migration::new(*version, Cow::Borrowed(*description), MigrationType::Simple, Cow::Borrowed(*sql), false)
+        })
+        .collect();
+    let migrator = Migrator {
+        migrations: Cow::Owned(migrations),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    };
+    migrator.run(pool).await.map_err(|e| Error::Db(e.into()))
+}

@@ -1,0 +1,147 @@
+//! The store against a real SQLite file in a temporary folder.
+
+use store::{parse_address, AuthOutcome, Error, FlagOp, Flags, Route, SpecialUse, Store};
+
+async fn store_with_users() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    store.add_domain("example.org").await.unwrap();
+    for login in ["ana@example.org", "bob@example.org"] {
+        store.add_user(&parse_address(login).unwrap(), "correct horse", None).await.unwrap();
+    }
+    (dir, store)
+}
+
+fn addr(text: &str) -> store::Address {
+    parse_address(text).unwrap()
+}
+
+#[tokio::test]
+async fn accounts_get_system_folders_and_first_is_admin() {
+    let (_dir, store) = store_with_users().await;
+    let users = store.list_users().await.unwrap();
+    assert_eq!(users.iter().map(|u| (u.login.as_str(), u.is_admin)).collect::<Vec<_>>(), [
+        ("ana@example.org", true),
+        ("bob@example.org", false)
+    ]);
+    let AuthOutcome::Ok(ana) = store.authenticate("ana@example.org", "correct horse", None).await.unwrap() else {
+        panic!("login failed")
+    };
+    let folders = store.folders(ana.id).await.unwrap();
+    let names: Vec<_> = folders.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["INBOX", "Drafts", "Sent", "Templates", "Spam", "Trash"]);
+    assert_eq!(folders[4].special_use, Some(SpecialUse::Junk));
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_clearly() {
+    let (_dir, store) = store_with_users().await;
+    assert!(matches!(store.add_user(&addr("ana@example.org"), "correct horse", None).await, Err(Error::Exists(_))));
+    assert!(matches!(store.add_user(&addr("x@unknown.org"), "correct horse", None).await, Err(Error::NotFound(_))));
+    assert!(matches!(store.add_user(&addr("x@example.org"), "short", None).await, Err(Error::Invalid { .. })));
+    assert!(matches!(store.add_domain("example.org").await, Err(Error::Exists(_))));
+    assert!(matches!(store.add_alias(&addr("bob@example.org"), &[addr("ana@example.org")]).await, Err(Error::Exists(_))));
+    assert!(matches!(store.remove_domain("example.org").await, Err(Error::Refused(_))));
+    assert!(matches!(store.add_alias(&addr("postmaster@example.org"), &[addr("ana@example.org")]).await, Err(Error::Refused(_))));
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_throttled() {
+    let (_dir, store) = store_with_users().await;
+    for _ in 0..5 {
+        assert_eq!(store.authenticate("bob@example.org", "wrong", None).await.unwrap(), AuthOutcome::BadCredentials);
+    }
+    assert_eq!(store.authenticate("bob@example.org", "correct horse", None).await.unwrap(), AuthOutcome::Throttled);
+    assert_eq!(store.authenticate("nobody@example.org", "x", None).await.unwrap(), AuthOutcome::BadCredentials);
+}
+
+#[tokio::test]
+async fn routing_follows_aliases_plus_and_postmaster() {
+    let (_dir, store) = store_with_users().await;
+    let ana = store.list_users().await.unwrap();
+    assert_eq!(ana.len(), 2);
+    store.add_alias(&addr("team@example.org"), &[addr("ana@example.org"), addr("bob@example.org"), addr("x@elsewhere.net")]).await.unwrap();
+    store.add_alias(&addr("loop1@example.org"), &[addr("loop2@example.org")]).await.unwrap();
+    store.add_alias(&addr("loop2@example.org"), &[addr("loop1@example.org"), addr("ana@example.org")]).await.unwrap();
+    let Route::Local { accounts, external } = store.route(&addr("team@example.org")).await.unwrap() else { panic!() };
+    assert_eq!((accounts.len(), external), (2, vec!["x@elsewhere.net".to_string()]));
+    let Route::Local { accounts, .. } = store.route(&addr("loop1@example.org")).await.unwrap() else { panic!() };
+    assert_eq!(accounts.len(), 1);
+    let Route::Local { accounts: plus, .. } = store.route(&addr("Bob+News@example.org")).await.unwrap() else { panic!() };
+    let Route::Local { accounts: bob, .. } = store.route(&addr("bob@example.org")).await.unwrap() else { panic!() };
+    assert_eq!(plus, bob);
+    let Route::Local { accounts: pm, .. } = store.route(&addr("postmaster@example.org")).await.unwrap() else { panic!() };
+    let Route::Local { accounts: ana, .. } = store.route(&addr("ana@example.org")).await.unwrap() else { panic!() };
+    assert_eq!(pm, ana, "postmaster goes to the first admin");
+    assert_eq!(store.route(&addr("nobody@example.org")).await.unwrap(), Route::UnknownUser);
+    assert_eq!(store.route(&addr("ana@elsewhere.net")).await.unwrap(), Route::NotLocal);
+}
+
+#[tokio::test]
+async fn deliver_flags_expunge_and_blob_sharing() {
+    let (dir, store) = store_with_users().await;
+    let Route::Local { accounts, .. } = store.route(&addr("ana@example.org")).await.unwrap() else { panic!() };
+    let ana = accounts[0];
+    let raw = b"From: Bob <bob@example.org>\r\nSubject: Hi\r\nMessage-ID: <a@x>\r\n\r\nBody\r\n".to_vec();
+    let delivery = store.deliver(&accounts, raw.clone()).await.unwrap();
+    assert_eq!(delivery.delivered.len(), 1);
+    let reply = b"From: Ana <ana@example.org>\r\nSubject: Re: Hi\r\nIn-Reply-To: <a@x>\r\n\r\nOK\r\n".to_vec();
+    store.deliver(&accounts, reply).await.unwrap();
+    let inbox = store.special_folder(ana, SpecialUse::Inbox).await.unwrap();
+    assert_eq!((inbox.n_messages, inbox.n_unseen, inbox.uidnext), (2, 2, 3));
+    let messages = store.messages(ana, inbox.id).await.unwrap();
+    assert_eq!(messages[0].subject, "Hi");
+    assert_eq!(messages[1].thread_id, messages[0].thread_id, "a reply joins its thread");
+    assert_eq!(store.read_raw(&messages[0]).await.unwrap(), raw, "stored byte for byte");
+
+    let updates = store
+        .store_flags(ana, inbox.id, &[1], FlagOp::Add, Flags::SEEN.union(Flags::DELETED), &["$Forwarded".into()])
+        .await
+        .unwrap();
+    assert_eq!(updates[0].flags, Flags::SEEN.union(Flags::DELETED));
+    assert_eq!(updates[0].keywords, ["$Forwarded"]);
+    assert!(updates[0].modseq > messages[0].modseq);
+    assert_eq!(store.folder(ana, inbox.id).await.unwrap().unwrap().n_unseen, 1);
+
+    // Bob cannot touch Ana's folder.
+    let Route::Local { accounts: bob, .. } = store.route(&addr("bob@example.org")).await.unwrap() else { panic!() };
+    assert!(store.messages(bob[0], inbox.id).await.unwrap().is_empty());
+    assert!(store.store_flags(bob[0], inbox.id, &[2], FlagOp::Add, Flags::DELETED, &[]).await.is_err());
+
+    // The same bytes to Bob share one blob, which survives Ana's expunge.
+    store.deliver(&bob, raw.clone()).await.unwrap();
+    assert_eq!(store.expunge(ana, inbox.id, None).await.unwrap(), [1]);
+    let bob_inbox = store.special_folder(bob[0], SpecialUse::Inbox).await.unwrap();
+    let bob_messages = store.messages(bob[0], bob_inbox.id).await.unwrap();
+    assert_eq!(store.read_raw(&bob_messages[0]).await.unwrap(), raw);
+    store.store_flags(bob[0], bob_inbox.id, &[1], FlagOp::Replace, Flags::DELETED, &[]).await.unwrap();
+    store.expunge(bob[0], bob_inbox.id, None).await.unwrap();
+    assert!(store.read_raw(&bob_messages[0]).await.is_err(), "the last reference removes the blob");
+    let _ = dir;
+}
+
+#[tokio::test]
+async fn quota_is_enforced_per_mailbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    store.add_domain("example.org").await.unwrap();
+    let small = store.add_user(&addr("small@example.org"), "correct horse", Some(1)).await.unwrap();
+    let big = store.add_user(&addr("big@example.org"), "correct horse", None).await.unwrap();
+    let raw = vec![b'x'; 700 * 1024];
+    let first = store.deliver(&[small.id, big.id], raw.clone()).await.unwrap();
+    assert_eq!(first.delivered.len(), 2);
+    let second = store.deliver(&[small.id, big.id], raw).await.unwrap();
+    assert_eq!((second.delivered.len(), second.over_quota.clone()), (1, vec![small.id]));
+}
+
+#[tokio::test]
+async fn data_survives_reopening() {
+    let (dir, store) = store_with_users().await;
+    let Route::Local { accounts, .. } = store.route(&addr("ana@example.org")).await.unwrap() else { panic!() };
+    store.deliver(&accounts, b"Subject: kept\r\n\r\nx\r\n".to_vec()).await.unwrap();
+    store.close().await;
+    drop(store);
+    let store = Store::open(dir.path()).await.unwrap();
+    let inbox = store.special_folder(accounts[0], SpecialUse::Inbox).await.unwrap();
+    assert_eq!(store.messages(accounts[0], inbox.id).await.unwrap()[0].subject, "kept");
+}
