@@ -1,1 +1,58 @@
-fn main() {}
+//! The `facteur` binary: `facteur serve` runs the mail system, `facteur admin` manages it.
+//!
+//! This crate only wires things together: configuration, TLS, listeners, the HTTP router and
+//! the admin command line. Protocol logic lives in the `smtp` and `imap` crates, storage in
+//! `store`, the web client in `app`.
+
+mod admin;
+mod config;
+mod http;
+mod serve;
+mod tls;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "facteur", version, about = "A complete mail system for an organisation, in one binary.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the mail system: web client, SMTP (MX), IMAP and IMAPS.
+    Serve(config::ServeArgs),
+    /// Manage domains, users and aliases. Works on the data folder while the server runs.
+    Admin {
+        /// The data folder.
+        #[arg(long, env = "FACTEUR_DATA", default_value = "data")]
+        data: PathBuf,
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FACTEUR_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Admin { data, command } => admin::run(&data, command).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("facteur: error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

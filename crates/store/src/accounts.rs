@@ -2,14 +2,14 @@
 
 use std::net::IpAddr;
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::address::{parse_domain, Address};
-use crate::{now_unix, Account, AccountId, AliasInfo, Domain, Error, Result, SpecialUse, Store, UserInfo};
+use crate::address::{Address, parse_domain};
+use crate::{Account, AccountId, AliasInfo, Domain, Error, Result, SpecialUse, Store, UserInfo, now_unix};
 
 /// How long a web session lives without being used again.
 const WEB_SESSION_SECONDS: i64 = 14 * 24 * 3600;
@@ -47,6 +47,15 @@ fn random_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
+}
+
+/// A random password for a new account, 20 characters from an unambiguous alphabet.
+pub fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 20];
+    OsRng.fill_bytes(&mut bytes);
+    // 256 is not a multiple of the alphabet's size; the bias this leaves is negligible here.
+    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -92,7 +101,11 @@ impl Store {
         .await?;
         Ok(rows
             .iter()
-            .map(|r| Domain { name: r.get("name"), postmaster_target: r.get("postmaster_target"), n_accounts: r.get("n") })
+            .map(|r| Domain {
+                name: r.get("name"),
+                postmaster_target: r.get("postmaster_target"),
+                n_accounts: r.get("n"),
+            })
             .collect())
     }
 
@@ -226,6 +239,14 @@ impl Store {
         Ok(row.as_ref().map(account_from_row))
     }
 
+    pub async fn account_by_login(&self, address: &Address) -> Result<Option<Account>> {
+        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE login = ?"))
+            .bind(address.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.as_ref().map(account_from_row))
+    }
+
     /// Checks a login and password, with throttling (F8). `ip` is the client's address when
     /// known. The error is only ever an internal one; a wrong password is an `Ok` outcome.
     pub async fn authenticate(&self, login: &str, password: &str, ip: Option<IpAddr>) -> Result<AuthOutcome> {
@@ -238,7 +259,8 @@ impl Store {
             .fetch_optional(&self.reader)
             .await?;
         // A hash is verified even for an unknown login, so timing does not tell which logins exist.
-        const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Tnm1Iy2ZyMVGZyOBL5FVbrI7JpyJ7rY2vJUlhk1nyfE";
+        const DUMMY_HASH: &str =
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Tnm1Iy2ZyMVGZyOBL5FVbrI7JpyJ7rY2vJUlhk1nyfE";
         let stored_hash: String = row.as_ref().map(|r| r.get("password_hash")).unwrap_or_else(|| DUMMY_HASH.into());
         let password = password.to_string();
         let verified = tokio::task::spawn_blocking(move || {
@@ -359,7 +381,10 @@ impl Store {
     }
 
     pub async fn delete_web_session(&self, token: &str) -> Result<()> {
-        sqlx::query("DELETE FROM web_sessions WHERE token_hash = ?").bind(sha256_hex(token)).execute(&self.writer).await?;
+        sqlx::query("DELETE FROM web_sessions WHERE token_hash = ?")
+            .bind(sha256_hex(token))
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 }
@@ -374,9 +399,7 @@ pub(crate) async fn domain_id(conn: &mut sqlx::SqliteConnection, name: &str) -> 
 
 async fn ensure_address_free(conn: &mut sqlx::SqliteConnection, domain_id: i64, address: &Address) -> Result<()> {
     if matches!(address.local.as_str(), "postmaster" | "abuse") {
-        return Err(Error::Refused(format!(
-            "{address} is reserved; route it with `facteur admin domain postmaster`"
-        )));
+        return Err(Error::Refused(format!("{address} is reserved; route it with `facteur admin domain postmaster`")));
     }
     let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM addresses WHERE domain_id = ? AND local_part = ?")
         .bind(domain_id)

@@ -31,9 +31,8 @@ impl std::fmt::Display for Address {
 /// (RFC 6531); the domain must be ASCII (IDNs are given in their punycode form).
 pub fn parse_address(text: &str) -> Result<Address> {
     let text = text.trim();
-    let (local, domain) = text
-        .rsplit_once('@')
-        .ok_or_else(|| Error::invalid("address", format!("{text:?} has no @")))?;
+    let (local, domain) =
+        text.rsplit_once('@').ok_or_else(|| Error::invalid("address", format!("{text:?} has no @")))?;
     validate_local_part(local).map_err(|why| Error::invalid("address", format!("{text:?}: {why}")))?;
     let domain = parse_domain(domain)?;
     Ok(Address { local: local.to_lowercase(), domain })

@@ -30,12 +30,12 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-pub use accounts::AuthOutcome;
+pub use accounts::{AuthOutcome, random_password};
 pub use address::{Address, parse_address};
 pub use error::{Error, Result};
+pub use messages::Delivery;
 pub use model::*;
 pub use routing::Route;
-pub use messages::Delivery;
 pub use summary::Summary;
 
 use blobs::BlobStore;
@@ -72,11 +72,8 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await
-            .map_err(Error::Db)?;
+        let writer =
+            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(Error::Db)?;
         migrate::run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)

@@ -10,8 +10,8 @@ use sqlx::{Row, SqliteConnection};
 
 use crate::summary::Summary;
 use crate::{
-    now_unix, AccountId, Error, FlagOp, FlagUpdate, Flags, Folder, FolderId, MessageId, MessageRow, Result,
-    SpecialUse, Store, MAX_MESSAGE_BYTES,
+    AccountId, Error, FlagOp, FlagUpdate, Flags, Folder, FolderId, MAX_MESSAGE_BYTES, MessageId, MessageRow, Result,
+    SpecialUse, Store, now_unix,
 };
 
 /// The result of delivering one message to several mailboxes.
@@ -51,7 +51,8 @@ fn folder_from_row(row: &SqliteRow) -> Folder {
 }
 
 fn split_keywords(text: Option<String>) -> Vec<String> {
-    let mut keywords: Vec<String> = text.unwrap_or_default().split(' ').filter(|k| !k.is_empty()).map(str::to_string).collect();
+    let mut keywords: Vec<String> =
+        text.unwrap_or_default().split(' ').filter(|k| !k.is_empty()).map(str::to_string).collect();
     keywords.sort();
     keywords
 }
@@ -186,7 +187,14 @@ impl Store {
         // Held until commit, so blob clean-up cannot remove the file between put and insert.
         let _blob_guard = self.blob_gc_lock.read().await;
         let blob_hash = self.blobs.put(Arc::new(raw)).await?;
-        let new = NewMessage { blob_hash: &blob_hash, size, summary: &summary, flags: Flags::empty(), keywords: &[], internal_date };
+        let new = NewMessage {
+            blob_hash: &blob_hash,
+            size,
+            summary: &summary,
+            flags: Flags::empty(),
+            keywords: &[],
+            internal_date,
+        };
         let mut tx = self.writer.begin().await?;
         let mut delivery = Delivery::default();
         for &account in accounts {
@@ -194,10 +202,11 @@ impl Store {
                 delivery.over_quota.push(account);
                 continue;
             }
-            let inbox: i64 = sqlx::query_scalar("SELECT id FROM folders WHERE account_id = ? AND special_use = 'inbox'")
-                .bind(account.0)
-                .fetch_one(&mut *tx)
-                .await?;
+            let inbox: i64 =
+                sqlx::query_scalar("SELECT id FROM folders WHERE account_id = ? AND special_use = 'inbox'")
+                    .bind(account.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
             let (_uid, id) = insert_message(&mut tx, account, FolderId(inbox), &new).await?;
             delivery.delivered.push((account, id));
         }
@@ -294,8 +303,10 @@ impl Store {
                 insert_keywords(&mut tx, id, &new_keywords).await?;
                 modseq
             } else {
-                sqlx::query_scalar::<_, i64>("SELECT modseq FROM messages WHERE id = ?").bind(id).fetch_one(&mut *tx).await?
-                    as u64
+                sqlx::query_scalar::<_, i64>("SELECT modseq FROM messages WHERE id = ?")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await? as u64
             };
             updates.push(FlagUpdate { uid, flags: new_flags, keywords: new_keywords, modseq: current_modseq });
         }
@@ -410,11 +421,12 @@ async fn insert_message(
     // C11: join the thread of a message this one answers, if the account has it.
     let mut thread_id: Option<i64> = None;
     for parent in &summary.parent_ids {
-        thread_id = sqlx::query_scalar("SELECT thread_id FROM messages WHERE account_id = ? AND message_id = ? LIMIT 1")
-            .bind(account.0)
-            .bind(parent)
-            .fetch_optional(&mut *tx)
-            .await?;
+        thread_id =
+            sqlx::query_scalar("SELECT thread_id FROM messages WHERE account_id = ? AND message_id = ? LIMIT 1")
+                .bind(account.0)
+                .bind(parent)
+                .fetch_optional(&mut *tx)
+                .await?;
         if thread_id.is_some() {
             break;
         }

@@ -20,11 +20,6 @@ pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
             Migration::new(*version, Cow::Borrowed(*description), MigrationType::Simple, Cow::Borrowed(*sql), false)
         })
         .collect();
-    let migrator = Migrator {
-        migrations: Cow::Owned(migrations),
-        ignore_missing: false,
-        locking: true,
-        no_tx: false,
-    };
+    let migrator = Migrator { migrations: Cow::Owned(migrations), ignore_missing: false, locking: true, no_tx: false };
     migrator.run(pool).await.map_err(|e| Error::Db(e.into()))
 }

@@ -4,7 +4,7 @@ use std::collections::{HashSet, VecDeque};
 
 use sqlx::Row;
 
-use crate::address::{parse_address, Address};
+use crate::address::{Address, parse_address};
 use crate::{AccountId, Result, Store};
 
 /// Aliases may point to aliases; this bounds the chain so a loop cannot run forever.
@@ -56,7 +56,9 @@ impl Store {
                     for target in targets {
                         match parse_address(&target) {
                             Ok(t) => queue.push_back((t, depth + 1)),
-                            Err(e) => tracing::warn!(%address, %target, error = %e, "skipping a malformed alias target"),
+                            Err(e) => {
+                                tracing::warn!(%address, %target, error = %e, "skipping a malformed alias target")
+                            }
                         }
                     }
                 }

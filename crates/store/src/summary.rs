@@ -55,10 +55,9 @@ impl Summary {
         let in_reply_to = header_ids(message.in_reply_to());
         let mut parent_ids = in_reply_to.clone();
         parent_ids.extend(header_ids(message.references()));
-        let priority_high = message
-            .header_raw("X-Priority")
-            .is_some_and(|v| matches!(v.trim().chars().next(), Some('1' | '2')))
-            || message.header_raw("Importance").is_some_and(|v| v.trim().eq_ignore_ascii_case("high"));
+        let priority_high =
+            message.header_raw("X-Priority").is_some_and(|v| matches!(v.trim().chars().next(), Some('1' | '2')))
+                || message.header_raw("Importance").is_some_and(|v| v.trim().eq_ignore_ascii_case("high"));
         let preview: String = message
             .body_preview(PREVIEW_CHARS)
             .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -101,7 +100,9 @@ In-Reply-To: <m0@example.org>\r\nX-Priority: 1\r\n\r\nHello   there\r\n";
 
     #[test]
     fn garbage_gives_an_empty_summary_not_a_panic() {
-        for raw in [&b""[..], b"\xff\xfe\x00", b"Subject", b"Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\n"] {
+        for raw in
+            [&b""[..], b"\xff\xfe\x00", b"Subject", b"Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\n"]
+        {
             let _ = Summary::parse(raw);
         }
     }

@@ -48,9 +48,7 @@ impl LoginThrottle {
     pub(crate) fn allows(&self, login: &str, ip: Option<IpAddr>) -> bool {
         let records = self.records.lock().expect("throttle lock poisoned");
         let now = Instant::now();
-        keys(login, ip)
-            .iter()
-            .all(|k| records.get(k).and_then(Record::blocked_until).is_none_or(|until| now >= until))
+        keys(login, ip).iter().all(|k| records.get(k).and_then(Record::blocked_until).is_none_or(|until| now >= until))
     }
 
     pub(crate) fn failed(&self, login: &str, ip: Option<IpAddr>) {

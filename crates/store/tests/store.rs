@@ -1,6 +1,6 @@
 //! The store against a real SQLite file in a temporary folder.
 
-use store::{parse_address, AuthOutcome, Error, FlagOp, Flags, Route, SpecialUse, Store};
+use store::{AuthOutcome, Error, FlagOp, Flags, Route, SpecialUse, Store, parse_address};
 
 async fn store_with_users() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -20,10 +20,10 @@ fn addr(text: &str) -> store::Address {
 async fn accounts_get_system_folders_and_first_is_admin() {
     let (_dir, store) = store_with_users().await;
     let users = store.list_users().await.unwrap();
-    assert_eq!(users.iter().map(|u| (u.login.as_str(), u.is_admin)).collect::<Vec<_>>(), [
-        ("ana@example.org", true),
-        ("bob@example.org", false)
-    ]);
+    assert_eq!(
+        users.iter().map(|u| (u.login.as_str(), u.is_admin)).collect::<Vec<_>>(),
+        [("ana@example.org", true), ("bob@example.org", false)]
+    );
     let AuthOutcome::Ok(ana) = store.authenticate("ana@example.org", "correct horse", None).await.unwrap() else {
         panic!("login failed")
     };
@@ -40,9 +40,15 @@ async fn bad_input_is_refused_clearly() {
     assert!(matches!(store.add_user(&addr("x@unknown.org"), "correct horse", None).await, Err(Error::NotFound(_))));
     assert!(matches!(store.add_user(&addr("x@example.org"), "short", None).await, Err(Error::Invalid { .. })));
     assert!(matches!(store.add_domain("example.org").await, Err(Error::Exists(_))));
-    assert!(matches!(store.add_alias(&addr("bob@example.org"), &[addr("ana@example.org")]).await, Err(Error::Exists(_))));
+    assert!(matches!(
+        store.add_alias(&addr("bob@example.org"), &[addr("ana@example.org")]).await,
+        Err(Error::Exists(_))
+    ));
     assert!(matches!(store.remove_domain("example.org").await, Err(Error::Refused(_))));
-    assert!(matches!(store.add_alias(&addr("postmaster@example.org"), &[addr("ana@example.org")]).await, Err(Error::Refused(_))));
+    assert!(matches!(
+        store.add_alias(&addr("postmaster@example.org"), &[addr("ana@example.org")]).await,
+        Err(Error::Refused(_))
+    ));
 }
 
 #[tokio::test]
@@ -60,17 +66,27 @@ async fn routing_follows_aliases_plus_and_postmaster() {
     let (_dir, store) = store_with_users().await;
     let ana = store.list_users().await.unwrap();
     assert_eq!(ana.len(), 2);
-    store.add_alias(&addr("team@example.org"), &[addr("ana@example.org"), addr("bob@example.org"), addr("x@elsewhere.net")]).await.unwrap();
+    store
+        .add_alias(
+            &addr("team@example.org"),
+            &[addr("ana@example.org"), addr("bob@example.org"), addr("x@elsewhere.net")],
+        )
+        .await
+        .unwrap();
     store.add_alias(&addr("loop1@example.org"), &[addr("loop2@example.org")]).await.unwrap();
     store.add_alias(&addr("loop2@example.org"), &[addr("loop1@example.org"), addr("ana@example.org")]).await.unwrap();
     let Route::Local { accounts, external } = store.route(&addr("team@example.org")).await.unwrap() else { panic!() };
     assert_eq!((accounts.len(), external), (2, vec!["x@elsewhere.net".to_string()]));
     let Route::Local { accounts, .. } = store.route(&addr("loop1@example.org")).await.unwrap() else { panic!() };
     assert_eq!(accounts.len(), 1);
-    let Route::Local { accounts: plus, .. } = store.route(&addr("Bob+News@example.org")).await.unwrap() else { panic!() };
+    let Route::Local { accounts: plus, .. } = store.route(&addr("Bob+News@example.org")).await.unwrap() else {
+        panic!()
+    };
     let Route::Local { accounts: bob, .. } = store.route(&addr("bob@example.org")).await.unwrap() else { panic!() };
     assert_eq!(plus, bob);
-    let Route::Local { accounts: pm, .. } = store.route(&addr("postmaster@example.org")).await.unwrap() else { panic!() };
+    let Route::Local { accounts: pm, .. } = store.route(&addr("postmaster@example.org")).await.unwrap() else {
+        panic!()
+    };
     let Route::Local { accounts: ana, .. } = store.route(&addr("ana@example.org")).await.unwrap() else { panic!() };
     assert_eq!(pm, ana, "postmaster goes to the first admin");
     assert_eq!(store.route(&addr("nobody@example.org")).await.unwrap(), Route::UnknownUser);

@@ -1,0 +1,116 @@
+//! What the server functions send to the page: plain, serialisable view data.
+//!
+//! Text that depends on the reader's language or clock (dates, sizes) is formatted on the server,
+//! so the server render and the hydrated page agree byte for byte. Folder names of system folders
+//! travel as a [`FolderRole`] and are translated by the page.
+
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::{Key, Lang, t};
+
+/// The role of a system folder (D1), mirrored from the store, which does not build for wasm32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FolderRole {
+    Inbox,
+    Drafts,
+    Sent,
+    Templates,
+    Spam,
+    Trash,
+}
+
+impl FolderRole {
+    pub fn label(self, lang: Lang) -> &'static str {
+        let key = match self {
+            FolderRole::Inbox => Key::FolderInbox,
+            FolderRole::Drafts => Key::FolderDrafts,
+            FolderRole::Sent => Key::FolderSent,
+            FolderRole::Templates => Key::FolderTemplates,
+            FolderRole::Spam => Key::FolderSpam,
+            FolderRole::Trash => Key::FolderTrash,
+        };
+        t(lang, key)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderView {
+    pub id: i64,
+    /// The last segment of the IMAP path (user folders); system folders show their role instead.
+    pub name: String,
+    pub role: Option<FolderRole>,
+    /// Nesting level, 0 for top-level folders.
+    pub depth: u32,
+    pub n_unseen: u32,
+}
+
+impl FolderView {
+    pub fn label(&self, lang: Lang) -> String {
+        match self.role {
+            Some(role) => role.label(lang).to_string(),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// One row of the message list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageListItem {
+    pub id: i64,
+    /// The sender's name, else their address; empty when the message has no From.
+    pub sender: String,
+    pub sender_address: String,
+    pub subject: String,
+    /// C5: time today, day and month this year, else with the year.
+    pub short_date: String,
+    pub full_date: String,
+    /// `datetime` attribute of `<time>` (RFC 3339).
+    pub iso_date: String,
+    pub size: String,
+    pub unread: bool,
+    pub has_attachments: bool,
+    pub priority_high: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentView {
+    /// Position among the message's attachments, as `/download/{message}/{index}` expects it.
+    pub index: u32,
+    pub name: String,
+    pub size: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MessageBody {
+    /// Plain text, shown escaped with its line breaks.
+    Text(String),
+    /// A complete `srcdoc` document: sanitised HTML behind its own restrictive CSP.
+    Html { srcdoc: String, remote_content_blocked: bool },
+    Empty,
+}
+
+/// The message in the reading pane.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: i64,
+    pub from: String,
+    pub to: String,
+    pub cc: String,
+    pub date: String,
+    pub subject: String,
+    pub body: MessageBody,
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// Everything the three panes of /mail show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxView {
+    /// The logged-in account's address, for the header.
+    pub login: String,
+    pub folders: Vec<FolderView>,
+    pub current_folder_id: i64,
+    pub messages: Vec<MessageListItem>,
+    /// True when the folder holds more messages than the list shows.
+    pub truncated: bool,
+    pub message: Option<MessageView>,
+}

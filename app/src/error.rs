@@ -1,0 +1,80 @@
+//! The one error type of the web client's server functions.
+//!
+//! Each variant stands for something the reader can be told, in their language, through
+//! [`AppError::message_key`]; internal failures are logged on the server and arrive here as
+//! [`AppError::Internal`] with no detail, so database or file-system text never reaches a browser.
+
+use std::fmt;
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Key;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AppError {
+    /// No valid session cookie: the page sends the reader to /login.
+    NotLoggedIn,
+    /// Wrong login or password (the two are not told apart).
+    BadCredentials,
+    /// Too many failed logins recently (F8).
+    Throttled,
+    /// The folder or message does not exist or belongs to someone else.
+    NotFound,
+    /// The server failed; the details are in its log.
+    Internal,
+    /// The server function machinery failed (bad request encoding, network). The text comes from
+    /// Leptos, never from our storage.
+    Request(String),
+}
+
+impl AppError {
+    /// The sentence to show for this error.
+    pub fn message_key(&self) -> Key {
+        match self {
+            AppError::NotLoggedIn => Key::ErrNotLoggedIn,
+            AppError::BadCredentials => Key::ErrBadCredentials,
+            AppError::Throttled => Key::ErrThrottled,
+            AppError::NotFound => Key::ErrNotFound,
+            AppError::Internal => Key::ErrInternal,
+            AppError::Request(_) => Key::ErrRequest,
+        }
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::NotLoggedIn => f.write_str("not logged in"),
+            AppError::BadCredentials => f.write_str("wrong login or password"),
+            AppError::Throttled => f.write_str("too many failed logins"),
+            AppError::NotFound => f.write_str("not found"),
+            AppError::Internal => f.write_str("internal error"),
+            AppError::Request(text) => write!(f, "request failed: {text}"),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Request(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<store::Error> for AppError {
+    fn from(error: store::Error) -> Self {
+        match error {
+            store::Error::NotFound(_) => AppError::NotFound,
+            other => {
+                tracing::error!(error = %other, "web client: store failed");
+                AppError::Internal
+            }
+        }
+    }
+}

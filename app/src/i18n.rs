@@ -1,0 +1,272 @@
+//! The web client's two languages (C13): a fixed dictionary, no translation crate.
+//!
+//! The language comes from the browser's `Accept-Language` header on the server; the page
+//! records it in `<html lang>`, and the hydrating client reads it back from there, so both sides
+//! render the same words (a mismatch would break hydration).
+
+use leptos::prelude::*;
+
+/// A language of the user interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Lang {
+    En,
+    Fr,
+}
+
+impl Lang {
+    /// The BCP 47 tag written into `<html lang>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
+    /// Reads a tag back from `<html lang>` (anything unknown is English).
+    pub fn from_code(code: &str) -> Lang {
+        if code.trim().to_ascii_lowercase().starts_with("fr") { Lang::Fr } else { Lang::En }
+    }
+
+    /// Picks the language from an `Accept-Language` header (RFC 9110 §12.5.4): the range with
+    /// the highest weight wins (the first one on a tie); French for `fr*`, English otherwise.
+    pub fn from_accept_language(header: &str) -> Lang {
+        let mut best: Option<(&str, f32)> = None;
+        for item in header.split(',') {
+            let mut pieces = item.split(';');
+            let range = pieces.next().unwrap_or("").trim();
+            if range.is_empty() {
+                continue;
+            }
+            let weight = pieces
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if weight <= 0.0 {
+                continue;
+            }
+            if best.is_none_or(|(_, best_weight)| weight > best_weight) {
+                best = Some((range, weight));
+            }
+        }
+        match best {
+            Some((range, _)) => Lang::from_code(range),
+            None => Lang::En,
+        }
+    }
+}
+
+/// Every sentence of the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    AppName,
+    Tagline,
+    LoginTitle,
+    Email,
+    Password,
+    SignIn,
+    SignedInAs,
+    Logout,
+    ErrBadCredentials,
+    ErrThrottled,
+    ErrNotLoggedIn,
+    ErrNotFound,
+    ErrInternal,
+    ErrRequest,
+    PageNotFound,
+    BackHome,
+    Loading,
+    FoldersNav,
+    Folders,
+    Messages,
+    FolderInbox,
+    FolderDrafts,
+    FolderSent,
+    FolderTemplates,
+    FolderSpam,
+    FolderTrash,
+    UnreadCount,
+    EmptyFolder,
+    ListTruncated,
+    NoMessageSelected,
+    BackToFolders,
+    BackToList,
+    From,
+    To,
+    Cc,
+    Date,
+    Subject,
+    NoSubject,
+    UnknownSender,
+    Unread,
+    HasAttachments,
+    HighPriority,
+    Attachments,
+    Download,
+    ImagesBlocked,
+    MessageBody,
+    EmptyBody,
+}
+
+/// The text of `key` in `lang`.
+pub fn t(lang: Lang, key: Key) -> &'static str {
+    use Key::*;
+    match (lang, key) {
+        (_, AppName) => "Facteur",
+        (Lang::En, Tagline) => "Your mail, on your own server.",
+        (Lang::Fr, Tagline) => "Votre courrier, sur votre propre serveur.",
+        (Lang::En, LoginTitle) => "Sign in",
+        (Lang::Fr, LoginTitle) => "Connexion",
+        (Lang::En, Email) => "Email address",
+        (Lang::Fr, Email) => "Adresse e-mail",
+        (Lang::En, Password) => "Password",
+        (Lang::Fr, Password) => "Mot de passe",
+        (Lang::En, SignIn) => "Sign in",
+        (Lang::Fr, SignIn) => "Se connecter",
+        (Lang::En, SignedInAs) => "Signed in as",
+        (Lang::Fr, SignedInAs) => "Connecté en tant que",
+        (Lang::En, Logout) => "Log out",
+        (Lang::Fr, Logout) => "Se déconnecter",
+        (Lang::En, ErrBadCredentials) => "Wrong email address or password.",
+        (Lang::Fr, ErrBadCredentials) => "Adresse e-mail ou mot de passe incorrect.",
+        (Lang::En, ErrThrottled) => "Too many failed attempts. Wait a few minutes, then try again.",
+        (Lang::Fr, ErrThrottled) => "Trop de tentatives échouées. Patientez quelques minutes puis réessayez.",
+        (Lang::En, ErrNotLoggedIn) => "Your session has ended. Please sign in again.",
+        (Lang::Fr, ErrNotLoggedIn) => "Votre session a pris fin. Veuillez vous reconnecter.",
+        (Lang::En, ErrNotFound) => "This folder or message does not exist (any more).",
+        (Lang::Fr, ErrNotFound) => "Ce dossier ou ce message n'existe pas (ou plus).",
+        (Lang::En, ErrInternal) => "Something went wrong on the server. Please try again.",
+        (Lang::Fr, ErrInternal) => "Une erreur s'est produite sur le serveur. Veuillez réessayer.",
+        (Lang::En, ErrRequest) => "The request could not be completed. Please reload the page.",
+        (Lang::Fr, ErrRequest) => "La demande n'a pas abouti. Veuillez recharger la page.",
+        (Lang::En, PageNotFound) => "Page not found",
+        (Lang::Fr, PageNotFound) => "Page introuvable",
+        (Lang::En, BackHome) => "Back to your mail",
+        (Lang::Fr, BackHome) => "Retour à votre courrier",
+        (Lang::En, Loading) => "Loading…",
+        (Lang::Fr, Loading) => "Chargement…",
+        (Lang::En, FoldersNav) => "Mail folders",
+        (Lang::Fr, FoldersNav) => "Dossiers de messagerie",
+        (Lang::En, Folders) => "Folders",
+        (Lang::Fr, Folders) => "Dossiers",
+        (Lang::En, Messages) => "Messages",
+        (Lang::Fr, Messages) => "Messages",
+        (Lang::En, FolderInbox) => "Inbox",
+        (Lang::Fr, FolderInbox) => "Boîte de réception",
+        (Lang::En, FolderDrafts) => "Drafts",
+        (Lang::Fr, FolderDrafts) => "Brouillons",
+        (Lang::En, FolderSent) => "Sent",
+        (Lang::Fr, FolderSent) => "Envoyés",
+        (Lang::En, FolderTemplates) => "Templates",
+        (Lang::Fr, FolderTemplates) => "Modèles",
+        (Lang::En, FolderSpam) => "Spam",
+        (Lang::Fr, FolderSpam) => "Indésirables",
+        (Lang::En, FolderTrash) => "Trash",
+        (Lang::Fr, FolderTrash) => "Corbeille",
+        (Lang::En, UnreadCount) => "unread",
+        (Lang::Fr, UnreadCount) => "non lus",
+        (Lang::En, EmptyFolder) => "No messages in this folder.",
+        (Lang::Fr, EmptyFolder) => "Aucun message dans ce dossier.",
+        (Lang::En, ListTruncated) => "Only the newest messages are listed.",
+        (Lang::Fr, ListTruncated) => "Seuls les messages les plus récents sont affichés.",
+        (Lang::En, NoMessageSelected) => "Select a message to read it.",
+        (Lang::Fr, NoMessageSelected) => "Sélectionnez un message pour le lire.",
+        (Lang::En, BackToFolders) => "Folders",
+        (Lang::Fr, BackToFolders) => "Dossiers",
+        (Lang::En, BackToList) => "Back to the list",
+        (Lang::Fr, BackToList) => "Retour à la liste",
+        (Lang::En, From) => "From",
+        (Lang::Fr, From) => "De",
+        (Lang::En, To) => "To",
+        (Lang::Fr, To) => "À",
+        (_, Cc) => "Cc",
+        (_, Date) => "Date",
+        (Lang::En, Subject) => "Subject",
+        (Lang::Fr, Subject) => "Objet",
+        (Lang::En, NoSubject) => "(no subject)",
+        (Lang::Fr, NoSubject) => "(sans objet)",
+        (Lang::En, UnknownSender) => "(unknown sender)",
+        (Lang::Fr, UnknownSender) => "(expéditeur inconnu)",
+        (Lang::En, Unread) => "Unread",
+        (Lang::Fr, Unread) => "Non lu",
+        (Lang::En, HasAttachments) => "Has attachments",
+        (Lang::Fr, HasAttachments) => "Avec pièces jointes",
+        (Lang::En, HighPriority) => "High priority",
+        (Lang::Fr, HighPriority) => "Priorité haute",
+        (Lang::En, Attachments) => "Attachments",
+        (Lang::Fr, Attachments) => "Pièces jointes",
+        (Lang::En, Download) => "Download",
+        (Lang::Fr, Download) => "Télécharger",
+        (Lang::En, ImagesBlocked) => "External images are blocked",
+        (Lang::Fr, ImagesBlocked) => "Les images externes sont bloquées",
+        (Lang::En, MessageBody) => "Message content",
+        (Lang::Fr, MessageBody) => "Contenu du message",
+        (Lang::En, EmptyBody) => "This message has no text.",
+        (Lang::Fr, EmptyBody) => "Ce message ne contient pas de texte.",
+    }
+}
+
+/// The language of the page being rendered: from the request on the server, from `<html lang>`
+/// in the browser.
+pub fn current_lang() -> Lang {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .headers
+                    .get(axum::http::header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(Lang::from_accept_language)
+            })
+            .unwrap_or(Lang::En)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .document_element()
+            .and_then(|root| root.get_attribute("lang"))
+            .map(|code| Lang::from_code(&code))
+            .unwrap_or(Lang::En)
+    }
+}
+
+/// The language provided by [`crate::App`].
+pub fn use_lang() -> Lang {
+    use_context::<Lang>().unwrap_or_else(current_lang)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_heaviest_range() {
+        for (header, want) in [
+            ("fr-FR,fr;q=0.9,en;q=0.8", Lang::Fr),
+            ("fr", Lang::Fr),
+            ("FR-ca", Lang::Fr),
+            ("en-US,en;q=0.9,fr;q=0.8", Lang::En),
+            ("de-DE,de;q=0.9", Lang::En),
+            ("en;q=0.5, fr;q=0.9", Lang::Fr),
+            ("fr;q=0, en", Lang::En),
+            ("", Lang::En),
+            ("*", Lang::En),
+            (";;,,", Lang::En),
+        ] {
+            assert_eq!(Lang::from_accept_language(header), want, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn every_key_has_both_languages() {
+        // The match is exhaustive, so this checks that no French text was left English by
+        // copy and paste, except for the words that are the same in both languages.
+        let same = [Key::AppName, Key::Messages, Key::Cc, Key::Date];
+        for key in [Key::LoginTitle, Key::Email, Key::FolderInbox, Key::ImagesBlocked, Key::Logout] {
+            assert_ne!(t(Lang::En, key), t(Lang::Fr, key), "{key:?}");
+        }
+        for key in same {
+            assert_eq!(t(Lang::En, key), t(Lang::Fr, key), "{key:?}");
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! Turns store rows and raw messages into the view data of [`crate::dto`]: dates and sizes in
+//! the reader's language (C5), bodies parsed with mail-parser, HTML sanitised (C4), attachments
+//! listed (C7).
+//!
+//! Parsing is lenient: a message mail-parser cannot read still opens, with an empty body.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Timelike};
+use mail_parser::{MessageParser, MimeHeaders};
+
+use crate::dto::{AttachmentView, FolderRole, FolderView, MessageBody, MessageListItem, MessageView};
+use crate::i18n::Lang;
+use crate::ssr::sanitize::{sanitize_email_html, srcdoc_document};
+
+/// Inline images larger than this are not inlined (they stay downloadable as attachments).
+const MAX_INLINE_IMAGE_BYTES: usize = 2 * 1024 * 1024;
+
+const MONTHS_EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS_FR: [&str; 12] =
+    ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
+const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const WEEKDAYS_FR: [&str; 7] = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."];
+
+/// A Unix time in the server's time zone (the web client has no per-user zone yet).
+pub(crate) fn local_time(unix_seconds: i64) -> DateTime<FixedOffset> {
+    let utc = chrono::Utc.timestamp_opt(unix_seconds, 0).single().unwrap_or_default();
+    utc.with_timezone(&chrono::Local).fixed_offset()
+}
+
+fn month_name(lang: Lang, date: &DateTime<FixedOffset>) -> &'static str {
+    let index = date.month0() as usize % 12;
+    match lang {
+        Lang::En => MONTHS_EN[index],
+        Lang::Fr => MONTHS_FR[index],
+    }
+}
+
+/// C5: the time if `date` is today, else day and month if it is this year, else with the year.
+pub(crate) fn short_date(date: &DateTime<FixedOffset>, now: &DateTime<FixedOffset>, lang: Lang) -> String {
+    if date.date_naive() == now.date_naive() {
+        format!("{:02}:{:02}", date.hour(), date.minute())
+    } else if date.year() == now.year() {
+        format!("{} {}", date.day(), month_name(lang, date))
+    } else {
+        format!("{} {} {}", date.day(), month_name(lang, date), date.year())
+    }
+}
+
+/// C5: the full date and time, shown on hover and in the reading pane.
+pub(crate) fn full_date(date: &DateTime<FixedOffset>, lang: Lang) -> String {
+    let weekday = date.weekday().num_days_from_monday() as usize % 7;
+    let weekday = match lang {
+        Lang::En => WEEKDAYS_EN[weekday],
+        Lang::Fr => WEEKDAYS_FR[weekday],
+    };
+    format!(
+        "{weekday} {} {} {} {:02}:{:02}",
+        date.day(),
+        month_name(lang, date),
+        date.year(),
+        date.hour(),
+        date.minute()
+    )
+}
+
+/// A size in bytes for people: "512 B", "1.2 kB", "3.4 MB" (French: "1,2 ko", "3,4 Mo").
+pub(crate) fn human_size(bytes: u64, lang: Lang) -> String {
+    let units: [&str; 4] = match lang {
+        Lang::En => ["B", "kB", "MB", "GB"],
+        Lang::Fr => ["o", "ko", "Mo", "Go"],
+    };
+    if bytes < 1000 {
+        return format!("{bytes} {}", units[0]);
+    }
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 999.95 && unit < units.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let number = if value < 10.0 { format!("{value:.1}") } else { format!("{value:.0}") };
+    let number = match lang {
+        Lang::En => number,
+        Lang::Fr => number.replace('.', ","),
+    };
+    format!("{number} {}", units[unit])
+}
+
+pub(crate) fn folder_view(folder: &store::Folder) -> FolderView {
+    let role = folder.special_use.map(|role| match role {
+        store::SpecialUse::Inbox => FolderRole::Inbox,
+        store::SpecialUse::Drafts => FolderRole::Drafts,
+        store::SpecialUse::Sent => FolderRole::Sent,
+        store::SpecialUse::Templates => FolderRole::Templates,
+        store::SpecialUse::Junk => FolderRole::Spam,
+        store::SpecialUse::Trash => FolderRole::Trash,
+    });
+    let name = folder.name.rsplit('/').next().unwrap_or(&folder.name).to_string();
+    let depth = folder.name.matches('/').count() as u32;
+    FolderView { id: folder.id.0, name, role, depth, n_unseen: folder.n_unseen }
+}
+
+pub(crate) fn list_item(row: &store::MessageRow, now: &DateTime<FixedOffset>, lang: Lang) -> MessageListItem {
+    let date = local_time(row.sent_date.unwrap_or(row.internal_date));
+    let sender = if row.from_name.trim().is_empty() { row.from_addr.clone() } else { row.from_name.clone() };
+    MessageListItem {
+        id: row.id.0,
+        sender,
+        sender_address: row.from_addr.clone(),
+        subject: row.subject.clone(),
+        short_date: short_date(&date, now, lang),
+        full_date: full_date(&date, lang),
+        iso_date: date.to_rfc3339(),
+        size: human_size(u64::from(row.size), lang),
+        unread: !row.flags.contains(store::Flags::SEEN),
+        has_attachments: row.has_attachments,
+        priority_high: row.priority_high,
+    }
+}
+
+fn display_addresses(address: Option<&mail_parser::Address<'_>>) -> String {
+    let Some(address) = address else { return String::new() };
+    address
+        .iter()
+        .map(|a| match (a.name(), a.address()) {
+            (Some(name), Some(addr)) if !name.trim().is_empty() => format!("{name} <{addr}>"),
+            (_, Some(addr)) => addr.to_string(),
+            (Some(name), None) => name.to_string(),
+            (None, None) => String::new(),
+        })
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An attachment's file name, or a neutral one when the message gives none.
+fn attachment_name(part: &mail_parser::MessagePart<'_>, index: usize) -> String {
+    part.attachment_name()
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("attachment-{}", index + 1))
+}
+
+/// The message's own images by lowercase Content-ID, as `data:` URLs, for `cid:` references.
+fn inline_images(message: &mail_parser::Message<'_>) -> HashMap<String, String> {
+    let mut images = HashMap::new();
+    for part in message.attachments() {
+        let Some(content_id) = part.content_id() else { continue };
+        let Some(content_type) = part.content_type() else { continue };
+        let subtype = content_type.subtype().unwrap_or("").to_ascii_lowercase();
+        // SVG is left out: it is a document, not just pixels.
+        let is_raster = content_type.ctype().eq_ignore_ascii_case("image")
+            && matches!(subtype.as_str(), "png" | "jpeg" | "jpg" | "gif" | "webp");
+        let contents = part.contents();
+        if !is_raster || contents.len() > MAX_INLINE_IMAGE_BYTES {
+            continue;
+        }
+        let encoded = base64::engine::general_purpose::STANDARD.encode(contents);
+        let content_id = content_id.trim().trim_start_matches('<').trim_end_matches('>').to_ascii_lowercase();
+        images.insert(content_id, format!("data:image/{subtype};base64,{encoded}"));
+    }
+    images
+}
+
+/// The reading pane's view of a message.
+pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang) -> MessageView {
+    let date = full_date(&local_time(row.sent_date.unwrap_or(row.internal_date)), lang);
+    let Some(message) = MessageParser::default().parse(raw) else {
+        return MessageView {
+            id: row.id.0,
+            from: row.from_addr.clone(),
+            to: row.to_addrs.clone(),
+            cc: String::new(),
+            date,
+            subject: row.subject.clone(),
+            body: MessageBody::Empty,
+            attachments: Vec::new(),
+        };
+    };
+    let body = match message.html_part(0) {
+        Some(part) if part.is_text_html() => {
+            let html = part.text_contents().unwrap_or("");
+            let sanitized = sanitize_email_html(html, inline_images(&message));
+            MessageBody::Html {
+                srcdoc: srcdoc_document(&sanitized.html),
+                remote_content_blocked: sanitized.remote_content_blocked,
+            }
+        }
+        _ => match message.body_text(0) {
+            Some(text) if !text.trim().is_empty() => MessageBody::Text(text.into_owned()),
+            _ => MessageBody::Empty,
+        },
+    };
+    let attachments = message
+        .attachments()
+        .enumerate()
+        .map(|(index, part)| AttachmentView {
+            index: index as u32,
+            name: attachment_name(part, index),
+            size: human_size(part.contents().len() as u64, lang),
+        })
+        .collect();
+    MessageView {
+        id: row.id.0,
+        from: display_addresses(message.from()),
+        to: display_addresses(message.to()),
+        cc: display_addresses(message.cc()),
+        date,
+        subject: message.subject().unwrap_or("").to_string(),
+        body,
+        attachments,
+    }
+}
+
+/// One attachment to download.
+pub(crate) struct Attachment {
+    pub(crate) file_name: String,
+    pub(crate) content_type: String,
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// The attachment at `index` (as listed by [`message_view`]).
+pub(crate) fn attachment(raw: &[u8], index: u32) -> Option<Attachment> {
+    let message = MessageParser::default().parse(raw)?;
+    let part = message.attachment(index)?;
+    let content_type = part
+        .content_type()
+        .map(|ct| match ct.subtype() {
+            Some(subtype) => format!("{}/{}", ct.ctype(), subtype),
+            None => ct.ctype().to_string(),
+        })
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    Some(Attachment {
+        file_name: attachment_name(part, index as usize),
+        content_type,
+        bytes: part.contents().to_vec(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(text).expect("test dates are valid")
+    }
+
+    #[test]
+    fn short_dates_depend_on_distance() {
+        let now = at("2026-03-10T15:00:00+01:00");
+        for (date, lang, want) in [
+            ("2026-03-10T09:05:00+01:00", Lang::En, "09:05"),
+            ("2026-03-09T23:59:00+01:00", Lang::En, "9 Mar"),
+            ("2026-02-03T10:00:00+01:00", Lang::Fr, "3 févr."),
+            ("2025-12-31T10:00:00+01:00", Lang::En, "31 Dec 2025"),
+            ("2024-08-01T10:00:00+01:00", Lang::Fr, "1 août 2024"),
+        ] {
+            assert_eq!(short_date(&at(date), &now, lang), want, "{date}");
+        }
+    }
+
+    #[test]
+    fn full_dates_name_the_day() {
+        assert_eq!(full_date(&at("2026-03-10T09:05:00+01:00"), Lang::En), "Tue 10 Mar 2026 09:05");
+        assert_eq!(full_date(&at("2026-03-10T09:05:00+01:00"), Lang::Fr), "mar. 10 mars 2026 09:05");
+    }
+
+    #[test]
+    fn sizes_are_human() {
+        for (bytes, lang, want) in [
+            (0, Lang::En, "0 B"),
+            (999, Lang::En, "999 B"),
+            (1000, Lang::En, "1.0 kB"),
+            (1234, Lang::Fr, "1,2 ko"),
+            (56_789, Lang::En, "57 kB"),
+            (999_999, Lang::En, "1.0 MB"),
+            (3_400_000, Lang::Fr, "3,4 Mo"),
+            (7_000_000_000, Lang::En, "7.0 GB"),
+        ] {
+            assert_eq!(human_size(bytes, lang), want, "{bytes}");
+        }
+    }
+
+    const MULTIPART: &str = "From: Bob Martin <bob@example.org>\r\nTo: ana@example.org\r\nCc: Carl <carl@example.org>\r\n\
+Subject: Report\r\nDate: Tue, 10 Mar 2026 09:05:00 +0100\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+<p>Hello <b>Ana</b></p><script>alert(1)</script><img src=\"https://t.example/p.gif\">\r\n--b1\r\n\
+Content-Type: application/pdf; name=\"report.pdf\"\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
+
+    fn row() -> store::MessageRow {
+        store::MessageRow {
+            id: store::MessageId(7),
+            folder_id: store::FolderId(1),
+            uid: 1,
+            modseq: 1,
+            flags: store::Flags::empty(),
+            keywords: Vec::new(),
+            blob_hash: String::new(),
+            size: MULTIPART.len() as u32,
+            internal_date: 0,
+            thread_id: 0,
+            subject: "Report".into(),
+            from_name: "Bob Martin".into(),
+            from_addr: "bob@example.org".into(),
+            to_addrs: "ana@example.org".into(),
+            sent_date: None,
+            has_attachments: true,
+            priority_high: false,
+            preview: String::new(),
+        }
+    }
+
+    #[test]
+    fn html_messages_are_sanitised_and_attachments_listed() {
+        let view = message_view(&row(), MULTIPART.as_bytes(), Lang::En);
+        assert_eq!(view.from, "Bob Martin <bob@example.org>");
+        assert_eq!(view.cc, "Carl <carl@example.org>");
+        assert_eq!(view.subject, "Report");
+        let MessageBody::Html { srcdoc, remote_content_blocked } = &view.body else {
+            panic!("expected an HTML body, got {:?}", view.body);
+        };
+        assert!(srcdoc.contains("<b>Ana</b>"), "{srcdoc}");
+        assert!(!srcdoc.contains("<script"), "{srcdoc}");
+        assert!(*remote_content_blocked);
+        assert_eq!(view.attachments, vec![AttachmentView { index: 0, name: "report.pdf".into(), size: "9 B".into() }]);
+        let pdf = attachment(MULTIPART.as_bytes(), 0).expect("attachment 0 exists");
+        assert_eq!(pdf.file_name, "report.pdf");
+        assert_eq!(pdf.content_type, "application/pdf");
+        assert_eq!(pdf.bytes, b"%PDF-1.4\n");
+        assert!(attachment(MULTIPART.as_bytes(), 1).is_none());
+    }
+
+    #[test]
+    fn plain_text_stays_text() {
+        let raw = "From: a@example.org\r\nSubject: Hi\r\n\r\nline one\r\n<b>line two</b>\r\n";
+        let view = message_view(&row(), raw.as_bytes(), Lang::En);
+        assert_eq!(view.body, MessageBody::Text("line one\r\n<b>line two</b>\r\n".into()));
+    }
+
+    #[test]
+    fn list_items_use_name_else_address() {
+        let now = local_time(0);
+        let mut message = row();
+        assert_eq!(list_item(&message, &now, Lang::En).sender, "Bob Martin");
+        message.from_name = " ".into();
+        message.flags = store::Flags::SEEN;
+        let item = list_item(&message, &now, Lang::En);
+        assert_eq!(item.sender, "bob@example.org");
+        assert!(!item.unread);
+    }
+}

@@ -1,0 +1,282 @@
+//! HTML mail sanitising (C3, C4): what of a message's HTML may reach the reader's browser.
+//!
+//! The policy is an allow-list (ammonia, on html5ever, so the browser parses the output the way
+//! the sanitiser did): no script, event handler, form, frame, object, embed, meta, base, link or
+//! style element; links keep only safe schemes and open in a new tab without referrer; nothing may
+//! load from the network. Remote images and CSS `url()` are removed and reported through
+//! [`Sanitized::remote_content_blocked`], so the page can show the "external images are blocked"
+//! banner. Images of the message itself (`cid:`) are inlined as `data:` URLs.
+//!
+//! The output is then wrapped by [`srcdoc_document`] and shown in a sandboxed iframe without
+//! scripts or same-origin rights, under its own CSP: three layers, each enough alone for script.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The result of [`sanitize_email_html`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sanitized {
+    pub(crate) html: String,
+    /// True when something that would have loaded from the network was removed.
+    pub(crate) remote_content_blocked: bool,
+}
+
+/// CSS properties kept in `style` attributes. None of them takes a `url()`, so inline styles
+/// cannot fetch anything (background, list-style-image, cursor, content and the like are out).
+const STYLE_PROPERTIES: &[&str] = &[
+    "color",
+    "background-color",
+    "font",
+    "font-family",
+    "font-size",
+    "font-style",
+    "font-weight",
+    "font-variant",
+    "line-height",
+    "letter-spacing",
+    "word-spacing",
+    "text-align",
+    "text-decoration",
+    "text-indent",
+    "text-transform",
+    "white-space",
+    "vertical-align",
+    "direction",
+    "display",
+    "width",
+    "min-width",
+    "max-width",
+    "height",
+    "min-height",
+    "max-height",
+    "margin",
+    "margin-top",
+    "margin-right",
+    "margin-bottom",
+    "margin-left",
+    "padding",
+    "padding-top",
+    "padding-right",
+    "padding-bottom",
+    "padding-left",
+    "border",
+    "border-top",
+    "border-right",
+    "border-bottom",
+    "border-left",
+    "border-color",
+    "border-style",
+    "border-width",
+    "border-radius",
+    "border-collapse",
+    "border-spacing",
+    "table-layout",
+];
+
+/// Presentational attributes that HTML mail still uses everywhere (tables, fonts).
+const PRESENTATION_ATTRIBUTES: &[&str] =
+    &["style", "align", "valign", "bgcolor", "width", "height", "border", "cellpadding", "cellspacing", "dir"];
+
+/// Sanitises an HTML body. `inline_images` maps Content-IDs (without angle brackets) to `data:`
+/// URLs of the message's own images.
+pub(crate) fn sanitize_email_html(html: &str, inline_images: HashMap<String, String>) -> Sanitized {
+    let blocked = Arc::new(AtomicBool::new(false));
+    let blocked_in_filter = Arc::clone(&blocked);
+    let mut builder = ammonia::Builder::default();
+    builder
+        .add_tags(["font"])
+        .add_tag_attributes("font", ["color", "face", "size"])
+        .add_generic_attributes(PRESENTATION_ATTRIBUTES.iter().copied())
+        .filter_style_properties(STYLE_PROPERTIES.iter().copied().collect::<HashSet<_>>())
+        // cid: must pass the scheme check to reach the filter below, which inlines or drops it.
+        .add_url_schemes(["cid"])
+        // Relative URLs would resolve against the web client's own origin.
+        .url_relative(ammonia::UrlRelative::Deny)
+        .link_rel(Some("noopener noreferrer"))
+        .set_tag_attribute_value("a", "target", "_blank")
+        .attribute_filter(move |element, attribute, value| {
+            filter_attribute(element, attribute, value, &inline_images, &blocked_in_filter)
+        });
+    // Ammonia drops disallowed elements but keeps their text, except for these, whose content
+    // is never meant to be read (or is markup in disguise).
+    builder.add_clean_content_tags(["title", "noscript", "template", "xmp", "noembed", "noframes", "textarea"]);
+    let html = builder.clean(html).to_string();
+    Sanitized { html, remote_content_blocked: blocked.load(Ordering::Relaxed) }
+}
+
+fn is_remote(url: &str) -> bool {
+    let url = url.trim_start().to_ascii_lowercase();
+    url.starts_with("http:") || url.starts_with("https:") || url.starts_with("//")
+}
+
+/// Runs after ammonia's allow-list and scheme checks, on the attributes that survived them.
+fn filter_attribute<'u>(
+    element: &str,
+    attribute: &str,
+    value: &'u str,
+    inline_images: &HashMap<String, String>,
+    blocked: &AtomicBool,
+) -> Option<std::borrow::Cow<'u, str>> {
+    let lower = value.trim_start().to_ascii_lowercase();
+    match (element, attribute) {
+        ("img", "src") => {
+            if let Some(content_id) = lower.strip_prefix("cid:") {
+                // Content-IDs compare case-insensitively in practice; the map keys are lowercase.
+                let content_id = content_id.trim().trim_start_matches('<').trim_end_matches('>');
+                return inline_images.get(content_id).map(|data_url| data_url.clone().into());
+            }
+            if is_remote(value) {
+                blocked.store(true, Ordering::Relaxed);
+            }
+            // Only the message's own images may show; anything else would be a request.
+            None
+        }
+        (_, "style") => {
+            // The property allow-list already excludes url(); this is a second net for
+            // escapes and legacy expression() that a CSS parser might read differently.
+            if lower.contains("url") || lower.contains("\\") || lower.contains("image") || lower.contains("@import") {
+                blocked.store(true, Ordering::Relaxed);
+                None
+            } else if lower.contains("expression") || lower.contains("behavior") || lower.contains("binding") {
+                None
+            } else {
+                Some(value.into())
+            }
+        }
+        // cid: is only meaningful for inline images.
+        _ if lower.starts_with("cid:") => None,
+        _ => Some(value.into()),
+    }
+}
+
+/// The `srcdoc` of the iframe showing a sanitised body: its own CSP (nothing may load except
+/// `data:` images and inline styles), no referrer, links in a new tab, readable defaults.
+pub(crate) fn srcdoc_document(sanitized_html: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\
+<meta name=\"referrer\" content=\"no-referrer\"><base target=\"_blank\">\
+<style>html{{color-scheme:light;background:#fff;color:#1f2328}}\
+body{{margin:0;padding:16px;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;overflow-wrap:anywhere}}\
+img{{max-width:100%;height:auto}}table{{max-width:100%}}a{{color:#1a56db}}</style>\
+</head><body>{sanitized_html}</body></html>"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A canary URL that must never survive sanitising.
+    const CANARY_URL: &str = "http://127.0.0.1:9/canary";
+
+    fn hostile_vectors() -> Vec<(String, String)> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/fixtures/hostile-html.jsonl");
+        let text = std::fs::read_to_string(path).expect("the hostile-html fixture is readable");
+        text.lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                let value: serde_json::Value = serde_json::from_str(line).expect("each fixture line is JSON");
+                let id = value["id"].as_str().expect("each vector has an id").to_string();
+                let html = value["html"].as_str().expect("each vector has html").to_string();
+                (id, html)
+            })
+            .collect()
+    }
+
+    /// True when `html` has a start tag carrying an `on*` attribute. Text is escaped by the
+    /// serializer, so any `<` followed by a tag name is real markup.
+    fn has_event_handler(html: &str) -> bool {
+        html.split('<').skip(1).any(|tag| {
+            let tag = tag.split('>').next().unwrap_or("");
+            tag.split(|c: char| c.is_whitespace() || c == '/')
+                .skip(1)
+                .any(|attribute| attribute.to_ascii_lowercase().starts_with("on") && attribute.contains('='))
+        })
+    }
+
+    #[test]
+    fn all_hostile_vectors_are_defused() {
+        let vectors = hostile_vectors();
+        assert_eq!(vectors.len(), 56, "the corpus has 56 vectors");
+        for (id, html) in vectors {
+            let html = html.replace("CANARY", CANARY_URL);
+            let out = sanitize_email_html(&html, HashMap::new()).html;
+            let lower = out.to_ascii_lowercase();
+            assert!(!lower.contains("<script"), "{id}: script survived: {out}");
+            assert!(!has_event_handler(&out), "{id}: event handler survived: {out}");
+            assert!(!lower.contains("javascript:"), "{id}: javascript: survived: {out}");
+            assert!(!lower.contains("vbscript:"), "{id}: vbscript: survived: {out}");
+            assert!(!lower.contains("data:"), "{id}: data: URL survived: {out}");
+            assert!(!out.contains("127.0.0.1:9"), "{id}: canary URL survived: {out}");
+            for tag in ["<iframe", "<object", "<embed", "<form", "<meta", "<base", "<link", "<style", "<svg", "<math"] {
+                assert!(!lower.contains(tag), "{id}: {tag} survived: {out}");
+            }
+            if html.contains("safe text") {
+                assert!(out.contains("safe text"), "{id}: lost the safe text: {out}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_detector_finds_handlers() {
+        // The check above is only as good as this helper.
+        assert!(has_event_handler("<p>x</p><img src=\"x\" onerror=\"y\">"));
+        assert!(has_event_handler("<svg/onload=x>"));
+        assert!(!has_event_handler("<p>onerror=1</p>"));
+        assert!(!has_event_handler("&lt;img onerror=1&gt;"));
+    }
+
+    #[test]
+    fn remote_images_are_removed_and_reported() {
+        for (html, want_blocked) in [
+            ("<p>hi</p><img src=\"https://tracker.example/p.gif\">", true),
+            ("<p>hi</p><img src=\"//tracker.example/p.gif\">", true),
+            ("<p style=\"background:url(https://x.example/a.png)\">hi</p>", true),
+            ("<p style=\"color:red\">hi</p>", false),
+            ("<p>hi</p>", false),
+        ] {
+            let out = sanitize_email_html(html, HashMap::new());
+            assert_eq!(out.remote_content_blocked, want_blocked, "{html} -> {}", out.html);
+            assert!(!out.html.contains("example"), "{html} -> {}", out.html);
+            assert!(out.html.contains("hi"), "{html} -> {}", out.html);
+        }
+    }
+
+    #[test]
+    fn links_open_in_a_new_tab_without_referrer() {
+        let out = sanitize_email_html("<a href=\"https://example.org/\" ping=\"https://p.example\">x</a>", HashMap::new());
+        assert!(out.html.contains("href=\"https://example.org/\""), "{}", out.html);
+        assert!(out.html.contains("target=\"_blank\""), "{}", out.html);
+        assert!(out.html.contains("rel=\"noopener noreferrer\""), "{}", out.html);
+        assert!(!out.html.contains("ping"), "{}", out.html);
+    }
+
+    #[test]
+    fn inline_images_of_the_message_are_inlined_and_others_dropped() {
+        let images = HashMap::from([("logo@facteur.test".to_string(), "data:image/png;base64,AAAA".to_string())]);
+        let out = sanitize_email_html("<img src=\"cid:logo@facteur.test\" alt=\"logo\"><img src=\"cid:other\">", images);
+        assert_eq!(out.html.matches("data:image/png;base64,AAAA").count(), 1, "{}", out.html);
+        assert!(!out.html.contains("cid:"), "{}", out.html);
+        assert!(!out.remote_content_blocked);
+    }
+
+    #[test]
+    fn mail_layout_survives() {
+        let out = sanitize_email_html(
+            "<table width=\"600\" bgcolor=\"#eeeeee\"><tr><td style=\"padding:8px;color:#333\"><font color=\"red\">Hi</font></td></tr></table>",
+            HashMap::new(),
+        );
+        for kept in ["width=\"600\"", "bgcolor=\"#eeeeee\"", "padding:8px", "<font color=\"red\">"] {
+            assert!(out.html.contains(kept), "{kept} missing from {}", out.html);
+        }
+    }
+
+    #[test]
+    fn the_srcdoc_carries_its_own_policy() {
+        let doc = srcdoc_document("<p>x</p>");
+        assert!(doc.contains("default-src 'none'; img-src data:; style-src 'unsafe-inline'"));
+        assert!(doc.ends_with("<body><p>x</p></body></html>"));
+    }
+}

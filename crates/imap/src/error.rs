@@ -1,0 +1,81 @@
+//! The crate's one error type, and the one place where errors become IMAP responses.
+//!
+//! Three classes, as in mox's `imapserver/error.go`: a syntax or protocol-use problem is the
+//! client's bug (`BAD`); a refused but well-formed request is `NO` with a response code the
+//! client can act on (RFC 9051 §7.1); anything else is ours, so it is logged and the client only
+//! learns `NO [SERVERBUG]`, never the database's text.
+
+use crate::response::Response;
+
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// RFC 9051 §7.1 response codes we send with `NO`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Code {
+    AuthenticationFailed,
+    Unavailable,
+    Nonexistent,
+    Cannot,
+    Limit,
+}
+
+impl Code {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Code::AuthenticationFailed => "AUTHENTICATIONFAILED",
+            Code::Unavailable => "UNAVAILABLE",
+            Code::Nonexistent => "NONEXISTENT",
+            Code::Cannot => "CANNOT",
+            Code::Limit => "LIMIT",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command is malformed or not allowed in this state: tagged `BAD`.
+    #[error("bad command: {0}")]
+    Bad(String),
+    /// The command is refused: tagged `NO [code] text`. The text is shown to the user.
+    #[error("refused: {text}")]
+    No { code: Option<Code>, text: String },
+    /// The store failed. Logged; the client gets `NO [SERVERBUG]`.
+    #[error("store: {0}")]
+    Store(#[from] store::Error),
+    /// The connection failed (reset, TLS error, timeout): the session ends.
+    #[error("connection: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    pub(crate) fn bad(text: impl Into<String>) -> Error {
+        Error::Bad(text.into())
+    }
+
+    pub(crate) fn no(code: Option<Code>, text: impl Into<String>) -> Error {
+        Error::No { code, text: text.into() }
+    }
+
+    /// The tagged response for this error, or `None` when the connection is gone and nothing
+    /// can be sent. This is the only place errors are turned into protocol text.
+    pub(crate) fn into_response(self, tag: &str) -> Option<Response> {
+        match self {
+            Error::Bad(text) => Some(Response::tagged(tag, "BAD", None, &text)),
+            Error::No { code, text } => Some(Response::tagged(tag, "NO", code.map(Code::as_str), &text)),
+            Error::Store(error) if error.is_user_error() => {
+                // A store refusal (quota, not found...) has a text written to be shown.
+                let code = match &error {
+                    store::Error::NotFound(_) => Some(Code::Nonexistent.as_str()),
+                    store::Error::QuotaExceeded => Some("OVERQUOTA"),
+                    _ => Some(Code::Cannot.as_str()),
+                };
+                Some(Response::tagged(tag, "NO", code, &error.to_string()))
+            }
+            Error::Store(error) => {
+                tracing::error!(%error, "IMAP command failed in the store");
+                Some(Response::tagged(tag, "NO", Some("SERVERBUG"), "internal error"))
+            }
+            Error::Io(_) => None,
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Encoding of server responses: a small hand-written encoder instead of imap-codec's
+//! `ResponseCodec`.
+//!
+//! Why by hand: FETCH must return stored messages byte for byte (BODY[] is compared with what
+//! was delivered), and imap-types' `Literal` refuses NUL bytes and needs every ENVELOPE and
+//! BODYSTRUCTURE field as a validated newtype. Here strings go through one function,
+//! [`push_string`], which picks a quoted string when the bytes allow it and a literal
+//! otherwise (RFC 9051 §4.3), so quoting cannot be forgotten at a call site.
+
+use std::fmt::Write as _;
+
+/// Bytes of one or more responses, ready to write.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Response {
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl Response {
+    /// `TAG STATUS [CODE] text` (RFC 9051 §7.1).
+    pub(crate) fn tagged(tag: &str, status: &str, code: Option<&str>, text: &str) -> Response {
+        let mut response = Response::default();
+        response.status_line(tag, status, code, text);
+        response
+    }
+
+    /// Appends `PREFIX STATUS [CODE] text\r\n`; `prefix` is a tag or `*`.
+    pub(crate) fn status_line(&mut self, prefix: &str, status: &str, code: Option<&str>, text: &str) {
+        let mut line = format!("{prefix} {status} ");
+        if let Some(code) = code {
+            let _ = write!(line, "[{code}] ");
+        }
+        line.push_str(&sanitize_text(text));
+        self.line(&line);
+    }
+
+    /// Appends one untagged line: `* ` + `text` + CRLF. `text` must be protocol-safe.
+    pub(crate) fn untagged(&mut self, text: &str) {
+        self.bytes.extend_from_slice(b"* ");
+        self.bytes.extend_from_slice(text.as_bytes());
+        self.bytes.extend_from_slice(b"\r\n");
+    }
+
+    /// Appends a raw line (CRLF added).
+    pub(crate) fn line(&mut self, text: &str) {
+        self.bytes.extend_from_slice(text.as_bytes());
+        self.bytes.extend_from_slice(b"\r\n");
+    }
+
+    pub(crate) fn append(&mut self, other: Response) {
+        self.bytes.extend_from_slice(&other.bytes);
+    }
+}
+
+/// `text` in a response may not contain CR or LF (RFC 9051 §9 `text`); store texts are ours
+/// but may quote user input, so line breaks become spaces.
+fn sanitize_text(text: &str) -> String {
+    let clean: String = text.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
+    if clean.is_empty() { "done".to_string() } else { clean }
+}
+
+/// Appends `bytes` as an IMAP string: quoted when every byte is printable ASCII (quoted strings
+/// cannot hold CR, LF, NUL or 8-bit bytes), a literal otherwise.
+pub(crate) fn push_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.len() <= 1024 && bytes.iter().all(|&b| (0x20..0x7f).contains(&b)) {
+        out.push(b'"');
+        for &b in bytes {
+            if b == b'"' || b == b'\\' {
+                out.push(b'\\');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        push_literal(out, bytes);
+    }
+}
+
+/// Appends `{N}\r\n` and the bytes, untouched.
+pub(crate) fn push_literal(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(format!("{{{}}}\r\n", bytes.len()).as_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// `NIL` or a string.
+pub(crate) fn push_nstring(out: &mut Vec<u8>, bytes: Option<&[u8]>) {
+    match bytes {
+        Some(bytes) => push_string(out, bytes),
+        None => out.extend_from_slice(b"NIL"),
+    }
+}
+
+/// A string as it appears in a response line built with `format!` (mailbox names, ID values).
+pub(crate) fn string(text: &str) -> String {
+    let mut out = Vec::new();
+    push_string(&mut out, text.as_bytes());
+    // Literals are valid on a line too; `from_utf8_lossy` keeps a UTF-8 name intact.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_quoted_or_literal() {
+        for (input, want) in [
+            (&b"plain"[..], &b"\"plain\""[..]),
+            (b"", b"\"\""),
+            (b"say \"hi\" \\o/", b"\"say \\\"hi\\\" \\\\o/\""),
+            (b"two\r\nlines", b"{10}\r\ntwo\r\nlines"),
+            ("caf\u{e9}".as_bytes(), b"{5}\r\ncaf\xc3\xa9"),
+            (b"nul\0", b"{4}\r\nnul\0"),
+        ] {
+            let mut out = Vec::new();
+            push_string(&mut out, input);
+            assert_eq!(out, want, "{}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn status_lines_carry_codes_and_no_line_breaks() {
+        let response = Response::tagged("a1", "NO", Some("CANNOT"), "no\r\nway");
+        assert_eq!(response.bytes, b"a1 NO [CANNOT] no  way\r\n");
+    }
+}

@@ -1,0 +1,284 @@
+//! The selected folder as this session knows it: a snapshot of UIDs and flags, sequence-set
+//! resolution against it, and the diff that tells the client what changed elsewhere.
+//!
+//! IMAP numbers messages two ways (RFC 9051 §2.3.1): UIDs are stable, sequence numbers are
+//! positions in the session's view and shift when messages go away. Mixing the two is a
+//! classic bug, hence the [`Uid`] and [`SeqNum`] newtypes. The snapshot only changes when the
+//! session tells the client (EXISTS, EXPUNGE, FETCH FLAGS), so sequence numbers stay in step
+//! with what the client believes (RFC 9051 §7.5.1: no EXPUNGE while a FETCH/STORE runs).
+
+use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
+
+use crate::error::{Error, Result};
+use store::{Flags, Folder, MessageRow};
+
+/// A message's unique identifier in its folder (RFC 9051 §2.3.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Uid(pub(crate) u32);
+
+/// A message's 1-based position in the session's view (RFC 9051 §2.3.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct SeqNum(pub(crate) u32);
+
+impl SeqNum {
+    pub(crate) fn from_index(index: usize) -> SeqNum {
+        SeqNum(index as u32 + 1)
+    }
+}
+
+/// Whether a command's numbers are sequence numbers or UIDs (`UID FETCH` vs `FETCH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Addressing {
+    Sequence,
+    Uid,
+}
+
+/// What the session last told the client about one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KnownMessage {
+    pub(crate) uid: Uid,
+    pub(crate) flags: Flags,
+    pub(crate) keywords: Vec<String>,
+}
+
+impl KnownMessage {
+    pub(crate) fn from_row(row: &MessageRow) -> KnownMessage {
+        KnownMessage { uid: Uid(row.uid), flags: row.flags, keywords: row.keywords.clone() }
+    }
+}
+
+/// Whether the folder was opened with SELECT or EXAMINE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    ReadWrite,
+    /// RFC 9051 §6.3.3: EXAMINE, no flag may change (not even \Seen by FETCH).
+    ReadOnly,
+}
+
+/// The selected folder and the session's view of it.
+#[derive(Debug, Clone)]
+pub(crate) struct Selected {
+    pub(crate) folder: Folder,
+    pub(crate) access: Access,
+    /// In UID order; index + 1 is the sequence number.
+    pub(crate) messages: Vec<KnownMessage>,
+}
+
+/// One thing to tell the client after comparing the snapshot with the folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Change {
+    Expunge(SeqNum),
+    Flags(SeqNum, KnownMessage),
+    Exists(u32),
+}
+
+impl Selected {
+    pub(crate) fn index_of(&self, uid: Uid) -> Option<usize> {
+        self.messages.binary_search_by_key(&uid, |m| m.uid).ok()
+    }
+
+    /// The snapshot indexes a sequence set names, ascending and without duplicates.
+    ///
+    /// RFC 9051 §6.4.8/§9: `*` is the last message; ranges may be written either way round.
+    /// A sequence number past the end is a client error (BAD); UIDs that do not exist are
+    /// ignored, and `n:*` always includes the last message even when n is above every UID.
+    pub(crate) fn resolve(&self, set: &SequenceSet, addressing: Addressing) -> Result<Vec<usize>> {
+        let n_messages = self.messages.len();
+        let mut indexes = Vec::new();
+        for sequence in set.0.as_ref() {
+            match addressing {
+                Addressing::Sequence => {
+                    let resolve = |value: &SeqOrUid| -> u32 {
+                        match value {
+                            SeqOrUid::Value(n) => n.get(),
+                            SeqOrUid::Asterisk => n_messages as u32,
+                        }
+                    };
+                    let (low, high) = match sequence {
+                        Sequence::Single(value) => (resolve(value), resolve(value)),
+                        Sequence::Range(a, b) => {
+                            let (a, b) = (resolve(a), resolve(b));
+                            (a.min(b), a.max(b))
+                        }
+                    };
+                    if low == 0 || high as usize > n_messages {
+                        return Err(Error::bad("Invalid message sequence number (no such message)"));
+                    }
+                    indexes.extend((low - 1) as usize..high as usize);
+                }
+                Addressing::Uid => {
+                    let Some(last) = self.messages.last() else { continue };
+                    let resolve = |value: &SeqOrUid| -> u32 {
+                        match value {
+                            SeqOrUid::Value(n) => n.get(),
+                            SeqOrUid::Asterisk => last.uid.0,
+                        }
+                    };
+                    let (low, high) = match sequence {
+                        Sequence::Single(value) => (resolve(value), resolve(value)),
+                        Sequence::Range(a, b) => {
+                            let (a, b) = (resolve(a), resolve(b));
+                            (a.min(b), a.max(b))
+                        }
+                    };
+                    let start = self.messages.partition_point(|m| m.uid.0 < low);
+                    let end = self.messages.partition_point(|m| m.uid.0 <= high);
+                    indexes.extend(start..end);
+                }
+            }
+        }
+        indexes.sort_unstable();
+        indexes.dedup();
+        Ok(indexes)
+    }
+
+    /// Brings the snapshot up to date with the folder's current messages and returns what to
+    /// tell the client, in an order that keeps sequence numbers right: EXPUNGEs from the
+    /// highest number down, then flag changes, then the new EXISTS count (RFC 9051 §7.4.1,
+    /// §7.5.1, §7.5.2).
+    pub(crate) fn refresh(&mut self, current: &[MessageRow]) -> Vec<Change> {
+        let mut changes = Vec::new();
+        for index in (0..self.messages.len()).rev() {
+            let uid = self.messages[index].uid;
+            if current.binary_search_by_key(&uid.0, |row| row.uid).is_err() {
+                self.messages.remove(index);
+                changes.push(Change::Expunge(SeqNum::from_index(index)));
+            }
+        }
+        for (index, known) in self.messages.iter_mut().enumerate() {
+            if let Ok(position) = current.binary_search_by_key(&known.uid.0, |row| row.uid) {
+                let now = KnownMessage::from_row(&current[position]);
+                if now != *known {
+                    *known = now.clone();
+                    changes.push(Change::Flags(SeqNum::from_index(index), now));
+                }
+            }
+        }
+        let last_uid = self.messages.last().map_or(0, |m| m.uid.0);
+        let n_before = self.messages.len();
+        self.messages.extend(current.iter().filter(|row| row.uid > last_uid).map(KnownMessage::from_row));
+        if self.messages.len() != n_before {
+            changes.push(Change::Exists(self.messages.len() as u32));
+        }
+        changes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use store::{AccountId, FolderId, MessageId};
+
+    use super::*;
+
+    fn folder() -> Folder {
+        Folder {
+            id: FolderId(1),
+            account_id: AccountId(1),
+            name: "INBOX".into(),
+            parent_id: None,
+            special_use: None,
+            uidvalidity: 1,
+            uidnext: 100,
+            highest_modseq: 1,
+            subscribed: true,
+            n_messages: 0,
+            n_unseen: 0,
+            size_bytes: 0,
+        }
+    }
+
+    fn selected(uids: &[u32]) -> Selected {
+        Selected {
+            folder: folder(),
+            access: Access::ReadWrite,
+            messages: uids
+                .iter()
+                .map(|&uid| KnownMessage { uid: Uid(uid), flags: Flags::empty(), keywords: Vec::new() })
+                .collect(),
+        }
+    }
+
+    fn set(text: &str) -> SequenceSet {
+        SequenceSet::try_from(text).expect("valid sequence set in test")
+    }
+
+    #[test]
+    fn sequence_numbers() {
+        let view = selected(&[3, 7, 9, 20, 21]);
+        for (text, want) in [
+            ("1", vec![0]),
+            ("*", vec![4]),
+            ("2:4", vec![1, 2, 3]),
+            ("4:2", vec![1, 2, 3]),
+            ("3:*", vec![2, 3, 4]),
+            ("*:3", vec![2, 3, 4]),
+            ("1,5,1:2", vec![0, 1, 4]),
+        ] {
+            assert_eq!(view.resolve(&set(text), Addressing::Sequence).unwrap(), want, "{text}");
+        }
+        for text in ["6", "1:6", "4,9"] {
+            assert!(matches!(view.resolve(&set(text), Addressing::Sequence), Err(Error::Bad(_))), "{text}");
+        }
+        assert!(selected(&[]).resolve(&set("1:*"), Addressing::Sequence).is_err());
+    }
+
+    #[test]
+    fn uids() {
+        let view = selected(&[3, 7, 9, 20, 21]);
+        for (text, want) in [
+            ("3", vec![0]),
+            ("4", vec![]),
+            ("*", vec![4]),
+            ("7:20", vec![1, 2, 3]),
+            ("20:7", vec![1, 2, 3]),
+            ("1:*", vec![0, 1, 2, 3, 4]),
+            // RFC 9051 §6.4.9: 559:* includes the last message even above every UID.
+            ("500:*", vec![4]),
+            ("1:4,9", vec![0, 2]),
+        ] {
+            assert_eq!(view.resolve(&set(text), Addressing::Uid).unwrap(), want, "{text}");
+        }
+        assert_eq!(selected(&[]).resolve(&set("1:*"), Addressing::Uid).unwrap(), Vec::<usize>::new());
+    }
+
+    fn row(uid: u32, flags: Flags) -> MessageRow {
+        MessageRow {
+            id: MessageId(uid as i64),
+            folder_id: FolderId(1),
+            uid,
+            modseq: 1,
+            flags,
+            keywords: Vec::new(),
+            blob_hash: String::new(),
+            size: 10,
+            internal_date: 0,
+            thread_id: 0,
+            subject: String::new(),
+            from_name: String::new(),
+            from_addr: String::new(),
+            to_addrs: String::new(),
+            sent_date: None,
+            has_attachments: false,
+            priority_high: false,
+            preview: String::new(),
+        }
+    }
+
+    #[test]
+    fn refresh_reports_expunges_flags_and_new_messages() {
+        let mut view = selected(&[3, 7, 9, 20]);
+        let current = [row(3, Flags::empty()), row(9, Flags::SEEN), row(21, Flags::empty()), row(22, Flags::empty())];
+        let changes = view.refresh(&current);
+        assert_eq!(
+            changes,
+            vec![
+                Change::Expunge(SeqNum(4)),
+                Change::Expunge(SeqNum(2)),
+                Change::Flags(SeqNum(2), KnownMessage { uid: Uid(9), flags: Flags::SEEN, keywords: vec![] }),
+                Change::Exists(4),
+            ]
+        );
+        assert_eq!(view.messages.iter().map(|m| m.uid.0).collect::<Vec<_>>(), vec![3, 9, 21, 22]);
+        assert_eq!(view.refresh(&current), vec![]);
+    }
+}

@@ -1,0 +1,132 @@
+//! The crate's one error type, and the one place that turns an error into a reply.
+//!
+//! Three classes (as mox does): the client's syntax (500/501/555), the client's request
+//! refused (4xx/5xx with a precise enhanced code), and our own failures (logged, answered with
+//! a generic 451 that leaks nothing).
+
+use crate::codec::SyntaxError;
+use crate::reply::Reply;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line does not parse.
+    #[error("syntax error: {0}")]
+    Syntax(#[from] SyntaxError),
+    /// A command line ended with a bare LF (RFC 5321 §2.3.8).
+    #[error("command line ended with a bare LF")]
+    BareLfInCommand,
+    /// A command line was longer than [`crate::codec::MAX_COMMAND_LINE`].
+    #[error("command line too long")]
+    CommandLineTooLong,
+    /// The command is not valid in this state (RFC 5321 §4.1.4); the text says what to do.
+    #[error("bad sequence of commands: {0}")]
+    BadSequence(&'static str),
+    /// We do not offer this command.
+    #[error("command not implemented")]
+    NotImplemented,
+    /// The recipient address does not parse as `local@domain`.
+    #[error("bad recipient address syntax")]
+    BadRecipientSyntax,
+    /// A non-ASCII address in a transaction without SMTPUTF8 (RFC 6531 §3.5).
+    #[error("non-ASCII address without SMTPUTF8")]
+    NeedsSmtpUtf8,
+    /// The message is larger than [`store::MAX_MESSAGE_BYTES`].
+    #[error("message too big")]
+    MessageTooBig,
+    /// The domain is ours but nobody has this address.
+    #[error("unknown user")]
+    UnknownUser,
+    /// The domain is not ours and the client is not authenticated.
+    #[error("relaying denied")]
+    RelayDenied,
+    /// The address only forwards to other servers, and there is no outbound queue yet.
+    #[error("forwarding to external addresses is not implemented yet")]
+    ForwardingUnavailable,
+    /// RFC 5321 §4.5.3.1.8: more than 100 recipients.
+    #[error("too many recipients")]
+    TooManyRecipients,
+    /// DATA with no accepted recipient.
+    #[error("no valid recipients")]
+    NoValidRecipients,
+    /// The message contains a bare CR or LF (see [`crate::data_receiver`]).
+    #[error("message contains a bare CR or LF")]
+    BareNewlineInData,
+    /// A message line is longer than [`crate::data_receiver::MAX_DATA_LINE`].
+    #[error("message line too long")]
+    DataLineTooLong,
+    /// Every recipient's mailbox is over quota (A10).
+    #[error("mailbox full")]
+    MailboxFull,
+    /// The client was silent longer than RFC 5321 §4.5.3.2 allows.
+    #[error("timed out")]
+    Timeout,
+    /// The client made too many mistakes; we close the connection.
+    #[error("too many bad commands")]
+    TooManyErrors,
+    /// The connection failed or the client went away.
+    #[error("connection: {0}")]
+    Io(#[from] std::io::Error),
+    /// The TLS handshake failed after STARTTLS.
+    #[error("TLS handshake: {0}")]
+    Tls(std::io::Error),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] store::Error),
+}
+
+impl Error {
+    /// The reply to send for this error, or `None` when the connection is unusable. Internal
+    /// failures are logged here, in the session's span, and answered generically.
+    pub(crate) fn reply(&self) -> Option<Reply> {
+        use Error::*;
+        let reply = match self {
+            Syntax(err) => Reply::new(err.code, err.enhanced, err.message),
+            BareLfInCommand => Reply::new(500, "5.5.2", "Command lines must end with CRLF (RFC 5321 section 2.3.8)"),
+            CommandLineTooLong => Reply::new(500, "5.5.6", "Line too long"),
+            BadSequence(what) => Reply::new(503, "5.5.1", *what),
+            NotImplemented => Reply::new(502, "5.5.1", "Command not implemented"),
+            BadRecipientSyntax => Reply::new(501, "5.1.3", "Bad recipient address syntax"),
+            NeedsSmtpUtf8 => Reply::new(553, "5.6.7", "Non-ASCII addresses require the SMTPUTF8 parameter"),
+            MessageTooBig => {
+                Reply::new(552, "5.3.4", format!("Message size exceeds the limit of {} bytes", store::MAX_MESSAGE_BYTES))
+            }
+            UnknownUser => Reply::new(550, "5.1.1", "No such user here"),
+            RelayDenied => Reply::new(550, "5.7.1", "Relaying denied"),
+            ForwardingUnavailable => Reply::new(451, "4.3.3", "Forwarding to external addresses is not available yet"),
+            TooManyRecipients => Reply::new(452, "4.5.3", "Too many recipients"),
+            NoValidRecipients => Reply::new(554, "5.5.1", "No valid recipients"),
+            BareNewlineInData => Reply::new(550, "5.6.0", "Message refused: bare CR or LF found, lines must end with CRLF"),
+            DataLineTooLong => Reply::new(550, "5.6.0", "Message refused: a line is too long"),
+            MailboxFull => Reply::new(552, "5.2.2", "Mailbox full"),
+            Timeout => Reply::new(421, "4.4.2", "Timeout, closing connection"),
+            TooManyErrors => Reply::new(421, "4.7.0", "Too many errors, closing connection"),
+            Io(_) | Tls(_) => return None,
+            Store(err) => {
+                tracing::error!(error = %err, "smtp: store failure");
+                Reply::new(451, "4.3.0", "Local error in processing, try again later")
+            }
+        };
+        Some(reply)
+    }
+
+    /// Whether this counts towards the bad-command limit: mistakes and probing, not our own
+    /// failures nor refusals of a message's content.
+    pub(crate) fn is_bad_command(&self) -> bool {
+        use Error::*;
+        matches!(
+            self,
+            Syntax(_)
+                | BareLfInCommand
+                | CommandLineTooLong
+                | BadSequence(_)
+                | NotImplemented
+                | BadRecipientSyntax
+                | NeedsSmtpUtf8
+                | UnknownUser
+                | RelayDenied
+                | NoValidRecipients
+        )
+    }
+}

@@ -1,0 +1,215 @@
+//! One SMTP connection: reading, writing, timeouts, the session state and command dispatch.
+//!
+//! The session owns the only I/O of the crate. It frames lines with [`CommandFramer`], parses
+//! them with [`parse_command`], gates them by state and calls `handle_<command>` (in `op/`).
+//!
+//! Pipelining (RFC 2920 §3.2): replies are collected in `outbuf` and written when no complete
+//! command is left in the input, so a client that sends a batch gets its replies in order and
+//! in as few packets as possible, and a client that waits for each reply is never stalled.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tracing::Instrument;
+
+use crate::codec::{parse_command, Command, CommandFramer, Frame, MailParameters};
+use crate::reply::Reply;
+use crate::{AsyncStream, Error, Result, SmtpServices};
+
+/// RFC 5321 §4.5.3.2.7: a server SHOULD wait at least 5 minutes for the next command.
+pub(crate) const COMMAND_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// RFC 5321 §4.5.3.2.5: 3 minutes for each block of data.
+pub(crate) const DATA_BLOCK_TIMEOUT: Duration = Duration::from_secs(3 * 60);
+/// How long we wait for the client to take our replies before giving up on it.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// After this many bad commands the client is told 421 and disconnected.
+const MAX_BAD_COMMANDS: u32 = 20;
+/// How much we ask the socket for at once.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// What the client said in EHLO/HELO.
+#[derive(Debug, Clone)]
+pub(crate) struct Hello {
+    pub(crate) domain: String,
+    /// EHLO (true) or HELO (false).
+    pub(crate) extended: bool,
+}
+
+/// One mail transaction, from MAIL to the end of DATA (RFC 5321 §3.3).
+#[derive(Debug, Default)]
+pub(crate) struct Transaction {
+    /// Empty for the null sender.
+    pub(crate) sender: String,
+    pub(crate) params: MailParameters,
+    pub(crate) n_recipients: usize,
+    /// Local mailboxes, each once however many recipients or aliases lead to it.
+    pub(crate) accounts: Vec<store::AccountId>,
+    /// External addresses aliases forward to, each once.
+    pub(crate) external: Vec<String>,
+}
+
+pub(crate) struct Session {
+    pub(crate) stream: Box<dyn AsyncStream>,
+    pub(crate) services: Arc<SmtpServices>,
+    pub(crate) peer: IpAddr,
+    pub(crate) inbuf: Vec<u8>,
+    outbuf: Vec<u8>,
+    pub(crate) framer: CommandFramer,
+    pub(crate) tls: bool,
+    pub(crate) hello: Option<Hello>,
+    pub(crate) transaction: Option<Transaction>,
+    n_bad_commands: u32,
+}
+
+/// Runs one session to its end, logging how it ended.
+pub(crate) async fn run(stream: Box<dyn AsyncStream>, peer: IpAddr, services: Arc<SmtpServices>) {
+    let span = tracing::info_span!("smtp", %peer);
+    async move {
+        tracing::debug!("connected");
+        let mut session = Session {
+            stream,
+            services,
+            peer,
+            inbuf: Vec::new(),
+            outbuf: Vec::new(),
+            framer: CommandFramer::default(),
+            tls: false,
+            hello: None,
+            transaction: None,
+            n_bad_commands: 0,
+        };
+        match session.serve().await {
+            Ok(()) => tracing::debug!("closed"),
+            Err(err) => tracing::debug!(error = %err, "connection ended"),
+        }
+    }
+    .instrument(span)
+    .await;
+}
+
+/// Tells a client we have no room for it (RFC 5321 §3.8: 421 instead of the greeting).
+pub(crate) async fn refuse_busy(mut stream: Box<dyn AsyncStream>, hostname: &str) {
+    let mut out = Vec::new();
+    Reply::new(421, "4.3.2", format!("{hostname} too busy, try again later")).encode(&mut out);
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.write_all(&out)).await;
+}
+
+impl Session {
+    async fn serve(&mut self) -> Result<()> {
+        // RFC 5321 §4.2: the greeting; RFC 2034 §3 keeps enhanced codes out of it.
+        let greeting = format!("{} ESMTP Facteur", self.services.hostname);
+        self.push(&Reply::plain(220, vec![greeting]));
+        loop {
+            let (consumed, frame) = self.framer.next_frame(&self.inbuf);
+            let line = match frame {
+                Some(Frame::Line { len }) => self.inbuf[..len].to_vec(),
+                _ => Vec::new(),
+            };
+            self.inbuf.drain(..consumed);
+            let result = match frame {
+                None => {
+                    // No complete command left: this is the moment to send pending replies.
+                    self.flush().await?;
+                    match self.read_more(COMMAND_TIMEOUT).await {
+                        Ok(()) => continue,
+                        Err(err) => Err(err),
+                    }
+                }
+                Some(Frame::TooLong) => Err(Error::CommandLineTooLong),
+                Some(Frame::BareLf) => Err(Error::BareLfInCommand),
+                Some(Frame::Line { .. }) => match parse_command(&line) {
+                    Ok(command) => self.dispatch(command).await,
+                    Err(err) => Err(err.into()),
+                },
+            };
+            let reply = match result {
+                Ok(None) => continue,
+                Ok(Some(reply)) => reply,
+                Err(err) => {
+                    tracing::debug!(error = %err, "command refused");
+                    if err.is_bad_command() {
+                        self.n_bad_commands += 1;
+                    }
+                    let Some(reply) = err.reply() else { return Err(err) };
+                    if self.n_bad_commands >= MAX_BAD_COMMANDS && !reply.closes_connection() {
+                        self.push(&reply);
+                        Error::TooManyErrors.reply().expect("TooManyErrors has a reply")
+                    } else {
+                        reply
+                    }
+                }
+            };
+            self.push(&reply);
+            if reply.closes_connection() {
+                self.flush().await?;
+                // A polite close; the client may already be gone, which is fine.
+                let _ = tokio::time::timeout(Duration::from_secs(10), self.stream.shutdown()).await;
+                return Ok(());
+            }
+        }
+    }
+
+    /// Gates a command by state and runs its handler. `Ok(None)`: nothing more to say.
+    async fn dispatch(&mut self, command: Command) -> Result<Option<Reply>> {
+        let reply = match command {
+            Command::Ehlo { domain } => self.handle_hello(domain, true),
+            Command::Helo { domain } => self.handle_hello(domain, false),
+            Command::Mail { reverse_path, params } => self.handle_mail(reverse_path, params)?,
+            Command::Rcpt { forward_path } => self.handle_rcpt(forward_path).await?,
+            Command::Data => self.handle_data().await?,
+            Command::StartTls => return self.handle_starttls().await,
+            Command::Rset => {
+                // RFC 5321 §4.1.1.5: abort the transaction, keep the EHLO.
+                self.transaction = None;
+                Reply::new(250, "2.0.0", "OK")
+            }
+            Command::Noop => Reply::new(250, "2.0.0", "OK"),
+            // RFC 5321 §3.5.3: 252 when we will not verify but will accept mail.
+            Command::Vrfy => Reply::new(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"),
+            Command::Help => Reply::new(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS"),
+            Command::Quit => Reply::new(221, "2.0.0", format!("{} closing connection", self.services.hostname)),
+            Command::NotImplemented { verb } => {
+                tracing::debug!(%verb, "command not implemented");
+                return Err(Error::NotImplemented);
+            }
+        };
+        Ok(Some(reply))
+    }
+
+    /// Queues a reply; it is written at the next [`Session::flush`].
+    pub(crate) fn push(&mut self, reply: &Reply) {
+        reply.encode(&mut self.outbuf);
+    }
+
+    /// Writes the queued replies.
+    pub(crate) async fn flush(&mut self) -> Result<()> {
+        if self.outbuf.is_empty() {
+            return Ok(());
+        }
+        let write = async {
+            self.stream.write_all(&self.outbuf).await?;
+            self.stream.flush().await
+        };
+        // A client that does not read its replies gets no 421: it would not read that either.
+        tokio::time::timeout(WRITE_TIMEOUT, write)
+            .await
+            .map_err(|_| Error::Io(std::io::ErrorKind::TimedOut.into()))??;
+        self.outbuf.clear();
+        Ok(())
+    }
+
+    /// Reads more input into `inbuf`. The end of the stream is an error: every caller was
+    /// waiting for more.
+    pub(crate) async fn read_more(&mut self, limit: Duration) -> Result<()> {
+        self.inbuf.reserve(READ_CHUNK);
+        let n_read = tokio::time::timeout(limit, self.stream.read_buf(&mut self.inbuf))
+            .await
+            .map_err(|_| Error::Timeout)??;
+        if n_read == 0 {
+            return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        Ok(())
+    }
+}

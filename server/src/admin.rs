@@ -1,0 +1,224 @@
+//! `facteur admin`: operators' commands on the data folder. They work while the server runs
+//! (SQLite in WAL mode lets both write; each waits briefly for the other's lock).
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use store::{Store, parse_address};
+
+#[derive(Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Mail domains (A1).
+    #[command(subcommand)]
+    Domain(DomainCommand),
+    /// Mailboxes (A2).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Aliases: addresses that redirect to one or more others (A3).
+    #[command(subcommand)]
+    Alias(AliasCommand),
+    /// Deliver a message read from standard input to a local address, as the MX would but
+    /// without adding trace headers (a local delivery agent).
+    Deliver { address: String },
+    /// Look at stored messages.
+    #[command(subcommand)]
+    Message(MessageCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum DomainCommand {
+    Add {
+        name: String,
+    },
+    List,
+    /// Remove a domain that has no mailboxes left.
+    Remove {
+        name: String,
+    },
+    /// Send postmaster@ and abuse@ of the domain to TARGET (default: the domain's first admin).
+    Postmaster {
+        domain: String,
+        target: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum UserCommand {
+    /// Create a mailbox. Without --password-stdin a password is generated and printed.
+    Add {
+        address: String,
+        #[arg(long)]
+        password_stdin: bool,
+        /// Quota in megabytes (default: unlimited).
+        #[arg(long)]
+        quota_mb: Option<u64>,
+    },
+    /// Change a password (read from standard input, or generated and printed).
+    Passwd {
+        address: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AliasCommand {
+    Add {
+        address: String,
+        #[arg(required = true)]
+        targets: Vec<String>,
+    },
+    List,
+    Remove {
+        address: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum MessageCommand {
+    /// One line per message of a folder: UID, size and subject, tab-separated.
+    List {
+        address: String,
+        #[arg(long, default_value = "INBOX")]
+        folder: String,
+    },
+    /// Print a stored message byte for byte.
+    Get {
+        address: String,
+        uid: u32,
+        #[arg(long, default_value = "INBOX")]
+        folder: String,
+    },
+}
+
+pub(crate) fn generate_password() -> String {
+    store::random_password()
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if !from_stdin {
+        return Ok((generate_password(), true));
+    }
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).context("reading the password from standard input")?;
+    let password = text.trim_end_matches(['\r', '\n']).to_string();
+    Ok((password, false))
+}
+
+#[allow(clippy::print_stdout)]
+pub(crate) async fn run(data: &Path, command: AdminCommand) -> anyhow::Result<()> {
+    let store = Store::open(data).await.with_context(|| format!("opening the data folder {}", data.display()))?;
+    let result = run_on(&store, command).await;
+    store.close().await;
+    result
+}
+
+#[allow(clippy::print_stdout)]
+async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::Domain(DomainCommand::Add { name }) => {
+            let name = store.add_domain(&name).await?;
+            println!("domain {name} added; postmaster@{name} and abuse@{name} go to its first admin");
+        }
+        AdminCommand::Domain(DomainCommand::List) => {
+            for domain in store.list_domains().await? {
+                let postmaster = domain.postmaster_target.unwrap_or_else(|| "(first admin)".into());
+                println!("{}\t{} mailbox(es)\tpostmaster: {postmaster}", domain.name, domain.n_accounts);
+            }
+        }
+        AdminCommand::Domain(DomainCommand::Remove { name }) => {
+            store.remove_domain(&name).await?;
+            println!("domain {name} removed");
+        }
+        AdminCommand::Domain(DomainCommand::Postmaster { domain, target }) => {
+            let target = target.map(|t| parse_address(&t)).transpose()?;
+            store.set_postmaster_target(&domain, target.as_ref()).await?;
+            println!("postmaster@{domain} now goes to {}", target.map_or("the first admin".into(), |t| t.to_string()));
+        }
+        AdminCommand::User(UserCommand::Add { address, password_stdin, quota_mb }) => {
+            let address = parse_address(&address)?;
+            let (password, generated) = read_password(password_stdin)?;
+            let account = store.add_user(&address, &password, quota_mb).await?;
+            let role = if account.is_admin { " (administrator)" } else { "" };
+            println!("mailbox {address} created{role}");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::User(UserCommand::Passwd { address, password_stdin }) => {
+            let address = parse_address(&address)?;
+            let (password, generated) = read_password(password_stdin)?;
+            store.set_password(&address, &password).await?;
+            println!("password of {address} changed");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::User(UserCommand::List) => {
+            for user in store.list_users().await? {
+                let quota = user.quota_bytes.map_or("unlimited".into(), |q| format!("{} MB", q / (1024 * 1024)));
+                let admin = if user.is_admin { "\tadmin" } else { "" };
+                println!("{}\t{} bytes used\tquota {quota}{admin}", user.login, user.used_bytes);
+            }
+        }
+        AdminCommand::Alias(AliasCommand::Add { address, targets }) => {
+            let address = parse_address(&address)?;
+            let targets = targets.iter().map(|t| parse_address(t)).collect::<Result<Vec<_>, _>>()?;
+            store.add_alias(&address, &targets).await?;
+            println!("alias {address} created");
+        }
+        AdminCommand::Alias(AliasCommand::List) => {
+            for alias in store.list_aliases().await? {
+                println!("{}\t{}", alias.address, alias.targets.join(" "));
+            }
+        }
+        AdminCommand::Alias(AliasCommand::Remove { address }) => {
+            let address = parse_address(&address)?;
+            store.remove_alias(&address).await?;
+            println!("alias {address} removed");
+        }
+        AdminCommand::Deliver { address } => {
+            let address = parse_address(&address)?;
+            let mut raw = Vec::new();
+            std::io::stdin().read_to_end(&mut raw).context("reading the message from standard input")?;
+            let store::Route::Local { accounts, .. } = store.route(&address).await? else {
+                bail!("{address} is not a local address");
+            };
+            let delivery = store.deliver(&accounts, raw).await?;
+            if delivery.delivered.is_empty() {
+                bail!("not delivered: every target mailbox is full");
+            }
+            println!("delivered to {} mailbox(es)", delivery.delivered.len());
+        }
+        AdminCommand::Message(MessageCommand::List { address, folder }) => {
+            let (account, folder) = find_folder(store, &address, &folder).await?;
+            for message in store.messages(account, folder).await? {
+                println!("{}\t{}\t{}", message.uid, message.size, message.subject);
+            }
+        }
+        AdminCommand::Message(MessageCommand::Get { address, uid, folder }) => {
+            let (account, folder) = find_folder(store, &address, &folder).await?;
+            let messages = store.messages(account, folder).await?;
+            let message =
+                messages.iter().find(|m| m.uid == uid).with_context(|| format!("no message with UID {uid}"))?;
+            let raw = store.read_raw(message).await?;
+            use std::io::Write;
+            std::io::stdout().write_all(&raw)?;
+        }
+    }
+    Ok(())
+}
+
+async fn find_folder(
+    store: &Store,
+    address: &str,
+    folder: &str,
+) -> anyhow::Result<(store::AccountId, store::FolderId)> {
+    let address = parse_address(address)?;
+    let account = store.account_by_login(&address).await?.with_context(|| format!("no mailbox {address}"))?;
+    let found = store.folder_by_name(account.id, folder).await?.with_context(|| format!("no folder {folder}"))?;
+    Ok((account.id, found.id))
+}

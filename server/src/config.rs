@@ -1,0 +1,149 @@
+//! `facteur serve` settings: command-line flags, `FACTEUR_*` variables, an optional TOML file,
+//! then defaults, in that order of precedence.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// Flags of `facteur serve`. Every one can also come from a `FACTEUR_*` variable or the file.
+#[derive(clap::Args, Debug, Default)]
+pub(crate) struct ServeArgs {
+    /// A TOML file with the same settings as the flags (data, http, smtp, imap, imaps,
+    /// hostname, tls_cert, tls_key, public_url).
+    #[arg(long, env = "FACTEUR_CONFIG")]
+    config: Option<PathBuf>,
+    /// The data folder (database, message files, generated certificate). Default: ./data
+    #[arg(long, env = "FACTEUR_DATA")]
+    data: Option<PathBuf>,
+    /// Web client address. Default 127.0.0.1:8080; "off" turns it off.
+    #[arg(long, env = "FACTEUR_HTTP")]
+    http: Option<String>,
+    /// SMTP (MX, port 25 role) address. Default 127.0.0.1:2525; "off" turns it off.
+    #[arg(long, env = "FACTEUR_SMTP")]
+    smtp: Option<String>,
+    /// IMAP with STARTTLS. Default 127.0.0.1:1430; "off" turns it off.
+    #[arg(long, env = "FACTEUR_IMAP")]
+    imap: Option<String>,
+    /// IMAP over implicit TLS. Default 127.0.0.1:9930; "off" turns it off.
+    #[arg(long, env = "FACTEUR_IMAPS")]
+    imaps: Option<String>,
+    /// The server's name in greetings and trace headers. Default: localhost
+    #[arg(long, env = "FACTEUR_HOSTNAME")]
+    hostname: Option<String>,
+    /// PEM certificate chain; without it a self-signed certificate is generated in the data folder.
+    #[arg(long, env = "FACTEUR_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "FACTEUR_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// The URL people use to reach the web client (behind a TLS proxy: https://...). Cookies
+    /// are marked Secure when it starts with https.
+    #[arg(long, env = "FACTEUR_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// On a first run, create this domain...
+    #[arg(long, env = "FACTEUR_DOMAIN")]
+    domain: Option<String>,
+    /// ...and this first administrator mailbox (password from FACTEUR_ADMIN_PASSWORD, or
+    /// generated and printed).
+    #[arg(long, env = "FACTEUR_ADMIN_ADDRESS")]
+    admin_address: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data: Option<PathBuf>,
+    http: Option<String>,
+    smtp: Option<String>,
+    imap: Option<String>,
+    imaps: Option<String>,
+    hostname: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    public_url: Option<String>,
+}
+
+/// Settings after merging every source.
+#[derive(Debug)]
+pub(crate) struct ServeConfig {
+    pub(crate) data: PathBuf,
+    pub(crate) http: Option<SocketAddr>,
+    pub(crate) smtp: Option<SocketAddr>,
+    pub(crate) imap: Option<SocketAddr>,
+    pub(crate) imaps: Option<SocketAddr>,
+    pub(crate) hostname: String,
+    pub(crate) tls_files: Option<(PathBuf, PathBuf)>,
+    pub(crate) public_url: Option<String>,
+    pub(crate) first_domain: Option<String>,
+    pub(crate) first_admin: Option<String>,
+}
+
+fn listener(name: &str, value: Option<String>, default: &str) -> anyhow::Result<Option<SocketAddr>> {
+    let value = value.unwrap_or_else(|| default.to_string());
+    if value.is_empty() || value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    value.parse().map(Some).with_context(|| format!("--{name}: {value:?} is not an address like 127.0.0.1:1430"))
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+impl ServeArgs {
+    pub(crate) fn resolve(self) -> anyhow::Result<ServeConfig> {
+        let file = match &self.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let tls_files = match (self.tls_cert.or(file.tls_cert), self.tls_key.or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => bail!("--tls-cert and --tls-key go together"),
+        };
+        Ok(ServeConfig {
+            data: self.data.or(file.data).unwrap_or_else(|| PathBuf::from("data")),
+            http: listener("http", self.http.or(file.http), "127.0.0.1:8080")?,
+            smtp: listener("smtp", self.smtp.or(file.smtp), "127.0.0.1:2525")?,
+            imap: listener("imap", self.imap.or(file.imap), "127.0.0.1:1430")?,
+            imaps: listener("imaps", self.imaps.or(file.imaps), "127.0.0.1:9930")?,
+            hostname: self.hostname.or(file.hostname).unwrap_or_else(|| "localhost".into()),
+            tls_files,
+            public_url: self.public_url.or(file.public_url),
+            first_domain: self.domain,
+            first_admin: self.admin_address,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_and_off_disables() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("facteur.toml");
+        std::fs::write(&file, "smtp = \"127.0.0.1:25\"\nimap = \"off\"\nhostname = \"mx.example.org\"\n").unwrap();
+        let args = ServeArgs { config: Some(file), smtp: Some("127.0.0.1:2626".into()), ..Default::default() };
+        let config = args.resolve().unwrap();
+        assert_eq!(config.smtp, Some("127.0.0.1:2626".parse().unwrap()));
+        assert_eq!(config.imap, None);
+        assert_eq!(config.http, Some("127.0.0.1:8080".parse().unwrap()));
+        assert_eq!(config.hostname, "mx.example.org");
+    }
+
+    #[test]
+    fn bad_values_are_clear_errors() {
+        let args = ServeArgs { http: Some("nowhere".into()), ..Default::default() };
+        assert!(args.resolve().unwrap_err().to_string().contains("--http"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "colour = \"blue\"\n").unwrap();
+        let args = ServeArgs { config: Some(file), ..Default::default() };
+        assert!(args.resolve().is_err());
+    }
+}

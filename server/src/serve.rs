@@ -1,0 +1,127 @@
+//! `facteur serve`: opens the store, sets up TLS, binds every listener and runs them.
+//!
+//! Once a listener is bound it is announced on stdout as `facteur: <name> listening on <addr>`,
+//! and `facteur: ready` follows when all are; tests and scripts read these lines (ports given as
+//! 0 are resolved by then).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::{ServeArgs, ServeConfig};
+use crate::{admin, http, tls};
+
+#[allow(clippy::print_stdout)]
+fn announce(line: &str) {
+    println!("facteur: {line}");
+}
+
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.resolve()?;
+    let store = store::Store::open(&config.data)
+        .await
+        .with_context(|| format!("opening the data folder {}", config.data.display()))?;
+    first_run(&store, &config).await?;
+    let tls = tls::acceptor(config.tls_files.as_ref(), &config.data, &config.hostname)?;
+
+    let mut tasks = tokio::task::JoinSet::new();
+    if let Some(addr) = config.smtp {
+        let listener = bind("smtp", addr).await?;
+        let services = Arc::new(smtp::SmtpServices {
+            store: store.clone(),
+            tls: Some(tls.clone()),
+            hostname: config.hostname.clone(),
+        });
+        tasks.spawn(smtp::serve(listener, services));
+    }
+    let imap_services = Arc::new(imap::ImapServices {
+        store: store.clone(),
+        tls: Some(tls.clone()),
+        hostname: config.hostname.clone(),
+    });
+    if let Some(addr) = config.imap {
+        let listener = bind("imap", addr).await?;
+        tasks.spawn(imap::serve(listener, imap_services.clone(), false));
+    }
+    if let Some(addr) = config.imaps {
+        let listener = bind("imaps", addr).await?;
+        tasks.spawn(imap::serve(listener, imap_services.clone(), true));
+    }
+    let mut web_url = None;
+    if let Some(addr) = config.http {
+        let listener = bind("http", addr).await?;
+        let local = listener.local_addr()?;
+        let secure_cookies = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+        let router = http::router(store.clone(), local, secure_cookies);
+        web_url = Some(config.public_url.clone().unwrap_or_else(|| format!("http://{local}/")));
+        tasks.spawn(async move {
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            if let Err(error) = axum::serve(listener, service).await {
+                tracing::error!(%error, "the web listener stopped");
+            }
+        });
+    }
+    announce("ready");
+    if let Some(url) = web_url {
+        announce(&format!("open {url} in a browser"));
+    }
+    tokio::select! {
+        _ = shutdown_signal() => tracing::info!("shutting down"),
+        Some(_) = tasks.join_next() => tracing::error!("a listener stopped unexpectedly"),
+    }
+    tasks.abort_all();
+    store.close().await;
+    Ok(())
+}
+
+async fn bind(name: &str, addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("{name}: cannot listen on {addr}"))?;
+    announce(&format!("{name} listening on {}", listener.local_addr()?));
+    Ok(listener)
+}
+
+/// On an empty data folder: create the first domain and admin if asked to, else say how.
+async fn first_run(store: &store::Store, config: &ServeConfig) -> anyhow::Result<()> {
+    if !store.list_users().await?.is_empty() {
+        return Ok(());
+    }
+    let Some(admin_address) = &config.first_admin else {
+        let data = config.data.display();
+        announce(&format!(
+            "no mailbox yet. Create the first domain and administrator with:\n  \
+             facteur admin --data {data} domain add example.org\n  \
+             facteur admin --data {data} user add you@example.org"
+        ));
+        return Ok(());
+    };
+    let address = store::parse_address(admin_address)?;
+    let domain = config.first_domain.clone().unwrap_or_else(|| address.domain.clone());
+    if !store.is_local_domain(&domain).await? {
+        store.add_domain(&domain).await?;
+    }
+    if !store.is_local_domain(&address.domain).await? {
+        store.add_domain(&address.domain).await?;
+    }
+    let (password, generated) = match std::env::var("FACTEUR_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (admin::generate_password(), true),
+    };
+    store.add_user(&address, &password, None).await?;
+    if generated {
+        announce(&format!("created the first administrator {address} with the password: {password}"));
+    } else {
+        announce(&format!("created the first administrator {address}"));
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
