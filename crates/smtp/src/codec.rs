@@ -12,11 +12,20 @@ pub const MAX_COMMAND_LINE: usize = 4096;
 /// One SMTP command (RFC 5321 §4.1.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Ehlo { domain: String },
-    Helo { domain: String },
+    Ehlo {
+        domain: String,
+    },
+    Helo {
+        domain: String,
+    },
     /// `reverse_path` is empty for the null sender `<>` (bounces, RFC 5321 §4.5.5).
-    Mail { reverse_path: String, params: MailParameters },
-    Rcpt { forward_path: ForwardPath },
+    Mail {
+        reverse_path: String,
+        params: MailParameters,
+    },
+    Rcpt {
+        forward_path: ForwardPath,
+    },
     Data,
     Rset,
     Noop,
@@ -25,7 +34,9 @@ pub enum Command {
     Help,
     StartTls,
     /// A command RFC 5321 or a common extension names that we do not offer (EXPN, AUTH...).
-    NotImplemented { verb: String },
+    NotImplemented {
+        verb: String,
+    },
 }
 
 /// The recipient of `RCPT TO:`.
@@ -101,20 +112,28 @@ pub struct CommandFramer {
 
 impl CommandFramer {
     /// Looks at the start of `buf`. Returns how many bytes the caller must drop from the front
-    /// of `buf` and the frame found, if any (`None`: wait for more input).
+    /// of `buf` and the frame found, if any. `None` means that what is left after dropping is
+    /// an incomplete line: read more input.
     pub fn next_frame(&mut self, buf: &[u8]) -> (usize, Option<Frame>) {
+        let lf = |bytes: &[u8]| bytes.iter().position(|&b| b == b'\n');
+        if self.discarding {
+            // Dropping an over-long line: everything up to its LF goes, whatever its length.
+            return match lf(buf) {
+                Some(end) => {
+                    self.discarding = false;
+                    (end + 1, Some(Frame::TooLong))
+                }
+                None => (buf.len(), None),
+            };
+        }
         let window = &buf[..buf.len().min(MAX_COMMAND_LINE)];
-        match window.iter().position(|&b| b == b'\n') {
-            Some(lf) if self.discarding => {
-                self.discarding = false;
-                (lf + 1, Some(Frame::TooLong))
-            }
-            Some(lf) if lf > 0 && buf[lf - 1] == b'\r' => (lf + 1, Some(Frame::Line { len: lf - 1 })),
-            Some(lf) => (lf + 1, Some(Frame::BareLf)),
-            None if self.discarding || buf.len() >= MAX_COMMAND_LINE => {
-                // Too long (or still too long): drop what we have and keep dropping until LF.
+        match lf(window) {
+            Some(end) if end > 0 && buf[end - 1] == b'\r' => (end + 1, Some(Frame::Line { len: end - 1 })),
+            Some(end) => (end + 1, Some(Frame::BareLf)),
+            None if buf.len() >= MAX_COMMAND_LINE => {
                 self.discarding = true;
-                (window.len(), None)
+                let (consumed, frame) = self.next_frame(&buf[MAX_COMMAND_LINE..]);
+                (MAX_COMMAND_LINE + consumed, frame)
             }
             None => (0, None),
         }
@@ -321,7 +340,8 @@ mod tests {
             ("MAIL FROM:<a@b.test> BODY=BINARYMIME", 555, "5.5.4"),
             ("MAIL FROM:<a@b.test> RET=FULL", 555, "5.5.4"),
             ("RCPT TO:<ana@example.org> NOTIFY=NEVER", 555, "5.5.4"),
-            ("RCPT TO:<@example.org>", 501, "5.1.3"),
+            ("RCPT TO:<ana@>", 501, "5.1.3"),
+            ("RCPT TO:<@example.org>", 501, "5.5.4"),
             ("RCPT TO:<ana>", 501, "5.1.3"),
             ("RCPT FROM:<ana@example.org>", 501, "5.5.4"),
             ("DATA now", 501, "5.5.4"),
@@ -377,7 +397,10 @@ mod tests {
     fn a_line_of_exactly_the_limit_is_accepted() {
         let mut input = vec![b'N'; MAX_COMMAND_LINE - 2];
         input.extend_from_slice(b"\r\n");
-        assert_eq!(frames(&input, 0), vec![(Frame::Line { len: MAX_COMMAND_LINE - 2 }, input[..MAX_COMMAND_LINE - 2].to_vec())]);
+        assert_eq!(
+            frames(&input, 0),
+            vec![(Frame::Line { len: MAX_COMMAND_LINE - 2 }, input[..MAX_COMMAND_LINE - 2].to_vec())]
+        );
         let mut input = vec![b'N'; MAX_COMMAND_LINE - 1];
         input.extend_from_slice(b"\r\n");
         assert_eq!(frames(&input, 0), vec![(Frame::TooLong, Vec::new())]);

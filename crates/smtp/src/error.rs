@@ -89,15 +89,19 @@ impl Error {
             NotImplemented => Reply::new(502, "5.5.1", "Command not implemented"),
             BadRecipientSyntax => Reply::new(501, "5.1.3", "Bad recipient address syntax"),
             NeedsSmtpUtf8 => Reply::new(553, "5.6.7", "Non-ASCII addresses require the SMTPUTF8 parameter"),
-            MessageTooBig => {
-                Reply::new(552, "5.3.4", format!("Message size exceeds the limit of {} bytes", store::MAX_MESSAGE_BYTES))
-            }
+            MessageTooBig => Reply::new(
+                552,
+                "5.3.4",
+                format!("Message size exceeds the limit of {} bytes", store::MAX_MESSAGE_BYTES),
+            ),
             UnknownUser => Reply::new(550, "5.1.1", "No such user here"),
             RelayDenied => Reply::new(550, "5.7.1", "Relaying denied"),
             ForwardingUnavailable => Reply::new(451, "4.3.3", "Forwarding to external addresses is not available yet"),
             TooManyRecipients => Reply::new(452, "4.5.3", "Too many recipients"),
             NoValidRecipients => Reply::new(554, "5.5.1", "No valid recipients"),
-            BareNewlineInData => Reply::new(550, "5.6.0", "Message refused: bare CR or LF found, lines must end with CRLF"),
+            BareNewlineInData => {
+                Reply::new(550, "5.6.0", "Message refused: bare CR or LF found, lines must end with CRLF")
+            }
             DataLineTooLong => Reply::new(550, "5.6.0", "Message refused: a line is too long"),
             MailboxFull => Reply::new(552, "5.2.2", "Mailbox full"),
             Timeout => Reply::new(421, "4.4.2", "Timeout, closing connection"),

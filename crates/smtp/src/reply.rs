@@ -24,10 +24,6 @@ impl Reply {
         Reply { code, enhanced: None, lines }
     }
 
-    pub(crate) fn code(&self) -> u16 {
-        self.code
-    }
-
     /// 221 (QUIT) and 421 (service closing) end the session (RFC 5321 §3.8, §4.2.2).
     pub(crate) fn closes_connection(&self) -> bool {
         matches!(self.code, 221 | 421)

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracing::Instrument;
 
-use crate::codec::{parse_command, Command, CommandFramer, Frame, MailParameters};
+use crate::codec::{Command, CommandFramer, Frame, MailParameters, parse_command};
 use crate::reply::Reply;
 use crate::{AsyncStream, Error, Result, SmtpServices};
 
@@ -168,7 +168,9 @@ impl Session {
             Command::Noop => Reply::new(250, "2.0.0", "OK"),
             // RFC 5321 §3.5.3: 252 when we will not verify but will accept mail.
             Command::Vrfy => Reply::new(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"),
-            Command::Help => Reply::new(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS"),
+            Command::Help => {
+                Reply::new(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS")
+            }
             Command::Quit => Reply::new(221, "2.0.0", format!("{} closing connection", self.services.hostname)),
             Command::NotImplemented { verb } => {
                 tracing::debug!(%verb, "command not implemented");
@@ -204,9 +206,8 @@ impl Session {
     /// waiting for more.
     pub(crate) async fn read_more(&mut self, limit: Duration) -> Result<()> {
         self.inbuf.reserve(READ_CHUNK);
-        let n_read = tokio::time::timeout(limit, self.stream.read_buf(&mut self.inbuf))
-            .await
-            .map_err(|_| Error::Timeout)??;
+        let n_read =
+            tokio::time::timeout(limit, self.stream.read_buf(&mut self.inbuf)).await.map_err(|_| Error::Timeout)??;
         if n_read == 0 {
             return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
         }

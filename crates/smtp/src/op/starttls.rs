@@ -6,7 +6,7 @@ use tokio::time::timeout;
 
 use crate::codec::CommandFramer;
 use crate::reply::Reply;
-use crate::session::{Session, COMMAND_TIMEOUT};
+use crate::session::{COMMAND_TIMEOUT, Session};
 use crate::{Error, Result};
 
 impl Session {

@@ -1,0 +1,362 @@
+//! SMTP sessions over an in-memory duplex stream against a real store in a temp folder:
+//! transcripts that check the replies and what ended up stored, without a network.
+
+use std::sync::Arc;
+
+use smtp::{SmtpServices, serve_stream};
+use store::{AccountId, SpecialUse, Store, parse_address};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
+use tokio_rustls::rustls;
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: Store,
+    ana: AccountId,
+    bob: AccountId,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).await.expect("open store");
+    store.add_domain("example.org").await.expect("domain");
+    let ana =
+        store.add_user(&parse_address("ana@example.org").expect("address"), "correct horse", None).await.expect("ana");
+    let bob =
+        store.add_user(&parse_address("bob@example.org").expect("address"), "correct horse", None).await.expect("bob");
+    World { _dir: dir, store, ana: ana.id, bob: bob.id }
+}
+
+fn services(world: &World, tls: Option<tokio_rustls::TlsAcceptor>) -> Arc<SmtpServices> {
+    Arc::new(SmtpServices { store: world.store.clone(), tls, hostname: "mx.example.org".to_string() })
+}
+
+/// The raw messages in an account's Inbox, oldest first.
+async fn inbox(world: &World, account: AccountId) -> Vec<Vec<u8>> {
+    let folder = world.store.special_folder(account, SpecialUse::Inbox).await.expect("inbox");
+    let mut raws = Vec::new();
+    for row in world.store.messages(account, folder.id).await.expect("messages") {
+        raws.push(world.store.read_raw(&row).await.expect("raw"));
+    }
+    raws
+}
+
+/// Strips the `Return-Path:` and `Received:` lines the server added.
+fn without_trace(raw: &[u8]) -> &[u8] {
+    let text = raw;
+    assert!(text.starts_with(b"Return-Path: <"), "{}", String::from_utf8_lossy(raw));
+    // Return-Path line + 3 lines of Received.
+    let mut idx = 0;
+    for _ in 0..4 {
+        idx += text[idx..].iter().position(|&b| b == b'\n').expect("trace line") + 1;
+    }
+    &raw[idx..]
+}
+
+struct Client<S> {
+    reader: BufReader<ReadHalf<S>>,
+    writer: WriteHalf<S>,
+}
+
+impl<S: AsyncRead + AsyncWrite> Client<S> {
+    fn new(stream: S) -> Client<S> {
+        let (reader, writer) = tokio::io::split(stream);
+        Client { reader: BufReader::new(reader), writer }
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).await.expect("send");
+        self.writer.flush().await.expect("flush");
+    }
+
+    /// Reads one whole reply; its lines are joined with '\n'.
+    async fn reply(&mut self) -> String {
+        let mut lines = Vec::new();
+        loop {
+            let mut line = String::new();
+            let n = self.reader.read_line(&mut line).await.expect("read reply");
+            assert!(n > 0, "connection closed after {lines:?}");
+            assert!(line.ends_with("\r\n"), "reply line without CRLF: {line:?}");
+            let line = line.trim_end().to_string();
+            let last = line.as_bytes().get(3) != Some(&b'-');
+            lines.push(line);
+            if last {
+                return lines.join("\n");
+            }
+        }
+    }
+
+    async fn cmd(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r\n").as_bytes()).await;
+        self.reply().await
+    }
+
+    async fn is_closed(&mut self) -> bool {
+        let mut line = String::new();
+        matches!(self.reader.read_line(&mut line).await, Ok(0) | Err(_))
+    }
+}
+
+async fn connect(services: Arc<SmtpServices>) -> Client<tokio::io::DuplexStream> {
+    let (client, server) = tokio::io::duplex(1 << 16);
+    tokio::spawn(serve_stream(Box::new(server), "192.0.2.7".parse().expect("ip"), services));
+    let mut client = Client::new(client);
+    assert_eq!(client.reply().await, "220 mx.example.org ESMTP Facteur");
+    client
+}
+
+fn assert_code(reply: &str, want: &str) {
+    assert!(reply.starts_with(want), "expected {want:?}, got {reply:?}");
+}
+
+#[tokio::test]
+async fn ehlo_lists_extensions_without_starttls_when_no_tls() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    assert_eq!(
+        c.cmd("EHLO mx.remote.test").await,
+        "250-mx.example.org greets mx.remote.test\n250-PIPELINING\n250-8BITMIME\n250-SMTPUTF8\n250-SIZE 50000000\n250 ENHANCEDSTATUSCODES"
+    );
+    assert_code(&c.cmd("STARTTLS").await, "502 5.5.1");
+    assert_eq!(c.cmd("HELO old.remote.test").await, "250 mx.example.org greets old.remote.test");
+    assert_code(&c.cmd("VRFY ana").await, "252 2.5.0");
+    assert_code(&c.cmd("HELP").await, "214 2.0.0");
+    assert_code(&c.cmd("NOOP").await, "250 2.0.0");
+    assert_code(&c.cmd("EXPN list").await, "502 5.5.1");
+    assert_code(&c.cmd("QUIT").await, "221 2.0.0");
+    assert!(c.is_closed().await);
+}
+
+#[tokio::test]
+async fn delivers_once_per_mailbox_with_trace_fields() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    assert_code(&c.cmd("MAIL FROM:<x@remote.test> SIZE=100").await, "250 2.1.0");
+    assert_code(&c.cmd("RCPT TO:<ana@example.org>").await, "250 2.1.5");
+    // A9: plus addressing reaches the same mailbox; it must not get a second copy.
+    assert_code(&c.cmd("RCPT TO:<Ana+News@Example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("RCPT TO:<nobody@example.org>").await, "550 5.1.1");
+    assert_code(&c.cmd("RCPT TO:<someone@elsewhere.test>").await, "550 5.7.1");
+    assert_code(&c.cmd("RCPT TO:<a b@example.org>").await, "501 5.1.3");
+    assert_code(&c.cmd("DATA").await, "354");
+    c.send(b"Subject: hi\r\n\r\nline one\r\n..dot line\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    let stored = inbox(&world, world.ana).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(without_trace(&stored[0]), b"Subject: hi\r\n\r\nline one\r\n.dot line\r\n");
+    let head = String::from_utf8_lossy(&stored[0]).into_owned();
+    assert!(
+        head.starts_with("Return-Path: <x@remote.test>\r\nReceived: from mx.remote.test ([192.0.2.7])\r\n\tby mx.example.org with ESMTP id "),
+        "{head}"
+    );
+    assert!(inbox(&world, world.bob).await.is_empty());
+}
+
+#[tokio::test]
+async fn commands_out_of_sequence_get_503() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    assert_code(&c.cmd("MAIL FROM:<x@remote.test>").await, "503 5.5.1");
+    c.cmd("EHLO mx.remote.test").await;
+    assert_code(&c.cmd("RCPT TO:<ana@example.org>").await, "503 5.5.1");
+    assert_code(&c.cmd("DATA").await, "503 5.5.1");
+    assert_code(&c.cmd("MAIL FROM:<>").await, "250 2.1.0");
+    assert_code(&c.cmd("MAIL FROM:<>").await, "503 5.5.1");
+    assert_code(&c.cmd("DATA").await, "554 5.5.1");
+    assert_code(&c.cmd("RSET").await, "250 2.0.0");
+    assert_code(&c.cmd("RCPT TO:<ana@example.org>").await, "503 5.5.1");
+    assert_code(&c.cmd("MAIL FROM:<x@remote.test> SIZE=50000001").await, "552 5.3.4");
+    assert_code(&c.cmd("MAIL FROM:<élise@remote.test>").await, "553 5.6.7");
+    assert_code(&c.cmd("MAIL FROM:<élise@remote.test> SMTPUTF8").await, "250 2.1.0");
+}
+
+#[tokio::test]
+async fn pipelined_commands_are_answered_in_order() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    // RFC 2920: one write holding a whole transaction up to DATA.
+    c.send(b"EHLO mx.remote.test\r\nMAIL FROM:<x@remote.test>\r\nRCPT TO:<nobody@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n").await;
+    assert_code(&c.reply().await, "250-mx.example.org");
+    assert_code(&c.reply().await, "250 2.1.0");
+    assert_code(&c.reply().await, "550 5.1.1");
+    assert_code(&c.reply().await, "250 2.1.5");
+    assert_code(&c.reply().await, "354");
+    // The end of data and the next transaction in one write as well.
+    c.send(
+        b"Subject: pipelined\r\n\r\nbody\r\n.\r\nMAIL FROM:<y@remote.test>\r\nRCPT TO:<ana@example.org>\r\nQUIT\r\n",
+    )
+    .await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    assert_code(&c.reply().await, "250 2.1.0");
+    assert_code(&c.reply().await, "250 2.1.5");
+    assert_code(&c.reply().await, "221 2.0.0");
+    assert_eq!(inbox(&world, world.bob).await.len(), 1);
+    assert!(inbox(&world, world.ana).await.is_empty(), "QUIT without DATA delivers nothing");
+}
+
+#[tokio::test]
+async fn smuggled_commands_inside_data_are_never_executed() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    for shape in [&b"\n.\n"[..], b"\n.\r\n", b"\r\n.\n", b"\r.\r", b"\r.\r\n"] {
+        assert_code(&c.cmd("MAIL FROM:<x@remote.test>").await, "250");
+        assert_code(&c.cmd("RCPT TO:<ana@example.org>").await, "250");
+        assert_code(&c.cmd("DATA").await, "354");
+        let mut data = b"Subject: one\r\n\r\nfirst".to_vec();
+        data.extend_from_slice(shape);
+        data.extend_from_slice(b"MAIL FROM:<evil@remote.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\nSubject: smuggled\r\n\r\nevil\r\n.\r\n");
+        c.send(&data).await;
+        // One reply only: the message (with everything smuggled in it) is refused as a whole.
+        assert_code(&c.reply().await, "550 5.6.0");
+        assert_code(&c.cmd("NOOP").await, "250 2.0.0");
+    }
+    assert!(inbox(&world, world.ana).await.is_empty());
+    assert!(inbox(&world, world.bob).await.is_empty());
+}
+
+#[tokio::test]
+async fn long_command_lines_are_refused_and_the_session_goes_on() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    let long = format!("MAIL FROM:<{}@remote.test>", "x".repeat(10_000));
+    assert_eq!(c.cmd(&long).await, "500 5.5.6 Line too long");
+    assert_code(&c.cmd("MAIL FROM:<x@remote.test>").await, "250 2.1.0");
+    c.send(b"NOOP\n").await;
+    assert_code(&c.reply().await, "500 5.5.2");
+}
+
+#[tokio::test]
+async fn too_many_bad_commands_close_the_connection() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    for _ in 0..19 {
+        assert_code(&c.cmd("BOGUS").await, "500 5.5.2");
+    }
+    assert_code(&c.cmd("BOGUS").await, "500 5.5.2");
+    assert_code(&c.reply().await, "421 4.7.0");
+    assert!(c.is_closed().await);
+}
+
+#[tokio::test]
+async fn the_101st_recipient_is_deferred() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    c.cmd("MAIL FROM:<x@remote.test>").await;
+    let mut batch = String::new();
+    for n in 0..101 {
+        batch.push_str(&format!("RCPT TO:<ana+{n}@example.org>\r\n"));
+    }
+    c.send(batch.as_bytes()).await;
+    for _ in 0..100 {
+        assert_code(&c.reply().await, "250 2.1.5");
+    }
+    assert_code(&c.reply().await, "452 4.5.3");
+    assert_code(&c.cmd("DATA").await, "354");
+    c.send(b"Subject: many\r\n\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    assert_eq!(inbox(&world, world.ana).await.len(), 1, "a hundred recipients, one mailbox, one copy");
+}
+
+#[tokio::test]
+async fn aliases_reach_every_target_once_and_postmaster_reaches_the_admin() {
+    let world = world().await;
+    let team = parse_address("team@example.org").expect("address");
+    let targets = [parse_address("ana@example.org").expect("a"), parse_address("bob@example.org").expect("b")];
+    world.store.add_alias(&team, &targets).await.expect("alias");
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    c.cmd("MAIL FROM:<x@remote.test>").await;
+    assert_code(&c.cmd("RCPT TO:<team@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("RCPT TO:<bob@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("RCPT TO:<postmaster>").await, "250 2.1.5");
+    c.cmd("DATA").await;
+    c.send(b"Subject: team\r\n\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    assert_eq!(inbox(&world, world.ana).await.len(), 1);
+    assert_eq!(inbox(&world, world.bob).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_alias_to_external_addresses_only_is_deferred() {
+    let world = world().await;
+    let fwd = parse_address("fwd@example.org").expect("address");
+    world.store.add_alias(&fwd, &[parse_address("friend@elsewhere.test").expect("a")]).await.expect("alias");
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    c.cmd("MAIL FROM:<x@remote.test>").await;
+    assert_code(&c.cmd("RCPT TO:<fwd@example.org>").await, "451 4.3.3");
+}
+
+#[tokio::test]
+async fn oversized_data_is_refused_and_the_next_message_works() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    c.cmd("MAIL FROM:<x@remote.test>").await;
+    c.cmd("RCPT TO:<ana@example.org>").await;
+    assert_code(&c.cmd("DATA").await, "354");
+    let line = [b'a'; 998];
+    let mut chunk = Vec::new();
+    for _ in 0..1000 {
+        chunk.extend_from_slice(&line);
+        chunk.extend_from_slice(b"\r\n");
+    }
+    // 51 MB in 1 MB writes: the server must keep reading (the duplex buffer is small).
+    for _ in 0..51 {
+        c.send(&chunk).await;
+    }
+    c.send(b".\r\n").await;
+    assert_code(&c.reply().await, "552 5.3.4");
+    c.cmd("MAIL FROM:<x@remote.test>").await;
+    c.cmd("RCPT TO:<ana@example.org>").await;
+    c.cmd("DATA").await;
+    c.send(b"Subject: small\r\n\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    let stored = inbox(&world, world.ana).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(without_trace(&stored[0]), b"Subject: small\r\n\r\n");
+}
+
+#[tokio::test]
+async fn starttls_drops_pipelined_plaintext_and_forgets_the_session() {
+    let world = world().await;
+    let certified = rcgen::generate_simple_self_signed(vec!["mx.example.org".to_string()]).expect("certificate");
+    let cert = certified.cert.der().clone();
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(certified.key_pair.serialize_der());
+    let server_config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key.into())
+        .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
+    let mut c = connect(services(&world, Some(acceptor))).await;
+    let ehlo = c.cmd("EHLO mx.remote.test").await;
+    assert!(ehlo.ends_with("\n250 STARTTLS"), "{ehlo}");
+    // CVE-2011-0411: commands injected after STARTTLS in the same packet.
+    c.send(b"STARTTLS\r\nEHLO evil.test\r\nMAIL FROM:<evil@remote.test>\r\n").await;
+    assert_code(&c.reply().await, "220 2.0.0");
+    let Client { reader, writer } = c;
+    let plain = reader.into_inner().unsplit(writer);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).expect("root");
+    let client_config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config));
+    let name = rustls::pki_types::ServerName::try_from("mx.example.org").expect("name");
+    let tls = connector.connect(name, plain).await.expect("TLS handshake");
+    let mut c = Client::new(tls);
+    // RFC 3207 §4.2: no EHLO yet after TLS, so MAIL is out of sequence; had the injected
+    // commands run, this would be "503 nested MAIL" after two extra replies.
+    assert_code(&c.cmd("MAIL FROM:<x@remote.test>").await, "503 5.5.1");
+    let ehlo = c.cmd("EHLO mx.remote.test").await;
+    assert!(ehlo.starts_with("250-mx.example.org greets mx.remote.test"), "{ehlo}");
+    assert!(!ehlo.contains("STARTTLS"), "{ehlo}");
+    c.cmd("MAIL FROM:<x@remote.test>").await;
+    c.cmd("RCPT TO:<bob@example.org>").await;
+    c.cmd("DATA").await;
+    c.send(b"Subject: secret\r\n\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    let stored = inbox(&world, world.bob).await;
+    assert!(String::from_utf8_lossy(&stored[0]).contains(" with ESMTPS id "));
+}
