@@ -394,7 +394,7 @@ pub(crate) async fn domain_id(conn: &mut sqlx::SqliteConnection, name: &str) -> 
         .bind(name)
         .fetch_optional(conn)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("domain {name} (add it first with `facteur admin domain add`)")))
+        .ok_or_else(|| Error::NotFound(format!("domain {name}")))
 }
 
 async fn ensure_address_free(conn: &mut sqlx::SqliteConnection, domain_id: i64, address: &Address) -> Result<()> {
