@@ -11,12 +11,11 @@ pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// RFC 9051 §7.1 response codes we send with `NO`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Code {
+pub enum Code {
     AuthenticationFailed,
     Unavailable,
     Nonexistent,
     Cannot,
-    Limit,
 }
 
 impl Code {
@@ -26,7 +25,6 @@ impl Code {
             Code::Unavailable => "UNAVAILABLE",
             Code::Nonexistent => "NONEXISTENT",
             Code::Cannot => "CANNOT",
-            Code::Limit => "LIMIT",
         }
     }
 }

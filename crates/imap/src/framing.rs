@@ -111,10 +111,7 @@ impl Framer {
     pub(crate) fn next_line(&mut self) -> Option<Result<Vec<u8>, ()>> {
         debug_assert_eq!(self.framed, 0, "a raw line is only read between commands");
         if let Some(event) = self.continue_discarding() {
-            return match event {
-                Some(_) => Some(Err(())),
-                None => None,
-            };
+            return event.map(|_| Err(()));
         }
         match self.buf.iter().position(|&b| b == b'\n') {
             Some(lf) => {
@@ -193,7 +190,7 @@ impl Framer {
                 None => {
                     let end = lf + 1;
                     let event = match CommandCodec::default().decode(&self.buf[..end]) {
-                        Ok((rest, command)) if rest.is_empty() => FrameEvent::Command(command.into_static()),
+                        Ok(([], command)) => FrameEvent::Command(command.into_static()),
                         _ => FrameEvent::Syntax { tag: self.current_tag() },
                     };
                     self.drop_through(end);

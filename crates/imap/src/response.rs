@@ -45,10 +45,6 @@ impl Response {
         self.bytes.extend_from_slice(text.as_bytes());
         self.bytes.extend_from_slice(b"\r\n");
     }
-
-    pub(crate) fn append(&mut self, other: Response) {
-        self.bytes.extend_from_slice(&other.bytes);
-    }
 }
 
 /// `text` in a response may not contain CR or LF (RFC 9051 §9 `text`); store texts are ours

@@ -1,0 +1,12 @@
+//! One file per command (or family of commands), each an `impl Session` block with
+//! `handle_<command>` methods that return the tagged completion.
+
+mod auth;
+pub(crate) mod fetch;
+pub(crate) mod list;
+mod misc;
+mod select;
+mod status;
+mod store;
+
+pub(crate) use list::ListKind;

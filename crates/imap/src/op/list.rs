@@ -1,0 +1,137 @@
+//! LIST and LSUB (RFC 9051 §6.3.9, RFC 3501 §6.3.9, RFC 6154 SPECIAL-USE attributes).
+//!
+//! Folder names are '/'-separated paths. Names are sent as stored (UTF-8); modified UTF-7
+//! (RFC 3501 §5.1.3) is not converted yet, which only matters for non-ASCII folder names.
+
+use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
+
+use crate::error::Result;
+use crate::response::{string, Response};
+use crate::session::Session;
+
+/// The hierarchy delimiter.
+pub(crate) const DELIMITER: char = '/';
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListKind {
+    List,
+    Lsub,
+}
+
+impl Session {
+    pub(crate) async fn handle_list(
+        &mut self,
+        tag: &str,
+        reference: Mailbox<'static>,
+        pattern: ListMailbox<'static>,
+        kind: ListKind,
+    ) -> Result<Response> {
+        let verb = match kind {
+            ListKind::List => "LIST",
+            ListKind::Lsub => "LSUB",
+        };
+        let reference = mailbox_name(&reference);
+        let pattern = match &pattern {
+            ListMailbox::Token(token) => String::from_utf8_lossy(token.as_ref()).into_owned(),
+            ListMailbox::String(text) => String::from_utf8_lossy(text.as_ref()).into_owned(),
+        };
+        let mut response = Response::default();
+        if pattern.is_empty() {
+            // RFC 9051 §6.3.9: an empty pattern asks for the delimiter and the root.
+            if kind == ListKind::List {
+                response.untagged(&format!("LIST (\\Noselect) {} \"\"", string(&DELIMITER.to_string())));
+            }
+            response.status_line(tag, "OK", None, &format!("{verb} completed"));
+            return Ok(response);
+        }
+        let full_pattern = format!("{reference}{pattern}");
+        let account = self.account()?.id;
+        let folders = self.services.store.folders(account).await?;
+        for folder in &folders {
+            if kind == ListKind::Lsub && !folder.subscribed {
+                continue;
+            }
+            if !matches_pattern(&full_pattern, &folder.name) {
+                continue;
+            }
+            let prefix = format!("{}{DELIMITER}", folder.name);
+            let has_children = folders.iter().any(|other| other.name.starts_with(&prefix));
+            let mut attributes = vec![if has_children { "\\HasChildren" } else { "\\HasNoChildren" }];
+            if kind == ListKind::List
+                && let Some(attribute) = folder.special_use.and_then(store::SpecialUse::imap_attribute) {
+                    attributes.push(attribute);
+                }
+            response.untagged(&format!(
+                "{verb} ({}) {} {}",
+                attributes.join(" "),
+                string(&DELIMITER.to_string()),
+                string(&folder.name)
+            ));
+        }
+        response.status_line(tag, "OK", None, &format!("{verb} completed"));
+        Ok(response)
+    }
+}
+
+/// A folder name from the command, with INBOX in its canonical spelling.
+pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>) -> String {
+    match mailbox {
+        Mailbox::Inbox => "INBOX".to_string(),
+        Mailbox::Other(other) => String::from_utf8_lossy(other.as_ref()).into_owned(),
+    }
+}
+
+/// RFC 9051 §6.3.9: `*` matches anything, `%` anything but the delimiter. INBOX matches
+/// case-insensitively. Dynamic programming, so hostile patterns cannot blow up.
+pub(crate) fn matches_pattern(pattern: &str, name: &str) -> bool {
+    let pattern: Vec<char> =
+        if name == "INBOX" { pattern.to_uppercase().chars().collect() } else { pattern.chars().collect() };
+    let name: Vec<char> = name.chars().collect();
+    // matched[j]: the pattern prefix seen so far matches name[..j].
+    let mut matched = vec![false; name.len() + 1];
+    matched[0] = true;
+    for &p in &pattern {
+        let mut next = vec![false; name.len() + 1];
+        match p {
+            '*' | '%' => {
+                for j in 0..=name.len() {
+                    next[j] = matched[j] || (j > 0 && next[j - 1] && (p == '*' || name[j - 1] != DELIMITER));
+                }
+            }
+            literal => {
+                for j in 1..=name.len() {
+                    next[j] = matched[j - 1] && name[j - 1] == literal;
+                }
+            }
+        }
+        matched = next;
+    }
+    matched[name.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches_pattern;
+
+    #[test]
+    fn wildcards() {
+        for (pattern, name, want) in [
+            ("*", "INBOX", true),
+            ("*", "Archive/2026/March", true),
+            ("%", "Archive", true),
+            ("%", "Archive/2026", false),
+            ("Archive/%", "Archive/2026", true),
+            ("Archive/%", "Archive/2026/March", false),
+            ("Archive/*", "Archive/2026/March", true),
+            ("inbox", "INBOX", true),
+            ("InBoX", "INBOX", true),
+            ("sent", "Sent", false),
+            ("S%t", "Sent", true),
+            ("*nt", "Sent", true),
+            ("", "Sent", false),
+            ("Sent", "Sent", true),
+        ] {
+            assert_eq!(matches_pattern(pattern, name), want, "{pattern} vs {name}");
+        }
+    }
+}

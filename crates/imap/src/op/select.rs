@@ -1,0 +1,89 @@
+//! SELECT, EXAMINE, UNSELECT, CLOSE and EXPUNGE: opening a folder and leaving it
+//! (RFC 9051 §6.3.2, §6.3.3, §6.4.2, §6.4.3; RFC 3691 UNSELECT).
+
+use imap_codec::imap_types::mailbox::Mailbox;
+
+use crate::error::{Code, Error, Result};
+use crate::op::list::mailbox_name;
+use crate::response::Response;
+use crate::selected::{Access, KnownMessage, Selected, Uid};
+use crate::session::Session;
+
+impl Session {
+    pub(crate) async fn handle_select(&mut self, tag: &str, mailbox: Mailbox<'static>, access: Access) -> Result<Response> {
+        let mut response = Response::default();
+        // RFC 9051 §6.3.2: selecting deselects the current folder first, even if the new
+        // SELECT fails; [CLOSED] tells the client where the old folder's responses stop.
+        if self.selected.take().is_some() {
+            response.status_line("*", "OK", Some("CLOSED"), "Previous folder closed");
+        }
+        let name = mailbox_name(&mailbox);
+        let account = self.account()?.id;
+        let Some(folder) = self.services.store.folder_by_name(account, &name).await? else {
+            return Err(Error::no(Some(Code::Nonexistent), format!("No folder named {name}")));
+        };
+        let messages = self.services.store.messages(account, folder.id).await?;
+        let first_unseen = messages.iter().position(|m| !m.flags.contains(store::Flags::SEEN));
+        response.untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
+        response.untagged(&format!("{} EXISTS", messages.len()));
+        // IMAP4rev1 clients expect RECENT; Facteur does not track \Recent.
+        response.untagged("0 RECENT");
+        if let Some(index) = first_unseen {
+            response.status_line("*", "OK", Some(&format!("UNSEEN {}", index + 1)), "First unseen message");
+        }
+        response.status_line("*", "OK", Some(&format!("UIDVALIDITY {}", folder.uidvalidity)), "UIDs valid");
+        response.status_line("*", "OK", Some(&format!("UIDNEXT {}", folder.uidnext)), "Predicted next UID");
+        let (permanent, completion_code, verb) = match access {
+            Access::ReadWrite => ("\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*", "READ-WRITE", "SELECT"),
+            // RFC 9051 §6.3.3: EXAMINE is SELECT without write access, so report [READ-ONLY].
+            Access::ReadOnly => ("", "READ-ONLY", "EXAMINE"),
+        };
+        response.status_line("*", "OK", Some(&format!("PERMANENTFLAGS ({permanent})")), "Flags that can be kept");
+        response.status_line(tag, "OK", Some(completion_code), &format!("{verb} completed"));
+        self.selected = Some(Selected { folder, access, messages: messages.iter().map(KnownMessage::from_row).collect() });
+        Ok(response)
+    }
+
+    /// RFC 3691: leave the folder without expunging.
+    pub(crate) fn handle_unselect(&mut self, tag: &str) -> Response {
+        self.selected = None;
+        Response::tagged(tag, "OK", None, "UNSELECT completed")
+    }
+
+    /// RFC 9051 §6.4.2: expunge silently (read-write only), then leave the folder.
+    pub(crate) async fn handle_close(&mut self, tag: &str) -> Result<Response> {
+        if let Some(selected) = &self.selected
+            && selected.access == Access::ReadWrite {
+                let account = self.account()?.id;
+                let known: Vec<u32> = selected.messages.iter().map(|m| m.uid.0).collect();
+                self.services.store.expunge(account, selected.folder.id, Some(&known)).await?;
+            }
+        self.selected = None;
+        Ok(Response::tagged(tag, "OK", None, "CLOSE completed"))
+    }
+
+    /// RFC 9051 §6.4.3: remove the messages marked \Deleted and say EXPUNGE for each.
+    pub(crate) async fn handle_expunge(&mut self, tag: &str) -> Result<Response> {
+        let account = self.account()?.id;
+        let selected = self.selected_mut()?;
+        if selected.access == Access::ReadOnly {
+            return Err(Error::no(Some(Code::Cannot), "Folder is read-only (EXAMINE)"));
+        }
+        let folder = selected.folder.id;
+        // Only messages the client knows about: a new message it has not seen yet cannot be
+        // announced as expunged by sequence number.
+        let known: Vec<u32> = selected.messages.iter().map(|m| m.uid.0).collect();
+        let removed = self.services.store.expunge(account, folder, Some(&known)).await?;
+        let selected = self.selected_mut()?;
+        let mut response = Response::default();
+        // Highest first, so each number is still valid when the client applies it.
+        for uid in removed.iter().rev() {
+            if let Some(index) = selected.index_of(Uid(*uid)) {
+                selected.messages.remove(index);
+                response.untagged(&format!("{} EXPUNGE", index + 1));
+            }
+        }
+        response.status_line(tag, "OK", None, "EXPUNGE completed");
+        Ok(response)
+    }
+}

@@ -1,0 +1,46 @@
+//! STATUS (RFC 9051 §6.3.11): counters of a folder without selecting it.
+
+use imap_codec::imap_types::mailbox::Mailbox;
+use imap_codec::imap_types::status::StatusDataItemName;
+
+use crate::error::{Code, Error, Result};
+use crate::op::list::mailbox_name;
+use crate::response::{string, Response};
+use crate::session::Session;
+
+impl Session {
+    pub(crate) async fn handle_status(
+        &mut self,
+        tag: &str,
+        mailbox: Mailbox<'static>,
+        items: &[StatusDataItemName],
+    ) -> Result<Response> {
+        let name = mailbox_name(&mailbox);
+        let account = self.account()?.id;
+        let Some(folder) = self.services.store.folder_by_name(account, &name).await? else {
+            return Err(Error::no(Some(Code::Nonexistent), format!("No folder named {name}")));
+        };
+        let mut values = Vec::new();
+        for item in items {
+            let value = match item {
+                StatusDataItemName::Messages => format!("MESSAGES {}", folder.n_messages),
+                StatusDataItemName::UidNext => format!("UIDNEXT {}", folder.uidnext),
+                StatusDataItemName::UidValidity => format!("UIDVALIDITY {}", folder.uidvalidity),
+                StatusDataItemName::Unseen => format!("UNSEEN {}", folder.n_unseen),
+                // IMAP4rev1 only; Facteur does not track \Recent (removed in IMAP4rev2).
+                StatusDataItemName::Recent => "RECENT 0".to_string(),
+                StatusDataItemName::Deleted => {
+                    let messages = self.services.store.messages(account, folder.id).await?;
+                    let n_deleted = messages.iter().filter(|m| m.flags.contains(store::Flags::DELETED)).count();
+                    format!("DELETED {n_deleted}")
+                }
+                other => return Err(Error::bad(format!("STATUS item {other:?} is not supported"))),
+            };
+            values.push(value);
+        }
+        let mut response = Response::default();
+        response.untagged(&format!("STATUS {} ({})", string(&folder.name), values.join(" ")));
+        response.status_line(tag, "OK", None, "STATUS completed");
+        Ok(response)
+    }
+}

@@ -1,0 +1,97 @@
+//! STORE and UID STORE (RFC 9051 §6.4.6): changing flags and keywords.
+
+use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
+use imap_codec::imap_types::sequence::SequenceSet;
+use store::{FlagOp, Flags};
+
+use crate::error::{Code, Error, Result};
+use crate::op::fetch::flag_list;
+use crate::response::Response;
+use crate::selected::{Access, Addressing, KnownMessage, Uid};
+use crate::session::Session;
+
+impl Session {
+    pub(crate) async fn handle_store(
+        &mut self,
+        tag: &str,
+        sequence_set: &SequenceSet,
+        kind: StoreType,
+        reply: StoreResponse,
+        flags: &[Flag<'static>],
+        addressing: Addressing,
+    ) -> Result<Response> {
+        let (system, keywords) = split_flags(flags)?;
+        let account = self.account()?.id;
+        let selected = self.selected_mut()?;
+        if selected.access == Access::ReadOnly {
+            return Err(Error::no(Some(Code::Cannot), "Folder is read-only (EXAMINE)"));
+        }
+        let indexes = selected.resolve(sequence_set, addressing)?;
+        let uids: Vec<u32> = indexes.iter().map(|&i| selected.messages[i].uid.0).collect();
+        let folder = selected.folder.id;
+        let op = match kind {
+            StoreType::Add => FlagOp::Add,
+            StoreType::Remove => FlagOp::Remove,
+            StoreType::Replace => FlagOp::Replace,
+        };
+        let updates = self.services.store.store_flags(account, folder, &uids, op, system, &keywords).await?;
+        let selected = self.selected_mut()?;
+        let mut response = Response::default();
+        for update in updates {
+            let Some(index) = selected.index_of(Uid(update.uid)) else { continue };
+            selected.messages[index] =
+                KnownMessage { uid: Uid(update.uid), flags: update.flags, keywords: update.keywords.clone() };
+            // RFC 9051 §6.4.6: without .SILENT, each message's new flags come back as FETCH;
+            // UID STORE includes the UID (§6.4.9).
+            if reply == StoreResponse::Answer {
+                let uid = match addressing {
+                    Addressing::Uid => format!(" UID {}", update.uid),
+                    Addressing::Sequence => String::new(),
+                };
+                response.untagged(&format!(
+                    "{} FETCH (FLAGS ({}){uid})",
+                    index + 1,
+                    flag_list(update.flags, &update.keywords)
+                ));
+            }
+        }
+        response.status_line(tag, "OK", None, "STORE completed");
+        Ok(response)
+    }
+}
+
+/// System flags as a bit set and keywords as strings. `\Recent` cannot be stored and an
+/// unknown backslash flag is not something we can keep (RFC 9051 §2.3.2).
+fn split_flags(flags: &[Flag<'_>]) -> Result<(Flags, Vec<String>)> {
+    let mut system = Flags::empty();
+    let mut keywords = Vec::new();
+    for flag in flags {
+        match flag {
+            Flag::Seen => system = system.union(Flags::SEEN),
+            Flag::Answered => system = system.union(Flags::ANSWERED),
+            Flag::Flagged => system = system.union(Flags::FLAGGED),
+            Flag::Deleted => system = system.union(Flags::DELETED),
+            Flag::Draft => system = system.union(Flags::DRAFT),
+            Flag::Keyword(atom) => keywords.push(atom.inner().to_string()),
+            Flag::Extension(extension) => {
+                return Err(Error::bad(format!("Cannot store the system flag {flag}: unknown ({extension:?})")));
+            }
+        }
+    }
+    Ok((system, keywords))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_split_into_system_and_keywords() {
+        let flags = [Flag::Seen, Flag::Deleted, Flag::Keyword("$Forwarded".try_into().unwrap())];
+        let (system, keywords) = split_flags(&flags).unwrap();
+        assert_eq!(system, Flags::SEEN.union(Flags::DELETED));
+        assert_eq!(keywords, vec!["$Forwarded".to_string()]);
+        let unknown = [Flag::try_from("\\Recent").unwrap()];
+        assert!(matches!(split_flags(&unknown), Err(Error::Bad(_))));
+    }
+}

@@ -1,0 +1,350 @@
+//! One client connection: the state machine of RFC 9051 §3, reading, dispatch and writing.
+//!
+//! The session runs over a boxed [`AsyncStream`] so STARTTLS can swap the plain stream for a
+//! TLS one in place, and tests can use `tokio::io::duplex`. Commands come from the sans-IO
+//! framer; each is checked against the state (RFC 9051 §6: which commands are valid where)
+//! before its `handle_*` method runs. A handler returns its tagged completion; errors go
+//! through `Error::into_response`, the one place that decides BAD vs NO vs internal.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use imap_codec::imap_types::command::{Command, CommandBody};
+use imap_codec::imap_types::core::Tag;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::error::{Error, Result};
+use crate::framing::{FrameEvent, Framer};
+use crate::response::Response;
+use crate::selected::{Addressing, Selected};
+use crate::{AsyncStream, ImapServices};
+
+/// RFC 9051 §5.4: an inactivity autologout timer must be at least 30 minutes.
+pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// How long a TLS handshake (IMAPS or STARTTLS) may take.
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the client may do now (RFC 9051 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StateNeeded {
+    Any,
+    NotAuthenticated,
+    Authenticated,
+    Selected,
+}
+
+pub(crate) struct Session {
+    /// `None` only while STARTTLS swaps streams.
+    stream: Option<Box<dyn AsyncStream>>,
+    pub(crate) services: Arc<ImapServices>,
+    pub(crate) peer: Option<SocketAddr>,
+    framer: Framer,
+    pub(crate) tls_active: bool,
+    pub(crate) account: Option<store::Account>,
+    pub(crate) selected: Option<Selected>,
+    /// Set by LOGOUT: the loop ends after the reply is written.
+    logging_out: bool,
+}
+
+/// What a handler wants done after its response is written.
+pub(crate) enum After {
+    Nothing,
+    /// STARTTLS said OK: run the handshake now.
+    StartTls,
+}
+
+impl Session {
+    pub(crate) fn new(
+        stream: Box<dyn AsyncStream>,
+        services: Arc<ImapServices>,
+        peer: Option<SocketAddr>,
+        tls_active: bool,
+    ) -> Session {
+        Session {
+            stream: Some(stream),
+            services,
+            peer,
+            framer: Framer::default(),
+            tls_active,
+            account: None,
+            selected: None,
+            logging_out: false,
+        }
+    }
+
+    /// The capabilities offered now (RFC 9051 §7.2.2): STARTTLS and AUTH only before login,
+    /// STARTTLS only on a plaintext connection that can be upgraded.
+    pub(crate) fn capabilities(&self) -> String {
+        let mut capabilities = vec!["IMAP4rev1"];
+        if self.account.is_none() {
+            if !self.tls_active && self.services.tls.is_some() {
+                capabilities.push("STARTTLS");
+            }
+            capabilities.extend(["AUTH=PLAIN", "SASL-IR"]);
+        }
+        capabilities.extend(["LITERAL+", "SPECIAL-USE", "ID", "UNSELECT"]);
+        capabilities.join(" ")
+    }
+
+    /// Runs the session until the client logs out, disconnects or stays idle too long.
+    pub(crate) async fn run(mut self) {
+        let greeting = format!("OK [CAPABILITY {}] {} Facteur IMAP ready", self.capabilities(), self.services.hostname);
+        let mut response = Response::default();
+        response.untagged(&greeting);
+        if self.write(&response.bytes).await.is_err() {
+            return;
+        }
+        match self.command_loop().await {
+            Ok(()) => {}
+            Err(Error::Io(error)) => tracing::debug!(%error, "IMAP connection ended"),
+            Err(error) => tracing::error!(%error, "IMAP session failed"),
+        }
+        if let Some(mut stream) = self.stream.take() {
+            let _ = stream.shutdown().await;
+        }
+    }
+
+    async fn command_loop(&mut self) -> Result<()> {
+        let mut read_buffer = vec![0u8; 64 * 1024];
+        loop {
+            while let Some(event) = self.framer.next_event() {
+                match event {
+                    FrameEvent::Command(command) => {
+                        let tag = command.tag.clone();
+                        let (response, after) = self.execute(command).await?;
+                        self.write(&response.bytes).await?;
+                        if self.logging_out {
+                            return Ok(());
+                        }
+                        if let After::StartTls = after {
+                            self.start_tls(&tag).await?;
+                        }
+                    }
+                    FrameEvent::ContinuationNeeded => self.write(b"+ Ready for literal\r\n").await?,
+                    FrameEvent::Syntax { tag } => {
+                        self.write_bad(tag, "Syntax error or unknown command").await?;
+                    }
+                    FrameEvent::LineTooLong { tag } => {
+                        self.write_bad(tag, "Command line too long").await?;
+                    }
+                    FrameEvent::LiteralTooLarge { tag } => {
+                        let response = Response::tagged(
+                            tag.as_ref().map_or("*", |t| t.as_ref()),
+                            "NO",
+                            Some("TOOBIG"),
+                            "Literal larger than the 50 MB limit",
+                        );
+                        self.write(&response.bytes).await?;
+                    }
+                }
+            }
+            if !self.read_some(&mut read_buffer).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads what the client sent into the framer. `false` at end of stream; on the idle
+    /// timeout it says BYE and returns `false` (RFC 9051 §7.1.5).
+    async fn read_some(&mut self, buffer: &mut [u8]) -> Result<bool> {
+        let stream = self.stream()?;
+        match tokio::time::timeout(IDLE_TIMEOUT, stream.read(buffer)).await {
+            Ok(Ok(0)) => Ok(false),
+            Ok(Ok(n)) => {
+                self.framer.push(&buffer[..n]);
+                Ok(true)
+            }
+            Ok(Err(error)) => Err(Error::Io(error)),
+            Err(_) => {
+                let _ = self.write(b"* BYE Autologout; idle for too long\r\n").await;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Reads one line for an AUTHENTICATE exchange. `Ok(None)` at end of stream.
+    pub(crate) async fn read_line(&mut self) -> Result<Option<Result<Vec<u8>, ()>>> {
+        let mut buffer = vec![0u8; 4096];
+        loop {
+            if let Some(line) = self.framer.next_line() {
+                return Ok(Some(line));
+            }
+            if !self.read_some(&mut buffer).await? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn stream(&mut self) -> Result<&mut Box<dyn AsyncStream>> {
+        self.stream.as_mut().ok_or_else(|| Error::Io(std::io::Error::other("stream lost during STARTTLS")))
+    }
+
+    pub(crate) async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        let stream = self.stream()?;
+        stream.write_all(bytes).await?;
+        stream.flush().await?;
+        Ok(())
+    }
+
+    async fn write_bad(&mut self, tag: Option<Tag<'static>>, text: &str) -> Result<()> {
+        let response = Response::tagged(tag.as_ref().map_or("*", |t| t.as_ref()), "BAD", None, text);
+        self.write(&response.bytes).await
+    }
+
+    /// Runs one command and returns everything to send back, tagged completion last.
+    async fn execute(&mut self, command: Command<'static>) -> Result<(Response, After)> {
+        let tag = command.tag.as_ref().to_string();
+        let name = command.body.name();
+        tracing::debug!(command = name, "IMAP command");
+        let outcome = match self.check_state(&command.body) {
+            Ok(()) => self.dispatch(&tag, command.body).await,
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(done) => Ok(done),
+            Err(Error::Io(error)) => Err(Error::Io(error)),
+            Err(error) => {
+                let response = error.into_response(&tag).unwrap_or_default();
+                Ok((response, After::Nothing))
+            }
+        }
+    }
+
+    fn check_state(&self, body: &CommandBody<'_>) -> Result<()> {
+        let needed = match body {
+            CommandBody::Capability | CommandBody::Noop | CommandBody::Logout | CommandBody::Id { .. } => StateNeeded::Any,
+            CommandBody::StartTLS | CommandBody::Login { .. } | CommandBody::Authenticate { .. } => {
+                StateNeeded::NotAuthenticated
+            }
+            CommandBody::Fetch { .. }
+            | CommandBody::Store { .. }
+            | CommandBody::Expunge
+            | CommandBody::Close
+            | CommandBody::Unselect
+            | CommandBody::Check => StateNeeded::Selected,
+            _ => StateNeeded::Authenticated,
+        };
+        match needed {
+            StateNeeded::Any => Ok(()),
+            StateNeeded::NotAuthenticated if self.account.is_some() => Err(Error::bad("Already authenticated")),
+            StateNeeded::NotAuthenticated => Ok(()),
+            StateNeeded::Authenticated if self.account.is_none() => Err(Error::bad("Log in first")),
+            StateNeeded::Authenticated => Ok(()),
+            StateNeeded::Selected if self.account.is_none() => Err(Error::bad("Log in first")),
+            StateNeeded::Selected if self.selected.is_none() => Err(Error::bad("No folder selected")),
+            StateNeeded::Selected => Ok(()),
+        }
+    }
+
+    async fn dispatch(&mut self, tag: &str, body: CommandBody<'static>) -> Result<(Response, After)> {
+        let response = match body {
+            CommandBody::Capability => self.handle_capability(tag),
+            CommandBody::Noop | CommandBody::Check => self.handle_noop(tag).await?,
+            CommandBody::Logout => {
+                self.logging_out = true;
+                self.handle_logout(tag)
+            }
+            CommandBody::Id { parameters } => self.handle_id(tag, parameters),
+            CommandBody::StartTLS => return self.handle_starttls(tag),
+            CommandBody::Login { username, password } => self.handle_login(tag, username, password).await?,
+            CommandBody::Authenticate { mechanism, initial_response } => {
+                self.handle_authenticate(tag, mechanism, initial_response).await?
+            }
+            CommandBody::List { reference, mailbox_wildcard } => {
+                self.handle_list(tag, reference, mailbox_wildcard, crate::op::ListKind::List).await?
+            }
+            CommandBody::Lsub { reference, mailbox_wildcard } => {
+                self.handle_list(tag, reference, mailbox_wildcard, crate::op::ListKind::Lsub).await?
+            }
+            CommandBody::Status { mailbox, item_names } => self.handle_status(tag, mailbox, &item_names).await?,
+            CommandBody::Select { mailbox, .. } => {
+                self.handle_select(tag, mailbox, crate::selected::Access::ReadWrite).await?
+            }
+            CommandBody::Examine { mailbox, .. } => {
+                self.handle_select(tag, mailbox, crate::selected::Access::ReadOnly).await?
+            }
+            CommandBody::Unselect => self.handle_unselect(tag),
+            CommandBody::Close => self.handle_close(tag).await?,
+            CommandBody::Expunge => self.handle_expunge(tag).await?,
+            CommandBody::Fetch { sequence_set, macro_or_item_names, uid, .. } => {
+                let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
+                self.handle_fetch(tag, &sequence_set, macro_or_item_names, addressing).await?
+            }
+            CommandBody::Store { sequence_set, kind, response, flags, uid, .. } => {
+                let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
+                self.handle_store(tag, &sequence_set, kind, response, &flags, addressing).await?
+            }
+            other => return Err(Error::bad(format!("{} is not supported by this server yet", other.name()))),
+        };
+        Ok((response, After::Nothing))
+    }
+
+    /// RFC 9051 §6.2.1: after the tagged OK the TLS negotiation starts at once; bytes the
+    /// client pipelined after STARTTLS are discarded (they could be an injection, RFC 3207 §6).
+    async fn start_tls(&mut self, tag: &Tag<'_>) -> Result<()> {
+        let Some(acceptor) = self.services.tls.clone() else {
+            return Err(Error::Io(std::io::Error::other("STARTTLS without a certificate")));
+        };
+        self.framer.clear();
+        let plain = self.stream.take().ok_or_else(|| Error::Io(std::io::Error::other("no stream")))?;
+        let tls = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(plain))
+            .await
+            .map_err(|_| Error::Io(std::io::Error::other("STARTTLS handshake timed out")))??;
+        self.stream = Some(Box::new(tls));
+        self.tls_active = true;
+        tracing::debug!(tag = tag.as_ref(), "STARTTLS done");
+        Ok(())
+    }
+
+    /// The logged-in account; the state check guarantees it for authenticated commands.
+    pub(crate) fn account(&self) -> Result<&store::Account> {
+        self.account.as_ref().ok_or_else(|| Error::bad("Log in first"))
+    }
+
+    pub(crate) fn selected_mut(&mut self) -> Result<&mut Selected> {
+        self.selected.as_mut().ok_or_else(|| Error::bad("No folder selected"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    use super::*;
+
+    /// A whole session over `tokio::io::duplex`, no socket: the stream abstraction at work.
+    #[tokio::test]
+    async fn a_session_over_an_in_memory_pipe() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store::Store::open(dir.path()).await.expect("store opens");
+        store.add_domain("example.org").await.expect("domain");
+        let address = store::parse_address("ana@example.org").expect("address");
+        store.add_user(&address, "a long password", None).await.expect("user");
+        store.deliver(&[store::AccountId(1)], b"Subject: hi\r\n\r\nbody\r\n".to_vec()).await.expect("deliver");
+        let services = Arc::new(ImapServices { store, tls: None, hostname: "test".into() });
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let session = tokio::spawn(Session::new(Box::new(server), services, None, false).run());
+        let (read_half, mut write_half) = tokio::io::split(client);
+        let mut lines = BufReader::new(read_half).lines();
+        let greeting = lines.next_line().await.expect("read").expect("greeting");
+        assert!(greeting.starts_with("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN"), "{greeting}");
+        assert!(!greeting.contains("STARTTLS"), "no certificate, no STARTTLS: {greeting}");
+        write_half
+            .write_all(b"1 LOGIN ana@example.org {15}\r\n")
+            .await
+            .expect("write");
+        assert_eq!(lines.next_line().await.expect("read").as_deref(), Some("+ Ready for literal"));
+        write_half.write_all(b"a long password\r\n2 SELECT inbox\r\n3 LOGOUT\r\n").await.expect("write");
+        let mut transcript = Vec::new();
+        while let Some(line) = lines.next_line().await.expect("read") {
+            transcript.push(line);
+        }
+        session.await.expect("session ends");
+        assert!(transcript[0].starts_with("1 OK [CAPABILITY IMAP4rev1 LITERAL+"), "{transcript:?}");
+        assert!(transcript.contains(&"* 1 EXISTS".to_string()), "{transcript:?}");
+        assert!(transcript.contains(&"2 OK [READ-WRITE] SELECT completed".to_string()), "{transcript:?}");
+        assert_eq!(transcript.last().map(String::as_str), Some("3 OK LOGOUT completed"));
+    }
+}

@@ -1,0 +1,379 @@
+//! IMAP conversations with the real server (K1, first slice): login, LIST, SELECT, FETCH,
+//! STORE, EXPUNGE, NOOP updates, size limits, STARTTLS/IMAPS, and a Python imaplib session.
+//! Messages are seeded with `facteur admin deliver`, which stores the bytes exactly as given.
+
+mod common;
+
+use std::process::Command;
+
+use base64::Engine as _;
+use common::*;
+
+/// A plain message with a folded Subject.
+const PLAIN: &[u8] = b"From: Ana Lima <ana@example.org>\r\nTo: bob@example.org\r\nSubject: Hello\r\n there\r\nDate: Mon, 2 Mar 2026 10:00:00 +0100\r\nMessage-ID: <1@example.org>\r\n\r\nLine one\r\nLine two\r\n";
+
+/// Multipart with a closing boundary that never comes, an empty charset and bad base64.
+const BROKEN: &[u8] = b"From: <<<@@@\r\nSubject: broken\r\nContent-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: multipart/alternative\r\n\r\nno boundary here\r\n--x\r\nContent-Type: text/plain; charset=\"\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!! not base64\r\n";
+
+fn message(n: usize) -> Vec<u8> {
+    format!("From: bob@example.org\r\nTo: ana@example.org\r\nSubject: Message {n}\r\n\r\nBody of message {n}.\r\n").into_bytes()
+}
+
+/// A test client speaking IMAP over [`LineConn`], reading literals inside responses.
+struct Imap {
+    conn: LineConn,
+    next_tag: usize,
+}
+
+impl Imap {
+    fn connect(srv: &TestServer) -> Imap {
+        let mut conn = LineConn::connect(srv.imap);
+        let greeting = conn.read_line();
+        assert!(greeting.starts_with("* OK"), "greeting: {greeting}");
+        Imap { conn, next_tag: 1 }
+    }
+
+    fn login(srv: &TestServer, user: &str) -> Imap {
+        let mut imap = Imap::connect(srv);
+        let (status, _) = imap.cmd(&format!("LOGIN {user} \"{PASSWORD}\""));
+        assert!(status.contains(" OK "), "login: {status}");
+        imap
+    }
+
+    /// One response line with its literals spliced in (raw bytes).
+    fn read_response(&mut self) -> Vec<u8> {
+        let mut response = Vec::new();
+        loop {
+            let line = self.conn.read_line();
+            response.extend_from_slice(line.as_bytes());
+            let Some(size) = literal_size(&line) else { return response };
+            response.extend_from_slice(b"\r\n");
+            response.extend_from_slice(&self.conn.read_exact(size));
+        }
+    }
+
+    /// Sends a tagged command; returns the tagged status line and the untagged responses.
+    fn cmd(&mut self, command: &str) -> (String, Vec<Vec<u8>>) {
+        let tag = format!("t{}", self.next_tag);
+        self.next_tag += 1;
+        self.conn.send_line(&format!("{tag} {command}"));
+        self.read_until_tagged(&tag)
+    }
+
+    fn read_until_tagged(&mut self, tag: &str) -> (String, Vec<Vec<u8>>) {
+        let mut untagged = Vec::new();
+        loop {
+            let response = self.read_response();
+            if response.starts_with(format!("{tag} ").as_bytes()) {
+                return (String::from_utf8_lossy(&response).into_owned(), untagged);
+            }
+            untagged.push(response);
+        }
+    }
+
+    /// Runs a command that must succeed and returns its untagged responses as text.
+    fn ok(&mut self, command: &str) -> Vec<String> {
+        let (status, untagged) = self.cmd(command);
+        assert!(status.split(' ').nth(1) == Some("OK"), "{command} -> {status}");
+        untagged.iter().map(|r| String::from_utf8_lossy(r).into_owned()).collect()
+    }
+}
+
+fn literal_size(line: &str) -> Option<usize> {
+    let open = line.strip_suffix('}')?.rfind('{')?;
+    line[open + 1..line.len() - 1].parse().ok()
+}
+
+/// The bytes of the first literal in a response.
+fn first_literal(response: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(response);
+    let open = text.find('{').expect("a literal");
+    let close = open + text[open..].find('}').expect("literal end");
+    let size: usize = text[open + 1..close].parse().expect("literal size");
+    response[close + 3..close + 3 + size].to_vec()
+}
+
+fn has_line(lines: &[String], wanted: &str) -> bool {
+    lines.iter().any(|l| l == wanted)
+}
+
+#[test]
+fn login_ok_wrong_password_and_authenticate_plain() {
+    let srv = TestServer::start();
+    let mut imap = Imap::connect(&srv);
+    let caps = imap.ok("CAPABILITY");
+    assert!(caps[0].contains("IMAP4rev1") && caps[0].contains("AUTH=PLAIN") && caps[0].contains("STARTTLS"), "{caps:?}");
+    let (status, _) = imap.cmd("LOGIN ana@example.org \"wrong password\"");
+    assert!(status.starts_with("t2 NO [AUTHENTICATIONFAILED]"), "{status}");
+    let (status, _) = imap.cmd("SELECT INBOX");
+    assert!(status.starts_with("t3 BAD"), "SELECT before login: {status}");
+    let (status, _) = imap.cmd(&format!("LOGIN ana@example.org \"{PASSWORD}\""));
+    assert!(status.starts_with("t4 OK"), "{status}");
+    let (status, _) = imap.cmd(&format!("LOGIN ana@example.org \"{PASSWORD}\""));
+    assert!(status.starts_with("t5 BAD"), "second login: {status}");
+
+    // AUTHENTICATE PLAIN with a continuation, then with an initial response (SASL-IR).
+    let credentials = base64::engine::general_purpose::STANDARD.encode(format!("\0bob@example.org\0{PASSWORD}"));
+    let mut imap = Imap::connect(&srv);
+    imap.conn.send_line("a1 AUTHENTICATE PLAIN");
+    assert_eq!(imap.conn.read_line(), "+ ");
+    imap.conn.send_line(&credentials);
+    let (status, _) = imap.read_until_tagged("a1");
+    assert!(status.starts_with("a1 OK"), "{status}");
+    let mut imap = Imap::connect(&srv);
+    let (status, _) = imap.cmd(&format!("AUTHENTICATE PLAIN {credentials}"));
+    assert!(status.starts_with("t1 OK"), "{status}");
+    let mut imap = Imap::connect(&srv);
+    imap.conn.send_line("a1 AUTHENTICATE PLAIN");
+    assert_eq!(imap.conn.read_line(), "+ ");
+    imap.conn.send_line("*");
+    let (status, _) = imap.read_until_tagged("a1");
+    assert!(status.starts_with("a1 BAD"), "cancelled: {status}");
+}
+
+#[test]
+fn list_shows_special_use_and_status_counts() {
+    let srv = TestServer::start();
+    srv.deliver("ana@example.org", &message(1));
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    let root = imap.ok("LIST \"\" \"\"");
+    assert_eq!(root, vec!["* LIST (\\Noselect) \"/\" \"\"".to_string()]);
+    let all = imap.ok("LIST \"\" *");
+    for wanted in [
+        "* LIST (\\HasNoChildren) \"/\" \"INBOX\"",
+        "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent\"",
+        "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Drafts\"",
+        "* LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"",
+        "* LIST (\\HasNoChildren \\Junk) \"/\" \"Spam\"",
+    ] {
+        assert!(has_line(&all, wanted), "{wanted} not in {all:?}");
+    }
+    assert_eq!(imap.ok("LIST \"\" inbox").len(), 1);
+    let s_folders = imap.ok("LIST \"\" S%");
+    assert_eq!(s_folders.len(), 2, "Sent and Spam: {s_folders:?}");
+    let status = imap.ok("STATUS INBOX (MESSAGES UNSEEN UIDNEXT)");
+    assert_eq!(status, vec!["* STATUS \"INBOX\" (MESSAGES 1 UNSEEN 1 UIDNEXT 2)".to_string()]);
+    let (status, _) = imap.cmd("STATUS Nowhere (MESSAGES)");
+    assert!(status.contains("NO [NONEXISTENT]"), "{status}");
+}
+
+#[test]
+fn select_and_fetch_bodies_byte_for_byte() {
+    let srv = TestServer::start();
+    srv.deliver("ana@example.org", PLAIN);
+    srv.deliver("ana@example.org", &message(2));
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    let select = imap.ok("SELECT INBOX");
+    assert!(has_line(&select, "* 2 EXISTS"), "{select:?}");
+    assert!(select.iter().any(|l| l.starts_with("* OK [UIDVALIDITY ")), "{select:?}");
+    assert!(select.iter().any(|l| l.starts_with("* OK [UIDNEXT 3]")), "{select:?}");
+
+    let fetched = imap.ok("FETCH 1 (BODY.PEEK[])");
+    assert_eq!(first_literal(fetched[0].as_bytes()), PLAIN);
+    assert_eq!(imap.ok("FETCH 1 FLAGS"), vec!["* 1 FETCH (FLAGS ())".to_string()], "PEEK must not set \\Seen");
+
+    let (_, raw) = imap.cmd("UID FETCH 1 (BODY[])");
+    assert_eq!(first_literal(&raw[0]), PLAIN);
+    let text = String::from_utf8_lossy(&raw[0]);
+    assert!(text.starts_with("* 1 FETCH (FLAGS (\\Seen) UID 1 BODY[] {"), "{text}");
+    assert_eq!(imap.ok("FETCH 1 FLAGS"), vec!["* 1 FETCH (FLAGS (\\Seen))".to_string()]);
+
+    let header = imap.ok("FETCH 2 (BODY.PEEK[HEADER.FIELDS (Subject)])");
+    assert_eq!(header[0], "* 2 FETCH (BODY[HEADER.FIELDS (Subject)] {22}\r\nSubject: Message 2\r\n\r\n)");
+    let partial = imap.ok("FETCH 1 (BODY.PEEK[TEXT]<5.3> RFC822.SIZE)");
+    assert_eq!(partial[0], format!("* 1 FETCH (BODY[TEXT]<5> {{3}}\r\none RFC822.SIZE {})", PLAIN.len()));
+    let envelope = imap.ok("FETCH 1 (ENVELOPE)");
+    assert!(envelope[0].contains("\"Hello there\" ((\"Ana Lima\" NIL \"ana\" \"example.org\"))"), "{envelope:?}");
+    let structure = imap.ok("FETCH 1:* (BODYSTRUCTURE)");
+    assert_eq!(structure.len(), 2);
+    assert!(structure[0].contains("(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 20 2"), "{structure:?}");
+
+    // EXAMINE never changes flags, not even with BODY[].
+    let examine = imap.ok("EXAMINE INBOX");
+    assert!(examine.iter().any(|l| l.starts_with("* OK [PERMANENTFLAGS ()]")), "{examine:?}");
+    let (status, _) = imap.cmd("FETCH 2 (BODY[])");
+    assert!(status.contains("OK"), "{status}");
+    imap.ok("SELECT INBOX");
+    assert_eq!(imap.ok("FETCH 2 FLAGS"), vec!["* 2 FETCH (FLAGS ())".to_string()]);
+    let (status, _) = imap.cmd("FETCH 3 FLAGS");
+    assert!(status.contains("BAD"), "sequence number past the end: {status}");
+}
+
+#[test]
+fn store_and_expunge() {
+    let srv = TestServer::start();
+    for n in 1..=3 {
+        srv.deliver("ana@example.org", &message(n));
+    }
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    imap.ok("SELECT INBOX");
+    assert_eq!(imap.ok("STORE 1,3 +FLAGS (\\Deleted $Work)"), vec![
+        "* 1 FETCH (FLAGS (\\Deleted $Work))".to_string(),
+        "* 3 FETCH (FLAGS (\\Deleted $Work))".to_string(),
+    ]);
+    assert_eq!(imap.ok("UID STORE 2 +FLAGS.SILENT (\\Flagged)"), Vec::<String>::new());
+    assert_eq!(imap.ok("STORE 3 -FLAGS ($Work)"), vec!["* 3 FETCH (FLAGS (\\Deleted))".to_string()]);
+    assert_eq!(imap.ok("EXPUNGE"), vec!["* 3 EXPUNGE".to_string(), "* 1 EXPUNGE".to_string()]);
+    assert_eq!(imap.ok("FETCH 1 (UID FLAGS)"), vec!["* 1 FETCH (UID 2 FLAGS (\\Flagged))".to_string()]);
+    imap.ok("STORE 1 FLAGS (\\Deleted)");
+    imap.ok("CLOSE");
+    let select = imap.ok("SELECT INBOX");
+    assert!(has_line(&select, "* 0 EXISTS"), "CLOSE expunges silently: {select:?}");
+    let examine = Imap::login(&srv, "ana@example.org").ok("EXAMINE INBOX");
+    assert!(has_line(&examine, "* 0 EXISTS"), "{examine:?}");
+}
+
+#[test]
+fn noop_reports_deliveries_flag_changes_and_expunges_made_elsewhere() {
+    let srv = TestServer::start();
+    srv.deliver("ana@example.org", &message(1));
+    srv.deliver("ana@example.org", &message(2));
+    let mut watcher = Imap::login(&srv, "ana@example.org");
+    watcher.ok("SELECT INBOX");
+    assert_eq!(watcher.ok("NOOP"), Vec::<String>::new());
+
+    srv.deliver("ana@example.org", &message(3));
+    assert_eq!(watcher.ok("NOOP"), vec!["* 3 EXISTS".to_string()]);
+
+    let mut other = Imap::login(&srv, "ana@example.org");
+    other.ok("SELECT INBOX");
+    other.ok("STORE 2 +FLAGS.SILENT (\\Flagged)");
+    other.ok("STORE 1 +FLAGS.SILENT (\\Deleted)");
+    other.ok("EXPUNGE");
+    assert_eq!(watcher.ok("NOOP"), vec![
+        "* 1 EXPUNGE".to_string(),
+        "* 1 FETCH (UID 2 FLAGS (\\Flagged))".to_string(),
+    ]);
+    assert_eq!(watcher.ok("FETCH 1:* UID"), vec![
+        "* 1 FETCH (UID 2)".to_string(),
+        "* 2 FETCH (UID 3)".to_string(),
+    ]);
+}
+
+#[test]
+fn long_lines_get_bad_and_the_connection_still_works() {
+    let srv = TestServer::start();
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    // 10,000 characters of nonsense: a syntax error.
+    let junk = format!("a1 NOOP {}", "x".repeat(10_000 - 8));
+    assert_eq!(junk.len(), 10_000);
+    imap.conn.send_line(&junk);
+    let (status, _) = imap.read_until_tagged("a1");
+    assert!(status.starts_with("a1 BAD"), "{status}");
+    // Past the 64 KiB line cap: refused without parsing.
+    imap.conn.send_line(&format!("a2 SELECT \"{}\"", "y".repeat(100_000)));
+    let (status, _) = imap.read_until_tagged("a2");
+    assert!(status.starts_with("a2 BAD") && status.contains("too long"), "{status}");
+    // An announced literal over 50 MB is refused; the client sends nothing more for it.
+    imap.conn.send_line("a3 LOGIN {60000000}");
+    let (status, _) = imap.read_until_tagged("a3");
+    assert!(status.starts_with("a3 NO [TOOBIG]"), "{status}");
+    assert_eq!(imap.ok("NOOP"), Vec::<String>::new());
+    let (status, _) = imap.cmd("FROBNICATE");
+    assert!(status.contains("BAD"), "{status}");
+    let (status, _) = imap.cmd("CREATE Projects");
+    assert!(status.contains("BAD") && status.contains("not supported"), "{status}");
+    imap.ok("SELECT INBOX");
+}
+
+#[test]
+fn broken_mime_fetches_without_error() {
+    let srv = TestServer::start();
+    srv.deliver("ana@example.org", BROKEN);
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    imap.ok("SELECT INBOX");
+    let fetched = imap.ok("FETCH 1 (ENVELOPE BODYSTRUCTURE BODY BODY.PEEK[1] BODY.PEEK[2.MIME] BODY.PEEK[3.1])");
+    assert_eq!(fetched.len(), 1);
+    assert!(fetched[0].contains("\"broken\""), "{fetched:?}");
+    let (_, raw) = imap.cmd("FETCH 1 BODY[]");
+    assert_eq!(first_literal(&raw[0]), BROKEN);
+}
+
+/// Runs a Python script with arguments; returns its standard output, failing on error.
+fn python(script: &str, args: &[String]) -> String {
+    let output = Command::new("python3").arg("-c").arg(script).args(args).output().expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "python failed:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+const PY_TLS: &str = r#"
+import imaplib, ssl, sys
+cert, host, port, tls_port, password = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+ctx = ssl.create_default_context(cafile=cert)
+plain = imaplib.IMAP4(host, port)
+assert 'STARTTLS' in plain.capabilities, plain.capabilities
+plain.starttls(ssl_context=ctx)
+assert 'STARTTLS' not in plain.capabilities, plain.capabilities
+typ, _ = plain.login('ana@example.org', password)
+assert typ == 'OK'
+typ, data = plain.select('INBOX')
+assert typ == 'OK' and data == [b'1'], data
+plain.logout()
+secure = imaplib.IMAP4_SSL(host, tls_port, ssl_context=ctx)
+assert 'STARTTLS' not in secure.capabilities, secure.capabilities
+secure.login('ana@example.org', password)
+typ, data = secure.status('INBOX', '(MESSAGES)')
+assert typ == 'OK' and b'MESSAGES 1' in data[0], data
+secure.logout()
+print('TLS OK')
+"#;
+
+#[test]
+fn starttls_and_imaps_with_python_imaplib() {
+    let srv = TestServer::start();
+    srv.deliver("ana@example.org", &message(1));
+    let out = python(PY_TLS, &[
+        srv.cert_path().display().to_string(),
+        "127.0.0.1".into(),
+        srv.imap.port().to_string(),
+        srv.imaps.port().to_string(),
+        PASSWORD.into(),
+    ]);
+    assert!(out.contains("TLS OK"), "{out}");
+}
+
+const PY_SESSION: &str = r#"
+import imaplib, sys
+port, password, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+delivered = open(path, 'rb').read()
+m = imaplib.IMAP4('127.0.0.1', port)
+m.login('ana@example.org', password)
+typ, folders = m.list()
+assert typ == 'OK', folders
+assert any(b'\\Sent' in f and b'"Sent"' in f for f in folders), folders
+typ, data = m.select('INBOX')
+assert data == [b'2'], data
+typ, data = m.fetch('1', '(RFC822)')
+assert typ == 'OK'
+assert data[0][1] == delivered, (data[0][1], delivered)
+assert b'\\Seen' in m.fetch('1', '(FLAGS)')[1][0]
+typ, data = m.uid('FETCH', '1:*', '(UID RFC822.SIZE)')
+assert len([d for d in data if d]) == 2, data
+typ, data = m.store('2', '+FLAGS', '(\\Deleted)')
+assert typ == 'OK' and b'\\Deleted' in data[0], data
+typ, data = m.expunge()
+assert typ == 'OK' and data == [b'2'], data
+typ, data = m.noop()
+m.close()
+typ, data = m.select('INBOX', readonly=True)
+assert data == [b'1'], data
+m.logout()
+print('SESSION OK')
+"#;
+
+#[test]
+fn python_imaplib_session() {
+    let srv = TestServer::start();
+    srv.deliver("ana@example.org", PLAIN);
+    srv.deliver("ana@example.org", &message(2));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plain.eml");
+    std::fs::write(&path, PLAIN).expect("write the expected message");
+    let out = python(PY_SESSION, &[srv.imap.port().to_string(), PASSWORD.into(), path.display().to_string()]);
+    assert!(out.contains("SESSION OK"), "{out}");
+}
