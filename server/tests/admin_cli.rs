@@ -77,7 +77,8 @@ fn first_run_explains_then_creates_the_admin_from_the_environment() {
         for (k, v) in envs {
             command.env(k, v);
         }
-        let mut child = command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let mut child =
+            command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
         let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
         let mut lines = String::new();
         loop {
@@ -98,7 +99,8 @@ fn first_run_explains_then_creates_the_admin_from_the_environment() {
     assert!(second.contains("created the first administrator boss@org.test"), "{second}");
     let third = run(&[("FACTEUR_ADMIN_ADDRESS", "other@org.test")]);
     assert!(!third.contains("created"), "only an empty data folder gets a first admin: {third}");
-    let users = Command::new(facteur_bin()).args(["admin", "--data"]).arg(&data).args(["user", "list"]).output().unwrap();
+    let users =
+        Command::new(facteur_bin()).args(["admin", "--data"]).arg(&data).args(["user", "list"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&users.stdout).lines().count(), 1);
 }
 

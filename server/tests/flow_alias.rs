@@ -31,7 +31,12 @@ imap.logout()
         .args([login, PASSWORD])
         .output()
         .expect("python3");
-    assert!(output.status.success(), "imaplib failed: {}\nserver log:\n{}", String::from_utf8_lossy(&output.stderr), srv.log());
+    assert!(
+        output.status.success(),
+        "imaplib failed: {}\nserver log:\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        srv.log()
+    );
     String::from_utf8(output.stdout)
         .unwrap()
         .lines()

@@ -16,7 +16,8 @@ const PLAIN: &[u8] = b"From: Ana Lima <ana@example.org>\r\nTo: bob@example.org\r
 const BROKEN: &[u8] = b"From: <<<@@@\r\nSubject: broken\r\nContent-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: multipart/alternative\r\n\r\nno boundary here\r\n--x\r\nContent-Type: text/plain; charset=\"\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!! not base64\r\n";
 
 fn message(n: usize) -> Vec<u8> {
-    format!("From: bob@example.org\r\nTo: ana@example.org\r\nSubject: Message {n}\r\n\r\nBody of message {n}.\r\n").into_bytes()
+    format!("From: bob@example.org\r\nTo: ana@example.org\r\nSubject: Message {n}\r\n\r\nBody of message {n}.\r\n")
+        .into_bytes()
 }
 
 /// A test client speaking IMAP over [`LineConn`], reading literals inside responses.
@@ -102,7 +103,10 @@ fn login_ok_wrong_password_and_authenticate_plain() {
     let srv = TestServer::start();
     let mut imap = Imap::connect(&srv);
     let caps = imap.ok("CAPABILITY");
-    assert!(caps[0].contains("IMAP4rev1") && caps[0].contains("AUTH=PLAIN") && caps[0].contains("STARTTLS"), "{caps:?}");
+    assert!(
+        caps[0].contains("IMAP4rev1") && caps[0].contains("AUTH=PLAIN") && caps[0].contains("STARTTLS"),
+        "{caps:?}"
+    );
     let (status, _) = imap.cmd("LOGIN ana@example.org \"wrong password\"");
     assert!(status.starts_with("t2 NO [AUTHENTICATIONFAILED]"), "{status}");
     let (status, _) = imap.cmd("SELECT INBOX");
@@ -186,7 +190,10 @@ fn select_and_fetch_bodies_byte_for_byte() {
     assert!(envelope[0].contains("\"Hello there\" ((\"Ana Lima\" NIL \"ana\" \"example.org\"))"), "{envelope:?}");
     let structure = imap.ok("FETCH 1:* (BODYSTRUCTURE)");
     assert_eq!(structure.len(), 2);
-    assert!(structure[0].contains("(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 20 2"), "{structure:?}");
+    assert!(
+        structure[0].contains("(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 20 2"),
+        "{structure:?}"
+    );
 
     // EXAMINE never changes flags, not even with BODY[].
     let examine = imap.ok("EXAMINE INBOX");
@@ -207,10 +214,10 @@ fn store_and_expunge() {
     }
     let mut imap = Imap::login(&srv, "ana@example.org");
     imap.ok("SELECT INBOX");
-    assert_eq!(imap.ok("STORE 1,3 +FLAGS (\\Deleted $Work)"), vec![
-        "* 1 FETCH (FLAGS (\\Deleted $Work))".to_string(),
-        "* 3 FETCH (FLAGS (\\Deleted $Work))".to_string(),
-    ]);
+    assert_eq!(
+        imap.ok("STORE 1,3 +FLAGS (\\Deleted $Work)"),
+        vec!["* 1 FETCH (FLAGS (\\Deleted $Work))".to_string(), "* 3 FETCH (FLAGS (\\Deleted $Work))".to_string(),]
+    );
     assert_eq!(imap.ok("UID STORE 2 +FLAGS.SILENT (\\Flagged)"), Vec::<String>::new());
     assert_eq!(imap.ok("STORE 3 -FLAGS ($Work)"), vec!["* 3 FETCH (FLAGS (\\Deleted))".to_string()]);
     assert_eq!(imap.ok("EXPUNGE"), vec!["* 3 EXPUNGE".to_string(), "* 1 EXPUNGE".to_string()]);
@@ -240,14 +247,8 @@ fn noop_reports_deliveries_flag_changes_and_expunges_made_elsewhere() {
     other.ok("STORE 2 +FLAGS.SILENT (\\Flagged)");
     other.ok("STORE 1 +FLAGS.SILENT (\\Deleted)");
     other.ok("EXPUNGE");
-    assert_eq!(watcher.ok("NOOP"), vec![
-        "* 1 EXPUNGE".to_string(),
-        "* 1 FETCH (UID 2 FLAGS (\\Flagged))".to_string(),
-    ]);
-    assert_eq!(watcher.ok("FETCH 1:* UID"), vec![
-        "* 1 FETCH (UID 2)".to_string(),
-        "* 2 FETCH (UID 3)".to_string(),
-    ]);
+    assert_eq!(watcher.ok("NOOP"), vec!["* 1 EXPUNGE".to_string(), "* 1 FETCH (UID 2 FLAGS (\\Flagged))".to_string(),]);
+    assert_eq!(watcher.ok("FETCH 1:* UID"), vec!["* 1 FETCH (UID 2)".to_string(), "* 2 FETCH (UID 3)".to_string(),]);
 }
 
 #[test]
@@ -327,13 +328,16 @@ print('TLS OK')
 fn starttls_and_imaps_with_python_imaplib() {
     let srv = TestServer::start();
     srv.deliver("ana@example.org", &message(1));
-    let out = python(PY_TLS, &[
-        srv.cert_path().display().to_string(),
-        "127.0.0.1".into(),
-        srv.imap.port().to_string(),
-        srv.imaps.port().to_string(),
-        PASSWORD.into(),
-    ]);
+    let out = python(
+        PY_TLS,
+        &[
+            srv.cert_path().display().to_string(),
+            "127.0.0.1".into(),
+            srv.imap.port().to_string(),
+            srv.imaps.port().to_string(),
+            PASSWORD.into(),
+        ],
+    );
     assert!(out.contains("TLS OK"), "{out}");
 }
 

@@ -8,7 +8,7 @@ pub(crate) mod bodystructure;
 pub(crate) mod envelope;
 pub(crate) mod section;
 
-use mail_parser::{Message, MessagePart, MessageParser};
+use mail_parser::{Message, MessageParser, MessagePart};
 
 /// A stored message and its MIME parse. The parse is `None` only for input mail-parser cannot
 /// read at all (an empty file, say); sections and structures then fall back to simple forms.
@@ -200,13 +200,9 @@ mod tests {
 
     #[test]
     fn header_end_finds_the_blank_line() {
-        for (raw, want) in [
-            (&b"A: 1\r\n\r\nbody"[..], 8),
-            (b"A: 1\n\nbody", 6),
-            (b"\r\nbody", 2),
-            (b"A: 1\r\nB: 2\r\n", 12),
-            (b"", 0),
-        ] {
+        for (raw, want) in
+            [(&b"A: 1\r\n\r\nbody"[..], 8), (b"A: 1\n\nbody", 6), (b"\r\nbody", 2), (b"A: 1\r\nB: 2\r\n", 12), (b"", 0)]
+        {
             assert_eq!(header_end(raw), want, "{}", String::from_utf8_lossy(raw));
         }
     }

@@ -11,11 +11,11 @@
 //! Invariant: this module does no I/O, no logging and no allocation beyond the caps, so it can
 //! be tested by feeding transcripts split at every byte offset.
 
+use imap_codec::CommandCodec;
 use imap_codec::decode::Decoder;
 use imap_codec::imap_types::IntoStatic;
 use imap_codec::imap_types::command::Command;
 use imap_codec::imap_types::core::Tag;
-use imap_codec::CommandCodec;
 
 /// The longest command line (without its literals) we accept. Real clients stay far below it;
 /// a longer line is answered BAD and discarded up to its CRLF.

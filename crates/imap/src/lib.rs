@@ -65,7 +65,12 @@ pub async fn serve(listener: TcpListener, services: Arc<ImapServices>, implicit_
     }
 }
 
-async fn handle_connection(socket: tokio::net::TcpStream, peer: SocketAddr, services: Arc<ImapServices>, implicit_tls: bool) {
+async fn handle_connection(
+    socket: tokio::net::TcpStream,
+    peer: SocketAddr,
+    services: Arc<ImapServices>,
+    implicit_tls: bool,
+) {
     let span = tracing::info_span!("imap", %peer);
     let stream: Box<dyn AsyncStream> = if implicit_tls {
         let Some(acceptor) = services.tls.clone() else {

@@ -214,7 +214,9 @@ impl Session {
 
     fn check_state(&self, body: &CommandBody<'_>) -> Result<()> {
         let needed = match body {
-            CommandBody::Capability | CommandBody::Noop | CommandBody::Logout | CommandBody::Id { .. } => StateNeeded::Any,
+            CommandBody::Capability | CommandBody::Noop | CommandBody::Logout | CommandBody::Id { .. } => {
+                StateNeeded::Any
+            }
             CommandBody::StartTLS | CommandBody::Login { .. } | CommandBody::Authenticate { .. } => {
                 StateNeeded::NotAuthenticated
             }
@@ -331,10 +333,7 @@ mod tests {
         let greeting = lines.next_line().await.expect("read").expect("greeting");
         assert!(greeting.starts_with("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN"), "{greeting}");
         assert!(!greeting.contains("STARTTLS"), "no certificate, no STARTTLS: {greeting}");
-        write_half
-            .write_all(b"1 LOGIN ana@example.org {15}\r\n")
-            .await
-            .expect("write");
+        write_half.write_all(b"1 LOGIN ana@example.org {15}\r\n").await.expect("write");
         assert_eq!(lines.next_line().await.expect("read").as_deref(), Some("+ Ready for literal"));
         write_half.write_all(b"a long password\r\n2 SELECT inbox\r\n3 LOGOUT\r\n").await.expect("write");
         let mut transcript = Vec::new();

@@ -57,11 +57,7 @@ impl TestServer {
     }
 
     fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .expect("server log file");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).expect("server log file");
         let mut child = Command::new(facteur_bin())
             .args(["serve", "--data"])
             .arg(&self.data_dir)

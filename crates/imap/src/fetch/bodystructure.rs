@@ -10,7 +10,7 @@
 use mail_parser::{ContentType, HeaderValue, Message, MessagePart, MimeHeaders, PartType};
 
 use crate::fetch::envelope::push_envelope;
-use crate::fetch::{enclosed_frame, raw_header_value, slice, ParsedMessage};
+use crate::fetch::{ParsedMessage, enclosed_frame, raw_header_value, slice};
 use crate::response::{push_nstring, push_string};
 
 /// With or without extension data: BODYSTRUCTURE has it, BODY does not.
@@ -58,23 +58,25 @@ fn push_part(
     };
 
     if let PartType::Multipart(children) = &part.body
-        && !children.is_empty() && depth < MAX_DEPTH {
-            out.push(b'(');
-            for &child in children {
-                if let Some(child) = owner.parts.get(child as usize) {
-                    push_part(out, frame, owner, child, extensions, depth + 1);
-                }
+        && !children.is_empty()
+        && depth < MAX_DEPTH
+    {
+        out.push(b'(');
+        for &child in children {
+            if let Some(child) = owner.parts.get(child as usize) {
+                push_part(out, frame, owner, child, extensions, depth + 1);
             }
-            out.push(b' ');
-            push_string(out, c_subtype.as_deref().unwrap_or("MIXED").as_bytes());
-            if extensions == Extensions::Included {
-                out.push(b' ');
-                push_parameters(out, content_type);
-                push_disposition_language_location(out, part, header);
-            }
-            out.push(b')');
-            return;
         }
+        out.push(b' ');
+        push_string(out, c_subtype.as_deref().unwrap_or("MIXED").as_bytes());
+        if extensions == Extensions::Included {
+            out.push(b' ');
+            push_parameters(out, content_type);
+            push_disposition_language_location(out, part, header);
+        }
+        out.push(b')');
+        return;
+    }
 
     let (kind, media_type, media_subtype) = match &part.body {
         PartType::Message(_) if depth < MAX_DEPTH => {
@@ -85,9 +87,11 @@ fn push_part(
             (Kind::Message, "MESSAGE".to_string(), subtype.to_string())
         }
         _ if c_type == "TEXT" => (Kind::Text, c_type.clone(), c_subtype.clone().unwrap_or_else(|| "PLAIN".into())),
-        PartType::Text(_) | PartType::Html(_) if content_type.is_none() => {
-            (Kind::Text, "TEXT".to_string(), if matches!(part.body, PartType::Html(_)) { "HTML" } else { "PLAIN" }.to_string())
-        }
+        PartType::Text(_) | PartType::Html(_) if content_type.is_none() => (
+            Kind::Text,
+            "TEXT".to_string(),
+            if matches!(part.body, PartType::Html(_)) { "HTML" } else { "PLAIN" }.to_string(),
+        ),
         // No usable type, or one whose grammar we cannot fill (MESSAGE/RFC822 that did not
         // parse, MULTIPART without parts): an opaque part.
         _ if c_type.is_empty() || c_type == "MULTIPART" || c_type == "MESSAGE" => {
@@ -263,7 +267,8 @@ mod tests {
 
     #[test]
     fn broken_mime_gives_a_valid_structure() {
-        for raw in [samples::BROKEN, b"", b"\r\n", b"Content-Type: multipart/mixed\r\n\r\n--\r\n", b"no header at all"] {
+        for raw in [samples::BROKEN, b"", b"\r\n", b"Content-Type: multipart/mixed\r\n\r\n--\r\n", b"no header at all"]
+        {
             for extensions in [Extensions::Included, Extensions::Omitted] {
                 let got = structure(raw, extensions);
                 assert!(got.starts_with('(') && got.ends_with(')'), "{got}");

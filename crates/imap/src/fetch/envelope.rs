@@ -116,7 +116,7 @@ fn encode_word(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fetch::{header_end, samples, ParsedMessage};
+    use crate::fetch::{ParsedMessage, header_end, samples};
 
     fn envelope_of(raw: &[u8]) -> String {
         let message = ParsedMessage::parse(raw);

@@ -13,7 +13,7 @@ use imap_codec::imap_types::core::AString;
 use imap_codec::imap_types::fetch::{Part, Section};
 use mail_parser::{Message, MessagePart, PartType};
 
-use crate::fetch::{enclosed_frame, header_end, header_fields, slice, ParsedMessage};
+use crate::fetch::{ParsedMessage, enclosed_frame, header_end, header_fields, slice};
 
 /// The bytes a section names; empty when the part does not exist (RFC 9051 §6.4.5 leaves this
 /// to the server; an empty string keeps clients going).
@@ -101,11 +101,12 @@ pub(crate) fn find_part<'a>(
         let index = number.get() as usize - 1;
         // Below the top level, a message/rfc822 part stands for the message it encloses.
         if depth > 0
-            && let PartType::Message(enclosed) = &current.body {
-                frame = enclosed_frame(frame, current, enclosed);
-                owner = enclosed;
-                current = owner.parts.first()?;
-            }
+            && let PartType::Message(enclosed) = &current.body
+        {
+            frame = enclosed_frame(frame, current, enclosed);
+            owner = enclosed;
+            current = owner.parts.first()?;
+        }
         match &current.body {
             PartType::Multipart(children) if !children.is_empty() => {
                 let id = *children.get(index)?;
@@ -168,7 +169,8 @@ mod tests {
     use crate::fetch::samples;
 
     fn part(numbers: &[u32]) -> Part {
-        let numbers: Vec<NonZeroU32> = numbers.iter().map(|&n| NonZeroU32::new(n).expect("part numbers are >0")).collect();
+        let numbers: Vec<NonZeroU32> =
+            numbers.iter().map(|&n| NonZeroU32::new(n).expect("part numbers are >0")).collect();
         Part(Vec1::try_from(numbers).expect("at least one part number"))
     }
 
@@ -208,8 +210,14 @@ mod tests {
             "Content-Type: application/pdf; name=\"r.pdf\"\r\nContent-Disposition: attachment; filename=\"r.pdf\"\r\n\
              Content-Transfer-Encoding: base64\r\n\r\n"
         );
-        assert_eq!(get(raw, Some(Section::Part(part(&[3])))), "From: carl@example.net\r\nSubject: Inner\r\n\r\nInner body");
-        assert_eq!(get(raw, Some(Section::Header(Some(part(&[3]))))), "From: carl@example.net\r\nSubject: Inner\r\n\r\n");
+        assert_eq!(
+            get(raw, Some(Section::Part(part(&[3])))),
+            "From: carl@example.net\r\nSubject: Inner\r\n\r\nInner body"
+        );
+        assert_eq!(
+            get(raw, Some(Section::Header(Some(part(&[3]))))),
+            "From: carl@example.net\r\nSubject: Inner\r\n\r\n"
+        );
         assert_eq!(get(raw, Some(Section::Text(Some(part(&[3]))))), "Inner body");
         assert_eq!(get(raw, Some(Section::Part(part(&[3, 1])))), "Inner body");
         assert_eq!(get(raw, Some(Section::Part(part(&[4])))), "");

@@ -5,11 +5,11 @@
 
 use std::borrow::Cow;
 
+use imap_codec::AuthenticateDataCodec;
 use imap_codec::decode::Decoder;
 use imap_codec::imap_types::auth::{AuthMechanism, AuthenticateData};
 use imap_codec::imap_types::core::AString;
 use imap_codec::imap_types::secret::Secret;
-use imap_codec::AuthenticateDataCodec;
 use store::AuthOutcome;
 
 use crate::error::{Code, Error, Result};

@@ -13,11 +13,11 @@ use imap_codec::imap_types::sequence::SequenceSet;
 use store::{FlagOp, Flags, MessageRow};
 
 use crate::error::{Error, Result};
-use crate::fetch::bodystructure::{push_body_structure, Extensions};
+use crate::fetch::bodystructure::{Extensions, push_body_structure};
 use crate::fetch::envelope::push_envelope;
 use crate::fetch::section::{section_bytes, section_label};
-use crate::fetch::{header_end, ParsedMessage};
-use crate::response::{push_literal, Response};
+use crate::fetch::{ParsedMessage, header_end};
+use crate::response::{Response, push_literal};
 use crate::selected::{Access, Addressing, KnownMessage, SeqNum};
 use crate::session::Session;
 
@@ -198,10 +198,7 @@ pub(crate) fn flag_list(flags: Flags, keywords: &[String]) -> String {
 
 /// RFC 9051 §9 `date-time`: "dd-Mon-yyyy hh:mm:ss +zzzz", in UTC.
 fn internal_date(unix_seconds: i64) -> String {
-    chrono::DateTime::from_timestamp(unix_seconds, 0)
-        .unwrap_or_default()
-        .format("%d-%b-%Y %H:%M:%S +0000")
-        .to_string()
+    chrono::DateTime::from_timestamp(unix_seconds, 0).unwrap_or_default().format("%d-%b-%Y %H:%M:%S +0000").to_string()
 }
 
 #[cfg(test)]

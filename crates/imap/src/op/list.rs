@@ -6,7 +6,7 @@
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 
 use crate::error::Result;
-use crate::response::{string, Response};
+use crate::response::{Response, string};
 use crate::session::Session;
 
 /// The hierarchy delimiter.
@@ -58,9 +58,10 @@ impl Session {
             let has_children = folders.iter().any(|other| other.name.starts_with(&prefix));
             let mut attributes = vec![if has_children { "\\HasChildren" } else { "\\HasNoChildren" }];
             if kind == ListKind::List
-                && let Some(attribute) = folder.special_use.and_then(store::SpecialUse::imap_attribute) {
-                    attributes.push(attribute);
-                }
+                && let Some(attribute) = folder.special_use.and_then(store::SpecialUse::imap_attribute)
+            {
+                attributes.push(attribute);
+            }
             response.untagged(&format!(
                 "{verb} ({}) {} {}",
                 attributes.join(" "),

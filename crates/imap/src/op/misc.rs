@@ -3,7 +3,7 @@
 use imap_codec::imap_types::core::{IString, NString};
 
 use crate::error::{Code, Error, Result};
-use crate::response::{string, Response};
+use crate::response::{Response, string};
 use crate::selected::Change;
 use crate::session::{After, Session};
 
@@ -56,7 +56,11 @@ impl Session {
     }
 
     /// RFC 2971: we log what the client says about itself and tell our name.
-    pub(crate) fn handle_id(&self, tag: &str, parameters: Option<Vec<(IString<'static>, NString<'static>)>>) -> Response {
+    pub(crate) fn handle_id(
+        &self,
+        tag: &str,
+        parameters: Option<Vec<(IString<'static>, NString<'static>)>>,
+    ) -> Response {
         if let Some(parameters) = parameters {
             let described: Vec<String> = parameters
                 .iter()

@@ -10,7 +10,12 @@ use crate::selected::{Access, KnownMessage, Selected, Uid};
 use crate::session::Session;
 
 impl Session {
-    pub(crate) async fn handle_select(&mut self, tag: &str, mailbox: Mailbox<'static>, access: Access) -> Result<Response> {
+    pub(crate) async fn handle_select(
+        &mut self,
+        tag: &str,
+        mailbox: Mailbox<'static>,
+        access: Access,
+    ) -> Result<Response> {
         let mut response = Response::default();
         // RFC 9051 §6.3.2: selecting deselects the current folder first, even if the new
         // SELECT fails; [CLOSED] tells the client where the old folder's responses stop.
@@ -40,7 +45,8 @@ impl Session {
         };
         response.status_line("*", "OK", Some(&format!("PERMANENTFLAGS ({permanent})")), "Flags that can be kept");
         response.status_line(tag, "OK", Some(completion_code), &format!("{verb} completed"));
-        self.selected = Some(Selected { folder, access, messages: messages.iter().map(KnownMessage::from_row).collect() });
+        self.selected =
+            Some(Selected { folder, access, messages: messages.iter().map(KnownMessage::from_row).collect() });
         Ok(response)
     }
 
@@ -53,11 +59,12 @@ impl Session {
     /// RFC 9051 §6.4.2: expunge silently (read-write only), then leave the folder.
     pub(crate) async fn handle_close(&mut self, tag: &str) -> Result<Response> {
         if let Some(selected) = &self.selected
-            && selected.access == Access::ReadWrite {
-                let account = self.account()?.id;
-                let known: Vec<u32> = selected.messages.iter().map(|m| m.uid.0).collect();
-                self.services.store.expunge(account, selected.folder.id, Some(&known)).await?;
-            }
+            && selected.access == Access::ReadWrite
+        {
+            let account = self.account()?.id;
+            let known: Vec<u32> = selected.messages.iter().map(|m| m.uid.0).collect();
+            self.services.store.expunge(account, selected.folder.id, Some(&known)).await?;
+        }
         self.selected = None;
         Ok(Response::tagged(tag, "OK", None, "CLOSE completed"))
     }

@@ -5,7 +5,7 @@ use imap_codec::imap_types::status::StatusDataItemName;
 
 use crate::error::{Code, Error, Result};
 use crate::op::list::mailbox_name;
-use crate::response::{string, Response};
+use crate::response::{Response, string};
 use crate::session::Session;
 
 impl Session {
