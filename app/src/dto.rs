@@ -85,7 +85,10 @@ pub enum MessageBody {
     /// Plain text, shown escaped with its line breaks.
     Text(String),
     /// A complete `srcdoc` document: sanitised HTML behind its own restrictive CSP.
-    Html { srcdoc: String, remote_content_blocked: bool },
+    Html {
+        srcdoc: String,
+        remote_content_blocked: bool,
+    },
     Empty,
 }
 

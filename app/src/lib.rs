@@ -1,1 +1,112 @@
-//! placeholder
+//! Facteur's web client: Leptos pages, components and server functions.
+//!
+//! The same code renders on the server (feature `ssr`) and hydrates in the browser (feature
+//! `hydrate`, built to wasm32 by the `frontend` crate). Server-only code lives in [`ssr`]: the
+//! axum router the `server` binary mounts, sessions, the HTML sanitiser and message rendering.
+//!
+//! Invariant: built without `ssr`, this crate depends only on Leptos and serde (no store, no
+//! mail parser, no sanitiser), so it builds for wasm32.
+
+// Leptos view types nest deeply; the hydrate build needs more than the default 128 levels.
+#![recursion_limit = "256"]
+
+pub mod dto;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::i18n::{Key, current_lang, t, use_lang};
+
+/// The HTML document around [`App`], rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = current_lang();
+    #[cfg(feature = "ssr")]
+    set_page_security_headers();
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.code()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" href="/facteur.css"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Pages carry their own CSP: the inline hydration scripts are allowed by the per-response
+/// nonce Leptos generates, so the server cannot write this header statically.
+#[cfg(feature = "ssr")]
+fn set_page_security_headers() {
+    use axum::http::header::{CONTENT_SECURITY_POLICY, HeaderValue};
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return };
+    let nonce = leptos::nonce::use_nonce().map(|nonce| format!(" 'nonce-{nonce}'")).unwrap_or_default();
+    let policy = format!(
+        "default-src 'none'; script-src 'self'{nonce} 'wasm-unsafe-eval'; connect-src 'self'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; frame-src 'self'; \
+         form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// The root component: language, routes and the hydration marker.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let lang = current_lang();
+    provide_context(lang);
+    // Runs only in the browser, once hydration is done: end-to-end tests wait for this marker
+    // to tell a live page from server-rendered HTML.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Title text=t(lang, Key::AppName)/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=|| view! { <Redirect path="/mail"/> }/>
+                <Route path=path!("/login") view=pages::login::LoginPage/>
+                // Async: the page waits for its data, so an expired session can still answer
+                // with a real 302 to /login. One wildcard route (not one per depth) keeps the
+                // page alive while the reader moves between folders and messages.
+                <Route path=path!("/mail") view=pages::mail::MailPage ssr=SsrMode::Async/>
+                <Route path=path!("/mail/*selection") view=pages::mail::MailPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    let lang = use_lang();
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="centered-page">
+            <div class="card">
+                <h1>{t(lang, Key::PageNotFound)}</h1>
+                <p><a href="/mail">{t(lang, Key::BackHome)}</a></p>
+            </div>
+        </main>
+    }
+}

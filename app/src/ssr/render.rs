@@ -190,7 +190,11 @@ pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang) -> M
             }
         }
         _ => match message.body_text(0) {
-            Some(text) if !text.trim().is_empty() => MessageBody::Text(text.into_owned()),
+            // CRLF is wire format; the page keeps line breaks with `pre-wrap`, which would
+            // show the trailing blank lines too.
+            Some(text) if !text.trim().is_empty() => {
+                MessageBody::Text(text.replace("\r\n", "\n").trim_end().to_string())
+            }
             _ => MessageBody::Empty,
         },
     };
@@ -234,11 +238,7 @@ pub(crate) fn attachment(raw: &[u8], index: u32) -> Option<Attachment> {
         })
         .unwrap_or_default()
         .to_ascii_lowercase();
-    Some(Attachment {
-        file_name: attachment_name(part, index as usize),
-        content_type,
-        bytes: part.contents().to_vec(),
-    })
+    Some(Attachment { file_name: attachment_name(part, index as usize), content_type, bytes: part.contents().to_vec() })
 }
 
 #[cfg(test)]
@@ -339,7 +339,7 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
     fn plain_text_stays_text() {
         let raw = "From: a@example.org\r\nSubject: Hi\r\n\r\nline one\r\n<b>line two</b>\r\n";
         let view = message_view(&row(), raw.as_bytes(), Lang::En);
-        assert_eq!(view.body, MessageBody::Text("line one\r\n<b>line two</b>\r\n".into()));
+        assert_eq!(view.body, MessageBody::Text("line one\n<b>line two</b>".into()));
     }
 
     #[test]

@@ -91,8 +91,10 @@ pub(crate) fn sanitize_email_html(html: &str, inline_images: HashMap<String, Str
         .filter_style_properties(STYLE_PROPERTIES.iter().copied().collect::<HashSet<_>>())
         // cid: must pass the scheme check to reach the filter below, which inlines or drops it.
         .add_url_schemes(["cid"])
-        // Relative URLs would resolve against the web client's own origin.
-        .url_relative(ammonia::UrlRelative::Deny)
+        // Relative URLs would resolve against the web client's own origin, so none is kept.
+        // Custom rather than Deny: Deny drops them before the filter below could see (and
+        // report) protocol-relative `//host/` images.
+        .url_relative(ammonia::UrlRelative::Custom(Box::new(drop_relative_url)))
         .link_rel(Some("noopener noreferrer"))
         .set_tag_attribute_value("a", "target", "_blank")
         .attribute_filter(move |element, attribute, value| {
@@ -103,6 +105,10 @@ pub(crate) fn sanitize_email_html(html: &str, inline_images: HashMap<String, Str
     builder.add_clean_content_tags(["title", "noscript", "template", "xmp", "noembed", "noframes", "textarea"]);
     let html = builder.clean(html).to_string();
     Sanitized { html, remote_content_blocked: blocked.load(Ordering::Relaxed) }
+}
+
+fn drop_relative_url(_url: &str) -> Option<std::borrow::Cow<'_, str>> {
+    None
 }
 
 fn is_remote(url: &str) -> bool {
@@ -246,7 +252,8 @@ mod tests {
 
     #[test]
     fn links_open_in_a_new_tab_without_referrer() {
-        let out = sanitize_email_html("<a href=\"https://example.org/\" ping=\"https://p.example\">x</a>", HashMap::new());
+        let out =
+            sanitize_email_html("<a href=\"https://example.org/\" ping=\"https://p.example\">x</a>", HashMap::new());
         assert!(out.html.contains("href=\"https://example.org/\""), "{}", out.html);
         assert!(out.html.contains("target=\"_blank\""), "{}", out.html);
         assert!(out.html.contains("rel=\"noopener noreferrer\""), "{}", out.html);
@@ -256,7 +263,8 @@ mod tests {
     #[test]
     fn inline_images_of_the_message_are_inlined_and_others_dropped() {
         let images = HashMap::from([("logo@facteur.test".to_string(), "data:image/png;base64,AAAA".to_string())]);
-        let out = sanitize_email_html("<img src=\"cid:logo@facteur.test\" alt=\"logo\"><img src=\"cid:other\">", images);
+        let out =
+            sanitize_email_html("<img src=\"cid:logo@facteur.test\" alt=\"logo\"><img src=\"cid:other\">", images);
         assert_eq!(out.html.matches("data:image/png;base64,AAAA").count(), 1, "{}", out.html);
         assert!(!out.html.contains("cid:"), "{}", out.html);
         assert!(!out.remote_content_blocked);

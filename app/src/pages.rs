@@ -1,0 +1,4 @@
+//! One module per route, each with the server functions its page calls (Leptos' layout).
+
+pub mod login;
+pub mod mail;

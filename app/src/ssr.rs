@@ -1,0 +1,324 @@
+//! The web client's server side: the axum router the `server` binary mounts, and the helpers
+//! server functions share (session cookie, language, settings).
+//!
+//! Invariant: every request that changes state passes [`csrf_guard`] first, and every page or
+//! server function that shows mail resolves the account from the session cookie through
+//! [`current_account`]; the account id then scopes every store call.
+
+mod render;
+mod sanitize;
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{Path, Request};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+
+use crate::error::AppError;
+use crate::i18n::Lang;
+
+pub(crate) use render::{folder_view, list_item, local_time, message_view};
+
+/// The session cookie's name.
+pub(crate) const SESSION_COOKIE: &str = "facteur_session";
+
+/// Settings the server passes to the web client, provided as context to pages and server fns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WebSettings {
+    /// Set `Secure` on cookies (the site is served over HTTPS).
+    pub(crate) secure_cookies: bool,
+}
+
+/// The web client's routes: pages, server functions (under `/api`), attachment downloads, all
+/// behind the CSRF guard. Static files, security headers and the fallback are the caller's.
+pub fn router(store: store::Store, options: LeptosOptions, secure_cookies: bool) -> axum::Router {
+    let settings = WebSettings { secure_cookies };
+    let routes = generate_route_list(crate::App);
+    let context_store = store.clone();
+    let provide_web_context = move || {
+        provide_context(context_store.clone());
+        provide_context(settings);
+    };
+    // leptos_routes_with_context also registers every server function, handled by
+    // handle_server_fns_with_context with this same context.
+    let shell_options = options.clone();
+    axum::Router::<LeptosOptions>::new()
+        .leptos_routes_with_context(&options, routes, provide_web_context, move || crate::shell(shell_options.clone()))
+        .route(
+            "/download/{message_id}/{part_index}",
+            get(move |path: Path<(i64, u32)>, headers: HeaderMap| download(store.clone(), path, headers)),
+        )
+        .layer(axum::middleware::from_fn(csrf_guard))
+        .with_state(options)
+}
+
+// ----- CSRF (F-series: no cross-site state changes) -----
+
+/// Refuses (403) a request that may change state unless it comes from our own pages.
+async fn csrf_guard(request: Request, next: Next) -> Response {
+    if csrf_allows(request.method(), request.headers()) {
+        next.run(request).await
+    } else {
+        (StatusCode::FORBIDDEN, "cross-site request refused").into_response()
+    }
+}
+
+/// GET and HEAD pass. Other methods need `Sec-Fetch-Site: same-origin` or `none` (typed URL,
+/// bookmark); browsers that do not send it must send an Origin (else Referer) whose host and
+/// port equal the Host header.
+fn csrf_allows(method: &Method, headers: &HeaderMap) -> bool {
+    if method == Method::GET || method == Method::HEAD {
+        return true;
+    }
+    let header_text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site.trim(), "same-origin" | "none");
+    }
+    let Some(host) = header_text(header::HOST) else { return false };
+    let source = header_text(header::ORIGIN).filter(|o| *o != "null").or_else(|| header_text(header::REFERER));
+    source.and_then(url_authority).is_some_and(|authority| authority.eq_ignore_ascii_case(host.trim()))
+}
+
+/// The `host[:port]` of an absolute URL.
+fn url_authority(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    // Userinfo has no business in an Origin; refuse rather than guess.
+    if authority.is_empty() || authority.contains('@') { None } else { Some(authority) }
+}
+
+// ----- Sessions -----
+
+/// The value of cookie `name` in a `Cookie` header (RFC 6265 §5.4: `name=value; name=value`).
+pub(crate) fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim().trim_matches('"'))
+        .filter(|value| !value.is_empty())
+}
+
+/// The `Set-Cookie` value that opens (`Some(token)`) or clears (`None`) the session.
+pub(crate) fn session_cookie(token: Option<&str>, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    match token {
+        Some(token) => format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/{secure}"),
+        None => format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{secure}"),
+    }
+}
+
+/// The request being served (page or server function).
+fn request_headers() -> Option<HeaderMap> {
+    use_context::<axum::http::request::Parts>().map(|parts| parts.headers)
+}
+
+/// The session token sent by the browser, if any.
+pub(crate) fn session_token() -> Option<String> {
+    request_headers().and_then(|headers| cookie_value(&headers, SESSION_COOKIE).map(str::to_string))
+}
+
+/// The store and the logged-in account, or [`AppError::NotLoggedIn`].
+pub(crate) async fn current_account() -> Result<(store::Store, store::Account), AppError> {
+    let store = expect_context::<store::Store>();
+    let Some(token) = session_token() else { return Err(AppError::NotLoggedIn) };
+    match store.web_session_account(&token).await? {
+        Some(account) => Ok((store, account)),
+        None => Err(AppError::NotLoggedIn),
+    }
+}
+
+pub(crate) fn web_settings() -> WebSettings {
+    use_context::<WebSettings>().unwrap_or(WebSettings { secure_cookies: true })
+}
+
+/// The language of the current request.
+pub(crate) fn request_lang() -> Lang {
+    crate::i18n::current_lang()
+}
+
+/// The client's IP address, when the server was started with connection info.
+pub(crate) async fn client_ip() -> Option<std::net::IpAddr> {
+    leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>().await.ok().map(|info| info.0.ip())
+}
+
+/// Adds a `Set-Cookie` header to the response being built.
+pub(crate) fn set_cookie(value: &str) -> Result<(), AppError> {
+    let value = HeaderValue::from_str(value).map_err(|_| AppError::Internal)?;
+    expect_context::<leptos_axum::ResponseOptions>().append_header(header::SET_COOKIE, value);
+    Ok(())
+}
+
+// ----- Attachments (C7) -----
+
+/// GET /download/{message_id}/{part_index}: an attachment of one of the account's messages.
+async fn download(
+    store: store::Store,
+    Path((message_id, part_index)): Path<(i64, u32)>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(token) = cookie_value(&headers, SESSION_COOKIE) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let result = async {
+        let Some(account) = store.web_session_account(token).await? else { return Ok(None) };
+        // The account id scopes the lookup: another account's message is simply not found.
+        let Some(row) = store.message(account.id, store::MessageId(message_id)).await? else {
+            return Ok(Some(None));
+        };
+        let raw = store.read_raw(&row).await?;
+        Ok::<_, store::Error>(Some(render::attachment(&raw, part_index)))
+    }
+    .await;
+    match result {
+        Ok(None) => StatusCode::UNAUTHORIZED.into_response(),
+        Ok(Some(None)) => StatusCode::NOT_FOUND.into_response(),
+        Ok(Some(Some(attachment))) => attachment_response(attachment),
+        Err(error) => {
+            tracing::error!(%error, "web client: download failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn attachment_response(attachment: render::Attachment) -> Response {
+    let content_type = if is_simple_media_type(&attachment.content_type) {
+        attachment.content_type.clone()
+    } else {
+        "application/octet-stream".to_string()
+    };
+    let disposition = content_disposition(&attachment.file_name);
+    let mut response = Response::new(Body::from(attachment.bytes));
+    let response_headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, content_type),
+        (header::CONTENT_DISPOSITION, disposition),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        // Should a browser render it anyway, the document gets no rights at all.
+        (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".to_string()),
+        (header::CACHE_CONTROL, "private, no-store".to_string()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response_headers.insert(name, value);
+        }
+    }
+    response
+}
+
+/// `type/subtype` made of token characters only, so it cannot smuggle parameters or headers.
+fn is_simple_media_type(text: &str) -> bool {
+    let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b));
+    matches!(text.split_once('/'), Some((kind, subtype)) if token(kind) && token(subtype))
+}
+
+/// `attachment` with an ASCII fallback name and the exact name in RFC 8187 form (RFC 6266 §4.3).
+fn content_disposition(file_name: &str) -> String {
+    // Path separators and control characters never reach the user's file system.
+    let cleaned: String =
+        file_name.chars().map(|c| if c.is_control() || matches!(c, '/' | '\\') { '_' } else { c }).collect();
+    let cleaned = cleaned.trim().trim_start_matches('.');
+    let cleaned = if cleaned.is_empty() { "attachment" } else { cleaned };
+    let ascii: String =
+        cleaned.chars().map(|c| if c.is_ascii_alphanumeric() || " .-_()[]+,".contains(c) { c } else { '_' }).collect();
+    let mut encoded = String::new();
+    for byte in cleaned.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_str(value).expect("test header values are valid"));
+        }
+        map
+    }
+
+    #[test]
+    fn csrf_guard_decisions() {
+        let post = Method::POST;
+        for (method, pairs, want) in [
+            (Method::GET, vec![("sec-fetch-site", "cross-site")], true),
+            (Method::HEAD, vec![], true),
+            (post.clone(), vec![("sec-fetch-site", "same-origin")], true),
+            (post.clone(), vec![("sec-fetch-site", "none")], true),
+            (
+                post.clone(),
+                vec![("sec-fetch-site", "cross-site"), ("host", "a.test"), ("origin", "https://a.test")],
+                false,
+            ),
+            (post.clone(), vec![("sec-fetch-site", "same-site")], false),
+            (post.clone(), vec![("host", "a.test:8080"), ("origin", "http://a.test:8080")], true),
+            (post.clone(), vec![("host", "a.test:8080"), ("origin", "http://a.test:8081")], false),
+            (post.clone(), vec![("host", "a.test"), ("origin", "https://evil.test")], false),
+            (post.clone(), vec![("host", "a.test"), ("origin", "https://a.test.evil.test")], false),
+            (post.clone(), vec![("host", "a.test"), ("referer", "https://a.test/login?x=1")], true),
+            (post.clone(), vec![("host", "a.test"), ("referer", "https://evil.test/a.test")], false),
+            (post.clone(), vec![("host", "a.test"), ("origin", "null"), ("referer", "https://evil.test/")], false),
+            (post.clone(), vec![("host", "a.test"), ("origin", "https://user@a.test")], false),
+            (post.clone(), vec![("host", "a.test")], false),
+            (post.clone(), vec![], false),
+            (Method::DELETE, vec![("host", "a.test"), ("origin", "https://a.test")], true),
+        ] {
+            assert_eq!(csrf_allows(&method, &headers(&pairs)), want, "{method} {pairs:?}");
+        }
+    }
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let map = headers(&[("cookie", "other=1; facteur_session_old=x; facteur_session=abc123"), ("cookie", "z=2")]);
+        assert_eq!(cookie_value(&map, SESSION_COOKIE), Some("abc123"));
+        assert_eq!(cookie_value(&map, "z"), Some("2"));
+        assert_eq!(cookie_value(&headers(&[("cookie", "facteur_session=")]), SESSION_COOKIE), None);
+        assert_eq!(cookie_value(&HeaderMap::new(), SESSION_COOKIE), None);
+    }
+
+    #[test]
+    fn session_cookie_attributes() {
+        assert_eq!(session_cookie(Some("t"), false), "facteur_session=t; HttpOnly; SameSite=Lax; Path=/");
+        assert_eq!(session_cookie(Some("t"), true), "facteur_session=t; HttpOnly; SameSite=Lax; Path=/; Secure");
+        assert!(session_cookie(None, false).contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn download_names_are_safe() {
+        for (name, want) in [
+            ("report.pdf", "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"),
+            ("../../etc/passwd", "attachment; filename=\"_.._etc_passwd\"; filename*=UTF-8''_.._etc_passwd"),
+            ("a\"b\r\n.txt", "attachment; filename=\"a_b__.txt\"; filename*=UTF-8''a%22b__.txt"),
+            ("été.txt", "attachment; filename=\"_t_.txt\"; filename*=UTF-8''%C3%A9t%C3%A9.txt"),
+            ("", "attachment; filename=\"attachment\"; filename*=UTF-8''attachment"),
+        ] {
+            assert_eq!(content_disposition(name), want, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn only_plain_media_types_pass() {
+        assert!(is_simple_media_type("application/pdf"));
+        assert!(is_simple_media_type("image/svg+xml"));
+        assert!(!is_simple_media_type("text/html; charset=utf-8"));
+        assert!(!is_simple_media_type("text/html\r\nX-Evil: 1"));
+        assert!(!is_simple_media_type("application"));
+        assert!(!is_simple_media_type(""));
+    }
+}

@@ -1,0 +1,52 @@
+// Headless Chromium for the tests: the system browser (/usr/bin/chromium) driven by
+// playwright-core, with a fresh profile and no background traffic.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Opens a browser context on a fresh profile; `options` go to launchPersistentContext. */
+export async function openBrowser(options = {}) {
+  const profile = mkdtempSync(join(tmpdir(), 'facteur-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 800 },
+    ...options,
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until the page's WASM has hydrated (the app sets data-hydrated on <body>). */
+export async function waitForHydration(page) {
+  await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+}
+
+/** Logs in through the form and waits for the mail view. */
+export async function login(page, baseUrl, address, password) {
+  await page.goto(`${baseUrl}/login`);
+  await waitForHydration(page);
+  await page.getByLabel('Email address').fill(address);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/mail(\/|$)/);
+  await page.getByRole('navigation', { name: 'Mail folders' }).waitFor();
+}
