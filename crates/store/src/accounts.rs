@@ -112,7 +112,7 @@ impl Store {
     /// Removes a domain that has no mailboxes left; its aliases go with it.
     pub async fn remove_domain(&self, name: &str) -> Result<()> {
         let name = parse_domain(name)?;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let domain_id = domain_id(&mut tx, &name).await?;
         let n_accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE domain_id = ?")
             .bind(domain_id)
@@ -149,7 +149,7 @@ impl Store {
         validate_password(password)?;
         let password_hash = hash_password(password)?;
         let login = address.to_string();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let domain_id = domain_id(&mut tx, &address.domain).await?;
         ensure_address_free(&mut tx, domain_id, address).await?;
         let n_accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&mut *tx).await?;
@@ -251,7 +251,7 @@ impl Store {
     /// known. The error is only ever an internal one; a wrong password is an `Ok` outcome.
     pub async fn authenticate(&self, login: &str, password: &str, ip: Option<IpAddr>) -> Result<AuthOutcome> {
         let login = login.trim().to_lowercase();
-        if !self.throttle.allows(&login, ip) {
+        if !self.throttle.try_begin(&login, ip) {
             return Ok(AuthOutcome::Throttled);
         }
         let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE login = ?"))
@@ -263,6 +263,9 @@ impl Store {
             "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Tnm1Iy2ZyMVGZyOBL5FVbrI7JpyJ7rY2vJUlhk1nyfE";
         let stored_hash: String = row.as_ref().map(|r| r.get("password_hash")).unwrap_or_else(|| DUMMY_HASH.into());
         let password = password.to_string();
+        // Argon2 costs ~20 MB and tens of milliseconds each: bound how many run at once so a
+        // flood of logins cannot take every core and all the memory.
+        let _permit = self.argon2_permits.acquire().await.expect("the semaphore is never closed");
         let verified = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&stored_hash)
                 .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
@@ -272,13 +275,11 @@ impl Store {
         .unwrap_or(false);
         match row {
             Some(row) if verified => {
-                self.throttle.succeeded(&login);
+                self.throttle.succeeded(&login, ip);
                 Ok(AuthOutcome::Ok(account_from_row(&row)))
             }
-            _ => {
-                self.throttle.failed(&login, ip);
-                Ok(AuthOutcome::BadCredentials)
-            }
+            // try_begin already counted the failure.
+            _ => Ok(AuthOutcome::BadCredentials),
         }
     }
 
@@ -292,7 +293,16 @@ impl Store {
         if targets.contains(address) {
             return Err(Error::invalid("alias", "it cannot point to itself"));
         }
-        let mut tx = self.writer.begin().await?;
+        // There is no outbound queue yet: a target outside our domains could not be reached,
+        // so refuse it now rather than accept mail that cannot be forwarded.
+        for target in targets {
+            if !self.is_local_domain(&target.domain).await? {
+                return Err(Error::Refused(format!(
+                    "{target} is not in a local domain; forwarding to external addresses is not available yet"
+                )));
+            }
+        }
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let domain_id = domain_id(&mut tx, &address.domain).await?;
         ensure_address_free(&mut tx, domain_id, address).await?;
         let address_id: i64 = sqlx::query_scalar(

@@ -23,6 +23,7 @@ pub(crate) struct BlobStore {
 impl BlobStore {
     pub(crate) fn open(root: &Path) -> Result<BlobStore> {
         fs::create_dir_all(root.join("tmp")).map_err(|e| Error::io("creating the blob folder", e))?;
+        sweep_stale_temporaries(&root.join("tmp"));
         Ok(BlobStore { root: Arc::new(root.to_path_buf()), tmp_counter: Arc::new(AtomicU64::new(0)) })
     }
 
@@ -45,10 +46,13 @@ impl BlobStore {
     fn put_blocking(&self, bytes: &[u8]) -> Result<String> {
         let hash = Self::hash(bytes);
         let final_path = self.path_of(&hash);
+        let dir = final_path.parent().expect("blob paths have a parent");
         if fs::metadata(&final_path).map(|m| m.len() == bytes.len() as u64).unwrap_or(false) {
+            // Another delivery may have renamed this file in and not yet synced the folder;
+            // sync it here too so our row never outlives the file after a crash.
+            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("syncing a blob folder", e))?;
             return Ok(hash);
         }
-        let dir = final_path.parent().expect("blob paths have a parent");
         fs::create_dir_all(dir).map_err(|e| Error::io("creating a blob folder", e))?;
         let tmp_name = format!("{}-{}", std::process::id(), self.tmp_counter.fetch_add(1, Ordering::Relaxed));
         let tmp_path = self.root.join("tmp").join(tmp_name);
@@ -79,6 +83,20 @@ impl BlobStore {
             && e.kind() != std::io::ErrorKind::NotFound
         {
             tracing::warn!(%hash, error = %e, "could not remove an unreferenced blob");
+        }
+    }
+}
+
+/// Removes temporary files left by a crash mid-write. Only old ones: another process (the
+/// admin command) may be writing a fresh one right now.
+fn sweep_stale_temporaries(tmp: &Path) {
+    let Ok(entries) = fs::read_dir(tmp) else { return };
+    let one_hour = std::time::Duration::from_secs(3600);
+    for entry in entries.flatten() {
+        let stale =
+            entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|age| age > one_hour));
+        if stale && let Err(e) = fs::remove_file(entry.path()) {
+            tracing::warn!(path = %entry.path().display(), error = %e, "could not remove a stale temporary file");
         }
     }
 }

@@ -54,6 +54,8 @@ pub struct Store {
     /// Deliveries hold it shared from blob write to commit; blob clean-up holds it exclusive,
     /// so a file is never removed while a new row is about to refer to it.
     blob_gc_lock: Arc<tokio::sync::RwLock<()>>,
+    /// Bounds concurrent password verifications (see `authenticate`).
+    argon2_permits: Arc<tokio::sync::Semaphore>,
     data_dir: PathBuf,
 }
 
@@ -87,6 +89,7 @@ impl Store {
             blobs,
             throttle: Arc::new(LoginThrottle::default()),
             blob_gc_lock: Arc::new(tokio::sync::RwLock::new(())),
+            argon2_permits: Arc::new(tokio::sync::Semaphore::new(4)),
             data_dir: data_dir.to_path_buf(),
         })
     }

@@ -3,6 +3,7 @@
 //! Every method takes the acting account and filters on it, so a folder or message id taken
 //! from a request can never reach another account's data.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use sqlx::sqlite::SqliteRow;
@@ -145,6 +146,13 @@ impl Store {
             .await?)
     }
 
+    /// A10: whether a message of `size` bytes fits in the account's quota now. SMTP asks at
+    /// RCPT so a full mailbox is refused per recipient; delivery checks again atomically.
+    pub async fn quota_allows(&self, account: AccountId, size: u64) -> Result<bool> {
+        let mut conn = self.reader.acquire().await?;
+        has_room(&mut conn, account, size as i64).await
+    }
+
     // ----- Messages: reading -----
 
     /// The messages of a folder in UID order.
@@ -176,29 +184,50 @@ impl Store {
     // ----- Messages: writing -----
 
     /// Delivers one message to the Inbox of each account, all in one transaction. Returns once
-    /// the blob is fsynced and the rows committed.
+    /// the blob is fsynced and the rows committed. Accounts without room are skipped and
+    /// reported in [`Delivery::over_quota`].
     pub async fn deliver(&self, accounts: &[AccountId], raw: Vec<u8>) -> Result<Delivery> {
         if raw.len() > MAX_MESSAGE_BYTES {
             return Err(Error::Refused(format!("message larger than {MAX_MESSAGE_BYTES} bytes")));
         }
-        let summary = Summary::parse(&raw);
         let size = raw.len() as i64;
+        // A cheap look first, so a message nobody has room for never touches the disk.
+        let mut any_room = false;
+        for &account in accounts {
+            any_room |= self.quota_allows(account, size as u64).await?;
+        }
+        if !any_room {
+            return Ok(Delivery { delivered: Vec::new(), over_quota: accounts.to_vec() });
+        }
+        let (raw, summary) = parse_summary(raw).await?;
         let internal_date = now_unix();
-        // Held until commit, so blob clean-up cannot remove the file between put and insert.
-        let _blob_guard = self.blob_gc_lock.read().await;
-        let blob_hash = self.blobs.put(Arc::new(raw)).await?;
-        let new = NewMessage {
-            blob_hash: &blob_hash,
-            size,
-            summary: &summary,
-            flags: Flags::empty(),
-            keywords: &[],
-            internal_date,
+        let (blob_hash, result) = {
+            // Held until commit, so blob clean-up cannot remove the file between put and insert.
+            let _blob_guard = self.blob_gc_lock.read().await;
+            let blob_hash = self.blobs.put(raw).await?;
+            let new = NewMessage {
+                blob_hash: &blob_hash,
+                size,
+                summary: &summary,
+                flags: Flags::empty(),
+                keywords: &[],
+                internal_date,
+            };
+            let result = self.insert_into_inboxes(accounts, &new).await;
+            (blob_hash, result)
         };
-        let mut tx = self.writer.begin().await?;
+        if !result.as_ref().is_ok_and(|d| !d.delivered.is_empty()) {
+            // Nothing refers to the file: do not leave it behind.
+            self.remove_unreferenced_blobs_logged(vec![blob_hash]).await;
+        }
+        result
+    }
+
+    async fn insert_into_inboxes(&self, accounts: &[AccountId], new: &NewMessage<'_>) -> Result<Delivery> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let mut delivery = Delivery::default();
         for &account in accounts {
-            if !has_room(&mut tx, account, size).await? {
+            if !has_room(&mut tx, account, new.size).await? {
                 delivery.over_quota.push(account);
                 continue;
             }
@@ -207,7 +236,7 @@ impl Store {
                     .bind(account.0)
                     .fetch_one(&mut *tx)
                     .await?;
-            let (_uid, id) = insert_message(&mut tx, account, FolderId(inbox), &new).await?;
+            let (_uid, id) = insert_message(&mut tx, account, FolderId(inbox), new).await?;
             delivery.delivered.push((account, id));
         }
         tx.commit().await?;
@@ -227,29 +256,42 @@ impl Store {
         if raw.len() > MAX_MESSAGE_BYTES {
             return Err(Error::Refused(format!("message larger than {MAX_MESSAGE_BYTES} bytes")));
         }
-        let summary = Summary::parse(&raw);
         let size = raw.len() as i64;
-        let _blob_guard = self.blob_gc_lock.read().await;
-        let blob_hash = self.blobs.put(Arc::new(raw)).await?;
-        let new = NewMessage {
-            blob_hash: &blob_hash,
-            size,
-            summary: &summary,
-            flags,
-            keywords,
-            internal_date: internal_date.unwrap_or_else(now_unix),
-        };
-        let mut tx = self.writer.begin().await?;
-        if !has_room(&mut tx, account, size).await? {
+        if !self.quota_allows(account, size as u64).await? {
             return Err(Error::QuotaExceeded);
         }
-        let result = insert_message(&mut tx, account, folder, &new).await?;
-        tx.commit().await?;
-        Ok(result)
+        let (raw, summary) = parse_summary(raw).await?;
+        let (blob_hash, result) = {
+            let _blob_guard = self.blob_gc_lock.read().await;
+            let blob_hash = self.blobs.put(raw).await?;
+            let new = NewMessage {
+                blob_hash: &blob_hash,
+                size,
+                summary: &summary,
+                flags,
+                keywords,
+                internal_date: internal_date.unwrap_or_else(now_unix),
+            };
+            let result = async {
+                let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+                if !has_room(&mut tx, account, size).await? {
+                    return Err(Error::QuotaExceeded);
+                }
+                let inserted = insert_message(&mut tx, account, folder, &new).await?;
+                tx.commit().await?;
+                Ok(inserted)
+            }
+            .await;
+            (blob_hash, result)
+        };
+        if result.is_err() {
+            self.remove_unreferenced_blobs_logged(vec![blob_hash]).await;
+        }
+        result
     }
 
     /// Changes flags and keywords of the messages with these UIDs (RFC 9051 §6.4.6) and returns
-    /// the resulting state of each message found.
+    /// the resulting state of each message found, in the order of `uids`.
     pub async fn store_flags(
         &self,
         account: AccountId,
@@ -259,65 +301,64 @@ impl Store {
         flags: Flags,
         keywords: &[String],
     ) -> Result<Vec<FlagUpdate>> {
-        let mut tx = self.writer.begin().await?;
+        let uid_list = json_array(uids.iter());
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let modseq = bump_modseq(&mut tx, account, folder).await?;
-        let mut updates = Vec::with_capacity(uids.len());
-        for &uid in uids {
-            let row: Option<(i64, i64)> =
-                sqlx::query_as("SELECT id, flags FROM messages WHERE account_id = ? AND folder_id = ? AND uid = ?")
-                    .bind(account.0)
-                    .bind(folder.0)
-                    .bind(uid as i64)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some((id, old_flags)) = row else { continue };
+        // One query for the rows and one for their keywords, however many UIDs: a STORE 1:* on
+        // a big folder must not hold the only writer for long.
+        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, uid, flags, modseq FROM messages
+             WHERE account_id = ? AND folder_id = ? AND uid IN (SELECT value FROM json_each(?))",
+        )
+        .bind(account.0)
+        .bind(folder.0)
+        .bind(&uid_list)
+        .fetch_all(&mut *tx)
+        .await?;
+        let ids = json_array(rows.iter().map(|r| r.0));
+        let keyword_rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT message_id, keyword FROM message_keywords WHERE message_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut old_keywords: HashMap<i64, Vec<String>> = HashMap::new();
+        for (id, keyword) in keyword_rows {
+            old_keywords.entry(id).or_default().push(keyword);
+        }
+        let mut by_uid = HashMap::with_capacity(rows.len());
+        for (id, uid, old_flags, old_modseq) in rows {
             let old_flags = Flags(old_flags as u32);
-            let new_flags = match op {
-                FlagOp::Add => old_flags.union(flags),
-                FlagOp::Remove => old_flags.difference(flags),
-                FlagOp::Replace => flags,
-            };
-            let old_keywords = keywords_of(&mut tx, id).await?;
-            let new_keywords: Vec<String> = match op {
-                FlagOp::Add => {
-                    let mut k = old_keywords.clone();
-                    k.extend(keywords.iter().filter(|w| !old_keywords.contains(w)).cloned());
-                    k
-                }
-                FlagOp::Remove => old_keywords.iter().filter(|w| !keywords.contains(w)).cloned().collect(),
-                FlagOp::Replace => keywords.to_vec(),
-            };
-            let mut new_keywords = new_keywords;
-            new_keywords.sort();
-            new_keywords.dedup();
-            let mut sorted_old = old_keywords;
-            sorted_old.sort();
-            let current_modseq = if new_flags != old_flags || new_keywords != sorted_old {
+            let mut old = old_keywords.remove(&id).unwrap_or_default();
+            old.sort();
+            let (new_flags, new_keywords) = apply_flag_op(op, old_flags, &old, flags, keywords);
+            let current_modseq = if new_flags != old_flags || new_keywords != old {
                 sqlx::query("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?")
                     .bind(new_flags.0 as i64)
                     .bind(modseq as i64)
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("DELETE FROM message_keywords WHERE message_id = ?").bind(id).execute(&mut *tx).await?;
-                insert_keywords(&mut tx, id, &new_keywords).await?;
+                if new_keywords != old {
+                    sqlx::query("DELETE FROM message_keywords WHERE message_id = ?").bind(id).execute(&mut *tx).await?;
+                    insert_keywords(&mut tx, id, &new_keywords).await?;
+                }
                 modseq
             } else {
-                sqlx::query_scalar::<_, i64>("SELECT modseq FROM messages WHERE id = ?")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await? as u64
+                old_modseq as u64
             };
-            updates.push(FlagUpdate { uid, flags: new_flags, keywords: new_keywords, modseq: current_modseq });
+            let uid = uid as u32;
+            by_uid.insert(uid, FlagUpdate { uid, flags: new_flags, keywords: new_keywords, modseq: current_modseq });
         }
         tx.commit().await?;
-        Ok(updates)
+        Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect())
     }
 
     /// Removes the messages flagged `\Deleted` (only those in `uids`, when given) and returns
     /// the UIDs removed, in ascending order. Blob files no longer referenced are deleted.
     pub async fn expunge(&self, account: AccountId, folder: FolderId, uids: Option<&[u32]>) -> Result<Vec<u32>> {
-        let mut tx = self.writer.begin().await?;
+        let only: Option<HashSet<u32>> = uids.map(|u| u.iter().copied().collect());
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         bump_modseq(&mut tx, account, folder).await?;
         let candidates: Vec<(i64, i64, String)> = sqlx::query_as(
             "SELECT id, uid, blob_hash FROM messages WHERE account_id = ? AND folder_id = ? AND (flags & 8) != 0 ORDER BY uid",
@@ -330,7 +371,7 @@ impl Store {
         let mut hashes = Vec::new();
         for (id, uid, hash) in candidates {
             let uid = uid as u32;
-            if uids.is_some_and(|only| !only.contains(&uid)) {
+            if only.as_ref().is_some_and(|only| !only.contains(&uid)) {
                 continue;
             }
             sqlx::query("DELETE FROM messages WHERE id = ?").bind(id).execute(&mut *tx).await?;
@@ -338,8 +379,16 @@ impl Store {
             hashes.push(hash);
         }
         tx.commit().await?;
-        self.remove_unreferenced_blobs(hashes).await?;
+        self.remove_unreferenced_blobs_logged(hashes).await;
         Ok(removed)
+    }
+
+    /// Clean-up after a commit: a failure here loses nothing (a file is left behind), so it
+    /// is logged rather than reported as a failure of what was committed.
+    async fn remove_unreferenced_blobs_logged(&self, hashes: Vec<String>) {
+        if let Err(error) = self.remove_unreferenced_blobs(hashes).await {
+            tracing::warn!(%error, "could not clean up message files");
+        }
     }
 
     async fn remove_unreferenced_blobs(&self, mut hashes: Vec<String>) -> Result<()> {
@@ -357,6 +406,42 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Parses the list fields off the async runtime: mail-parser on 50 MB takes a while.
+async fn parse_summary(raw: Vec<u8>) -> Result<(Arc<Vec<u8>>, Summary)> {
+    tokio::task::spawn_blocking(move || {
+        let summary = Summary::parse(&raw);
+        (Arc::new(raw), summary)
+    })
+    .await
+    .map_err(|e| Error::io("message parser task", std::io::Error::other(e)))
+}
+
+/// A JSON array of numbers, for `IN (SELECT value FROM json_each(?))`.
+fn json_array<T: std::fmt::Display>(values: impl Iterator<Item = T>) -> String {
+    let items: Vec<String> = values.map(|v| v.to_string()).collect();
+    format!("[{}]", items.join(","))
+}
+
+/// RFC 9051 §6.4.6: the flags and keywords a message has after a STORE.
+fn apply_flag_op(
+    op: FlagOp,
+    old_flags: Flags,
+    old: &[String],
+    flags: Flags,
+    keywords: &[String],
+) -> (Flags, Vec<String>) {
+    let (new_flags, mut new_keywords) = match op {
+        FlagOp::Add => (old_flags.union(flags), old.iter().chain(keywords).cloned().collect::<Vec<_>>()),
+        FlagOp::Remove => {
+            (old_flags.difference(flags), old.iter().filter(|w| !keywords.contains(w)).cloned().collect())
+        }
+        FlagOp::Replace => (flags, keywords.to_vec()),
+    };
+    new_keywords.sort();
+    new_keywords.dedup();
+    (new_flags, new_keywords)
 }
 
 /// Takes the next modseq of a folder; as the first statement of a transaction it also takes
@@ -381,13 +466,6 @@ async fn has_room(tx: &mut SqliteConnection, account: AccountId, size: i64) -> R
     .fetch_one(&mut *tx)
     .await?;
     Ok(quota.is_none_or(|q| used + size <= q))
-}
-
-async fn keywords_of(tx: &mut SqliteConnection, message: i64) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar("SELECT keyword FROM message_keywords WHERE message_id = ?")
-        .bind(message)
-        .fetch_all(&mut *tx)
-        .await?)
 }
 
 async fn insert_keywords(tx: &mut SqliteConnection, message: i64, keywords: &[String]) -> Result<()> {

@@ -66,6 +66,11 @@ async fn routing_follows_aliases_plus_and_postmaster() {
     let (_dir, store) = store_with_users().await;
     let ana = store.list_users().await.unwrap();
     assert_eq!(ana.len(), 2);
+    // No outbound queue yet: an external target is refused when the alias is made...
+    let external = store.add_alias(&addr("out@example.org"), &[addr("x@elsewhere.net")]).await;
+    assert!(matches!(external, Err(Error::Refused(_))), "{external:?}");
+    // ...and one that became external (its domain removed) is reported by routing.
+    store.add_domain("elsewhere.net").await.unwrap();
     store
         .add_alias(
             &addr("team@example.org"),
@@ -73,6 +78,7 @@ async fn routing_follows_aliases_plus_and_postmaster() {
         )
         .await
         .unwrap();
+    store.remove_domain("elsewhere.net").await.unwrap();
     store.add_alias(&addr("loop1@example.org"), &[addr("loop2@example.org")]).await.unwrap();
     store.add_alias(&addr("loop2@example.org"), &[addr("loop1@example.org"), addr("ana@example.org")]).await.unwrap();
     let Route::Local { accounts, external } = store.route(&addr("team@example.org")).await.unwrap() else { panic!() };
@@ -160,4 +166,58 @@ async fn data_survives_reopening() {
     let store = Store::open(dir.path()).await.unwrap();
     let inbox = store.special_folder(accounts[0], SpecialUse::Inbox).await.unwrap();
     assert_eq!(store.messages(accounts[0], inbox.id).await.unwrap()[0].subject, "kept");
+}
+
+fn blob_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir.join("blobs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name() != "tmp")
+        .map(|e| std::fs::read_dir(e.path()).unwrap().count())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_refused_delivery_leaves_no_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    store.add_domain("example.org").await.unwrap();
+    let small = store.add_user(&addr("small@example.org"), "correct horse", Some(1)).await.unwrap();
+    store.deliver(&[small.id], vec![b'x'; 900 * 1024]).await.unwrap();
+    assert_eq!(blob_files(dir.path()), 1);
+    for n in 0..3u8 {
+        let refused = store.deliver(&[small.id], vec![b'a' + n; 300 * 1024]).await.unwrap();
+        assert_eq!((refused.delivered.len(), refused.over_quota.len()), (0, 1));
+    }
+    let inbox = store.special_folder(small.id, SpecialUse::Inbox).await.unwrap();
+    assert!(matches!(
+        store.append(small.id, inbox.id, vec![b'z'; 300 * 1024], Flags::empty(), &[], None).await,
+        Err(Error::QuotaExceeded)
+    ));
+    assert_eq!(blob_files(dir.path()), 1, "refused messages wrote no file");
+}
+
+#[tokio::test]
+async fn store_flags_answers_in_request_order_and_skips_missing_uids() {
+    let (_dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap();
+    for n in 0..5 {
+        store.deliver(&[ana.id], format!("Subject: {n}\r\n\r\nx\r\n").into_bytes()).await.unwrap();
+    }
+    let inbox = store.special_folder(ana.id, SpecialUse::Inbox).await.unwrap();
+    let updates = store
+        .store_flags(ana.id, inbox.id, &[4, 2, 99], FlagOp::Add, Flags::FLAGGED, &["$Work".into(), "$Work".into()])
+        .await
+        .unwrap();
+    assert_eq!(updates.iter().map(|u| u.uid).collect::<Vec<_>>(), [4, 2]);
+    assert_eq!(updates[0].keywords, ["$Work"]);
+    let unchanged = store.store_flags(ana.id, inbox.id, &[2], FlagOp::Add, Flags::FLAGGED, &[]).await.unwrap();
+    assert_eq!(unchanged[0].modseq, updates[1].modseq, "a no-op STORE keeps the modseq");
+    let removed =
+        store.store_flags(ana.id, inbox.id, &[2], FlagOp::Remove, Flags::empty(), &["$Work".into()]).await.unwrap();
+    assert!(removed[0].keywords.is_empty());
+    assert!(removed[0].modseq > updates[1].modseq);
+    let all: Vec<u32> = (1..=5).collect();
+    let replaced = store.store_flags(ana.id, inbox.id, &all, FlagOp::Replace, Flags::SEEN, &[]).await.unwrap();
+    assert!(replaced.iter().all(|u| u.flags == Flags::SEEN && u.keywords.is_empty()));
 }
