@@ -18,13 +18,10 @@ use rust_embed::RustEmbed;
 #[allow_missing = true]
 struct Site;
 
-/// Content-Security-Policy for every page (defence in depth behind the HTML sanitiser).
-/// Scripts: our own files, WASM, and the inline bootstrap Leptos writes for hydration.
-/// Images: our own and data: URLs only, so a message cannot reach the network; the reading
-/// pane's srcdoc iframe inherits this policy.
-const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
-    style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
-    frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+/// Content-Security-Policy for responses that do not set their own. Pages set theirs in
+/// `app` (a per-response nonce lets Leptos' inline hydration script run and nothing else), and
+/// downloads a sandbox; what is left (static files, errors) needs no script, style or frame.
+const FALLBACK_CSP: &str = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 pub(crate) fn router(store: store::Store, addr: SocketAddr, secure_cookies: bool) -> Router {
     let options =
@@ -65,6 +62,6 @@ async fn security_headers(request: Request<Body>, next: Next) -> Response {
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
-    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(FALLBACK_CSP));
     response
 }
