@@ -351,3 +351,92 @@ fn kill_9_during_data_stores_nothing_and_keeps_earlier_mail() {
     expect(&reply, "250 2.0.0");
     assert_eq!(subjects(&srv, "ana@example.org"), ["before the crash", "after the restart"]);
 }
+
+/// Finding 1a (RFC 5321 §6.1: no 250 for a copy we cannot keep): a full mailbox (A10) is
+/// refused at RCPT for the size announced with SIZE, while the other recipients get the
+/// message; without SIZE the real size is checked at DATA and a mailbox without room defers
+/// the whole message, so nothing is stored and the sender retries.
+#[test]
+fn a_full_mailbox_is_deferred_and_never_silently_skipped() {
+    let srv = TestServer::start();
+    let args = ["user", "add", "carol@example.org", "--password-stdin", "--quota-mb", "1"];
+    let output = srv.admin_with_stdin(&args, PASSWORD.as_bytes());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    // Fill carol's 1 MB quota but for 5,000 bytes.
+    let mut filler = b"Subject: filler\r\n\r\n".to_vec();
+    filler.resize(1024 * 1024 - 5_000, b'f');
+    srv.deliver("carol@example.org", &filler);
+    let mut c = connect(&srv);
+    cmd(&mut c, "EHLO mx.remote.test");
+    expect(&cmd(&mut c, "MAIL FROM:<x@remote.test> SIZE=20000"), "250 2.1.0");
+    assert_eq!(cmd(&mut c, "RCPT TO:<carol@example.org>"), "452 4.2.2 Mailbox full");
+    expect(&cmd(&mut c, "RCPT TO:<ana@example.org>"), "250 2.1.5");
+    expect(&cmd(&mut c, "DATA"), "354");
+    c.send(b"Subject: announced\r\n\r\n.\r\n");
+    expect(&reply(&mut c), "250 2.0.0");
+    assert_eq!(subjects(&srv, "ana@example.org"), ["announced"]);
+
+    start_data(&mut c, "x@remote.test", &["bob@example.org", "carol@example.org"]);
+    c.send(b"Subject: unannounced\r\n\r\n");
+    c.send(&[b'x'; 20_000]);
+    c.send(b"\r\n.\r\n");
+    assert_eq!(reply(&mut c), "452 4.2.2 Mailbox full");
+    assert!(subjects(&srv, "bob@example.org").is_empty(), "nothing stored for anyone");
+    assert_eq!(subjects(&srv, "carol@example.org"), ["filler"]);
+}
+
+/// Finding 1b: with no outbound queue, a recipient whose alias forwards to another server is
+/// deferred (451, the sender keeps the message) instead of accepted for its local part only.
+/// `alias add` refuses external targets, but removing a domain turns its addresses external.
+#[test]
+fn an_alias_forwarding_outside_is_deferred_not_half_delivered() {
+    let srv = TestServer::start();
+    srv.admin_ok(&["domain", "add", "old.test"]);
+    srv.admin_ok(&["alias", "add", "mixed@example.org", "ana@example.org", "friend@old.test"]);
+    srv.admin_ok(&["domain", "remove", "old.test"]);
+    let mut c = connect(&srv);
+    cmd(&mut c, "EHLO mx.remote.test");
+    expect(&cmd(&mut c, "MAIL FROM:<x@remote.test>"), "250 2.1.0");
+    assert_eq!(
+        cmd(&mut c, "RCPT TO:<mixed@example.org>"),
+        "451 4.3.3 Forwarding to external addresses is not available yet"
+    );
+    expect(&cmd(&mut c, "RCPT TO:<bob@example.org>"), "250 2.1.5");
+    expect(&cmd(&mut c, "DATA"), "354");
+    c.send(b"Subject: for bob\r\n\r\n.\r\n");
+    expect(&reply(&mut c), "250 2.0.0");
+    assert!(subjects(&srv, "ana@example.org").is_empty());
+    assert_eq!(subjects(&srv, "bob@example.org"), ["for bob"]);
+}
+
+/// Finding 2 (memory): at most 16 messages are received at once; the 17th DATA gets a
+/// temporary 452 before any text is sent, and succeeds once a slot is free.
+#[test]
+fn data_beyond_16_at_once_is_deferred_until_a_slot_frees() {
+    let srv = TestServer::start();
+    let mut receiving = Vec::new();
+    for n in 0..16 {
+        let mut c = connect(&srv);
+        cmd(&mut c, "EHLO mx.remote.test");
+        start_data(&mut c, &format!("sender{n}@remote.test"), &["ana@example.org"]);
+        c.send(format!("Subject: message {n}\r\n\r\n").as_bytes());
+        receiving.push(c);
+    }
+    let mut late = connect(&srv);
+    cmd(&mut late, "EHLO mx.remote.test");
+    expect(&cmd(&mut late, "MAIL FROM:<late@remote.test>"), "250 2.1.0");
+    expect(&cmd(&mut late, "RCPT TO:<bob@example.org>"), "250 2.1.5");
+    assert_eq!(cmd(&mut late, "DATA"), "452 4.3.1 Insufficient system resources, try later");
+    let mut first = receiving.remove(0);
+    first.send(b"body\r\n.\r\n");
+    expect(&reply(&mut first), "250 2.0.0");
+    expect(&cmd(&mut late, "DATA"), "354");
+    late.send(b"Subject: late\r\n\r\n.\r\n");
+    expect(&reply(&mut late), "250 2.0.0");
+    for mut c in receiving {
+        c.send(b"body\r\n.\r\n");
+        expect(&reply(&mut c), "250 2.0.0");
+    }
+    assert_eq!(subjects(&srv, "ana@example.org").len(), 16);
+    assert_eq!(subjects(&srv, "bob@example.org"), ["late"]);
+}

@@ -61,7 +61,9 @@ pub struct DataReceiver {
 }
 
 impl DataReceiver {
-    /// Starts right after the DATA command's CRLF. Message bytes beyond `cap` are not kept.
+    /// Starts right after the DATA command's CRLF. `cap` bounds the whole `message` buffer,
+    /// including what the caller put in it before (the trace fields): bytes beyond it are not
+    /// kept and the message is [`DataOutcome::TooBig`].
     pub fn new(cap: usize) -> DataReceiver {
         DataReceiver { state: State::LineStart, cap, line_len: 0, problem: None }
     }

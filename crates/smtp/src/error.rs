@@ -41,7 +41,8 @@ pub enum Error {
     /// The domain is not ours and the client is not authenticated.
     #[error("relaying denied")]
     RelayDenied,
-    /// The address only forwards to other servers, and there is no outbound queue yet.
+    /// The address forwards (at least partly) to other servers, and there is no outbound queue
+    /// yet.
     #[error("forwarding to external addresses is not implemented yet")]
     ForwardingUnavailable,
     /// RFC 5321 §4.5.3.1.8: more than 100 recipients.
@@ -56,9 +57,13 @@ pub enum Error {
     /// A message line is longer than [`crate::data_receiver::MAX_DATA_LINE`].
     #[error("message line too long")]
     DataLineTooLong,
-    /// Every recipient's mailbox is over quota (A10).
+    /// A mailbox has no room for the message (A10): at RCPT for that recipient, at DATA for
+    /// the whole message (nothing is stored).
     #[error("mailbox full")]
     MailboxFull,
+    /// Too many messages are being received at once; the client should retry later.
+    #[error("too many DATA phases at once")]
+    InsufficientResources,
     /// The client was silent longer than RFC 5321 §4.5.3.2 allows.
     #[error("timed out")]
     Timeout,
@@ -103,7 +108,11 @@ impl Error {
                 Reply::new(550, "5.6.0", "Message refused: bare CR or LF found, lines must end with CRLF")
             }
             DataLineTooLong => Reply::new(550, "5.6.0", "Message refused: a line is too long"),
-            MailboxFull => Reply::new(552, "5.2.2", "Mailbox full"),
+            // A full mailbox is temporary (its owner can make room), so 452 rather than 552
+            // (RFC 5321 §4.2.2): the sender keeps the message and retries. RFC 3463 §3.3: X.2.2.
+            MailboxFull => Reply::new(452, "4.2.2", "Mailbox full"),
+            // RFC 3463 §3.4: X.3.1 the mail system has no room for more right now.
+            InsufficientResources => Reply::new(452, "4.3.1", "Insufficient system resources, try later"),
             Timeout => Reply::new(421, "4.4.2", "Timeout, closing connection"),
             TooManyErrors => Reply::new(421, "4.7.0", "Too many errors, closing connection"),
             Io(_) | Tls(_) => return None,

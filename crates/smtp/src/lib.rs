@@ -16,6 +16,13 @@
 //! Invariants:
 //! - A message is answered `250` only after [`store::Store::deliver`] returned `Ok`, which
 //!   means the blob is fsynced and the rows are committed.
+//! - No recipient is accepted whose copy we could not keep (RFC 5321 §6.1): a recipient that
+//!   forwards to another server is deferred with 451 (no outbound queue yet) and a full mailbox
+//!   with 452, at RCPT; at DATA, a mailbox without room for the real size defers the whole
+//!   message. The one gap left: a mailbox filled by a concurrent delivery between that check
+//!   and the commit misses the message, which is logged as an error (no bounces yet).
+//! - At most `MAX_CONCURRENT_DATA` (16) messages are received at once in the process, each in
+//!   a single buffer of at most [`store::MAX_MESSAGE_BYTES`]; past that, DATA gets 452.
 //! - Only `<CRLF>.<CRLF>` ends DATA; a message with a bare CR or LF is refused as a whole
 //!   (SMTP smuggling, CVE-2023-51764/51765/51766), so no other reading of its end can ever
 //!   deliver a second message.

@@ -44,10 +44,9 @@ pub(crate) struct Transaction {
     pub(crate) sender: String,
     pub(crate) params: MailParameters,
     pub(crate) n_recipients: usize,
-    /// Local mailboxes, each once however many recipients or aliases lead to it.
+    /// Local mailboxes, each once however many recipients or aliases lead to it. Recipients
+    /// that forward to external addresses are refused at RCPT, so this is every copy to store.
     pub(crate) accounts: Vec<store::AccountId>,
-    /// External addresses aliases forward to, each once.
-    pub(crate) external: Vec<String>,
 }
 
 pub(crate) struct Session {

@@ -1,112 +1,13 @@
 //! SMTP sessions over an in-memory duplex stream against a real store in a temp folder:
 //! transcripts that check the replies and what ended up stored, without a network.
 
+mod common;
+
 use std::sync::Arc;
 
-use smtp::{SmtpServices, serve_stream};
-use store::{AccountId, SpecialUse, Store, parse_address};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
+use common::*;
+use store::{AccountId, parse_address};
 use tokio_rustls::rustls;
-
-struct World {
-    _dir: tempfile::TempDir,
-    store: Store,
-    ana: AccountId,
-    bob: AccountId,
-}
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path()).await.expect("open store");
-    store.add_domain("example.org").await.expect("domain");
-    let ana =
-        store.add_user(&parse_address("ana@example.org").expect("address"), "correct horse", None).await.expect("ana");
-    let bob =
-        store.add_user(&parse_address("bob@example.org").expect("address"), "correct horse", None).await.expect("bob");
-    World { _dir: dir, store, ana: ana.id, bob: bob.id }
-}
-
-fn services(world: &World, tls: Option<tokio_rustls::TlsAcceptor>) -> Arc<SmtpServices> {
-    Arc::new(SmtpServices { store: world.store.clone(), tls, hostname: "mx.example.org".to_string() })
-}
-
-/// The raw messages in an account's Inbox, oldest first.
-async fn inbox(world: &World, account: AccountId) -> Vec<Vec<u8>> {
-    let folder = world.store.special_folder(account, SpecialUse::Inbox).await.expect("inbox");
-    let mut raws = Vec::new();
-    for row in world.store.messages(account, folder.id).await.expect("messages") {
-        raws.push(world.store.read_raw(&row).await.expect("raw"));
-    }
-    raws
-}
-
-/// Strips the `Return-Path:` and `Received:` lines the server added.
-fn without_trace(raw: &[u8]) -> &[u8] {
-    let text = raw;
-    assert!(text.starts_with(b"Return-Path: <"), "{}", String::from_utf8_lossy(raw));
-    // Return-Path line + 3 lines of Received.
-    let mut idx = 0;
-    for _ in 0..4 {
-        idx += text[idx..].iter().position(|&b| b == b'\n').expect("trace line") + 1;
-    }
-    &raw[idx..]
-}
-
-struct Client<S> {
-    reader: BufReader<ReadHalf<S>>,
-    writer: WriteHalf<S>,
-}
-
-impl<S: AsyncRead + AsyncWrite> Client<S> {
-    fn new(stream: S) -> Client<S> {
-        let (reader, writer) = tokio::io::split(stream);
-        Client { reader: BufReader::new(reader), writer }
-    }
-
-    async fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).await.expect("send");
-        self.writer.flush().await.expect("flush");
-    }
-
-    /// Reads one whole reply; its lines are joined with '\n'.
-    async fn reply(&mut self) -> String {
-        let mut lines = Vec::new();
-        loop {
-            let mut line = String::new();
-            let n = self.reader.read_line(&mut line).await.expect("read reply");
-            assert!(n > 0, "connection closed after {lines:?}");
-            assert!(line.ends_with("\r\n"), "reply line without CRLF: {line:?}");
-            let line = line.trim_end().to_string();
-            let last = line.as_bytes().get(3) != Some(&b'-');
-            lines.push(line);
-            if last {
-                return lines.join("\n");
-            }
-        }
-    }
-
-    async fn cmd(&mut self, line: &str) -> String {
-        self.send(format!("{line}\r\n").as_bytes()).await;
-        self.reply().await
-    }
-
-    async fn is_closed(&mut self) -> bool {
-        let mut line = String::new();
-        matches!(self.reader.read_line(&mut line).await, Ok(0) | Err(_))
-    }
-}
-
-async fn connect(services: Arc<SmtpServices>) -> Client<tokio::io::DuplexStream> {
-    let (client, server) = tokio::io::duplex(1 << 16);
-    tokio::spawn(serve_stream(Box::new(server), "192.0.2.7".parse().expect("ip"), services));
-    let mut client = Client::new(client);
-    assert_eq!(client.reply().await, "220 mx.example.org ESMTP Facteur");
-    client
-}
-
-fn assert_code(reply: &str, want: &str) {
-    assert!(reply.starts_with(want), "expected {want:?}, got {reply:?}");
-}
 
 #[tokio::test]
 async fn ehlo_lists_extensions_without_starttls_when_no_tls() {
@@ -279,15 +180,113 @@ async fn aliases_reach_every_target_once_and_postmaster_reaches_the_admin() {
     assert_eq!(inbox(&world, world.bob).await.len(), 1);
 }
 
+/// Finding 1b: there is no outbound queue, so accepting an alias that forwards elsewhere would
+/// store the local copies and silently drop the external ones after a 250 (RFC 5321 §6.1).
+/// `add_alias` now refuses external targets, but a target becomes external when its domain is
+/// removed afterwards, which is how old aliases reach RCPT.
 #[tokio::test]
-async fn an_alias_to_external_addresses_only_is_deferred() {
+async fn an_alias_with_any_external_target_is_deferred() {
     let world = world().await;
+    world.store.add_domain("old.test").await.expect("domain");
     let fwd = parse_address("fwd@example.org").expect("address");
-    world.store.add_alias(&fwd, &[parse_address("friend@elsewhere.test").expect("a")]).await.expect("alias");
+    world.store.add_alias(&fwd, &[parse_address("friend@old.test").expect("f")]).await.expect("alias");
+    let mixed = parse_address("mixed@example.org").expect("address");
+    let targets = [parse_address("ana@example.org").expect("a"), parse_address("friend@old.test").expect("f")];
+    world.store.add_alias(&mixed, &targets).await.expect("alias");
+    world.store.remove_domain("old.test").await.expect("remove domain");
     let mut c = connect(services(&world, None)).await;
     c.cmd("EHLO mx.remote.test").await;
     c.cmd("MAIL FROM:<x@remote.test>").await;
-    assert_code(&c.cmd("RCPT TO:<fwd@example.org>").await, "451 4.3.3");
+    assert_eq!(
+        c.cmd("RCPT TO:<fwd@example.org>").await,
+        "451 4.3.3 Forwarding to external addresses is not available yet"
+    );
+    assert_code(&c.cmd("RCPT TO:<mixed@example.org>").await, "451 4.3.3");
+    // The other recipients of the transaction are unaffected.
+    assert_code(&c.cmd("RCPT TO:<bob@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("DATA").await, "354");
+    c.send(b"Subject: mixed\r\n\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    assert!(inbox(&world, world.ana).await.is_empty(), "the deferred alias's local copy is not stored either");
+    assert_eq!(inbox(&world, world.bob).await.len(), 1);
+}
+
+/// A mailbox with a 1 MB quota (A10) and only `room` bytes left in it.
+async fn nearly_full_mailbox(world: &World, address: &str, room: usize) -> AccountId {
+    let quota_bytes = 1024 * 1024;
+    let account =
+        world.store.add_user(&parse_address(address).expect("address"), "correct horse", Some(1)).await.expect("user");
+    let mut filler = b"Subject: filler\r\n\r\n".to_vec();
+    filler.resize(quota_bytes - room, b'f');
+    let delivery = world.store.deliver(&[account.id], filler).await.expect("filler");
+    assert!(delivery.over_quota.is_empty());
+    account.id
+}
+
+/// Finding 1a: a full mailbox is refused at RCPT, for that recipient only, using the size the
+/// client announced (RFC 1870), so no 250 is ever given for a copy that cannot be stored.
+#[tokio::test]
+async fn a_full_mailbox_is_deferred_at_rcpt_and_the_others_get_the_message() {
+    let world = world().await;
+    let carol = nearly_full_mailbox(&world, "carol@example.org", 5_000).await;
+    let team = parse_address("team@example.org").expect("address");
+    let targets = [parse_address("bob@example.org").expect("b"), parse_address("carol@example.org").expect("c")];
+    world.store.add_alias(&team, &targets).await.expect("alias");
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    assert_code(&c.cmd("MAIL FROM:<x@remote.test> SIZE=20000").await, "250 2.1.0");
+    assert_eq!(c.cmd("RCPT TO:<carol@example.org>").await, "452 4.2.2 Mailbox full");
+    // An alias is refused when any mailbox it reaches is full.
+    assert_code(&c.cmd("RCPT TO:<team@example.org>").await, "452 4.2.2");
+    assert_code(&c.cmd("RCPT TO:<ana@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("DATA").await, "354");
+    c.send(b"Subject: big\r\n\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    assert_eq!(inbox(&world, world.ana).await.len(), 1);
+    assert!(inbox(&world, world.bob).await.is_empty());
+    assert_eq!(inbox(&world, carol).await.len(), 1, "only the filler");
+    // A message announced small enough still reaches carol.
+    assert_code(&c.cmd("MAIL FROM:<x@remote.test> SIZE=1000").await, "250 2.1.0");
+    assert_code(&c.cmd("RCPT TO:<carol@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("DATA").await, "354");
+    c.send(b"Subject: small\r\n\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    assert_eq!(inbox(&world, carol).await.len(), 2);
+}
+
+/// Finding 1a: without SIZE, RCPT can only see an already full mailbox; at DATA the real size
+/// is checked before storing, and a mailbox without room defers the whole message (one reply
+/// covers every recipient), so nothing is stored and the sender retries.
+#[tokio::test]
+async fn a_message_too_big_for_a_mailbox_is_deferred_whole_at_data() {
+    let world = world().await;
+    let carol = nearly_full_mailbox(&world, "carol@example.org", 5_000).await;
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    assert_code(&c.cmd("MAIL FROM:<x@remote.test>").await, "250 2.1.0");
+    assert_code(&c.cmd("RCPT TO:<ana@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("RCPT TO:<carol@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("DATA").await, "354");
+    let mut data = b"Subject: too big for carol\r\n\r\n".to_vec();
+    for _ in 0..100 {
+        data.extend_from_slice(&[b'x'; 98]);
+        data.extend_from_slice(b"\r\n");
+    }
+    data.extend_from_slice(b".\r\n");
+    c.send(&data).await;
+    assert_eq!(c.reply().await, "452 4.2.2 Mailbox full");
+    assert!(inbox(&world, world.ana).await.is_empty(), "nothing stored for anyone");
+    assert_eq!(inbox(&world, carol).await.len(), 1, "only the filler");
+    // The transaction is over; a message that fits goes through on the same connection.
+    assert_code(&c.cmd("RCPT TO:<carol@example.org>").await, "503 5.5.1");
+    assert_code(&c.cmd("MAIL FROM:<x@remote.test>").await, "250 2.1.0");
+    assert_code(&c.cmd("RCPT TO:<ana@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("RCPT TO:<carol@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("DATA").await, "354");
+    c.send(b"Subject: fits\r\n\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    assert_eq!(inbox(&world, world.ana).await.len(), 1);
+    assert_eq!(inbox(&world, carol).await.len(), 2);
 }
 
 #[tokio::test]

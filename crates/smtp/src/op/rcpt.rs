@@ -1,5 +1,9 @@
 //! RCPT TO (RFC 5321 §4.1.1.3): routes each recipient through the store (A3 aliases,
 //! A5 postmaster, A9 plus addressing) and collects the mailboxes to deliver to.
+//!
+//! A recipient is accepted only if every copy it stands for can be stored (RFC 5321 §6.1):
+//! one that also forwards to another server gets 451 (no outbound queue yet), one with a full
+//! mailbox gets 452 (A10); the other recipients of the transaction are unaffected.
 
 use crate::codec::ForwardPath;
 use crate::reply::Reply;
@@ -18,6 +22,9 @@ impl Session {
             return Err(Error::TooManyRecipients);
         }
         let smtputf8 = transaction.params.smtputf8;
+        // RFC 1870 lets a server refuse a recipient for the declared size; without SIZE we can
+        // only tell whether a mailbox is already over quota.
+        let announced_size = transaction.params.size.unwrap_or(0);
         let address = match forward_path {
             ForwardPath::Postmaster => {
                 // RFC 5321 §4.1.1.3: "<postmaster>" alone means the postmaster of this host;
@@ -40,22 +47,28 @@ impl Session {
             // an open relay is not acceptable).
             store::Route::NotLocal => return Err(Error::RelayDenied),
         };
-        if accounts.is_empty() {
-            // Accepting would lose the message: there is no outbound queue yet. A temporary
-            // failure makes the sender retry, which works once forwarding exists.
+        // RFC 5321 §6.1: once we answer 250 we may not lose the message. There is no outbound
+        // queue yet, so a recipient that also forwards elsewhere cannot be accepted, even when
+        // it has local mailboxes too: that would silently drop the external copies. A
+        // temporary failure keeps the message with the sender, who retries once forwarding
+        // exists.
+        if !external.is_empty() {
             tracing::warn!(%address, ?external, "forwarding to external addresses is not implemented yet; deferring");
             return Err(Error::ForwardingUnavailable);
+        }
+        // A10: refuse a full mailbox now, per recipient, rather than after the data, when one
+        // reply has to cover every recipient. DATA checks again with the real size.
+        for &account in &accounts {
+            if !self.services.store.quota_allows(account, announced_size).await? {
+                tracing::info!(%address, ?account, announced_size, "mailbox full; recipient deferred");
+                return Err(Error::MailboxFull);
+            }
         }
         let transaction = self.transaction.as_mut().expect("checked at the top of handle_rcpt");
         transaction.n_recipients += 1;
         for account in accounts {
             if !transaction.accounts.contains(&account) {
                 transaction.accounts.push(account);
-            }
-        }
-        for target in external {
-            if !transaction.external.contains(&target) {
-                transaction.external.push(target);
             }
         }
         Ok(Reply::new(250, "2.1.5", "Recipient OK"))
