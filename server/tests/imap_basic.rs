@@ -1,13 +1,23 @@
 //! IMAP conversations with the real server (K1, first slice): login, LIST, SELECT, FETCH,
 //! STORE, EXPUNGE, NOOP updates, size limits, STARTTLS/IMAPS, and a Python imaplib session.
 //! Messages are seeded with `facteur admin deliver`, which stores the bytes exactly as given.
+//!
+//! The server refuses passwords in clear on its STARTTLS port (RFC 9051 §6.2.3), so the test
+//! client upgrades with STARTTLS (rustls, trusting the server's generated certificate) before
+//! logging in.
 
 mod common;
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use common::*;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 
 /// A plain message with a folded Subject.
 const PLAIN: &[u8] = b"From: Ana Lima <ana@example.org>\r\nTo: bob@example.org\r\nSubject: Hello\r\n there\r\nDate: Mon, 2 Mar 2026 10:00:00 +0100\r\nMessage-ID: <1@example.org>\r\n\r\nLine one\r\nLine two\r\n";
@@ -20,22 +30,133 @@ fn message(n: usize) -> Vec<u8> {
         .into_bytes()
 }
 
-/// A test client speaking IMAP over [`LineConn`], reading literals inside responses.
+/// The connection under a test client: plain TCP until STARTTLS, then TLS.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.read(buf),
+            Stream::Tls(tls) => tls.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.write(buf),
+            Stream::Tls(tls) => tls.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(tcp) => tcp.flush(),
+            Stream::Tls(tls) => tls.flush(),
+        }
+    }
+}
+
+/// A blocking line-based connection that can switch to TLS (what `LineConn` does, plus
+/// STARTTLS).
+struct Conn {
+    reader: BufReader<Stream>,
+}
+
+impl Conn {
+    fn connect(srv: &TestServer) -> Conn {
+        let tcp = TcpStream::connect(srv.imap).expect("connect");
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        tcp.set_write_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        Conn { reader: BufReader::new(Stream::Plain(tcp)) }
+    }
+
+    /// Runs the TLS handshake after the server said OK to STARTTLS, trusting only the server's
+    /// own certificate.
+    fn start_tls(self, srv: &TestServer) -> Conn {
+        assert!(self.reader.buffer().is_empty(), "the server sent bytes before the TLS handshake");
+        let Stream::Plain(tcp) = self.reader.into_inner() else { panic!("TLS is already on") };
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_file_iter(srv.cert_path()).expect("server certificate") {
+            roots.add(cert.expect("PEM certificate")).expect("trusted certificate");
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = ServerName::try_from("localhost").expect("server name");
+        let client = rustls::ClientConnection::new(Arc::new(config), name).expect("TLS client");
+        let mut tls = rustls::StreamOwned::new(client, tcp);
+        while tls.conn.is_handshaking() {
+            tls.conn.complete_io(&mut tls.sock).expect("TLS handshake");
+        }
+        Conn { reader: BufReader::new(Stream::Tls(Box::new(tls))) }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        let stream = self.reader.get_mut();
+        stream.write_all(bytes).expect("send");
+        stream.flush().expect("flush");
+    }
+
+    fn send_line(&mut self, line: &str) {
+        let mut bytes = line.as_bytes().to_vec();
+        bytes.extend_from_slice(b"\r\n");
+        self.send(&bytes);
+    }
+
+    /// Reads one line, without its CRLF. Panics on timeout or end of stream.
+    fn read_line(&mut self) -> String {
+        let mut line = Vec::new();
+        let n = self.reader.read_until(b'\n', &mut line).expect("read line");
+        assert!(n > 0, "connection closed");
+        while matches!(line.last(), Some(b'\n' | b'\r')) {
+            line.pop();
+        }
+        String::from_utf8_lossy(&line).into_owned()
+    }
+
+    fn read_exact(&mut self, n: usize) -> Vec<u8> {
+        let mut bytes = vec![0; n];
+        self.reader.read_exact(&mut bytes).expect("read exact");
+        bytes
+    }
+}
+
+/// A test client speaking IMAP over [`Conn`], reading literals inside responses.
 struct Imap {
-    conn: LineConn,
+    conn: Conn,
     next_tag: usize,
 }
 
 impl Imap {
+    /// A plaintext connection to the IMAP port (STARTTLS not done).
     fn connect(srv: &TestServer) -> Imap {
-        let mut conn = LineConn::connect(srv.imap);
+        let mut conn = Conn::connect(srv);
         let greeting = conn.read_line();
         assert!(greeting.starts_with("* OK"), "greeting: {greeting}");
         Imap { conn, next_tag: 1 }
     }
 
+    /// A connection to the IMAP port upgraded with STARTTLS, not logged in.
+    fn connect_tls(srv: &TestServer) -> Imap {
+        Imap::connect(srv).start_tls(srv)
+    }
+
+    /// RFC 9051 §6.2.1: STARTTLS, then the handshake.
+    fn start_tls(mut self, srv: &TestServer) -> Imap {
+        let (status, _) = self.cmd("STARTTLS");
+        assert!(status.split(' ').nth(1) == Some("OK"), "STARTTLS: {status}");
+        Imap { conn: self.conn.start_tls(srv), next_tag: self.next_tag }
+    }
+
     fn login(srv: &TestServer, user: &str) -> Imap {
-        let mut imap = Imap::connect(srv);
+        let mut imap = Imap::connect_tls(srv);
         let (status, _) = imap.cmd(&format!("LOGIN {user} \"{PASSWORD}\""));
         assert!(status.contains(" OK "), "login: {status}");
         imap
@@ -98,36 +219,65 @@ fn has_line(lines: &[String], wanted: &str) -> bool {
     lines.iter().any(|l| l == wanted)
 }
 
+/// Review finding: passwords were accepted in clear on the STARTTLS port. RFC 9051 §6.2.3
+/// (RFC 3501 §6.2.3): LOGINDISABLED is advertised and LOGIN fails with PRIVACYREQUIRED until
+/// STARTTLS; RFC 8314 §3 wants mail access over TLS.
 #[test]
-fn login_ok_wrong_password_and_authenticate_plain() {
+fn passwords_in_clear_are_refused_until_starttls() {
     let srv = TestServer::start();
     let mut imap = Imap::connect(&srv);
     let caps = imap.ok("CAPABILITY");
+    assert!(caps[0].contains(" STARTTLS") && caps[0].contains(" LOGINDISABLED"), "{caps:?}");
+    assert!(!caps[0].contains("AUTH=PLAIN"), "no password mechanism in clear: {caps:?}");
+    let (status, _) = imap.cmd(&format!("LOGIN ana@example.org \"{PASSWORD}\""));
+    assert!(status.starts_with("t2 NO [PRIVACYREQUIRED]"), "{status}");
+    let credentials = base64::engine::general_purpose::STANDARD.encode(format!("\0ana@example.org\0{PASSWORD}"));
+    let (status, _) = imap.cmd(&format!("AUTHENTICATE PLAIN {credentials}"));
+    assert!(status.starts_with("t3 NO [PRIVACYREQUIRED]"), "{status}");
+    // Without an initial response, no challenge is sent: the client sends no password at all.
+    imap.conn.send_line("a1 AUTHENTICATE PLAIN");
+    assert!(imap.conn.read_line().starts_with("a1 NO [PRIVACYREQUIRED]"));
+    let (status, _) = imap.cmd("SELECT INBOX");
+    assert!(status.starts_with("t4 BAD"), "not logged in: {status}");
+
+    let mut imap = imap.start_tls(&srv);
+    let caps = imap.ok("CAPABILITY");
+    assert!(caps[0].contains("AUTH=PLAIN"), "{caps:?}");
+    assert!(!caps[0].contains("STARTTLS") && !caps[0].contains("LOGINDISABLED"), "{caps:?}");
+    let (status, _) = imap.cmd(&format!("LOGIN ana@example.org \"{PASSWORD}\""));
+    assert!(status.starts_with("t7 OK"), "{status}");
+}
+
+#[test]
+fn login_ok_wrong_password_and_authenticate_plain() {
+    let srv = TestServer::start();
+    let mut imap = Imap::connect_tls(&srv);
+    let caps = imap.ok("CAPABILITY");
     assert!(
-        caps[0].contains("IMAP4rev1") && caps[0].contains("AUTH=PLAIN") && caps[0].contains("STARTTLS"),
+        caps[0].contains("IMAP4rev1") && caps[0].contains("AUTH=PLAIN") && caps[0].contains("LITERAL-"),
         "{caps:?}"
     );
     let (status, _) = imap.cmd("LOGIN ana@example.org \"wrong password\"");
-    assert!(status.starts_with("t2 NO [AUTHENTICATIONFAILED]"), "{status}");
+    assert!(status.starts_with("t3 NO [AUTHENTICATIONFAILED]"), "{status}");
     let (status, _) = imap.cmd("SELECT INBOX");
-    assert!(status.starts_with("t3 BAD"), "SELECT before login: {status}");
+    assert!(status.starts_with("t4 BAD"), "SELECT before login: {status}");
     let (status, _) = imap.cmd(&format!("LOGIN ana@example.org \"{PASSWORD}\""));
-    assert!(status.starts_with("t4 OK"), "{status}");
+    assert!(status.starts_with("t5 OK"), "{status}");
     let (status, _) = imap.cmd(&format!("LOGIN ana@example.org \"{PASSWORD}\""));
-    assert!(status.starts_with("t5 BAD"), "second login: {status}");
+    assert!(status.starts_with("t6 BAD"), "second login: {status}");
 
     // AUTHENTICATE PLAIN with a continuation, then with an initial response (SASL-IR).
     let credentials = base64::engine::general_purpose::STANDARD.encode(format!("\0bob@example.org\0{PASSWORD}"));
-    let mut imap = Imap::connect(&srv);
+    let mut imap = Imap::connect_tls(&srv);
     imap.conn.send_line("a1 AUTHENTICATE PLAIN");
     assert_eq!(imap.conn.read_line(), "+ ");
     imap.conn.send_line(&credentials);
     let (status, _) = imap.read_until_tagged("a1");
     assert!(status.starts_with("a1 OK"), "{status}");
-    let mut imap = Imap::connect(&srv);
+    let mut imap = Imap::connect_tls(&srv);
     let (status, _) = imap.cmd(&format!("AUTHENTICATE PLAIN {credentials}"));
-    assert!(status.starts_with("t1 OK"), "{status}");
-    let mut imap = Imap::connect(&srv);
+    assert!(status.starts_with("t2 OK"), "{status}");
+    let mut imap = Imap::connect_tls(&srv);
     imap.conn.send_line("a1 AUTHENTICATE PLAIN");
     assert_eq!(imap.conn.read_line(), "+ ");
     imap.conn.send_line("*");
@@ -251,6 +401,40 @@ fn noop_reports_deliveries_flag_changes_and_expunges_made_elsewhere() {
     assert_eq!(watcher.ok("FETCH 1:* UID"), vec!["* 1 FETCH (UID 2)".to_string(), "* 2 FETCH (UID 3)".to_string(),]);
 }
 
+/// Review finding: before login, literals could be as large as after (50 MB each, chained).
+/// Now 8 KiB before login, and non-synchronizing literals are limited to 4096 bytes (LITERAL-,
+/// RFC 7888 §5); refused commands leave the connection usable.
+#[test]
+fn literal_caps_before_and_after_login() {
+    let srv = TestServer::start();
+    let mut imap = Imap::connect_tls(&srv);
+    let caps = imap.ok("CAPABILITY");
+    assert!(caps[0].contains(" LITERAL-") && !caps[0].contains("LITERAL+"), "{caps:?}");
+    imap.conn.send_line("a1 LOGIN {9000}");
+    let (status, _) = imap.read_until_tagged("a1");
+    assert!(status.starts_with("a1 NO [TOOBIG]"), "{status}");
+    // A non-synchronizing literal over 4096 bytes is read, dropped and refused with BAD.
+    let mut oversized = b"a2 LOGIN {5000+}\r\n".to_vec();
+    oversized.extend(std::iter::repeat_n(b'x', 5000));
+    oversized.extend_from_slice(b" pw\r\n");
+    imap.conn.send(&oversized);
+    let (status, _) = imap.read_until_tagged("a2");
+    assert!(status.starts_with("a2 BAD [TOOBIG]"), "{status}");
+    // A literal that fits: the login works.
+    imap.conn.send_line(&format!("a3 LOGIN ana@example.org {{{}+}}", PASSWORD.len()));
+    imap.conn.send_line(PASSWORD);
+    let (status, _) = imap.read_until_tagged("a3");
+    assert!(status.starts_with("a3 OK"), "{status}");
+    // After login a 9000-byte synchronizing literal is welcome.
+    imap.conn.send_line("a4 SELECT {9000}");
+    assert_eq!(imap.conn.read_line(), "+ Ready for literal");
+    imap.conn.send(&[b'y'; 9000]);
+    imap.conn.send(b"\r\n");
+    let (status, _) = imap.read_until_tagged("a4");
+    assert!(status.starts_with("a4 NO [NONEXISTENT]"), "{status}");
+    imap.ok("SELECT INBOX");
+}
+
 #[test]
 fn long_lines_get_bad_and_the_connection_still_works() {
     let srv = TestServer::start();
@@ -308,8 +492,15 @@ cert, host, port, tls_port, password = sys.argv[1], sys.argv[2], int(sys.argv[3]
 ctx = ssl.create_default_context(cafile=cert)
 plain = imaplib.IMAP4(host, port)
 assert 'STARTTLS' in plain.capabilities, plain.capabilities
+assert 'LOGINDISABLED' in plain.capabilities, plain.capabilities
+try:
+    plain.login('ana@example.org', password)
+    raise SystemExit('LOGIN in clear was accepted')
+except imaplib.IMAP4.error as error:
+    assert 'PRIVACYREQUIRED' in str(error), error
 plain.starttls(ssl_context=ctx)
 assert 'STARTTLS' not in plain.capabilities, plain.capabilities
+assert 'LOGINDISABLED' not in plain.capabilities, plain.capabilities
 typ, _ = plain.login('ana@example.org', password)
 assert typ == 'OK'
 typ, data = plain.select('INBOX')
@@ -342,10 +533,11 @@ fn starttls_and_imaps_with_python_imaplib() {
 }
 
 const PY_SESSION: &str = r#"
-import imaplib, sys
-port, password, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+import imaplib, ssl, sys
+port, password, path, cert = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 delivered = open(path, 'rb').read()
 m = imaplib.IMAP4('127.0.0.1', port)
+m.starttls(ssl_context=ssl.create_default_context(cafile=cert))
 m.login('ana@example.org', password)
 typ, folders = m.list()
 assert typ == 'OK', folders
@@ -378,6 +570,14 @@ fn python_imaplib_session() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("plain.eml");
     std::fs::write(&path, PLAIN).expect("write the expected message");
-    let out = python(PY_SESSION, &[srv.imap.port().to_string(), PASSWORD.into(), path.display().to_string()]);
+    let out = python(
+        PY_SESSION,
+        &[
+            srv.imap.port().to_string(),
+            PASSWORD.into(),
+            path.display().to_string(),
+            srv.cert_path().display().to_string(),
+        ],
+    );
     assert!(out.contains("SESSION OK"), "{out}");
 }

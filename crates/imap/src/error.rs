@@ -5,6 +5,7 @@
 //! client can act on (RFC 9051 §7.1); anything else is ours, so it is logged and the client only
 //! learns `NO [SERVERBUG]`, never the database's text.
 
+use crate::framing::LiteralForm;
 use crate::response::Response;
 
 pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
@@ -16,6 +17,10 @@ pub enum Code {
     Unavailable,
     Nonexistent,
     Cannot,
+    /// RFC 9051 §7.1: the command needs a protected connection (LOGIN before STARTTLS).
+    PrivacyRequired,
+    /// RFC 9051 §7.1, RFC 4469: a literal or command larger than the server takes.
+    TooBig,
 }
 
 impl Code {
@@ -25,6 +30,8 @@ impl Code {
             Code::Unavailable => "UNAVAILABLE",
             Code::Nonexistent => "NONEXISTENT",
             Code::Cannot => "CANNOT",
+            Code::PrivacyRequired => "PRIVACYREQUIRED",
+            Code::TooBig => "TOOBIG",
         }
     }
 }
@@ -37,6 +44,11 @@ pub enum Error {
     /// The command is refused: tagged `NO [code] text`. The text is shown to the user.
     #[error("refused: {text}")]
     No { code: Option<Code>, text: String },
+    /// A literal (or the command holding it) is over our size caps. A client that waited for
+    /// our go-ahead gets `NO [TOOBIG]`; one that sent a non-synchronizing literal it should not
+    /// have gets `BAD [TOOBIG]` (RFC 7888 §5, LITERAL-).
+    #[error("literal too large")]
+    TooBig(LiteralForm),
     /// The store failed. Logged; the client gets `NO [SERVERBUG]`.
     #[error("store: {0}")]
     Store(#[from] store::Error),
@@ -60,6 +72,15 @@ impl Error {
         match self {
             Error::Bad(text) => Some(Response::tagged(tag, "BAD", None, &text)),
             Error::No { code, text } => Some(Response::tagged(tag, "NO", code.map(Code::as_str), &text)),
+            Error::TooBig(LiteralForm::Synchronizing) => {
+                Some(Response::tagged(tag, "NO", Some(Code::TooBig.as_str()), "Literal or command too large"))
+            }
+            Error::TooBig(LiteralForm::NonSynchronizing) => Some(Response::tagged(
+                tag,
+                "BAD",
+                Some(Code::TooBig.as_str()),
+                "Literal or command too large; non-synchronizing literals are limited to 4096 bytes (LITERAL-)",
+            )),
             Error::Store(error) if error.is_user_error() => {
                 // A store refusal (quota, not found...) has a text written to be shown.
                 let code = match &error {

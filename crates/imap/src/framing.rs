@@ -3,10 +3,23 @@
 //! IMAP commands are lines that may carry literals (`{N}\r\n` followed by N bytes), so a
 //! command cannot be handed to the parser until all its lines and literals have arrived.
 //! This module cuts the incoming byte stream into complete commands *before* parsing, which is
-//! where the size caps live: a line without a literal may hold at most [`MAX_LINE_BYTES`] and a
-//! literal at most [`store::MAX_MESSAGE_BYTES`]. Only a complete command reaches imap-codec's
-//! `CommandCodec`, whose `Incomplete`/`LiteralFound` outcomes therefore cannot happen on a
-//! well-framed command and are reported as syntax errors.
+//! where the size caps live, so that what one connection can make us hold is bounded:
+//! - a line (the text between literals) holds at most [`MAX_LINE_BYTES`];
+//! - a literal holds at most [`MAX_LITERAL_BYTES_BEFORE_LOGIN`] before authentication (nobody
+//!   needs more to log in) and [`MAX_LITERAL_BYTES`] after it;
+//! - a non-synchronizing literal holds at most [`MAX_NON_SYNC_LITERAL_BYTES`] (we advertise
+//!   LITERAL-, RFC 7888 §5);
+//! - a whole command holds at most one line plus one literal's worth ([`Framer`] keeps the
+//!   total), however many literals it chains.
+//!
+//! A refused command is discarded without being buffered. When the client already sends the
+//! refused bytes (a non-synchronizing literal), they are counted and dropped, and the discarding
+//! follows the literal announcements at the ends of the discarded lines (RFC 7888 §3), so the
+//! next command is framed from its first byte and the connection stays usable.
+//!
+//! Only a complete command reaches imap-codec's `CommandCodec`, whose
+//! `Incomplete`/`LiteralFound` outcomes therefore cannot happen on a well-framed command and are
+//! reported as syntax errors.
 //!
 //! Invariant: this module does no I/O, no logging and no allocation beyond the caps, so it can
 //! be tested by feeding transcripts split at every byte offset.
@@ -21,8 +34,29 @@ use imap_codec::imap_types::core::Tag;
 /// a longer line is answered BAD and discarded up to its CRLF.
 pub(crate) const MAX_LINE_BYTES: usize = 64 * 1024;
 
-/// The largest literal we accept (the largest message the store takes).
+/// The largest literal we accept after login (the largest message the store takes).
 pub(crate) const MAX_LITERAL_BYTES: u64 = store::MAX_MESSAGE_BYTES as u64;
+
+/// The largest literal we accept before login: a login name or a password never needs more, and
+/// an unauthenticated client must not make us hold megabytes.
+pub(crate) const MAX_LITERAL_BYTES_BEFORE_LOGIN: u64 = 8 * 1024;
+
+/// RFC 7888 §5 (LITERAL-): non-synchronizing literals may not be larger than 4096 bytes; larger
+/// ones must be synchronizing, so we can refuse them before the client sends them.
+pub(crate) const MAX_NON_SYNC_LITERAL_BYTES: u64 = 4096;
+
+/// The longest literal announcement: `{` + 19 digits + `+}` + CRLF. Discarding keeps this many
+/// bytes of a line's end to recognize an announcement there.
+const MAX_ANNOUNCEMENT_BYTES: usize = 24;
+
+/// Whether the client waits for our continuation request before sending a literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiteralForm {
+    /// `{N}`: the client waits for `+` (RFC 9051 §7.5), so a refusal costs it nothing.
+    Synchronizing,
+    /// `{N+}` (RFC 7888): the bytes follow at once.
+    NonSynchronizing,
+}
 
 /// What the framer has to tell the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,12 +68,14 @@ pub(crate) enum FrameEvent {
     ContinuationNeeded,
     /// The bytes of one command could not be parsed. Answer BAD (tagged when the tag is known).
     Syntax { tag: Option<Tag<'static>> },
-    /// A command line exceeded [`MAX_LINE_BYTES`]; it was discarded up to its CRLF.
+    /// A command line exceeded [`MAX_LINE_BYTES`], or the command's lines exceeded its total
+    /// cap; it was discarded.
     LineTooLong { tag: Option<Tag<'static>> },
-    /// A literal exceeded [`MAX_LITERAL_BYTES`]. For a synchronizing literal the client sends
-    /// nothing more for this command (it waits for our `+`), so the connection stays in sync.
-    /// A non-synchronizing one (LITERAL+) was read and thrown away with the rest of its line.
-    LiteralTooLarge { tag: Option<Tag<'static>> },
+    /// A literal exceeded its cap (or would have made the command exceed its total). For a
+    /// synchronizing literal the client sends nothing more for this command (it waits for our
+    /// `+`), so the connection stays in sync. A non-synchronizing one was read and thrown away
+    /// with the rest of its command.
+    LiteralTooLarge { tag: Option<Tag<'static>>, form: LiteralForm },
 }
 
 /// What the framer is doing with the bytes it receives.
@@ -51,7 +87,7 @@ enum Mode {
     InLiteral(u64),
     /// Dropping this many bytes of a refused non-synchronizing literal, then the rest of the line.
     DiscardingLiteral(u64),
-    /// Dropping bytes up to the next LF.
+    /// Dropping bytes up to the next LF (and the literal it may announce).
     DiscardingLine,
 }
 
@@ -59,7 +95,16 @@ enum Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DiscardReason {
     LineTooLong,
-    LiteralTooLarge,
+    LiteralTooLarge(LiteralForm),
+}
+
+impl DiscardReason {
+    fn event(self, tag: Option<Tag<'static>>) -> FrameEvent {
+        match self {
+            DiscardReason::LineTooLong => FrameEvent::LineTooLong { tag },
+            DiscardReason::LiteralTooLarge(form) => FrameEvent::LiteralTooLarge { tag, form },
+        }
+    }
 }
 
 /// Cuts a byte stream into commands. Feed it with [`Framer::push`], then call
@@ -67,6 +112,7 @@ enum DiscardReason {
 #[derive(Debug)]
 pub(crate) struct Framer {
     /// The bytes of the command being collected (and possibly the start of the next ones).
+    /// The current command always starts at index 0.
     buf: Vec<u8>,
     /// Bytes of `buf` already known to belong to the current command (whole lines and literals).
     framed: usize,
@@ -78,6 +124,11 @@ pub(crate) struct Framer {
     discard_reason: DiscardReason,
     /// The tag of the command being discarded, when it could be read.
     discard_tag: Option<Tag<'static>>,
+    /// The last bytes of the line being discarded (at most [`MAX_ANNOUNCEMENT_BYTES`]), to see
+    /// whether it announces a non-synchronizing literal whose bytes must be dropped too.
+    discard_tail: Vec<u8>,
+    /// The largest synchronizing literal accepted now: it grows after login.
+    max_literal: u64,
 }
 
 impl Default for Framer {
@@ -90,6 +141,8 @@ impl Default for Framer {
             mode: Mode::Collecting,
             discard_reason: DiscardReason::LineTooLong,
             discard_tag: None,
+            discard_tail: Vec::new(),
+            max_literal: MAX_LITERAL_BYTES_BEFORE_LOGIN,
         }
     }
 }
@@ -102,8 +155,21 @@ impl Framer {
 
     /// Forgets everything buffered. STARTTLS needs it: RFC 9051 §6.2.1 (and RFC 3207's
     /// injection attack) forbid acting on plaintext bytes pipelined after the command.
+    /// The literal cap goes back to the one before login (STARTTLS is only valid then).
     pub(crate) fn clear(&mut self) {
         *self = Framer::default();
+    }
+
+    /// Raises the literal cap to [`MAX_LITERAL_BYTES`]: the client has authenticated, and may
+    /// now send messages (APPEND). Applies from the next command on.
+    pub(crate) fn set_authenticated(&mut self) {
+        self.max_literal = MAX_LITERAL_BYTES;
+    }
+
+    /// The most bytes one command may hold: a line's worth of text plus one literal's worth,
+    /// however they are spread over lines and literals.
+    fn max_command_bytes(&self) -> usize {
+        MAX_LINE_BYTES + self.max_literal as usize
     }
 
     /// Takes one whole line (for AUTHENTICATE continuation data), CRLF included. `Err` when
@@ -124,6 +190,8 @@ impl Framer {
                 self.reset_positions();
                 self.discard_reason = DiscardReason::LineTooLong;
                 self.discard_tag = None;
+                // A SASL response line carries no literal, whatever its last bytes are.
+                self.discard_tail.clear();
                 self.mode = Mode::DiscardingLine;
                 None
             }
@@ -135,10 +203,7 @@ impl Framer {
     pub(crate) fn next_event(&mut self) -> Option<FrameEvent> {
         loop {
             if let Some(done) = self.continue_discarding() {
-                match done {
-                    Some(event) => return Some(event),
-                    None => return None,
-                }
+                return done;
             }
             match self.mode {
                 Mode::Collecting => {}
@@ -157,45 +222,68 @@ impl Framer {
             }
             let Some(lf) = self.buf[self.scanned..].iter().position(|&b| b == b'\n').map(|i| self.scanned + i) else {
                 self.scanned = self.buf.len();
-                if self.buf.len() - self.line_start > MAX_LINE_BYTES {
+                // `buf` holds only the current command here: every earlier one was taken.
+                if self.buf.len() - self.line_start > MAX_LINE_BYTES || self.buf.len() > self.max_command_bytes() {
                     let everything = self.buf.len();
                     self.start_discarding(DiscardReason::LineTooLong, Mode::DiscardingLine, everything);
                 }
                 return None;
             };
-            if lf + 1 - self.line_start > MAX_LINE_BYTES {
-                let tag = self.current_tag();
-                self.drop_through(lf + 1);
-                return Some(FrameEvent::LineTooLong { tag });
+            let line_end = lf + 1;
+            if line_end - self.line_start > MAX_LINE_BYTES || line_end > self.max_command_bytes() {
+                match self.refuse_through(line_end, DiscardReason::LineTooLong) {
+                    Some(event) => return Some(event),
+                    None => continue,
+                }
             }
-            match literal_announcement(&self.buf[self.line_start..=lf]) {
-                Some((length, synchronizing)) => {
-                    if length > MAX_LITERAL_BYTES {
-                        if synchronizing {
-                            let tag = self.current_tag();
-                            self.drop_through(lf + 1);
-                            return Some(FrameEvent::LiteralTooLarge { tag });
+            match literal_announcement(&self.buf[self.line_start..line_end]) {
+                Some((length, form)) => {
+                    let cap = match form {
+                        LiteralForm::Synchronizing => self.max_literal,
+                        LiteralForm::NonSynchronizing => self.max_literal.min(MAX_NON_SYNC_LITERAL_BYTES),
+                    };
+                    let command_bytes = (line_end as u64).saturating_add(length);
+                    if length > cap || command_bytes > self.max_command_bytes() as u64 {
+                        match self.refuse_through(line_end, DiscardReason::LiteralTooLarge(form)) {
+                            Some(event) => return Some(event),
+                            None => continue,
                         }
-                        self.start_discarding(DiscardReason::LiteralTooLarge, Mode::DiscardingLiteral(length), lf + 1);
-                        continue;
                     }
-                    self.framed = lf + 1;
+                    self.framed = line_end;
                     self.line_start = self.framed;
                     self.scanned = self.framed;
                     self.mode = Mode::InLiteral(length);
-                    if synchronizing {
+                    if form == LiteralForm::Synchronizing {
                         return Some(FrameEvent::ContinuationNeeded);
                     }
                 }
                 None => {
-                    let end = lf + 1;
-                    let event = match CommandCodec::default().decode(&self.buf[..end]) {
+                    let event = match CommandCodec::default().decode(&self.buf[..line_end]) {
                         Ok(([], command)) => FrameEvent::Command(command.into_static()),
                         _ => FrameEvent::Syntax { tag: self.current_tag() },
                     };
-                    self.drop_through(end);
+                    self.drop_through(line_end);
                     return Some(event);
                 }
+            }
+        }
+    }
+
+    /// Refuses the current command, whose bytes so far end with the line ending at `end`.
+    /// When that line announces a non-synchronizing literal, the literal is already on its way:
+    /// it is dropped as it comes, with the line after it, and `None` is returned (the event
+    /// comes when the discarding ends). Otherwise the client sends nothing more for this
+    /// command (a synchronizing literal waits for our `+`), so the event is returned now.
+    fn refuse_through(&mut self, end: usize, reason: DiscardReason) -> Option<FrameEvent> {
+        match literal_announcement(&self.buf[self.line_start..end]) {
+            Some((length, LiteralForm::NonSynchronizing)) => {
+                self.start_discarding(reason, Mode::DiscardingLiteral(length), end);
+                None
+            }
+            Some((_, LiteralForm::Synchronizing)) | None => {
+                let tag = self.current_tag();
+                self.drop_through(end);
+                Some(reason.event(tag))
             }
         }
     }
@@ -212,29 +300,46 @@ impl Framer {
                         self.mode = Mode::DiscardingLiteral(remaining - dropped);
                         return Some(None);
                     }
+                    // The command goes on after the literal, on a line of its own end.
+                    self.discard_tail.clear();
                     self.mode = Mode::DiscardingLine;
                 }
-                Mode::DiscardingLine => {
-                    match self.buf.iter().position(|&b| b == b'\n') {
-                        Some(lf) => {
-                            self.drop_through(lf + 1);
-                            let tag = self.discard_tag.take();
-                            self.mode = Mode::Collecting;
-                            return Some(Some(match self.discard_reason {
-                                DiscardReason::LineTooLong => FrameEvent::LineTooLong { tag },
-                                DiscardReason::LiteralTooLarge => FrameEvent::LiteralTooLarge { tag },
-                            }));
+                Mode::DiscardingLine => match self.buf.iter().position(|&b| b == b'\n') {
+                    Some(lf) => {
+                        let start = (lf + 1).saturating_sub(MAX_ANNOUNCEMENT_BYTES);
+                        let line_end = self.buf[start..=lf].to_vec();
+                        self.remember_tail(&line_end);
+                        let announced = literal_announcement(&self.discard_tail);
+                        self.drop_through(lf + 1);
+                        // RFC 7888 §3: the literal's bytes and the line after it belong to the
+                        // same command, so they are dropped too instead of being framed.
+                        if let Some((length, LiteralForm::NonSynchronizing)) = announced {
+                            self.mode = Mode::DiscardingLiteral(length);
+                            continue;
                         }
-                        None => {
-                            // Everything buffered belongs to the discarded line.
-                            self.buf.clear();
-                            return Some(None);
-                        }
+                        let tag = self.discard_tag.take();
+                        self.mode = Mode::Collecting;
+                        return Some(Some(self.discard_reason.event(tag)));
                     }
-                }
+                    None => {
+                        // Everything buffered belongs to the discarded line.
+                        let tail = self.buf[self.buf.len().saturating_sub(MAX_ANNOUNCEMENT_BYTES)..].to_vec();
+                        self.remember_tail(&tail);
+                        self.buf.clear();
+                        return Some(None);
+                    }
+                },
                 Mode::Collecting | Mode::InLiteral(_) => return None,
             }
         }
+    }
+
+    /// Appends `bytes` to the discarded line's tail, keeping only its last bytes.
+    fn remember_tail(&mut self, bytes: &[u8]) {
+        let bytes = &bytes[bytes.len().saturating_sub(MAX_ANNOUNCEMENT_BYTES)..];
+        self.discard_tail.extend_from_slice(bytes);
+        let excess = self.discard_tail.len().saturating_sub(MAX_ANNOUNCEMENT_BYTES);
+        self.discard_tail.drain(..excess);
     }
 
     /// Remembers the command's tag, drops its first `consumed` bytes (what was read of it) and
@@ -242,6 +347,13 @@ impl Framer {
     fn start_discarding(&mut self, reason: DiscardReason, mode: Mode, consumed: usize) {
         self.discard_tag = self.current_tag();
         self.discard_reason = reason;
+        self.discard_tail.clear();
+        if mode == Mode::DiscardingLine {
+            // The line goes on: its end may still announce a literal.
+            let start = self.line_start.max(consumed.saturating_sub(MAX_ANNOUNCEMENT_BYTES));
+            let line_so_far = self.buf[start..consumed].to_vec();
+            self.remember_tail(&line_so_far);
+        }
         self.drop_through(consumed);
         self.mode = mode;
     }
@@ -265,14 +377,16 @@ impl Framer {
     }
 }
 
-/// If the line ends with a literal announcement (`{N}\r\n` or `{N+}\r\n`), returns N and whether
-/// the literal is synchronizing. RFC 9051 §4.3 and RFC 7888 (LITERAL+).
-fn literal_announcement(line: &[u8]) -> Option<(u64, bool)> {
+/// If the line ends with a literal announcement (`{N}\r\n` or `{N+}\r\n`), returns N and its
+/// form. RFC 9051 §4.3 and RFC 7888 §3 (the server checks the end of every line). Only the last
+/// [`MAX_ANNOUNCEMENT_BYTES`] bytes matter, so a long line costs nothing more.
+fn literal_announcement(line: &[u8]) -> Option<(u64, LiteralForm)> {
+    let line = &line[line.len().saturating_sub(MAX_ANNOUNCEMENT_BYTES)..];
     let line = line.strip_suffix(b"\r\n")?;
     let line = line.strip_suffix(b"}")?;
-    let (line, synchronizing) = match line.strip_suffix(b"+") {
-        Some(rest) => (rest, false),
-        None => (line, true),
+    let (line, form) = match line.strip_suffix(b"+") {
+        Some(rest) => (rest, LiteralForm::NonSynchronizing),
+        None => (line, LiteralForm::Synchronizing),
     };
     let open = line.iter().rposition(|&b| b == b'{')?;
     let digits = &line[open + 1..];
@@ -280,7 +394,7 @@ fn literal_announcement(line: &[u8]) -> Option<(u64, bool)> {
         return None;
     }
     let length = std::str::from_utf8(digits).ok()?.parse::<u64>().ok()?;
-    Some((length, synchronizing))
+    Some((length, form))
 }
 
 #[cfg(test)]
@@ -378,17 +492,37 @@ mod tests {
         }
     }
 
+    fn tag(text: &str) -> Option<Tag<'static>> {
+        Some(Tag::try_from(text).expect("valid tag in test").into_static())
+    }
+
     #[test]
     fn an_oversized_literal_is_refused_and_framing_recovers() {
         let sync = events_for(&[b"t1 APPEND INBOX {999999999999}\r\nt2 NOOP\r\n"]);
-        assert_eq!(sync[0], FrameEvent::LiteralTooLarge { tag: Some(Tag::try_from("t1").unwrap()) });
+        assert_eq!(sync[0], FrameEvent::LiteralTooLarge { tag: tag("t1"), form: LiteralForm::Synchronizing });
         assert!(matches!(&sync[1], FrameEvent::Command(c) if c.tag.as_ref() == "t2"));
         assert_eq!(sync.len(), 2);
 
-        // A non-synchronizing literal's bytes are on their way: they are read and dropped.
+        // After login, a synchronizing literal may be as large as a message, not larger.
+        let mut framer = Framer::default();
+        framer.set_authenticated();
+        framer.push(format!("t3 APPEND INBOX {{{MAX_LITERAL_BYTES}}}\r\n").as_bytes());
+        assert_eq!(framer.next_event(), Some(FrameEvent::ContinuationNeeded));
+        let mut framer = Framer::default();
+        framer.set_authenticated();
+        framer.push(format!("t3 APPEND INBOX {{{}}}\r\nt4 NOOP\r\n", MAX_LITERAL_BYTES + 1).as_bytes());
+        assert_eq!(
+            framer.next_event(),
+            Some(FrameEvent::LiteralTooLarge { tag: tag("t3"), form: LiteralForm::Synchronizing })
+        );
+        assert!(matches!(framer.next_event(), Some(FrameEvent::Command(c)) if c.tag.as_ref() == "t4"));
+
+        // A large non-synchronizing literal's bytes are on their way: they are read and dropped
+        // as they come, never buffered.
         let n = MAX_LITERAL_BYTES + 1;
         let mut framer = Framer::default();
-        framer.push(format!("t3 APPEND INBOX {{{n}+}}\r\n").as_bytes());
+        framer.set_authenticated();
+        framer.push(format!("t5 APPEND INBOX {{{n}+}}\r\n").as_bytes());
         assert_eq!(framer.next_event(), None);
         let chunk = vec![b'a'; 1 << 20];
         let mut sent = 0u64;
@@ -397,10 +531,121 @@ mod tests {
             framer.push(&chunk[..part]);
             sent += part as u64;
             assert_eq!(framer.next_event(), None);
+            assert!(framer.buf.len() <= MAX_ANNOUNCEMENT_BYTES, "discarded bytes are not kept");
         }
-        framer.push(b" rest\r\nt4 NOOP\r\n");
-        assert_eq!(framer.next_event(), Some(FrameEvent::LiteralTooLarge { tag: Some(Tag::try_from("t3").unwrap()) }));
-        assert!(matches!(framer.next_event(), Some(FrameEvent::Command(c)) if c.tag.as_ref() == "t4"));
+        framer.push(b" rest\r\nt6 NOOP\r\n");
+        assert_eq!(
+            framer.next_event(),
+            Some(FrameEvent::LiteralTooLarge { tag: tag("t5"), form: LiteralForm::NonSynchronizing })
+        );
+        assert!(matches!(framer.next_event(), Some(FrameEvent::Command(c)) if c.tag.as_ref() == "t6"));
+    }
+
+    /// Review finding: before login, a literal could be 50 MB. Now 8 KiB, and 50 MB after.
+    #[test]
+    fn literals_before_login_are_small() {
+        let over = MAX_LITERAL_BYTES_BEFORE_LOGIN + 1;
+        let events = events_for(&[format!("t1 LOGIN {{{over}}}\r\nt2 NOOP\r\n").as_bytes()]);
+        assert_eq!(
+            events,
+            vec![
+                FrameEvent::LiteralTooLarge { tag: tag("t1"), form: LiteralForm::Synchronizing },
+                events_for(&[b"t2 NOOP\r\n"])[0].clone(),
+            ]
+        );
+        let fits = events_for(&[format!("t1 LOGIN {{{MAX_LITERAL_BYTES_BEFORE_LOGIN}}}\r\n").as_bytes()]);
+        assert_eq!(fits, vec![FrameEvent::ContinuationNeeded]);
+        let mut framer = Framer::default();
+        framer.set_authenticated();
+        framer.push(format!("t1 LOGIN {{{over}}}\r\n").as_bytes());
+        assert_eq!(framer.next_event(), Some(FrameEvent::ContinuationNeeded));
+    }
+
+    /// Review finding: one command could chain any number of literals, each under the cap.
+    /// Now the command as a whole is capped, and framing resumes after the refused command.
+    #[test]
+    fn a_command_chaining_literals_is_capped_as_a_whole() {
+        let literal = vec![b'x'; MAX_LITERAL_BYTES_BEFORE_LOGIN as usize];
+        let mut command = b"t1 LOGIN".to_vec();
+        let mut events = Vec::new();
+        let mut framer = Framer::default();
+        let mut n_literals = 0;
+        // Synchronizing: the client sends each literal after our `+` only.
+        loop {
+            command.extend_from_slice(format!(" {{{}}}\r\n", literal.len()).as_bytes());
+            framer.push(&command);
+            command.clear();
+            let event = framer.next_event();
+            if event != Some(FrameEvent::ContinuationNeeded) {
+                events.extend(event);
+                break;
+            }
+            framer.push(&literal);
+            n_literals += 1;
+            assert!(n_literals < 100, "the command was never refused");
+        }
+        let n_allowed = framer.max_command_bytes() / literal.len();
+        assert!((1..=n_allowed).contains(&n_literals), "{n_literals} literals accepted");
+        assert_eq!(events, vec![FrameEvent::LiteralTooLarge { tag: tag("t1"), form: LiteralForm::Synchronizing }]);
+        framer.push(b"t2 NOOP\r\n");
+        assert!(matches!(framer.next_event(), Some(FrameEvent::Command(c)) if c.tag.as_ref() == "t2"));
+
+        // Non-synchronizing: everything comes at once, and the excess is dropped, not kept.
+        let small = vec![b'y'; MAX_NON_SYNC_LITERAL_BYTES as usize];
+        let mut framer = Framer::default();
+        framer.push(b"t3 LOGIN");
+        let mut events = Vec::new();
+        for _ in 0..100 {
+            framer.push(format!(" {{{}+}}\r\n", small.len()).as_bytes());
+            framer.push(&small);
+            events.extend(std::iter::from_fn(|| framer.next_event()));
+            assert!(framer.buf.len() <= framer.max_command_bytes(), "{} bytes held", framer.buf.len());
+        }
+        framer.push(b"\r\nt4 NOOP\r\n");
+        events.extend(std::iter::from_fn(|| framer.next_event()));
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(events[0], FrameEvent::LiteralTooLarge { tag: tag("t3"), form: LiteralForm::NonSynchronizing });
+        assert!(matches!(&events[1], FrameEvent::Command(c) if c.tag.as_ref() == "t4"));
+
+        // Lines between literals count too.
+        let line = format!("t5 LOGIN \"{}\" {{0}}\r\n", "z".repeat(MAX_LINE_BYTES - 30));
+        let mut framer = Framer::default();
+        framer.push(line.as_bytes());
+        assert_eq!(framer.next_event(), Some(FrameEvent::ContinuationNeeded));
+        framer.push(format!("\"{}\" {{0}}\r\n", "z".repeat(MAX_LINE_BYTES - 30)).as_bytes());
+        assert_eq!(framer.next_event(), Some(FrameEvent::LineTooLong { tag: tag("t5") }));
+    }
+
+    /// RFC 7888 §5 (LITERAL-): a non-synchronizing literal over 4096 bytes is refused with its
+    /// whole command, including literals announced at the ends of the lines that follow it.
+    #[test]
+    fn a_large_non_synchronizing_literal_is_refused_and_framing_recovers() {
+        let mut transcript = b"t1 LOGIN {5000+}\r\n".to_vec();
+        transcript.extend(std::iter::repeat_n(b'p', 5000));
+        // The 12 bytes after `{12+}` are a literal, not a command.
+        transcript.extend_from_slice(b" {12+}\r\nt9 NOOP\r\nabc\r\n");
+        transcript.extend_from_slice(b"t2 NOOP\r\n");
+        let whole = events_for(&[&transcript]);
+        assert_eq!(
+            whole,
+            vec![
+                FrameEvent::LiteralTooLarge { tag: tag("t1"), form: LiteralForm::NonSynchronizing },
+                events_for(&[b"t2 NOOP\r\n"])[0].clone(),
+            ]
+        );
+        for split in 0..=transcript.len() {
+            let (head, tail) = transcript.split_at(split);
+            assert_eq!(events_for(&[head, tail]), whole, "split at {split}");
+        }
+        // A too-long line ending with a non-synchronizing literal: the literal goes too.
+        let mut long = format!("t3 LOGIN \"{}\" {{12+}}\r\n", "q".repeat(MAX_LINE_BYTES)).into_bytes();
+        long.extend_from_slice(b"t9 NOOP\r\nabc\r\nt4 NOOP\r\n");
+        for chunks in [vec![&long[..]], long.chunks(1000).collect::<Vec<_>>(), long.chunks(7).collect()] {
+            let events = events_for(&chunks);
+            assert_eq!(events.len(), 2, "{events:?}");
+            assert_eq!(events[0], FrameEvent::LineTooLong { tag: tag("t3") });
+            assert!(matches!(&events[1], FrameEvent::Command(c) if c.tag.as_ref() == "t4"), "{events:?}");
+        }
     }
 
     #[test]
@@ -427,8 +672,8 @@ mod tests {
     #[test]
     fn literal_announcements() {
         for (line, want) in [
-            (&b"a LOGIN {5}\r\n"[..], Some((5, true))),
-            (b"a LOGIN {5+}\r\n", Some((5, false))),
+            (&b"a LOGIN {5}\r\n"[..], Some((5, LiteralForm::Synchronizing))),
+            (b"a LOGIN {5+}\r\n", Some((5, LiteralForm::NonSynchronizing))),
             (b"a LOGIN {}\r\n", None),
             (b"a LOGIN {x}\r\n", None),
             (b"a LOGIN {5}\n", None),

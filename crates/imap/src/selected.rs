@@ -82,9 +82,14 @@ impl Selected {
     /// RFC 9051 §6.4.8/§9: `*` is the last message; ranges may be written either way round.
     /// A sequence number past the end is a client error (BAD); UIDs that do not exist are
     /// ignored, and `n:*` always includes the last message even when n is above every UID.
+    ///
+    /// The set is first turned into index ranges, which are sorted and merged, so each index is
+    /// produced once: `1:*,1:*,...` repeated costs one range per element, never one entry per
+    /// message per element (a 64 KiB command line would otherwise make gigabytes).
     pub(crate) fn resolve(&self, set: &SequenceSet, addressing: Addressing) -> Result<Vec<usize>> {
         let n_messages = self.messages.len();
-        let mut indexes = Vec::new();
+        // Half-open ranges of snapshot indexes.
+        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(set.0.as_ref().len());
         for sequence in set.0.as_ref() {
             match addressing {
                 Addressing::Sequence => {
@@ -104,7 +109,7 @@ impl Selected {
                     if low == 0 || high as usize > n_messages {
                         return Err(Error::bad("Invalid message sequence number (no such message)"));
                     }
-                    indexes.extend((low - 1) as usize..high as usize);
+                    ranges.push(((low - 1) as usize, high as usize));
                 }
                 Addressing::Uid => {
                     let Some(last) = self.messages.last() else { continue };
@@ -123,12 +128,20 @@ impl Selected {
                     };
                     let start = self.messages.partition_point(|m| m.uid.0 < low);
                     let end = self.messages.partition_point(|m| m.uid.0 <= high);
-                    indexes.extend(start..end);
+                    if start < end {
+                        ranges.push((start, end));
+                    }
                 }
             }
         }
-        indexes.sort_unstable();
-        indexes.dedup();
+        ranges.sort_unstable();
+        let mut indexes = Vec::new();
+        // Everything below `next` has been produced already.
+        let mut next = 0;
+        for (start, end) in ranges {
+            indexes.extend(start.max(next)..end);
+            next = next.max(end);
+        }
         Ok(indexes)
     }
 
@@ -138,12 +151,16 @@ impl Selected {
     /// §7.5.1, §7.5.2).
     pub(crate) fn refresh(&mut self, current: &[MessageRow]) -> Vec<Change> {
         let mut changes = Vec::new();
+        // Highest first, so each number is still valid when the client applies it; the
+        // snapshot is then compacted once (removing one by one would be quadratic).
         for index in (0..self.messages.len()).rev() {
             let uid = self.messages[index].uid;
             if current.binary_search_by_key(&uid.0, |row| row.uid).is_err() {
-                self.messages.remove(index);
                 changes.push(Change::Expunge(SeqNum::from_index(index)));
             }
+        }
+        if !changes.is_empty() {
+            self.messages.retain(|known| current.binary_search_by_key(&known.uid.0, |row| row.uid).is_ok());
         }
         for (index, known) in self.messages.iter_mut().enumerate() {
             if let Ok(position) = current.binary_search_by_key(&known.uid.0, |row| row.uid) {
@@ -239,6 +256,30 @@ mod tests {
             assert_eq!(view.resolve(&set(text), Addressing::Uid).unwrap(), want, "{text}");
         }
         assert_eq!(selected(&[]).resolve(&set("1:*"), Addressing::Uid).unwrap(), Vec::<usize>::new());
+    }
+
+    /// Review finding: `STORE 1:*,1:*,...` expanded every element before deduplicating
+    /// (778 MB for 15,000 elements on 2,000 messages). The result must stay exact.
+    #[test]
+    fn a_large_repeated_set_resolves_to_each_message_once() {
+        let uids: Vec<u32> = (1..=2000).map(|n| n * 2).collect();
+        let view = selected(&uids);
+        let everything: Vec<usize> = (0..2000).collect();
+        let repeated = vec!["1:*"; 15_000].join(",");
+        assert_eq!(view.resolve(&set(&repeated), Addressing::Sequence).unwrap(), everything);
+        assert_eq!(view.resolve(&set(&repeated), Addressing::Uid).unwrap(), everything);
+        // Overlapping, reversed and nested ranges in any order.
+        let mixed = ["1500:2000", "10:1", "5", "1999:1000", "2000", "3:7", "*:1998", "1200:1300", "2:2", "1000:11"]
+            .repeat(1000)
+            .join(",");
+        assert_eq!(view.resolve(&set(&mixed), Addressing::Sequence).unwrap(), everything);
+        let gaps = ["10:20", "15:25", "100", "30:*", "1"].repeat(3000).join(",");
+        let want: Vec<usize> = [0].into_iter().chain(9..25).chain(29..2000).collect();
+        assert_eq!(view.resolve(&set(&gaps), Addressing::Sequence).unwrap(), want);
+        // UIDs 21:50 are the even ones from 22 to 50: indexes 10 to 24.
+        let uid_gaps = ["21:50", "41:31", "9999:*", "3"].repeat(3000).join(",");
+        let want: Vec<usize> = (10..25).chain([1999]).collect();
+        assert_eq!(view.resolve(&set(&uid_gaps), Addressing::Uid).unwrap(), want);
     }
 
     fn row(uid: u32, flags: Flags) -> MessageRow {

@@ -26,6 +26,24 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// How long a TLS handshake (IMAPS or STARTTLS) may take.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long writing one response may take. A client that stops reading (while FETCH sends it
+/// a 50 MB message) would otherwise pin the response and the task forever.
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How much of a client-supplied string (a login name, an ID value) goes into the log.
+const MAX_LOGGED_CHARS: usize = 64;
+
+/// A client-supplied string as it may go into the log, to be logged with `?`: at most
+/// [`MAX_LOGGED_CHARS`] characters, so a client cannot fill the log, and Debug-escaped by `?`,
+/// so CR, LF or escape sequences cannot forge log lines.
+pub(crate) fn loggable(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    match text.char_indices().nth(MAX_LOGGED_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.into_owned(),
+    }
+}
+
 /// What the client may do now (RFC 9051 §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StateNeeded {
@@ -46,6 +64,8 @@ pub(crate) struct Session {
     pub(crate) selected: Option<Selected>,
     /// Set by LOGOUT: the loop ends after the reply is written.
     logging_out: bool,
+    /// [`WRITE_TIMEOUT`], shorter in tests.
+    write_timeout: Duration,
 }
 
 /// What a handler wants done after its response is written.
@@ -71,21 +91,41 @@ impl Session {
             account: None,
             selected: None,
             logging_out: false,
+            write_timeout: WRITE_TIMEOUT,
         }
     }
 
+    /// Whether passwords are refused for now: on a plaintext connection that could be upgraded
+    /// with STARTTLS. RFC 8314 §3 wants mail access over TLS, and RFC 9051 §6.2.3 (RFC 3501
+    /// §6.2.3) says LOGIN must be refused, with LOGINDISABLED advertised, on an unprotected
+    /// connection. Without a certificate there is nothing to upgrade to, so plaintext is all
+    /// there is (tests and local setups).
+    pub(crate) fn login_disabled(&self) -> bool {
+        !self.tls_active && self.services.tls.is_some()
+    }
+
     /// The capabilities offered now (RFC 9051 §7.2.2): STARTTLS and AUTH only before login,
-    /// STARTTLS only on a plaintext connection that can be upgraded.
+    /// STARTTLS (and LOGINDISABLED instead of AUTH=PLAIN) only on a plaintext connection that
+    /// can be upgraded.
     pub(crate) fn capabilities(&self) -> String {
         let mut capabilities = vec!["IMAP4rev1"];
         if self.account.is_none() {
-            if !self.tls_active && self.services.tls.is_some() {
-                capabilities.push("STARTTLS");
+            if self.login_disabled() {
+                capabilities.extend(["STARTTLS", "LOGINDISABLED"]);
+            } else {
+                capabilities.extend(["AUTH=PLAIN", "SASL-IR"]);
             }
-            capabilities.extend(["AUTH=PLAIN", "SASL-IR"]);
         }
-        capabilities.extend(["LITERAL+", "SPECIAL-USE", "ID", "UNSELECT"]);
+        // RFC 7888 §5: LITERAL-, not LITERAL+, because non-synchronizing literals are capped at
+        // 4096 bytes (the framer refuses larger ones); the two must not be advertised together.
+        capabilities.extend(["LITERAL-", "SPECIAL-USE", "ID", "UNSELECT"]);
         capabilities.join(" ")
+    }
+
+    /// Enters the authenticated state (RFC 9051 §3.2): larger literals are accepted from now on.
+    pub(crate) fn set_account(&mut self, account: store::Account) {
+        self.account = Some(account);
+        self.framer.set_authenticated();
     }
 
     /// Runs the session until the client logs out, disconnects or stays idle too long.
@@ -124,20 +164,12 @@ impl Session {
                     }
                     FrameEvent::ContinuationNeeded => self.write(b"+ Ready for literal\r\n").await?,
                     FrameEvent::Syntax { tag } => {
-                        self.write_bad(tag, "Syntax error or unknown command").await?;
+                        self.write_error(tag, Error::bad("Syntax error or unknown command")).await?;
                     }
                     FrameEvent::LineTooLong { tag } => {
-                        self.write_bad(tag, "Command line too long").await?;
+                        self.write_error(tag, Error::bad("Command line too long")).await?;
                     }
-                    FrameEvent::LiteralTooLarge { tag } => {
-                        let response = Response::tagged(
-                            tag.as_ref().map_or("*", |t| t.as_ref()),
-                            "NO",
-                            Some("TOOBIG"),
-                            "Literal larger than the 50 MB limit",
-                        );
-                        self.write(&response.bytes).await?;
-                    }
+                    FrameEvent::LiteralTooLarge { tag, form } => self.write_error(tag, Error::TooBig(form)).await?,
                 }
             }
             if !self.read_some(&mut read_buffer).await? {
@@ -181,15 +213,24 @@ impl Session {
         self.stream.as_mut().ok_or_else(|| Error::Io(std::io::Error::other("stream lost during STARTTLS")))
     }
 
+    /// Writes and flushes `bytes`, within [`WRITE_TIMEOUT`]: a client that does not read ends
+    /// its session (it would not read a BYE either).
     pub(crate) async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        let write_timeout = self.write_timeout;
         let stream = self.stream()?;
-        stream.write_all(bytes).await?;
-        stream.flush().await?;
+        let write = async {
+            stream.write_all(bytes).await?;
+            stream.flush().await
+        };
+        tokio::time::timeout(write_timeout, write)
+            .await
+            .map_err(|_| Error::Io(std::io::ErrorKind::TimedOut.into()))??;
         Ok(())
     }
 
-    async fn write_bad(&mut self, tag: Option<Tag<'static>>, text: &str) -> Result<()> {
-        let response = Response::tagged(tag.as_ref().map_or("*", |t| t.as_ref()), "BAD", None, text);
+    /// Answers a command the framer refused; untagged (`*`) when its tag could not be read.
+    async fn write_error(&mut self, tag: Option<Tag<'static>>, error: Error) -> Result<()> {
+        let Some(response) = error.into_response(tag.as_ref().map_or("*", |t| t.as_ref())) else { return Ok(()) };
         self.write(&response.bytes).await
     }
 
@@ -248,7 +289,7 @@ impl Session {
                 self.logging_out = true;
                 self.handle_logout(tag)
             }
-            CommandBody::Id { parameters } => self.handle_id(tag, parameters),
+            CommandBody::Id { parameters } => self.handle_id(tag, parameters)?,
             CommandBody::StartTLS => return self.handle_starttls(tag),
             CommandBody::Login { username, password } => self.handle_login(tag, username, password).await?,
             CommandBody::Authenticate { mechanism, initial_response } => {
@@ -316,15 +357,113 @@ mod tests {
 
     use super::*;
 
-    /// A whole session over `tokio::io::duplex`, no socket: the stream abstraction at work.
-    #[tokio::test]
-    async fn a_session_over_an_in_memory_pipe() {
-        let dir = tempfile::tempdir().expect("temp dir");
+    /// Review finding: login names and ID values went to the log unbounded and unescaped.
+    #[test]
+    fn client_strings_are_truncated_and_escaped_for_the_log() {
+        let long = "é".repeat(100);
+        for (input, want) in [
+            ("ana@example.org", "\"ana@example.org\""),
+            ("ana\r\nFAKE log line", "\"ana\\r\\nFAKE log line\""),
+            (long.as_str(), &format!("{:?}", format!("{}…", "é".repeat(MAX_LOGGED_CHARS)))),
+        ] {
+            assert_eq!(format!("{:?}", loggable(input.as_bytes())), want);
+        }
+        assert_eq!(format!("{:?}", loggable(b"\xff")), "\"\u{fffd}\"");
+    }
+
+    /// A store with ana@example.org ("a long password") and one message in her Inbox.
+    async fn store_with_ana(dir: &tempfile::TempDir) -> store::Store {
         let store = store::Store::open(dir.path()).await.expect("store opens");
         store.add_domain("example.org").await.expect("domain");
         let address = store::parse_address("ana@example.org").expect("address");
         store.add_user(&address, "a long password", None).await.expect("user");
         store.deliver(&[store::AccountId(1)], b"Subject: hi\r\n\r\nbody\r\n".to_vec()).await.expect("deliver");
+        store
+    }
+
+    /// A TLS acceptor without a certificate: enough for the session to offer STARTTLS, and no
+    /// handshake happens in these tests.
+    fn acceptor_without_certificate() -> tokio_rustls::TlsAcceptor {
+        use tokio_rustls::rustls;
+
+        #[derive(Debug)]
+        struct NoCertificate;
+        impl rustls::server::ResolvesServerCert for NoCertificate {
+            fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+                None
+            }
+        }
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(NoCertificate));
+        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+    }
+
+    /// Review finding: passwords were accepted in clear on the STARTTLS port. RFC 9051 §6.2.3:
+    /// LOGINDISABLED is advertised and LOGIN/AUTHENTICATE get NO [PRIVACYREQUIRED].
+    #[tokio::test]
+    async fn no_password_in_clear_when_starttls_is_possible() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store_with_ana(&dir).await;
+        let tls = Some(acceptor_without_certificate());
+        let services = Arc::new(ImapServices { store, tls, hostname: "test".into() });
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let session = tokio::spawn(Session::new(Box::new(server), services, None, false).run());
+        let (read_half, mut write_half) = tokio::io::split(client);
+        let mut lines = BufReader::new(read_half).lines();
+        let greeting = lines.next_line().await.expect("read").expect("greeting");
+        assert!(greeting.starts_with("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED LITERAL-"), "{greeting}");
+        assert!(!greeting.contains("AUTH="), "{greeting}");
+        let credentials = "AGFuYUBleGFtcGxlLm9yZwBhIGxvbmcgcGFzc3dvcmQ=";
+        write_half
+            .write_all(
+                format!(
+                    "1 LOGIN ana@example.org \"a long password\"\r\n2 AUTHENTICATE PLAIN\r\n\
+                     3 AUTHENTICATE PLAIN {credentials}\r\n4 SELECT INBOX\r\n5 CAPABILITY\r\n6 LOGOUT\r\n"
+                )
+                .as_bytes(),
+            )
+            .await
+            .expect("write");
+        let mut transcript = Vec::new();
+        while let Some(line) = lines.next_line().await.expect("read") {
+            transcript.push(line);
+        }
+        session.await.expect("session ends");
+        for tag in 1..=3 {
+            let prefix = format!("{tag} NO [PRIVACYREQUIRED] ");
+            assert!(transcript.iter().any(|line| line.starts_with(&prefix)), "{prefix}: {transcript:?}");
+        }
+        assert!(!transcript.iter().any(|line| line.starts_with('+')), "no SASL challenge: {transcript:?}");
+        assert!(transcript.iter().any(|line| line.starts_with("4 BAD")), "not logged in: {transcript:?}");
+        assert!(transcript.iter().any(|line| line.starts_with("* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED")));
+        assert_eq!(transcript.last().map(String::as_str), Some("6 OK LOGOUT completed"));
+    }
+
+    /// Review finding: writes had no timeout, so a client that never reads kept its session
+    /// (and the response being written) forever. Now the session ends.
+    #[tokio::test]
+    async fn a_client_that_never_reads_is_dropped() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store_with_ana(&dir).await;
+        let services = Arc::new(ImapServices { store, tls: None, hostname: "test".into() });
+        // The pipe holds 16 bytes: the greeting alone does not fit.
+        let (client, server) = tokio::io::duplex(16);
+        let mut session = Session::new(Box::new(server), services, None, false);
+        session.write_timeout = Duration::from_millis(50);
+        // Only a guard against hanging forever, far above the write timeout.
+        let ended = tokio::time::timeout(Duration::from_secs(120), session.run()).await;
+        assert!(ended.is_ok(), "the session still waits for a client that does not read");
+        drop(client);
+    }
+
+    /// A whole session over `tokio::io::duplex`, no socket: the stream abstraction at work.
+    #[tokio::test]
+    async fn a_session_over_an_in_memory_pipe() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store_with_ana(&dir).await;
         let services = Arc::new(ImapServices { store, tls: None, hostname: "test".into() });
         let (client, server) = tokio::io::duplex(64 * 1024);
         let session = tokio::spawn(Session::new(Box::new(server), services, None, false).run());
@@ -341,7 +480,7 @@ mod tests {
             transcript.push(line);
         }
         session.await.expect("session ends");
-        assert!(transcript[0].starts_with("1 OK [CAPABILITY IMAP4rev1 LITERAL+"), "{transcript:?}");
+        assert!(transcript[0].starts_with("1 OK [CAPABILITY IMAP4rev1 LITERAL-"), "{transcript:?}");
         assert!(transcript.contains(&"* 1 EXISTS".to_string()), "{transcript:?}");
         assert!(transcript.contains(&"2 OK [READ-WRITE] SELECT completed".to_string()), "{transcript:?}");
         assert_eq!(transcript.last().map(String::as_str), Some("3 OK LOGOUT completed"));

@@ -1,7 +1,10 @@
 //! LOGIN and AUTHENTICATE PLAIN (RFC 9051 §6.2.2, §6.2.3; RFC 4616 for PLAIN).
 //!
 //! Passwords stay in imap-types' `Secret` (whose Debug hides them) until handed to the store,
-//! and are never logged. Throttling is the store's (F8): a throttled login is `NO [UNAVAILABLE]`.
+//! and are never logged. Login names are logged escaped and truncated (they come from an
+//! unauthenticated client). Throttling is the store's (F8): a throttled login is
+//! `NO [UNAVAILABLE]`. On a plaintext connection that could use STARTTLS, both commands are
+//! refused with `NO [PRIVACYREQUIRED]` before any password is looked at.
 
 use std::borrow::Cow;
 
@@ -14,15 +17,26 @@ use store::AuthOutcome;
 
 use crate::error::{Code, Error, Result};
 use crate::response::Response;
-use crate::session::Session;
+use crate::session::{Session, loggable};
 
 impl Session {
+    /// RFC 9051 §6.2.3 (and RFC 3501 §6.2.3): while LOGINDISABLED is advertised, LOGIN and
+    /// AUTHENTICATE fail with PRIVACYREQUIRED (RFC 9051 §7.1); RFC 8314 §3 wants passwords
+    /// over TLS only.
+    fn refuse_cleartext_password(&self) -> Result<()> {
+        if self.login_disabled() {
+            return Err(Error::no(Some(Code::PrivacyRequired), "Use STARTTLS (or IMAPS) before logging in"));
+        }
+        Ok(())
+    }
+
     pub(crate) async fn handle_login(
         &mut self,
         tag: &str,
         username: AString<'static>,
         password: Secret<AString<'static>>,
     ) -> Result<Response> {
+        self.refuse_cleartext_password()?;
         let login = String::from_utf8_lossy(username.as_ref()).into_owned();
         let password = String::from_utf8_lossy(password.declassify().as_ref()).into_owned();
         self.log_in(tag, &login, &password).await
@@ -34,6 +48,8 @@ impl Session {
         mechanism: AuthMechanism<'static>,
         initial_response: Option<Secret<Cow<'static, [u8]>>>,
     ) -> Result<Response> {
+        // Before the continuation request, so a client without SASL-IR sends nothing.
+        self.refuse_cleartext_password()?;
         if mechanism != AuthMechanism::Plain {
             return Err(Error::no(Some(Code::Cannot), format!("Unsupported mechanism {mechanism}; use PLAIN")));
         }
@@ -66,16 +82,16 @@ impl Session {
         match self.services.store.authenticate(login, password, peer_ip).await? {
             AuthOutcome::Ok(account) => {
                 tracing::info!(login = %account.login, "IMAP login");
-                self.account = Some(account);
+                self.set_account(account);
                 let capabilities = self.capabilities();
                 Ok(Response::tagged(tag, "OK", Some(&format!("CAPABILITY {capabilities}")), "Logged in"))
             }
             AuthOutcome::BadCredentials => {
-                tracing::info!(%login, "IMAP login failed");
+                tracing::info!(login = ?loggable(login.as_bytes()), "IMAP login failed");
                 Err(Error::no(Some(Code::AuthenticationFailed), "Invalid credentials"))
             }
             AuthOutcome::Throttled => {
-                tracing::warn!(%login, "IMAP login throttled");
+                tracing::warn!(login = ?loggable(login.as_bytes()), "IMAP login throttled");
                 Err(Error::no(Some(Code::Unavailable), "Too many failed logins; try again later"))
             }
         }

@@ -5,7 +5,7 @@
 //! RFC822.TEXT) set \Seen on a read-write folder first, and the new flags are included in the
 //! response; on an EXAMINEd folder nothing changes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use imap_codec::imap_types::IntoStatic;
 use imap_codec::imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItemName};
@@ -59,7 +59,8 @@ impl Session {
                         | MessageDataItemName::Rfc822Text
                 )
             });
-        let mut seen_now: Vec<u32> = Vec::new();
+        // A set: it is looked up once per fetched message.
+        let mut seen_now: HashSet<u32> = HashSet::new();
         if sets_seen {
             let selected = self.selected_mut()?;
             let unseen: Vec<u32> = indexes
@@ -75,7 +76,7 @@ impl Session {
                         row.flags = update.flags;
                         row.keywords = update.keywords;
                     }
-                    seen_now.push(update.uid);
+                    seen_now.insert(update.uid);
                 }
             }
         }

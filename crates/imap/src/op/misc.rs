@@ -5,7 +5,14 @@ use imap_codec::imap_types::core::{IString, NString};
 use crate::error::{Code, Error, Result};
 use crate::response::{Response, string};
 use crate::selected::Change;
-use crate::session::{After, Session};
+use crate::session::{After, Session, loggable};
+
+/// RFC 2971 §3.3: "Implementations MUST NOT send more than 30 field-value pairs."
+const MAX_ID_PAIRS: usize = 30;
+/// RFC 2971 §3.3: "Field strings MUST NOT be longer than 30 octets."
+const MAX_ID_FIELD_BYTES: usize = 30;
+/// RFC 2971 §3.3: "Value strings MUST NOT be longer than 1024 octets."
+const MAX_ID_VALUE_BYTES: usize = 1024;
 
 impl Session {
     /// RFC 9051 §6.1.1.
@@ -55,22 +62,23 @@ impl Session {
         response
     }
 
-    /// RFC 2971: we log what the client says about itself and tell our name.
+    /// RFC 2971: we log what the client says about itself and tell our name. The client may
+    /// speak before login, so its values go to the log escaped and truncated, and the limits of
+    /// RFC 2971 §3.3 are enforced (at most 30 pairs, fields up to 30 octets, values up to 1024).
     pub(crate) fn handle_id(
         &self,
         tag: &str,
         parameters: Option<Vec<(IString<'static>, NString<'static>)>>,
-    ) -> Response {
+    ) -> Result<Response> {
         if let Some(parameters) = parameters {
-            let described: Vec<String> = parameters
+            check_id_limits(&parameters)?;
+            let described: Vec<(String, Option<String>)> = parameters
                 .iter()
-                .take(30)
-                .map(|(key, value)| {
-                    let value = value.0.as_ref().map(|v| String::from_utf8_lossy(v.as_ref()).into_owned());
-                    format!("{}={}", String::from_utf8_lossy(key.as_ref()), value.unwrap_or_default())
+                .map(|(field, value)| {
+                    (loggable(field.as_ref()), value.0.as_ref().map(|value| loggable(value.as_ref())))
                 })
                 .collect();
-            tracing::info!(client = %described.join(", "), "IMAP client ID");
+            tracing::info!(client = ?described, "IMAP client ID");
         }
         let mut response = Response::default();
         response.untagged(&format!(
@@ -81,7 +89,7 @@ impl Session {
             string(env!("CARGO_PKG_VERSION"))
         ));
         response.status_line(tag, "OK", None, "ID completed");
-        response
+        Ok(response)
     }
 
     /// RFC 9051 §6.2.1: only on a plaintext connection with a certificate to offer.
@@ -93,5 +101,50 @@ impl Session {
             return Err(Error::no(Some(Code::Cannot), "TLS is not configured on this server"));
         }
         Ok((Response::tagged(tag, "OK", None, "Begin TLS negotiation now"), After::StartTls))
+    }
+}
+
+/// An ID list over the limits of RFC 2971 §3.3 is the client's bug: BAD.
+fn check_id_limits(parameters: &[(IString<'_>, NString<'_>)]) -> Result<()> {
+    if parameters.len() > MAX_ID_PAIRS {
+        return Err(Error::bad(format!("ID takes at most {MAX_ID_PAIRS} field-value pairs (RFC 2971)")));
+    }
+    for (field, value) in parameters {
+        if field.as_ref().len() > MAX_ID_FIELD_BYTES {
+            return Err(Error::bad(format!("ID fields are at most {MAX_ID_FIELD_BYTES} octets (RFC 2971)")));
+        }
+        if value.0.as_ref().is_some_and(|value| value.as_ref().len() > MAX_ID_VALUE_BYTES) {
+            return Err(Error::bad(format!("ID values are at most {MAX_ID_VALUE_BYTES} octets (RFC 2971)")));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(n_pairs: usize, field_len: usize, value_len: usize) -> Vec<(IString<'static>, NString<'static>)> {
+        (0..n_pairs)
+            .map(|i| {
+                let field = format!("{i:0>field_len$}");
+                let value = "v".repeat(value_len);
+                (
+                    IString::try_from(field).expect("valid field in test"),
+                    NString::try_from(value).expect("valid value in test"),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn id_limits_of_rfc_2971() {
+        for (n_pairs, field_len, value_len, ok) in
+            [(0, 1, 1, true), (30, 30, 1024, true), (31, 2, 1, false), (1, 31, 1, false), (1, 5, 1025, false)]
+        {
+            let got = check_id_limits(&pairs(n_pairs, field_len, value_len));
+            assert_eq!(got.is_ok(), ok, "{n_pairs} pairs, field {field_len}, value {value_len}: {got:?}");
+            assert!(got.is_ok() || matches!(got, Err(Error::Bad(_))));
+        }
     }
 }

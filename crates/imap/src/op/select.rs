@@ -1,12 +1,14 @@
 //! SELECT, EXAMINE, UNSELECT, CLOSE and EXPUNGE: opening a folder and leaving it
 //! (RFC 9051 §6.3.2, §6.3.3, §6.4.2, §6.4.3; RFC 3691 UNSELECT).
 
+use std::collections::HashSet;
+
 use imap_codec::imap_types::mailbox::Mailbox;
 
 use crate::error::{Code, Error, Result};
 use crate::op::list::mailbox_name;
 use crate::response::Response;
-use crate::selected::{Access, KnownMessage, Selected, Uid};
+use crate::selected::{Access, KnownMessage, Selected};
 use crate::session::Session;
 
 impl Session {
@@ -81,15 +83,17 @@ impl Session {
         // announced as expunged by sequence number.
         let known: Vec<u32> = selected.messages.iter().map(|m| m.uid.0).collect();
         let removed = self.services.store.expunge(account, folder, Some(&known)).await?;
+        let removed: HashSet<u32> = removed.into_iter().collect();
         let selected = self.selected_mut()?;
         let mut response = Response::default();
-        // Highest first, so each number is still valid when the client applies it.
-        for uid in removed.iter().rev() {
-            if let Some(index) = selected.index_of(Uid(*uid)) {
-                selected.messages.remove(index);
+        // Highest first, so each number is still valid when the client applies it. The
+        // snapshot is compacted once afterwards: removing one by one would be quadratic.
+        for (index, known) in selected.messages.iter().enumerate().rev() {
+            if removed.contains(&known.uid.0) {
                 response.untagged(&format!("{} EXPUNGE", index + 1));
             }
         }
+        selected.messages.retain(|known| !removed.contains(&known.uid.0));
         response.status_line(tag, "OK", None, "EXPUNGE completed");
         Ok(response)
     }
