@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the mail system: web client, SMTP (MX), IMAP and IMAPS.
-    Serve(config::ServeArgs),
+    Serve(Box<config::ServeArgs>),
     /// Manage domains, users and aliases. Works on the data folder while the server runs.
     Admin {
         /// The data folder.
@@ -44,7 +44,7 @@ fn main() -> std::process::ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Admin { data, command } => admin::run(&data, command).await,
         }
     });

@@ -86,16 +86,16 @@ impl TestServer {
             if line == "facteur: ready" {
                 break;
             }
-            if let Some(rest) = line.strip_prefix("facteur: ") {
-                if let Some((name, addr)) = rest.split_once(" listening on ") {
-                    let addr: SocketAddr = addr.parse().expect("listener address");
-                    match name {
-                        "http" => self.http = addr,
-                        "smtp" => self.smtp = addr,
-                        "imap" => self.imap = addr,
-                        "imaps" => self.imaps = addr,
-                        other => panic!("unknown listener {other}"),
-                    }
+            if let Some(rest) = line.strip_prefix("facteur: ")
+                && let Some((name, addr)) = rest.split_once(" listening on ")
+            {
+                let addr: SocketAddr = addr.parse().expect("listener address");
+                match name {
+                    "http" => self.http = addr,
+                    "smtp" => self.smtp = addr,
+                    "imap" => self.imap = addr,
+                    "imaps" => self.imaps = addr,
+                    other => panic!("unknown listener {other}"),
                 }
             }
         }
