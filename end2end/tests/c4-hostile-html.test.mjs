@@ -21,6 +21,8 @@ let server;
 let browser;
 let canary;
 const canaryHits = [];
+// A dialog (alert, confirm, print...) can only come from script that ran.
+const dialogs = [];
 
 before(async () => {
   canary = createServer((request, response) => {
@@ -80,6 +82,7 @@ async function checkVector(page, vector, how) {
   const where = `${vector.id} (${how})`;
   assert.deepEqual(await pwnedFrames(page), [], `${where}: script ran`);
   assert.deepEqual(canaryHits, [], `${where}: the canary was reached`);
+  assert.deepEqual(dialogs, [], `${where}: a dialog opened`);
   assert.match(page.url(), /\/mail\/\d+\/\d+$/, `${where}: the page navigated away`);
   assert.ok(await reader.getByRole('heading', { name: subject, exact: true }).isVisible(), `${where}: not the mail view`);
   if (vector.html.includes('safe text')) {
@@ -107,7 +110,10 @@ test('hostile HTML bodies are defused (C4)', async () => {
   }
 
   const page = await browser.context.newPage();
-  page.on('dialog', (dialog) => dialog.dismiss().catch(() => {}));
+  page.on('dialog', (dialog) => {
+    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    dialog.dismiss().catch(() => {});
+  });
   await login(page, server.baseUrl, ANA.address, ANA.password);
   const inboxUrl = page.url();
   let checked = 0;
