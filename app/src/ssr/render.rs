@@ -120,21 +120,6 @@ pub(crate) fn list_item(row: &store::MessageRow, now: &DateTime<FixedOffset>, la
     }
 }
 
-fn display_addresses(address: Option<&mail_parser::Address<'_>>) -> String {
-    let Some(address) = address else { return String::new() };
-    address
-        .iter()
-        .map(|a| match (a.name(), a.address()) {
-            (Some(name), Some(addr)) if !name.trim().is_empty() => format!("{name} <{addr}>"),
-            (_, Some(addr)) => addr.to_string(),
-            (Some(name), None) => name.to_string(),
-            (None, None) => String::new(),
-        })
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// An attachment's file name, or a neutral one when the message gives none.
 fn attachment_name(part: &mail_parser::MessagePart<'_>, index: usize) -> String {
     part.attachment_name()
@@ -209,9 +194,9 @@ pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang) -> M
         .collect();
     MessageView {
         id: row.id.0,
-        from: display_addresses(message.from()),
-        to: display_addresses(message.to()),
-        cc: display_addresses(message.cc()),
+        from: store::display_addresses(message.from()),
+        to: store::display_addresses(message.to()),
+        cc: store::display_addresses(message.cc()),
         date,
         subject: message.subject().unwrap_or("").to_string(),
         body,

@@ -36,7 +36,7 @@ pub use error::{Error, Result};
 pub use messages::Delivery;
 pub use model::*;
 pub use routing::Route;
-pub use summary::Summary;
+pub use summary::{Summary, display_addresses};
 
 use blobs::BlobStore;
 use throttle::LoginThrottle;

@@ -33,13 +33,15 @@ fn header_ids(value: &HeaderValue<'_>) -> Vec<String> {
     }
 }
 
-fn display_addresses(address: Option<&mail_parser::Address<'_>>) -> String {
+/// Addresses in display form, `Name <addr>, addr, ...` (a blank name is left out). Shared with
+/// the web client's reading pane so the list and the reader show addresses alike.
+pub fn display_addresses(address: Option<&mail_parser::Address<'_>>) -> String {
     let Some(address) = address else { return String::new() };
     address
         .iter()
         .map(|a| match (a.name(), a.address()) {
-            (Some(name), Some(addr)) => format!("{name} <{addr}>"),
-            (None, Some(addr)) => addr.to_string(),
+            (Some(name), Some(addr)) if !name.trim().is_empty() => format!("{name} <{addr}>"),
+            (_, Some(addr)) => addr.to_string(),
             (Some(name), None) => name.to_string(),
             (None, None) => String::new(),
         })
