@@ -27,9 +27,10 @@ function admin(bin, dataDir, args, input) {
 
 /**
  * Starts the server. `users` are `{ address, password }`; their domains are created first.
- * Returns `{ baseUrl, smtpPort, dataDir, stop }`.
+ * `aliases` are `{ address, targets: [...] }`. `imap: true` also opens IMAPS.
+ * Returns `{ baseUrl, smtpPort, imapsPort, certPath, dataDir, stop }`.
  */
-export async function startServer({ users }) {
+export async function startServer({ users, aliases = [], imap = false }) {
   const bin = facteurBinary();
   if (!existsSync(bin)) {
     throw new Error(`${bin} does not exist: run scripts/build-site.sh && cargo build -p server (or set FACTEUR_BIN)`);
@@ -40,10 +41,11 @@ export async function startServer({ users }) {
   for (const user of users) {
     admin(bin, dataDir, ['user', 'add', user.address, '--password-stdin'], `${user.password}\n`);
   }
+  for (const alias of aliases) admin(bin, dataDir, ['alias', 'add', alias.address, ...alias.targets]);
 
   const child = spawn(
     bin,
-    ['serve', '--data', dataDir, '--http', '127.0.0.1:0', '--smtp', '127.0.0.1:0', '--imap', 'off', '--imaps', 'off'],
+    ['serve', '--data', dataDir, '--http', '127.0.0.1:0', '--smtp', '127.0.0.1:0', '--imap', 'off', '--imaps', imap ? '127.0.0.1:0' : 'off'],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -69,7 +71,7 @@ export async function startServer({ users }) {
         if (listening) found[listening[1]] = Number(listening[2]);
         if (line === 'facteur: ready') {
           clearTimeout(timer);
-          if (!found.http || !found.smtp) reject(new Error(`ports missing from stdout: ${JSON.stringify(found)}`));
+          if (!found.http || !found.smtp || (imap && !found.imaps)) reject(new Error(`ports missing from stdout: ${JSON.stringify(found)}`));
           else resolvePorts(found);
         }
       }
@@ -80,6 +82,8 @@ export async function startServer({ users }) {
   return {
     baseUrl: `http://127.0.0.1:${ports.http}`,
     smtpPort: ports.smtp,
+    imapsPort: ports.imaps,
+    certPath: join(dataDir, 'tls', 'cert.pem'),
     dataDir,
     async stop() {
       if (child.exitCode === null) {
