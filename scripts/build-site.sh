@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the web client's browser side (WASM + JS glue) and gathers the site the server serves:
-#   server/site/pkg/facteur.js, server/site/pkg/facteur_bg.wasm, server/site/facteur.css, public/*
+#   server/site/pkg/facteur.js, server/site/pkg/facteur_bg.wasm, server/site/facteur.css, public/*,
+#   each text-like file with precompressed .br and .gz twins
 # Usage: scripts/build-site.sh [debug|release]   (default: debug)
 # The `server` crate embeds server/site in release builds (rust-embed) and reads it from disk in
 # debug builds, so run this before building the server.
@@ -23,5 +24,6 @@ wasm-bindgen --target web --no-typescript --remove-name-section --remove-produce
   --out-dir server/site.tmp/pkg --out-name facteur "$wasm"
 cp style/*.css server/site.tmp/
 cp -r public/. server/site.tmp/
+node scripts/compress-site.mjs server/site.tmp
 rm -rf server/site && mv server/site.tmp server/site
 echo "site built in server/site ($profile)"

@@ -1,0 +1,62 @@
+// The web client's assets over plain HTTP (no browser): precompressed brotli or gzip as the
+// client accepts, the same bytes once decoded, and 304 without a body when nothing changed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { startServer } from '../lib/server.mjs';
+
+let server;
+
+before(async () => {
+  server = await startServer({ users: [] });
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+/** GET `path` with `headers`; node:http does not decode, so the body is the bytes sent. */
+function get(path, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = request(`${server.baseUrl}${path}`, { headers }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('assets are sent precompressed as accepted, identical once decoded', async () => {
+  for (const path of ['/pkg/facteur_bg.wasm', '/pkg/facteur.js', '/facteur.css']) {
+    const plain = await get(path);
+    assert.equal(plain.status, 200, path);
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.headers.vary, 'accept-encoding');
+    assert.ok(plain.body.length > 1000, `${path} has content`);
+
+    const br = await get(path, { 'accept-encoding': 'gzip, deflate, br, zstd' });
+    assert.equal(br.headers['content-encoding'], 'br');
+    assert.equal(br.headers['content-type'], plain.headers['content-type']);
+    assert.ok(br.body.length < plain.body.length);
+    assert.ok(brotliDecompressSync(br.body).equals(plain.body), `${path}: brotli decodes to the original`);
+
+    const gz = await get(path, { 'accept-encoding': 'br;q=0, gzip' });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.ok(gunzipSync(gz.body).equals(plain.body), `${path}: gzip decodes to the original`);
+
+    // Each variant has its own validator, and a matching one gets 304 and no body.
+    assert.notEqual(br.headers.etag, plain.headers.etag);
+    const again = await get(path, { 'accept-encoding': 'br', 'if-none-match': br.headers.etag });
+    assert.equal(again.status, 304);
+    assert.equal(again.body.length, 0);
+    assert.equal(again.headers.etag, br.headers.etag);
+    const stale = await get(path, { 'accept-encoding': 'br', 'if-none-match': plain.headers.etag });
+    assert.equal(stale.status, 200);
+  }
+  const wasm = await get('/pkg/facteur_bg.wasm');
+  assert.equal(wasm.headers['content-type'], 'application/wasm');
+  assert.equal((await get('/no/such/file.js')).status, 404);
+});
