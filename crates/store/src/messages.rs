@@ -82,6 +82,23 @@ fn message_from_row(row: &SqliteRow) -> MessageRow {
 }
 
 /// What one new message row needs besides its folder.
+/// What a successful insert says about whether a row now refers to the new blob.
+trait RefersToBlob {
+    fn refers_to_blob(&self) -> bool;
+}
+
+impl RefersToBlob for Delivery {
+    fn refers_to_blob(&self) -> bool {
+        !self.delivered.is_empty()
+    }
+}
+
+impl RefersToBlob for (u32, MessageId) {
+    fn refers_to_blob(&self) -> bool {
+        true
+    }
+}
+
 struct NewMessage<'a> {
     blob_hash: &'a str,
     size: i64,
@@ -199,24 +216,34 @@ impl Store {
         if !any_room {
             return Ok(Delivery { delivered: Vec::new(), over_quota: accounts.to_vec() });
         }
+        self.store_blob_then(raw, Flags::empty(), &[], now_unix(), async |new| {
+            self.insert_into_inboxes(accounts, new).await
+        })
+        .await
+    }
+
+    /// Parses `raw`, puts it in the blob store (fsynced), then runs `insert` with the new
+    /// message's fields while blob clean-up is held off. When `insert` fails or refers to the
+    /// blob from no row (`Delivery` with no one delivered), the blob is removed again.
+    async fn store_blob_then<T: RefersToBlob>(
+        &self,
+        raw: Vec<u8>,
+        flags: Flags,
+        keywords: &[String],
+        internal_date: i64,
+        insert: impl AsyncFnOnce(&NewMessage<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let size = raw.len() as i64;
         let (raw, summary) = parse_summary(raw).await?;
-        let internal_date = now_unix();
         let (blob_hash, result) = {
             // Held until commit, so blob clean-up cannot remove the file between put and insert.
             let _blob_guard = self.blob_gc_lock.read().await;
             let blob_hash = self.blobs.put(raw).await?;
-            let new = NewMessage {
-                blob_hash: &blob_hash,
-                size,
-                summary: &summary,
-                flags: Flags::empty(),
-                keywords: &[],
-                internal_date,
-            };
-            let result = self.insert_into_inboxes(accounts, &new).await;
+            let new = NewMessage { blob_hash: &blob_hash, size, summary: &summary, flags, keywords, internal_date };
+            let result = insert(&new).await;
             (blob_hash, result)
         };
-        if !result.as_ref().is_ok_and(|d| !d.delivered.is_empty()) {
+        if !result.as_ref().is_ok_and(RefersToBlob::refers_to_blob) {
             // Nothing refers to the file: do not leave it behind.
             self.remove_unreferenced_blobs_logged(vec![blob_hash]).await;
         }
@@ -260,34 +287,17 @@ impl Store {
         if !self.quota_allows(account, size as u64).await? {
             return Err(Error::QuotaExceeded);
         }
-        let (raw, summary) = parse_summary(raw).await?;
-        let (blob_hash, result) = {
-            let _blob_guard = self.blob_gc_lock.read().await;
-            let blob_hash = self.blobs.put(raw).await?;
-            let new = NewMessage {
-                blob_hash: &blob_hash,
-                size,
-                summary: &summary,
-                flags,
-                keywords,
-                internal_date: internal_date.unwrap_or_else(now_unix),
-            };
-            let result = async {
-                let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-                if !has_room(&mut tx, account, size).await? {
-                    return Err(Error::QuotaExceeded);
-                }
-                let inserted = insert_message(&mut tx, account, folder, &new).await?;
-                tx.commit().await?;
-                Ok(inserted)
+        let internal_date = internal_date.unwrap_or_else(now_unix);
+        self.store_blob_then(raw, flags, keywords, internal_date, async |new| {
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+            if !has_room(&mut tx, account, size).await? {
+                return Err(Error::QuotaExceeded);
             }
-            .await;
-            (blob_hash, result)
-        };
-        if result.is_err() {
-            self.remove_unreferenced_blobs_logged(vec![blob_hash]).await;
-        }
-        result
+            let inserted = insert_message(&mut tx, account, folder, new).await?;
+            tx.commit().await?;
+            Ok(inserted)
+        })
+        .await
     }
 
     /// Changes flags and keywords of the messages with these UIDs (RFC 9051 §6.4.6) and returns
