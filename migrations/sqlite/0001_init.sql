@@ -19,6 +19,7 @@ CREATE TABLE accounts (
     display_name  TEXT    NOT NULL DEFAULT '',
     password_hash TEXT    NOT NULL,          -- argon2id PHC string
     quota_bytes   INTEGER,                   -- A10; NULL = unlimited
+    used_bytes    INTEGER NOT NULL DEFAULT 0, -- A10; kept by the triggers on `messages`
     is_admin      INTEGER NOT NULL DEFAULT 0,
     language      TEXT,                      -- M1; NULL = from the browser
     created_at    INTEGER NOT NULL
@@ -87,6 +88,15 @@ CREATE TABLE messages (
 CREATE INDEX messages_by_folder_date ON messages (folder_id, internal_date);
 CREATE INDEX messages_by_blob ON messages (blob_hash);
 CREATE INDEX messages_by_account_message_id ON messages (account_id, message_id);
+
+-- A10: the quota check runs at every RCPT and delivery; summing a big mailbox's sizes each
+-- time would grow with it, so the sum is kept up to date here, in the same transaction.
+CREATE TRIGGER messages_add_used_bytes AFTER INSERT ON messages BEGIN
+    UPDATE accounts SET used_bytes = used_bytes + NEW.size WHERE id = NEW.account_id;
+END;
+CREATE TRIGGER messages_remove_used_bytes AFTER DELETE ON messages BEGIN
+    UPDATE accounts SET used_bytes = used_bytes - OLD.size WHERE id = OLD.account_id;
+END;
 
 -- D6, K1: IMAP keywords; tags are keywords with a colour in `tags`.
 CREATE TABLE message_keywords (

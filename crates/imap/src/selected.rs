@@ -10,7 +10,7 @@
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
 use crate::error::{Error, Result};
-use store::{Flags, Folder, MessageRow};
+use store::{Flags, Folder, FolderVersion, MessageRow, MessageState};
 
 /// A message's unique identifier in its folder (RFC 9051 §2.3.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -45,6 +45,10 @@ impl KnownMessage {
     pub(crate) fn from_row(row: &MessageRow) -> KnownMessage {
         KnownMessage { uid: Uid(row.uid), flags: row.flags, keywords: row.keywords.clone() }
     }
+
+    pub(crate) fn from_state(state: &MessageState) -> KnownMessage {
+        KnownMessage { uid: Uid(state.uid), flags: state.flags, keywords: state.keywords.clone() }
+    }
 }
 
 /// Whether the folder was opened with SELECT or EXAMINE.
@@ -62,6 +66,9 @@ pub(crate) struct Selected {
     pub(crate) access: Access,
     /// In UID order; index + 1 is the sequence number.
     pub(crate) messages: Vec<KnownMessage>,
+    /// The folder's version when `messages` was last compared with it: while it has not
+    /// moved, nothing changed and NOOP need not read the folder.
+    pub(crate) version: FolderVersion,
 }
 
 /// One thing to tell the client after comparing the snapshot with the folder.
@@ -149,7 +156,7 @@ impl Selected {
     /// tell the client, in an order that keeps sequence numbers right: EXPUNGEs from the
     /// highest number down, then flag changes, then the new EXISTS count (RFC 9051 §7.4.1,
     /// §7.5.1, §7.5.2).
-    pub(crate) fn refresh(&mut self, current: &[MessageRow]) -> Vec<Change> {
+    pub(crate) fn refresh(&mut self, current: &[MessageState]) -> Vec<Change> {
         let mut changes = Vec::new();
         // Highest first, so each number is still valid when the client applies it; the
         // snapshot is then compacted once (removing one by one would be quadratic).
@@ -164,7 +171,7 @@ impl Selected {
         }
         for (index, known) in self.messages.iter_mut().enumerate() {
             if let Ok(position) = current.binary_search_by_key(&known.uid.0, |row| row.uid) {
-                let now = KnownMessage::from_row(&current[position]);
+                let now = KnownMessage::from_state(&current[position]);
                 if now != *known {
                     *known = now.clone();
                     changes.push(Change::Flags(SeqNum::from_index(index), now));
@@ -173,7 +180,7 @@ impl Selected {
         }
         let last_uid = self.messages.last().map_or(0, |m| m.uid.0);
         let n_before = self.messages.len();
-        self.messages.extend(current.iter().filter(|row| row.uid > last_uid).map(KnownMessage::from_row));
+        self.messages.extend(current.iter().filter(|row| row.uid > last_uid).map(KnownMessage::from_state));
         if self.messages.len() != n_before {
             changes.push(Change::Exists(self.messages.len() as u32));
         }
@@ -183,7 +190,7 @@ impl Selected {
 
 #[cfg(test)]
 mod tests {
-    use store::{AccountId, FolderId, MessageId};
+    use store::{AccountId, FolderId};
 
     use super::*;
 
@@ -212,6 +219,7 @@ mod tests {
                 .iter()
                 .map(|&uid| KnownMessage { uid: Uid(uid), flags: Flags::empty(), keywords: Vec::new() })
                 .collect(),
+            version: FolderVersion { highest_modseq: 1, uidnext: 100 },
         }
     }
 
@@ -282,27 +290,8 @@ mod tests {
         assert_eq!(view.resolve(&set(&uid_gaps), Addressing::Uid).unwrap(), want);
     }
 
-    fn row(uid: u32, flags: Flags) -> MessageRow {
-        MessageRow {
-            id: MessageId(uid as i64),
-            folder_id: FolderId(1),
-            uid,
-            modseq: 1,
-            flags,
-            keywords: Vec::new(),
-            blob_hash: String::new(),
-            size: 10,
-            internal_date: 0,
-            thread_id: 0,
-            subject: String::new(),
-            from_name: String::new(),
-            from_addr: String::new(),
-            to_addrs: String::new(),
-            sent_date: None,
-            has_attachments: false,
-            priority_high: false,
-            preview: String::new(),
-        }
+    fn row(uid: u32, flags: Flags) -> MessageState {
+        MessageState { uid, flags, keywords: Vec::new(), modseq: 1 }
     }
 
     #[test]

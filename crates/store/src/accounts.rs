@@ -213,9 +213,7 @@ impl Store {
 
     pub async fn list_users(&self) -> Result<Vec<UserInfo>> {
         let rows = sqlx::query(
-            "SELECT a.login, a.display_name, a.is_admin, a.quota_bytes,
-                    COALESCE((SELECT SUM(m.size) FROM messages m WHERE m.account_id = a.id), 0) AS used
-             FROM accounts a ORDER BY a.login",
+            "SELECT login, display_name, is_admin, quota_bytes, used_bytes AS used FROM accounts ORDER BY login",
         )
         .fetch_all(&self.reader)
         .await?;

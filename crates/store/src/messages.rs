@@ -11,8 +11,8 @@ use sqlx::{Row, SqliteConnection};
 
 use crate::summary::Summary;
 use crate::{
-    AccountId, Error, FlagOp, FlagUpdate, Flags, Folder, FolderId, MAX_MESSAGE_BYTES, MessageId, MessageRow, Result,
-    SpecialUse, Store, now_unix,
+    AccountId, Error, FlagOp, Flags, Folder, FolderId, FolderVersion, MAX_MESSAGE_BYTES, MessageId, MessageRow,
+    MessageState, Result, SpecialUse, Store, now_unix,
 };
 
 /// The result of delivering one message to several mailboxes.
@@ -157,7 +157,7 @@ impl Store {
 
     /// Bytes used by all of an account's messages (A10).
     pub async fn used_bytes(&self, account: AccountId) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COALESCE(SUM(size), 0) FROM messages WHERE account_id = ?")
+        Ok(sqlx::query_scalar("SELECT used_bytes FROM accounts WHERE id = ?")
             .bind(account.0)
             .fetch_one(&self.reader)
             .await?)
@@ -182,6 +182,60 @@ impl Store {
         .fetch_all(&self.reader)
         .await?;
         Ok(rows.iter().map(message_from_row).collect())
+    }
+
+    /// The messages of a folder with these UIDs, in UID order; UIDs not there are skipped.
+    pub async fn messages_by_uids(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        uids: &[u32],
+    ) -> Result<Vec<MessageRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m
+             WHERE m.account_id = ? AND m.folder_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid"
+        ))
+        .bind(account.0)
+        .bind(folder.0)
+        .bind(json_array(uids.iter()))
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows.iter().map(message_from_row).collect())
+    }
+
+    /// UID, flags, keywords and modseq of every message of a folder, in UID order: the light
+    /// read an IMAP session keeps its view of the folder with.
+    pub async fn message_states(&self, account: AccountId, folder: FolderId) -> Result<Vec<MessageState>> {
+        let rows: Vec<(i64, i64, i64, Option<String>)> = sqlx::query_as(
+            "SELECT m.uid, m.flags, m.modseq,
+                (SELECT group_concat(k.keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id)
+             FROM messages m WHERE m.account_id = ? AND m.folder_id = ? ORDER BY m.uid",
+        )
+        .bind(account.0)
+        .bind(folder.0)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(uid, flags, modseq, keywords)| MessageState {
+                uid: uid as u32,
+                flags: Flags(flags as u32),
+                keywords: split_keywords(keywords),
+                modseq: modseq as u64,
+            })
+            .collect())
+    }
+
+    /// The folder's [`FolderVersion`], one indexed row: cheap enough to ask on every NOOP.
+    pub async fn folder_version(&self, account: AccountId, folder: FolderId) -> Result<FolderVersion> {
+        let (highest_modseq, uidnext): (i64, i64) =
+            sqlx::query_as("SELECT highest_modseq, uidnext FROM folders WHERE id = ? AND account_id = ?")
+                .bind(folder.0)
+                .bind(account.0)
+                .fetch_optional(&self.reader)
+                .await?
+                .ok_or_else(|| Error::NotFound("folder".into()))?;
+        Ok(FolderVersion { highest_modseq: highest_modseq as u64, uidnext: uidnext as u32 })
     }
 
     pub async fn message(&self, account: AccountId, id: MessageId) -> Result<Option<MessageRow>> {
@@ -310,7 +364,7 @@ impl Store {
         op: FlagOp,
         flags: Flags,
         keywords: &[String],
-    ) -> Result<Vec<FlagUpdate>> {
+    ) -> Result<Vec<MessageState>> {
         let uid_list = json_array(uids.iter());
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let modseq = bump_modseq(&mut tx, account, folder).await?;
@@ -358,7 +412,7 @@ impl Store {
                 old_modseq as u64
             };
             let uid = uid as u32;
-            by_uid.insert(uid, FlagUpdate { uid, flags: new_flags, keywords: new_keywords, modseq: current_modseq });
+            by_uid.insert(uid, MessageState { uid, flags: new_flags, keywords: new_keywords, modseq: current_modseq });
         }
         tx.commit().await?;
         Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect())
@@ -468,13 +522,10 @@ async fn bump_modseq(tx: &mut SqliteConnection, account: AccountId, folder: Fold
 }
 
 async fn has_room(tx: &mut SqliteConnection, account: AccountId, size: i64) -> Result<bool> {
-    let (quota, used): (Option<i64>, i64) = sqlx::query_as(
-        "SELECT a.quota_bytes, COALESCE((SELECT SUM(size) FROM messages m WHERE m.account_id = a.id), 0)
-         FROM accounts a WHERE a.id = ?",
-    )
-    .bind(account.0)
-    .fetch_one(&mut *tx)
-    .await?;
+    let (quota, used): (Option<i64>, i64) = sqlx::query_as("SELECT quota_bytes, used_bytes FROM accounts WHERE id = ?")
+        .bind(account.0)
+        .fetch_one(&mut *tx)
+        .await?;
     Ok(quota.is_none_or(|q| used + size <= q))
 }
 

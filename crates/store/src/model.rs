@@ -198,11 +198,22 @@ pub struct MessageRow {
     pub preview: String,
 }
 
-/// The result of a flag change on one message.
+/// The changeable state of one message: what IMAP sessions track, and what a flag change
+/// returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FlagUpdate {
+pub struct MessageState {
     pub uid: u32,
     pub flags: Flags,
+    /// Sorted.
     pub keywords: Vec<String>,
     pub modseq: u64,
+}
+
+/// What changes whenever a folder's messages change: every insert, flag change and expunge
+/// takes the next modseq, and new messages also take a UID. Equal versions mean nothing
+/// happened in between, so a session can skip reading the folder again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderVersion {
+    pub highest_modseq: u64,
+    pub uidnext: u32,
 }

@@ -221,3 +221,70 @@ async fn store_flags_answers_in_request_order_and_skips_missing_uids() {
     let replaced = store.store_flags(ana.id, inbox.id, &all, FlagOp::Replace, Flags::SEEN, &[]).await.unwrap();
     assert!(replaced.iter().all(|u| u.flags == Flags::SEEN && u.keywords.is_empty()));
 }
+
+#[tokio::test]
+async fn used_bytes_follows_deliveries_appends_and_expunges() {
+    let (_dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap();
+    let bob = store.account_by_login(&addr("bob@example.org")).await.unwrap().unwrap();
+    let sum = async |account| -> i64 {
+        let mut total = 0;
+        for folder in store.folders(account).await.unwrap() {
+            total += store.messages(account, folder.id).await.unwrap().iter().map(|m| m.size as i64).sum::<i64>();
+        }
+        total
+    };
+    store.deliver(&[ana.id, bob.id], vec![b'a'; 1000]).await.unwrap();
+    store.deliver(&[ana.id], vec![b'b'; 500]).await.unwrap();
+    let inbox = store.special_folder(ana.id, SpecialUse::Inbox).await.unwrap();
+    let drafts = store.special_folder(ana.id, SpecialUse::Drafts).await.unwrap();
+    store.append(ana.id, drafts.id, vec![b'c'; 70], Flags::DRAFT, &[], None).await.unwrap();
+    assert_eq!(store.used_bytes(ana.id).await.unwrap(), 1570);
+    assert_eq!(store.used_bytes(bob.id).await.unwrap(), 1000);
+
+    store.store_flags(ana.id, inbox.id, &[1], FlagOp::Add, Flags::DELETED, &[]).await.unwrap();
+    store.expunge(ana.id, inbox.id, None).await.unwrap();
+    assert_eq!(store.used_bytes(ana.id).await.unwrap(), 570);
+    assert_eq!(store.used_bytes(ana.id).await.unwrap(), sum(ana.id).await);
+    assert_eq!(store.used_bytes(bob.id).await.unwrap(), sum(bob.id).await, "bob's copy is his own");
+    let users = store.list_users().await.unwrap();
+    assert_eq!(users.iter().find(|u| u.login == "ana@example.org").unwrap().used_bytes, 570);
+}
+
+#[tokio::test]
+async fn folder_version_moves_with_every_change_and_light_reads_agree() {
+    let (_dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap();
+    let inbox = store.special_folder(ana.id, SpecialUse::Inbox).await.unwrap();
+    let mut seen = vec![store.folder_version(ana.id, inbox.id).await.unwrap()];
+    for n in 0..4 {
+        store.deliver(&[ana.id], format!("Subject: {n}\r\n\r\nx\r\n").into_bytes()).await.unwrap();
+    }
+    seen.push(store.folder_version(ana.id, inbox.id).await.unwrap());
+    store.store_flags(ana.id, inbox.id, &[2, 3], FlagOp::Add, Flags::DELETED, &["$Work".into()]).await.unwrap();
+    seen.push(store.folder_version(ana.id, inbox.id).await.unwrap());
+    store.expunge(ana.id, inbox.id, Some(&[3])).await.unwrap();
+    seen.push(store.folder_version(ana.id, inbox.id).await.unwrap());
+    for pair in seen.windows(2) {
+        assert!(pair[1].highest_modseq > pair[0].highest_modseq, "{seen:?}");
+    }
+    assert_eq!(seen[1].uidnext, 5);
+    assert_eq!(seen.last().unwrap().uidnext, 5, "an expunge does not move UIDNEXT");
+
+    let states = store.message_states(ana.id, inbox.id).await.unwrap();
+    let rows = store.messages(ana.id, inbox.id).await.unwrap();
+    assert_eq!(states.iter().map(|s| s.uid).collect::<Vec<_>>(), [1, 2, 4]);
+    for (state, row) in states.iter().zip(&rows) {
+        assert_eq!(
+            (state.uid, state.flags, &state.keywords, state.modseq),
+            (row.uid, row.flags, &row.keywords, row.modseq)
+        );
+    }
+    assert_eq!(states[1].keywords, ["$Work"]);
+    let some = store.messages_by_uids(ana.id, inbox.id, &[4, 3, 1, 4]).await.unwrap();
+    assert_eq!(some.iter().map(|m| m.uid).collect::<Vec<_>>(), [1, 4]);
+    assert!(store.messages_by_uids(ana.id, inbox.id, &[]).await.unwrap().is_empty());
+    let bob = store.account_by_login(&addr("bob@example.org")).await.unwrap().unwrap();
+    assert!(store.messages_by_uids(bob.id, inbox.id, &[1]).await.unwrap().is_empty(), "only the owner reads");
+    assert!(store.folder_version(bob.id, inbox.id).await.is_err());
+}

@@ -47,7 +47,9 @@ impl Session {
         let indexes = selected.resolve(sequence_set, addressing)?;
         let folder = selected.folder.id;
         let access = selected.access;
-        let rows = self.services.store.messages(account, folder).await?;
+        // Only the rows asked for: one message out of a big folder is one row read.
+        let uids: Vec<u32> = indexes.iter().map(|&i| selected.messages[i].uid.0).collect();
+        let rows = self.services.store.messages_by_uids(account, folder, &uids).await?;
         let mut rows: HashMap<u32, MessageRow> = rows.into_iter().map(|row| (row.uid, row)).collect();
 
         let sets_seen = access == Access::ReadWrite

@@ -37,8 +37,14 @@ impl Session {
     pub(crate) async fn report_changes(&mut self, response: &mut Response) -> Result<()> {
         let Some(selected) = self.selected.as_ref() else { return Ok(()) };
         let account = self.account()?.id;
-        let current = self.services.store.messages(account, selected.folder.id).await?;
+        let folder = selected.folder.id;
+        let version = self.services.store.folder_version(account, folder).await?;
+        if version == selected.version {
+            return Ok(());
+        }
+        let current = self.services.store.message_states(account, folder).await?;
         let selected = self.selected_mut()?;
+        selected.version = version;
         for change in selected.refresh(&current) {
             match change {
                 Change::Expunge(seq) => response.untagged(&format!("{} EXPUNGE", seq.0)),

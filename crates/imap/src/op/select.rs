@@ -29,7 +29,10 @@ impl Session {
         let Some(folder) = self.services.store.folder_by_name(account, &name).await? else {
             return Err(Error::no(Some(Code::Nonexistent), format!("No folder named {name}")));
         };
-        let messages = self.services.store.messages(account, folder.id).await?;
+        // The version first: a change landing between the two reads moves it past what the
+        // snapshot shows, so the next NOOP looks again rather than missing it.
+        let version = self.services.store.folder_version(account, folder.id).await?;
+        let messages = self.services.store.message_states(account, folder.id).await?;
         let first_unseen = messages.iter().position(|m| !m.flags.contains(store::Flags::SEEN));
         response.untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
         response.untagged(&format!("{} EXISTS", messages.len()));
@@ -47,8 +50,8 @@ impl Session {
         };
         response.status_line("*", "OK", Some(&format!("PERMANENTFLAGS ({permanent})")), "Flags that can be kept");
         response.status_line(tag, "OK", Some(completion_code), &format!("{verb} completed"));
-        self.selected =
-            Some(Selected { folder, access, messages: messages.iter().map(KnownMessage::from_row).collect() });
+        let messages = messages.iter().map(KnownMessage::from_state).collect();
+        self.selected = Some(Selected { folder, access, messages, version });
         Ok(response)
     }
 

@@ -30,7 +30,7 @@ impl Session {
                 // IMAP4rev1 only; Facteur does not track \Recent (removed in IMAP4rev2).
                 StatusDataItemName::Recent => "RECENT 0".to_string(),
                 StatusDataItemName::Deleted => {
-                    let messages = self.services.store.messages(account, folder.id).await?;
+                    let messages = self.services.store.message_states(account, folder.id).await?;
                     let n_deleted = messages.iter().filter(|m| m.flags.contains(store::Flags::DELETED)).count();
                     format!("DELETED {n_deleted}")
                 }
