@@ -49,14 +49,31 @@ pub fn router(store: store::Store, options: LeptosOptions, secure_cookies: bool)
     // leptos_routes_with_context also registers every server function, handled by
     // handle_server_fns_with_context with this same context.
     let shell_options = options.clone();
+    let login_store = store.clone();
     axum::Router::<LeptosOptions>::new()
         .leptos_routes_with_context(&options, routes, provide_web_context, move || crate::shell(shell_options.clone()))
         .route(
             "/download/{message_id}/{part_index}",
             get(move |path: Path<(i64, u32)>, headers: HeaderMap| download(store.clone(), path, headers)),
         )
+        .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+            skip_login_when_signed_in(login_store.clone(), request, next)
+        }))
         .layer(axum::middleware::from_fn(csrf_guard))
         .with_state(options)
+}
+
+/// GET /login with a live session goes straight to the mail: a bookmark or the back button
+/// should not ask someone signed in to sign in again.
+async fn skip_login_when_signed_in(store: store::Store, request: Request, next: Next) -> Response {
+    if request.method() == Method::GET
+        && request.uri().path() == "/login"
+        && let Some(token) = cookie_value(request.headers(), SESSION_COOKIE)
+        && let Ok(Some(_)) = store.web_session_account(token).await
+    {
+        return axum::response::Redirect::to("/mail").into_response();
+    }
+    next.run(request).await
 }
 
 // ----- CSRF (F-series: no cross-site state changes) -----

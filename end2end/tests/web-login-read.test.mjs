@@ -67,6 +67,7 @@ test('wrong password, login, read a message, logout', async () => {
 
   await row.getByRole('link').click();
   await page.waitForURL(/\/mail\/\d+\/\d+$/);
+  const [, inboxId] = page.url().match(/\/mail\/(\d+)\/\d+$/);
   const reader = page.locator('.reader-pane');
   await reader.getByRole('heading', { name: 'Lunch on Friday' }).waitFor();
   const body = reader.locator('.text-body');
@@ -82,6 +83,16 @@ test('wrong password, login, read a message, logout', async () => {
   const reloadedRow = page.locator('.message-row', { hasText: 'Lunch on Friday' });
   assert.doesNotMatch(await reloadedRow.getAttribute('class'), /\bunread\b/);
   assert.ok((await fontWeight(reloadedRow.locator('.subject'))) < 700);
+
+  // Signed in, /login leads back to the mail; a message that does not exist is a 404 page.
+  await page.goto(`${server.baseUrl}/login`);
+  await page.waitForURL(/\/mail$/);
+  for (const path of [`/mail/${inboxId}/999999`, '/mail/999999']) {
+    const missing = await page.goto(`${server.baseUrl}${path}`);
+    assert.equal(missing.status(), 404, path);
+    await page.getByRole('alert').filter({ hasText: 'This folder or message does not exist (any more).' }).waitFor();
+  }
+  await page.goto(`${server.baseUrl}/mail`);
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL(/\/login$/);

@@ -49,12 +49,9 @@ pub async fn mail_view(folder_id: Option<i64>, message_id: Option<i64>) -> Resul
         message = Some(ssr::message_view(&row, &raw, lang));
     }
 
-    let mut rows = store.messages(account.id, current.id).await?;
-    // C1 default: newest first, by the date the list shows.
-    rows.sort_by(|a, b| {
-        let date = |row: &store::MessageRow| row.sent_date.unwrap_or(row.internal_date);
-        date(b).cmp(&date(a)).then(b.uid.cmp(&a.uid))
-    });
+    // C1 default: newest first, by the date the list shows. One more than shown tells
+    // whether there are more.
+    let mut rows = store.newest_messages(account.id, current.id, MAX_LIST_ROWS + 1).await?;
     let truncated = rows.len() > MAX_LIST_ROWS;
     rows.truncate(MAX_LIST_ROWS);
     let now = ssr::local_time(chrono::Utc::now().timestamp());
@@ -128,6 +125,15 @@ pub fn MailPage() -> impl IntoView {
 #[component]
 fn MailError(error: AppError) -> impl IntoView {
     let lang = use_lang();
+    // A page for something that is not there says so to machines too (the route renders
+    // asynchronously, so the status is still ours to set).
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(match error {
+            AppError::NotFound => axum::http::StatusCode::NOT_FOUND,
+            _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        });
+    }
     view! {
         <main class="centered-page">
             <div class="card">

@@ -184,6 +184,22 @@ impl Store {
         Ok(rows.iter().map(message_from_row).collect())
     }
 
+    /// The newest `limit` messages of a folder for the list (C1's default order): by the date
+    /// the list shows (the Date header, else the arrival), newest first. SQLite keeps only the
+    /// top rows while it scans, so a big folder costs a scan, not a full read and sort.
+    pub async fn newest_messages(&self, account: AccountId, folder: FolderId, limit: usize) -> Result<Vec<MessageRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.account_id = ? AND m.folder_id = ?
+             ORDER BY COALESCE(m.sent_date, m.internal_date) DESC, m.uid DESC LIMIT ?"
+        ))
+        .bind(account.0)
+        .bind(folder.0)
+        .bind(limit as i64)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows.iter().map(message_from_row).collect())
+    }
+
     /// The messages of a folder with these UIDs, in UID order; UIDs not there are skipped.
     pub async fn messages_by_uids(
         &self,

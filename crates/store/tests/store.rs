@@ -288,3 +288,26 @@ async fn folder_version_moves_with_every_change_and_light_reads_agree() {
     assert!(store.messages_by_uids(bob.id, inbox.id, &[1]).await.unwrap().is_empty(), "only the owner reads");
     assert!(store.folder_version(bob.id, inbox.id).await.is_err());
 }
+
+#[tokio::test]
+async fn newest_messages_orders_by_the_date_header_then_arrival() {
+    let (_dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap();
+    for (subject, date) in [
+        ("old", Some("Mon, 2 Mar 2026 09:00:00 +0000")),
+        ("undated", None),
+        ("newest", Some("Wed, 1 Jan 2031 09:00:00 +0000")),
+        ("middle", Some("Tue, 3 Mar 2026 09:00:00 +0000")),
+    ] {
+        let date = date.map(|d| format!("Date: {d}\r\n")).unwrap_or_default();
+        store.deliver(&[ana.id], format!("Subject: {subject}\r\n{date}\r\nx\r\n").into_bytes()).await.unwrap();
+    }
+    let inbox = store.special_folder(ana.id, SpecialUse::Inbox).await.unwrap();
+    let subjects = |rows: Vec<store::MessageRow>| rows.into_iter().map(|m| m.subject).collect::<Vec<_>>();
+    // The undated message arrived now, which is after March 2026 and before 2031.
+    assert_eq!(
+        subjects(store.newest_messages(ana.id, inbox.id, 10).await.unwrap()),
+        ["newest", "undated", "middle", "old"]
+    );
+    assert_eq!(subjects(store.newest_messages(ana.id, inbox.id, 2).await.unwrap()), ["newest", "undated"]);
+}
