@@ -54,6 +54,11 @@ CREATE TABLE folders (
     uidnext        INTEGER NOT NULL DEFAULT 1,
     highest_modseq INTEGER NOT NULL DEFAULT 1,
     subscribed     INTEGER NOT NULL DEFAULT 1,
+    -- Kept by the triggers on `messages`: STATUS, the folder tree's unread counts and D3's
+    -- sizes are asked for all the time, and counting a big folder each time grows with it.
+    n_messages     INTEGER NOT NULL DEFAULT 0,
+    n_unseen       INTEGER NOT NULL DEFAULT 0,
+    size_bytes     INTEGER NOT NULL DEFAULT 0,
     created_at     INTEGER NOT NULL,
     UNIQUE (account_id, name)
 );
@@ -89,13 +94,25 @@ CREATE INDEX messages_by_folder_date ON messages (folder_id, internal_date);
 CREATE INDEX messages_by_blob ON messages (blob_hash);
 CREATE INDEX messages_by_account_message_id ON messages (account_id, message_id);
 
--- A10: the quota check runs at every RCPT and delivery; summing a big mailbox's sizes each
--- time would grow with it, so the sum is kept up to date here, in the same transaction.
-CREATE TRIGGER messages_add_used_bytes AFTER INSERT ON messages BEGIN
+-- The counters of `accounts` (A10: the quota check runs at every RCPT and delivery) and of
+-- `folders` follow every row written, in the same transaction. Bit 1 of `flags` is \Seen.
+CREATE TRIGGER messages_count_insert AFTER INSERT ON messages BEGIN
     UPDATE accounts SET used_bytes = used_bytes + NEW.size WHERE id = NEW.account_id;
+    UPDATE folders SET n_messages = n_messages + 1, n_unseen = n_unseen + ((NEW.flags & 1) = 0),
+        size_bytes = size_bytes + NEW.size WHERE id = NEW.folder_id;
 END;
-CREATE TRIGGER messages_remove_used_bytes AFTER DELETE ON messages BEGIN
+CREATE TRIGGER messages_count_delete AFTER DELETE ON messages BEGIN
     UPDATE accounts SET used_bytes = used_bytes - OLD.size WHERE id = OLD.account_id;
+    UPDATE folders SET n_messages = n_messages - 1, n_unseen = n_unseen - ((OLD.flags & 1) = 0),
+        size_bytes = size_bytes - OLD.size WHERE id = OLD.folder_id;
+END;
+CREATE TRIGGER messages_count_update AFTER UPDATE OF account_id, folder_id, flags, size ON messages BEGIN
+    UPDATE accounts SET used_bytes = used_bytes - OLD.size WHERE id = OLD.account_id;
+    UPDATE accounts SET used_bytes = used_bytes + NEW.size WHERE id = NEW.account_id;
+    UPDATE folders SET n_messages = n_messages - 1, n_unseen = n_unseen - ((OLD.flags & 1) = 0),
+        size_bytes = size_bytes - OLD.size WHERE id = OLD.folder_id;
+    UPDATE folders SET n_messages = n_messages + 1, n_unseen = n_unseen + ((NEW.flags & 1) = 0),
+        size_bytes = size_bytes + NEW.size WHERE id = NEW.folder_id;
 END;
 
 -- D6, K1: IMAP keywords; tags are keywords with a colour in `tags`.

@@ -24,10 +24,7 @@ pub struct Delivery {
 }
 
 const FOLDER_COLUMNS: &str = "f.id, f.account_id, f.name, f.parent_id, f.special_use, f.uidvalidity, f.uidnext,
-    f.highest_modseq, f.subscribed,
-    (SELECT COUNT(*) FROM messages m WHERE m.folder_id = f.id) AS n_messages,
-    (SELECT COUNT(*) FROM messages m WHERE m.folder_id = f.id AND (m.flags & 1) = 0) AS n_unseen,
-    (SELECT COALESCE(SUM(size), 0) FROM messages m WHERE m.folder_id = f.id) AS size_bytes";
+    f.highest_modseq, f.subscribed, f.n_messages, f.n_unseen, f.size_bytes";
 
 const MESSAGE_COLUMNS: &str = "m.id, m.folder_id, m.uid, m.modseq, m.flags, m.blob_hash, m.size, m.internal_date,
     m.thread_id, m.subject, m.from_name, m.from_addr, m.to_addrs, m.sent_date, m.has_attachments,
