@@ -103,6 +103,7 @@ pub enum Key {
     Attachments,
     Download,
     ImagesBlocked,
+    ShowImages,
     MessageBody,
     EmptyBody,
 }
@@ -198,6 +199,8 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, Download) => "Télécharger",
         (Lang::En, ImagesBlocked) => "External images are blocked",
         (Lang::Fr, ImagesBlocked) => "Les images externes sont bloquées",
+        (Lang::En, ShowImages) => "Show images",
+        (Lang::Fr, ShowImages) => "Afficher les images",
         (Lang::En, MessageBody) => "Message content",
         (Lang::Fr, MessageBody) => "Contenu du message",
         (Lang::En, EmptyBody) => "This message has no text.",

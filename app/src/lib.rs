@@ -55,9 +55,17 @@ fn set_page_security_headers() {
     use axum::http::header::{CONTENT_SECURITY_POLICY, HeaderValue};
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return };
     let nonce = leptos::nonce::use_nonce().map(|nonce| format!(" 'nonce-{nonce}'")).unwrap_or_default();
+    // A message's srcdoc frame inherits this policy, so remote images the reader asked to see
+    // (C3) must be allowed here too; the frame's own policy still allows nothing else.
+    let shows_images = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts.uri.query().is_some_and(|query| {
+            query.split('&').any(|pair| pair == format!("images={}", pages::mail::SHOW_IMAGES_VALUE))
+        })
+    });
+    let img_src = if shows_images { "'self' data: https: http:" } else { "'self' data:" };
     let policy = format!(
         "default-src 'none'; script-src 'self'{nonce} 'wasm-unsafe-eval'; connect-src 'self'; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; frame-src 'self'; \
+         style-src 'self' 'unsafe-inline'; img-src {img_src}; font-src 'self'; frame-src 'self'; \
          form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {

@@ -8,20 +8,29 @@
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::dto::{FolderView, MailboxView, MessageBody, MessageListItem, MessageView};
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t, use_lang};
+
+/// `?images=show` on a message's URL lets its remote images load (C3). The page's own CSP
+/// follows the same parameter (see `set_page_security_headers`), so the link to it is a full
+/// page load, not a client-side navigation.
+pub const SHOW_IMAGES_VALUE: &str = "show";
 
 /// The list shows at most this many messages (newest first).
 #[cfg(feature = "ssr")]
 const MAX_LIST_ROWS: usize = 500;
 
 /// The data of the three panes. `message_id`, when given, must be in `folder_id`; it is marked
-/// read.
+/// read, and its remote images load when `show_images` (C3).
 #[server(endpoint = "mail_view")]
-pub async fn mail_view(folder_id: Option<i64>, message_id: Option<i64>) -> Result<MailboxView, AppError> {
+pub async fn mail_view(
+    folder_id: Option<i64>,
+    message_id: Option<i64>,
+    show_images: bool,
+) -> Result<MailboxView, AppError> {
     use crate::ssr;
     let (store, account) = ssr::current_account().await?;
     let lang = ssr::request_lang();
@@ -46,7 +55,7 @@ pub async fn mail_view(folder_id: Option<i64>, message_id: Option<i64>) -> Resul
             folders = store.folders(account.id).await?;
         }
         let raw = store.read_raw(&row).await?;
-        message = Some(ssr::message_view(&row, &raw, lang));
+        message = Some(ssr::message_view(&row, &raw, lang, show_images));
     }
 
     // C1 default: newest first, by the date the list shows. One more than shown tells
@@ -103,8 +112,13 @@ fn parse_selection(rest: &str) -> (Option<i64>, Option<i64>) {
 pub fn MailPage() -> impl IntoView {
     let lang = use_lang();
     let params = use_params_map();
+    let query = use_query_map();
     let selection = move || params.with(|p| parse_selection(&p.get("selection").unwrap_or_default()));
-    let data = Resource::new(selection, |(folder_id, message_id)| mail_view(folder_id, message_id));
+    let show_images = move || query.with(|q| q.get("images").as_deref() == Some(SHOW_IMAGES_VALUE));
+    let data = Resource::new(
+        move || (selection(), show_images()),
+        |((folder_id, message_id), show_images)| mail_view(folder_id, message_id, show_images),
+    );
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
@@ -367,7 +381,21 @@ fn MessageDisplay(message: MessageView, folder_id: i64) -> impl IntoView {
         MessageBody::Text(text) => view! { <div class="text-body">{text}</div> }.into_any(),
         MessageBody::Html { srcdoc, remote_content_blocked } => view! {
             {remote_content_blocked
-                .then(|| view! { <p class="banner" role="status">{t(lang, Key::ImagesBlocked)}</p> })}
+                .then(|| {
+                    view! {
+                        <p class="banner" role="status">
+                            <span>{t(lang, Key::ImagesBlocked)}</span>
+                            " "
+                            <a
+                                class="button subtle"
+                                href=format!("/mail/{folder_id}/{id}?images={SHOW_IMAGES_VALUE}")
+                                rel="external"
+                            >
+                                {t(lang, Key::ShowImages)}
+                            </a>
+                        </p>
+                    }
+                })}
             <iframe
                 class="html-body"
                 title=t(lang, Key::MessageBody)

@@ -12,7 +12,7 @@ use mail_parser::{MessageParser, MimeHeaders};
 
 use crate::dto::{AttachmentView, FolderRole, FolderView, MessageBody, MessageListItem, MessageView};
 use crate::i18n::Lang;
-use crate::ssr::sanitize::{sanitize_email_html, srcdoc_document};
+use crate::ssr::sanitize::{RemoteImages, sanitize_email_html, srcdoc_document};
 
 /// Inline images larger than this are not inlined (they stay downloadable as attachments).
 const MAX_INLINE_IMAGE_BYTES: usize = 2 * 1024 * 1024;
@@ -150,8 +150,9 @@ fn inline_images(message: &mail_parser::Message<'_>) -> HashMap<String, String> 
     images
 }
 
-/// The reading pane's view of a message.
-pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang) -> MessageView {
+/// The reading pane's view of a message; `show_images` lets its remote images load (C3).
+pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang, show_images: bool) -> MessageView {
+    let remote_images = if show_images { RemoteImages::Show } else { RemoteImages::Block };
     let date = full_date(&local_time(row.sent_date.unwrap_or(row.internal_date)), lang);
     let Some(message) = MessageParser::default().parse(raw) else {
         return MessageView {
@@ -168,9 +169,9 @@ pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang) -> M
     let body = match message.html_part(0) {
         Some(part) if part.is_text_html() => {
             let html = part.text_contents().unwrap_or("");
-            let sanitized = sanitize_email_html(html, inline_images(&message));
+            let sanitized = sanitize_email_html(html, inline_images(&message), remote_images);
             MessageBody::Html {
-                srcdoc: srcdoc_document(&sanitized.html),
+                srcdoc: srcdoc_document(&sanitized.html, remote_images),
                 remote_content_blocked: sanitized.remote_content_blocked,
             }
         }
@@ -302,7 +303,7 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
 
     #[test]
     fn html_messages_are_sanitised_and_attachments_listed() {
-        let view = message_view(&row(), MULTIPART.as_bytes(), Lang::En);
+        let view = message_view(&row(), MULTIPART.as_bytes(), Lang::En, false);
         assert_eq!(view.from, "Bob Martin <bob@example.org>");
         assert_eq!(view.cc, "Carl <carl@example.org>");
         assert_eq!(view.subject, "Report");
@@ -323,7 +324,7 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
     #[test]
     fn plain_text_stays_text() {
         let raw = "From: a@example.org\r\nSubject: Hi\r\n\r\nline one\r\n<b>line two</b>\r\n";
-        let view = message_view(&row(), raw.as_bytes(), Lang::En);
+        let view = message_view(&row(), raw.as_bytes(), Lang::En, false);
         assert_eq!(view.body, MessageBody::Text("line one\n<b>line two</b>".into()));
     }
 

@@ -14,11 +14,19 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Whether a message's remote images may load (C3): blocked by default, shown when the reader
+/// asks for them for this message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RemoteImages {
+    Block,
+    Show,
+}
+
 /// The result of [`sanitize_email_html`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Sanitized {
     pub(crate) html: String,
-    /// True when something that would have loaded from the network was removed.
+    /// True when remote images were removed that [`RemoteImages::Show`] would keep.
     pub(crate) remote_content_blocked: bool,
 }
 
@@ -80,7 +88,13 @@ const PRESENTATION_ATTRIBUTES: &[&str] =
 
 /// Sanitises an HTML body. `inline_images` maps Content-IDs (without angle brackets) to `data:`
 /// URLs of the message's own images.
-pub(crate) fn sanitize_email_html(html: &str, inline_images: HashMap<String, String>) -> Sanitized {
+/// With [`RemoteImages::Show`], `<img>` may load from `http(s):` (only there: CSS `url()` stays
+/// out) and asks for it without a referrer.
+pub(crate) fn sanitize_email_html(
+    html: &str,
+    inline_images: HashMap<String, String>,
+    remote_images: RemoteImages,
+) -> Sanitized {
     let blocked = Arc::new(AtomicBool::new(false));
     let blocked_in_filter = Arc::clone(&blocked);
     let mut builder = ammonia::Builder::default();
@@ -97,8 +111,9 @@ pub(crate) fn sanitize_email_html(html: &str, inline_images: HashMap<String, Str
         .url_relative(ammonia::UrlRelative::Custom(Box::new(drop_relative_url)))
         .link_rel(Some("noopener noreferrer"))
         .set_tag_attribute_value("a", "target", "_blank")
+        .set_tag_attribute_value("img", "referrerpolicy", "no-referrer")
         .attribute_filter(move |element, attribute, value| {
-            filter_attribute(element, attribute, value, &inline_images, &blocked_in_filter)
+            filter_attribute(element, attribute, value, &inline_images, remote_images, &blocked_in_filter)
         });
     // Ammonia drops disallowed elements but keeps their text, except for these, whose content
     // is never meant to be read (or is markup in disguise).
@@ -122,6 +137,7 @@ fn filter_attribute<'u>(
     attribute: &str,
     value: &'u str,
     inline_images: &HashMap<String, String>,
+    remote_images: RemoteImages,
     blocked: &AtomicBool,
 ) -> Option<std::borrow::Cow<'u, str>> {
     let lower = value.trim_start().to_ascii_lowercase();
@@ -132,17 +148,25 @@ fn filter_attribute<'u>(
                 let content_id = content_id.trim().trim_start_matches('<').trim_end_matches('>');
                 return inline_images.get(content_id).map(|data_url| data_url.clone().into());
             }
-            if is_remote(value) {
-                blocked.store(true, Ordering::Relaxed);
+            if !is_remote(value) {
+                // Nothing else is an image of the message or of the web.
+                return None;
             }
-            // Only the message's own images may show; anything else would be a request.
-            None
+            match remote_images {
+                RemoteImages::Block => {
+                    blocked.store(true, Ordering::Relaxed);
+                    None
+                }
+                // Protocol-relative URLs would follow the web client's own scheme: say https.
+                RemoteImages::Show if lower.starts_with("//") => Some(format!("https:{}", value.trim_start()).into()),
+                RemoteImages::Show => Some(value.into()),
+            }
         }
         (_, "style") => {
             // The property allow-list already excludes url(); this is a second net for
             // escapes and legacy expression() that a CSS parser might read differently.
+            // Background images are not shown even on request: too easily a tracker.
             if lower.contains("url") || lower.contains("\\") || lower.contains("image") || lower.contains("@import") {
-                blocked.store(true, Ordering::Relaxed);
                 None
             } else if lower.contains("expression") || lower.contains("behavior") || lower.contains("binding") {
                 None
@@ -157,11 +181,16 @@ fn filter_attribute<'u>(
 }
 
 /// The `srcdoc` of the iframe showing a sanitised body: its own CSP (nothing may load except
-/// `data:` images and inline styles), no referrer, links in a new tab, readable defaults.
-pub(crate) fn srcdoc_document(sanitized_html: &str) -> String {
+/// `data:` images, remote images when shown, and inline styles), no referrer, links in a new
+/// tab, readable defaults.
+pub(crate) fn srcdoc_document(sanitized_html: &str, remote_images: RemoteImages) -> String {
+    let img_src = match remote_images {
+        RemoteImages::Block => "data:",
+        RemoteImages::Show => "data: https: http:",
+    };
     format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src {img_src}; style-src 'unsafe-inline'\">\
 <meta name=\"referrer\" content=\"no-referrer\"><base target=\"_blank\">\
 <style>html{{color-scheme:light;background:#fff;color:#1f2328}}\
 body{{margin:0;padding:16px;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;overflow-wrap:anywhere}}\
@@ -208,7 +237,7 @@ mod tests {
         assert_eq!(vectors.len(), 56, "the corpus has 56 vectors");
         for (id, html) in vectors {
             let html = html.replace("CANARY", CANARY_URL);
-            let out = sanitize_email_html(&html, HashMap::new()).html;
+            let out = sanitize_email_html(&html, HashMap::new(), RemoteImages::Block).html;
             let lower = out.to_ascii_lowercase();
             assert!(!lower.contains("<script"), "{id}: script survived: {out}");
             assert!(!has_event_handler(&out), "{id}: event handler survived: {out}");
@@ -239,11 +268,12 @@ mod tests {
         for (html, want_blocked) in [
             ("<p>hi</p><img src=\"https://tracker.example/p.gif\">", true),
             ("<p>hi</p><img src=\"//tracker.example/p.gif\">", true),
-            ("<p style=\"background:url(https://x.example/a.png)\">hi</p>", true),
+            // A background is removed too, but showing images would not bring it back.
+            ("<p style=\"background:url(https://x.example/a.png)\">hi</p>", false),
             ("<p style=\"color:red\">hi</p>", false),
             ("<p>hi</p>", false),
         ] {
-            let out = sanitize_email_html(html, HashMap::new());
+            let out = sanitize_email_html(html, HashMap::new(), RemoteImages::Block);
             assert_eq!(out.remote_content_blocked, want_blocked, "{html} -> {}", out.html);
             assert!(!out.html.contains("example"), "{html} -> {}", out.html);
             assert!(out.html.contains("hi"), "{html} -> {}", out.html);
@@ -252,8 +282,11 @@ mod tests {
 
     #[test]
     fn links_open_in_a_new_tab_without_referrer() {
-        let out =
-            sanitize_email_html("<a href=\"https://example.org/\" ping=\"https://p.example\">x</a>", HashMap::new());
+        let out = sanitize_email_html(
+            "<a href=\"https://example.org/\" ping=\"https://p.example\">x</a>",
+            HashMap::new(),
+            RemoteImages::Block,
+        );
         assert!(out.html.contains("href=\"https://example.org/\""), "{}", out.html);
         assert!(out.html.contains("target=\"_blank\""), "{}", out.html);
         assert!(out.html.contains("rel=\"noopener noreferrer\""), "{}", out.html);
@@ -263,8 +296,11 @@ mod tests {
     #[test]
     fn inline_images_of_the_message_are_inlined_and_others_dropped() {
         let images = HashMap::from([("logo@facteur.test".to_string(), "data:image/png;base64,AAAA".to_string())]);
-        let out =
-            sanitize_email_html("<img src=\"cid:logo@facteur.test\" alt=\"logo\"><img src=\"cid:other\">", images);
+        let out = sanitize_email_html(
+            "<img src=\"cid:logo@facteur.test\" alt=\"logo\"><img src=\"cid:other\">",
+            images,
+            RemoteImages::Block,
+        );
         assert_eq!(out.html.matches("data:image/png;base64,AAAA").count(), 1, "{}", out.html);
         assert!(!out.html.contains("cid:"), "{}", out.html);
         assert!(!out.remote_content_blocked);
@@ -275,6 +311,7 @@ mod tests {
         let out = sanitize_email_html(
             "<table width=\"600\" bgcolor=\"#eeeeee\"><tr><td style=\"padding:8px;color:#333\"><font color=\"red\">Hi</font></td></tr></table>",
             HashMap::new(),
+            RemoteImages::Block,
         );
         for kept in ["width=\"600\"", "bgcolor=\"#eeeeee\"", "padding:8px", "<font color=\"red\">"] {
             assert!(out.html.contains(kept), "{kept} missing from {}", out.html);
@@ -283,8 +320,55 @@ mod tests {
 
     #[test]
     fn the_srcdoc_carries_its_own_policy() {
-        let doc = srcdoc_document("<p>x</p>");
+        let doc = srcdoc_document("<p>x</p>", RemoteImages::Block);
         assert!(doc.contains("default-src 'none'; img-src data:; style-src 'unsafe-inline'"));
         assert!(doc.ends_with("<body><p>x</p></body></html>"));
+        let shown = srcdoc_document("<p>x</p>", RemoteImages::Show);
+        assert!(shown.contains("default-src 'none'; img-src data: https: http:; style-src 'unsafe-inline'"));
+    }
+
+    #[test]
+    fn shown_images_load_from_the_web_without_referrer_and_nothing_else_changes() {
+        let html = "<img src=\"https://pics.example/a.png\"><img src=\"//pics.example/b.png\">\
+            <img src=\"/relative.png\"><img src=\"javascript:alert(1)\"><img src=\"data:image/png;base64,AAAA\">\
+            <p style=\"background:url(https://pics.example/c.png)\">hi</p>";
+        let out = sanitize_email_html(html, HashMap::new(), RemoteImages::Show);
+        assert!(!out.remote_content_blocked);
+        assert!(out.html.contains("src=\"https://pics.example/a.png\""), "{}", out.html);
+        assert!(out.html.contains("src=\"https://pics.example/b.png\""), "{}", out.html);
+        assert_eq!(out.html.matches("referrerpolicy=\"no-referrer\"").count(), 5, "{}", out.html);
+        for gone in ["relative", "javascript", "data:", "c.png"] {
+            assert!(!out.html.contains(gone), "{gone} in {}", out.html);
+        }
+    }
+
+    #[test]
+    fn hostile_vectors_stay_defused_with_images_shown() {
+        for (id, html) in hostile_vectors() {
+            let out = sanitize_email_html(&html.replace("CANARY", CANARY_URL), HashMap::new(), RemoteImages::Show).html;
+            let lower = out.to_ascii_lowercase();
+            assert!(!lower.contains("<script"), "{id}: {out}");
+            assert!(!has_event_handler(&out), "{id}: {out}");
+            for bad in [
+                "javascript:",
+                "vbscript:",
+                "data:",
+                "<iframe",
+                "<object",
+                "<embed",
+                "<form",
+                "<meta",
+                "<base",
+                "<link",
+                "<style",
+                "<svg",
+            ] {
+                assert!(!lower.contains(bad), "{id}: {bad} survived: {out}");
+            }
+            // The canary may now appear, but only as an image source.
+            for (index, _) in out.match_indices(CANARY_URL) {
+                assert!(out[..index].ends_with("src=\""), "{id}: canary outside an img src: {out}");
+            }
+        }
     }
 }
