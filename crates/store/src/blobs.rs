@@ -53,7 +53,12 @@ impl BlobStore {
             File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("syncing a blob folder", e))?;
             return Ok(hash);
         }
-        fs::create_dir_all(dir).map_err(|e| Error::io("creating a blob folder", e))?;
+        if !dir.exists() {
+            fs::create_dir_all(dir).map_err(|e| Error::io("creating a blob folder", e))?;
+            // The new folder's own entry must reach the disk too, or the file could vanish
+            // with it after a crash.
+            File::open(&*self.root).and_then(|d| d.sync_all()).map_err(|e| Error::io("syncing the blob folder", e))?;
+        }
         let tmp_name = format!("{}-{}", std::process::id(), self.tmp_counter.fetch_add(1, Ordering::Relaxed));
         let tmp_path = self.root.join("tmp").join(tmp_name);
         let write = || -> std::io::Result<()> {
@@ -68,6 +73,17 @@ impl BlobStore {
             Error::io("writing a message file", e)
         })?;
         Ok(hash)
+    }
+
+    /// Writes the blob again if it is gone (see `Store::store_blob_then`): a file of the right
+    /// size is the one `put` wrote, already durable.
+    pub(crate) async fn put_if_missing(&self, hash: &str, bytes: Arc<Vec<u8>>) -> Result<()> {
+        let present = tokio::fs::metadata(self.path_of(hash)).await.is_ok_and(|m| m.len() == bytes.len() as u64);
+        if !present {
+            tracing::info!(%hash, "a message file was cleaned up before its row was written; writing it again");
+            self.put(bytes).await?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn get(&self, hash: &str) -> Result<Vec<u8>> {

@@ -51,12 +51,24 @@ pub struct Store {
     reader: SqlitePool,
     blobs: BlobStore,
     throttle: Arc<LoginThrottle>,
-    /// Deliveries hold it shared from blob write to commit; blob clean-up holds it exclusive,
-    /// so a file is never removed while a new row is about to refer to it.
-    blob_gc_lock: Arc<tokio::sync::RwLock<()>>,
     /// Bounds concurrent password verifications (see `authenticate`).
     argon2_permits: Arc<tokio::sync::Semaphore>,
     data_dir: PathBuf,
+}
+
+/// Mail, password hashes and keys live in the data folder: only its owner may enter it, so
+/// nothing inside depends on the umask the files were created with.
+fn make_private(data_dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data_dir).map_err(|e| Error::io("reading the data folder", e))?.permissions();
+        if mode.mode() & 0o077 != 0 {
+            std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io("making the data folder private", e))?;
+        }
+    }
+    Ok(())
 }
 
 impl Store {
@@ -64,6 +76,7 @@ impl Store {
     /// schema up to date.
     pub async fn open(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| Error::io("creating the data folder", e))?;
+        make_private(data_dir)?;
         let db_path = data_dir.join("facteur.db");
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(Error::Db)?
@@ -88,7 +101,6 @@ impl Store {
             reader,
             blobs,
             throttle: Arc::new(LoginThrottle::default()),
-            blob_gc_lock: Arc::new(tokio::sync::RwLock::new(())),
             argon2_permits: Arc::new(tokio::sync::Semaphore::new(4)),
             data_dir: data_dir.to_path_buf(),
         })

@@ -19,7 +19,7 @@ use crate::{
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Delivery {
     pub delivered: Vec<(AccountId, MessageId)>,
-    /// A10: mailboxes that had no room; nothing was stored for them.
+    /// A10: mailboxes that had no room. When there is any, nothing was stored for anyone.
     pub over_quota: Vec<AccountId>,
 }
 
@@ -268,73 +268,66 @@ impl Store {
     // ----- Messages: writing -----
 
     /// Delivers one message to the Inbox of each account, all in one transaction. Returns once
-    /// the blob is fsynced and the rows committed. Accounts without room are skipped and
-    /// reported in [`Delivery::over_quota`].
+    /// the blob is fsynced and the rows committed. All or nothing: when a mailbox has no room,
+    /// nothing is stored for anyone and the full ones are in [`Delivery::over_quota`], so SMTP
+    /// can defer the message whole instead of losing one copy after its `250`.
     pub async fn deliver(&self, accounts: &[AccountId], raw: Vec<u8>) -> Result<Delivery> {
         if raw.len() > MAX_MESSAGE_BYTES {
             return Err(Error::Refused(format!("message larger than {MAX_MESSAGE_BYTES} bytes")));
         }
-        let size = raw.len() as i64;
-        // A cheap look first, so a message nobody has room for never touches the disk.
-        let mut any_room = false;
+        let size = raw.len() as u64;
+        // A cheap look first, so a message that cannot go in never touches the disk.
+        let mut over_quota = Vec::new();
         for &account in accounts {
-            any_room |= self.quota_allows(account, size as u64).await?;
+            if !self.quota_allows(account, size).await? {
+                over_quota.push(account);
+            }
         }
-        if !any_room {
-            return Ok(Delivery { delivered: Vec::new(), over_quota: accounts.to_vec() });
+        if !over_quota.is_empty() {
+            return Ok(Delivery { delivered: Vec::new(), over_quota });
         }
-        self.store_blob_then(raw, Flags::empty(), &[], now_unix(), async |new| {
-            self.insert_into_inboxes(accounts, new).await
+        self.store_blob_then(raw, Flags::empty(), &[], now_unix(), async |tx, new| {
+            insert_into_inboxes(tx, accounts, new).await
         })
         .await
     }
 
-    /// Parses `raw`, puts it in the blob store (fsynced), then runs `insert` with the new
-    /// message's fields while blob clean-up is held off. When `insert` fails or refers to the
-    /// blob from no row (`Delivery` with no one delivered), the blob is removed again.
+    /// Parses `raw` and puts it in the blob store (fsynced, outside any lock), then opens the
+    /// write transaction, makes sure the file is still there, runs `insert` and commits when a
+    /// row now refers to the blob. Otherwise (an error, or nobody delivered to) the
+    /// transaction rolls back and the blob is removed again.
+    ///
+    /// Blob clean-up deletes files only inside a write transaction too, possibly from another
+    /// process (`facteur admin deliver` runs beside the server), so SQLite's write lock orders
+    /// the two: a file removed between `put` and our transaction is written again, and a file
+    /// present once we hold the lock stays, since our row is committed before the lock is freed.
     async fn store_blob_then<T: RefersToBlob>(
         &self,
         raw: Vec<u8>,
         flags: Flags,
         keywords: &[String],
         internal_date: i64,
-        insert: impl AsyncFnOnce(&NewMessage<'_>) -> Result<T>,
+        insert: impl AsyncFnOnce(&mut SqliteConnection, &NewMessage<'_>) -> Result<T>,
     ) -> Result<T> {
         let size = raw.len() as i64;
         let (raw, summary) = parse_summary(raw).await?;
-        let (blob_hash, result) = {
-            // Held until commit, so blob clean-up cannot remove the file between put and insert.
-            let _blob_guard = self.blob_gc_lock.read().await;
-            let blob_hash = self.blobs.put(raw).await?;
-            let new = NewMessage { blob_hash: &blob_hash, size, summary: &summary, flags, keywords, internal_date };
-            let result = insert(&new).await;
-            (blob_hash, result)
-        };
+        let blob_hash = self.blobs.put(Arc::clone(&raw)).await?;
+        let new = NewMessage { blob_hash: &blob_hash, size, summary: &summary, flags, keywords, internal_date };
+        let result = async {
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+            self.blobs.put_if_missing(&blob_hash, raw).await?;
+            let value = insert(&mut tx, &new).await?;
+            if value.refers_to_blob() {
+                tx.commit().await?;
+            }
+            Ok(value)
+        }
+        .await;
         if !result.as_ref().is_ok_and(RefersToBlob::refers_to_blob) {
             // Nothing refers to the file: do not leave it behind.
-            self.remove_unreferenced_blobs_logged(vec![blob_hash]).await;
+            self.remove_unreferenced_blobs_logged(vec![blob_hash.clone()]).await;
         }
         result
-    }
-
-    async fn insert_into_inboxes(&self, accounts: &[AccountId], new: &NewMessage<'_>) -> Result<Delivery> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let mut delivery = Delivery::default();
-        for &account in accounts {
-            if !has_room(&mut tx, account, new.size).await? {
-                delivery.over_quota.push(account);
-                continue;
-            }
-            let inbox: i64 =
-                sqlx::query_scalar("SELECT id FROM folders WHERE account_id = ? AND special_use = 'inbox'")
-                    .bind(account.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let (_uid, id) = insert_message(&mut tx, account, FolderId(inbox), new).await?;
-            delivery.delivered.push((account, id));
-        }
-        tx.commit().await?;
-        Ok(delivery)
     }
 
     /// Adds a message to a folder (IMAP APPEND, saving to Sent or Drafts). Returns its UID.
@@ -355,14 +348,11 @@ impl Store {
             return Err(Error::QuotaExceeded);
         }
         let internal_date = internal_date.unwrap_or_else(now_unix);
-        self.store_blob_then(raw, flags, keywords, internal_date, async |new| {
-            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-            if !has_room(&mut tx, account, size).await? {
+        self.store_blob_then(raw, flags, keywords, internal_date, async |tx, new| {
+            if !has_room(tx, account, size).await? {
                 return Err(Error::QuotaExceeded);
             }
-            let inserted = insert_message(&mut tx, account, folder, new).await?;
-            tx.commit().await?;
-            Ok(inserted)
+            insert_message(tx, account, folder, new).await
         })
         .await
     }
@@ -471,16 +461,19 @@ impl Store {
     async fn remove_unreferenced_blobs(&self, mut hashes: Vec<String>) -> Result<()> {
         hashes.sort();
         hashes.dedup();
-        let _guard = self.blob_gc_lock.write().await;
+        // Inside a write transaction, so no delivery (of this process or another) is between
+        // checking its blob and committing its row: see `store_blob_then`.
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         for hash in hashes {
             let n_refs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE blob_hash = ?")
                 .bind(&hash)
-                .fetch_one(&self.writer)
+                .fetch_one(&mut *tx)
                 .await?;
             if n_refs == 0 {
                 self.blobs.remove(&hash).await;
             }
         }
+        tx.rollback().await?;
         Ok(())
     }
 }
@@ -551,6 +544,33 @@ async fn insert_keywords(tx: &mut SqliteConnection, message: i64, keywords: &[St
             .await?;
     }
     Ok(())
+}
+
+/// One row per account in its Inbox, or none at all when a mailbox has no room (the caller
+/// then rolls back).
+async fn insert_into_inboxes(
+    tx: &mut SqliteConnection,
+    accounts: &[AccountId],
+    new: &NewMessage<'_>,
+) -> Result<Delivery> {
+    let mut delivery = Delivery::default();
+    for &account in accounts {
+        if !has_room(tx, account, new.size).await? {
+            delivery.over_quota.push(account);
+        }
+    }
+    if !delivery.over_quota.is_empty() {
+        return Ok(delivery);
+    }
+    for &account in accounts {
+        let inbox: i64 = sqlx::query_scalar("SELECT id FROM folders WHERE account_id = ? AND special_use = 'inbox'")
+            .bind(account.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        let (_uid, id) = insert_message(tx, account, FolderId(inbox), new).await?;
+        delivery.delivered.push((account, id));
+    }
+    Ok(delivery)
 }
 
 /// Inserts one message row: takes the folder's next UID and modseq, finds the thread.

@@ -152,8 +152,45 @@ async fn quota_is_enforced_per_mailbox() {
     let raw = vec![b'x'; 700 * 1024];
     let first = store.deliver(&[small.id, big.id], raw.clone()).await.unwrap();
     assert_eq!(first.delivered.len(), 2);
-    let second = store.deliver(&[small.id, big.id], raw).await.unwrap();
-    assert_eq!((second.delivered.len(), second.over_quota.clone()), (1, vec![small.id]));
+    // All or nothing: one full mailbox keeps the message from everyone (SMTP then defers it).
+    let second = store.deliver(&[small.id, big.id], raw.clone()).await.unwrap();
+    assert_eq!((second.delivered.len(), second.over_quota.clone()), (0, vec![small.id]));
+    let third = store.deliver(&[big.id], raw).await.unwrap();
+    assert_eq!(third.delivered.len(), 1);
+    let big_inbox = store.special_folder(big.id, SpecialUse::Inbox).await.unwrap();
+    assert_eq!(store.messages(big.id, big_inbox.id).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_delivery_writes_a_missing_shared_blob_again() {
+    // Blobs are shared by identical messages; a delivery must never trust a file it did not
+    // see on disk (clean-up in another process may have removed it).
+    let (dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap();
+    let raw = b"Subject: twice\r\n\r\nsame bytes\r\n".to_vec();
+    store.deliver(&[ana.id], raw.clone()).await.unwrap();
+    let inbox = store.special_folder(ana.id, SpecialUse::Inbox).await.unwrap();
+    let row = store.messages(ana.id, inbox.id).await.unwrap().remove(0);
+    // The file is gone (as after a clean-up race); a new delivery of the same bytes comes in.
+    let path = dir.path().join("blobs").join(&row.blob_hash[..2]).join(&row.blob_hash);
+    std::fs::remove_file(&path).unwrap();
+    store.deliver(&[ana.id], raw.clone()).await.unwrap();
+    assert!(path.exists());
+    for row in store.messages(ana.id, inbox.id).await.unwrap() {
+        assert_eq!(store.read_raw(&row).await.unwrap(), raw);
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_folder_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let _store = Store::open(&data).await.unwrap();
+    assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
 }
 
 #[tokio::test]

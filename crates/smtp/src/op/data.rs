@@ -104,19 +104,10 @@ impl Session {
             other => Error::Store(other),
         })?;
         if delivery.delivered.is_empty() {
-            // Nothing was stored, so a temporary failure loses nothing.
+            // A mailbox filled up since the check above: the store stored nothing (delivery is
+            // all or nothing), so a temporary failure loses nothing and duplicates nothing.
+            tracing::info!(%id, size, over_quota = ?delivery.over_quota, "mailbox full at delivery; message deferred");
             return Err(Error::MailboxFull);
-        }
-        if !delivery.over_quota.is_empty() {
-            // Known gap: another delivery filled a mailbox between the check above and this
-            // one. The others have the message, so a 4xx would make the sender duplicate it;
-            // with no bounce generator yet, this copy is lost and must at least be visible.
-            tracing::error!(
-                %id,
-                over_quota = ?delivery.over_quota,
-                sender = %transaction.sender,
-                "mailbox filled up during delivery; message not stored for it and no bounce sent"
-            );
         }
         tracing::info!(%id, size, n_mailboxes = delivery.delivered.len(), sender = %transaction.sender, "message delivered");
         Ok(Reply::new(250, "2.0.0", format!("OK, message {id} delivered")))
