@@ -126,6 +126,17 @@ impl Conn {
         self.reader.read_exact(&mut bytes).expect("read exact");
         bytes
     }
+
+    /// Whether the server closed the connection (end of stream, or a reset), rather than
+    /// staying silent until the read timeout.
+    fn is_closed(&mut self) -> bool {
+        let mut rest = Vec::new();
+        let closed = match self.reader.read_until(b'\n', &mut rest) {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+        };
+        closed && rest.is_empty()
+    }
 }
 
 /// A test client speaking IMAP over [`Conn`], reading literals inside responses.
@@ -580,4 +591,30 @@ fn python_imaplib_session() {
         ],
     );
     assert!(out.contains("SESSION OK"), "{out}");
+}
+
+#[test]
+fn a_client_sending_only_nonsense_is_disconnected() {
+    let srv = TestServer::start();
+    let mut imap = Imap::connect_tls(&srv);
+    for n in 0..20 {
+        imap.conn.send_line(&format!("x{n} GET / HTTP/1.1"));
+        let (status, _) = imap.read_until_tagged(&format!("x{n}"));
+        assert!(status.contains("BAD"), "{status}");
+    }
+    imap.conn.send_line("x20 NOOP");
+    assert_eq!(imap.conn.read_line(), "* BYE Too many invalid commands");
+    assert!(imap.conn.is_closed());
+}
+
+#[test]
+fn a_failed_select_still_says_the_previous_folder_closed() {
+    let srv = TestServer::start();
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    imap.ok("SELECT INBOX");
+    let (status, lines) = imap.cmd("SELECT Nowhere");
+    assert!(status.contains("NO [NONEXISTENT]"), "{status}");
+    assert!(lines.iter().any(|l| l.starts_with(b"* OK [CLOSED]")), "{lines:?}");
+    let (status, _) = imap.cmd("FETCH 1 FLAGS");
+    assert!(status.contains("BAD"), "no folder is selected any more: {status}");
 }

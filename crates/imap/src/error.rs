@@ -52,6 +52,9 @@ pub enum Error {
     /// The store failed. Logged; the client gets `NO [SERVERBUG]`.
     #[error("store: {0}")]
     Store(#[from] store::Error),
+    /// A bug on our side outside the store (a task that panicked). Logged; `NO [SERVERBUG]`.
+    #[error("internal: {0}")]
+    Internal(String),
     /// The connection failed (reset, TLS error, timeout): the session ends.
     #[error("connection: {0}")]
     Io(#[from] std::io::Error),
@@ -92,6 +95,10 @@ impl Error {
             }
             Error::Store(error) => {
                 tracing::error!(%error, "IMAP command failed in the store");
+                Some(Response::tagged(tag, "NO", Some("SERVERBUG"), "internal error"))
+            }
+            Error::Internal(error) => {
+                tracing::error!(%error, "IMAP command failed");
                 Some(Response::tagged(tag, "NO", Some("SERVERBUG"), "internal error"))
             }
             Error::Io(_) => None,

@@ -34,8 +34,10 @@ use imap_codec::imap_types::core::Tag;
 /// a longer line is answered BAD and discarded up to its CRLF.
 pub(crate) const MAX_LINE_BYTES: usize = 64 * 1024;
 
-/// The largest literal we accept after login (the largest message the store takes).
-pub(crate) const MAX_LITERAL_BYTES: u64 = store::MAX_MESSAGE_BYTES as u64;
+/// The largest literal we accept after login. No command takes a message yet, so this stays
+/// small: 1000 connections each holding a 50 MB literal would exhaust memory. APPEND (a later
+/// issue) will raise it to `store::MAX_MESSAGE_BYTES` and stream such literals to disk.
+pub(crate) const MAX_LITERAL_BYTES: u64 = 64 * 1024;
 
 /// The largest literal we accept before login: a login name or a password never needs more, and
 /// an unauthenticated client must not make us hold megabytes.
@@ -503,7 +505,7 @@ mod tests {
         assert!(matches!(&sync[1], FrameEvent::Command(c) if c.tag.as_ref() == "t2"));
         assert_eq!(sync.len(), 2);
 
-        // After login, a synchronizing literal may be as large as a message, not larger.
+        // After login, a synchronizing literal may be as large as MAX_LITERAL_BYTES, not larger.
         let mut framer = Framer::default();
         framer.set_authenticated();
         framer.push(format!("t3 APPEND INBOX {{{MAX_LITERAL_BYTES}}}\r\n").as_bytes());

@@ -15,13 +15,21 @@ use imap_codec::imap_types::core::Tag;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::error::{Error, Result};
-use crate::framing::{FrameEvent, Framer};
+use crate::framing::{FrameEvent, Framer, LiteralForm};
 use crate::response::Response;
 use crate::selected::{Addressing, Selected};
 use crate::{AsyncStream, ImapServices};
 
 /// RFC 9051 §5.4: an inactivity autologout timer must be at least 30 minutes.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Before login the client has nothing to lose by waiting: a short timer keeps idle
+/// unauthenticated connections from filling the connection limit.
+pub(crate) const LOGIN_TIMEOUT: Duration = Duration::from_secs(2 * 60);
+
+/// After this many malformed or refused-as-BAD commands the session ends (a client that
+/// speaks another protocol, or probes). Real clients never come near it.
+pub(crate) const MAX_BAD_COMMANDS: u32 = 20;
 
 /// How long a TLS handshake (IMAPS or STARTTLS) may take.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -66,6 +74,8 @@ pub(crate) struct Session {
     logging_out: bool,
     /// [`WRITE_TIMEOUT`], shorter in tests.
     write_timeout: Duration,
+    /// Commands answered BAD so far; see [`MAX_BAD_COMMANDS`].
+    bad_commands: u32,
 }
 
 /// What a handler wants done after its response is written.
@@ -92,6 +102,7 @@ impl Session {
             selected: None,
             logging_out: false,
             write_timeout: WRITE_TIMEOUT,
+            bad_commands: 0,
         }
     }
 
@@ -150,6 +161,11 @@ impl Session {
         let mut read_buffer = vec![0u8; 64 * 1024];
         loop {
             while let Some(event) = self.framer.next_event() {
+                if self.bad_commands >= MAX_BAD_COMMANDS {
+                    tracing::info!(peer = ?self.peer, "IMAP session closed after too many bad commands");
+                    self.write(b"* BYE Too many invalid commands\r\n").await?;
+                    return Ok(());
+                }
                 match event {
                     FrameEvent::Command(command) => {
                         let tag = command.tag.clone();
@@ -181,8 +197,9 @@ impl Session {
     /// Reads what the client sent into the framer. `false` at end of stream; on the idle
     /// timeout it says BYE and returns `false` (RFC 9051 §7.1.5).
     async fn read_some(&mut self, buffer: &mut [u8]) -> Result<bool> {
+        let timeout = if self.account.is_some() { IDLE_TIMEOUT } else { LOGIN_TIMEOUT };
         let stream = self.stream()?;
-        match tokio::time::timeout(IDLE_TIMEOUT, stream.read(buffer)).await {
+        match tokio::time::timeout(timeout, stream.read(buffer)).await {
             Ok(Ok(0)) => Ok(false),
             Ok(Ok(n)) => {
                 self.framer.push(&buffer[..n]);
@@ -230,6 +247,9 @@ impl Session {
 
     /// Answers a command the framer refused; untagged (`*`) when its tag could not be read.
     async fn write_error(&mut self, tag: Option<Tag<'static>>, error: Error) -> Result<()> {
+        if matches!(error, Error::Bad(_) | Error::TooBig(LiteralForm::NonSynchronizing)) {
+            self.bad_commands += 1;
+        }
         let Some(response) = error.into_response(tag.as_ref().map_or("*", |t| t.as_ref())) else { return Ok(()) };
         self.write(&response.bytes).await
     }
@@ -247,6 +267,9 @@ impl Session {
             Ok(done) => Ok(done),
             Err(Error::Io(error)) => Err(Error::Io(error)),
             Err(error) => {
+                if matches!(error, Error::Bad(_)) {
+                    self.bad_commands += 1;
+                }
                 let response = error.into_response(&tag).unwrap_or_default();
                 Ok((response, After::Nothing))
             }

@@ -6,6 +6,7 @@
 //! response; on an EXAMINEd folder nothing changes.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use imap_codec::imap_types::IntoStatic;
 use imap_codec::imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItemName};
@@ -83,33 +84,36 @@ impl Session {
             }
         }
         let wants_flags = items.contains(&MessageDataItemName::Flags);
+        let needs_body = items.iter().any(needs_raw_message);
+        let items = Arc::new(items);
 
         for index in indexes {
             let uid = self.selected_mut()?.messages[index].uid;
             // Expunged by another session since the snapshot: RFC 9051 §7.4.1 forbids an
             // EXPUNGE during FETCH, so the message is skipped; NOOP will report it.
             let Some(row) = rows.get(&uid.0) else { continue };
-            let needs_body = items.iter().any(needs_raw_message);
-            let raw = if needs_body { Some(self.services.store.read_raw(row).await?) } else { None };
-            let parsed = raw.as_deref().map(ParsedMessage::parse);
-            let mut out = format!("* {} FETCH (", SeqNum::from_index(index).0).into_bytes();
-            let mut first = true;
-            let mut separator = |out: &mut Vec<u8>| {
-                if !first {
-                    out.push(b' ');
-                }
-                first = false;
-            };
             let include_flags = wants_flags || seen_now.contains(&uid.0);
-            if include_flags && !wants_flags {
-                separator(&mut out);
-                out.extend_from_slice(format!("FLAGS ({})", flag_list(row.flags, &row.keywords)).as_bytes());
-            }
-            for item in &items {
-                separator(&mut out);
-                push_item(&mut out, item, row, parsed.as_ref());
-            }
-            out.extend_from_slice(b")\r\n");
+            let seq = SeqNum::from_index(index);
+            let out = if needs_body {
+                let raw = match self.services.store.read_raw(row).await {
+                    Ok(raw) => raw,
+                    // Expunged since the rows were read, and its file cleaned up: skip it too.
+                    Err(_) if self.services.store.messages_by_uids(account, folder, &[uid.0]).await?.is_empty() => {
+                        continue;
+                    }
+                    Err(error) => return Err(error.into()),
+                };
+                // Parsing a large message is CPU work: keep it off the async workers.
+                let (row, items) = (row.clone(), Arc::clone(&items));
+                tokio::task::spawn_blocking(move || {
+                    let parsed = ParsedMessage::parse(&raw);
+                    fetch_response(seq, &row, &items, Some(&parsed), include_flags && !wants_flags)
+                })
+                .await
+                .map_err(|error| Error::Internal(format!("FETCH task failed: {error}")))?
+            } else {
+                fetch_response(seq, row, &items, None, include_flags && !wants_flags)
+            };
             if include_flags {
                 // The client now knows these flags; NOOP must not report them again.
                 self.selected_mut()?.messages[index] = KnownMessage::from_row(row);
@@ -118,6 +122,35 @@ impl Session {
         }
         Ok(Response::tagged(tag, "OK", None, "FETCH completed"))
     }
+}
+
+/// One `* n FETCH (...)` response. `extra_flags` adds FLAGS the client did not ask for (a
+/// `\Seen` this FETCH just set, RFC 9051 §6.4.5).
+fn fetch_response(
+    seq: SeqNum,
+    row: &MessageRow,
+    items: &[MessageDataItemName<'static>],
+    parsed: Option<&ParsedMessage<'_>>,
+    extra_flags: bool,
+) -> Vec<u8> {
+    let mut out = format!("* {} FETCH (", seq.0).into_bytes();
+    let mut first = true;
+    let mut separator = |out: &mut Vec<u8>| {
+        if !first {
+            out.push(b' ');
+        }
+        first = false;
+    };
+    if extra_flags {
+        separator(&mut out);
+        out.extend_from_slice(format!("FLAGS ({})", flag_list(row.flags, &row.keywords)).as_bytes());
+    }
+    for item in items {
+        separator(&mut out);
+        push_item(&mut out, item, row, parsed);
+    }
+    out.extend_from_slice(b")\r\n");
+    out
 }
 
 fn needs_raw_message(item: &MessageDataItemName<'_>) -> bool {

@@ -27,7 +27,9 @@ impl Session {
         let name = mailbox_name(&mailbox);
         let account = self.account()?.id;
         let Some(folder) = self.services.store.folder_by_name(account, &name).await? else {
-            return Err(Error::no(Some(Code::Nonexistent), format!("No folder named {name}")));
+            // Not an Err: the [CLOSED] line above must still reach the client.
+            response.status_line(tag, "NO", Some(Code::Nonexistent.as_str()), &format!("No folder named {name}"));
+            return Ok(response);
         };
         // The version first: a change landing between the two reads moves it past what the
         // snapshot shows, so the next NOOP looks again rather than missing it.
@@ -42,7 +44,10 @@ impl Session {
             response.status_line("*", "OK", Some(&format!("UNSEEN {}", index + 1)), "First unseen message");
         }
         response.status_line("*", "OK", Some(&format!("UIDVALIDITY {}", folder.uidvalidity)), "UIDs valid");
-        response.status_line("*", "OK", Some(&format!("UIDNEXT {}", folder.uidnext)), "Predicted next UID");
+        // Read last, the messages may include one delivered after `version`: UIDNEXT must be
+        // above every UID the client is shown.
+        let uidnext = messages.last().map_or(version.uidnext, |m| version.uidnext.max(m.uid + 1));
+        response.status_line("*", "OK", Some(&format!("UIDNEXT {uidnext}")), "Predicted next UID");
         let (permanent, completion_code, verb) = match access {
             Access::ReadWrite => ("\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*", "READ-WRITE", "SELECT"),
             // RFC 9051 §6.3.3: EXAMINE is SELECT without write access, so report [READ-ONLY].
