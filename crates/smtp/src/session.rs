@@ -22,6 +22,10 @@ use crate::{AsyncStream, Error, Result, SmtpServices};
 pub(crate) const COMMAND_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// RFC 5321 §4.5.3.2.5: 3 minutes for each block of data.
 pub(crate) const DATA_BLOCK_TIMEOUT: Duration = Duration::from_secs(3 * 60);
+/// The longest a whole DATA phase may take, however steadily the bytes trickle in: DATA phases
+/// share a few slots, and a client sending one byte a minute must not hold one for ever. A
+/// 50 MB message still fits over a 0.5 Mbit/s line.
+pub(crate) const DATA_TOTAL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// How long we wait for the client to take our replies before giving up on it.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// After this many bad commands the client is told 421 and disconnected.

@@ -359,3 +359,27 @@ async fn starttls_drops_pipelined_plaintext_and_forgets_the_session() {
     let stored = inbox(&world, world.bob).await;
     assert!(String::from_utf8_lossy(&stored[0]).contains(" with ESMTPS id "));
 }
+
+#[tokio::test]
+async fn a_data_phase_trickling_past_the_total_deadline_is_cut_off() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    assert_code(&c.cmd("MAIL FROM:<x@remote.test>").await, "250 2.1.0");
+    assert_code(&c.cmd("RCPT TO:<ana@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("DATA").await, "354");
+    // From here on the session only reads: virtual time can jump without starving the store.
+    tokio::time::pause();
+    c.send(b"Subject: slow\r\n\r\n").await;
+    // One line every two minutes, each read well within its own 3-minute timeout, for 14
+    // minutes; the reply comes when the 15 minutes are up, before the next line is due.
+    let start = tokio::time::Instant::now();
+    for _ in 0..7 {
+        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+        c.send(b"x\r\n").await;
+    }
+    assert_code(&c.reply().await, "421 4.4.2");
+    assert_eq!(start.elapsed().as_secs(), 15 * 60);
+    tokio::time::resume();
+    assert!(inbox(&world, world.ana).await.is_empty(), "nothing was stored");
+}

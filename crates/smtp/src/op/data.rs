@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 
 use crate::data_receiver::{DataOutcome, DataReceiver};
 use crate::reply::Reply;
-use crate::session::{DATA_BLOCK_TIMEOUT, Session};
+use crate::session::{DATA_BLOCK_TIMEOUT, DATA_TOTAL_TIMEOUT, Session};
 use crate::trace::{TraceInfo, protocol_name, trace_headers};
 use crate::{Error, Result};
 
@@ -69,13 +69,18 @@ impl Session {
         // The cap covers the trace fields already in `raw`: the store takes no more than
         // MAX_MESSAGE_BYTES in all.
         let mut receiver = DataReceiver::new(store::MAX_MESSAGE_BYTES);
+        let deadline = tokio::time::Instant::now() + DATA_TOTAL_TIMEOUT;
         loop {
             let (consumed, ended) = receiver.feed(&self.inbuf, &mut raw);
             self.inbuf.drain(..consumed);
             if ended {
                 break;
             }
-            self.read_more(DATA_BLOCK_TIMEOUT).await?;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout);
+            }
+            self.read_more(DATA_BLOCK_TIMEOUT.min(left)).await?;
         }
         // RFC 5321 §4.1.1.4: whatever the outcome, the transaction ends with the data.
         let transaction = self.transaction.take().expect("checked at the top of handle_data");
