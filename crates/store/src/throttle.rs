@@ -1,22 +1,65 @@
 //! F8: login throttling against password guessing, shared by every protocol.
 //!
-//! After a few failures for one login or from one client address, further attempts are refused
-//! outright (without checking the password) for a delay that doubles with each failure, up to
-//! fifteen minutes. A success clears the login's record. State is in memory: a restart forgets
-//! it, which costs an attacker a restart they cannot cause.
+//! Failures are counted per client address, per login from one address, and per login from
+//! anywhere. Past a count's free failures, attempts under it are refused outright (without
+//! checking the password) for a delay that doubles with each failure, up to fifteen minutes.
+//!
+//! The per-login count stops guessing spread over many addresses, but would let anyone lock a
+//! known address out. So it does not apply from an address where that login recently signed in
+//! successfully: its owner keeps working while a stranger's guesses are held up. State is in
+//! memory: a restart forgets it, which costs an attacker a restart they cannot cause.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-const FREE_FAILURES: u32 = 5;
+/// Failures allowed from one address, all logins together (an office behind one NAT address
+/// shares them).
+const FREE_FAILURES_PER_ADDRESS: u32 = 10;
+/// Failures allowed for one login from one address.
+const FREE_FAILURES_PER_LOGIN_AT_ADDRESS: u32 = 5;
+/// Failures allowed for one login from all untrusted addresses together.
+const FREE_FAILURES_PER_LOGIN: u32 = 30;
 const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
+/// How long a successful sign-in makes its address trusted for that login.
+const TRUST_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// Addresses remembered per login; the oldest is forgotten first.
+const MAX_TRUSTED_PER_LOGIN: usize = 8;
+/// An address is at most 254 bytes; longer login strings are cut so keys stay small.
+const MAX_LOGIN_BYTES: usize = 320;
+/// Expired records are swept at most this often, not on every attempt.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
 pub(crate) struct LoginThrottle {
-    records: Mutex<HashMap<String, Record>>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    failures: HashMap<Key, Record>,
+    /// Per login: addresses it signed in from, with when.
+    trusted: HashMap<String, Vec<(IpAddr, Instant)>>,
+    last_sweep: Option<Instant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Address(IpAddr),
+    LoginAtAddress(String, IpAddr),
+    Login(String),
+}
+
+impl Key {
+    fn free_failures(&self) -> u32 {
+        match self {
+            Key::Address(_) => FREE_FAILURES_PER_ADDRESS,
+            Key::LoginAtAddress(..) => FREE_FAILURES_PER_LOGIN_AT_ADDRESS,
+            Key::Login(_) => FREE_FAILURES_PER_LOGIN,
+        }
+    }
 }
 
 struct Record {
@@ -25,56 +68,100 @@ struct Record {
 }
 
 impl Record {
-    fn blocked_until(&self) -> Option<Instant> {
-        if self.failures < FREE_FAILURES {
+    fn blocked_until(&self, free_failures: u32) -> Option<Instant> {
+        if self.failures < free_failures {
             return None;
         }
-        let exponent = (self.failures - FREE_FAILURES).min(10);
+        let exponent = (self.failures - free_failures).min(10);
         let delay = Duration::from_secs(1 << exponent).min(MAX_DELAY);
         Some(self.last_failure + delay)
     }
 }
 
-fn keys(login: &str, ip: Option<IpAddr>) -> Vec<String> {
-    let mut keys = vec![format!("login:{}", login.to_lowercase())];
+/// The login as counted: lowercase, and cut to [`MAX_LOGIN_BYTES`].
+fn normalized(login: &str) -> String {
+    let mut login = login.to_lowercase();
+    if login.len() > MAX_LOGIN_BYTES {
+        let cut = (0..=MAX_LOGIN_BYTES).rev().find(|&i| login.is_char_boundary(i)).unwrap_or(0);
+        login.truncate(cut);
+    }
+    login
+}
+
+fn keys(login: &str, ip: Option<IpAddr>) -> Vec<Key> {
+    let mut keys = vec![Key::Login(login.to_string())];
     if let Some(ip) = ip {
-        keys.push(format!("ip:{ip}"));
+        keys.push(Key::Address(ip));
+        keys.push(Key::LoginAtAddress(login.to_string(), ip));
     }
     keys
 }
 
+impl State {
+    fn is_trusted(&self, login: &str, ip: Option<IpAddr>, now: Instant) -> bool {
+        let Some(ip) = ip else { return false };
+        self.trusted.get(login).is_some_and(|list| {
+            list.iter().any(|(known, since)| *known == ip && now.duration_since(*since) < TRUST_FOR)
+        })
+    }
+
+    fn sweep(&mut self, now: Instant) {
+        if self.last_sweep.is_some_and(|last| now.duration_since(last) < SWEEP_EVERY) {
+            return;
+        }
+        self.last_sweep = Some(now);
+        self.failures.retain(|_, r| now.duration_since(r.last_failure) < FORGET_AFTER);
+        self.trusted.retain(|_, list| {
+            list.retain(|(_, since)| now.duration_since(*since) < TRUST_FOR);
+            !list.is_empty()
+        });
+    }
+}
+
 impl LoginThrottle {
-    /// Starts an attempt: refuses it if the login or address is blocked, else counts it as a
+    /// Starts an attempt: refuses it if one of its counts is blocked, else counts it as a
     /// failure straight away, in the same critical section. Counting before the password is
     /// checked means parallel attempts cannot all slip past the check; a success takes the
     /// count back with [`LoginThrottle::succeeded`].
     pub(crate) fn try_begin(&self, login: &str, ip: Option<IpAddr>) -> bool {
-        let mut records = self.records.lock().expect("throttle lock poisoned");
+        let mut state = self.state.lock().expect("throttle lock poisoned");
         let now = Instant::now();
-        let keys = keys(login, ip);
-        let blocked =
-            keys.iter().any(|k| records.get(k).and_then(Record::blocked_until).is_some_and(|until| now < until));
+        state.sweep(now);
+        let login = normalized(login);
+        let trusted = state.is_trusted(&login, ip, now);
+        let counted: Vec<Key> =
+            keys(&login, ip).into_iter().filter(|key| !(trusted && matches!(key, Key::Login(_)))).collect();
+        let blocked = counted.iter().any(|key| {
+            state.failures.get(key).and_then(|r| r.blocked_until(key.free_failures())).is_some_and(|until| now < until)
+        });
         if blocked {
             return false;
         }
-        records.retain(|_, r| now.duration_since(r.last_failure) < FORGET_AFTER);
-        for key in keys {
-            let record = records.entry(key).or_insert(Record { failures: 0, last_failure: now });
+        for key in counted {
+            let record = state.failures.entry(key).or_insert(Record { failures: 0, last_failure: now });
             record.failures += 1;
             record.last_failure = now;
         }
         true
     }
 
-    /// The attempt begun with `try_begin` succeeded: forget the login's failures and take back
-    /// the one counted for the client address.
+    /// The attempt begun with `try_begin` succeeded: forget the login's failures, take back the
+    /// one counted for the client address, and trust that address for this login from now on.
     pub(crate) fn succeeded(&self, login: &str, ip: Option<IpAddr>) {
-        let mut records = self.records.lock().expect("throttle lock poisoned");
-        records.remove(&format!("login:{}", login.to_lowercase()));
-        if let Some(ip) = ip
-            && let Some(record) = records.get_mut(&format!("ip:{ip}"))
-        {
+        let mut state = self.state.lock().expect("throttle lock poisoned");
+        let now = Instant::now();
+        let login = normalized(login);
+        state.failures.remove(&Key::Login(login.clone()));
+        let Some(ip) = ip else { return };
+        state.failures.remove(&Key::LoginAtAddress(login.clone(), ip));
+        if let Some(record) = state.failures.get_mut(&Key::Address(ip)) {
             record.failures = record.failures.saturating_sub(1);
+        }
+        let list = state.trusted.entry(login).or_default();
+        list.retain(|(known, _)| *known != ip);
+        list.push((ip, now));
+        if list.len() > MAX_TRUSTED_PER_LOGIN {
+            list.remove(0);
         }
     }
 }
@@ -83,36 +170,78 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
+    fn ip(text: &str) -> Option<IpAddr> {
+        Some(text.parse().unwrap())
+    }
+
     #[test]
-    fn blocks_after_free_failures_and_success_clears() {
+    fn blocks_a_login_at_an_address_after_its_free_failures_and_success_clears() {
         let throttle = LoginThrottle::default();
-        let ip: Option<IpAddr> = Some("192.0.2.1".parse().unwrap());
-        for _ in 0..FREE_FAILURES {
-            assert!(throttle.try_begin("ana@example.org", ip));
+        let attacker = ip("192.0.2.1");
+        for _ in 0..FREE_FAILURES_PER_LOGIN_AT_ADDRESS {
+            assert!(throttle.try_begin("ana@example.org", attacker));
         }
-        assert!(!throttle.try_begin("ana@example.org", None));
-        assert!(!throttle.try_begin("ANA@example.org", None));
-        assert!(!throttle.try_begin("bob@example.org", ip), "the address is blocked too");
-        assert!(throttle.try_begin("bob@example.org", None));
-        throttle.succeeded("ana@example.org", ip);
-        assert!(throttle.try_begin("ana@example.org", None));
+        assert!(!throttle.try_begin("ana@example.org", attacker));
+        assert!(!throttle.try_begin("ANA@example.org", attacker), "logins compare without case");
+        assert!(throttle.try_begin("ana@example.org", ip("192.0.2.2")), "other addresses are not held up");
+        assert!(throttle.try_begin("bob@example.org", attacker), "the address still has free failures");
+        throttle.succeeded("ana@example.org", attacker);
+        assert!(throttle.try_begin("ana@example.org", attacker));
+    }
+
+    #[test]
+    fn an_address_guessing_many_logins_is_blocked() {
+        let throttle = LoginThrottle::default();
+        let attacker = ip("192.0.2.3");
+        for n in 0..FREE_FAILURES_PER_ADDRESS {
+            assert!(throttle.try_begin(&format!("user{n}@example.org"), attacker));
+        }
+        assert!(!throttle.try_begin("someone-else@example.org", attacker));
+    }
+
+    #[test]
+    fn guesses_from_many_addresses_hold_up_strangers_but_not_the_owner() {
+        let throttle = LoginThrottle::default();
+        let owner = ip("198.51.100.9");
+        assert!(throttle.try_begin("ana@example.org", owner));
+        throttle.succeeded("ana@example.org", owner);
+        // A botnet: a few guesses from each of many addresses.
+        for n in 0..FREE_FAILURES_PER_LOGIN {
+            assert!(throttle.try_begin("ana@example.org", ip(&format!("203.0.113.{n}"))));
+        }
+        assert!(!throttle.try_begin("ana@example.org", ip("203.0.113.200")), "a new address is held up");
+        assert!(!throttle.try_begin("ana@example.org", None), "so is an attempt with no address");
+        assert!(throttle.try_begin("ana@example.org", owner), "the owner's usual address is not");
     }
 
     #[test]
     fn attempts_in_flight_count_before_they_finish() {
         // Ten attempts begun at once, none finished yet: only the free ones may start.
         let throttle = LoginThrottle::default();
-        let started = (0..10).filter(|_| throttle.try_begin("ana@example.org", None)).count();
-        assert_eq!(started, FREE_FAILURES as usize);
+        let started = (0..10).filter(|_| throttle.try_begin("ana@example.org", ip("192.0.2.4"))).count();
+        assert_eq!(started, FREE_FAILURES_PER_LOGIN_AT_ADDRESS as usize);
     }
 
     #[test]
     fn successes_do_not_accumulate_against_the_address() {
         let throttle = LoginThrottle::default();
-        let ip: Option<IpAddr> = Some("192.0.2.7".parse().unwrap());
-        for _ in 0..20 {
-            assert!(throttle.try_begin("ana@example.org", ip));
-            throttle.succeeded("ana@example.org", ip);
+        let address = ip("192.0.2.7");
+        for _ in 0..50 {
+            assert!(throttle.try_begin("ana@example.org", address));
+            throttle.succeeded("ana@example.org", address);
+        }
+    }
+
+    #[test]
+    fn huge_login_strings_make_small_keys() {
+        let throttle = LoginThrottle::default();
+        let huge = "é".repeat(1_000_000);
+        assert!(throttle.try_begin(&huge, ip("192.0.2.8")));
+        let state = throttle.state.lock().unwrap();
+        for key in state.failures.keys() {
+            if let Key::Login(login) | Key::LoginAtAddress(login, _) = key {
+                assert!(login.len() <= MAX_LOGIN_BYTES);
+            }
         }
     }
 }
