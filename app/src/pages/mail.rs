@@ -54,8 +54,12 @@ pub async fn mail_view(
             // The unread counts changed.
             folders = store.folders(account.id).await?;
         }
-        let raw = store.read_raw(&row).await?;
-        message = Some(ssr::message_view(&row, &raw, lang, show_images));
+        let raw = ssr::read_raw_or_not_found(&store, account.id, &row).await?;
+        // Parsing and sanitising a large message is CPU work: keep it off the async workers.
+        let view = tokio::task::spawn_blocking(move || ssr::message_view(&row, &raw, lang, show_images))
+            .await
+            .map_err(|_| AppError::Internal)?;
+        message = Some(view);
     }
 
     // C1 default: newest first, by the date the list shows. One more than shown tells
