@@ -1,8 +1,9 @@
 //! Facteur's IMAP server (K1): sessions on imap-codec for desktop and mobile mail clients.
 //!
 //! Layers, from the socket in:
-//! - [`serve`] accepts connections and runs one [`session::Session`] task per client, after a
-//!   TLS handshake for IMAPS (implicit TLS, RFC 8314), up to [`MAX_CONNECTIONS`] at once.
+//! - [`serve`] accepts connections (through the shared `listener` crate, within [`LIMITS`]) and
+//!   runs one [`session::Session`] task per client, after a TLS handshake for IMAPS (implicit
+//!   TLS, RFC 8314).
 //! - `framing` cuts bytes into commands with size caps; it does no I/O (tested by splitting
 //!   transcripts at every byte).
 //! - `session` owns the connection state (RFC 9051 §3), gates commands by state, and
@@ -25,9 +26,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 
 pub use error::{Code, Error};
 pub use framing::LiteralForm;
@@ -41,59 +41,42 @@ pub struct ImapServices {
     pub hostname: String,
 }
 
-/// A byte stream a session can run over: plain TCP, TLS, or an in-memory pipe in tests.
-pub trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send {}
+pub use listener::AsyncStream;
 
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> AsyncStream for T {}
+/// Connections one listener serves at once, in all and per client. Past these a newcomer is
+/// refused at once, so a flood cannot exhaust memory or file descriptors (each session may
+/// buffer a command), nor one client take every slot. Per client is generous: an office behind
+/// one NAT address runs a few desktop clients per person, each with several connections.
+pub const LIMITS: listener::Limits = listener::Limits { total: 1000, per_client: 200 };
 
-/// Connections one listener serves at once. Past this a newcomer is refused at once, so a
-/// flood cannot exhaust memory or file descriptors (each session may buffer a command).
-pub const MAX_CONNECTIONS: usize = 1000;
-
-/// Accepts IMAP connections until the listener fails, one task per connection, at most
-/// [`MAX_CONNECTIONS`] at once. With `implicit_tls` (IMAPS, port 993) the TLS handshake comes
-/// first; otherwise the session starts in plaintext and offers STARTTLS when `services.tls` is
-/// set.
+/// Accepts IMAP connections until the task is dropped, one task per connection, within
+/// [`LIMITS`]. With `implicit_tls` (IMAPS, port 993) the TLS handshake comes first; otherwise
+/// the session starts in plaintext and offers STARTTLS when `services.tls` is set.
 pub async fn serve(listener: TcpListener, services: Arc<ImapServices>, implicit_tls: bool) {
-    serve_with_limit(listener, services, implicit_tls, MAX_CONNECTIONS).await;
+    serve_with_limits(listener, services, implicit_tls, LIMITS).await;
 }
 
-async fn serve_with_limit(
+async fn serve_with_limits(
     listener: TcpListener,
     services: Arc<ImapServices>,
     implicit_tls: bool,
-    max_connections: usize,
+    limits: listener::Limits,
 ) {
-    let slots = Arc::new(Semaphore::new(max_connections));
-    loop {
-        let (socket, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                // Running out of file descriptors is transient: wait and go on accepting.
-                tracing::warn!(%error, "IMAP accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let services = services.clone();
-        // Taken before spawning, so the count is exact; the slot is freed when the task ends.
-        let slot = slots.clone().try_acquire_owned();
-        tokio::spawn(async move {
-            let Ok(_slot) = slot else {
-                refuse_busy(socket, implicit_tls).await;
-                return;
-            };
-            let _ = socket.set_nodelay(true);
-            handle_connection(socket, peer, services, implicit_tls).await;
-        });
-    }
+    let name = if implicit_tls { "imaps" } else { "imap" };
+    listener::accept_loop(
+        listener,
+        name,
+        limits,
+        |socket, peer| handle_connection(socket, peer, Arc::clone(&services), implicit_tls),
+        move |socket, _| refuse_busy(socket, implicit_tls),
+    )
+    .await;
 }
 
 /// RFC 9051 §7.1.5: a BYE instead of the greeting refuses a connection. On IMAPS the BYE would
 /// need a TLS handshake first, the very work there is no room for, so the connection is only
 /// closed.
 async fn refuse_busy(mut socket: TcpStream, implicit_tls: bool) {
-    tracing::warn!("IMAP connection refused: {MAX_CONNECTIONS} connections already");
     if implicit_tls {
         return;
     }
@@ -152,7 +135,8 @@ mod tests {
         let (_dir, services) = services().await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
-        let server = tokio::spawn(serve_with_limit(listener, services, false, 1));
+        let server =
+            tokio::spawn(serve_with_limits(listener, services, false, listener::Limits { total: 1, per_client: 1 }));
         let (greeting, _first) = first_line(TcpStream::connect(address).await.expect("connect")).await;
         assert!(greeting.starts_with("* OK"), "{greeting}");
         let (refusal, mut second) = first_line(TcpStream::connect(address).await.expect("connect")).await;

@@ -19,8 +19,8 @@
 //! - No recipient is accepted whose copy we could not keep (RFC 5321 §6.1): a recipient that
 //!   forwards to another server is deferred with 451 (no outbound queue yet) and a full mailbox
 //!   with 452, at RCPT; at DATA, a mailbox without room for the real size defers the whole
-//!   message. The one gap left: a mailbox filled by a concurrent delivery between that check
-//!   and the commit misses the message, which is logged as an error (no bounces yet).
+//!   message, and the store's delivery is all or nothing, so a mailbox filled meanwhile by a
+//!   concurrent delivery defers it too.
 //! - At most `MAX_CONCURRENT_DATA` (16) messages are received at once in the process, each in
 //!   a single buffer of at most [`store::MAX_MESSAGE_BYTES`]; past that, DATA gets 452.
 //! - Only `<CRLF>.<CRLF>` ends DATA; a message with a bare CR or LF is refused as a whole
@@ -37,11 +37,8 @@ mod session;
 mod trace;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 pub use error::{Error, Result};
 
@@ -54,39 +51,27 @@ pub struct SmtpServices {
     pub hostname: String,
 }
 
-/// A byte stream a session runs over: plain TCP, TLS over TCP, or an in-memory duplex in tests.
-/// Boxing it lets STARTTLS swap the plain stream for a TLS one in place.
-pub trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send {}
+pub use listener::AsyncStream;
 
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> AsyncStream for T {}
+/// Connections served at once, in all and per client; past these a newcomer gets `421`
+/// (RFC 5321 §3.8) and is closed, so a flood cannot exhaust memory or file descriptors, nor one
+/// client take every slot. Big senders open a handful of connections; 50 is Postfix's default.
+pub const LIMITS: listener::Limits = listener::Limits { total: 1000, per_client: 50 };
 
-/// Connections served at once; past this a newcomer gets `421` (RFC 5321 §3.8) and is closed,
-/// so a flood cannot exhaust memory or file descriptors.
-const MAX_CONNECTIONS: usize = 1000;
-
-/// Accepts connections forever, one task per connection.
+/// Accepts connections until the task is dropped, one task per connection, within [`LIMITS`].
 pub async fn serve(listener: TcpListener, services: Arc<SmtpServices>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(err) => {
-                // Typically EMFILE: wait a little instead of spinning on the error.
-                tracing::warn!(%err, "smtp accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let services = services.clone();
-        let slot = slots.clone().try_acquire_owned();
-        tokio::spawn(async move {
-            let Ok(_slot) = slot else {
-                session::refuse_busy(Box::new(stream), &services.hostname).await;
-                return;
-            };
-            session::run(Box::new(stream), peer.ip(), services).await;
-        });
-    }
+    let hostname = services.hostname.clone();
+    listener::accept_loop(
+        listener,
+        "smtp",
+        LIMITS,
+        |stream, peer| session::run(Box::new(stream), peer.ip(), Arc::clone(&services)),
+        move |stream, _| {
+            let hostname = hostname.clone();
+            async move { session::refuse_busy(Box::new(stream), &hostname).await }
+        },
+    )
+    .await;
 }
 
 /// Runs one session over any stream (tests use `tokio::io::duplex`); `peer` goes into the
