@@ -63,6 +63,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             }
         });
     }
+    tasks.spawn(housekeeping(store.clone()));
     announce("ready");
     if let Some(url) = web_url {
         announce(&format!("open {url} in a browser"));
@@ -74,6 +75,19 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tasks.abort_all();
     store.close().await;
     Ok(())
+}
+
+/// Clean-up that needs no hurry, at start and then daily: message files a crash left without a
+/// row. It never ends (the listeners' join set treats an ended task as a failure).
+async fn housekeeping(store: store::Store) {
+    loop {
+        match store.sweep_orphan_blobs().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n, "removed message files no message refers to (left by a crash)"),
+            Err(error) => tracing::warn!(%error, "sweeping message files failed"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(24 * 60 * 60)).await;
+    }
 }
 
 async fn bind(name: &str, addr: SocketAddr) -> anyhow::Result<TcpListener> {

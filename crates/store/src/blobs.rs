@@ -93,6 +93,30 @@ impl BlobStore {
         tokio::fs::read(self.path_of(hash)).await.map_err(|e| Error::io("reading a message file", e))
     }
 
+    /// The hashes of the blobs in one prefix folder (`00` to `ff`) last written more than
+    /// `min_age` ago. Anything that is not a blob name is left alone.
+    pub(crate) async fn old_blobs_in(&self, prefix: u8, min_age: std::time::Duration) -> Vec<String> {
+        let dir = self.root.join(format!("{prefix:02x}"));
+        tokio::task::spawn_blocking(move || {
+            let Ok(entries) = fs::read_dir(&dir) else { return Vec::new() };
+            entries
+                .flatten()
+                .filter(|entry| {
+                    entry
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > min_age))
+                })
+                .filter_map(|entry| entry.file_name().into_string().ok())
+                .filter(|name| {
+                    name.len() == 64 && name.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                })
+                .collect()
+        })
+        .await
+        .unwrap_or_default()
+    }
+
     /// Removes a blob no row refers to any more. Missing files are not an error.
     pub(crate) async fn remove(&self, hash: &str) {
         if let Err(e) = tokio::fs::remove_file(self.path_of(hash)).await

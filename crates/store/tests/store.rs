@@ -376,3 +376,33 @@ async fn newest_messages_orders_by_the_date_header_then_arrival() {
     );
     assert_eq!(subjects(store.newest_messages(ana.id, inbox.id, 2).await.unwrap()), ["newest", "undated"]);
 }
+
+#[tokio::test]
+async fn the_sweep_removes_old_orphan_blobs_only() {
+    let (dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap();
+    store.deliver(&[ana.id], b"Subject: kept\r\n\r\nx\r\n".to_vec()).await.unwrap();
+    let inbox = store.special_folder(ana.id, SpecialUse::Inbox).await.unwrap();
+    let kept = store.messages(ana.id, inbox.id).await.unwrap().remove(0);
+    let blob = |hash: &str| dir.path().join("blobs").join(&hash[..2]).join(hash);
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 60 * 60);
+    let age = |path: &std::path::Path| {
+        std::fs::File::options().write(true).open(path).unwrap().set_modified(two_hours_ago).unwrap();
+    };
+    // What a crash between the file and the row leaves: an old file no row refers to.
+    let orphan = format!("{}{}", "ab", "c".repeat(62));
+    std::fs::create_dir_all(blob(&orphan).parent().unwrap()).unwrap();
+    std::fs::write(blob(&orphan), b"lost").unwrap();
+    age(&blob(&orphan));
+    // A fresh one may belong to a delivery under way: left for later.
+    let fresh = format!("{}{}", "ab", "d".repeat(62));
+    std::fs::write(blob(&fresh), b"new").unwrap();
+    age(&blob(&kept.blob_hash));
+    std::fs::write(dir.path().join("blobs").join("ab").join("notes.txt"), b"not a blob").unwrap();
+
+    assert_eq!(store.sweep_orphan_blobs().await.unwrap(), 1);
+    assert!(!blob(&orphan).exists());
+    assert!(blob(&fresh).exists());
+    assert!(dir.path().join("blobs").join("ab").join("notes.txt").exists());
+    assert_eq!(store.read_raw(&kept).await.unwrap(), b"Subject: kept\r\n\r\nx\r\n", "a referenced blob stays");
+}
