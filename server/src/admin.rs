@@ -189,7 +189,8 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             };
             let delivery = store.deliver(&accounts, raw).await?;
             if delivery.delivered.is_empty() {
-                bail!("not delivered: every target mailbox is full");
+                // Delivery is all or nothing: one full mailbox keeps it from every target.
+                bail!("not delivered: a target mailbox is full ({} of {})", delivery.over_quota.len(), accounts.len());
             }
             println!("delivered to {} mailbox(es)", delivery.delivered.len());
         }
