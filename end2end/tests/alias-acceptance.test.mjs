@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../lib/server.mjs';
 import { openBrowser, login } from '../lib/browser.mjs';
+import { sendMail, textMessage } from '../lib/smtp.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'ana password 1' };
 const BOB = { address: 'bob@example.org', password: 'bob password 2' };
@@ -57,28 +58,43 @@ function swaks() {
   }
 }
 
-/** Every Inbox message of `user`, fetched with BODY.PEEK[] over IMAPS by Python's imaplib. */
-function imaplibFetchAll(user) {
+/** Runs a Python imaplib script logged in over IMAPS as `user` (`imap` is the session). */
+function imaplib(user, body, extraArgs = []) {
   const script = `
 import imaplib, ssl, sys
 context = ssl.create_default_context(cafile=sys.argv[2])
 imap = imaplib.IMAP4_SSL("localhost", int(sys.argv[1]), ssl_context=context)
 imap.login(sys.argv[3], sys.argv[4])
-typ, data = imap.select("INBOX", readonly=True)
-assert typ == "OK", data
-for seq in range(1, int(data[0]) + 1):
-    typ, data = imap.fetch(str(seq), "(BODY.PEEK[])")
-    assert typ == "OK", data
-    print(data[0][1].hex())
+${body}
 imap.logout()
 `;
   const result = spawnSync(
     'python3',
-    ['-c', script, String(server.imapsPort), server.certPath, user.address, user.password],
+    ['-c', script, String(server.imapsPort), server.certPath, user.address, user.password, ...extraArgs],
     { encoding: 'utf8' },
   );
   assert.equal(result.status, 0, `imaplib failed:\n${result.stderr}`);
-  return result.stdout.trim().split('\n').filter(Boolean).map((hex) => Buffer.from(hex, 'hex'));
+  return result.stdout;
+}
+
+/** Every Inbox message of `user` as `{ flags, raw }`, fetched with BODY.PEEK[] by imaplib. */
+function imaplibFetchAll(user) {
+  const out = imaplib(user, `
+typ, data = imap.select("INBOX", readonly=True)
+assert typ == "OK", data
+for seq in range(1, int(data[0]) + 1):
+    typ, data = imap.fetch(str(seq), "(FLAGS BODY.PEEK[])")
+    assert typ == "OK", data
+    print(" ".join(f.decode() for f in imaplib.ParseFlags(data[0][0])) + "|" + data[0][1].hex())
+`);
+  return out
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [flags, hex] = line.split('|');
+      return { flags: flags.split(' ').filter(Boolean), raw: Buffer.from(hex, 'hex') };
+    });
 }
 
 test('swaks to a two-target alias: both read it in the browser and fetch it byte for byte over IMAP', async () => {
@@ -101,7 +117,8 @@ test('swaks to a two-target alias: both read it in the browser and fetch it byte
 
     const messages = imaplibFetchAll(user);
     assert.equal(messages.length, 1, `${user.address} has exactly one message`);
-    fetched.push(messages[0]);
+    assert.deepEqual(messages[0].flags, ['\\Seen'], 'read in the browser, seen over IMAP');
+    fetched.push(messages[0].raw);
   }
 
   // What swaks sent ends each stored copy, after the server's own Return-Path and Received.
@@ -113,4 +130,34 @@ test('swaks to a two-target alias: both read it in the browser and fetch it byte
   }
   // One delivery, one trace: both mailboxes hold the very same bytes.
   assert.ok(fetched[0].equals(fetched[1]));
+});
+
+test('a flag set over IMAP shows in the browser', async () => {
+  await sendMail({
+    port: server.smtpPort,
+    from: 'zoe@remote.test',
+    to: ANA.address,
+    message: textMessage({ from: 'zoe@remote.test', to: ANA.address, subject: 'Read on the desktop', text: 'x' }),
+  });
+  const page = await browser.context.newPage();
+  await login(page, server.baseUrl, ANA.address, ANA.password);
+  const row = page.locator('.message-row', { hasText: 'Read on the desktop' });
+  await row.waitFor();
+  assert.match(await row.getAttribute('class'), /\bunread\b/);
+
+  imaplib(ANA, `
+typ, data = imap.select("INBOX")
+target = None
+for seq in range(1, int(data[0]) + 1):
+    typ, fetched = imap.fetch(str(seq), "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    if b"Read on the desktop" in fetched[0][1]:
+        target = str(seq)
+assert target, "the message is there"
+typ, data = imap.store(target, "+FLAGS", "(\\\\Seen)")
+assert typ == "OK", data
+`);
+  await page.reload();
+  await row.waitFor();
+  assert.doesNotMatch(await row.getAttribute('class'), /\bunread\b/, 'seen on the desktop, read in the browser');
+  await page.close();
 });
