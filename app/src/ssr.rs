@@ -140,6 +140,17 @@ fn request_headers() -> Option<HeaderMap> {
     use_context::<axum::http::request::Parts>().map(|parts| parts.headers)
 }
 
+/// Whether the request came from our own pages, a typed URL or a bookmark, or from a client
+/// that does not say (`Sec-Fetch-Site`); not from a link on another site or inside a message.
+pub(crate) fn request_is_first_party() -> bool {
+    request_headers().is_none_or(|headers| {
+        headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|site| matches!(site.trim(), "same-origin" | "none"))
+    })
+}
+
 /// The session token sent by the browser, if any.
 pub(crate) fn session_token() -> Option<String> {
     request_headers().and_then(|headers| cookie_value(&headers, SESSION_COOKIE).map(str::to_string))

@@ -84,6 +84,18 @@ test('remote images load only when asked, without referrer, and still run nothin
   assert.equal(await page.evaluate(() => window.__pwned), undefined, 'an event handler ran');
   assert.deepEqual(dialogs, []);
 
+  // The same URL reached from another site or from a link inside a message shows nothing.
+  const session = (await browser.context.cookies()).find((c) => c.name === 'facteur_session');
+  const fetchShown = async (headers) => {
+    const response = await fetch(page.url(), { headers: { cookie: `facteur_session=${session.value}`, ...headers } });
+    assert.equal(response.status, 200);
+    return response.text();
+  };
+  assert.match(await fetchShown({}), /photo\.gif/, 'first party: shown');
+  const crossSite = await fetchShown({ 'sec-fetch-site': 'cross-site' });
+  assert.doesNotMatch(crossSite, /photo\.gif/, 'cross-site: still blocked');
+  assert.match(crossSite, /External images are blocked/);
+
   // The next message opened is blocked again: showing is per message and per request.
   await page.goto(`${server.baseUrl}/mail`);
   await waitForHydration(page);

@@ -618,3 +618,14 @@ fn a_failed_select_still_says_the_previous_folder_closed() {
     let (status, _) = imap.cmd("FETCH 1 FLAGS");
     assert!(status.contains("BAD"), "no folder is selected any more: {status}");
 }
+
+#[test]
+fn commands_not_supported_yet_do_not_end_a_logged_in_session() {
+    let srv = TestServer::start();
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    for _ in 0..30 {
+        let (status, _) = imap.cmd("CREATE Projects");
+        assert!(status.contains("BAD") && status.contains("not supported"), "{status}");
+    }
+    imap.ok("SELECT INBOX");
+}

@@ -55,6 +55,9 @@ pub async fn mail_view(
             folders = store.folders(account.id).await?;
         }
         let raw = ssr::read_raw_or_not_found(&store, account.id, &row).await?;
+        // Only our own "Show images" button may load a message's images: a link to
+        // `?images=show` in the message itself (or on another site) must not trigger its trackers.
+        let show_images = show_images && ssr::request_is_first_party();
         // Parsing and sanitising a large message is CPU work: keep it off the async workers.
         let view = tokio::task::spawn_blocking(move || ssr::message_view(&row, &raw, lang, show_images))
             .await

@@ -27,8 +27,9 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// unauthenticated connections from filling the connection limit.
 pub(crate) const LOGIN_TIMEOUT: Duration = Duration::from_secs(2 * 60);
 
-/// After this many malformed or refused-as-BAD commands the session ends (a client that
-/// speaks another protocol, or probes). Real clients never come near it.
+/// After this many malformed commands (or BAD answers before login) the session ends: a client
+/// that speaks another protocol, or probes. Commands we do not support yet, sent by a logged-in
+/// client, do not count.
 pub(crate) const MAX_BAD_COMMANDS: u32 = 20;
 
 /// How long a TLS handshake (IMAPS or STARTTLS) may take.
@@ -267,7 +268,9 @@ impl Session {
             Ok(done) => Ok(done),
             Err(Error::Io(error)) => Err(Error::Io(error)),
             Err(error) => {
-                if matches!(error, Error::Bad(_)) {
+                // After login, BAD mostly means "not supported yet" to a real client (SEARCH,
+                // COPY...): only a session that has not logged in is counted for it.
+                if matches!(error, Error::Bad(_)) && self.account.is_none() {
                     self.bad_commands += 1;
                 }
                 let response = error.into_response(&tag).unwrap_or_default();

@@ -122,7 +122,8 @@ impl Drop for ClientSlot {
 }
 
 /// The client an address belongs to: itself for IPv4 (also when IPv4-mapped), its /64 for IPv6.
-fn client_of(address: IpAddr) -> IpAddr {
+/// Also what login throttling counts by (`store::throttle`).
+pub fn client_of(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(_) => address,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

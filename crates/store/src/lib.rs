@@ -63,9 +63,12 @@ fn make_private(data_dir: &Path) -> Result<()> {
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(data_dir).map_err(|e| Error::io("reading the data folder", e))?.permissions();
-        if mode.mode() & 0o077 != 0 {
-            std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
-                .map_err(|e| Error::io("making the data folder private", e))?;
+        // Only the group and others' bits are looked at; the owner's are the owner's business.
+        if mode.mode() & 0o077 != 0
+            && let Err(error) = std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+        {
+            // A folder someone else owns (a packaged /var/lib/facteur) is theirs to set up.
+            tracing::warn!(%error, path = %data_dir.display(), "could not make the data folder private (mode 0700)");
         }
     }
     Ok(())

@@ -88,7 +88,10 @@ fn normalized(login: &str) -> String {
     login
 }
 
+/// The counting keys of an attempt. Addresses count by client (an IPv6 host holds a whole /64
+/// and could pick a fresh address for every guess).
 fn keys(login: &str, ip: Option<IpAddr>) -> Vec<Key> {
+    let ip = ip.map(listener::client_of);
     let mut keys = vec![Key::Login(login.to_string())];
     if let Some(ip) = ip {
         keys.push(Key::Address(ip));
@@ -99,7 +102,7 @@ fn keys(login: &str, ip: Option<IpAddr>) -> Vec<Key> {
 
 impl State {
     fn is_trusted(&self, login: &str, ip: Option<IpAddr>, now: Instant) -> bool {
-        let Some(ip) = ip else { return false };
+        let Some(ip) = ip.map(listener::client_of) else { return false };
         self.trusted.get(login).is_some_and(|list| {
             list.iter().any(|(known, since)| *known == ip && now.duration_since(*since) < TRUST_FOR)
         })
@@ -145,14 +148,20 @@ impl LoginThrottle {
         true
     }
 
-    /// The attempt begun with `try_begin` succeeded: forget the login's failures, take back the
-    /// one counted for the client address, and trust that address for this login from now on.
+    /// The attempt begun with `try_begin` succeeded: take back what it counted, forget the
+    /// login's failures at this address, and trust the address for this login from now on.
+    /// The login's count from elsewhere is left to expire: the owner signing in often from a
+    /// trusted address must not keep resetting the budget of guesses spread over many others.
     pub(crate) fn succeeded(&self, login: &str, ip: Option<IpAddr>) {
         let mut state = self.state.lock().expect("throttle lock poisoned");
         let now = Instant::now();
         let login = normalized(login);
-        state.failures.remove(&Key::Login(login.clone()));
-        let Some(ip) = ip else { return };
+        if !state.is_trusted(&login, ip, now)
+            && let Some(record) = state.failures.get_mut(&Key::Login(login.clone()))
+        {
+            record.failures = record.failures.saturating_sub(1);
+        }
+        let Some(ip) = ip.map(listener::client_of) else { return };
         state.failures.remove(&Key::LoginAtAddress(login.clone(), ip));
         if let Some(record) = state.failures.get_mut(&Key::Address(ip)) {
             record.failures = record.failures.saturating_sub(1);
@@ -212,6 +221,23 @@ mod tests {
         assert!(!throttle.try_begin("ana@example.org", ip("203.0.113.200")), "a new address is held up");
         assert!(!throttle.try_begin("ana@example.org", None), "so is an attempt with no address");
         assert!(throttle.try_begin("ana@example.org", owner), "the owner's usual address is not");
+        // The owner signing in again does not give the strangers a fresh budget.
+        throttle.succeeded("ana@example.org", owner);
+        assert!(!throttle.try_begin("ana@example.org", ip("203.0.113.201")));
+    }
+
+    #[test]
+    fn an_ipv6_host_cannot_spread_guesses_over_its_64() {
+        let throttle = LoginThrottle::default();
+        for n in 0..FREE_FAILURES_PER_LOGIN_AT_ADDRESS {
+            assert!(throttle.try_begin("ana@example.org", ip(&format!("2001:db8:7:7::{n:x}"))));
+        }
+        assert!(!throttle.try_begin("ana@example.org", ip("2001:db8:7:7:abcd::1")));
+        assert!(throttle.try_begin("ana@example.org", ip("2001:db8:7:8::1")), "another /64 is another client");
+        // And trust follows the /64, as privacy addresses change daily.
+        throttle.succeeded("ana@example.org", ip("2001:db8:7:8::1"));
+        let state = throttle.state.lock().unwrap();
+        assert!(state.is_trusted("ana@example.org", ip("2001:db8:7:8:9999::2"), Instant::now()));
     }
 
     #[test]

@@ -170,23 +170,37 @@ async fn quota_is_enforced_per_mailbox() {
 }
 
 #[tokio::test]
-async fn a_delivery_writes_a_missing_shared_blob_again() {
-    // Blobs are shared by identical messages; a delivery must never trust a file it did not
-    // see on disk (clean-up in another process may have removed it).
+async fn a_blob_cleaned_up_between_its_write_and_the_transaction_is_written_again() {
+    use sha2::Digest;
+    use sqlx::Connection;
     let (dir, store) = store_with_users().await;
     let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap();
-    let raw = b"Subject: twice\r\n\r\nsame bytes\r\n".to_vec();
-    store.deliver(&[ana.id], raw.clone()).await.unwrap();
+    let raw = b"Subject: race\r\n\r\nthe same bytes as an expunged message\r\n".to_vec();
+    // Another process (`facteur admin`) holds SQLite's write lock...
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("facteur.db"));
+    let mut other = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    // ...while this delivery writes its file and then waits for the lock...
+    let delivery = tokio::spawn({
+        let (store, raw) = (store.clone(), raw.clone());
+        async move { store.deliver(&[ana.id], raw).await }
+    });
+    let hash = hex::encode(sha2::Sha256::digest(&raw));
+    let path = dir.path().join("blobs").join(&hash[..2]).join(&hash);
+    for _ in 0..1000 {
+        if path.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // ...and cleans that file up, as it would for an expunged message with the same bytes.
+    std::fs::remove_file(&path).unwrap();
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    assert_eq!(delivery.await.unwrap().unwrap().delivered.len(), 1);
+    assert!(path.exists(), "the delivery wrote its file again before committing its row");
     let inbox = store.special_folder(ana.id, SpecialUse::Inbox).await.unwrap();
     let row = store.messages(ana.id, inbox.id).await.unwrap().remove(0);
-    // The file is gone (as after a clean-up race); a new delivery of the same bytes comes in.
-    let path = dir.path().join("blobs").join(&row.blob_hash[..2]).join(&row.blob_hash);
-    std::fs::remove_file(&path).unwrap();
-    store.deliver(&[ana.id], raw.clone()).await.unwrap();
-    assert!(path.exists());
-    for row in store.messages(ana.id, inbox.id).await.unwrap() {
-        assert_eq!(store.read_raw(&row).await.unwrap(), raw);
-    }
+    assert_eq!(store.read_raw(&row).await.unwrap(), raw);
 }
 
 #[cfg(unix)]
