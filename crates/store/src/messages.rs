@@ -467,43 +467,33 @@ impl Store {
         let mut removed = 0;
         for prefix in 0..=u8::MAX {
             let candidates = self.blobs.old_blobs_in(prefix, MIN_AGE).await;
-            if candidates.is_empty() {
-                continue;
+            if !candidates.is_empty() {
+                removed += self.remove_unreferenced_blobs(candidates).await?;
             }
-            // The same ordering as `remove_unreferenced_blobs`: see `store_blob_then`.
-            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-            for hash in candidates {
-                let referenced: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM messages WHERE blob_hash = ?)")
-                    .bind(&hash)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if !referenced {
-                    self.blobs.remove(&hash).await;
-                    removed += 1;
-                }
-            }
-            tx.rollback().await?;
         }
         Ok(removed)
     }
 
-    async fn remove_unreferenced_blobs(&self, mut hashes: Vec<String>) -> Result<()> {
+    /// Removes the files of these blobs that no row refers to, and says how many it removed.
+    async fn remove_unreferenced_blobs(&self, mut hashes: Vec<String>) -> Result<usize> {
         hashes.sort();
         hashes.dedup();
         // Inside a write transaction, so no delivery (of this process or another) is between
         // checking its blob and committing its row: see `store_blob_then`.
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut removed = 0;
         for hash in hashes {
-            let n_refs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE blob_hash = ?")
+            let referenced: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM messages WHERE blob_hash = ?)")
                 .bind(&hash)
                 .fetch_one(&mut *tx)
                 .await?;
-            if n_refs == 0 {
+            if !referenced {
                 self.blobs.remove(&hash).await;
+                removed += 1;
             }
         }
         tx.rollback().await?;
-        Ok(())
+        Ok(removed)
     }
 }
 
