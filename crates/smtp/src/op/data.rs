@@ -93,25 +93,18 @@ impl Session {
 
         let size = raw.len();
         // RFC 5321 §6.1: after 250 the message must not be lost, and SMTP has one reply for
-        // all recipients. RCPT checked quotas with the announced size (or none); now that the
-        // real size is known, a mailbox without room defers the whole message and nothing is
-        // stored, so the sender retries rather than some recipients silently missing it.
+        // all recipients. RCPT checked quotas with the announced size (or none); the store
+        // checks again with the real size and delivers all or nothing, so a mailbox without
+        // room defers the whole message with nothing stored, and the sender retries rather
+        // than some recipients silently missing it.
         // FIXME: per-recipient results and bounces (a later issue) will let the others have it.
-        for &account in &transaction.accounts {
-            if !self.services.store.quota_allows(account, size as u64).await? {
-                tracing::info!(%id, size, ?account, "mailbox full for the real size; message deferred");
-                return Err(Error::MailboxFull);
-            }
-        }
         let delivery = self.services.store.deliver(&transaction.accounts, raw).await.map_err(|err| match err {
             store::Error::Refused(_) => Error::MessageTooBig,
             store::Error::QuotaExceeded => Error::MailboxFull,
             other => Error::Store(other),
         })?;
         if delivery.delivered.is_empty() {
-            // A mailbox filled up since the check above: the store stored nothing (delivery is
-            // all or nothing), so a temporary failure loses nothing and duplicates nothing.
-            tracing::info!(%id, size, over_quota = ?delivery.over_quota, "mailbox full at delivery; message deferred");
+            tracing::info!(%id, size, over_quota = ?delivery.over_quota, "mailbox full for the real size; message deferred");
             return Err(Error::MailboxFull);
         }
         tracing::info!(%id, size, n_mailboxes = delivery.delivered.len(), sender = %transaction.sender, "message delivered");
