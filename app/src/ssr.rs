@@ -187,20 +187,6 @@ pub(crate) fn set_cookie(value: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// A message's raw bytes; a message expunged since its row was read (its file cleaned up in
-/// between) is [`AppError::NotFound`], not a server error.
-pub(crate) async fn read_raw_or_not_found(
-    store: &store::Store,
-    account: store::AccountId,
-    row: &store::MessageRow,
-) -> Result<Vec<u8>, AppError> {
-    match store.read_raw(row).await {
-        Ok(raw) => Ok(raw),
-        Err(_) if store.message(account, row.id).await?.is_none() => Err(AppError::NotFound),
-        Err(error) => Err(error.into()),
-    }
-}
-
 // ----- Attachments (C7) -----
 
 /// GET /download/{message_id}/{part_index}: an attachment of one of the account's messages.
@@ -218,12 +204,7 @@ async fn download(
         let Some(row) = store.message(account.id, store::MessageId(message_id)).await? else {
             return Ok(Some(None));
         };
-        let raw = match store.read_raw(&row).await {
-            Ok(raw) => raw,
-            // Expunged (and its file cleaned up) since the row was read.
-            Err(_) if store.message(account.id, row.id).await?.is_none() => return Ok(Some(None)),
-            Err(error) => return Err(error),
-        };
+        let Some(raw) = store.read_raw_if_present(account.id, &row).await? else { return Ok(Some(None)) };
         let attachment =
             tokio::task::spawn_blocking(move || render::attachment(&raw, part_index)).await.map_err(|error| {
                 store::Error::Io { context: "rendering an attachment", source: std::io::Error::other(error) }

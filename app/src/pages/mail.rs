@@ -54,7 +54,8 @@ pub async fn mail_view(
             // The unread counts changed.
             folders = store.folders(account.id).await?;
         }
-        let raw = ssr::read_raw_or_not_found(&store, account.id, &row).await?;
+        // Expunged (and its file cleaned up) since the row was read: not there any more.
+        let raw = store.read_raw_if_present(account.id, &row).await?.ok_or(AppError::NotFound)?;
         // Only our own "Show images" button may load a message's images: a link to
         // `?images=show` in the message itself (or on another site) must not trigger its trackers.
         let show_images = show_images && ssr::request_is_first_party();

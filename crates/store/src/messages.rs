@@ -78,7 +78,6 @@ fn message_from_row(row: &SqliteRow) -> MessageRow {
     }
 }
 
-/// What one new message row needs besides its folder.
 /// What a successful insert says about whether a row now refers to the new blob.
 trait RefersToBlob {
     fn refers_to_blob(&self) -> bool;
@@ -96,6 +95,7 @@ impl RefersToBlob for (u32, MessageId) {
     }
 }
 
+/// What one new message row needs besides its folder.
 struct NewMessage<'a> {
     blob_hash: &'a str,
     size: i64,
@@ -265,6 +265,17 @@ impl Store {
         self.blobs.get(&message.blob_hash).await
     }
 
+    /// The raw bytes of a message read a moment ago, or `None` when it has been expunged since
+    /// (and its file cleaned up): a reader racing an expunge skips the message instead of
+    /// failing.
+    pub async fn read_raw_if_present(&self, account: AccountId, message: &MessageRow) -> Result<Option<Vec<u8>>> {
+        match self.blobs.get(&message.blob_hash).await {
+            Ok(raw) => Ok(Some(raw)),
+            Err(_) if self.message(account, message.id).await?.is_none() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     // ----- Messages: writing -----
 
     /// Delivers one message to the Inbox of each account, all in one transaction. Returns once
@@ -325,7 +336,7 @@ impl Store {
         .await;
         if !result.as_ref().is_ok_and(RefersToBlob::refers_to_blob) {
             // Nothing refers to the file: do not leave it behind.
-            self.remove_unreferenced_blobs_logged(vec![blob_hash.clone()]).await;
+            self.remove_unreferenced_blobs_logged(vec![blob_hash]).await;
         }
         result
     }

@@ -147,6 +147,8 @@ async fn deliver_flags_expunge_and_blob_sharing() {
     store.store_flags(bob[0], bob_inbox.id, &[1], FlagOp::Replace, Flags::DELETED, &[]).await.unwrap();
     store.expunge(bob[0], bob_inbox.id, None).await.unwrap();
     assert!(store.read_raw(&bob_messages[0]).await.is_err(), "the last reference removes the blob");
+    // A reader that read the row before the expunge learns it is gone, not an error.
+    assert_eq!(store.read_raw_if_present(bob[0], &bob_messages[0]).await.unwrap(), None);
     let _ = dir;
 }
 

@@ -95,14 +95,8 @@ impl Session {
             let include_flags = wants_flags || seen_now.contains(&uid.0);
             let seq = SeqNum::from_index(index);
             let out = if needs_body {
-                let raw = match self.services.store.read_raw(row).await {
-                    Ok(raw) => raw,
-                    // Expunged since the rows were read, and its file cleaned up: skip it too.
-                    Err(_) if self.services.store.messages_by_uids(account, folder, &[uid.0]).await?.is_empty() => {
-                        continue;
-                    }
-                    Err(error) => return Err(error.into()),
-                };
+                // Expunged since the rows were read, and its file cleaned up: skip it too.
+                let Some(raw) = self.services.store.read_raw_if_present(account, row).await? else { continue };
                 // Parsing a large message is CPU work: keep it off the async workers.
                 let (row, items) = (row.clone(), Arc::clone(&items));
                 tokio::task::spawn_blocking(move || {
