@@ -39,12 +39,16 @@ async fn static_file(method: Method, uri: axum::http::Uri, request_headers: Head
     };
     // The type is the original file's; the bytes may be its precompressed twin.
     let mime = file.metadata.mimetype().to_string();
-    let has_variants = PRECOMPRESSED.iter().any(|(_, ext)| Site::get(&format!("{path}.{ext}")).is_some());
-    let (file, encoding) = PRECOMPRESSED
+    // Each twin is looked up once (a debug build reads it from disk).
+    let variants: Vec<(&'static str, _)> = PRECOMPRESSED
         .iter()
-        .filter(|(coding, _)| accepts(&request_headers, coding))
-        .find_map(|(coding, ext)| Site::get(&format!("{path}.{ext}")).map(|variant| (variant, Some(*coding))))
-        .unwrap_or((file, None));
+        .filter_map(|(coding, ext)| Site::get(&format!("{path}.{ext}")).map(|variant| (*coding, variant)))
+        .collect();
+    let has_variants = !variants.is_empty();
+    let (file, encoding) = variants
+        .into_iter()
+        .find(|(coding, _)| accepts(&request_headers, coding))
+        .map_or((file, None), |(coding, variant)| (variant, Some(coding)));
 
     let etag = format!("\"{}\"", hex_prefix(&file.metadata.sha256_hash()));
     let unchanged = request_headers
