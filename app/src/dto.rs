@@ -2,35 +2,24 @@
 //!
 //! Text that depends on the reader's language or clock (dates, sizes) is formatted on the server,
 //! so the server render and the hydrated page agree byte for byte. Folder names of system folders
-//! travel as a [`FolderRole`] and are translated by the page.
+//! travel as their [`SpecialUse`] and are translated by the page.
 
 use serde::{Deserialize, Serialize};
+use types::SpecialUse;
 
 use crate::i18n::{Key, Lang, t};
 
-/// The role of a system folder (D1), mirrored from the store, which does not build for wasm32.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FolderRole {
-    Inbox,
-    Drafts,
-    Sent,
-    Templates,
-    Spam,
-    Trash,
-}
-
-impl FolderRole {
-    pub fn label(self, lang: Lang) -> &'static str {
-        let key = match self {
-            FolderRole::Inbox => Key::FolderInbox,
-            FolderRole::Drafts => Key::FolderDrafts,
-            FolderRole::Sent => Key::FolderSent,
-            FolderRole::Templates => Key::FolderTemplates,
-            FolderRole::Spam => Key::FolderSpam,
-            FolderRole::Trash => Key::FolderTrash,
-        };
-        t(lang, key)
-    }
+/// The name of a system folder in the reader's language (D1).
+pub fn role_label(role: SpecialUse, lang: Lang) -> &'static str {
+    let key = match role {
+        SpecialUse::Inbox => Key::FolderInbox,
+        SpecialUse::Drafts => Key::FolderDrafts,
+        SpecialUse::Sent => Key::FolderSent,
+        SpecialUse::Templates => Key::FolderTemplates,
+        SpecialUse::Junk => Key::FolderSpam,
+        SpecialUse::Trash => Key::FolderTrash,
+    };
+    t(lang, key)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,7 +27,7 @@ pub struct FolderView {
     pub id: i64,
     /// The last segment of the IMAP path (user folders); system folders show their role instead.
     pub name: String,
-    pub role: Option<FolderRole>,
+    pub role: Option<SpecialUse>,
     /// Nesting level, 0 for top-level folders.
     pub depth: u32,
     pub n_unseen: u32,
@@ -47,7 +36,7 @@ pub struct FolderView {
 impl FolderView {
     pub fn label(&self, lang: Lang) -> String {
         match self.role {
-            Some(role) => role.label(lang).to_string(),
+            Some(role) => role_label(role, lang).to_string(),
             None => self.name.clone(),
         }
     }

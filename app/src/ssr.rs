@@ -38,26 +38,29 @@ pub(crate) struct WebSettings {
 
 /// The web client's routes: pages, server functions (under `/api`), attachment downloads, all
 /// behind the CSRF guard. Static files, security headers and the fallback are the caller's.
-pub fn router(store: store::Store, options: LeptosOptions, secure_cookies: bool) -> axum::Router {
+pub fn router(auth: auth::Auth, options: LeptosOptions, secure_cookies: bool) -> axum::Router {
     let settings = WebSettings { secure_cookies };
+    let store = auth.store().clone();
     let routes = generate_route_list(crate::App);
     let context_store = store.clone();
+    let context_auth = auth.clone();
     let provide_web_context = move || {
         provide_context(context_store.clone());
+        provide_context(context_auth.clone());
         provide_context(settings);
     };
     // leptos_routes_with_context also registers every server function, handled by
     // handle_server_fns_with_context with this same context.
     let shell_options = options.clone();
-    let login_store = store.clone();
+    let login_auth = auth.clone();
     axum::Router::<LeptosOptions>::new()
         .leptos_routes_with_context(&options, routes, provide_web_context, move || crate::shell(shell_options.clone()))
         .route(
             "/download/{message_id}/{part_index}",
-            get(move |path: Path<(i64, u32)>, headers: HeaderMap| download(store.clone(), path, headers)),
+            get(move |path: Path<(i64, u32)>, headers: HeaderMap| download(auth.clone(), path, headers)),
         )
         .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
-            skip_login_when_signed_in(login_store.clone(), request, next)
+            skip_login_when_signed_in(login_auth.clone(), request, next)
         }))
         .layer(axum::middleware::from_fn(csrf_guard))
         .with_state(options)
@@ -65,11 +68,11 @@ pub fn router(store: store::Store, options: LeptosOptions, secure_cookies: bool)
 
 /// GET /login with a live session goes straight to the mail: a bookmark or the back button
 /// should not ask someone signed in to sign in again.
-async fn skip_login_when_signed_in(store: store::Store, request: Request, next: Next) -> Response {
+async fn skip_login_when_signed_in(auth: auth::Auth, request: Request, next: Next) -> Response {
     if request.method() == Method::GET
         && request.uri().path() == "/login"
         && let Some(token) = cookie_value(request.headers(), SESSION_COOKIE)
-        && let Ok(Some(_)) = store.web_session_account(token).await
+        && let Ok(Some(_)) = auth.web_session_account(token).await
     {
         return axum::response::Redirect::to("/mail").into_response();
     }
@@ -159,8 +162,9 @@ pub(crate) fn session_token() -> Option<String> {
 /// The store and the logged-in account, or [`AppError::NotLoggedIn`].
 pub(crate) async fn current_account() -> Result<(store::Store, store::Account), AppError> {
     let store = expect_context::<store::Store>();
+    let auth = expect_context::<auth::Auth>();
     let Some(token) = session_token() else { return Err(AppError::NotLoggedIn) };
-    match store.web_session_account(&token).await? {
+    match auth.web_session_account(&token).await? {
         Some(account) => Ok((store, account)),
         None => Err(AppError::NotLoggedIn),
     }
@@ -190,16 +194,13 @@ pub(crate) fn set_cookie(value: &str) -> Result<(), AppError> {
 // ----- Attachments (C7) -----
 
 /// GET /download/{message_id}/{part_index}: an attachment of one of the account's messages.
-async fn download(
-    store: store::Store,
-    Path((message_id, part_index)): Path<(i64, u32)>,
-    headers: HeaderMap,
-) -> Response {
+async fn download(auth: auth::Auth, Path((message_id, part_index)): Path<(i64, u32)>, headers: HeaderMap) -> Response {
     let Some(token) = cookie_value(&headers, SESSION_COOKIE) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
     let result = async {
-        let Some(account) = store.web_session_account(token).await? else { return Ok(None) };
+        let Some(account) = auth.web_session_account(token).await? else { return Ok(None) };
+        let store = auth.store();
         // The account id scopes the lookup: another account's message is simply not found.
         let Some(row) = store.message(account.id, store::MessageId(message_id)).await? else {
             return Ok(Some(None));

@@ -95,7 +95,7 @@ pub(crate) enum MessageCommand {
 }
 
 pub(crate) fn generate_password() -> String {
-    store::random_password()
+    auth::random_password()
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
@@ -141,7 +141,7 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::User(UserCommand::Add { address, password_stdin, quota_mb }) => {
             let address = parse_address(&address)?;
             let (password, generated) = read_password(password_stdin)?;
-            let account = store.add_user(&address, &password, quota_mb).await?;
+            let account = auth::Auth::new(store.clone()).add_user(&address, &password, quota_mb).await?;
             let role = if account.is_admin { " (administrator)" } else { "" };
             println!("mailbox {address} created{role}");
             if generated {
@@ -151,7 +151,7 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::User(UserCommand::Passwd { address, password_stdin }) => {
             let address = parse_address(&address)?;
             let (password, generated) = read_password(password_stdin)?;
-            store.set_password(&address, &password).await?;
+            auth::Auth::new(store.clone()).set_password(&address, &password).await?;
             println!("password of {address} changed");
             if generated {
                 println!("password: {password}");

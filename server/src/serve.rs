@@ -23,7 +23,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = store::Store::open(&config.data)
         .await
         .with_context(|| format!("opening the data folder {}", config.data.display()))?;
-    first_run(&store, &config).await?;
+    let auth = auth::Auth::new(store.clone());
+    first_run(&auth, &config).await?;
     let tls = tls::acceptor(config.tls_files.as_ref(), &config.data, &config.hostname)?;
 
     let mut tasks = tokio::task::JoinSet::new();
@@ -38,6 +39,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let imap_services = Arc::new(imap::ImapServices {
         store: store.clone(),
+        auth: auth.clone(),
         tls: Some(tls.clone()),
         hostname: config.hostname.clone(),
     });
@@ -54,7 +56,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let listener = bind("http", addr).await?;
         let local = listener.local_addr()?;
         let secure_cookies = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
-        let router = http::router(store.clone(), local, secure_cookies);
+        let router = http::router(auth.clone(), local, secure_cookies);
         web_url = Some(config.public_url.clone().unwrap_or_else(|| format!("http://{local}/")));
         tasks.spawn(async move {
             let service = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -97,7 +99,8 @@ async fn bind(name: &str, addr: SocketAddr) -> anyhow::Result<TcpListener> {
 }
 
 /// On an empty data folder: create the first domain and admin if asked to, else say how.
-async fn first_run(store: &store::Store, config: &ServeConfig) -> anyhow::Result<()> {
+async fn first_run(auth: &auth::Auth, config: &ServeConfig) -> anyhow::Result<()> {
+    let store = auth.store();
     if !store.list_users().await?.is_empty() {
         return Ok(());
     }
@@ -122,7 +125,7 @@ async fn first_run(store: &store::Store, config: &ServeConfig) -> anyhow::Result
         Ok(p) if !p.is_empty() => (p, false),
         _ => (admin::generate_password(), true),
     };
-    store.add_user(&address, &password, None).await?;
+    auth.add_user(&address, &password, None).await?;
     if generated {
         announce(&format!("created the first administrator {address} with the password: {password}"));
     } else {

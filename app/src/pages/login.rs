@@ -1,4 +1,4 @@
-//! /login: the sign-in form and its server function (F8 throttling is the store's).
+//! /login: the sign-in form and its server function (F8 throttling is the `auth` crate's).
 //!
 //! The form is an `ActionForm`, so it works before (or without) WASM: the browser posts it to
 //! `/api/login`, which answers with a redirect to /mail, or back to /login with the error in the
@@ -17,17 +17,17 @@ use crate::pages::mail::Logo;
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use crate::ssr;
-    let store = use_context::<store::Store>().ok_or(AppError::Internal)?;
+    let auth = use_context::<auth::Auth>().ok_or(AppError::Internal)?;
     let ip = ssr::client_ip().await;
-    match store.authenticate(&email, &password, ip).await? {
-        store::AuthOutcome::Ok(account) => {
-            let token = store.create_web_session(account.id).await?;
+    match auth.authenticate(&email, &password, ip).await? {
+        auth::AuthOutcome::Ok(account) => {
+            let token = auth.create_web_session(account.id).await?;
             ssr::set_cookie(&ssr::session_cookie(Some(&token), ssr::web_settings().secure_cookies))?;
             leptos_axum::redirect("/mail");
             Ok(())
         }
-        store::AuthOutcome::BadCredentials => Err(failed_login(AppError::BadCredentials)),
-        store::AuthOutcome::Throttled => Err(failed_login(AppError::Throttled)),
+        auth::AuthOutcome::BadCredentials => Err(failed_login(AppError::BadCredentials)),
+        auth::AuthOutcome::Throttled => Err(failed_login(AppError::Throttled)),
     }
 }
 

@@ -13,6 +13,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::dto::{FolderView, MailboxView, MessageBody, MessageListItem, MessageView};
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t, use_lang};
+use types::SpecialUse;
 
 /// `?images=show` on a message's URL lets its remote images load (C3). The page's own CSP
 /// follows the same parameter (see `set_page_security_headers`), so the link to it is a full
@@ -86,9 +87,9 @@ pub async fn mail_view(
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::ssr;
-    let store = use_context::<store::Store>().ok_or(AppError::Internal)?;
+    let auth = use_context::<auth::Auth>().ok_or(AppError::Internal)?;
     if let Some(token) = ssr::session_token() {
-        store.delete_web_session(&token).await?;
+        auth.delete_web_session(&token).await?;
     }
     ssr::set_cookie(&ssr::session_cookie(None, ssr::web_settings().secure_cookies))?;
     leptos_axum::redirect("/login");
@@ -236,7 +237,7 @@ fn FolderTree(folders: Vec<FolderView>, current_folder_id: i64) -> impl IntoView
             let unseen = folder.n_unseen;
             let has_unread = unseen > 0;
             let indent = format!("--depth: {}", folder.depth);
-            let role_class = folder.role.map(|r| format!("{r:?}").to_lowercase()).unwrap_or_else(|| "user".into());
+            let role_class = folder.role.map_or("user", SpecialUse::as_db);
             view! {
                 <li style=indent>
                     <a

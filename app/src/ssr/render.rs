@@ -10,7 +10,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Timelike};
 use mail_parser::{MessageParser, MimeHeaders};
 
-use crate::dto::{AttachmentView, FolderRole, FolderView, MessageBody, MessageListItem, MessageView};
+use crate::dto::{AttachmentView, FolderView, MessageBody, MessageListItem, MessageView};
 use crate::i18n::Lang;
 use crate::ssr::sanitize::{RemoteImages, sanitize_email_html, srcdoc_document};
 
@@ -89,14 +89,7 @@ pub(crate) fn human_size(bytes: u64, lang: Lang) -> String {
 }
 
 pub(crate) fn folder_view(folder: &store::Folder) -> FolderView {
-    let role = folder.special_use.map(|role| match role {
-        store::SpecialUse::Inbox => FolderRole::Inbox,
-        store::SpecialUse::Drafts => FolderRole::Drafts,
-        store::SpecialUse::Sent => FolderRole::Sent,
-        store::SpecialUse::Templates => FolderRole::Templates,
-        store::SpecialUse::Junk => FolderRole::Spam,
-        store::SpecialUse::Trash => FolderRole::Trash,
-    });
+    let role = folder.special_use;
     let name = folder.name.rsplit('/').next().unwrap_or(&folder.name).to_string();
     let depth = folder.name.matches('/').count() as u32;
     FolderView { id: folder.id.0, name, role, depth, n_unseen: folder.n_unseen }

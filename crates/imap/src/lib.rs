@@ -35,6 +35,8 @@ pub use framing::LiteralForm;
 /// What every IMAP session needs from the server.
 pub struct ImapServices {
     pub store: store::Store,
+    /// Logins, over the same store.
+    pub auth: auth::Auth,
     /// The certificate for STARTTLS and IMAPS; `None` disables both.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// The name given in the greeting.
@@ -119,7 +121,8 @@ mod tests {
     async fn services() -> (tempfile::TempDir, Arc<ImapServices>) {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = store::Store::open(dir.path()).await.expect("store opens");
-        (dir, Arc::new(ImapServices { store, tls: None, hostname: "test".into() }))
+        let auth = auth::Auth::new(store.clone());
+        (dir, Arc::new(ImapServices { store, auth, tls: None, hostname: "test".into() }))
     }
 
     async fn first_line(stream: TcpStream) -> (String, BufReader<TcpStream>) {

@@ -39,6 +39,10 @@ pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// a 50 MB message) would otherwise pin the response and the task forever.
 pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Responses are gathered up to this size before they are written: a FETCH of 10,000 small
+/// messages goes out in a few large writes (and TLS records) instead of one per line.
+const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
+
 /// How much of a client-supplied string (a login name, an ID value) goes into the log.
 const MAX_LOGGED_CHARS: usize = 64;
 
@@ -77,6 +81,8 @@ pub(crate) struct Session {
     write_timeout: Duration,
     /// Commands answered BAD so far; see [`MAX_BAD_COMMANDS`].
     bad_commands: u32,
+    /// Response bytes not written yet (see [`Session::write_buffered`]).
+    output: Vec<u8>,
 }
 
 /// What a handler wants done after its response is written.
@@ -104,6 +110,7 @@ impl Session {
             logging_out: false,
             write_timeout: WRITE_TIMEOUT,
             bad_commands: 0,
+            output: Vec::new(),
         }
     }
 
@@ -231,18 +238,53 @@ impl Session {
         self.stream.as_mut().ok_or_else(|| Error::Io(std::io::Error::other("stream lost during STARTTLS")))
     }
 
-    /// Writes and flushes `bytes`, within [`WRITE_TIMEOUT`]: a client that does not read ends
-    /// its session (it would not read a BYE either).
+    /// Writes what is buffered, then `bytes`, and flushes, within [`WRITE_TIMEOUT`]: a client
+    /// that does not read ends its session (it would not read a BYE either).
     pub(crate) async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.write_out(bytes, true).await
+    }
+
+    /// Queues `bytes` behind what is buffered; they go out with the next [`Session::write`]
+    /// (a command's tagged completion), or as soon as [`OUTPUT_BUFFER_BYTES`] are waiting. A
+    /// command's output thus costs a few writes, not one per line, and never more memory than
+    /// the buffer and the piece being added.
+    pub(crate) async fn write_buffered(&mut self, bytes: &[u8]) -> Result<()> {
+        if self.output.len() + bytes.len() <= OUTPUT_BUFFER_BYTES {
+            self.output.extend_from_slice(bytes);
+            return Ok(());
+        }
+        self.write_out(bytes, false).await
+    }
+
+    async fn write_out(&mut self, bytes: &[u8], flush: bool) -> Result<()> {
         let write_timeout = self.write_timeout;
+        let mut pending = std::mem::take(&mut self.output);
+        // Small pieces join the buffer, so they share its write.
+        let joined = pending.len() + bytes.len() <= 2 * OUTPUT_BUFFER_BYTES;
+        if joined {
+            pending.extend_from_slice(bytes);
+        }
         let stream = self.stream()?;
         let write = async {
-            stream.write_all(bytes).await?;
-            stream.flush().await
+            if !pending.is_empty() {
+                stream.write_all(&pending).await?;
+            }
+            if !joined {
+                stream.write_all(bytes).await?;
+            }
+            if flush {
+                stream.flush().await?;
+            }
+            Ok::<_, std::io::Error>(())
         };
         tokio::time::timeout(write_timeout, write)
             .await
             .map_err(|_| Error::Io(std::io::ErrorKind::TimedOut.into()))??;
+        // The buffer keeps its capacity for the next command, unless a huge piece grew it.
+        pending.clear();
+        if pending.capacity() <= 2 * OUTPUT_BUFFER_BYTES {
+            self.output = pending;
+        }
         Ok(())
     }
 
@@ -402,7 +444,7 @@ mod tests {
         let store = store::Store::open(dir.path()).await.expect("store opens");
         store.add_domain("example.org").await.expect("domain");
         let address = store::parse_address("ana@example.org").expect("address");
-        store.add_user(&address, "a long password", None).await.expect("user");
+        auth::Auth::new(store.clone()).add_user(&address, "a long password", None).await.expect("user");
         store.deliver(&[store::AccountId(1)], b"Subject: hi\r\n\r\nbody\r\n".to_vec()).await.expect("deliver");
         store
     }
@@ -434,7 +476,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = store_with_ana(&dir).await;
         let tls = Some(acceptor_without_certificate());
-        let services = Arc::new(ImapServices { store, tls, hostname: "test".into() });
+        let services =
+            Arc::new(ImapServices { auth: auth::Auth::new(store.clone()), store, tls, hostname: "test".into() });
         let (client, server) = tokio::io::duplex(64 * 1024);
         let session = tokio::spawn(Session::new(Box::new(server), services, None, false).run());
         let (read_half, mut write_half) = tokio::io::split(client);
@@ -474,7 +517,8 @@ mod tests {
     async fn a_client_that_never_reads_is_dropped() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = store_with_ana(&dir).await;
-        let services = Arc::new(ImapServices { store, tls: None, hostname: "test".into() });
+        let services =
+            Arc::new(ImapServices { auth: auth::Auth::new(store.clone()), store, tls: None, hostname: "test".into() });
         // The pipe holds 16 bytes: the greeting alone does not fit.
         let (client, server) = tokio::io::duplex(16);
         let mut session = Session::new(Box::new(server), services, None, false);
@@ -490,7 +534,8 @@ mod tests {
     async fn a_session_over_an_in_memory_pipe() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = store_with_ana(&dir).await;
-        let services = Arc::new(ImapServices { store, tls: None, hostname: "test".into() });
+        let services =
+            Arc::new(ImapServices { auth: auth::Auth::new(store.clone()), store, tls: None, hostname: "test".into() });
         let (client, server) = tokio::io::duplex(64 * 1024);
         let session = tokio::spawn(Session::new(Box::new(server), services, None, false).run());
         let (read_half, mut write_half) = tokio::io::split(client);

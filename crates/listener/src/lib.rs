@@ -9,13 +9,14 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use types::client_of;
 
 /// A byte stream a session runs over: plain TCP, TLS over TCP, or an in-memory pipe in tests.
 /// Sessions box it, so STARTTLS can swap the plain stream for a TLS one in place.
@@ -118,21 +119,6 @@ impl Drop for ClientSlot {
                 counts.remove(&self.client);
             }
         }
-    }
-}
-
-/// The client an address belongs to: itself for IPv4 (also when IPv4-mapped), its /64 for IPv6.
-/// Also what login throttling counts by (`store::throttle`).
-pub fn client_of(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V4(_) => address,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let segments = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(segments[0], segments[1], segments[2], segments[3], 0, 0, 0, 0))
-            }
-        },
     }
 }
 

@@ -1,66 +1,12 @@
-//! Domains, accounts, addresses, aliases, passwords and web sessions (A1-A3, A5, F8).
+//! Domains, accounts, addresses, aliases, and the rows behind passwords and web sessions
+//! (A1-A3, A5, F8). Hashing, checking and token making are the `auth` crate's: the store only
+//! keeps what it is given.
 
-use std::net::IpAddr;
-
-use argon2::Argon2;
-use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::address::{Address, parse_domain};
-use crate::{Account, AccountId, AliasInfo, Domain, Error, Result, SpecialUse, Store, UserInfo, now_unix};
-
-/// How long a web session lives without being used again.
-const WEB_SESSION_SECONDS: i64 = 14 * 24 * 3600;
-
-/// The answer to a login attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthOutcome {
-    Ok(Account),
-    /// Wrong login or password (the two are not told apart).
-    BadCredentials,
-    /// Too many recent failures for this login or client; try later.
-    Throttled,
-}
-
-fn hash_password(password: &str) -> Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::invalid("password", e))
-}
-
-fn validate_password(password: &str) -> Result<()> {
-    if password.chars().count() < 8 {
-        return Err(Error::invalid("password", "it must have at least 8 characters"));
-    }
-    if password.len() > 1024 {
-        return Err(Error::invalid("password", "it is longer than 1024 bytes"));
-    }
-    Ok(())
-}
-
-/// A random token for cookies, URL-safe.
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-/// A random password for a new account, 20 characters from an unambiguous alphabet.
-pub fn random_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 20];
-    OsRng.fill_bytes(&mut bytes);
-    // 256 is not a multiple of the alphabet's size; the bias this leaves is negligible here.
-    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
-}
-
-fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
+use crate::{
+    Account, AccountId, Address, AliasInfo, Domain, Error, Result, SpecialUse, Store, UserInfo, now_unix, parse_domain,
+};
 
 fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Account {
     Account {
@@ -144,10 +90,8 @@ impl Store {
     // ----- Accounts (A2) -----
 
     /// Creates a mailbox: an account, its address and its system folders (D1). The first
-    /// account on the server is an administrator.
-    pub async fn add_user(&self, address: &Address, password: &str, quota_mb: Option<u64>) -> Result<Account> {
-        validate_password(password)?;
-        let password_hash = hash_password(password)?;
+    /// account on the server is an administrator. `password_hash` is a PHC string from `auth`.
+    pub async fn add_user(&self, address: &Address, password_hash: &str, quota_mb: Option<u64>) -> Result<Account> {
         let login = address.to_string();
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let domain_id = domain_id(&mut tx, &address.domain).await?;
@@ -161,7 +105,7 @@ impl Store {
         )
         .bind(domain_id)
         .bind(&login)
-        .bind(&password_hash)
+        .bind(password_hash)
         .bind(quota_bytes)
         .bind(n_accounts == 0)
         .bind(now)
@@ -197,9 +141,8 @@ impl Store {
         self.account_by_id(AccountId(account_id)).await?.ok_or_else(|| Error::NotFound(login))
     }
 
-    pub async fn set_password(&self, address: &Address, password: &str) -> Result<()> {
-        validate_password(password)?;
-        let password_hash = hash_password(password)?;
+    /// Replaces an account's password hash (a PHC string from `auth`).
+    pub async fn set_password_hash(&self, address: &Address, password_hash: &str) -> Result<()> {
         let done = sqlx::query("UPDATE accounts SET password_hash = ? WHERE login = ?")
             .bind(password_hash)
             .bind(address.to_string())
@@ -245,40 +188,13 @@ impl Store {
         Ok(row.as_ref().map(account_from_row))
     }
 
-    /// Checks a login and password, with throttling (F8). `ip` is the client's address when
-    /// known. The error is only ever an internal one; a wrong password is an `Ok` outcome.
-    pub async fn authenticate(&self, login: &str, password: &str, ip: Option<IpAddr>) -> Result<AuthOutcome> {
-        let login = login.trim().to_lowercase();
-        if !self.throttle.try_begin(&login, ip) {
-            return Ok(AuthOutcome::Throttled);
-        }
+    /// The account with this login (already lowercased) and its password hash.
+    pub async fn account_with_password_hash(&self, login: &str) -> Result<Option<(Account, String)>> {
         let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE login = ?"))
-            .bind(&login)
+            .bind(login)
             .fetch_optional(&self.reader)
             .await?;
-        // A hash is verified even for an unknown login, so timing does not tell which logins exist.
-        const DUMMY_HASH: &str =
-            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Tnm1Iy2ZyMVGZyOBL5FVbrI7JpyJ7rY2vJUlhk1nyfE";
-        let stored_hash: String = row.as_ref().map(|r| r.get("password_hash")).unwrap_or_else(|| DUMMY_HASH.into());
-        let password = password.to_string();
-        // Argon2 costs ~20 MB and tens of milliseconds each: bound how many run at once so a
-        // flood of logins cannot take every core and all the memory.
-        let _permit = self.argon2_permits.acquire().await.expect("the semaphore is never closed");
-        let verified = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&stored_hash)
-                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-                .unwrap_or(false)
-        })
-        .await
-        .unwrap_or(false);
-        match row {
-            Some(row) if verified => {
-                self.throttle.succeeded(&login, ip);
-                Ok(AuthOutcome::Ok(account_from_row(&row)))
-            }
-            // try_begin already counted the failure.
-            _ => Ok(AuthOutcome::BadCredentials),
-        }
+        Ok(row.map(|row| (account_from_row(&row), row.get("password_hash"))))
     }
 
     // ----- Aliases (A3) -----
@@ -359,40 +275,39 @@ impl Store {
 
     // ----- Web sessions (F8) -----
 
-    /// Opens a web session and returns the token to put in the cookie.
-    pub async fn create_web_session(&self, account: AccountId) -> Result<String> {
-        let token = random_token();
+    /// Records a web session by the hash of its token, alive for `lifetime_seconds`; expired
+    /// ones are removed on the way.
+    pub async fn insert_web_session(&self, token_hash: &str, account: AccountId, lifetime_seconds: i64) -> Result<()> {
         let now = now_unix();
-        sqlx::query("DELETE FROM web_sessions WHERE expires_at < ?").bind(now).execute(&self.writer).await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM web_sessions WHERE expires_at < ?").bind(now).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO web_sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
-            .bind(sha256_hex(&token))
+            .bind(token_hash)
             .bind(account.0)
             .bind(now)
-            .bind(now + WEB_SESSION_SECONDS)
-            .execute(&self.writer)
+            .bind(now + lifetime_seconds)
+            .execute(&mut *tx)
             .await?;
-        Ok(token)
+        tx.commit().await?;
+        Ok(())
     }
 
-    /// The account behind a session cookie, if the session is alive.
-    pub async fn web_session_account(&self, token: &str) -> Result<Option<Account>> {
+    /// The account behind a live session, by the hash of its token.
+    pub async fn web_session_account(&self, token_hash: &str) -> Result<Option<Account>> {
         let row = sqlx::query(&format!(
             "SELECT {} FROM web_sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.token_hash = ? AND s.expires_at >= ?",
             ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
         ))
-        .bind(sha256_hex(token))
+        .bind(token_hash)
         .bind(now_unix())
         .fetch_optional(&self.reader)
         .await?;
         Ok(row.as_ref().map(account_from_row))
     }
 
-    pub async fn delete_web_session(&self, token: &str) -> Result<()> {
-        sqlx::query("DELETE FROM web_sessions WHERE token_hash = ?")
-            .bind(sha256_hex(token))
-            .execute(&self.writer)
-            .await?;
+    pub async fn delete_web_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM web_sessions WHERE token_hash = ?").bind(token_hash).execute(&self.writer).await?;
         Ok(())
     }
 }

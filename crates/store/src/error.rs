@@ -29,6 +29,12 @@ pub enum Error {
     Io { context: &'static str, source: std::io::Error },
 }
 
+impl From<types::InvalidAddress> for Error {
+    fn from(error: types::InvalidAddress) -> Error {
+        Error::Invalid { what: error.what, why: error.why }
+    }
+}
+
 impl Error {
     pub(crate) fn io(context: &'static str, source: std::io::Error) -> Error {
         Error::Io { context, source }

@@ -1,6 +1,6 @@
 //! Facteur's store: the only crate that speaks SQL or touches blob files.
 //!
-//! Metadata (domains, accounts, addresses, folders, messages, flags, sessions) lives in SQLite
+//! Metadata (domains, accounts, addresses, folders, messages, flags, session rows) lives in SQLite
 //! through sqlx; raw messages live in content-addressed blob files under `DATA/blobs/`.
 //! Callers (SMTP, IMAP, the web app, the admin command line) use the methods of [`Store`] and
 //! never see a query.
@@ -13,33 +13,28 @@
 //! Another process (the admin command line) waits on SQLite's busy timeout.
 
 mod accounts;
-mod address;
 mod blobs;
 mod error;
 mod messages;
 mod migrate;
-mod model;
 mod routing;
 mod summary;
-mod throttle;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-pub use accounts::{AuthOutcome, random_password};
-pub use address::{Address, parse_address};
 pub use error::{Error, Result};
 pub use messages::Delivery;
-pub use model::*;
+// The plain data the store hands out lives in `types`, so the WASM side can use it too;
+// re-exported so callers can name it through the store they use.
 pub use routing::Route;
 pub use summary::{Summary, display_addresses};
+pub use types::*;
 
 use blobs::BlobStore;
-use throttle::LoginThrottle;
 
 /// The largest message Facteur accepts (A10: 50 MB).
 pub const MAX_MESSAGE_BYTES: usize = 50 * 1000 * 1000;
@@ -50,9 +45,6 @@ pub struct Store {
     writer: SqlitePool,
     reader: SqlitePool,
     blobs: BlobStore,
-    throttle: Arc<LoginThrottle>,
-    /// Bounds concurrent password verifications (see `authenticate`).
-    argon2_permits: Arc<tokio::sync::Semaphore>,
     data_dir: PathBuf,
 }
 
@@ -99,14 +91,7 @@ impl Store {
             .await
             .map_err(Error::Db)?;
         let blobs = BlobStore::open(&data_dir.join("blobs"))?;
-        Ok(Store {
-            writer,
-            reader,
-            blobs,
-            throttle: Arc::new(LoginThrottle::default()),
-            argon2_permits: Arc::new(tokio::sync::Semaphore::new(4)),
-            data_dir: data_dir.to_path_buf(),
-        })
+        Ok(Store { writer, reader, blobs, data_dir: data_dir.to_path_buf() })
     }
 
     /// The data folder this store lives in.

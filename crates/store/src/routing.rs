@@ -4,8 +4,8 @@ use std::collections::{HashSet, VecDeque};
 
 use sqlx::Row;
 
-use crate::address::{Address, parse_address};
 use crate::{AccountId, Result, Store};
+use crate::{Address, parse_address};
 
 /// Aliases may point to aliases; this bounds the chain so a loop cannot run forever.
 const MAX_ALIAS_DEPTH: usize = 10;

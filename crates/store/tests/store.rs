@@ -1,13 +1,14 @@
 //! The store against a real SQLite file in a temporary folder.
 
-use store::{AuthOutcome, Error, FlagOp, Flags, Route, SpecialUse, Store, parse_address};
+use store::{Error, FlagOp, Flags, Route, SpecialUse, Store, parse_address};
 
 async fn store_with_users() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
     store.add_domain("example.org").await.unwrap();
     for login in ["ana@example.org", "bob@example.org"] {
-        store.add_user(&parse_address(login).unwrap(), "correct horse", None).await.unwrap();
+        // The store keeps whatever hash `auth` gives it; these tests never log in.
+        store.add_user(&parse_address(login).unwrap(), "$argon2id$not-a-real-hash", None).await.unwrap();
     }
     (dir, store)
 }
@@ -24,9 +25,7 @@ async fn accounts_get_system_folders_and_first_is_admin() {
         users.iter().map(|u| (u.login.as_str(), u.is_admin)).collect::<Vec<_>>(),
         [("ana@example.org", true), ("bob@example.org", false)]
     );
-    let AuthOutcome::Ok(ana) = store.authenticate("ana@example.org", "correct horse", None).await.unwrap() else {
-        panic!("login failed")
-    };
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().expect("ana exists");
     let folders = store.folders(ana.id).await.unwrap();
     let names: Vec<_> = folders.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["INBOX", "Drafts", "Sent", "Templates", "Spam", "Trash"]);
@@ -38,7 +37,6 @@ async fn bad_input_is_refused_clearly() {
     let (_dir, store) = store_with_users().await;
     assert!(matches!(store.add_user(&addr("ana@example.org"), "correct horse", None).await, Err(Error::Exists(_))));
     assert!(matches!(store.add_user(&addr("x@unknown.org"), "correct horse", None).await, Err(Error::NotFound(_))));
-    assert!(matches!(store.add_user(&addr("x@example.org"), "short", None).await, Err(Error::Invalid { .. })));
     assert!(matches!(store.add_domain("example.org").await, Err(Error::Exists(_))));
     assert!(matches!(
         store.add_alias(&addr("bob@example.org"), &[addr("ana@example.org")]).await,
@@ -49,24 +47,6 @@ async fn bad_input_is_refused_clearly() {
         store.add_alias(&addr("postmaster@example.org"), &[addr("ana@example.org")]).await,
         Err(Error::Refused(_))
     ));
-}
-
-#[tokio::test]
-async fn wrong_passwords_are_throttled() {
-    let (_dir, store) = store_with_users().await;
-    let guesser = Some("192.0.2.66".parse().unwrap());
-    for _ in 0..5 {
-        assert_eq!(store.authenticate("bob@example.org", "wrong", guesser).await.unwrap(), AuthOutcome::BadCredentials);
-    }
-    // Even the right password is refused from there for now, without being checked...
-    assert_eq!(store.authenticate("bob@example.org", "correct horse", guesser).await.unwrap(), AuthOutcome::Throttled);
-    // ...while Bob elsewhere, and other logins from there, go on.
-    let elsewhere = Some("198.51.100.1".parse().unwrap());
-    assert!(matches!(
-        store.authenticate("bob@example.org", "correct horse", elsewhere).await.unwrap(),
-        AuthOutcome::Ok(_)
-    ));
-    assert_eq!(store.authenticate("nobody@example.org", "x", guesser).await.unwrap(), AuthOutcome::BadCredentials);
 }
 
 #[tokio::test]

@@ -163,6 +163,17 @@ impl TestServer {
         self.spawn();
     }
 
+    /// The most memory the server process has held so far (VmHWM, in KiB), on Linux.
+    pub fn peak_memory_kib(&self) -> u64 {
+        let pid = self.child.as_ref().expect("the server is running").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/PID/status")
+    }
+
     pub fn data_path(&self) -> &Path {
         &self.data_dir
     }

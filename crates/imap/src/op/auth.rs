@@ -2,18 +2,18 @@
 //!
 //! Passwords stay in imap-types' `Secret` (whose Debug hides them) until handed to the store,
 //! and are never logged. Login names are logged escaped and truncated (they come from an
-//! unauthenticated client). Throttling is the store's (F8): a throttled login is
+//! unauthenticated client). Throttling is the `auth` crate's (F8): a throttled login is
 //! `NO [UNAVAILABLE]`. On a plaintext connection that could use STARTTLS, both commands are
 //! refused with `NO [PRIVACYREQUIRED]` before any password is looked at.
 
 use std::borrow::Cow;
 
+use auth::AuthOutcome;
 use imap_codec::AuthenticateDataCodec;
 use imap_codec::decode::Decoder;
 use imap_codec::imap_types::auth::{AuthMechanism, AuthenticateData};
 use imap_codec::imap_types::core::AString;
 use imap_codec::imap_types::secret::Secret;
-use store::AuthOutcome;
 
 use crate::error::{Code, Error, Result};
 use crate::response::Response;
@@ -79,7 +79,7 @@ impl Session {
 
     async fn log_in(&mut self, tag: &str, login: &str, password: &str) -> Result<Response> {
         let peer_ip = self.peer.map(|p| p.ip());
-        match self.services.store.authenticate(login, password, peer_ip).await? {
+        match self.services.auth.authenticate(login, password, peer_ip).await? {
             AuthOutcome::Ok(account) => {
                 tracing::info!(login = %account.login, "IMAP login");
                 self.set_account(account);

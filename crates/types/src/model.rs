@@ -1,15 +1,17 @@
-//! Plain data the store hands out. No I/O here.
+//! Ids, flags, folder roles, and the folder and message rows the store hands out.
+
+use serde::{Deserialize, Serialize};
 
 /// Row id of an account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AccountId(pub i64);
 
 /// Row id of a folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FolderId(pub i64);
 
 /// Row id of a message (one copy of a message in one folder). Unlike a UID it is global.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct MessageId(pub i64);
 
 /// A logged-in user's account.
@@ -46,7 +48,7 @@ pub struct AliasInfo {
 }
 
 /// D1: the role of a system folder (RFC 6154 SPECIAL-USE, plus Templates).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SpecialUse {
     Inbox,
     Sent,

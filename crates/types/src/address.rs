@@ -1,7 +1,29 @@
-//! Validated mail addresses. Parsing happens once, at the edge (SMTP, admin, web); the rest of
-//! the store takes an [`Address`] and never re-checks.
+//! Validated mail addresses. Parsing happens once, at the edge (SMTP, admin, web); the layers
+//! below take an [`Address`] and never re-check.
 
-use crate::{Error, Result};
+use std::fmt;
+
+/// Why a text is not a valid address or domain. Its text is safe to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidAddress {
+    /// "address" or "domain".
+    pub what: &'static str,
+    pub why: String,
+}
+
+impl fmt::Display for InvalidAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.what, self.why)
+    }
+}
+
+impl std::error::Error for InvalidAddress {}
+
+type Result<T> = std::result::Result<T, InvalidAddress>;
+
+fn invalid(what: &'static str, why: String) -> InvalidAddress {
+    InvalidAddress { what, why }
+}
 
 /// A mail address split into a lowercase local part and a lowercase ASCII domain.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -31,17 +53,16 @@ impl std::fmt::Display for Address {
 /// (RFC 6531); the domain must be ASCII (IDNs are given in their punycode form).
 pub fn parse_address(text: &str) -> Result<Address> {
     let text = text.trim();
-    let (local, domain) =
-        text.rsplit_once('@').ok_or_else(|| Error::invalid("address", format!("{text:?} has no @")))?;
-    validate_local_part(local).map_err(|why| Error::invalid("address", format!("{text:?}: {why}")))?;
+    let (local, domain) = text.rsplit_once('@').ok_or_else(|| invalid("address", format!("{text:?} has no @")))?;
+    validate_local_part(local).map_err(|why| invalid("address", format!("{text:?}: {why}")))?;
     let domain = parse_domain(domain)?;
     Ok(Address { local: local.to_lowercase(), domain })
 }
 
 /// Validates and lowercases a domain name.
-pub(crate) fn parse_domain(text: &str) -> Result<String> {
+pub fn parse_domain(text: &str) -> Result<String> {
     let domain = text.trim().trim_end_matches('.').to_ascii_lowercase();
-    let bad = |why: &str| Error::invalid("domain", format!("{text:?}: {why}"));
+    let bad = |why: &str| invalid("domain", format!("{text:?}: {why}"));
     if domain.is_empty() || domain.len() > 253 {
         return Err(bad("must be 1 to 253 characters"));
     }

@@ -91,7 +91,7 @@ fn normalized(login: &str) -> String {
 /// The counting keys of an attempt. Addresses count by client (an IPv6 host holds a whole /64
 /// and could pick a fresh address for every guess).
 fn keys(login: &str, ip: Option<IpAddr>) -> Vec<Key> {
-    let ip = ip.map(listener::client_of);
+    let ip = ip.map(types::client_of);
     let mut keys = vec![Key::Login(login.to_string())];
     if let Some(ip) = ip {
         keys.push(Key::Address(ip));
@@ -102,7 +102,7 @@ fn keys(login: &str, ip: Option<IpAddr>) -> Vec<Key> {
 
 impl State {
     fn is_trusted(&self, login: &str, ip: Option<IpAddr>, now: Instant) -> bool {
-        let Some(ip) = ip.map(listener::client_of) else { return false };
+        let Some(ip) = ip.map(types::client_of) else { return false };
         self.trusted.get(login).is_some_and(|list| {
             list.iter().any(|(known, since)| *known == ip && now.duration_since(*since) < TRUST_FOR)
         })
@@ -161,7 +161,7 @@ impl LoginThrottle {
         {
             record.failures = record.failures.saturating_sub(1);
         }
-        let Some(ip) = ip.map(listener::client_of) else { return };
+        let Some(ip) = ip.map(types::client_of) else { return };
         state.failures.remove(&Key::LoginAtAddress(login.clone(), ip));
         if let Some(record) = state.failures.get_mut(&Key::Address(ip)) {
             record.failures = record.failures.saturating_sub(1);

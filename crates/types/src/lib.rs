@@ -1,0 +1,13 @@
+//! Facteur's shared vocabulary: the plain data every layer speaks (ids, IMAP flags, folder
+//! roles, folders and message rows, validated addresses, how clients are counted).
+//!
+//! Invariant: no I/O and no dependency beyond serde, so the web client's WASM build uses these
+//! types directly instead of keeping mirrors of them.
+
+mod address;
+mod client;
+mod model;
+
+pub use address::{Address, InvalidAddress, parse_address, parse_domain};
+pub use client::client_of;
+pub use model::*;
