@@ -629,3 +629,43 @@ fn commands_not_supported_yet_do_not_end_a_logged_in_session() {
     }
     imap.ok("SELECT INBOX");
 }
+
+/// Issue 12, defect 1: `FETCH 1 (BODY[] BODY[] ...)` with the item named 4,000 times made the
+/// process build the whole response in memory (4 GB for a 1 MB message) and abort, taking SMTP
+/// and HTTP down with it. A repeated item is answered once, responses are streamed, and too many
+/// different items are refused.
+#[test]
+fn issue_12_a_fetch_repeating_an_item_is_answered_once_in_bounded_memory() {
+    let srv = TestServer::start();
+    let mut raw = b"From: bob@example.org\r\nTo: ana@example.org\r\nSubject: big\r\n\r\n".to_vec();
+    while raw.len() < 1_000_000 {
+        raw.extend_from_slice(
+            b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmno\r\n",
+        );
+    }
+    srv.deliver("ana@example.org", &raw);
+    let before_kib = srv.peak_memory_kib();
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    imap.ok("SELECT INBOX");
+    let items = vec!["BODY.PEEK[]"; 4000].join(" ");
+    let (status, responses) = imap.cmd(&format!("FETCH 1 ({items})"));
+    assert!(status.contains(" OK "), "{status}");
+    assert_eq!(responses.len(), 1, "one FETCH response");
+    let response = &responses[0];
+    let literal_header = format!("BODY[] {{{}}}", raw.len());
+    let n_bodies = response.windows(literal_header.len()).filter(|w| *w == literal_header.as_bytes()).count();
+    assert_eq!(n_bodies, 1, "BODY[] is answered once");
+    assert_eq!(first_literal(response), raw);
+    let grown_mib = srv.peak_memory_kib().saturating_sub(before_kib) / 1024;
+    assert!(grown_mib < 100, "the FETCH made the server grow by {grown_mib} MiB");
+
+    // Many different items are refused, and the session goes on.
+    let partials: Vec<String> = (0..200).map(|n| format!("BODY.PEEK[]<{n}.10>")).collect();
+    let (status, _) = imap.cmd(&format!("FETCH 1 ({})", partials.join(" ")));
+    assert!(status.contains(" BAD ") && status.contains("at most"), "{status}");
+    let fetched = imap.ok("FETCH 1 (BODY.PEEK[]<0.4> BODY.PEEK[]<4.4>)");
+    assert!(fetched[0].contains("BODY[]<0> {4}\r\nFrom BODY[]<4> {4}\r\n: bo"), "{fetched:?}");
+    // The other listeners are still there.
+    let mut smtp = LineConn::connect(srv.smtp);
+    assert!(smtp.read_line().starts_with("220 "));
+}

@@ -1,9 +1,14 @@
 //! FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9, §7.5.2).
 //!
-//! Each message's response is written as soon as it is built, so a FETCH of many large
-//! messages holds one message in memory at a time. Body sections without `.PEEK` (and RFC822,
-//! RFC822.TEXT) set \Seen on a read-write folder first, and the new flags are included in the
-//! response; on an EXAMINEd folder nothing changes.
+//! Responses are streamed: each message's response is built one item at a time on a blocking
+//! thread and handed over a small channel to the session's output buffer, so a FETCH holds at
+//! most one message and a few items in memory, however many messages or items it names. An
+//! item named twice is answered once, and a FETCH may name at most [`MAX_FETCH_ITEMS`]
+//! different items: `FETCH 1 (BODY[] BODY[] ...)` once made the process allocate gigabytes.
+//!
+//! Body sections without `.PEEK` (and RFC822, RFC822.TEXT) set \Seen on a read-write folder
+//! first, and the new flags are included in the response; on an EXAMINEd folder nothing
+//! changes.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -22,6 +27,18 @@ use crate::response::{Response, push_literal};
 use crate::selected::{Access, Addressing, KnownMessage, SeqNum};
 use crate::session::Session;
 
+/// The most different data items one FETCH may name. Real clients name a dozen at most; the
+/// cap bounds the work one command line (up to 64 KiB) can ask for.
+pub(crate) const MAX_FETCH_ITEMS: usize = 100;
+
+/// A message's response is handed from the thread that builds it to the session in pieces of
+/// about this size (a single literal may be larger: it is one piece).
+const PIECE_BYTES: usize = 64 * 1024;
+
+/// Pieces waiting between the builder and the session: the builder stops when the client is
+/// slow to read, so memory stays bounded.
+const PIECES_IN_FLIGHT: usize = 2;
+
 impl Session {
     pub(crate) async fn handle_fetch(
         &mut self,
@@ -30,7 +47,7 @@ impl Session {
         items: MacroOrMessageDataItemNames<'static>,
         addressing: Addressing,
     ) -> Result<Response> {
-        let mut items: Vec<MessageDataItemName<'static>> = match items {
+        let items: Vec<MessageDataItemName<'static>> = match items {
             MacroOrMessageDataItemNames::Macro(m) => m.expand().into_iter().map(IntoStatic::into_static).collect(),
             MacroOrMessageDataItemNames::MessageDataItemNames(items) => items,
         };
@@ -38,6 +55,10 @@ impl Session {
             if matches!(item, MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. }) {
                 return Err(Error::bad("BINARY is not supported"));
             }
+        }
+        let mut items = unique(items);
+        if items.len() > MAX_FETCH_ITEMS {
+            return Err(Error::bad(format!("FETCH names at most {MAX_FETCH_ITEMS} different data items")));
         }
         // RFC 9051 §6.4.9: UID FETCH always returns the UID.
         if addressing == Addressing::Uid && !items.contains(&MessageDataItemName::Uid) {
@@ -94,57 +115,84 @@ impl Session {
             let Some(row) = rows.get(&uid.0) else { continue };
             let include_flags = wants_flags || seen_now.contains(&uid.0);
             let seq = SeqNum::from_index(index);
-            let out = if needs_body {
+            let extra_flags = include_flags && !wants_flags;
+            if needs_body {
                 // Expunged since the rows were read, and its file cleaned up: skip it too.
                 let Some(raw) = self.services.store.read_raw_if_present(account, row).await? else { continue };
-                // Parsing a large message is CPU work: keep it off the async workers.
+                // Parsing a large message is CPU work: keep it off the async workers, and
+                // stream what is built so a large response is never whole in memory.
                 let (row, items) = (row.clone(), Arc::clone(&items));
-                tokio::task::spawn_blocking(move || {
+                let (pieces, mut received) = tokio::sync::mpsc::channel::<Vec<u8>>(PIECES_IN_FLIGHT);
+                let builder = tokio::task::spawn_blocking(move || {
                     let parsed = ParsedMessage::parse(&raw);
-                    fetch_response(seq, &row, &items, Some(&parsed), include_flags && !wants_flags)
-                })
-                .await
-                .map_err(|error| Error::Internal(format!("FETCH task failed: {error}")))?
+                    // A failed send means the session stopped listening (the client went
+                    // away): stop building.
+                    fetch_response(seq, &row, &items, Some(&parsed), extra_flags, &mut |piece| {
+                        pieces.blocking_send(piece).is_ok()
+                    });
+                });
+                while let Some(piece) = received.recv().await {
+                    self.write_buffered(&piece).await?;
+                }
+                builder.await.map_err(|error| Error::Internal(format!("FETCH task failed: {error}")))?;
             } else {
-                fetch_response(seq, row, &items, None, include_flags && !wants_flags)
-            };
+                let mut out = Vec::new();
+                fetch_response(seq, row, &items, None, extra_flags, &mut |piece| {
+                    out.extend_from_slice(&piece);
+                    true
+                });
+                self.write_buffered(&out).await?;
+            }
             if include_flags {
                 // The client now knows these flags; NOOP must not report them again.
                 self.selected_mut()?.messages[index] = KnownMessage::from_row(row);
             }
-            self.write(&out).await?;
         }
         Ok(Response::tagged(tag, "OK", None, "FETCH completed"))
     }
 }
 
-/// One `* n FETCH (...)` response. `extra_flags` adds FLAGS the client did not ask for (a
-/// `\Seen` this FETCH just set, RFC 9051 §6.4.5).
+/// Each item once, in the order first named.
+fn unique(items: Vec<MessageDataItemName<'static>>) -> Vec<MessageDataItemName<'static>> {
+    let mut kept: Vec<MessageDataItemName<'static>> = Vec::with_capacity(items.len().min(MAX_FETCH_ITEMS + 1));
+    for item in items {
+        if !kept.contains(&item) {
+            kept.push(item);
+            // Past the cap the command is refused anyway: stop comparing.
+            if kept.len() > MAX_FETCH_ITEMS {
+                break;
+            }
+        }
+    }
+    kept
+}
+
+/// One `* n FETCH (...)` response, handed to `emit` in pieces of about [`PIECE_BYTES`] (an item
+/// is never split). `emit` returns false to stop. `extra_flags` adds FLAGS the client did not
+/// ask for (a `\Seen` this FETCH just set, RFC 9051 §6.4.5).
 fn fetch_response(
     seq: SeqNum,
     row: &MessageRow,
     items: &[MessageDataItemName<'static>],
     parsed: Option<&ParsedMessage<'_>>,
     extra_flags: bool,
-) -> Vec<u8> {
+    emit: &mut dyn FnMut(Vec<u8>) -> bool,
+) {
     let mut out = format!("* {} FETCH (", seq.0).into_bytes();
-    let mut first = true;
-    let mut separator = |out: &mut Vec<u8>| {
-        if !first {
-            out.push(b' ');
-        }
-        first = false;
-    };
     if extra_flags {
-        separator(&mut out);
         out.extend_from_slice(format!("FLAGS ({})", flag_list(row.flags, &row.keywords)).as_bytes());
     }
-    for item in items {
-        separator(&mut out);
+    for (i, item) in items.iter().enumerate() {
+        if extra_flags || i > 0 {
+            out.push(b' ');
+        }
         push_item(&mut out, item, row, parsed);
+        if out.len() >= PIECE_BYTES && !emit(std::mem::take(&mut out)) {
+            return;
+        }
     }
     out.extend_from_slice(b")\r\n");
-    out
+    emit(out);
 }
 
 fn needs_raw_message(item: &MessageDataItemName<'_>) -> bool {
