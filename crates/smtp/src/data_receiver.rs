@@ -31,6 +31,9 @@ pub enum DataOutcome {
     BareNewline,
     /// A line is longer than [`MAX_DATA_LINE`].
     LineTooLong,
+    /// The caller had no room to keep the message and told the receiver to drop the rest
+    /// ([`DataReceiver::drop_the_rest`]).
+    NoRoom,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +123,12 @@ impl DataReceiver {
     }
 
     /// What to do with the message; meaningful once [`DataReceiver::feed`] reported the end.
+    /// Keeps nothing more of this message (the caller has no memory for it); reading goes on
+    /// to the real end, and the outcome is [`DataOutcome::NoRoom`] unless it was refused first.
+    pub fn drop_the_rest(&mut self) {
+        self.refuse(DataOutcome::NoRoom);
+    }
+
     pub fn outcome(&self) -> DataOutcome {
         self.problem.unwrap_or(DataOutcome::Complete)
     }

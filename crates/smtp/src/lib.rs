@@ -21,14 +21,16 @@
 //!   with 452, at RCPT; at DATA, a mailbox without room for the real size defers the whole
 //!   message, and the store's delivery is all or nothing, so a mailbox filled meanwhile by a
 //!   concurrent delivery defers it too.
-//! - At most `MAX_CONCURRENT_DATA` (16) messages are received at once in the process, each in
-//!   a single buffer of at most [`store::MAX_MESSAGE_BYTES`]; past that, DATA gets 452.
+//! - Messages being received hold memory only within `data_budget`'s fair shares: so many
+//!   DATA phases per client (one client cannot stop everyone's mail), and a byte budget for
+//!   the whole process reserved before the buffer grows; past it a message is deferred (452).
 //! - Only `<CRLF>.<CRLF>` ends DATA; a message with a bare CR or LF is refused as a whole
 //!   (SMTP smuggling, CVE-2023-51764/51765/51766), so no other reading of its end can ever
 //!   deliver a second message.
 //! - Bytes pipelined after STARTTLS are dropped before the handshake (CVE-2011-0411).
 
 pub mod codec;
+mod data_budget;
 pub mod data_receiver;
 mod error;
 mod op;

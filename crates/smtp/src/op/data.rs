@@ -2,27 +2,18 @@
 //! say 250.
 //!
 //! Memory: a message is held in memory whole (up to [`store::MAX_MESSAGE_BYTES`]) until the
-//! store has it, so at most [`MAX_CONCURRENT_DATA`] messages are received at once across the
-//! process, and each is built in one buffer: the trace fields first, then the body appended
-//! as it arrives, handed to the store without a copy.
+//! store has it, in one buffer: the trace fields first, then the body appended as it arrives,
+//! handed to the store without a copy. The buffer grows only within the fair shares of
+//! [`crate::data_budget`]: so many phases per client, and bytes reserved before they are used.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::Semaphore;
-
+use crate::data_budget::BUDGET;
 use crate::data_receiver::{DataOutcome, DataReceiver};
 use crate::reply::Reply;
 use crate::session::{DATA_BLOCK_TIMEOUT, DATA_TOTAL_TIMEOUT, Session};
 use crate::trace::{TraceInfo, protocol_name, trace_headers};
 use crate::{Error, Result};
-
-/// DATA phases running at once, process-wide; with 50 MB messages this bounds the memory that
-/// inbound SMTP can take to under a gigabyte, however many connections are open.
-pub(crate) const MAX_CONCURRENT_DATA: usize = 16;
-
-/// One permit per DATA phase in progress. A static rather than a field of
-/// [`crate::SmtpServices`] because the budget is the process's memory, not a listener's.
-static DATA_SLOTS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_DATA);
 
 /// Makes message ids unique within the process; the time makes them unique across restarts.
 static NEXT_MESSAGE: AtomicU64 = AtomicU64::new(0);
@@ -39,9 +30,9 @@ impl Session {
             return Err(Error::NoValidRecipients);
         }
         // Refused before 354, so the client sends no text and keeps its transaction: it may
-        // try DATA again or RSET. The permit is held until the message is stored or dropped.
-        let Ok(_data_slot) = DATA_SLOTS.try_acquire() else {
-            tracing::warn!(max = MAX_CONCURRENT_DATA, "too many messages being received at once; DATA deferred");
+        // try DATA again or RSET. The phase is held until the message is stored or dropped.
+        let Some(mut phase) = BUDGET.admit(self.peer).await else {
+            tracing::warn!("this client already sends as many messages as it may, or memory is short; DATA deferred");
             return Err(Error::InsufficientResources);
         };
 
@@ -71,6 +62,23 @@ impl Session {
         let mut receiver = DataReceiver::new(store::MAX_MESSAGE_BYTES);
         let deadline = tokio::time::Instant::now() + DATA_TOTAL_TIMEOUT;
         loop {
+            // The receiver appends at most what is in the input; make room for it within the
+            // budget first, growing the buffer geometrically. Without room, the rest of the
+            // message is read and dropped, and the client told to retry (452).
+            let needed = raw.len() + self.inbuf.len();
+            if needed > raw.capacity() {
+                let grown = needed.max(raw.capacity() * 2).min(store::MAX_MESSAGE_BYTES + self.inbuf.len());
+                if phase.reserve(grown) {
+                    raw.reserve_exact(grown - raw.len());
+                } else if receiver.outcome() == DataOutcome::Complete {
+                    tracing::warn!(
+                        size = raw.len(),
+                        "no memory left for this message; reading it to its end to defer it"
+                    );
+                    receiver.drop_the_rest();
+                    raw = Vec::new();
+                }
+            }
             let (consumed, ended) = receiver.feed(&self.inbuf, &mut raw);
             self.inbuf.drain(..consumed);
             if ended {
@@ -89,6 +97,7 @@ impl Session {
             DataOutcome::TooBig => return Err(Error::MessageTooBig),
             DataOutcome::BareNewline => return Err(Error::BareNewlineInData),
             DataOutcome::LineTooLong => return Err(Error::DataLineTooLong),
+            DataOutcome::NoRoom => return Err(Error::InsufficientResources),
         }
 
         let size = raw.len();

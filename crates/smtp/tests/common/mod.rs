@@ -97,8 +97,13 @@ impl<S: AsyncRead + AsyncWrite> Client<S> {
 }
 
 pub async fn connect(services: Arc<SmtpServices>) -> Client<tokio::io::DuplexStream> {
+    connect_from(services, "192.0.2.7").await
+}
+
+/// A session as if from the client at `ip`.
+pub async fn connect_from(services: Arc<SmtpServices>, ip: &str) -> Client<tokio::io::DuplexStream> {
     let (client, server) = tokio::io::duplex(1 << 16);
-    tokio::spawn(serve_stream(Box::new(server), "192.0.2.7".parse().expect("ip"), services));
+    tokio::spawn(serve_stream(Box::new(server), ip.parse().expect("ip"), services));
     let mut client = Client::new(client);
     assert_eq!(client.reply().await, "220 mx.example.org ESMTP Facteur");
     client
