@@ -669,3 +669,24 @@ fn issue_12_a_fetch_repeating_an_item_is_answered_once_in_bounded_memory() {
     let mut smtp = LineConn::connect(srv.smtp);
     assert!(smtp.read_line().starts_with("220 "));
 }
+
+/// Issue 11: each password check allocated argon2's 19 MiB anew on whichever blocking thread
+/// ran it, and the allocator kept it: 400 logins from 8 clients grew the process from 16 MB to
+/// 1.05 GB. Password checks now reuse a few buffers for the process's life.
+#[test]
+fn issue_11_memory_stays_bounded_over_many_logins() {
+    let srv = TestServer::start();
+    let before_kib = srv.peak_memory_kib();
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                for _ in 0..50 {
+                    let mut imap = Imap::login(&srv, "ana@example.org");
+                    imap.ok("LOGOUT");
+                }
+            });
+        }
+    });
+    let grown_mib = srv.peak_memory_kib().saturating_sub(before_kib) / 1024;
+    assert!(grown_mib < 150, "400 logins made the server grow by {grown_mib} MiB");
+}

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use store::{Account, AccountId, Address, Store};
 
 use password::Passwords;
-use throttle::LoginThrottle;
+use throttle::{Begin, Ended, LoginThrottle};
 
 pub use store::{Error, Result};
 
@@ -62,20 +62,28 @@ impl Auth {
     /// The error is only ever an internal one; a wrong password is an `Ok` outcome.
     pub async fn authenticate(&self, login: &str, password: &str, ip: Option<IpAddr>) -> Result<AuthOutcome> {
         let login = login.trim().to_lowercase();
-        if !self.throttle.try_begin(&login, ip) {
-            return Ok(AuthOutcome::Throttled);
-        }
-        let found = self.store.account_with_password_hash(&login).await?;
+        let attempt = loop {
+            // Made before asking, so an attempt finishing in between still wakes us.
+            let changed = self.throttle.changed();
+            match self.throttle.try_begin(&login, ip) {
+                Begin::Go(attempt) => break attempt,
+                Begin::Throttled => return Ok(AuthOutcome::Throttled),
+                Begin::Wait => changed.await,
+            }
+        };
+        let found = match self.store.account_with_password_hash(&login).await {
+            Ok(found) => found,
+            Err(error) => {
+                self.throttle.finish(attempt, &login, ip, Ended::Abandoned);
+                return Err(error);
+            }
+        };
         let stored_hash = found.as_ref().map_or(DUMMY_HASH, |(_, hash)| hash.as_str());
         let verified = self.passwords.verify(stored_hash, password).await;
-        match found {
-            Some((account, _)) if verified => {
-                self.throttle.succeeded(&login, ip);
-                Ok(AuthOutcome::Ok(account))
-            }
-            // try_begin already counted the failure.
-            _ => Ok(AuthOutcome::BadCredentials),
-        }
+        let account = found.filter(|_| verified).map(|(account, _)| account);
+        let ended = if account.is_some() { Ended::Succeeded } else { Ended::Failed };
+        self.throttle.finish(attempt, &login, ip, ended);
+        Ok(account.map_or(AuthOutcome::BadCredentials, AuthOutcome::Ok))
     }
 
     /// A2: creates a mailbox with this password (checked against the rules first).
