@@ -205,7 +205,9 @@ async fn download(auth: auth::Auth, Path((message_id, part_index)): Path<(i64, u
         let Some(row) = store.message(account.id, store::MessageId(message_id)).await? else {
             return Ok(Some(None));
         };
-        let Some(raw) = store.read_raw_if_present(account.id, &row).await? else { return Ok(Some(None)) };
+        let Some(raw) = store.read_raw_if_present(account.id, row.id, &row.blob_hash).await? else {
+            return Ok(Some(None));
+        };
         let attachment =
             tokio::task::spawn_blocking(move || render::attachment(&raw, part_index)).await.map_err(|error| {
                 store::Error::Io { context: "rendering an attachment", source: std::io::Error::other(error) }

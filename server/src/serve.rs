@@ -79,9 +79,15 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Clean-up that needs no hurry, at start and then daily: message files a crash left without a
-/// row. It never ends (the listeners' join set treats an ended task as a failure).
+/// Work that needs no hurry: at start, the stored facts of messages delivered before facts
+/// existed; at start and then daily, message files a crash left without a row. It never ends
+/// (the listeners' join set treats an ended task as a failure).
 async fn housekeeping(store: store::Store) {
+    match store.backfill_facts().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(n, "computed the stored facts of messages delivered before they existed"),
+        Err(error) => tracing::warn!(%error, "computing the facts of older messages failed"),
+    }
     loop {
         match store.sweep_orphan_blobs().await {
             Ok(0) => {}

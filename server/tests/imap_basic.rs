@@ -690,3 +690,32 @@ fn issue_11_memory_stays_bounded_over_many_logins() {
     let grown_mib = srv.peak_memory_kib().saturating_sub(before_kib) / 1024;
     assert!(grown_mib < 150, "400 logins made the server grow by {grown_mib} MiB");
 }
+
+/// Issue 11, "parse once": ENVELOPE, BODYSTRUCTURE and header fields come from the facts stored
+/// at delivery, not from the message file: with the file gone they are still answered (only
+/// BODY[] needs it).
+#[test]
+fn issue_11_envelope_structure_and_headers_are_answered_without_the_message_file() {
+    let srv = TestServer::start();
+    srv.deliver("ana@example.org", PLAIN);
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    imap.ok("SELECT INBOX");
+    let want = imap.ok("FETCH 1 (ENVELOPE BODYSTRUCTURE BODY BODY.PEEK[HEADER.FIELDS (SUBJECT)] RFC822.SIZE)");
+    let blobs = srv.data_path().join("blobs");
+    let mut removed = 0;
+    for prefix in std::fs::read_dir(&blobs).expect("blob folder").flatten() {
+        if prefix.file_name().len() == 2 {
+            for file in std::fs::read_dir(prefix.path()).expect("prefix folder").flatten() {
+                std::fs::remove_file(file.path()).expect("remove the message file");
+                removed += 1;
+            }
+        }
+    }
+    assert_eq!(removed, 1);
+    let got = imap.ok("FETCH 1 (ENVELOPE BODYSTRUCTURE BODY BODY.PEEK[HEADER.FIELDS (SUBJECT)] RFC822.SIZE)");
+    assert_eq!(got, want);
+    assert!(got[0].contains("ENVELOPE (\"Mon, 2 Mar 2026 10:00:00 +0100\" \"Hello there\""), "{got:?}");
+    assert!(got[0].contains("BODY[HEADER.FIELDS (SUBJECT)] {26}\r\nSubject: Hello\r\n there\r\n\r\n"), "{got:?}");
+    let (status, _) = imap.cmd("FETCH 1 BODY.PEEK[]");
+    assert!(status.contains(" NO "), "the bytes themselves are gone: {status}");
+}

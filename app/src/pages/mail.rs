@@ -56,7 +56,7 @@ pub async fn mail_view(
             folders = store.folders(account.id).await?;
         }
         // Expunged (and its file cleaned up) since the row was read: not there any more.
-        let raw = store.read_raw_if_present(account.id, &row).await?.ok_or(AppError::NotFound)?;
+        let raw = store.read_raw_if_present(account.id, row.id, &row.blob_hash).await?.ok_or(AppError::NotFound)?;
         // Only our own "Show images" button may load a message's images: a link to
         // `?images=show` in the message itself (or on another site) must not trigger its trackers.
         let show_images = show_images && ssr::request_is_first_party();

@@ -3,9 +3,9 @@
 //!
 //! Why by hand: FETCH must return stored messages byte for byte (BODY[] is compared with what
 //! was delivered), and imap-types' `Literal` refuses NUL bytes and needs every ENVELOPE and
-//! BODYSTRUCTURE field as a validated newtype. Here strings go through one function,
-//! [`push_string`], which picks a quoted string when the bytes allow it and a literal
-//! otherwise (RFC 9051 §4.3), so quoting cannot be forgotten at a call site.
+//! BODYSTRUCTURE field as a validated newtype. Strings go through one function,
+//! `facts::imap_string::push_string`, which picks a quoted string when the bytes allow it and a
+//! literal otherwise (RFC 9051 §4.3), so quoting cannot be forgotten at a call site.
 
 use std::fmt::Write as _;
 
@@ -54,36 +54,7 @@ fn sanitize_text(text: &str) -> String {
     if clean.is_empty() { "done".to_string() } else { clean }
 }
 
-/// Appends `bytes` as an IMAP string: quoted when every byte is printable ASCII (quoted strings
-/// cannot hold CR, LF, NUL or 8-bit bytes), a literal otherwise.
-pub(crate) fn push_string(out: &mut Vec<u8>, bytes: &[u8]) {
-    if bytes.len() <= 1024 && bytes.iter().all(|&b| (0x20..0x7f).contains(&b)) {
-        out.push(b'"');
-        for &b in bytes {
-            if b == b'"' || b == b'\\' {
-                out.push(b'\\');
-            }
-            out.push(b);
-        }
-        out.push(b'"');
-    } else {
-        push_literal(out, bytes);
-    }
-}
-
-/// Appends `{N}\r\n` and the bytes, untouched.
-pub(crate) fn push_literal(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(format!("{{{}}}\r\n", bytes.len()).as_bytes());
-    out.extend_from_slice(bytes);
-}
-
-/// `NIL` or a string.
-pub(crate) fn push_nstring(out: &mut Vec<u8>, bytes: Option<&[u8]>) {
-    match bytes {
-        Some(bytes) => push_string(out, bytes),
-        None => out.extend_from_slice(b"NIL"),
-    }
-}
+use facts::imap_string::push_string;
 
 /// A string as it appears in a response line built with `format!` (mailbox names, ID values).
 pub(crate) fn string(text: &str) -> String {
@@ -96,22 +67,6 @@ pub(crate) fn string(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strings_are_quoted_or_literal() {
-        for (input, want) in [
-            (&b"plain"[..], &b"\"plain\""[..]),
-            (b"", b"\"\""),
-            (b"say \"hi\" \\o/", b"\"say \\\"hi\\\" \\\\o/\""),
-            (b"two\r\nlines", b"{10}\r\ntwo\r\nlines"),
-            ("caf\u{e9}".as_bytes(), b"{5}\r\ncaf\xc3\xa9"),
-            (b"nul\0", b"{4}\r\nnul\0"),
-        ] {
-            let mut out = Vec::new();
-            push_string(&mut out, input);
-            assert_eq!(out, want, "{}", String::from_utf8_lossy(input));
-        }
-    }
 
     #[test]
     fn status_lines_carry_codes_and_no_line_breaks() {

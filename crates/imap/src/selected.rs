@@ -10,7 +10,7 @@
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
 use crate::error::{Error, Result};
-use store::{Flags, Folder, FolderVersion, MessageRow, MessageState};
+use store::{Flags, Folder, FolderVersion, MessageState};
 
 /// A message's unique identifier in its folder (RFC 9051 §2.3.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,10 +42,6 @@ pub(crate) struct KnownMessage {
 }
 
 impl KnownMessage {
-    pub(crate) fn from_row(row: &MessageRow) -> KnownMessage {
-        KnownMessage { uid: Uid(row.uid), flags: row.flags, keywords: row.keywords.clone() }
-    }
-
     pub(crate) fn from_state(state: &MessageState) -> KnownMessage {
         KnownMessage { uid: Uid(state.uid), flags: state.flags, keywords: state.keywords.clone() }
     }

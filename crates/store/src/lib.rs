@@ -18,7 +18,6 @@ mod error;
 mod messages;
 mod migrate;
 mod routing;
-mod summary;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -27,11 +26,11 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use error::{Error, Result};
-pub use messages::Delivery;
+pub use messages::{Delivery, FactsWanted, FetchRow};
 // The plain data the store hands out lives in `types`, so the WASM side can use it too;
 // re-exported so callers can name it through the store they use.
+pub use facts::{Summary, display_addresses};
 pub use routing::Route;
-pub use summary::{Summary, display_addresses};
 pub use types::*;
 
 use blobs::BlobStore;

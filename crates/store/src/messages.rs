@@ -9,11 +9,11 @@ use std::sync::Arc;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
-use crate::summary::Summary;
 use crate::{
     AccountId, Error, FlagOp, Flags, Folder, FolderId, FolderVersion, MAX_MESSAGE_BYTES, MessageId, MessageRow,
     MessageState, Result, SpecialUse, Store, now_unix,
 };
+use facts::Facts;
 
 /// The result of delivering one message to several mailboxes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,11 +95,39 @@ impl RefersToBlob for (u32, MessageId) {
     }
 }
 
+/// One message row for IMAP FETCH: its state, and those of its stored facts that were asked
+/// for (`None` when not asked for, or when the message predates the facts and the backfill has
+/// not reached it yet: the caller then computes them from the bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchRow {
+    pub id: MessageId,
+    pub uid: u32,
+    pub flags: Flags,
+    /// Sorted.
+    pub keywords: Vec<String>,
+    pub size: u32,
+    pub internal_date: i64,
+    pub blob_hash: String,
+    pub header: Option<Vec<u8>>,
+    pub imap_envelope: Option<Vec<u8>>,
+    pub imap_body: Option<Vec<u8>>,
+    pub imap_bodystructure: Option<Vec<u8>>,
+}
+
+/// Which stored facts a FETCH needs, so only those are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FactsWanted {
+    pub header: bool,
+    pub imap_envelope: bool,
+    pub imap_body: bool,
+    pub imap_bodystructure: bool,
+}
+
 /// What one new message row needs besides its folder.
 struct NewMessage<'a> {
     blob_hash: &'a str,
     size: i64,
-    summary: &'a Summary,
+    facts: &'a Facts,
     flags: Flags,
     keywords: &'a [String],
     internal_date: i64,
@@ -265,14 +293,102 @@ impl Store {
         self.blobs.get(&message.blob_hash).await
     }
 
-    /// The raw bytes of a message read a moment ago, or `None` when it has been expunged since
-    /// (and its file cleaned up): a reader racing an expunge skips the message instead of
-    /// failing.
-    pub async fn read_raw_if_present(&self, account: AccountId, message: &MessageRow) -> Result<Option<Vec<u8>>> {
-        match self.blobs.get(&message.blob_hash).await {
+    /// The raw bytes of a message read a moment ago (its id and blob), or `None` when it has
+    /// been expunged since (and its file cleaned up): a reader racing an expunge skips the
+    /// message instead of failing.
+    pub async fn read_raw_if_present(
+        &self,
+        account: AccountId,
+        message: MessageId,
+        blob_hash: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        match self.blobs.get(blob_hash).await {
             Ok(raw) => Ok(Some(raw)),
-            Err(_) if self.message(account, message.id).await?.is_none() => Ok(None),
+            Err(_) if self.message(account, message).await?.is_none() => Ok(None),
             Err(error) => Err(error),
+        }
+    }
+
+    /// The FETCH rows of the messages of a folder with these UIDs, in UID order, with the
+    /// stored facts `wanted`; UIDs not there are skipped. Only what FETCH uses is read: no
+    /// list fields.
+    pub async fn fetch_rows(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        uids: &[u32],
+        wanted: FactsWanted,
+    ) -> Result<Vec<FetchRow>> {
+        let fact_column = |want: bool, column: &str| if want { format!("f.{column}") } else { "NULL".to_string() };
+        let rows = sqlx::query(&format!(
+            "SELECT m.id, m.uid, m.flags, m.size, m.internal_date, m.blob_hash,
+                (SELECT group_concat(k.keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id) AS keywords,
+                {} AS header, {} AS imap_envelope, {} AS imap_body, {} AS imap_bodystructure
+             FROM messages m LEFT JOIN message_facts f ON f.blob_hash = m.blob_hash
+             WHERE m.account_id = ? AND m.folder_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid",
+            fact_column(wanted.header, "header"),
+            fact_column(wanted.imap_envelope, "imap_envelope"),
+            fact_column(wanted.imap_body, "imap_body"),
+            fact_column(wanted.imap_bodystructure, "imap_bodystructure"),
+        ))
+        .bind(account.0)
+        .bind(folder.0)
+        .bind(json_array(uids.iter()))
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| FetchRow {
+                id: MessageId(row.get("id")),
+                uid: row.get::<i64, _>("uid") as u32,
+                flags: Flags(row.get::<i64, _>("flags") as u32),
+                keywords: split_keywords(row.get("keywords")),
+                size: row.get::<i64, _>("size") as u32,
+                internal_date: row.get("internal_date"),
+                blob_hash: row.get("blob_hash"),
+                header: row.get("header"),
+                imap_envelope: row.get("imap_envelope"),
+                imap_body: row.get("imap_body"),
+                imap_bodystructure: row.get("imap_bodystructure"),
+            })
+            .collect())
+    }
+
+    /// Computes and stores the facts of messages stored before facts existed (migration 2), a
+    /// batch at a time so deliveries wait at most for one batch. Returns how many blobs it did.
+    pub async fn backfill_facts(&self) -> Result<usize> {
+        const BATCH: i64 = 50;
+        let mut done = 0;
+        loop {
+            let hashes: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT m.blob_hash FROM messages m
+                 WHERE NOT EXISTS (SELECT 1 FROM message_facts f WHERE f.blob_hash = m.blob_hash) LIMIT ?",
+            )
+            .bind(BATCH)
+            .fetch_all(&self.reader)
+            .await?;
+            if hashes.is_empty() {
+                return Ok(done);
+            }
+            let mut computed = Vec::with_capacity(hashes.len());
+            for hash in hashes {
+                // A file a crash lost cannot be described; the row keeps no facts and readers
+                // fail on it as they did before.
+                let Ok(raw) = self.blobs.get(&hash).await else {
+                    tracing::warn!(%hash, "a message file is missing; its facts cannot be computed");
+                    continue;
+                };
+                computed.push((hash, compute_facts(raw).await?.1));
+            }
+            if computed.is_empty() {
+                return Ok(done);
+            }
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+            for (hash, facts) in &computed {
+                insert_facts(&mut tx, hash, facts).await?;
+            }
+            tx.commit().await?;
+            done += computed.len();
         }
     }
 
@@ -321,12 +437,13 @@ impl Store {
         insert: impl AsyncFnOnce(&mut SqliteConnection, &NewMessage<'_>) -> Result<T>,
     ) -> Result<T> {
         let size = raw.len() as i64;
-        let (raw, summary) = parse_summary(raw).await?;
+        let (raw, facts) = compute_facts(raw).await?;
         let blob_hash = self.blobs.put(Arc::clone(&raw)).await?;
-        let new = NewMessage { blob_hash: &blob_hash, size, summary: &summary, flags, keywords, internal_date };
+        let new = NewMessage { blob_hash: &blob_hash, size, facts: &facts, flags, keywords, internal_date };
         let result = async {
             let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
             self.blobs.put_if_missing(&blob_hash, raw).await?;
+            insert_facts(&mut tx, &blob_hash, &facts).await?;
             let value = insert(&mut tx, &new).await?;
             if value.refers_to_blob() {
                 tx.commit().await?;
@@ -499,23 +616,40 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             if !referenced {
+                sqlx::query("DELETE FROM message_facts WHERE blob_hash = ?").bind(&hash).execute(&mut *tx).await?;
                 self.blobs.remove(&hash).await;
                 removed += 1;
             }
         }
-        tx.rollback().await?;
+        tx.commit().await?;
         Ok(removed)
     }
 }
 
-/// Parses the list fields off the async runtime: mail-parser on 50 MB takes a while.
-async fn parse_summary(raw: Vec<u8>) -> Result<(Arc<Vec<u8>>, Summary)> {
+/// Parses a message for its facts off the async runtime: mail-parser on 50 MB takes a while.
+async fn compute_facts(raw: Vec<u8>) -> Result<(Arc<Vec<u8>>, Facts)> {
     tokio::task::spawn_blocking(move || {
-        let summary = Summary::parse(&raw);
-        (Arc::new(raw), summary)
+        let facts = Facts::of(&raw);
+        (Arc::new(raw), facts)
     })
     .await
     .map_err(|e| Error::io("message parser task", std::io::Error::other(e)))
+}
+
+/// Stores the facts of a blob, once: every row of the blob shares them.
+async fn insert_facts(tx: &mut SqliteConnection, blob_hash: &str, facts: &Facts) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO message_facts (blob_hash, header, imap_envelope, imap_body, imap_bodystructure)
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (blob_hash) DO NOTHING",
+    )
+    .bind(blob_hash)
+    .bind(&facts.header)
+    .bind(&facts.imap_envelope)
+    .bind(&facts.imap_body)
+    .bind(&facts.imap_bodystructure)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// A JSON array of numbers, for `IN (SELECT value FROM json_each(?))`.
@@ -619,7 +753,7 @@ async fn insert_message(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| Error::NotFound("folder".into()))?;
-    let summary = new.summary;
+    let summary = &new.facts.summary;
     // C11: join the thread of a message this one answers, if the account has it.
     let mut thread_id: Option<i64> = None;
     for parent in &summary.parent_ids {

@@ -10,8 +10,10 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use crate::{Error, Result};
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../../../migrations/sqlite/0001_init.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../../migrations/sqlite/0001_init.sql")),
+    (2, "message facts", include_str!("../../../migrations/sqlite/0002_message_facts.sql")),
+];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
     let migrations: Vec<Migration> = SQLITE_MIGRATIONS

@@ -128,7 +128,7 @@ async fn deliver_flags_expunge_and_blob_sharing() {
     store.expunge(bob[0], bob_inbox.id, None).await.unwrap();
     assert!(store.read_raw(&bob_messages[0]).await.is_err(), "the last reference removes the blob");
     // A reader that read the row before the expunge learns it is gone, not an error.
-    assert_eq!(store.read_raw_if_present(bob[0], &bob_messages[0]).await.unwrap(), None);
+    assert_eq!(store.read_raw_if_present(bob[0], bob_messages[0].id, &bob_messages[0].blob_hash).await.unwrap(), None);
     let _ = dir;
 }
 
@@ -401,4 +401,40 @@ async fn the_sweep_removes_old_orphan_blobs_only() {
     assert!(blob(&fresh).exists());
     assert!(dir.path().join("blobs").join("ab").join("notes.txt").exists());
     assert_eq!(store.read_raw(&kept).await.unwrap(), b"Subject: kept\r\n\r\nx\r\n", "a referenced blob stays");
+}
+
+/// Issue 11, "parse once": the facts FETCH reads are stored at delivery, shared by the rows of
+/// one blob, removed with it, and computed at start for messages stored before they existed.
+#[tokio::test]
+async fn facts_are_stored_once_per_blob_and_backfilled() {
+    use sqlx::ConnectOptions;
+    let (dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap().id;
+    let bob = store.account_by_login(&addr("bob@example.org")).await.unwrap().unwrap().id;
+    let raw = b"From: Carl <carl@example.net>\r\nSubject: Facts\r\n\r\nbody\r\n".to_vec();
+    store.deliver(&[ana, bob], raw.clone()).await.unwrap();
+    let inbox = store.special_folder(ana, SpecialUse::Inbox).await.unwrap();
+    let wanted = store::FactsWanted { header: true, imap_envelope: true, imap_body: false, imap_bodystructure: true };
+    let rows = store.fetch_rows(ana, inbox.id, &[1], wanted).await.unwrap();
+    assert_eq!(rows[0].header.as_deref(), Some(&b"From: Carl <carl@example.net>\r\nSubject: Facts\r\n\r\n"[..]));
+    assert!(rows[0].imap_envelope.as_deref().unwrap().starts_with(b"(NIL \"Facts\" ((\"Carl\" NIL \"carl\""));
+    assert_eq!(rows[0].imap_body, None, "not asked for");
+    let mut db =
+        sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("facteur.db")).connect().await.unwrap();
+    let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+    assert_eq!(count("SELECT COUNT(*) FROM message_facts").fetch_one(&mut db).await.unwrap(), 1, "one per blob");
+
+    // As if delivered before facts existed: the backfill computes them again.
+    sqlx::query("DELETE FROM message_facts").execute(&mut db).await.unwrap();
+    assert_eq!(store.fetch_rows(ana, inbox.id, &[1], wanted).await.unwrap()[0].imap_envelope, None);
+    assert_eq!(store.backfill_facts().await.unwrap(), 1);
+    assert_eq!(store.fetch_rows(ana, inbox.id, &[1], wanted).await.unwrap()[0].header, rows[0].header);
+
+    // They go with the last row of their blob.
+    for account in [ana, bob] {
+        let inbox = store.special_folder(account, SpecialUse::Inbox).await.unwrap();
+        store.store_flags(account, inbox.id, &[1], FlagOp::Add, Flags::DELETED, &[]).await.unwrap();
+        store.expunge(account, inbox.id, None).await.unwrap();
+    }
+    assert_eq!(count("SELECT COUNT(*) FROM message_facts").fetch_one(&mut db).await.unwrap(), 0);
 }

@@ -198,6 +198,19 @@ impl LineConn {
         LineConn { reader: BufReader::new(stream) }
     }
 
+    /// A connection from another loopback address (127.0.0.2...), which the server counts as
+    /// another client.
+    pub fn connect_from(addr: SocketAddr, source: &str) -> LineConn {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+        let source: SocketAddr = format!("{source}:0").parse().expect("source address");
+        socket.bind(&source.into()).expect("bind the source address");
+        socket.connect(&addr.into()).expect("connect");
+        let stream: TcpStream = socket.into();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        stream.set_write_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        LineConn { reader: BufReader::new(stream) }
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.reader.get_mut().write_all(bytes).expect("send");
     }

@@ -13,7 +13,7 @@ use imap_codec::imap_types::core::AString;
 use imap_codec::imap_types::fetch::{Part, Section};
 use mail_parser::{Message, MessagePart, PartType};
 
-use crate::fetch::{ParsedMessage, enclosed_frame, header_end, header_fields, slice};
+use facts::parsed::{ParsedMessage, enclosed_frame, header_end, header_fields, slice};
 
 /// The bytes a section names; empty when the part does not exist (RFC 9051 §6.4.5 leaves this
 /// to the server; an empty string keeps clients going).
@@ -61,23 +61,27 @@ pub(crate) fn section_bytes<'a>(message: &'a ParsedMessage<'a>, section: Option<
     match text_kind {
         TextKind::Header => Cow::Borrowed(&whole[..end_of_header]),
         TextKind::Text => Cow::Borrowed(&whole[end_of_header..]),
-        TextKind::Fields(names, keep) => {
-            let wanted = |name: &[u8]| names.iter().any(|n| n.as_ref().eq_ignore_ascii_case(name));
-            let mut out = Vec::new();
-            for (name, bytes) in header_fields(&whole[..end_of_header]) {
-                if wanted(name) == (keep == Keep::Listed) {
-                    out.extend_from_slice(bytes);
-                }
-            }
-            // RFC 9051 §6.4.5: the blank line ending the header is part of every header fetch.
-            out.extend_from_slice(b"\r\n");
-            Cow::Owned(out)
-        }
+        TextKind::Fields(names, keep) => Cow::Owned(select_fields(&whole[..end_of_header], names, keep)),
     }
 }
 
+/// HEADER.FIELDS (`Keep::Listed`) or HEADER.FIELDS.NOT (`Keep::Others`) of a header block: the
+/// chosen fields untouched, in their order, then the empty line.
+pub(crate) fn select_fields(header_block: &[u8], names: &[AString<'_>], keep: Keep) -> Vec<u8> {
+    let wanted = |name: &[u8]| names.iter().any(|n| n.as_ref().eq_ignore_ascii_case(name));
+    let mut out = Vec::new();
+    for (name, bytes) in header_fields(header_block) {
+        if wanted(name) == (keep == Keep::Listed) {
+            out.extend_from_slice(bytes);
+        }
+    }
+    // RFC 9051 §6.4.5: the blank line ending the header is part of every header fetch.
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Keep {
+pub(crate) enum Keep {
     Listed,
     Others,
 }
@@ -166,7 +170,7 @@ mod tests {
     use std::num::NonZeroU32;
 
     use super::*;
-    use crate::fetch::samples;
+    use facts::parsed::samples;
 
     fn part(numbers: &[u32]) -> Part {
         let numbers: Vec<NonZeroU32> =

@@ -1,29 +1,38 @@
 //! FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9, §7.5.2).
 //!
-//! Responses are streamed: each message's response is built one item at a time on a blocking
-//! thread and handed over a small channel to the session's output buffer, so a FETCH holds at
-//! most one message and a few items in memory, however many messages or items it names. An
-//! item named twice is answered once, and a FETCH may name at most [`MAX_FETCH_ITEMS`]
-//! different items: `FETCH 1 (BODY[] BODY[] ...)` once made the process allocate gigabytes.
+//! What a message's response needs decides what is read, per FETCH:
+//! - FLAGS, UID, sizes and dates, ENVELOPE, BODY, BODYSTRUCTURE and the whole-message header
+//!   sections come from the row and the facts the store keeps (`facts::Facts`, computed once at
+//!   delivery): no file is opened, nothing parsed, and the response is built on the session's
+//!   task;
+//! - `BODY[]`, `BODY[TEXT]`, RFC822 and RFC822.TEXT read the stored bytes and cut them, with
+//!   no parse;
+//! - only sections by part number (`BODY[1.2]`, `BODY[2.MIME]`...) parse the message again, on a
+//!   blocking thread.
+//!
+//! Responses are streamed: items are written one at a time into the session's output buffer
+//! (a parse streams its items over a small channel from its thread), so a FETCH holds at most
+//! one message and one item in memory however many it names. An item named twice is answered
+//! once, and a FETCH may name at most [`MAX_FETCH_ITEMS`] different items: `FETCH 1 (BODY[]
+//! BODY[] ...)` once made the process allocate gigabytes.
 //!
 //! Body sections without `.PEEK` (and RFC822, RFC822.TEXT) set \Seen on a read-write folder
 //! first, and the new flags are included in the response; on an EXAMINEd folder nothing
 //! changes.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use facts::{Facts, ParsedMessage};
 use imap_codec::imap_types::IntoStatic;
-use imap_codec::imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItemName};
+use imap_codec::imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItemName, Section};
 use imap_codec::imap_types::sequence::SequenceSet;
-use store::{FlagOp, Flags, MessageRow};
+use store::{FactsWanted, FetchRow, FlagOp, Flags};
 
 use crate::error::{Error, Result};
-use crate::fetch::bodystructure::{Extensions, push_body_structure};
-use crate::fetch::envelope::push_envelope;
-use crate::fetch::section::{section_bytes, section_label};
-use crate::fetch::{ParsedMessage, header_end};
-use crate::response::{Response, push_literal};
+use crate::fetch::section::{Keep, section_bytes, section_label, select_fields};
+use crate::response::Response;
 use crate::selected::{Access, Addressing, KnownMessage, SeqNum};
 use crate::session::Session;
 
@@ -31,13 +40,55 @@ use crate::session::Session;
 /// cap bounds the work one command line (up to 64 KiB) can ask for.
 pub(crate) const MAX_FETCH_ITEMS: usize = 100;
 
-/// A message's response is handed from the thread that builds it to the session in pieces of
-/// about this size (a single literal may be larger: it is one piece).
-const PIECE_BYTES: usize = 64 * 1024;
-
-/// Pieces waiting between the builder and the session: the builder stops when the client is
-/// slow to read, so memory stays bounded.
+/// Pieces waiting between a parsing thread and the session: the thread stops when the client
+/// is slow to read, so memory stays bounded.
 const PIECES_IN_FLIGHT: usize = 2;
+
+/// What the items of one FETCH need from each message.
+#[derive(Debug, Clone, Copy, Default)]
+struct Needs {
+    facts: FactsWanted,
+    /// The stored bytes.
+    raw: bool,
+    /// A fresh parse (sections by part number).
+    parse: bool,
+}
+
+impl Needs {
+    fn of(items: &[MessageDataItemName<'_>]) -> Needs {
+        let mut needs = Needs::default();
+        for item in items {
+            match item {
+                MessageDataItemName::Envelope => needs.facts.imap_envelope = true,
+                MessageDataItemName::Body => needs.facts.imap_body = true,
+                MessageDataItemName::BodyStructure => needs.facts.imap_bodystructure = true,
+                MessageDataItemName::Rfc822Header => needs.facts.header = true,
+                MessageDataItemName::Rfc822 => needs.raw = true,
+                // The text is what follows the header: its length comes from the facts.
+                MessageDataItemName::Rfc822Text => {
+                    needs.raw = true;
+                    needs.facts.header = true;
+                }
+                MessageDataItemName::BodyExt { section, .. } => match section {
+                    None => needs.raw = true,
+                    Some(Section::Text(None)) => {
+                        needs.raw = true;
+                        needs.facts.header = true;
+                    }
+                    Some(
+                        Section::Header(None) | Section::HeaderFields(None, _) | Section::HeaderFieldsNot(None, _),
+                    ) => needs.facts.header = true,
+                    Some(_) => {
+                        needs.raw = true;
+                        needs.parse = true;
+                    }
+                },
+                _ => {}
+            }
+        }
+        needs
+    }
+}
 
 impl Session {
     pub(crate) async fn handle_fetch(
@@ -64,15 +115,16 @@ impl Session {
         if addressing == Addressing::Uid && !items.contains(&MessageDataItemName::Uid) {
             items.insert(0, MessageDataItemName::Uid);
         }
+        let needs = Needs::of(&items);
         let account = self.account()?.id;
         let selected = self.selected_mut()?;
         let indexes = selected.resolve(sequence_set, addressing)?;
         let folder = selected.folder.id;
         let access = selected.access;
-        // Only the rows asked for: one message out of a big folder is one row read.
+        // Only the rows asked for, and only the facts the items need.
         let uids: Vec<u32> = indexes.iter().map(|&i| selected.messages[i].uid.0).collect();
-        let rows = self.services.store.messages_by_uids(account, folder, &uids).await?;
-        let mut rows: HashMap<u32, MessageRow> = rows.into_iter().map(|row| (row.uid, row)).collect();
+        let rows = self.services.store.fetch_rows(account, folder, &uids, needs.facts).await?;
+        let mut rows: HashMap<u32, FetchRow> = rows.into_iter().map(|row| (row.uid, row)).collect();
 
         let sets_seen = access == Access::ReadWrite
             && items.iter().any(|item| {
@@ -86,10 +138,9 @@ impl Session {
         // A set: it is looked up once per fetched message.
         let mut seen_now: HashSet<u32> = HashSet::new();
         if sets_seen {
-            let selected = self.selected_mut()?;
-            let unseen: Vec<u32> = indexes
+            let unseen: Vec<u32> = uids
                 .iter()
-                .map(|&i| selected.messages[i].uid.0)
+                .copied()
                 .filter(|uid| rows.get(uid).is_some_and(|row| !row.flags.contains(Flags::SEEN)))
                 .collect();
             if !unseen.is_empty() {
@@ -105,50 +156,81 @@ impl Session {
             }
         }
         let wants_flags = items.contains(&MessageDataItemName::Flags);
-        let needs_body = items.iter().any(needs_raw_message);
         let items = Arc::new(items);
 
         for index in indexes {
             let uid = self.selected_mut()?.messages[index].uid;
             // Expunged by another session since the snapshot: RFC 9051 §7.4.1 forbids an
             // EXPUNGE during FETCH, so the message is skipped; NOOP will report it.
-            let Some(row) = rows.get(&uid.0) else { continue };
+            let Some(row) = rows.remove(&uid.0) else { continue };
             let include_flags = wants_flags || seen_now.contains(&uid.0);
-            let seq = SeqNum::from_index(index);
             let extra_flags = include_flags && !wants_flags;
-            if needs_body {
-                // Expunged since the rows were read, and its file cleaned up: skip it too.
-                let Some(raw) = self.services.store.read_raw_if_present(account, row).await? else { continue };
-                // Parsing a large message is CPU work: keep it off the async workers, and
-                // stream what is built so a large response is never whole in memory.
-                let (row, items) = (row.clone(), Arc::clone(&items));
-                let (pieces, mut received) = tokio::sync::mpsc::channel::<Vec<u8>>(PIECES_IN_FLIGHT);
-                let builder = tokio::task::spawn_blocking(move || {
-                    let parsed = ParsedMessage::parse(&raw);
-                    // A failed send means the session stopped listening (the client went
-                    // away): stop building.
-                    fetch_response(seq, &row, &items, Some(&parsed), extra_flags, &mut |piece| {
-                        pieces.blocking_send(piece).is_ok()
-                    });
-                });
-                while let Some(piece) = received.recv().await {
-                    self.write_buffered(&piece).await?;
-                }
-                builder.await.map_err(|error| Error::Internal(format!("FETCH task failed: {error}")))?;
-            } else {
-                let mut out = Vec::new();
-                fetch_response(seq, row, &items, None, extra_flags, &mut |piece| {
-                    out.extend_from_slice(&piece);
-                    true
-                });
-                self.write_buffered(&out).await?;
+            let flags = (row.flags, row.keywords.clone());
+            if !self.write_message(SeqNum::from_index(index), row, &items, needs, extra_flags).await? {
+                continue;
             }
             if include_flags {
                 // The client now knows these flags; NOOP must not report them again.
-                self.selected_mut()?.messages[index] = KnownMessage::from_row(row);
+                self.selected_mut()?.messages[index] = KnownMessage { uid, flags: flags.0, keywords: flags.1 };
             }
         }
         Ok(Response::tagged(tag, "OK", None, "FETCH completed"))
+    }
+
+    /// Writes one `* n FETCH (...)` response; false when the message was expunged (and its
+    /// file cleaned up) since its row was read, so it is skipped.
+    async fn write_message(
+        &mut self,
+        seq: SeqNum,
+        row: FetchRow,
+        items: &Arc<Vec<MessageDataItemName<'static>>>,
+        needs: Needs,
+        extra_flags: bool,
+    ) -> Result<bool> {
+        let missing_facts = (needs.facts.header && row.header.is_none())
+            || (needs.facts.imap_envelope && row.imap_envelope.is_none())
+            || (needs.facts.imap_body && row.imap_body.is_none())
+            || (needs.facts.imap_bodystructure && row.imap_bodystructure.is_none());
+        let raw = if needs.raw || missing_facts {
+            let account = self.account()?.id;
+            let Some(raw) = self.services.store.read_raw_if_present(account, row.id, &row.blob_hash).await? else {
+                return Ok(false);
+            };
+            Some(raw)
+        } else {
+            None
+        };
+        if needs.parse || missing_facts {
+            // CPU work: a parse runs on a blocking thread, which streams the response's pieces.
+            let raw = raw.expect("read above");
+            let items = Arc::clone(items);
+            let (pieces, mut received) = tokio::sync::mpsc::channel::<Vec<u8>>(PIECES_IN_FLIGHT);
+            let builder = tokio::task::spawn_blocking(move || {
+                // Facts missing only for messages stored before they existed (backfill pending).
+                let facts = missing_facts.then(|| Facts::of(&raw));
+                let parsed = needs.parse.then(|| ParsedMessage::parse(&raw));
+                let content = Content { row: &row, facts: facts.as_ref(), raw: Some(&raw), parsed: parsed.as_ref() };
+                // A failed send means the session stopped listening: stop building.
+                let _ = content.each_piece(seq, &items, extra_flags, &mut |piece| {
+                    pieces.blocking_send(piece.into_owned()).is_ok()
+                });
+            });
+            while let Some(piece) = received.recv().await {
+                self.write_buffered(&piece).await?;
+            }
+            builder.await.map_err(|error| Error::Internal(format!("FETCH task failed: {error}")))?;
+        } else {
+            let content = Content { row: &row, facts: None, raw: raw.as_deref(), parsed: None };
+            let mut pieces: Vec<Cow<'_, [u8]>> = Vec::new();
+            for (n, item) in items.iter().enumerate() {
+                pieces.clear();
+                content.item_pieces(seq, item, n, items.len(), extra_flags, &mut pieces);
+                for piece in &pieces {
+                    self.write_buffered(piece).await?;
+                }
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -167,105 +249,164 @@ fn unique(items: Vec<MessageDataItemName<'static>>) -> Vec<MessageDataItemName<'
     kept
 }
 
-/// One `* n FETCH (...)` response, handed to `emit` in pieces of about [`PIECE_BYTES`] (an item
-/// is never split). `emit` returns false to stop. `extra_flags` adds FLAGS the client did not
-/// ask for (a `\Seen` this FETCH just set, RFC 9051 §6.4.5).
-fn fetch_response(
-    seq: SeqNum,
-    row: &MessageRow,
-    items: &[MessageDataItemName<'static>],
-    parsed: Option<&ParsedMessage<'_>>,
-    extra_flags: bool,
-    emit: &mut dyn FnMut(Vec<u8>) -> bool,
-) {
-    let mut out = format!("* {} FETCH (", seq.0).into_bytes();
-    if extra_flags {
-        out.extend_from_slice(format!("FLAGS ({})", flag_list(row.flags, &row.keywords)).as_bytes());
-    }
-    for (i, item) in items.iter().enumerate() {
-        if extra_flags || i > 0 {
-            out.push(b' ');
-        }
-        push_item(&mut out, item, row, parsed);
-        if out.len() >= PIECE_BYTES && !emit(std::mem::take(&mut out)) {
-            return;
-        }
-    }
-    out.extend_from_slice(b")\r\n");
-    emit(out);
+/// What one message's response is made from: its row (with the stored facts asked for), facts
+/// computed now when the row had none, its bytes when needed, and a parse for part sections.
+struct Content<'a> {
+    row: &'a FetchRow,
+    facts: Option<&'a Facts>,
+    raw: Option<&'a [u8]>,
+    parsed: Option<&'a ParsedMessage<'a>>,
 }
 
-fn needs_raw_message(item: &MessageDataItemName<'_>) -> bool {
-    matches!(
-        item,
-        MessageDataItemName::Body
-            | MessageDataItemName::BodyExt { .. }
-            | MessageDataItemName::BodyStructure
-            | MessageDataItemName::Envelope
-            | MessageDataItemName::Rfc822
-            | MessageDataItemName::Rfc822Header
-            | MessageDataItemName::Rfc822Text
-    )
-}
+impl<'a> Content<'a> {
+    fn header(&self) -> &'a [u8] {
+        self.facts.map(|f| f.header.as_slice()).or(self.row.header.as_deref()).unwrap_or_default()
+    }
 
-fn push_item(out: &mut Vec<u8>, item: &MessageDataItemName<'_>, row: &MessageRow, message: Option<&ParsedMessage<'_>>) {
-    let empty = ParsedMessage { raw: &[], parsed: None };
-    let message = message.unwrap_or(&empty);
-    match item {
-        MessageDataItemName::Flags => {
-            out.extend_from_slice(format!("FLAGS ({})", flag_list(row.flags, &row.keywords)).as_bytes());
-        }
-        MessageDataItemName::Uid => out.extend_from_slice(format!("UID {}", row.uid).as_bytes()),
-        MessageDataItemName::InternalDate => {
-            out.extend_from_slice(format!("INTERNALDATE \"{}\"", internal_date(row.internal_date)).as_bytes());
-        }
-        MessageDataItemName::Rfc822Size => out.extend_from_slice(format!("RFC822.SIZE {}", row.size).as_bytes()),
-        MessageDataItemName::Envelope => {
-            out.extend_from_slice(b"ENVELOPE ");
-            push_envelope(out, message.parsed.as_ref(), &message.raw[..header_end(message.raw)]);
-        }
-        MessageDataItemName::BodyStructure => {
-            out.extend_from_slice(b"BODYSTRUCTURE ");
-            push_body_structure(out, message, Extensions::Included);
-        }
-        MessageDataItemName::Body => {
-            out.extend_from_slice(b"BODY ");
-            push_body_structure(out, message, Extensions::Omitted);
-        }
-        MessageDataItemName::BodyExt { section, partial, .. } => {
-            let bytes = section_bytes(message, section.as_ref());
-            out.extend_from_slice(format!("BODY[{}]", section_label(section.as_ref())).as_bytes());
-            match partial {
-                // RFC 9051 §6.4.5: <start.count> returns at most count octets from start, and
-                // the response names only the start.
-                Some((start, count)) => {
-                    let begin = (*start as usize).min(bytes.len());
-                    let end = begin.saturating_add(count.get() as usize).min(bytes.len());
-                    out.extend_from_slice(format!("<{start}> ").as_bytes());
-                    push_literal(out, &bytes[begin..end]);
-                }
-                None => {
-                    out.push(b' ');
-                    push_literal(out, &bytes);
+    fn text(&self) -> &'a [u8] {
+        let raw = self.raw.unwrap_or_default();
+        &raw[self.header().len().min(raw.len())..]
+    }
+
+    /// Hands every piece of the response to `emit`, in order; false if `emit` asked to stop.
+    fn each_piece(
+        &self,
+        seq: SeqNum,
+        items: &[MessageDataItemName<'_>],
+        extra_flags: bool,
+        emit: &mut dyn FnMut(Cow<'_, [u8]>) -> bool,
+    ) -> bool {
+        let mut pieces = Vec::new();
+        for (n, item) in items.iter().enumerate() {
+            pieces.clear();
+            self.item_pieces(seq, item, n, items.len(), extra_flags, &mut pieces);
+            for piece in pieces.drain(..) {
+                if !emit(piece) {
+                    return false;
                 }
             }
         }
-        MessageDataItemName::Rfc822 => {
-            out.extend_from_slice(b"RFC822 ");
-            push_literal(out, message.raw);
+        true
+    }
+
+    /// The pieces of item `n` of `n_items`, with the response's opening before the first and
+    /// its closing after the last: its text, then its literal's bytes borrowed where they can
+    /// be, so a large body is never copied.
+    fn item_pieces(
+        &self,
+        seq: SeqNum,
+        item: &MessageDataItemName<'_>,
+        n: usize,
+        n_items: usize,
+        extra_flags: bool,
+        pieces: &mut Vec<Cow<'a, [u8]>>,
+    ) {
+        let row = self.row;
+        let mut text = Vec::new();
+        if n == 0 {
+            text.extend_from_slice(format!("* {} FETCH (", seq.0).as_bytes());
+            if extra_flags {
+                text.extend_from_slice(format!("FLAGS ({}) ", flag_list(row.flags, &row.keywords)).as_bytes());
+            }
+        } else {
+            text.push(b' ');
         }
-        MessageDataItemName::Rfc822Header => {
-            out.extend_from_slice(b"RFC822.HEADER ");
-            push_literal(out, &message.raw[..header_end(message.raw)]);
+        let mut literal: Option<Cow<'a, [u8]>> = None;
+        match item {
+            MessageDataItemName::Flags => {
+                text.extend_from_slice(format!("FLAGS ({})", flag_list(row.flags, &row.keywords)).as_bytes());
+            }
+            MessageDataItemName::Uid => text.extend_from_slice(format!("UID {}", row.uid).as_bytes()),
+            MessageDataItemName::InternalDate => {
+                text.extend_from_slice(format!("INTERNALDATE \"{}\"", internal_date(row.internal_date)).as_bytes());
+            }
+            MessageDataItemName::Rfc822Size => text.extend_from_slice(format!("RFC822.SIZE {}", row.size).as_bytes()),
+            MessageDataItemName::Envelope => {
+                text.extend_from_slice(b"ENVELOPE ");
+                let envelope = self.facts.map(|f| f.imap_envelope.as_slice()).or(row.imap_envelope.as_deref());
+                text.extend_from_slice(envelope.unwrap_or_default());
+            }
+            MessageDataItemName::BodyStructure => {
+                text.extend_from_slice(b"BODYSTRUCTURE ");
+                let structure =
+                    self.facts.map(|f| f.imap_bodystructure.as_slice()).or(row.imap_bodystructure.as_deref());
+                text.extend_from_slice(structure.unwrap_or_default());
+            }
+            MessageDataItemName::Body => {
+                text.extend_from_slice(b"BODY ");
+                let structure = self.facts.map(|f| f.imap_body.as_slice()).or(row.imap_body.as_deref());
+                text.extend_from_slice(structure.unwrap_or_default());
+            }
+            MessageDataItemName::BodyExt { section, partial, .. } => {
+                let bytes = self.section(section.as_ref());
+                text.extend_from_slice(format!("BODY[{}]", section_label(section.as_ref())).as_bytes());
+                let bytes = match partial {
+                    // RFC 9051 §6.4.5: <start.count> returns at most count octets from start, and
+                    // the response names only the start.
+                    Some((start, count)) => {
+                        let begin = (*start as usize).min(bytes.len());
+                        let end = begin.saturating_add(count.get() as usize).min(bytes.len());
+                        text.extend_from_slice(format!("<{start}>").as_bytes());
+                        match bytes {
+                            Cow::Borrowed(b) => Cow::Borrowed(&b[begin..end]),
+                            Cow::Owned(b) => Cow::Owned(b[begin..end].to_vec()),
+                        }
+                    }
+                    None => bytes,
+                };
+                text.push(b' ');
+                literal = Some(bytes);
+            }
+            MessageDataItemName::Rfc822 => {
+                text.extend_from_slice(b"RFC822 ");
+                literal = Some(Cow::Borrowed(self.raw.unwrap_or_default()));
+            }
+            MessageDataItemName::Rfc822Header => {
+                text.extend_from_slice(b"RFC822.HEADER ");
+                literal = Some(Cow::Borrowed(self.header()));
+            }
+            MessageDataItemName::Rfc822Text => {
+                text.extend_from_slice(b"RFC822.TEXT ");
+                literal = Some(Cow::Borrowed(self.text()));
+            }
+            // BINARY is refused before any output; MODSEQ exists only with imap-codec's CONDSTORE
+            // feature, which we do not advertise.
+            #[allow(unreachable_patterns)]
+            _ => {}
         }
-        MessageDataItemName::Rfc822Text => {
-            out.extend_from_slice(b"RFC822.TEXT ");
-            push_literal(out, &message.raw[header_end(message.raw)..]);
+        if let Some(bytes) = literal {
+            // A literal (RFC 9051 §4.3): its length, then the bytes untouched.
+            text.extend_from_slice(format!("{{{}}}\r\n", bytes.len()).as_bytes());
+            pieces.push(Cow::Owned(text));
+            pieces.push(bytes);
+            text = Vec::new();
         }
-        // BINARY is refused before any output; MODSEQ exists only with imap-codec's CONDSTORE
-        // feature, which we do not advertise.
-        #[allow(unreachable_patterns)]
-        _ => {}
+        if n + 1 == n_items {
+            text.extend_from_slice(b")\r\n");
+        }
+        if !text.is_empty() {
+            pieces.push(Cow::Owned(text));
+        }
+    }
+
+    /// The bytes of a body section: whole-message sections from the stored bytes and facts,
+    /// sections by part number from the parse.
+    fn section(&self, section: Option<&Section<'_>>) -> Cow<'a, [u8]> {
+        match section {
+            None => Cow::Borrowed(self.raw.unwrap_or_default()),
+            Some(Section::Header(None)) => Cow::Borrowed(self.header()),
+            Some(Section::Text(None)) => Cow::Borrowed(self.text()),
+            Some(Section::HeaderFields(None, names)) => {
+                Cow::Owned(select_fields(self.header(), names.as_ref(), Keep::Listed))
+            }
+            Some(Section::HeaderFieldsNot(None, names)) => {
+                Cow::Owned(select_fields(self.header(), names.as_ref(), Keep::Others))
+            }
+            Some(section) => match self.parsed {
+                Some(parsed) => section_bytes(parsed, Some(section)),
+                None => Cow::Borrowed(&[][..]),
+            },
+        }
     }
 }
 

@@ -1,9 +1,9 @@
-//! The header fields a message list needs, parsed once at delivery with mail-parser.
+//! The header fields a message list needs.
 //!
 //! Parsing is lenient: a broken message still gets a row (with whatever could be read), and its
 //! raw bytes are kept untouched.
 
-use mail_parser::{HeaderValue, MessageParser};
+use mail_parser::{HeaderValue, Message, MessageParser};
 
 /// How much body text the list's preview keeps.
 const PREVIEW_CHARS: usize = 200;
@@ -52,7 +52,12 @@ pub fn display_addresses(address: Option<&mail_parser::Address<'_>>) -> String {
 
 impl Summary {
     pub fn parse(raw: &[u8]) -> Summary {
-        let Some(message) = MessageParser::default().parse(raw) else { return Summary::default() };
+        Summary::of(MessageParser::default().parse(raw).as_ref())
+    }
+
+    /// The list fields of a parsed message; a message mail-parser could not read has none.
+    pub fn of(message: Option<&Message<'_>>) -> Summary {
+        let Some(message) = message else { return Summary::default() };
         let from = message.from().and_then(|a| a.first());
         let in_reply_to = header_ids(message.in_reply_to());
         let mut parent_ids = in_reply_to.clone();

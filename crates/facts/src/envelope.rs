@@ -8,11 +8,11 @@
 use base64::Engine as _;
 use mail_parser::{Addr, Address, Message};
 
-use crate::fetch::raw_header_value;
-use crate::response::{push_nstring, push_string};
+use crate::imap_string::{push_nstring, push_string};
+use crate::parsed::raw_header_value;
 
 /// Appends the ENVELOPE of `message`, whose header block is `header_block`.
-pub(crate) fn push_envelope(out: &mut Vec<u8>, message: Option<&Message<'_>>, header_block: &[u8]) {
+pub fn push_envelope(out: &mut Vec<u8>, message: Option<&Message<'_>>, header_block: &[u8]) {
     out.push(b'(');
     for (i, name) in ["Date", "Subject"].into_iter().enumerate() {
         if i > 0 {
@@ -116,7 +116,7 @@ fn encode_word(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fetch::{ParsedMessage, header_end, samples};
+    use crate::parsed::{ParsedMessage, header_end, samples};
 
     fn envelope_of(raw: &[u8]) -> String {
         let message = ParsedMessage::parse(raw);

@@ -9,19 +9,19 @@
 
 use mail_parser::{ContentType, HeaderValue, Message, MessagePart, MimeHeaders, PartType};
 
-use crate::fetch::envelope::push_envelope;
-use crate::fetch::{ParsedMessage, enclosed_frame, raw_header_value, slice};
-use crate::response::{push_nstring, push_string};
+use crate::envelope::push_envelope;
+use crate::imap_string::{push_nstring, push_string};
+use crate::parsed::{ParsedMessage, enclosed_frame, raw_header_value, slice};
 
 /// With or without extension data: BODYSTRUCTURE has it, BODY does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Extensions {
+pub enum Extensions {
     Included,
     Omitted,
 }
 
 /// Appends the structure of the whole message.
-pub(crate) fn push_body_structure(out: &mut Vec<u8>, message: &ParsedMessage<'_>, extensions: Extensions) {
+pub fn push_body_structure(out: &mut Vec<u8>, message: &ParsedMessage<'_>, extensions: Extensions) {
     match message.parsed.as_ref().and_then(|m| m.parts.first().map(|root| (m, root))) {
         Some((owner, root)) => push_part(out, message.raw, owner, root, extensions, 0),
         None => {
@@ -219,7 +219,7 @@ fn push_disposition_language_location(out: &mut Vec<u8>, part: &MessagePart<'_>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fetch::samples;
+    use crate::parsed::samples;
 
     fn structure(raw: &[u8], extensions: Extensions) -> String {
         let message = ParsedMessage::parse(raw);
