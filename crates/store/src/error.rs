@@ -18,6 +18,9 @@ pub enum Error {
     /// The operation is refused as it stands (a domain still has mailboxes...). Safe to show.
     #[error("{0}")]
     Refused(String),
+    /// A limit on what one account or message may hold was reached (keywords...). Safe to show.
+    #[error("{0}")]
+    Limit(String),
     /// The mailbox is over its quota (A10).
     #[error("mailbox full")]
     QuotaExceeded,

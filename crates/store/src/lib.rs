@@ -14,6 +14,7 @@
 
 mod accounts;
 mod blobs;
+mod changes;
 mod error;
 mod messages;
 mod migrate;
@@ -25,8 +26,11 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use changes::FolderChanges;
 pub use error::{Error, Result};
-pub use messages::{Delivery, FactsWanted, FetchRow};
+pub use messages::{
+    Delivery, FactsWanted, FetchRow, MAX_KEYWORD_BYTES, MAX_KEYWORDS_PER_ACCOUNT, MAX_KEYWORDS_PER_MESSAGE,
+};
 // The plain data the store hands out lives in `types`, so the WASM side can use it too;
 // re-exported so callers can name it through the store they use.
 pub use facts::{Summary, display_addresses};

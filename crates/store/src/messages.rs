@@ -3,7 +3,7 @@
 //! Every method takes the acting account and filters on it, so a folder or message id taken
 //! from a request can never reach another account's data.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sqlx::sqlite::SqliteRow;
@@ -28,8 +28,7 @@ const FOLDER_COLUMNS: &str = "f.id, f.account_id, f.name, f.parent_id, f.special
 
 const MESSAGE_COLUMNS: &str = "m.id, m.folder_id, m.uid, m.modseq, m.flags, m.blob_hash, m.size, m.internal_date,
     m.thread_id, m.subject, m.from_name, m.from_addr, m.to_addrs, m.sent_date, m.has_attachments,
-    m.priority_high, m.preview,
-    (SELECT group_concat(k.keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id) AS keywords";
+    m.priority_high, m.preview, m.keywords";
 
 fn folder_from_row(row: &SqliteRow) -> Folder {
     Folder {
@@ -48,7 +47,7 @@ fn folder_from_row(row: &SqliteRow) -> Folder {
     }
 }
 
-fn split_keywords(text: Option<String>) -> Vec<String> {
+pub(crate) fn split_keywords(text: Option<String>) -> Vec<String> {
     let mut keywords: Vec<String> =
         text.unwrap_or_default().split(' ').filter(|k| !k.is_empty()).map(str::to_string).collect();
     keywords.sort();
@@ -248,9 +247,7 @@ impl Store {
     /// read an IMAP session keeps its view of the folder with.
     pub async fn message_states(&self, account: AccountId, folder: FolderId) -> Result<Vec<MessageState>> {
         let rows: Vec<(i64, i64, i64, Option<String>)> = sqlx::query_as(
-            "SELECT m.uid, m.flags, m.modseq,
-                (SELECT group_concat(k.keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id)
-             FROM messages m WHERE m.account_id = ? AND m.folder_id = ? ORDER BY m.uid",
+            "SELECT m.uid, m.flags, m.modseq, m.keywords FROM messages m WHERE m.account_id = ? AND m.folder_id = ? ORDER BY m.uid",
         )
         .bind(account.0)
         .bind(folder.0)
@@ -322,8 +319,7 @@ impl Store {
         let fact_column = |want: bool, column: &str| if want { format!("f.{column}") } else { "NULL".to_string() };
         let rows = sqlx::query(&format!(
             "SELECT m.id, m.uid, m.flags, m.size, m.internal_date, m.blob_hash,
-                (SELECT group_concat(k.keyword, ' ') FROM message_keywords k WHERE k.message_id = m.id) AS keywords,
-                {} AS header, {} AS imap_envelope, {} AS imap_body, {} AS imap_bodystructure
+                m.keywords, {} AS header, {} AS imap_envelope, {} AS imap_body, {} AS imap_bodystructure
              FROM messages m LEFT JOIN message_facts f ON f.blob_hash = m.blob_hash
              WHERE m.account_id = ? AND m.folder_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid",
             fact_column(wanted.header, "header"),
@@ -487,6 +483,13 @@ impl Store {
 
     /// Changes flags and keywords of the messages with these UIDs (RFC 9051 §6.4.6) and returns
     /// the resulting state of each message found, in the order of `uids`.
+    ///
+    /// Set-wise, so a STORE 1:* on a big folder holds the writer briefly: one read of the rows,
+    /// the new states computed here, one UPDATE of the rows that change (the triggers move the
+    /// unread count only where \Seen flips, and log each change). The folder takes a new modseq
+    /// only when something changed. Keywords are capped ([`MAX_KEYWORDS_PER_MESSAGE`],
+    /// [`MAX_KEYWORDS_PER_ACCOUNT`], [`MAX_KEYWORD_BYTES`]): over a cap nothing changes and the
+    /// error is [`Error::Limit`].
     pub async fn store_flags(
         &self,
         account: AccountId,
@@ -496,86 +499,99 @@ impl Store {
         flags: Flags,
         keywords: &[String],
     ) -> Result<Vec<MessageState>> {
-        let uid_list = json_array(uids.iter());
+        check_keywords(keywords)?;
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let modseq = bump_modseq(&mut tx, account, folder).await?;
-        // One query for the rows and one for their keywords, however many UIDs: a STORE 1:* on
-        // a big folder must not hold the only writer for long.
-        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, uid, flags, modseq FROM messages
+        let rows: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT id, uid, flags, keywords, modseq FROM messages
              WHERE account_id = ? AND folder_id = ? AND uid IN (SELECT value FROM json_each(?))",
         )
         .bind(account.0)
         .bind(folder.0)
-        .bind(&uid_list)
+        .bind(json_array(uids.iter()))
         .fetch_all(&mut *tx)
         .await?;
-        let ids = json_array(rows.iter().map(|r| r.0));
-        let keyword_rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT message_id, keyword FROM message_keywords WHERE message_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(&ids)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut old_keywords: HashMap<i64, Vec<String>> = HashMap::new();
-        for (id, keyword) in keyword_rows {
-            old_keywords.entry(id).or_default().push(keyword);
-        }
         let mut by_uid = HashMap::with_capacity(rows.len());
-        for (id, uid, old_flags, old_modseq) in rows {
+        // Id, UID, new flags and keywords of the rows that change.
+        let mut changed: Vec<(i64, u32, Flags, String)> = Vec::new();
+        for (id, uid, old_flags, old_keywords, old_modseq) in rows {
             let old_flags = Flags(old_flags as u32);
-            let mut old = old_keywords.remove(&id).unwrap_or_default();
-            old.sort();
+            let old = split_keywords(Some(old_keywords));
             let (new_flags, new_keywords) = apply_flag_op(op, old_flags, &old, flags, keywords);
-            let current_modseq = if new_flags != old_flags || new_keywords != old {
-                sqlx::query("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?")
-                    .bind(new_flags.0 as i64)
-                    .bind(modseq as i64)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                if new_keywords != old {
-                    sqlx::query("DELETE FROM message_keywords WHERE message_id = ?").bind(id).execute(&mut *tx).await?;
-                    insert_keywords(&mut tx, id, &new_keywords).await?;
-                }
-                modseq
-            } else {
-                old_modseq as u64
-            };
+            if new_keywords.len() > MAX_KEYWORDS_PER_MESSAGE {
+                return Err(Error::Limit(format!("a message may have at most {MAX_KEYWORDS_PER_MESSAGE} keywords")));
+            }
             let uid = uid as u32;
-            by_uid.insert(uid, MessageState { uid, flags: new_flags, keywords: new_keywords, modseq: current_modseq });
+            if new_flags != old_flags || new_keywords != old {
+                changed.push((id, uid, new_flags, new_keywords.join(" ")));
+            }
+            by_uid
+                .insert(uid, MessageState { uid, flags: new_flags, keywords: new_keywords, modseq: old_modseq as u64 });
         }
+        if changed.is_empty() {
+            // Nothing to write; still, another account's folder is not found, as for a change.
+            let owned: Option<i64> = sqlx::query_scalar("SELECT id FROM folders WHERE id = ? AND account_id = ?")
+                .bind(folder.0)
+                .bind(account.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.rollback().await?;
+            owned.ok_or_else(|| Error::NotFound("folder".into()))?;
+            return Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect());
+        }
+        if op != FlagOp::Remove && !keywords.is_empty() {
+            remember_keywords(&mut tx, account, keywords).await?;
+        }
+        let modseq = bump_modseq(&mut tx, account, folder).await?;
+        let updates: Vec<String> = changed
+            .iter()
+            .map(|(id, _, flags, keywords)| format!("[{id},{},{}]", flags.0, json_string(keywords)))
+            .collect();
+        sqlx::query(
+            "UPDATE messages SET flags = u.flags, keywords = u.keywords, modseq = ?
+             FROM (SELECT value ->> 0 AS id, value ->> 1 AS flags, value ->> 2 AS keywords FROM json_each(?)) AS u
+             WHERE messages.id = u.id",
+        )
+        .bind(modseq as i64)
+        .bind(format!("[{}]", updates.join(",")))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
+        // The changed rows took the new modseq; the others kept theirs.
+        for (_, uid, _, _) in &changed {
+            if let Some(state) = by_uid.get_mut(uid) {
+                state.modseq = modseq;
+            }
+        }
         Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect())
     }
 
     /// Removes the messages flagged `\Deleted` (only those in `uids`, when given) and returns
     /// the UIDs removed, in ascending order. Blob files no longer referenced are deleted.
     pub async fn expunge(&self, account: AccountId, folder: FolderId, uids: Option<&[u32]>) -> Result<Vec<u32>> {
-        let only: Option<HashSet<u32>> = uids.map(|u| u.iter().copied().collect());
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         bump_modseq(&mut tx, account, folder).await?;
-        let candidates: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT id, uid, blob_hash FROM messages WHERE account_id = ? AND folder_id = ? AND (flags & 8) != 0 ORDER BY uid",
+        let only = uids.map(|uids| json_array(uids.iter()));
+        let mut removed: Vec<(i64, String)> = sqlx::query_as(
+            "DELETE FROM messages WHERE account_id = ? AND folder_id = ? AND (flags & 8) != 0
+                AND (? IS NULL OR uid IN (SELECT value FROM json_each(?)))
+             RETURNING uid, blob_hash",
         )
         .bind(account.0)
         .bind(folder.0)
+        .bind(only.as_deref())
+        .bind(only.as_deref())
         .fetch_all(&mut *tx)
         .await?;
-        let mut removed = Vec::new();
-        let mut hashes = Vec::new();
-        for (id, uid, hash) in candidates {
-            let uid = uid as u32;
-            if only.as_ref().is_some_and(|only| !only.contains(&uid)) {
-                continue;
-            }
-            sqlx::query("DELETE FROM messages WHERE id = ?").bind(id).execute(&mut *tx).await?;
-            removed.push(uid);
-            hashes.push(hash);
+        if removed.is_empty() {
+            // Nothing changed: the folder keeps its modseq.
+            tx.rollback().await?;
+            return Ok(Vec::new());
         }
         tx.commit().await?;
+        removed.sort_unstable();
+        let (uids, hashes): (Vec<i64>, Vec<String>) = removed.into_iter().unzip();
         self.remove_unreferenced_blobs_logged(hashes).await;
-        Ok(removed)
+        Ok(uids.into_iter().map(|uid| uid as u32).collect())
     }
 
     /// Clean-up after a commit: a failure here loses nothing (a file is left behind), so it
@@ -652,6 +668,66 @@ async fn insert_facts(tx: &mut SqliteConnection, blob_hash: &str, facts: &Facts)
     Ok(())
 }
 
+/// RFC 9051 §2.3.2 leaves limits to servers; these keep one STORE from making rows (and the
+/// writer's time) grow without bound: `STORE 1:100 +FLAGS (...5,000 keywords)` once held the
+/// only writer for 21 s.
+pub const MAX_KEYWORDS_PER_MESSAGE: usize = 64;
+/// Different keywords one account may use, over all its messages.
+pub const MAX_KEYWORDS_PER_ACCOUNT: i64 = 1000;
+/// The longest keyword.
+pub const MAX_KEYWORD_BYTES: usize = 100;
+
+fn check_keywords(keywords: &[String]) -> Result<()> {
+    if keywords.len() > MAX_KEYWORDS_PER_MESSAGE {
+        return Err(Error::Limit(format!("a message may have at most {MAX_KEYWORDS_PER_MESSAGE} keywords")));
+    }
+    if keywords.iter().any(|k| k.len() > MAX_KEYWORD_BYTES || k.is_empty() || k.contains(' ')) {
+        return Err(Error::Limit(format!("keywords are 1 to {MAX_KEYWORD_BYTES} bytes, without spaces")));
+    }
+    Ok(())
+}
+
+/// Adds keywords to the account's list of used ones, refusing to go past the account's cap.
+async fn remember_keywords(tx: &mut SqliteConnection, account: AccountId, keywords: &[String]) -> Result<()> {
+    let mut added = 0u64;
+    for keyword in keywords {
+        added += sqlx::query("INSERT INTO account_keywords (account_id, keyword) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            .bind(account.0)
+            .bind(keyword)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    if added > 0 {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_keywords WHERE account_id = ?")
+            .bind(account.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        if n > MAX_KEYWORDS_PER_ACCOUNT {
+            return Err(Error::Limit(format!(
+                "an account may use at most {MAX_KEYWORDS_PER_ACCOUNT} different keywords"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `text` as a JSON string.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A JSON array of numbers, for `IN (SELECT value FROM json_each(?))`.
 fn json_array<T: std::fmt::Display>(values: impl Iterator<Item = T>) -> String {
     let items: Vec<String> = values.map(|v| v.to_string()).collect();
@@ -697,17 +773,6 @@ async fn has_room(tx: &mut SqliteConnection, account: AccountId, size: i64) -> R
         .fetch_one(&mut *tx)
         .await?;
     Ok(quota.is_none_or(|q| used + size <= q))
-}
-
-async fn insert_keywords(tx: &mut SqliteConnection, message: i64, keywords: &[String]) -> Result<()> {
-    for keyword in keywords {
-        sqlx::query("INSERT OR IGNORE INTO message_keywords (message_id, keyword) VALUES (?, ?)")
-            .bind(message)
-            .bind(keyword)
-            .execute(&mut *tx)
-            .await?;
-    }
-    Ok(())
 }
 
 /// One row per account in its Inbox, or none at all when a mailbox has no room (the caller
@@ -767,11 +832,18 @@ async fn insert_message(
             break;
         }
     }
+    let mut keywords = new.keywords.to_vec();
+    keywords.sort();
+    keywords.dedup();
+    if !keywords.is_empty() {
+        check_keywords(&keywords)?;
+        remember_keywords(tx, account, &keywords).await?;
+    }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (account_id, folder_id, uid, modseq, flags, blob_hash, size, internal_date, thread_id,
             message_id, in_reply_to, subject, from_name, from_addr, to_addrs, sent_date, has_attachments,
-            priority_high, preview)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            priority_high, preview, keywords)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(account.0)
     .bind(folder.0)
@@ -792,11 +864,11 @@ async fn insert_message(
     .bind(summary.has_attachments)
     .bind(summary.priority_high)
     .bind(&summary.preview)
+    .bind(keywords.join(" "))
     .fetch_one(&mut *tx)
     .await?;
     if thread_id.is_none() {
         sqlx::query("UPDATE messages SET thread_id = id WHERE id = ?").bind(id).execute(&mut *tx).await?;
     }
-    insert_keywords(tx, id, new.keywords).await?;
     Ok((uid as u32, MessageId(id)))
 }

@@ -13,6 +13,7 @@ use crate::{Error, Result};
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../../migrations/sqlite/0001_init.sql")),
     (2, "message facts", include_str!("../../../migrations/sqlite/0002_message_facts.sql")),
+    (3, "keywords and changes", include_str!("../../../migrations/sqlite/0003_keywords_and_changes.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {

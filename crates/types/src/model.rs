@@ -219,3 +219,26 @@ pub struct FolderVersion {
     pub highest_modseq: u64,
     pub uidnext: u32,
 }
+
+/// What happened to a message, as the change log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ChangeKind {
+    /// Delivered, appended, copied or moved in.
+    New,
+    /// Its flags or keywords changed.
+    Flags,
+    /// Expunged (or moved out).
+    Expunged,
+}
+
+/// One entry of the change log: a message of a folder changed, taking the folder's `modseq`.
+/// `id` orders all changes of the server as they were committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub id: i64,
+    pub account: AccountId,
+    pub folder: FolderId,
+    pub modseq: u64,
+    pub uid: u32,
+    pub kind: ChangeKind,
+}
