@@ -38,15 +38,17 @@ pub(crate) struct WebSettings {
 
 /// The web client's routes: pages, server functions (under `/api`), attachment downloads, all
 /// behind the CSRF guard. Static files, security headers and the fallback are the caller's.
-pub fn router(auth: auth::Auth, options: LeptosOptions, secure_cookies: bool) -> axum::Router {
+pub fn router(mail: mail::Mail, auth: auth::Auth, options: LeptosOptions, secure_cookies: bool) -> axum::Router {
     let settings = WebSettings { secure_cookies };
     let store = auth.store().clone();
     let routes = generate_route_list(crate::App);
     let context_store = store.clone();
     let context_auth = auth.clone();
+    let context_mail = mail.clone();
     let provide_web_context = move || {
         provide_context(context_store.clone());
         provide_context(context_auth.clone());
+        provide_context(context_mail.clone());
         provide_context(settings);
     };
     // leptos_routes_with_context also registers every server function, handled by

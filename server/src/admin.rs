@@ -184,13 +184,17 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             let address = parse_address(&address)?;
             let mut raw = Vec::new();
             std::io::stdin().read_to_end(&mut raw).context("reading the message from standard input")?;
-            let store::Route::Local { accounts, .. } = store.route(&address).await? else {
+            // Through the mail domain, as the MX delivers: the same routing, and whatever is
+            // done to mail on its way in.
+            let mail::AddressDelivery::Delivered(delivery) =
+                mail::Mail::new(store.clone()).deliver_to_address(&address, raw).await?
+            else {
                 bail!("{address} is not a local address");
             };
-            let delivery = store.deliver(&accounts, raw).await?;
             if delivery.delivered.is_empty() {
                 // Delivery is all or nothing: one full mailbox keeps it from every target.
-                bail!("not delivered: a target mailbox is full ({} of {})", delivery.over_quota.len(), accounts.len());
+                let n_targets = delivery.over_quota.len();
+                bail!("not delivered: a target mailbox is full ({n_targets} full)");
             }
             println!("delivered to {} mailbox(es)", delivery.delivered.len());
         }

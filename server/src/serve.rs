@@ -24,6 +24,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the data folder {}", config.data.display()))?;
     let auth = auth::Auth::new(store.clone());
+    let mail = mail::Mail::start(store.clone());
     first_run(&auth, &config).await?;
     let tls = tls::acceptor(config.tls_files.as_ref(), &config.data, &config.hostname)?;
 
@@ -31,14 +32,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(addr) = config.smtp {
         let listener = bind("smtp", addr).await?;
         let services = Arc::new(smtp::SmtpServices {
-            store: store.clone(),
+            mail: mail.clone(),
             tls: Some(tls.clone()),
             hostname: config.hostname.clone(),
         });
         tasks.spawn(smtp::serve(listener, services));
     }
     let imap_services = Arc::new(imap::ImapServices {
-        store: store.clone(),
+        mail: mail.clone(),
         auth: auth.clone(),
         tls: Some(tls.clone()),
         hostname: config.hostname.clone(),
@@ -56,7 +57,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let listener = bind("http", addr).await?;
         let local = listener.local_addr()?;
         let secure_cookies = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
-        let router = http::router(auth.clone(), local, secure_cookies);
+        let router = http::router(mail.clone(), auth.clone(), local, secure_cookies);
         web_url = Some(config.public_url.clone().unwrap_or_else(|| format!("http://{local}/")));
         tasks.spawn(async move {
             let service = router.into_make_service_with_connect_info::<SocketAddr>();

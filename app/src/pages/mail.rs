@@ -50,10 +50,15 @@ pub async fn mail_view(
             .await?
             .filter(|row| row.folder_id == current.id)
             .ok_or(AppError::NotFound)?;
+        // The read policy decides: only a first-party navigation marks the message read, not
+        // a link on another site or in a message (issue 12, defect 9).
+        let reading = mail::Reading::WebOpen { first_party: ssr::request_is_first_party() };
         if !row.flags.contains(store::Flags::SEEN) {
-            store.store_flags(account.id, current.id, &[row.uid], store::FlagOp::Add, store::Flags::SEEN, &[]).await?;
-            // The unread counts changed.
-            folders = store.folders(account.id).await?;
+            let mail = expect_context::<mail::Mail>();
+            if !mail.mark_read(account.id, current.id, &[row.uid], reading).await?.is_empty() {
+                // The unread counts changed.
+                folders = store.folders(account.id).await?;
+            }
         }
         // Expunged (and its file cleaned up) since the row was read: not there any more.
         let raw = store.read_raw_if_present(account.id, row.id, &row.blob_hash).await?.ok_or(AppError::NotFound)?;

@@ -89,6 +89,8 @@ impl Error {
                 let code = match &error {
                     store::Error::NotFound(_) => Some(Code::Nonexistent.as_str()),
                     store::Error::QuotaExceeded => Some("OVERQUOTA"),
+                    // RFC 9051 §7.1: LIMIT, a server limit was reached.
+                    store::Error::Limit(_) => Some("LIMIT"),
                     _ => Some(Code::Cannot.as_str()),
                 };
                 Some(Response::tagged(tag, "NO", code, &error.to_string()))

@@ -12,7 +12,8 @@
 //! - `selected` is the session's view of the selected folder (UIDs vs sequence numbers);
 //!   `fetch` computes ENVELOPE, BODYSTRUCTURE and body sections from the stored bytes.
 //!
-//! Invariant: all data comes from [`store::Store`] methods; this crate has no SQL.
+//! Invariant: mail is changed only through [`mail::Mail`] and read from its store; this crate
+//! has no SQL.
 
 mod error;
 mod fetch;
@@ -34,13 +35,21 @@ pub use framing::LiteralForm;
 
 /// What every IMAP session needs from the server.
 pub struct ImapServices {
-    pub store: store::Store,
+    /// Every change to mail goes through here; reads use its store.
+    pub mail: mail::Mail,
     /// Logins, over the same store.
     pub auth: auth::Auth,
     /// The certificate for STARTTLS and IMAPS; `None` disables both.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// The name given in the greeting.
     pub hostname: String,
+}
+
+impl ImapServices {
+    /// The store, for reading (changes go through [`ImapServices::mail`]).
+    pub(crate) fn store(&self) -> &store::Store {
+        self.mail.store()
+    }
 }
 
 pub use listener::AsyncStream;
@@ -122,7 +131,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = store::Store::open(dir.path()).await.expect("store opens");
         let auth = auth::Auth::new(store.clone());
-        (dir, Arc::new(ImapServices { store, auth, tls: None, hostname: "test".into() }))
+        (dir, Arc::new(ImapServices { mail: mail::Mail::new(store), auth, tls: None, hostname: "test".into() }))
     }
 
     async fn first_line(stream: TcpStream) -> (String, BufReader<TcpStream>) {

@@ -476,8 +476,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = store_with_ana(&dir).await;
         let tls = Some(acceptor_without_certificate());
-        let services =
-            Arc::new(ImapServices { auth: auth::Auth::new(store.clone()), store, tls, hostname: "test".into() });
+        let services = Arc::new(ImapServices {
+            auth: auth::Auth::new(store.clone()),
+            mail: mail::Mail::new(store),
+            tls,
+            hostname: "test".into(),
+        });
         let (client, server) = tokio::io::duplex(64 * 1024);
         let session = tokio::spawn(Session::new(Box::new(server), services, None, false).run());
         let (read_half, mut write_half) = tokio::io::split(client);
@@ -517,8 +521,12 @@ mod tests {
     async fn a_client_that_never_reads_is_dropped() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = store_with_ana(&dir).await;
-        let services =
-            Arc::new(ImapServices { auth: auth::Auth::new(store.clone()), store, tls: None, hostname: "test".into() });
+        let services = Arc::new(ImapServices {
+            auth: auth::Auth::new(store.clone()),
+            mail: mail::Mail::new(store),
+            tls: None,
+            hostname: "test".into(),
+        });
         // The pipe holds 16 bytes: the greeting alone does not fit.
         let (client, server) = tokio::io::duplex(16);
         let mut session = Session::new(Box::new(server), services, None, false);
@@ -534,8 +542,12 @@ mod tests {
     async fn a_session_over_an_in_memory_pipe() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = store_with_ana(&dir).await;
-        let services =
-            Arc::new(ImapServices { auth: auth::Auth::new(store.clone()), store, tls: None, hostname: "test".into() });
+        let services = Arc::new(ImapServices {
+            auth: auth::Auth::new(store.clone()),
+            mail: mail::Mail::new(store),
+            tls: None,
+            hostname: "test".into(),
+        });
         let (client, server) = tokio::io::duplex(64 * 1024);
         let session = tokio::spawn(Session::new(Box::new(server), services, None, false).run());
         let (read_half, mut write_half) = tokio::io::split(client);

@@ -1,6 +1,6 @@
 //! Facteur's inbound SMTP server: the MX role on port 25 (FEATURES K4, RFC 5321).
 //!
-//! Mail from other servers arrives here, is routed through the store (A3 aliases, A5
+//! Mail from other servers arrives here, is routed through the mail domain (A3 aliases, A5
 //! postmaster, A9 plus addressing) and delivered to local Inboxes; nothing is relayed
 //! (authenticated submission and the outbound queue come later).
 //!
@@ -14,7 +14,7 @@
 //! - `trace`: the `Return-Path:` and `Received:` header fields added before storing.
 //!
 //! Invariants:
-//! - A message is answered `250` only after [`store::Store::deliver`] returned `Ok`, which
+//! - A message is answered `250` only after [`mail::Mail::deliver`] returned `Ok`, which
 //!   means the blob is fsynced and the rows are committed.
 //! - No recipient is accepted whose copy we could not keep (RFC 5321 §6.1): a recipient that
 //!   forwards to another server is deferred with 451 (no outbound queue yet) and a full mailbox
@@ -46,11 +46,19 @@ pub use error::{Error, Result};
 
 /// What an SMTP session needs from the rest of the server.
 pub struct SmtpServices {
-    pub store: store::Store,
+    /// Delivery goes through here; lookups use its store.
+    pub mail: mail::Mail,
     /// Offered as STARTTLS (RFC 3207) when present.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// Our name in the greeting and in `Received:` fields.
     pub hostname: String,
+}
+
+impl SmtpServices {
+    /// The store, for lookups (delivery goes through [`SmtpServices::mail`]).
+    pub(crate) fn store(&self) -> &store::Store {
+        self.mail.store()
+    }
 }
 
 pub use listener::AsyncStream;

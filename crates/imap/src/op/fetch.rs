@@ -28,7 +28,8 @@ use facts::{Facts, ParsedMessage};
 use imap_codec::imap_types::IntoStatic;
 use imap_codec::imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItemName, Section};
 use imap_codec::imap_types::sequence::SequenceSet;
-use store::{FactsWanted, FetchRow, FlagOp, Flags};
+use mail::Reading;
+use store::{FactsWanted, FetchRow, Flags};
 
 use crate::error::{Error, Result};
 use crate::fetch::section::{Keep, section_bytes, section_label, select_fields};
@@ -123,29 +124,31 @@ impl Session {
         let access = selected.access;
         // Only the rows asked for, and only the facts the items need.
         let uids: Vec<u32> = indexes.iter().map(|&i| selected.messages[i].uid.0).collect();
-        let rows = self.services.store.fetch_rows(account, folder, &uids, needs.facts).await?;
+        let rows = self.services.store().fetch_rows(account, folder, &uids, needs.facts).await?;
         let mut rows: HashMap<u32, FetchRow> = rows.into_iter().map(|row| (row.uid, row)).collect();
 
-        let sets_seen = access == Access::ReadWrite
-            && items.iter().any(|item| {
-                matches!(
-                    item,
-                    MessageDataItemName::BodyExt { peek: false, .. }
-                        | MessageDataItemName::Rfc822
-                        | MessageDataItemName::Rfc822Text
-                )
-            });
+        // RFC 9051 §6.4.5: reading a body without .PEEK (or RFC822, RFC822.TEXT) is reading the
+        // message; whether that marks it \Seen is the read policy's call.
+        let reads_body = items.iter().any(|item| {
+            matches!(
+                item,
+                MessageDataItemName::BodyExt { peek: false, .. }
+                    | MessageDataItemName::Rfc822
+                    | MessageDataItemName::Rfc822Text
+            )
+        });
+        let reading =
+            if reads_body { Reading::ImapBody { read_only: access == Access::ReadOnly } } else { Reading::ImapPeek };
         // A set: it is looked up once per fetched message.
         let mut seen_now: HashSet<u32> = HashSet::new();
-        if sets_seen {
+        if reading.marks_seen() {
             let unseen: Vec<u32> = uids
                 .iter()
                 .copied()
                 .filter(|uid| rows.get(uid).is_some_and(|row| !row.flags.contains(Flags::SEEN)))
                 .collect();
             if !unseen.is_empty() {
-                let updates =
-                    self.services.store.store_flags(account, folder, &unseen, FlagOp::Add, Flags::SEEN, &[]).await?;
+                let updates = self.services.mail.mark_read(account, folder, &unseen, reading).await?;
                 for update in updates {
                     if let Some(row) = rows.get_mut(&update.uid) {
                         row.flags = update.flags;
@@ -193,7 +196,7 @@ impl Session {
             || (needs.facts.imap_bodystructure && row.imap_bodystructure.is_none());
         let raw = if needs.raw || missing_facts {
             let account = self.account()?.id;
-            let Some(raw) = self.services.store.read_raw_if_present(account, row.id, &row.blob_hash).await? else {
+            let Some(raw) = self.services.store().read_raw_if_present(account, row.id, &row.blob_hash).await? else {
                 return Ok(false);
             };
             Some(raw)

@@ -46,7 +46,7 @@ impl Session {
         }
         let full_pattern = format!("{reference}{pattern}");
         let account = self.account()?.id;
-        let folders = self.services.store.folders(account).await?;
+        let folders = self.services.store().folders(account).await?;
         for folder in &folders {
             if kind == ListKind::Lsub && !folder.subscribed {
                 continue;

@@ -38,11 +38,11 @@ impl Session {
         let Some(selected) = self.selected.as_ref() else { return Ok(()) };
         let account = self.account()?.id;
         let folder = selected.folder.id;
-        let version = self.services.store.folder_version(account, folder).await?;
+        let version = self.services.store().folder_version(account, folder).await?;
         if version == selected.version {
             return Ok(());
         }
-        let current = self.services.store.message_states(account, folder).await?;
+        let current = self.services.store().message_states(account, folder).await?;
         let selected = self.selected_mut()?;
         selected.version = version;
         for change in selected.refresh(&current) {

@@ -26,15 +26,15 @@ impl Session {
         }
         let name = mailbox_name(&mailbox);
         let account = self.account()?.id;
-        let Some(folder) = self.services.store.folder_by_name(account, &name).await? else {
+        let Some(folder) = self.services.store().folder_by_name(account, &name).await? else {
             // Not an Err: the [CLOSED] line above must still reach the client.
             response.status_line(tag, "NO", Some(Code::Nonexistent.as_str()), &format!("No folder named {name}"));
             return Ok(response);
         };
         // The version first: a change landing between the two reads moves it past what the
         // snapshot shows, so the next NOOP looks again rather than missing it.
-        let version = self.services.store.folder_version(account, folder.id).await?;
-        let messages = self.services.store.message_states(account, folder.id).await?;
+        let version = self.services.store().folder_version(account, folder.id).await?;
+        let messages = self.services.store().message_states(account, folder.id).await?;
         let first_unseen = messages.iter().position(|m| !m.flags.contains(store::Flags::SEEN));
         response.untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
         response.untagged(&format!("{} EXISTS", messages.len()));
@@ -73,7 +73,7 @@ impl Session {
         {
             let account = self.account()?.id;
             let known: Vec<u32> = selected.messages.iter().map(|m| m.uid.0).collect();
-            self.services.store.expunge(account, selected.folder.id, Some(&known)).await?;
+            self.services.mail.expunge(account, selected.folder.id, Some(&known)).await?;
         }
         self.selected = None;
         Ok(Response::tagged(tag, "OK", None, "CLOSE completed"))
@@ -90,7 +90,7 @@ impl Session {
         // Only messages the client knows about: a new message it has not seen yet cannot be
         // announced as expunged by sequence number.
         let known: Vec<u32> = selected.messages.iter().map(|m| m.uid.0).collect();
-        let removed = self.services.store.expunge(account, folder, Some(&known)).await?;
+        let removed = self.services.mail.expunge(account, folder, Some(&known)).await?;
         let removed: HashSet<u32> = removed.into_iter().collect();
         let selected = self.selected_mut()?;
         let mut response = Response::default();

@@ -17,7 +17,7 @@ impl Session {
     ) -> Result<Response> {
         let name = mailbox_name(&mailbox);
         let account = self.account()?.id;
-        let Some(folder) = self.services.store.folder_by_name(account, &name).await? else {
+        let Some(folder) = self.services.store().folder_by_name(account, &name).await? else {
             return Err(Error::no(Some(Code::Nonexistent), format!("No folder named {name}")));
         };
         let mut values = Vec::new();
@@ -30,7 +30,7 @@ impl Session {
                 // IMAP4rev1 only; Facteur does not track \Recent (removed in IMAP4rev2).
                 StatusDataItemName::Recent => "RECENT 0".to_string(),
                 StatusDataItemName::Deleted => {
-                    let messages = self.services.store.message_states(account, folder.id).await?;
+                    let messages = self.services.store().message_states(account, folder.id).await?;
                     let n_deleted = messages.iter().filter(|m| m.flags.contains(store::Flags::DELETED)).count();
                     format!("DELETED {n_deleted}")
                 }

@@ -34,7 +34,7 @@ impl Session {
             StoreType::Remove => FlagOp::Remove,
             StoreType::Replace => FlagOp::Replace,
         };
-        let updates = self.services.store.store_flags(account, folder, &uids, op, system, &keywords).await?;
+        let updates = self.services.mail.set_flags(account, folder, &uids, op, system, &keywords).await?;
         let selected = self.selected_mut()?;
         let mut response = Response::default();
         for update in updates {

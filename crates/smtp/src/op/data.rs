@@ -107,7 +107,7 @@ impl Session {
         // room defers the whole message with nothing stored, and the sender retries rather
         // than some recipients silently missing it.
         // FIXME: per-recipient results and bounces (a later issue) will let the others have it.
-        let delivery = self.services.store.deliver(&transaction.accounts, raw).await.map_err(|err| match err {
+        let delivery = self.services.mail.deliver(&transaction.accounts, raw).await.map_err(|err| match err {
             store::Error::Refused(_) => Error::MessageTooBig,
             store::Error::QuotaExceeded => Error::MailboxFull,
             other => Error::Store(other),

@@ -29,7 +29,7 @@ impl Session {
             ForwardPath::Postmaster => {
                 // RFC 5321 §4.1.1.3: "<postmaster>" alone means the postmaster of this host;
                 // our first domain stands for the host.
-                let domains = self.services.store.list_domains().await?;
+                let domains = self.services.store().list_domains().await?;
                 let Some(domain) = domains.first() else { return Err(Error::UnknownUser) };
                 store::Address { local: "postmaster".to_string(), domain: domain.name.clone() }
             }
@@ -40,7 +40,7 @@ impl Session {
                 store::parse_address(&text).map_err(|_| Error::BadRecipientSyntax)?
             }
         };
-        let (accounts, external) = match self.services.store.route(&address).await? {
+        let (accounts, external) = match self.services.mail.route(&address).await? {
             store::Route::Local { accounts, external } => (accounts, external),
             store::Route::UnknownUser => return Err(Error::UnknownUser),
             // Unauthenticated clients may only send to our own domains (RFC 5321 §3.6.2:
@@ -59,7 +59,7 @@ impl Session {
         // A10: refuse a full mailbox now, per recipient, rather than after the data, when one
         // reply has to cover every recipient. DATA checks again with the real size.
         for &account in &accounts {
-            if !self.services.store.quota_allows(account, announced_size).await? {
+            if !self.services.store().quota_allows(account, announced_size).await? {
                 tracing::info!(%address, ?account, announced_size, "mailbox full; recipient deferred");
                 return Err(Error::MailboxFull);
             }

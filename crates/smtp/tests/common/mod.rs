@@ -27,7 +27,7 @@ pub async fn world() -> World {
 }
 
 pub fn services(world: &World, tls: Option<tokio_rustls::TlsAcceptor>) -> Arc<SmtpServices> {
-    Arc::new(SmtpServices { store: world.store.clone(), tls, hostname: "mx.example.org".to_string() })
+    Arc::new(SmtpServices { mail: mail::Mail::new(world.store.clone()), tls, hostname: "mx.example.org".to_string() })
 }
 
 /// The raw messages in an account's Inbox, oldest first.

@@ -1,0 +1,181 @@
+//! Facteur's mail domain: the one place that decides what happens to a message. Inbound SMTP,
+//! IMAP, the web client and `facteur admin` change mail only through [`Mail`]; they may read
+//! through the store directly.
+//!
+//! - Ingest: [`Mail::deliver`] stores a message once for all its mailboxes (parsed once, with
+//!   its facts: `facts::Facts`), all or nothing; [`Mail::append`] adds one to a folder. Filters
+//!   will plug in before the store is called; indexing and notifications follow the feed.
+//! - Flags and expunge: [`Mail::set_flags`], [`Mail::expunge`].
+//! - The read policy, [`Reading`]: what marks a message `\Seen`, decided here for every
+//!   protocol rather than in each.
+//! - The change feed: [`Mail::subscribe`] (see `feed`).
+//!
+//! Invariant: every change a method makes is in the store's change log when it returns (the
+//! store's triggers write it in the same transaction), and the feed is woken for it.
+
+mod feed;
+
+use std::sync::Arc;
+
+use store::{AccountId, Address, Delivery, FlagOp, Flags, FolderId, MessageState, Route, Store};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+pub use feed::POLL_INTERVAL;
+pub use store::{Error, Result};
+pub use types::{Change, ChangeKind};
+
+/// How a message is being read; [`Reading::marks_seen`] says whether that marks it `\Seen`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// IMAP FETCH of a body section without `.PEEK` (or RFC822, RFC822.TEXT): RFC 9051 §6.4.5
+    /// sets `\Seen`, except in a folder opened with EXAMINE (§6.3.3).
+    ImapBody { read_only: bool },
+    /// IMAP FETCH of `.PEEK` sections, headers, structure: nothing changes.
+    ImapPeek,
+    /// The web client opening a message in its reading pane. Only a first-party navigation
+    /// (our own pages, a typed URL, a bookmark) counts: a link on another site or inside a
+    /// message must not mark mail read behind the reader's back.
+    WebOpen { first_party: bool },
+}
+
+impl Reading {
+    pub fn marks_seen(self) -> bool {
+        match self {
+            Reading::ImapBody { read_only } => !read_only,
+            Reading::ImapPeek => false,
+            Reading::WebOpen { first_party } => first_party,
+        }
+    }
+}
+
+/// What delivering to one address did (`facteur admin deliver`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddressDelivery {
+    Delivered(Delivery),
+    /// The address is not one of ours, or nobody has it.
+    NotLocal,
+}
+
+/// The mail domain over one store. Cheap to clone; clones share the feed.
+#[derive(Clone)]
+pub struct Mail {
+    store: Store,
+    feed: Arc<feed::Feed>,
+    _follower: Option<Arc<Follower>>,
+}
+
+/// Stops following the log when the last clone of a [`Mail`] that started it is dropped.
+struct Follower(JoinHandle<()>);
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Mail {
+    /// A mail domain whose feed is not followed: for one-shot commands (`facteur admin`),
+    /// which change mail but have no subscribers. Their changes reach a running server's
+    /// subscribers through the log.
+    pub fn new(store: Store) -> Mail {
+        Mail { store, feed: feed::Feed::new(), _follower: None }
+    }
+
+    /// A mail domain that follows the change log and broadcasts it to [`Mail::subscribe`]rs.
+    /// Needs a Tokio runtime.
+    pub fn start(store: Store) -> Mail {
+        let feed = feed::Feed::new();
+        let follower = tokio::spawn(Arc::clone(&feed).follow(store.clone()));
+        Mail { store, feed, _follower: Some(Arc::new(Follower(follower))) }
+    }
+
+    /// The store, for reading.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Every change from now on, in commit order, whoever made it.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.feed.subscribe()
+    }
+
+    /// Where mail for an address goes (aliases, plus addressing, postmaster@).
+    pub async fn route(&self, recipient: &Address) -> Result<Route> {
+        self.store.route(recipient).await
+    }
+
+    /// Ingest: stores one message in the Inbox of each account, all or nothing (a full
+    /// mailbox keeps it from everyone: see `store::Store::deliver`).
+    pub async fn deliver(&self, accounts: &[AccountId], raw: Vec<u8>) -> Result<Delivery> {
+        let delivery = self.store.deliver(accounts, raw).await?;
+        if !delivery.delivered.is_empty() {
+            self.feed.committed();
+        }
+        Ok(delivery)
+    }
+
+    /// Ingest to one address, routed as the MX routes it (`facteur admin deliver`).
+    pub async fn deliver_to_address(&self, recipient: &Address, raw: Vec<u8>) -> Result<AddressDelivery> {
+        let Route::Local { accounts, .. } = self.route(recipient).await? else { return Ok(AddressDelivery::NotLocal) };
+        Ok(AddressDelivery::Delivered(self.deliver(&accounts, raw).await?))
+    }
+
+    /// Adds a message to a folder (IMAP APPEND, saving to Sent or Drafts). Returns its UID.
+    pub async fn append(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        raw: Vec<u8>,
+        flags: Flags,
+        keywords: &[String],
+        internal_date: Option<i64>,
+    ) -> Result<u32> {
+        let (uid, _) = self.store.append(account, folder, raw, flags, keywords, internal_date).await?;
+        self.feed.committed();
+        Ok(uid)
+    }
+
+    /// Changes flags and keywords (RFC 9051 §6.4.6); returns each found message's state.
+    pub async fn set_flags(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        uids: &[u32],
+        op: FlagOp,
+        flags: Flags,
+        keywords: &[String],
+    ) -> Result<Vec<MessageState>> {
+        let states = self.store.store_flags(account, folder, uids, op, flags, keywords).await?;
+        self.feed.committed();
+        Ok(states)
+    }
+
+    /// The read policy at work: marks these messages `\Seen` if `reading` does, and returns
+    /// the state of those it changed.
+    pub async fn mark_read(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        uids: &[u32],
+        reading: Reading,
+    ) -> Result<Vec<MessageState>> {
+        if !reading.marks_seen() || uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.set_flags(account, folder, uids, FlagOp::Add, Flags::SEEN, &[]).await
+    }
+
+    /// Removes the messages flagged `\Deleted` (only those in `uids`, when given); returns the
+    /// UIDs removed, ascending.
+    pub async fn expunge(&self, account: AccountId, folder: FolderId, uids: Option<&[u32]>) -> Result<Vec<u32>> {
+        let removed = self.store.expunge(account, folder, uids).await?;
+        if !removed.is_empty() {
+            self.feed.committed();
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests;
