@@ -11,7 +11,7 @@ use serde::Deserialize;
 #[derive(clap::Args, Debug, Default)]
 pub(crate) struct ServeArgs {
     /// A TOML file with the same settings as the flags (data, http, smtp, imap, imaps,
-    /// hostname, tls_cert, tls_key, public_url).
+    /// hostname, tls_cert, tls_key, public_url, changes_horizon_days).
     #[arg(long, env = "FACTEUR_CONFIG")]
     config: Option<PathBuf>,
     /// The data folder (database, message files, generated certificate). Default: ./data
@@ -42,6 +42,10 @@ pub(crate) struct ServeArgs {
     /// are marked Secure when it starts with https.
     #[arg(long, env = "FACTEUR_PUBLIC_URL")]
     public_url: Option<String>,
+    /// How long the change log remembers changes (days): a client offline longer resyncs its
+    /// folders instead of catching up (QRESYNC). Default: 30
+    #[arg(long, env = "FACTEUR_CHANGES_HORIZON_DAYS")]
+    changes_horizon_days: Option<u64>,
     /// On a first run, create this domain...
     #[arg(long, env = "FACTEUR_DOMAIN")]
     domain: Option<String>,
@@ -63,6 +67,7 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     public_url: Option<String>,
+    changes_horizon_days: Option<u64>,
 }
 
 /// Settings after merging every source.
@@ -78,6 +83,7 @@ pub(crate) struct ServeConfig {
     pub(crate) public_url: Option<String>,
     pub(crate) first_domain: Option<String>,
     pub(crate) first_admin: Option<String>,
+    pub(crate) changes_horizon: std::time::Duration,
 }
 
 fn listener(name: &str, value: Option<String>, default: &str) -> anyhow::Result<Option<SocketAddr>> {
@@ -115,6 +121,9 @@ impl ServeArgs {
             public_url: self.public_url.or(file.public_url),
             first_domain: self.domain,
             first_admin: self.admin_address,
+            changes_horizon: std::time::Duration::from_secs(
+                self.changes_horizon_days.or(file.changes_horizon_days).unwrap_or(30) * 24 * 3600,
+            ),
         })
     }
 }

@@ -28,7 +28,40 @@ pub(crate) fn router(mail: mail::Mail, auth: auth::Auth, addr: SocketAddr, secur
         LeptosOptions::builder().output_name("facteur").site_root("site").site_pkg_dir("pkg").site_addr(addr).build();
     app::ssr::router(mail, auth, options, secure_cookies)
         .fallback(static_file)
+        .layer(middleware::from_fn(limit_requests))
         .layer(middleware::from_fn(security_headers))
+}
+
+/// The largest request body taken: sign-in and server-function forms are small (uploads, when
+/// they come, will stream past this on their own route).
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How long a request may take to arrive whole and be answered (a body sent a byte at a time
+/// must not hold a connection for ever).
+pub(crate) const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Bounds each request: a body over [`MAX_BODY_BYTES`] is `413` (it used to be a `500` from
+/// deep inside), and a request not read and answered within [`REQUEST_TIMEOUT`] is `408`.
+async fn limit_requests(request: Request<Body>, next: Next) -> Response {
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let answer = async {
+        let (parts, body) = request.into_parts();
+        // Read whole, within the cap, so the pages never see a body larger than it.
+        let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                let too_large = std::error::Error::source(&error)
+                    .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+                return if too_large { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST }.into_response();
+            }
+        };
+        next.run(Request::from_parts(parts, Body::from(bytes))).await
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, answer).await.unwrap_or_else(|_| StatusCode::REQUEST_TIMEOUT.into_response())
 }
 
 async fn static_file(method: Method, uri: axum::http::Uri, request_headers: HeaderMap) -> Response {
@@ -116,6 +149,9 @@ async fn security_headers(request: Request<Body>, next: Next) -> Response {
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
     headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(FALLBACK_CSP));
+    // Pages and server-function answers hold mail (or a sign-in form): no cache, shared or
+    // the browser's own, may keep them (issue 12, defect 9). Static assets set their own policy.
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
 }
 

@@ -9,6 +9,7 @@ mod config;
 mod http;
 mod serve;
 mod tls;
+mod web;
 
 use std::path::PathBuf;
 

@@ -11,7 +11,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::{ServeArgs, ServeConfig};
-use crate::{admin, http, tls};
+use crate::{admin, http, tls, web};
 
 #[allow(clippy::print_stdout)]
 fn announce(line: &str) {
@@ -20,6 +20,7 @@ fn announce(line: &str) {
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
+    raise_open_file_limit();
     let store = store::Store::open(&config.data)
         .await
         .with_context(|| format!("opening the data folder {}", config.data.display()))?;
@@ -59,14 +60,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let secure_cookies = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
         let router = http::router(mail.clone(), auth.clone(), local, secure_cookies);
         web_url = Some(config.public_url.clone().unwrap_or_else(|| format!("http://{local}/")));
-        tasks.spawn(async move {
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
-            if let Err(error) = axum::serve(listener, service).await {
-                tracing::error!(%error, "the web listener stopped");
-            }
-        });
+        tasks.spawn(web::serve(listener, router));
     }
-    tasks.spawn(housekeeping(store.clone()));
+    tasks.spawn(housekeeping(store.clone(), config.changes_horizon));
     announce("ready");
     if let Some(url) = web_url {
         announce(&format!("open {url} in a browser"));
@@ -81,9 +77,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Work that needs no hurry: at start, the stored facts of messages delivered before facts
-/// existed; at start and then daily, message files a crash left without a row. It never ends
-/// (the listeners' join set treats an ended task as a failure).
-async fn housekeeping(store: store::Store) {
+/// existed; at start and then hourly, message files a crash left without a row and changes
+/// older than the log's horizon. It never ends (the listeners' join set treats an ended task as
+/// a failure).
+async fn housekeeping(store: store::Store, changes_horizon: std::time::Duration) {
     match store.backfill_facts().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(n, "computed the stored facts of messages delivered before they existed"),
@@ -95,7 +92,27 @@ async fn housekeeping(store: store::Store) {
             Ok(n) => tracing::info!(n, "removed message files no message refers to (left by a crash)"),
             Err(error) => tracing::warn!(%error, "sweeping message files failed"),
         }
-        tokio::time::sleep(std::time::Duration::from_secs(24 * 60 * 60)).await;
+        match store.prune_changes(changes_horizon).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n, "forgot changes older than the change log's horizon"),
+            Err(error) => tracing::warn!(%error, "pruning the change log failed"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(60 * 60)).await;
+    }
+}
+
+/// Every connection, message file and database handle is a file descriptor. The soft limit
+/// (often 1,024) is below what the listeners' caps add up to, so raise it to the hard limit:
+/// one busy listener must not leave the others unable to accept (issue 12, defect 2).
+fn raise_open_file_limit() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current == limit.maximum {
+        return;
+    }
+    match setrlimit(Resource::Nofile, Rlimit { current: limit.maximum, maximum: limit.maximum }) {
+        Ok(()) => tracing::debug!(limit = ?limit.maximum, "raised the open file limit"),
+        Err(error) => tracing::warn!(%error, current = ?limit.current, "could not raise the open file limit"),
     }
 }
 
