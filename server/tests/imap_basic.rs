@@ -719,3 +719,26 @@ fn issue_11_envelope_structure_and_headers_are_answered_without_the_message_file
     let (status, _) = imap.cmd("FETCH 1 BODY.PEEK[]");
     assert!(status.contains(" NO "), "the bytes themselves are gone: {status}");
 }
+
+/// Issue 12, defect 6: throttled LOGINs were answered at once and the connection never
+/// dropped (514,348 attempts and 65 MB of log from one connection in 20 s). A failure is now
+/// answered after a delay, the third ends the session, and each failure is one log line for
+/// tools like fail2ban (with throttled ones summarised).
+#[test]
+fn issue_12_failed_logins_are_slow_end_the_session_and_are_logged_once_each() {
+    let srv = TestServer::start();
+    let mut imap = Imap::connect_tls(&srv);
+    for n in 0..3 {
+        let (status, untagged) = imap.cmd("LOGIN ana@example.org \"wrong password\"");
+        assert!(status.contains(" NO [AUTHENTICATIONFAILED]"), "{status}");
+        assert_eq!(untagged.is_empty(), n < 2, "BYE only with the third: {untagged:?}");
+    }
+    assert!(imap.conn.is_closed(), "the session ends after three failures");
+    let log = srv.log();
+    let failures: Vec<&str> = log.lines().filter(|line| line.contains("authentication failed")).collect();
+    assert_eq!(failures.len(), 3, "{log}");
+    for line in failures {
+        assert!(line.contains("facteur::auth") && line.contains("protocol=\"imap\""), "{line}");
+        assert!(line.contains("client=127.0.0.1") && line.contains("login=\"ana@example.org\""), "{line}");
+    }
+}

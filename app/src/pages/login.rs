@@ -19,17 +19,29 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use crate::ssr;
     let auth = use_context::<auth::Auth>().ok_or(AppError::Internal)?;
     let ip = ssr::client_ip().await;
-    match auth.authenticate(&email, &password, ip).await? {
+    match auth.authenticate(&email, &password, ip, "web").await? {
         auth::AuthOutcome::Ok(account) => {
             let token = auth.create_web_session(account.id).await?;
             ssr::set_cookie(&ssr::session_cookie(Some(&token), ssr::web_settings().secure_cookies))?;
             leptos_axum::redirect("/mail");
             Ok(())
         }
-        auth::AuthOutcome::BadCredentials => Err(failed_login(AppError::BadCredentials)),
-        auth::AuthOutcome::Throttled => Err(failed_login(AppError::Throttled)),
+        // A failure is answered after a second, as over IMAP: guessing costs time (`auth` has
+        // logged it).
+        auth::AuthOutcome::BadCredentials => {
+            tokio::time::sleep(FAILED_LOGIN_DELAY).await;
+            Err(failed_login(AppError::BadCredentials))
+        }
+        auth::AuthOutcome::Throttled => {
+            tokio::time::sleep(FAILED_LOGIN_DELAY).await;
+            Err(failed_login(AppError::Throttled))
+        }
     }
 }
+
+/// How long a failed sign-in waits for its answer.
+#[cfg(feature = "ssr")]
+const FAILED_LOGIN_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Sends a plain form post back to /login with the error in the URL. Leptos would send it to the
 /// Referer, but browsers omit that header under `Referrer-Policy: no-referrer`. Calls from WASM

@@ -6,14 +6,26 @@
 //!   (`password`).
 //! - Web sessions are random tokens; only their SHA-256 is stored.
 //!
+//! Every failed login is logged here, for every protocol, as one line at WARN with target
+//! `facteur::auth` that tools like fail2ban can match (see SECURITY.md):
+//!
+//! ```text
+//! WARN facteur::auth: authentication failed protocol="imap" client=192.0.2.7 login="ana@example.org"
+//! ```
+//!
+//! Attempts refused by throttling (the password is not even checked) are logged at most once a
+//! minute per client, with how many were left out, so a flood cannot fill the log.
+//!
 //! Invariant: this crate is the only one that hashes or checks passwords or makes session
 //! tokens; the store keeps the rows and never sees a password.
 
 mod password;
 mod throttle;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -47,20 +59,53 @@ pub struct Auth {
     store: Store,
     throttle: Arc<LoginThrottle>,
     passwords: Passwords,
+    throttled_log: Arc<ThrottledLog>,
 }
 
 impl Auth {
     pub fn new(store: Store) -> Auth {
-        Auth { store, throttle: Arc::default(), passwords: Passwords::default() }
+        Auth { store, throttle: Arc::default(), passwords: Passwords::default(), throttled_log: Arc::default() }
     }
 
     pub fn store(&self) -> &Store {
         &self.store
     }
 
-    /// Checks a login and password, with throttling. `ip` is the client's address when known.
-    /// The error is only ever an internal one; a wrong password is an `Ok` outcome.
-    pub async fn authenticate(&self, login: &str, password: &str, ip: Option<IpAddr>) -> Result<AuthOutcome> {
+    /// Checks a login and password, with throttling, and logs a failure. `ip` is the client's
+    /// address when known; `protocol` names the way in for the log ("imap", "web"...). The error
+    /// is only ever an internal one; a wrong password is an `Ok` outcome.
+    pub async fn authenticate(
+        &self,
+        login: &str,
+        password: &str,
+        ip: Option<IpAddr>,
+        protocol: &'static str,
+    ) -> Result<AuthOutcome> {
+        let outcome = self.check(login, password, ip).await?;
+        let client = ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
+        let logged_login = types::loggable(login.as_bytes());
+        match &outcome {
+            AuthOutcome::Ok(_) => {}
+            AuthOutcome::BadCredentials => {
+                tracing::warn!(target: "facteur::auth", protocol, %client, login = ?logged_login, "authentication failed");
+            }
+            AuthOutcome::Throttled => {
+                if let Some(left_out) = self.throttled_log.may_log(ip) {
+                    tracing::warn!(
+                        target: "facteur::auth",
+                        protocol,
+                        %client,
+                        login = ?logged_login,
+                        left_out,
+                        "authentication throttled"
+                    );
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn check(&self, login: &str, password: &str, ip: Option<IpAddr>) -> Result<AuthOutcome> {
         let login = login.trim().to_lowercase();
         let attempt = loop {
             // Made before asking, so an attempt finishing in between still wakes us.
@@ -124,6 +169,44 @@ impl Auth {
     }
 }
 
+/// When the last "throttled" line was logged for each client, and how many were left out since.
+#[derive(Default)]
+struct ThrottledLog {
+    clients: Mutex<HashMap<Option<IpAddr>, (Instant, u64)>>,
+}
+
+impl ThrottledLog {
+    /// At most one line a minute per client.
+    const EVERY: Duration = Duration::from_secs(60);
+    /// Clients remembered before the old ones are forgotten.
+    const MAX_CLIENTS: usize = 10_000;
+
+    /// `Some(lines left out since the last one)` when a line may be logged now.
+    fn may_log(&self, ip: Option<IpAddr>) -> Option<u64> {
+        let now = Instant::now();
+        let mut clients = self.clients.lock().expect("throttled log lock");
+        if clients.len() >= Self::MAX_CLIENTS {
+            clients.retain(|_, (since, _)| now.duration_since(*since) < Self::EVERY);
+        }
+        let client = ip.map(types::client_of);
+        match clients.get_mut(&client) {
+            Some((since, left_out)) if now.duration_since(*since) < Self::EVERY => {
+                *left_out += 1;
+                None
+            }
+            Some((since, left_out)) => {
+                let previously_left_out = *left_out;
+                (*since, *left_out) = (now, 0);
+                Some(previously_left_out)
+            }
+            None => {
+                clients.insert(client, (now, 0));
+                Some(0)
+            }
+        }
+    }
+}
+
 fn validate_password(password: &str) -> Result<()> {
     if password.chars().count() < 8 {
         return Err(Error::Invalid { what: "password", why: "it must have at least 8 characters".into() });
@@ -172,15 +255,16 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let auth = auth_with_ana(&dir).await;
         let ip = Some("192.0.2.1".parse().unwrap());
-        let AuthOutcome::Ok(ana) = auth.authenticate(" ANA@example.org ", "a long password", ip).await.unwrap() else {
+        let AuthOutcome::Ok(ana) = auth.authenticate(" ANA@example.org ", "a long password", ip, "test").await.unwrap()
+        else {
             panic!("ana logs in");
         };
         assert_eq!(
-            auth.authenticate("ana@example.org", "a wrong password", ip).await.unwrap(),
+            auth.authenticate("ana@example.org", "a wrong password", ip, "test").await.unwrap(),
             AuthOutcome::BadCredentials
         );
         assert_eq!(
-            auth.authenticate("nobody@example.org", "a long password", ip).await.unwrap(),
+            auth.authenticate("nobody@example.org", "a long password", ip, "test").await.unwrap(),
             AuthOutcome::BadCredentials
         );
 
@@ -188,7 +272,7 @@ mod tests {
         assert!(matches!(auth.set_password(&address, "short").await, Err(Error::Invalid { .. })));
         auth.set_password(&address, "another long one").await.unwrap();
         assert!(matches!(
-            auth.authenticate("ana@example.org", "another long one", ip).await.unwrap(),
+            auth.authenticate("ana@example.org", "another long one", ip, "test").await.unwrap(),
             AuthOutcome::Ok(_)
         ));
 
@@ -199,6 +283,20 @@ mod tests {
         assert_eq!(auth.web_session_account(&token).await.unwrap(), None);
     }
 
+    #[test]
+    fn throttled_lines_are_logged_once_a_minute_per_client() {
+        let log = ThrottledLog::default();
+        let client = Some("192.0.2.50".parse().unwrap());
+        assert_eq!(log.may_log(client), Some(0));
+        for _ in 0..1000 {
+            assert_eq!(log.may_log(client), None);
+        }
+        assert_eq!(log.may_log(Some("192.0.2.51".parse().unwrap())), Some(0), "another client is logged");
+        // A minute later the next line says how many were left out.
+        log.clients.lock().unwrap().get_mut(&client).unwrap().0 -= ThrottledLog::EVERY;
+        assert_eq!(log.may_log(client), Some(1000));
+    }
+
     #[tokio::test]
     async fn guessing_is_throttled() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -206,15 +304,18 @@ mod tests {
         let ip = Some("192.0.2.9".parse().unwrap());
         let mut outcomes = Vec::new();
         for _ in 0..8 {
-            outcomes.push(auth.authenticate("ana@example.org", "guess guess", ip).await.unwrap());
+            outcomes.push(auth.authenticate("ana@example.org", "guess guess", ip, "test").await.unwrap());
         }
         assert_eq!(outcomes.last(), Some(&AuthOutcome::Throttled), "{outcomes:?}");
         // Even the right password is refused from there for now, without being checked...
-        assert_eq!(auth.authenticate("ana@example.org", "a long password", ip).await.unwrap(), AuthOutcome::Throttled);
+        assert_eq!(
+            auth.authenticate("ana@example.org", "a long password", ip, "test").await.unwrap(),
+            AuthOutcome::Throttled
+        );
         // ...while Ana elsewhere goes on.
         let elsewhere = Some("198.51.100.1".parse().unwrap());
         assert!(matches!(
-            auth.authenticate("ana@example.org", "a long password", elsewhere).await.unwrap(),
+            auth.authenticate("ana@example.org", "a long password", elsewhere, "test").await.unwrap(),
             AuthOutcome::Ok(_)
         ));
     }

@@ -14,6 +14,8 @@ pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     AuthenticationFailed,
+    /// RFC 9051 §7.1: authenticated, but not allowed to act as the identity asked for.
+    AuthorizationFailed,
     Unavailable,
     Nonexistent,
     Cannot,
@@ -27,6 +29,7 @@ impl Code {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Code::AuthenticationFailed => "AUTHENTICATIONFAILED",
+            Code::AuthorizationFailed => "AUTHORIZATIONFAILED",
             Code::Unavailable => "UNAVAILABLE",
             Code::Nonexistent => "NONEXISTENT",
             Code::Cannot => "CANNOT",

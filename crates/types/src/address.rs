@@ -54,9 +54,27 @@ impl std::fmt::Display for Address {
 pub fn parse_address(text: &str) -> Result<Address> {
     let text = text.trim();
     let (local, domain) = text.rsplit_once('@').ok_or_else(|| invalid("address", format!("{text:?} has no @")))?;
-    validate_local_part(local).map_err(|why| invalid("address", format!("{text:?}: {why}")))?;
+    let local = unquoted(local);
+    validate_local_part(&local).map_err(|why| invalid("address", format!("{text:?}: {why}")))?;
     let domain = parse_domain(domain)?;
     Ok(Address { local: local.to_lowercase(), domain })
+}
+
+/// RFC 5321 §4.1.2: a quoted local part that needs no quoting ("bob") is the same address as
+/// the unquoted one. Quoted parts that do need it (spaces, `@`...) keep what needed quoting and
+/// are refused by the dot-atom check: no mailbox here has such a name.
+fn unquoted(local: &str) -> std::borrow::Cow<'_, str> {
+    let Some(inner) = local.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')) else { return local.into() };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            // RFC 5321 quoted-pairSMTP: a backslash quotes the next character.
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out.into()
 }
 
 /// Validates and lowercases a domain name.
@@ -115,6 +133,10 @@ mod tests {
             ("a@-example.org", None),
             ("a b@example.org", None),
             ("a@", None),
+            // Issue 12: a quoted local part that needs no quoting is the plain address.
+            ("\"bob\"@example.org", Some("bob@example.org")),
+            ("\"b\\ob\"@example.org", Some("bob@example.org")),
+            ("\"two words\"@example.org", None),
         ] {
             let got = parse_address(input).ok().map(|a| a.to_string());
             assert_eq!(got.as_deref(), want, "{input}");

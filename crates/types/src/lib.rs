@@ -6,8 +6,10 @@
 
 mod address;
 mod client;
+mod log;
 mod model;
 
 pub use address::{Address, InvalidAddress, parse_address, parse_domain};
 pub use client::client_of;
+pub use log::loggable;
 pub use model::*;

@@ -17,7 +17,12 @@ use imap_codec::imap_types::secret::Secret;
 
 use crate::error::{Code, Error, Result};
 use crate::response::Response;
-use crate::session::{Session, loggable};
+use crate::session::Session;
+
+/// How long a failed login waits for its answer.
+pub(crate) const FAILED_LOGIN_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+/// Failed logins one connection may make; the last is followed by BYE.
+pub(crate) const MAX_FAILED_LOGINS: u32 = 3;
 
 impl Session {
     /// RFC 9051 §6.2.3 (and RFC 3501 §6.2.3): while LOGINDISABLED is advertised, LOGIN and
@@ -71,65 +76,85 @@ impl Session {
                 }
             }
         };
-        let Some((login, password)) = parse_plain(&data) else {
-            return Err(Error::bad("Malformed PLAIN credentials"));
+        let (login, password) = match parse_plain(&data) {
+            Ok(credentials) => credentials,
+            Err(Plain::Malformed) => return Err(Error::bad("Malformed PLAIN credentials")),
+            // Well-formed, refused: RFC 9051 §7.1 AUTHORIZATIONFAILED, not a syntax error.
+            Err(Plain::OtherIdentity) => {
+                return Err(Error::no(Some(Code::AuthorizationFailed), "Logging in as someone else is not allowed"));
+            }
         };
         self.log_in(tag, &login, &password).await
     }
 
+    /// Checks the credentials (`auth` logs failures). A failure is answered only after
+    /// [`FAILED_LOGIN_DELAY`], and the [`MAX_FAILED_LOGINS`]th ends the session, so one
+    /// connection cannot make thousands of attempts a second (issue 12, defect 6).
     async fn log_in(&mut self, tag: &str, login: &str, password: &str) -> Result<Response> {
         let peer_ip = self.peer.map(|p| p.ip());
-        match self.services.auth.authenticate(login, password, peer_ip).await? {
+        let refusal = match self.services.auth.authenticate(login, password, peer_ip, "imap").await? {
             AuthOutcome::Ok(account) => {
                 tracing::info!(login = %account.login, "IMAP login");
                 self.set_account(account);
                 let capabilities = self.capabilities();
-                Ok(Response::tagged(tag, "OK", Some(&format!("CAPABILITY {capabilities}")), "Logged in"))
+                return Ok(Response::tagged(tag, "OK", Some(&format!("CAPABILITY {capabilities}")), "Logged in"));
             }
-            AuthOutcome::BadCredentials => {
-                tracing::info!(login = ?loggable(login.as_bytes()), "IMAP login failed");
-                Err(Error::no(Some(Code::AuthenticationFailed), "Invalid credentials"))
-            }
-            AuthOutcome::Throttled => {
-                tracing::warn!(login = ?loggable(login.as_bytes()), "IMAP login throttled");
-                Err(Error::no(Some(Code::Unavailable), "Too many failed logins; try again later"))
-            }
+            AuthOutcome::BadCredentials => (Code::AuthenticationFailed, "Invalid credentials"),
+            AuthOutcome::Throttled => (Code::Unavailable, "Too many failed logins; try again later"),
+        };
+        self.failed_logins += 1;
+        tokio::time::sleep(FAILED_LOGIN_DELAY).await;
+        let mut response = Response::default();
+        if self.failed_logins >= MAX_FAILED_LOGINS {
+            response.untagged("BYE Too many failed logins");
+            self.end_after_reply();
         }
+        response.status_line(tag, "NO", Some(refusal.0.as_str()), refusal.1);
+        Ok(response)
     }
 }
 
 /// RFC 4616: `[authzid] NUL authcid NUL passwd`. An authorization identity other than the
 /// login itself is refused (no proxy logins).
-fn parse_plain(data: &[u8]) -> Option<(String, String)> {
+fn parse_plain(data: &[u8]) -> Result<(String, String), Plain> {
     let mut fields = data.split(|&b| b == 0);
-    let authzid = fields.next()?;
-    let authcid = std::str::from_utf8(fields.next()?).ok()?;
-    let password = std::str::from_utf8(fields.next()?).ok()?;
+    let mut field = || fields.next().ok_or(Plain::Malformed);
+    let authzid = field()?;
+    let authcid = std::str::from_utf8(field()?).map_err(|_| Plain::Malformed)?;
+    let password = std::str::from_utf8(field()?).map_err(|_| Plain::Malformed)?;
     if fields.next().is_some() || authcid.is_empty() {
-        return None;
+        return Err(Plain::Malformed);
     }
     if !authzid.is_empty() && !authzid.eq_ignore_ascii_case(authcid.as_bytes()) {
-        return None;
+        return Err(Plain::OtherIdentity);
     }
-    Some((authcid.to_string(), password.to_string()))
+    Ok((authcid.to_string(), password.to_string()))
+}
+
+/// Why PLAIN credentials are not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plain {
+    Malformed,
+    /// An authorization identity other than the login (a proxy login).
+    OtherIdentity,
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_plain;
+    use super::{Plain, parse_plain};
 
     #[test]
     fn plain_credentials() {
         for (data, want) in [
-            (&b"\0ana@example.org\0pw pw"[..], Some(("ana@example.org", "pw pw"))),
-            (b"ana@example.org\0ana@example.org\0pw", Some(("ana@example.org", "pw"))),
-            (b"bob@example.org\0ana@example.org\0pw", None),
-            (b"\0\0pw", None),
-            (b"\0ana", None),
-            (b"\0a\0b\0c", None),
+            (&b"\0ana@example.org\0pw pw"[..], Ok(("ana@example.org", "pw pw"))),
+            (b"ana@example.org\0ana@example.org\0pw", Ok(("ana@example.org", "pw"))),
+            (b"bob@example.org\0ana@example.org\0pw", Err(Plain::OtherIdentity)),
+            (b"\0\0pw", Err(Plain::Malformed)),
+            (b"\0ana", Err(Plain::Malformed)),
+            (b"\0a\0b\0c", Err(Plain::Malformed)),
         ] {
             let got = parse_plain(data);
-            assert_eq!(got.as_ref().map(|(l, p)| (l.as_str(), p.as_str())), want);
+            assert_eq!(got.as_ref().map(|(l, p)| (l.as_str(), p.as_str())).map_err(|e| *e), want);
         }
     }
 }
