@@ -118,8 +118,77 @@ pub(crate) fn sanitize_email_html(
     // Ammonia drops disallowed elements but keeps their text, except for these, whose content
     // is never meant to be read (or is markup in disguise).
     builder.add_clean_content_tags(["title", "noscript", "template", "xmp", "noembed", "noframes", "textarea"]);
-    let html = builder.clean(html).to_string();
+    let html = builder.clean(&limit_nesting(html)).to_string();
     Sanitized { html, remote_content_blocked: blocked.load(Ordering::Relaxed) }
+}
+
+/// Elements nested deeper than this lose their tags (their text stays). HTML parsing checks the
+/// stack of open elements at every tag, so its cost grows with depth times length: 100,000
+/// nested `<div>`s took 35 s to open (issue 12, defect 5). Real mail nests a few dozen deep.
+const MAX_NESTING: usize = 200;
+
+/// Elements that have no end tag and so never nest (HTML Living Standard §13.1.2).
+const VOID_ELEMENTS: &[&str] =
+    &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"];
+
+/// Drops the start and end tags of elements past [`MAX_NESTING`], in one pass, before the
+/// parser sees them. It only counts tags (comments are skipped, quotes in attributes
+/// respected); it need not be exact, since ammonia sanitises whatever comes out.
+fn limit_nesting(html: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = html.as_bytes();
+    if bytes.iter().filter(|&&b| b == b'<').count() <= MAX_NESTING {
+        return std::borrow::Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let (mut depth, mut copied, mut at) = (0usize, 0usize, 0usize);
+    while let Some(offset) = bytes[at..].iter().position(|&b| b == b'<') {
+        let start = at + offset;
+        if bytes[start + 1..].starts_with(b"!--") {
+            let Some(end) = html[start + 4..].find("-->") else { break };
+            at = start + 4 + end + 3;
+            continue;
+        }
+        let closing = bytes.get(start + 1) == Some(&b'/');
+        let name_start = start + 1 + usize::from(closing);
+        let name_len = bytes[name_start..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+        if name_len == 0 || !bytes[name_start].is_ascii_alphabetic() {
+            at = start + 1;
+            continue;
+        }
+        let Some(end) = tag_end(bytes, name_start + name_len) else { break };
+        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
+        let keep = if closing {
+            let keep = depth <= MAX_NESTING;
+            depth = depth.saturating_sub(1);
+            keep
+        } else if bytes[end - 1] == b'/' || VOID_ELEMENTS.contains(&name.as_str()) {
+            true
+        } else {
+            depth += 1;
+            depth <= MAX_NESTING
+        };
+        if !keep {
+            out.push_str(&html[copied..start]);
+            copied = end + 1;
+        }
+        at = end + 1;
+    }
+    out.push_str(&html[copied..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// The `>` that ends a tag whose name ends at `from`, skipping quoted attribute values.
+fn tag_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut quote = None;
+    for (i, &b) in bytes.iter().enumerate().skip(from) {
+        match (quote, b) {
+            (None, b'"' | b'\'') => quote = Some(b),
+            (Some(q), _) if b == q => quote = None,
+            (None, b'>') => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn drop_relative_url(_url: &str) -> Option<std::borrow::Cow<'_, str>> {
@@ -299,6 +368,25 @@ mod tests {
         assert_eq!(out.html.matches("data:image/png;base64,AAAA").count(), 1, "{}", out.html);
         assert!(!out.html.contains("cid:"), "{}", out.html);
         assert!(!out.remote_content_blocked);
+    }
+
+    /// Issue 12, defect 5: deep nesting made opening a message quadratic. Tags past the limit
+    /// are dropped before parsing; text is kept, and normal mail is untouched.
+    #[test]
+    fn issue_12_deep_nesting_is_flattened_before_parsing() {
+        let depth = 100_000;
+        let html = format!("{}deep text{}", "<div>".repeat(depth), "</div>".repeat(depth));
+        let limited = limit_nesting(&html);
+        assert_eq!(limited.matches("<div>").count(), MAX_NESTING);
+        assert_eq!(limited.matches("</div>").count(), MAX_NESTING);
+        let sanitized = sanitize_email_html(&html, HashMap::new(), RemoteImages::Block).html;
+        assert!(sanitized.contains("deep text"));
+        assert!(sanitized.matches("<div>").count() <= MAX_NESTING);
+        // Quotes, comments and void elements do not confuse the count.
+        let tricky = format!("{}<p title=\"a > b\"><!-- <div> --><br><img src=x>ok</p>", "<span>x</span>".repeat(300));
+        assert_eq!(limit_nesting(&tricky), tricky);
+        let normal = "<table><tr><td><p>Hello <b>there</b></p></td></tr></table>";
+        assert!(matches!(limit_nesting(normal), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub mod parsed;
 mod summary;
 
 pub use parsed::ParsedMessage;
-pub use summary::{Summary, display_addresses};
+pub use summary::{
+    MAX_ADDRESS_CHARS, MAX_NAME_CHARS, MAX_RECIPIENTS_CHARS, MAX_SUBJECT_CHARS, Summary, display_addresses,
+};
 
 use bodystructure::{Extensions, push_body_structure};
 use parsed::header_end;

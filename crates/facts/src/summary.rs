@@ -8,6 +8,29 @@ use mail_parser::{HeaderValue, Message, MessageParser};
 /// How much body text the list's preview keeps.
 const PREVIEW_CHARS: usize = 200;
 
+// What the list keeps of each field (issue 12, defect 7: a 1.2 MB subject once made every
+// /mail page 6 MB). The whole header stays in the message and its facts; these are for lists.
+/// A subject, in characters: RFC 5322 lines are 998 at most.
+pub const MAX_SUBJECT_CHARS: usize = 998;
+/// A sender's display name.
+pub const MAX_NAME_CHARS: usize = 200;
+/// An address (RFC 5321 §4.5.3.1: 64 + 1 + 255).
+pub const MAX_ADDRESS_CHARS: usize = 320;
+/// The recipients shown in the list, all together.
+pub const MAX_RECIPIENTS_CHARS: usize = 1000;
+/// A Message-ID or a parent's id.
+const MAX_ID_CHARS: usize = 998;
+/// Parents followed for threading.
+const MAX_PARENT_IDS: usize = 50;
+
+/// `text` cut to `max` characters, with an ellipsis when it was longer.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     pub subject: String,
@@ -69,15 +92,17 @@ impl Summary {
             .body_preview(PREVIEW_CHARS)
             .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
             .unwrap_or_default();
+        parent_ids.truncate(MAX_PARENT_IDS);
+        let id = |id: &str| cut(id, MAX_ID_CHARS);
         Summary {
-            subject: message.subject().unwrap_or_default().to_string(),
-            from_name: from.and_then(|a| a.name()).unwrap_or_default().to_string(),
-            from_addr: from.and_then(|a| a.address()).unwrap_or_default().to_string(),
-            to_addrs: display_addresses(message.to()),
+            subject: cut(message.subject().unwrap_or_default(), MAX_SUBJECT_CHARS),
+            from_name: cut(from.and_then(|a| a.name()).unwrap_or_default(), MAX_NAME_CHARS),
+            from_addr: cut(from.and_then(|a| a.address()).unwrap_or_default(), MAX_ADDRESS_CHARS),
+            to_addrs: cut(&display_addresses(message.to()), MAX_RECIPIENTS_CHARS),
             sent_date: message.date().map(|d| d.to_timestamp()),
-            message_id: message.message_id().map(str::to_string),
-            in_reply_to: in_reply_to.into_iter().next(),
-            parent_ids,
+            message_id: message.message_id().map(id),
+            in_reply_to: in_reply_to.first().map(|parent| id(parent)),
+            parent_ids: parent_ids.iter().map(|parent| id(parent)).collect(),
             has_attachments: message.attachment_count() > 0,
             priority_high,
             preview: preview.chars().take(PREVIEW_CHARS).collect(),
@@ -103,6 +128,23 @@ In-Reply-To: <m0@example.org>\r\nX-Priority: 1\r\n\r\nHello   there\r\n";
         assert_eq!(s.parent_ids, vec!["m0@example.org".to_string()]);
         assert!(s.priority_high);
         assert_eq!(s.preview, "Hello there");
+    }
+
+    #[test]
+    fn issue_12_list_fields_are_capped() {
+        let long_subject = "é".repeat(1_200_000);
+        let many = (0..100_000).map(|n| format!("r{n}@example.org")).collect::<Vec<_>>().join(", ");
+        let raw = format!(
+            "From: {} <ana@example.org>\r\nTo: {many}\r\nSubject: {long_subject}\r\nReferences: {}\r\n\r\nbody\r\n",
+            "N".repeat(200_000),
+            (0..10_000).map(|n| format!("<{n}@x>")).collect::<Vec<_>>().join(" ")
+        );
+        let s = Summary::parse(raw.as_bytes());
+        assert_eq!(s.subject.chars().count(), MAX_SUBJECT_CHARS + 1, "cut, with an ellipsis");
+        assert!(s.subject.ends_with('…'));
+        assert!(s.from_name.chars().count() <= MAX_NAME_CHARS + 1);
+        assert!(s.to_addrs.chars().count() <= MAX_RECIPIENTS_CHARS + 1);
+        assert!(s.parent_ids.len() <= 50);
     }
 
     #[test]

@@ -193,9 +193,10 @@ fn parse_mail(args: &str) -> Result<Command, SyntaxError> {
             None => (param, None),
         };
         match (keyword.to_ascii_uppercase().as_str(), value) {
-            // RFC 1870 §3: size-value ::= 1*20DIGIT.
+            // RFC 1870 §3: size-value ::= 1*20DIGIT. A longer number is still a size, too big
+            // for us (552 at MAIL, RFC 1870 §6.1), not a syntax error.
             ("SIZE", Some(value)) if params.size.is_none() => {
-                if value.is_empty() || value.len() > 20 || !value.bytes().all(|b| b.is_ascii_digit()) {
+                if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(BAD_PARAMETER);
                 }
                 params.size = Some(value.parse().unwrap_or(u64::MAX));
@@ -302,6 +303,8 @@ mod tests {
             ),
             ("MAIL FROM:<a@b.test> body=7bit", mail("a@b.test", None, Some(BodyType::SevenBit), false)),
             ("MAIL FROM:<a@b.test> SIZE=99999999999999999999", mail("a@b.test", Some(u64::MAX), None, false)),
+            // Issue 12: a size past 20 digits overflows to "too big", it is not a syntax error.
+            ("MAIL FROM:<a@b.test> SIZE=123456789012345678901234567890", mail("a@b.test", Some(u64::MAX), None, false)),
             ("MAIL FROM:<@relay.test,@r2.test:a@b.test>", mail("a@b.test", None, None, false)),
             ("MAIL FROM:<\"a >b\"@b.test>", mail("\"a >b\"@b.test", None, None, false)),
             ("MAIL FROM:<élise@exemple.test> SMTPUTF8", mail("élise@exemple.test", None, None, true)),

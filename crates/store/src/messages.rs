@@ -604,10 +604,12 @@ impl Store {
 
     /// Removes blob files no row refers to: those a crash left between writing a message's
     /// file and committing its row (nothing else makes them). One prefix folder per write
-    /// transaction, so deliveries wait at most for one folder's worth. Files younger than an
-    /// hour are left for a later sweep. Returns how many files were removed.
+    /// transaction, so deliveries wait at most for one folder's worth. Files younger than ten
+    /// minutes are left for a later sweep: a delivery in progress (in this process or
+    /// `facteur admin`) commits its row within the database's 30 s busy timeout of writing
+    /// its file. Returns how many files were removed.
     pub async fn sweep_orphan_blobs(&self) -> Result<usize> {
-        const MIN_AGE: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+        const MIN_AGE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
         let mut removed = 0;
         for prefix in 0..=u8::MAX {
             let candidates = self.blobs.old_blobs_in(prefix, MIN_AGE).await;
