@@ -1,7 +1,8 @@
 //! Raw messages as content-addressed files: `blobs/<first two hex digits>/<sha-256 hex>`.
 //!
-//! A blob is written to `blobs/tmp/`, fsynced, renamed into place and its directory fsynced,
-//! so after `put` returns the bytes survive a crash, and a reader never sees half a file.
+//! A blob is written to `blobs/tmp/`, fsynced and renamed into place, so a reader never sees
+//! half a file; once `sync_folders` has fsynced its folder too, it survives a crash. The two
+//! are apart so that deliveries committed together share their folders' fsyncs.
 //! Identical messages (an alias fanning out to several mailboxes) share one file.
 
 use std::fs::{self, File};
@@ -35,7 +36,8 @@ impl BlobStore {
         self.root.join(&hash[..2]).join(hash)
     }
 
-    /// Stores `bytes` durably and returns their hash.
+    /// Stores `bytes` and returns their hash. The file's content is on disk; its name is only
+    /// once [`BlobStore::sync_folders`] has run for it.
     pub(crate) async fn put(&self, bytes: Arc<Vec<u8>>) -> Result<String> {
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.put_blocking(&bytes))
@@ -48,9 +50,8 @@ impl BlobStore {
         let final_path = self.path_of(&hash);
         let dir = final_path.parent().expect("blob paths have a parent");
         if fs::metadata(&final_path).map(|m| m.len() == bytes.len() as u64).unwrap_or(false) {
-            // Another delivery may have renamed this file in and not yet synced the folder;
-            // sync it here too so our row never outlives the file after a crash.
-            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("syncing a blob folder", e))?;
+            // Another delivery may have renamed this file in and not yet synced the folder:
+            // our caller syncs it before relying on the file, as for a new one.
             return Ok(hash);
         }
         if !dir.exists() {
@@ -65,14 +66,32 @@ impl BlobStore {
             let mut file = File::create(&tmp_path)?;
             file.write_all(bytes)?;
             file.sync_all()?;
-            fs::rename(&tmp_path, &final_path)?;
-            File::open(dir)?.sync_all()
+            fs::rename(&tmp_path, &final_path)
         };
         write().map_err(|e| {
             let _ = fs::remove_file(&tmp_path);
             Error::io("writing a message file", e)
         })?;
         Ok(hash)
+    }
+
+    /// Fsyncs the folders of these blobs, each once: after it, files `put` there survive a
+    /// crash.
+    pub(crate) async fn sync_folders(&self, hashes: Vec<String>) -> Result<()> {
+        let mut folders: Vec<PathBuf> = hashes
+            .iter()
+            .map(|hash| self.path_of(hash).parent().expect("blob paths have a parent").to_path_buf())
+            .collect();
+        folders.sort();
+        folders.dedup();
+        tokio::task::spawn_blocking(move || {
+            for folder in folders {
+                File::open(&folder).and_then(|d| d.sync_all()).map_err(|e| Error::io("syncing a blob folder", e))?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::io("blob folder sync task", std::io::Error::other(e)))?
     }
 
     /// Writes the blob again if it is gone (see `Store::store_blob_then`): a file of the right
@@ -82,6 +101,7 @@ impl BlobStore {
         if !present {
             tracing::info!(%hash, "a message file was cleaned up before its row was written; writing it again");
             self.put(bytes).await?;
+            self.sync_folders(vec![hash.to_string()]).await?;
         }
         Ok(())
     }

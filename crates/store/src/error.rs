@@ -26,10 +26,35 @@ pub enum Error {
     QuotaExceeded,
     /// The database failed. Log it; tell the client only something generic.
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(DbError),
     /// The file system failed (full disk...). Log it; tell the client only something generic.
     #[error("{context}: {source}")]
     Io { context: &'static str, source: std::io::Error },
+}
+
+/// A database failure, whatever the database: its text is for the log. No sqlx type appears in
+/// the store's API, so a second database backend changes no caller.
+#[derive(Debug)]
+pub struct DbError(Box<dyn std::error::Error + Send + Sync>);
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Error {
+        Error::Db(DbError(Box::new(error)))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(error: sqlx::migrate::MigrateError) -> Error {
+        Error::Db(DbError(Box::new(error)))
+    }
 }
 
 impl From<types::InvalidAddress> for Error {

@@ -16,6 +16,7 @@ mod accounts;
 mod blobs;
 mod changes;
 mod error;
+mod ingest;
 mod messages;
 mod migrate;
 mod routing;
@@ -27,7 +28,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use changes::FolderChanges;
-pub use error::{Error, Result};
+pub use error::{DbError, Error, Result};
 pub use messages::{
     Delivery, FactsWanted, FetchRow, MAX_KEYWORD_BYTES, MAX_KEYWORDS_PER_ACCOUNT, MAX_KEYWORDS_PER_MESSAGE,
 };
@@ -49,6 +50,9 @@ pub struct Store {
     reader: SqlitePool,
     blobs: BlobStore,
     data_dir: PathBuf,
+    /// Deliveries waiting to be committed together (`ingest`).
+    committer: tokio::sync::mpsc::Sender<ingest::Pending>,
+    ingest_counts: std::sync::Arc<ingest::Counts>,
 }
 
 /// Mail, password hashes and keys live in the data folder: only its owner may enter it, so
@@ -77,7 +81,7 @@ impl Store {
         make_private(data_dir)?;
         let db_path = data_dir.join("facteur.db");
         let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(Error::Db)?
+            .map_err(Error::from)?
             .filename(&db_path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -86,15 +90,25 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
         let writer =
-            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(Error::Db)?;
+            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(Error::from)?;
         migrate::run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await
-            .map_err(Error::Db)?;
+            .map_err(Error::from)?;
         let blobs = BlobStore::open(&data_dir.join("blobs"))?;
-        Ok(Store { writer, reader, blobs, data_dir: data_dir.to_path_buf() })
+        let (committer, queue) = ingest::channel();
+        let store = Store {
+            writer,
+            reader,
+            blobs,
+            data_dir: data_dir.to_path_buf(),
+            committer,
+            ingest_counts: std::sync::Arc::default(),
+        };
+        tokio::spawn(ingest::commit_loop(store.clone(), queue));
+        Ok(store)
     }
 
     /// The data folder this store lives in.

@@ -123,13 +123,13 @@ pub struct FactsWanted {
 }
 
 /// What one new message row needs besides its folder.
-struct NewMessage<'a> {
-    blob_hash: &'a str,
-    size: i64,
-    facts: &'a Facts,
-    flags: Flags,
-    keywords: &'a [String],
-    internal_date: i64,
+pub(crate) struct NewMessage<'a> {
+    pub(crate) blob_hash: &'a str,
+    pub(crate) size: i64,
+    pub(crate) facts: &'a Facts,
+    pub(crate) flags: Flags,
+    pub(crate) keywords: &'a [String],
+    pub(crate) internal_date: i64,
 }
 
 impl Store {
@@ -299,9 +299,24 @@ impl Store {
         message: MessageId,
         blob_hash: &str,
     ) -> Result<Option<Vec<u8>>> {
+        // The blob is the account's only through one of its messages: asked first, so a hash
+        // from anywhere else reads nothing.
+        let is_theirs = || async {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM messages WHERE id = ? AND account_id = ? AND blob_hash = ?")
+                    .bind(message.0)
+                    .bind(account.0)
+                    .bind(blob_hash)
+                    .fetch_optional(&self.reader)
+                    .await?;
+            Ok::<bool, Error>(found.is_some())
+        };
+        if !is_theirs().await? {
+            return Ok(None);
+        }
         match self.blobs.get(blob_hash).await {
             Ok(raw) => Ok(Some(raw)),
-            Err(_) if self.message(account, message).await?.is_none() => Ok(None),
+            Err(_) if !is_theirs().await? => Ok(None),
             Err(error) => Err(error),
         }
     }
@@ -409,10 +424,28 @@ impl Store {
         if !over_quota.is_empty() {
             return Ok(Delivery { delivered: Vec::new(), over_quota });
         }
-        self.store_blob_then(raw, Flags::empty(), &[], now_unix(), async |tx, new| {
-            insert_into_inboxes(tx, accounts, new).await
-        })
-        .await
+        let (raw, facts) = compute_facts(raw).await?;
+        let blob_hash = self.blobs.put(Arc::clone(&raw)).await?;
+        // Committed with whatever other deliveries queue meanwhile: see `ingest`.
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let pending = crate::ingest::Pending {
+            accounts: accounts.to_vec(),
+            blob_hash: blob_hash.clone(),
+            raw,
+            facts,
+            internal_date: now_unix(),
+            reply,
+        };
+        let committer_gone = || Error::io("delivery committer", std::io::Error::other("the committer stopped"));
+        let result = match self.committer.send(pending).await {
+            Ok(()) => answer.await.unwrap_or_else(|_| Err(committer_gone())),
+            Err(_) => Err(committer_gone()),
+        };
+        if !result.as_ref().is_ok_and(|delivery| !delivery.delivered.is_empty()) {
+            // Nothing refers to the file: do not leave it behind.
+            self.remove_unreferenced_blobs_logged(vec![blob_hash]).await;
+        }
+        result
     }
 
     /// Parses `raw` and puts it in the blob store (fsynced, outside any lock), then opens the
@@ -435,6 +468,7 @@ impl Store {
         let size = raw.len() as i64;
         let (raw, facts) = compute_facts(raw).await?;
         let blob_hash = self.blobs.put(Arc::clone(&raw)).await?;
+        self.blobs.sync_folders(vec![blob_hash.clone()]).await?;
         let new = NewMessage { blob_hash: &blob_hash, size, facts: &facts, flags, keywords, internal_date };
         let result = async {
             let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
@@ -655,7 +689,7 @@ async fn compute_facts(raw: Vec<u8>) -> Result<(Arc<Vec<u8>>, Facts)> {
 }
 
 /// Stores the facts of a blob, once: every row of the blob shares them.
-async fn insert_facts(tx: &mut SqliteConnection, blob_hash: &str, facts: &Facts) -> Result<()> {
+pub(crate) async fn insert_facts(tx: &mut SqliteConnection, blob_hash: &str, facts: &Facts) -> Result<()> {
     sqlx::query(
         "INSERT INTO message_facts (blob_hash, header, imap_envelope, imap_body, imap_bodystructure)
          VALUES (?, ?, ?, ?, ?) ON CONFLICT (blob_hash) DO NOTHING",
@@ -779,7 +813,7 @@ async fn has_room(tx: &mut SqliteConnection, account: AccountId, size: i64) -> R
 
 /// One row per account in its Inbox, or none at all when a mailbox has no room (the caller
 /// then rolls back).
-async fn insert_into_inboxes(
+pub(crate) async fn insert_into_inboxes(
     tx: &mut SqliteConnection,
     accounts: &[AccountId],
     new: &NewMessage<'_>,

@@ -24,5 +24,5 @@ pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
         })
         .collect();
     let migrator = Migrator { migrations: Cow::Owned(migrations), ignore_missing: false, locking: true, no_tx: false };
-    migrator.run(pool).await.map_err(|e| Error::Db(e.into()))
+    migrator.run(pool).await.map_err(Error::from)
 }

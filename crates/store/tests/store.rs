@@ -438,3 +438,73 @@ async fn facts_are_stored_once_per_blob_and_backfilled() {
     }
     assert_eq!(count("SELECT COUNT(*) FROM message_facts").fetch_one(&mut db).await.unwrap(), 0);
 }
+
+/// Issue 11: the store's promise that every method reading or changing a folder or message
+/// filters on the acting account, tested at the store itself (removing the filter from
+/// `Store::message` once left every test green, because the page above checks again).
+#[tokio::test]
+async fn every_method_filters_on_the_acting_account() {
+    let (_dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap().id;
+    let bob = store.account_by_login(&addr("bob@example.org")).await.unwrap().unwrap().id;
+    store.deliver(&[ana], b"Subject: private\r\n\r\nfor Ana only\r\n".to_vec()).await.unwrap();
+    let inbox = store.special_folder(ana, SpecialUse::Inbox).await.unwrap().id;
+    let message = store.messages(ana, inbox).await.unwrap().remove(0);
+    let all = store::FactsWanted { header: true, imap_envelope: true, imap_body: true, imap_bodystructure: true };
+
+    // Bob, with Ana's folder and message ids, reads nothing...
+    assert_eq!(store.folder(bob, inbox).await.unwrap(), None);
+    assert!(store.messages(bob, inbox).await.unwrap().is_empty());
+    assert!(store.newest_messages(bob, inbox, 10).await.unwrap().is_empty());
+    assert!(store.messages_by_uids(bob, inbox, &[1]).await.unwrap().is_empty());
+    assert!(store.message_states(bob, inbox).await.unwrap().is_empty());
+    assert!(store.fetch_rows(bob, inbox, &[1], all).await.unwrap().is_empty());
+    assert!(matches!(store.folder_version(bob, inbox).await, Err(Error::NotFound(_))));
+    assert!(store.folder_changes_since(bob, inbox, 0).await.is_err());
+    assert_eq!(store.message(bob, message.id).await.unwrap(), None);
+    assert_eq!(store.read_raw_if_present(bob, message.id, &message.blob_hash).await.unwrap(), None);
+    // ...and changes nothing.
+    assert!(store.store_flags(bob, inbox, &[1], FlagOp::Add, Flags::SEEN, &[]).await.is_err());
+    assert!(store.expunge(bob, inbox, None).await.is_err());
+    assert!(store.append(bob, inbox, b"Subject: x\r\n\r\n".to_vec(), Flags::empty(), &[], None).await.is_err());
+
+    // Ana still has it all, unchanged.
+    let states = store.message_states(ana, inbox).await.unwrap();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].flags, Flags::empty());
+    assert!(store.read_raw_if_present(ana, message.id, &message.blob_hash).await.unwrap().is_some());
+}
+
+/// Issue 11, group commit: deliveries that arrive together are committed together, each still
+/// all or nothing (a mailbox that fills up fails only the delivery that did not fit), and every
+/// one is stored.
+#[tokio::test]
+async fn concurrent_deliveries_share_commits_and_keep_their_own_outcome() {
+    let (_dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap().id;
+    let small = store.add_user(&addr("small@example.org"), "$argon2id$x", Some(1)).await.unwrap().id;
+    let (batches_before, deliveries_before) = store.ingest_counts();
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            // Messages 7 and 8 each fit the 1 MiB mailbox, but not both.
+            let (account, body) = if n == 7 || n == 8 { (small, 600_000) } else { (ana, 100) };
+            let raw = format!("Subject: parallel {n}\r\n\r\n{}\r\n", "x".repeat(body));
+            (n, store.deliver(&[account], raw.into_bytes()).await.unwrap())
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let to_small: Vec<bool> =
+        outcomes.iter().filter(|(n, _)| *n == 7 || *n == 8).map(|(_, d)| d.delivered.is_empty()).collect();
+    assert_eq!(to_small.iter().filter(|refused| **refused).count(), 1, "exactly one did not fit: {outcomes:?}");
+    assert!(outcomes.iter().filter(|(n, _)| *n != 7 && *n != 8).all(|(_, d)| d.delivered.len() == 1));
+    let inbox = store.special_folder(ana, SpecialUse::Inbox).await.unwrap();
+    assert_eq!(inbox.n_messages, 38);
+    let (batches, deliveries) = store.ingest_counts();
+    assert_eq!(deliveries - deliveries_before, 40);
+    assert!(batches - batches_before < 40, "{} batches for 40 deliveries", batches - batches_before);
+}
