@@ -15,6 +15,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// See the note on the dependency in Cargo.toml: memory freed after a burst (a big FETCH, a
+/// flood of deliveries) goes back to the system instead of staying with the process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "facteur", version, about = "A complete mail system for an organisation, in one binary.")]
 struct Cli {

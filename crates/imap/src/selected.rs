@@ -39,11 +39,20 @@ pub(crate) struct KnownMessage {
     pub(crate) uid: Uid,
     pub(crate) flags: Flags,
     pub(crate) keywords: Vec<String>,
+    /// These two never change: FETCH answers them from here.
+    pub(crate) size: u32,
+    pub(crate) internal_date: i64,
 }
 
 impl KnownMessage {
     pub(crate) fn from_state(state: &MessageState) -> KnownMessage {
-        KnownMessage { uid: Uid(state.uid), flags: state.flags, keywords: state.keywords.clone() }
+        KnownMessage {
+            uid: Uid(state.uid),
+            flags: state.flags,
+            keywords: state.keywords.clone(),
+            size: state.size,
+            internal_date: state.internal_date,
+        }
     }
 }
 
@@ -213,7 +222,13 @@ mod tests {
             access: Access::ReadWrite,
             messages: uids
                 .iter()
-                .map(|&uid| KnownMessage { uid: Uid(uid), flags: Flags::empty(), keywords: Vec::new() })
+                .map(|&uid| KnownMessage {
+                    uid: Uid(uid),
+                    flags: Flags::empty(),
+                    keywords: Vec::new(),
+                    size: 100,
+                    internal_date: 0,
+                })
                 .collect(),
             version: FolderVersion { highest_modseq: 1, uidnext: 100 },
         }
@@ -287,7 +302,7 @@ mod tests {
     }
 
     fn row(uid: u32, flags: Flags) -> MessageState {
-        MessageState { uid, flags, keywords: Vec::new(), modseq: 1 }
+        MessageState { uid, flags, keywords: Vec::new(), modseq: 1, size: 100, internal_date: 0 }
     }
 
     #[test]
@@ -300,7 +315,10 @@ mod tests {
             vec![
                 Change::Expunge(SeqNum(4)),
                 Change::Expunge(SeqNum(2)),
-                Change::Flags(SeqNum(2), KnownMessage { uid: Uid(9), flags: Flags::SEEN, keywords: vec![] }),
+                Change::Flags(
+                    SeqNum(2),
+                    KnownMessage { uid: Uid(9), flags: Flags::SEEN, keywords: vec![], size: 100, internal_date: 0 }
+                ),
                 Change::Exists(4),
             ]
         );

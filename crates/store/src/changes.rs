@@ -82,8 +82,8 @@ impl Store {
         if modseq < horizon {
             return Ok(FolderChanges::TooOld { horizon });
         }
-        let changed: Vec<(i64, i64, i64, String)> = sqlx::query_as(
-            "SELECT uid, flags, modseq, keywords FROM messages
+        let changed: Vec<(i64, i64, i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT uid, flags, modseq, keywords, size, internal_date FROM messages
              WHERE account_id = ? AND folder_id = ? AND modseq > ? ORDER BY uid",
         )
         .bind(account.0)
@@ -103,11 +103,13 @@ impl Store {
         Ok(FolderChanges::Since {
             changed: changed
                 .into_iter()
-                .map(|(uid, flags, modseq, keywords)| MessageState {
+                .map(|(uid, flags, modseq, keywords, size, internal_date)| MessageState {
                     uid: uid as u32,
                     flags: Flags(flags as u32),
                     keywords: split_keywords(Some(keywords)),
                     modseq: modseq as u64,
+                    size: size as u32,
+                    internal_date,
                 })
                 .collect(),
             vanished: vanished.into_iter().map(|uid| uid as u32).collect(),

@@ -246,8 +246,9 @@ impl Store {
     /// UID, flags, keywords and modseq of every message of a folder, in UID order: the light
     /// read an IMAP session keeps its view of the folder with.
     pub async fn message_states(&self, account: AccountId, folder: FolderId) -> Result<Vec<MessageState>> {
-        let rows: Vec<(i64, i64, i64, Option<String>)> = sqlx::query_as(
-            "SELECT m.uid, m.flags, m.modseq, m.keywords FROM messages m WHERE m.account_id = ? AND m.folder_id = ? ORDER BY m.uid",
+        let rows: Vec<(i64, i64, i64, Option<String>, i64, i64)> = sqlx::query_as(
+            "SELECT m.uid, m.flags, m.modseq, m.keywords, m.size, m.internal_date FROM messages m
+             WHERE m.account_id = ? AND m.folder_id = ? ORDER BY m.uid",
         )
         .bind(account.0)
         .bind(folder.0)
@@ -255,11 +256,13 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(uid, flags, modseq, keywords)| MessageState {
+            .map(|(uid, flags, modseq, keywords, size, internal_date)| MessageState {
                 uid: uid as u32,
                 flags: Flags(flags as u32),
                 keywords: split_keywords(keywords),
                 modseq: modseq as u64,
+                size: size as u32,
+                internal_date,
             })
             .collect())
     }
@@ -332,35 +335,61 @@ impl Store {
         wanted: FactsWanted,
     ) -> Result<Vec<FetchRow>> {
         let fact_column = |want: bool, column: &str| if want { format!("f.{column}") } else { "NULL".to_string() };
-        let rows = sqlx::query(&format!(
-            "SELECT m.id, m.uid, m.flags, m.size, m.internal_date, m.blob_hash,
-                m.keywords, {} AS header, {} AS imap_envelope, {} AS imap_body, {} AS imap_bodystructure
-             FROM messages m LEFT JOIN message_facts f ON f.blob_hash = m.blob_hash
-             WHERE m.account_id = ? AND m.folder_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid",
+        let any_fact = wanted.header || wanted.imap_envelope || wanted.imap_body || wanted.imap_bodystructure;
+        let join = if any_fact { "LEFT JOIN message_facts f ON f.blob_hash = m.blob_hash" } else { "" };
+        // Many UIDs (a FETCH 1:*) read as one range of the (folder, uid) index, then filtered
+        // here; a few as a list.
+        let many = uids.len() > 64;
+        let selection = if many { "m.uid BETWEEN ? AND ?" } else { "m.uid IN (SELECT value FROM json_each(?))" };
+        let sql = format!(
+            "SELECT m.id, m.uid, m.flags, m.size, m.internal_date, m.blob_hash, m.keywords, {}, {}, {}, {}
+             FROM messages m {join}
+             WHERE m.account_id = ? AND m.folder_id = ? AND {selection} ORDER BY m.uid",
             fact_column(wanted.header, "header"),
             fact_column(wanted.imap_envelope, "imap_envelope"),
             fact_column(wanted.imap_body, "imap_body"),
             fact_column(wanted.imap_bodystructure, "imap_bodystructure"),
-        ))
-        .bind(account.0)
-        .bind(folder.0)
-        .bind(json_array(uids.iter()))
-        .fetch_all(&self.reader)
-        .await?;
+        );
+        type Columns = (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            String,
+            String,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
+        );
+        let query = sqlx::query_as::<_, Columns>(&sql).bind(account.0).bind(folder.0);
+        let query = match (many, uids.first(), uids.last()) {
+            (true, Some(&first), Some(&last)) => {
+                query.bind(i64::from(first.min(last))).bind(i64::from(first.max(last)))
+            }
+            _ => query.bind(json_array(uids.iter())),
+        };
+        let mut sorted = uids.to_vec();
+        sorted.sort_unstable();
+        let rows = query.fetch_all(&self.reader).await?;
         Ok(rows
-            .iter()
-            .map(|row| FetchRow {
-                id: MessageId(row.get("id")),
-                uid: row.get::<i64, _>("uid") as u32,
-                flags: Flags(row.get::<i64, _>("flags") as u32),
-                keywords: split_keywords(row.get("keywords")),
-                size: row.get::<i64, _>("size") as u32,
-                internal_date: row.get("internal_date"),
-                blob_hash: row.get("blob_hash"),
-                header: row.get("header"),
-                imap_envelope: row.get("imap_envelope"),
-                imap_body: row.get("imap_body"),
-                imap_bodystructure: row.get("imap_bodystructure"),
+            .into_iter()
+            .filter(|row| !many || sorted.binary_search(&(row.1 as u32)).is_ok())
+            .map(|(id, uid, flags, size, internal_date, blob_hash, keywords, header, envelope, body, structure)| {
+                FetchRow {
+                    id: MessageId(id),
+                    uid: uid as u32,
+                    flags: Flags(flags as u32),
+                    keywords: split_keywords(Some(keywords)),
+                    size: size as u32,
+                    internal_date,
+                    blob_hash,
+                    header,
+                    imap_envelope: envelope,
+                    imap_body: body,
+                    imap_bodystructure: structure,
+                }
             })
             .collect())
     }
@@ -535,8 +564,8 @@ impl Store {
     ) -> Result<Vec<MessageState>> {
         check_keywords(keywords)?;
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let rows: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
-            "SELECT id, uid, flags, keywords, modseq FROM messages
+        let rows: Vec<(i64, i64, i64, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, uid, flags, keywords, modseq, size, internal_date FROM messages
              WHERE account_id = ? AND folder_id = ? AND uid IN (SELECT value FROM json_each(?))",
         )
         .bind(account.0)
@@ -547,7 +576,7 @@ impl Store {
         let mut by_uid = HashMap::with_capacity(rows.len());
         // Id, UID, new flags and keywords of the rows that change.
         let mut changed: Vec<(i64, u32, Flags, String)> = Vec::new();
-        for (id, uid, old_flags, old_keywords, old_modseq) in rows {
+        for (id, uid, old_flags, old_keywords, old_modseq, size, internal_date) in rows {
             let old_flags = Flags(old_flags as u32);
             let old = split_keywords(Some(old_keywords));
             let (new_flags, new_keywords) = apply_flag_op(op, old_flags, &old, flags, keywords);
@@ -558,8 +587,15 @@ impl Store {
             if new_flags != old_flags || new_keywords != old {
                 changed.push((id, uid, new_flags, new_keywords.join(" ")));
             }
-            by_uid
-                .insert(uid, MessageState { uid, flags: new_flags, keywords: new_keywords, modseq: old_modseq as u64 });
+            let state = MessageState {
+                uid,
+                flags: new_flags,
+                keywords: new_keywords,
+                modseq: old_modseq as u64,
+                size: size as u32,
+                internal_date,
+            };
+            by_uid.insert(uid, state);
         }
         if changed.is_empty() {
             // Nothing to write; still, another account's folder is not found, as for a change.

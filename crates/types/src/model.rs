@@ -200,8 +200,9 @@ pub struct MessageRow {
     pub preview: String,
 }
 
-/// The changeable state of one message: what IMAP sessions track, and what a flag change
-/// returns.
+/// The state of one message that IMAP sessions track, and what a flag change returns: what
+/// changes (flags, keywords, modseq), with the two facts that never do (size, arrival), so a
+/// session can answer `FETCH 1:* (FLAGS UID RFC822.SIZE INTERNALDATE)` from what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageState {
     pub uid: u32,
@@ -209,6 +210,9 @@ pub struct MessageState {
     /// Sorted.
     pub keywords: Vec<String>,
     pub modseq: u64,
+    pub size: u32,
+    /// Unix seconds.
+    pub internal_date: i64,
 }
 
 /// What changes whenever a folder's messages change: every insert, flag change and expunge

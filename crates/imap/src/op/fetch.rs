@@ -34,7 +34,7 @@ use store::{FactsWanted, FetchRow, Flags};
 use crate::error::{Error, Result};
 use crate::fetch::section::{Keep, section_bytes, section_label, select_fields};
 use crate::response::Response;
-use crate::selected::{Access, Addressing, KnownMessage, SeqNum};
+use crate::selected::{Access, Addressing, SeqNum};
 use crate::session::Session;
 
 /// The most different data items one FETCH may name. Real clients name a dozen at most; the
@@ -122,7 +122,18 @@ impl Session {
         let indexes = selected.resolve(sequence_set, addressing)?;
         let folder = selected.folder.id;
         let access = selected.access;
+        let known_version = selected.version;
+        if items.iter().all(is_in_snapshot) {
+            // The session's snapshot is the folder as long as the folder's version has not moved
+            // (the store's FolderVersion invariant): answer from it, reading one row.
+            let version = self.services.store().folder_version(account, folder).await?;
+            if version == known_version {
+                self.write_from_snapshot(&indexes, &items).await?;
+                return Ok(Response::tagged(tag, "OK", None, "FETCH completed"));
+            }
+        }
         // Only the rows asked for, and only the facts the items need.
+        let selected = self.selected_mut()?;
         let uids: Vec<u32> = indexes.iter().map(|&i| selected.messages[i].uid.0).collect();
         let rows = self.services.store().fetch_rows(account, folder, &uids, needs.facts).await?;
         let mut rows: HashMap<u32, FetchRow> = rows.into_iter().map(|row| (row.uid, row)).collect();
@@ -174,10 +185,41 @@ impl Session {
             }
             if include_flags {
                 // The client now knows these flags; NOOP must not report them again.
-                self.selected_mut()?.messages[index] = KnownMessage { uid, flags: flags.0, keywords: flags.1 };
+                let known = &mut self.selected_mut()?.messages[index];
+                (known.flags, known.keywords) = flags;
             }
         }
         Ok(Response::tagged(tag, "OK", None, "FETCH completed"))
+    }
+
+    /// FETCH responses made of what the session knows of each message, no store read.
+    async fn write_from_snapshot(&mut self, indexes: &[usize], items: &[MessageDataItemName<'_>]) -> Result<()> {
+        use std::io::Write as _;
+        let mut out = Vec::with_capacity(64 * 1024);
+        for &index in indexes {
+            let known = &self.selected_mut()?.messages[index];
+            let _ = write!(out, "* {} FETCH (", index + 1);
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push(b' ');
+                }
+                let _ = match item {
+                    MessageDataItemName::Flags => write!(out, "FLAGS ({})", flag_list(known.flags, &known.keywords)),
+                    MessageDataItemName::Uid => write!(out, "UID {}", known.uid.0),
+                    MessageDataItemName::Rfc822Size => write!(out, "RFC822.SIZE {}", known.size),
+                    MessageDataItemName::InternalDate => {
+                        write!(out, "INTERNALDATE \"{}\"", internal_date(known.internal_date))
+                    }
+                    _ => Ok(()),
+                };
+            }
+            out.extend_from_slice(b")\r\n");
+            if out.len() >= 60 * 1024 {
+                self.write_buffered(&out).await?;
+                out.clear();
+            }
+        }
+        self.write_buffered(&out).await
     }
 
     /// Writes one `* n FETCH (...)` response; false when the message was expunged (and its
@@ -225,16 +267,36 @@ impl Session {
         } else {
             let content = Content { row: &row, facts: None, raw: raw.as_deref(), parsed: None };
             let mut pieces: Vec<Cow<'_, [u8]>> = Vec::new();
+            // Small pieces are gathered into one write; a large literal goes on its own, uncopied.
+            let mut small = Vec::new();
             for (n, item) in items.iter().enumerate() {
                 pieces.clear();
                 content.item_pieces(seq, item, n, items.len(), extra_flags, &mut pieces);
                 for piece in &pieces {
+                    if piece.len() < 16 * 1024 {
+                        small.extend_from_slice(piece);
+                        continue;
+                    }
+                    self.write_buffered(&small).await?;
+                    small.clear();
                     self.write_buffered(piece).await?;
                 }
             }
+            self.write_buffered(&small).await?;
         }
         Ok(true)
     }
+}
+
+/// Items the session's snapshot of the folder can answer.
+fn is_in_snapshot(item: &MessageDataItemName<'_>) -> bool {
+    matches!(
+        item,
+        MessageDataItemName::Flags
+            | MessageDataItemName::Uid
+            | MessageDataItemName::Rfc822Size
+            | MessageDataItemName::InternalDate
+    )
 }
 
 /// Each item once, in the order first named.

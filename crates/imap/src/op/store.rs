@@ -39,8 +39,7 @@ impl Session {
         let mut response = Response::default();
         for update in updates {
             let Some(index) = selected.index_of(Uid(update.uid)) else { continue };
-            selected.messages[index] =
-                KnownMessage { uid: Uid(update.uid), flags: update.flags, keywords: update.keywords.clone() };
+            selected.messages[index] = KnownMessage::from_state(&update);
             // RFC 9051 §6.4.6: without .SILENT, each message's new flags come back as FETCH;
             // UID STORE includes the UID (§6.4.9).
             if reply == StoreResponse::Answer {
