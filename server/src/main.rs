@@ -15,11 +15,6 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-/// See the note on the dependency in Cargo.toml: memory freed after a burst (a big FETCH, a
-/// flood of deliveries) goes back to the system instead of staying with the process.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "facteur", version, about = "A complete mail system for an organisation, in one binary.")]
 struct Cli {
@@ -41,7 +36,28 @@ enum Command {
     },
 }
 
+/// glibc's allocator tunings for a long-running server, read by glibc when a process starts:
+/// few arenas (each of the many blocking threads would otherwise get its own and keep what it
+/// once held), and a fixed mmap threshold, so large buffers (messages, FETCH responses) go back
+/// to the system when freed instead of staying in an arena. A process cannot change these for
+/// itself once started, so `facteur serve` starts itself again with them set, once.
+const MALLOC_TUNING: [(&str, &str); 2] = [("MALLOC_ARENA_MAX", "2"), ("MALLOC_MMAP_THRESHOLD_", "131072")];
+
+/// Replaces the process with itself under [`MALLOC_TUNING`] when they are not set yet (only for
+/// `serve`: short commands gain nothing). Returns only if that cannot be done.
+fn restart_with_malloc_tuning() {
+    use std::os::unix::process::CommandExt;
+    let serving = std::env::args().nth(1).as_deref() == Some("serve");
+    if !serving || MALLOC_TUNING.iter().all(|(name, _)| std::env::var_os(name).is_some()) {
+        return;
+    }
+    let Ok(binary) = std::env::current_exe() else { return };
+    let error = std::process::Command::new(binary).args(std::env::args_os().skip(1)).envs(MALLOC_TUNING).exec();
+    eprintln!("facteur: could not restart with the allocator settings ({error}); going on without them");
+}
+
 fn main() -> std::process::ExitCode {
+    restart_with_malloc_tuning();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FACTEUR_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)

@@ -13,9 +13,14 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 
-/// Password checks running at once: each takes a core for tens of milliseconds and 19 MiB, so a
-/// flood of logins cannot take every core or much memory.
+/// Password checks running at once, at most: each takes a core for tens of milliseconds and
+/// 19 MiB, so a flood of logins cannot take every core or much memory. No more than there are
+/// cores: more would only wait for one, holding their memory.
 const MAX_CONCURRENT_HASHES: usize = 4;
+
+fn concurrent_hashes() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_CONCURRENT_HASHES)
+}
 
 /// Stored hashes with parameters above these are refused rather than given more memory: they
 /// were not made by us.
@@ -35,7 +40,7 @@ pub(crate) struct Passwords {
 impl Default for Passwords {
     fn default() -> Passwords {
         Passwords {
-            permits: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_HASHES)),
+            permits: Arc::new(tokio::sync::Semaphore::new(concurrent_hashes())),
             buffers: Arc::new(Mutex::new(Vec::new())),
         }
     }

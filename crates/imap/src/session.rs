@@ -61,8 +61,7 @@ pub(crate) struct Session {
     pub(crate) peer: Option<SocketAddr>,
     framer: Framer,
     pub(crate) tls_active: bool,
-    pub(crate) account: Option<store::Account>,
-    pub(crate) selected: Option<Selected>,
+    state: State,
     /// Set by LOGOUT: the loop ends after the reply is written.
     logging_out: bool,
     /// [`WRITE_TIMEOUT`], shorter in tests.
@@ -73,6 +72,14 @@ pub(crate) struct Session {
     output: Vec<u8>,
     /// Failed LOGIN/AUTHENTICATE attempts on this connection.
     pub(crate) failed_logins: u32,
+}
+
+/// The connection's state (RFC 9051 §3). A folder can only be selected by someone logged in:
+/// the type says so, rather than an account and a folder each optional beside the other.
+enum State {
+    NotAuthenticated,
+    Authenticated { account: store::Account },
+    Selected { account: store::Account, selected: Selected },
 }
 
 /// What a handler wants done after its response is written.
@@ -95,8 +102,7 @@ impl Session {
             peer,
             framer: Framer::default(),
             tls_active,
-            account: None,
-            selected: None,
+            state: State::NotAuthenticated,
             logging_out: false,
             write_timeout: WRITE_TIMEOUT,
             bad_commands: 0,
@@ -119,7 +125,7 @@ impl Session {
     /// can be upgraded.
     pub(crate) fn capabilities(&self) -> String {
         let mut capabilities = vec!["IMAP4rev1"];
-        if self.account.is_none() {
+        if !self.is_authenticated() {
             if self.login_disabled() {
                 capabilities.extend(["STARTTLS", "LOGINDISABLED"]);
             } else {
@@ -139,8 +145,42 @@ impl Session {
 
     /// Enters the authenticated state (RFC 9051 §3.2): larger literals are accepted from now on.
     pub(crate) fn set_account(&mut self, account: store::Account) {
-        self.account = Some(account);
+        self.state = State::Authenticated { account };
         self.framer.set_authenticated();
+    }
+
+    fn is_authenticated(&self) -> bool {
+        !matches!(self.state, State::NotAuthenticated)
+    }
+
+    /// Enters the selected state with this folder; the previous one, if any, is closed.
+    pub(crate) fn select(&mut self, selected: Selected) {
+        self.unselect();
+        if let State::Authenticated { account } = std::mem::replace(&mut self.state, State::NotAuthenticated) {
+            self.state = State::Selected { account, selected };
+        }
+    }
+
+    /// Back to the authenticated state; returns the folder that was selected.
+    pub(crate) fn unselect(&mut self) -> Option<Selected> {
+        match std::mem::replace(&mut self.state, State::NotAuthenticated) {
+            State::Selected { account, selected } => {
+                self.state = State::Authenticated { account };
+                Some(selected)
+            }
+            other => {
+                self.state = other;
+                None
+            }
+        }
+    }
+
+    /// The selected folder, if any.
+    pub(crate) fn selected(&self) -> Option<&Selected> {
+        match &self.state {
+            State::Selected { selected, .. } => Some(selected),
+            _ => None,
+        }
     }
 
     /// Runs the session until the client logs out, disconnects or stays idle too long.
@@ -201,7 +241,7 @@ impl Session {
     /// Reads what the client sent into the framer. `false` at end of stream; on the idle
     /// timeout it says BYE and returns `false` (RFC 9051 §7.1.5).
     async fn read_some(&mut self, buffer: &mut [u8]) -> Result<bool> {
-        let timeout = if self.account.is_some() { IDLE_TIMEOUT } else { LOGIN_TIMEOUT };
+        let timeout = if self.is_authenticated() { IDLE_TIMEOUT } else { LOGIN_TIMEOUT };
         let stream = self.stream()?;
         match tokio::time::timeout(timeout, stream.read(buffer)).await {
             Ok(Ok(0)) => Ok(false),
@@ -308,7 +348,7 @@ impl Session {
             Err(error) => {
                 // After login, BAD mostly means "not supported yet" to a real client (SEARCH,
                 // COPY...): only a session that has not logged in is counted for it.
-                if matches!(error, Error::Bad(_)) && self.account.is_none() {
+                if matches!(error, Error::Bad(_)) && !self.is_authenticated() {
                     self.bad_commands += 1;
                 }
                 let response = error.into_response(&tag).unwrap_or_default();
@@ -333,15 +373,16 @@ impl Session {
             | CommandBody::Check => StateNeeded::Selected,
             _ => StateNeeded::Authenticated,
         };
-        match needed {
-            StateNeeded::Any => Ok(()),
-            StateNeeded::NotAuthenticated if self.account.is_some() => Err(Error::bad("Already authenticated")),
-            StateNeeded::NotAuthenticated => Ok(()),
-            StateNeeded::Authenticated if self.account.is_none() => Err(Error::bad("Log in first")),
-            StateNeeded::Authenticated => Ok(()),
-            StateNeeded::Selected if self.account.is_none() => Err(Error::bad("Log in first")),
-            StateNeeded::Selected if self.selected.is_none() => Err(Error::bad("No folder selected")),
-            StateNeeded::Selected => Ok(()),
+        match (needed, &self.state) {
+            (StateNeeded::Any, _) => Ok(()),
+            (StateNeeded::NotAuthenticated, State::NotAuthenticated) => Ok(()),
+            (StateNeeded::NotAuthenticated, _) => Err(Error::bad("Already authenticated")),
+            (StateNeeded::Authenticated | StateNeeded::Selected, State::NotAuthenticated) => {
+                Err(Error::bad("Log in first"))
+            }
+            (StateNeeded::Authenticated, _) => Ok(()),
+            (StateNeeded::Selected, State::Authenticated { .. }) => Err(Error::bad("No folder selected")),
+            (StateNeeded::Selected, State::Selected { .. }) => Ok(()),
         }
     }
 
@@ -407,11 +448,17 @@ impl Session {
 
     /// The logged-in account; the state check guarantees it for authenticated commands.
     pub(crate) fn account(&self) -> Result<&store::Account> {
-        self.account.as_ref().ok_or_else(|| Error::bad("Log in first"))
+        match &self.state {
+            State::Authenticated { account } | State::Selected { account, .. } => Ok(account),
+            State::NotAuthenticated => Err(Error::bad("Log in first")),
+        }
     }
 
     pub(crate) fn selected_mut(&mut self) -> Result<&mut Selected> {
-        self.selected.as_mut().ok_or_else(|| Error::bad("No folder selected"))
+        match &mut self.state {
+            State::Selected { selected, .. } => Ok(selected),
+            _ => Err(Error::bad("No folder selected")),
+        }
     }
 }
 

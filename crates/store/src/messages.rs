@@ -111,6 +111,9 @@ pub struct FetchRow {
     pub imap_envelope: Option<Vec<u8>>,
     pub imap_body: Option<Vec<u8>>,
     pub imap_bodystructure: Option<Vec<u8>>,
+    /// The account it was read for. Private, so a `FetchRow` can only come from
+    /// [`Store::fetch_rows`], which filtered on it: [`Store::read_fetched`] trusts that.
+    account: AccountId,
 }
 
 /// Which stored facts a FETCH needs, so only those are read.
@@ -324,6 +327,17 @@ impl Store {
         }
     }
 
+    /// The raw bytes of a message read with [`Store::fetch_rows`], or `None` when it has been
+    /// expunged since: as [`Store::read_raw_if_present`], without asking again whose it is (the
+    /// row was read for its account).
+    pub async fn read_fetched(&self, row: &FetchRow) -> Result<Option<Vec<u8>>> {
+        match self.blobs.get(&row.blob_hash).await {
+            Ok(raw) => Ok(Some(raw)),
+            Err(_) if self.message(row.account, row.id).await?.is_none() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     /// The FETCH rows of the messages of a folder with these UIDs, in UID order, with the
     /// stored facts `wanted`; UIDs not there are skipped. Only what FETCH uses is read: no
     /// list fields.
@@ -389,6 +403,7 @@ impl Store {
                     imap_envelope: envelope,
                     imap_body: body,
                     imap_bodystructure: structure,
+                    account,
                 }
             })
             .collect())

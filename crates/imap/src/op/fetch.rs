@@ -237,8 +237,7 @@ impl Session {
             || (needs.facts.imap_body && row.imap_body.is_none())
             || (needs.facts.imap_bodystructure && row.imap_bodystructure.is_none());
         let raw = if needs.raw || missing_facts {
-            let account = self.account()?.id;
-            let Some(raw) = self.services.store().read_raw_if_present(account, row.id, &row.blob_hash).await? else {
+            let Some(raw) = self.services.store().read_fetched(&row).await? else {
                 return Ok(false);
             };
             Some(raw)

@@ -35,7 +35,7 @@ impl Session {
     /// Compares the selected folder with the snapshot and appends EXPUNGE, FETCH FLAGS and
     /// EXISTS responses (RFC 9051 §7.4.1, §7.5.1, §7.5.2).
     pub(crate) async fn report_changes(&mut self, response: &mut Response) -> Result<()> {
-        let Some(selected) = self.selected.as_ref() else { return Ok(()) };
+        let Some(selected) = self.selected() else { return Ok(()) };
         let account = self.account()?.id;
         let folder = selected.folder.id;
         let version = self.services.store().folder_version(account, folder).await?;

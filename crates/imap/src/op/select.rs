@@ -21,7 +21,7 @@ impl Session {
         let mut response = Response::default();
         // RFC 9051 §6.3.2: selecting deselects the current folder first, even if the new
         // SELECT fails; [CLOSED] tells the client where the old folder's responses stop.
-        if self.selected.take().is_some() {
+        if self.unselect().is_some() {
             response.status_line("*", "OK", Some("CLOSED"), "Previous folder closed");
         }
         let name = mailbox_name(&mailbox);
@@ -56,26 +56,25 @@ impl Session {
         response.status_line("*", "OK", Some(&format!("PERMANENTFLAGS ({permanent})")), "Flags that can be kept");
         response.status_line(tag, "OK", Some(completion_code), &format!("{verb} completed"));
         let messages = messages.iter().map(KnownMessage::from_state).collect();
-        self.selected = Some(Selected { folder, access, messages, version });
+        self.select(Selected { folder, access, messages, version });
         Ok(response)
     }
 
     /// RFC 3691: leave the folder without expunging.
     pub(crate) fn handle_unselect(&mut self, tag: &str) -> Response {
-        self.selected = None;
+        self.unselect();
         Response::tagged(tag, "OK", None, "UNSELECT completed")
     }
 
     /// RFC 9051 §6.4.2: expunge silently (read-write only), then leave the folder.
     pub(crate) async fn handle_close(&mut self, tag: &str) -> Result<Response> {
-        if let Some(selected) = &self.selected
+        let account = self.account()?.id;
+        if let Some(selected) = self.unselect()
             && selected.access == Access::ReadWrite
         {
-            let account = self.account()?.id;
             let known: Vec<u32> = selected.messages.iter().map(|m| m.uid.0).collect();
             self.services.mail.expunge(account, selected.folder.id, Some(&known)).await?;
         }
-        self.selected = None;
         Ok(Response::tagged(tag, "OK", None, "CLOSE completed"))
     }
 
