@@ -12,14 +12,9 @@
 //! of racing for SQLite's lock; readers use a pool of their own (WAL lets them run alongside).
 //! Another process (the admin command line) waits on SQLite's busy timeout.
 
-mod accounts;
 mod blobs;
-mod changes;
 mod error;
-mod ingest;
-mod messages;
-mod migrate;
-mod routing;
+mod sqlite;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -27,15 +22,15 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-pub use changes::FolderChanges;
 pub use error::{DbError, Error, Result};
-pub use messages::{
+pub use sqlite::changes::FolderChanges;
+pub use sqlite::messages::{
     Delivery, FactsWanted, FetchRow, MAX_KEYWORD_BYTES, MAX_KEYWORDS_PER_ACCOUNT, MAX_KEYWORDS_PER_MESSAGE,
 };
 // The plain data the store hands out lives in `types`, so the WASM side can use it too;
 // re-exported so callers can name it through the store they use.
 pub use facts::{Summary, display_addresses};
-pub use routing::Route;
+pub use sqlite::routing::Route;
 pub use types::*;
 
 use blobs::BlobStore;
@@ -51,8 +46,8 @@ pub struct Store {
     blobs: BlobStore,
     data_dir: PathBuf,
     /// Deliveries waiting to be committed together (`ingest`).
-    committer: tokio::sync::mpsc::Sender<ingest::Pending>,
-    ingest_counts: std::sync::Arc<ingest::Counts>,
+    committer: tokio::sync::mpsc::Sender<sqlite::ingest::Pending>,
+    ingest_counts: std::sync::Arc<sqlite::ingest::Counts>,
 }
 
 /// Mail, password hashes and keys live in the data folder: only its owner may enter it, so
@@ -91,14 +86,14 @@ impl Store {
             .busy_timeout(Duration::from_secs(30));
         let writer =
             SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(Error::from)?;
-        migrate::run(&writer).await?;
+        sqlite::migrate::run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await
             .map_err(Error::from)?;
         let blobs = BlobStore::open(&data_dir.join("blobs"))?;
-        let (committer, queue) = ingest::channel();
+        let (committer, queue) = sqlite::ingest::channel();
         let store = Store {
             writer,
             reader,
@@ -107,7 +102,7 @@ impl Store {
             committer,
             ingest_counts: std::sync::Arc::default(),
         };
-        tokio::spawn(ingest::commit_loop(store.clone(), queue));
+        tokio::spawn(sqlite::ingest::commit_loop(store.clone(), queue));
         Ok(store)
     }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use crate::messages::split_keywords;
+use crate::sqlite::messages::split_keywords;
 use crate::{AccountId, Change, ChangeKind, Error, Flags, FolderId, MessageState, Result, Store, now_unix};
 
 /// What changed in a folder since a modseq.

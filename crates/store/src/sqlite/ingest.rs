@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use facts::Facts;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::messages::{NewMessage, insert_facts, insert_into_inboxes};
+use crate::sqlite::messages::{NewMessage, insert_facts, insert_into_inboxes};
 use crate::{AccountId, Delivery, Error, Flags, Result, Store};
 
 /// Deliveries committed in one transaction at most.

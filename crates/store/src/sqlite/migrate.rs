@@ -11,9 +11,9 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::{Error, Result};
 
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "init", include_str!("../../../migrations/sqlite/0001_init.sql")),
-    (2, "message facts", include_str!("../../../migrations/sqlite/0002_message_facts.sql")),
-    (3, "keywords and changes", include_str!("../../../migrations/sqlite/0003_keywords_and_changes.sql")),
+    (1, "init", include_str!("../../../../migrations/sqlite/0001_init.sql")),
+    (2, "message facts", include_str!("../../../../migrations/sqlite/0002_message_facts.sql")),
+    (3, "keywords and changes", include_str!("../../../../migrations/sqlite/0003_keywords_and_changes.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {

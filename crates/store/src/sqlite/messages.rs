@@ -472,7 +472,7 @@ impl Store {
         let blob_hash = self.blobs.put(Arc::clone(&raw)).await?;
         // Committed with whatever other deliveries queue meanwhile: see `ingest`.
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let pending = crate::ingest::Pending {
+        let pending = crate::sqlite::ingest::Pending {
             accounts: accounts.to_vec(),
             blob_hash: blob_hash.clone(),
             raw,
