@@ -243,26 +243,23 @@ mod tests {
         Some(text.parse().unwrap())
     }
 
-    /// A whole attempt that fails; false if it was not even allowed to start.
-    fn guess(throttle: &LoginThrottle, login: &str, ip: Option<IpAddr>) -> bool {
+    /// A whole attempt that ends so; false if it was not even allowed to start.
+    fn attempt(throttle: &LoginThrottle, login: &str, ip: Option<IpAddr>, ended: Ended) -> bool {
         match throttle.try_begin(login, ip) {
             Begin::Go(attempt) => {
-                throttle.finish(attempt, login, ip, Ended::Failed);
+                throttle.finish(attempt, login, ip, ended);
                 true
             }
             Begin::Throttled | Begin::Wait => false,
         }
     }
 
-    /// A whole attempt with the right password; false if it was not allowed to start.
+    fn guess(throttle: &LoginThrottle, login: &str, ip: Option<IpAddr>) -> bool {
+        attempt(throttle, login, ip, Ended::Failed)
+    }
+
     fn sign_in(throttle: &LoginThrottle, login: &str, ip: Option<IpAddr>) -> bool {
-        match throttle.try_begin(login, ip) {
-            Begin::Go(attempt) => {
-                throttle.finish(attempt, login, ip, Ended::Succeeded);
-                true
-            }
-            Begin::Throttled | Begin::Wait => false,
-        }
+        attempt(throttle, login, ip, Ended::Succeeded)
     }
 
     #[test]
