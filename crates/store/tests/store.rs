@@ -508,3 +508,31 @@ async fn concurrent_deliveries_share_commits_and_keep_their_own_outcome() {
     assert_eq!(deliveries - deliveries_before, 40);
     assert!(batches - batches_before < 40, "{} batches for 40 deliveries", batches - batches_before);
 }
+
+/// Load-test finding (issue 12, defect 4's depth): a STORE that changes nothing, or goes over a
+/// keyword cap, took the only writer, so one client looping them slowed every delivery. Now it
+/// is planned on a reader: it completes while another connection holds the write lock.
+#[tokio::test]
+async fn a_store_that_changes_nothing_does_not_wait_for_the_writer() {
+    use sqlx::Connection;
+    let (dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap().id;
+    store.deliver(&[ana], b"Subject: x\r\n\r\nbody\r\n".to_vec()).await.unwrap();
+    let inbox = store.special_folder(ana, SpecialUse::Inbox).await.unwrap().id;
+    store.store_flags(ana, inbox, &[1], FlagOp::Add, Flags::SEEN, &[]).await.unwrap();
+    let forty: Vec<String> = (0..40).map(|n| format!("$a{n}")).collect();
+    store.store_flags(ana, inbox, &[1], FlagOp::Add, Flags::empty(), &forty).await.unwrap();
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("facteur.db"));
+    let mut other = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    // Far below the 30 s busy timeout a writer would wait for: only a guard against hanging.
+    let within = std::time::Duration::from_secs(10);
+    let unchanged = tokio::time::timeout(within, store.store_flags(ana, inbox, &[1], FlagOp::Add, Flags::SEEN, &[]));
+    assert_eq!(unchanged.await.expect("no wait for the writer").unwrap()[0].flags, Flags::SEEN);
+    // 40 + 30 is over the 64 a message may have.
+    let too_many: Vec<String> = (0..30).map(|n| format!("$b{n}")).collect();
+    let refused =
+        tokio::time::timeout(within, store.store_flags(ana, inbox, &[1], FlagOp::Add, Flags::empty(), &too_many));
+    assert!(matches!(refused.await.expect("no wait for the writer"), Err(Error::Limit(_))));
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+}

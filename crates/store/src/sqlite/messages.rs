@@ -578,49 +578,27 @@ impl Store {
         keywords: &[String],
     ) -> Result<Vec<MessageState>> {
         check_keywords(keywords)?;
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let rows: Vec<(i64, i64, i64, String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, uid, flags, keywords, modseq, size, internal_date FROM messages
-             WHERE account_id = ? AND folder_id = ? AND uid IN (SELECT value FROM json_each(?))",
-        )
-        .bind(account.0)
-        .bind(folder.0)
-        .bind(json_array(uids.iter()))
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut by_uid = HashMap::with_capacity(rows.len());
-        // Id, UID, new flags and keywords of the rows that change.
-        let mut changed: Vec<(i64, u32, Flags, String)> = Vec::new();
-        for (id, uid, old_flags, old_keywords, old_modseq, size, internal_date) in rows {
-            let old_flags = Flags(old_flags as u32);
-            let old = split_keywords(Some(old_keywords));
-            let (new_flags, new_keywords) = apply_flag_op(op, old_flags, &old, flags, keywords);
-            if new_keywords.len() > MAX_KEYWORDS_PER_MESSAGE {
-                return Err(Error::Limit(format!("a message may have at most {MAX_KEYWORDS_PER_MESSAGE} keywords")));
-            }
-            let uid = uid as u32;
-            if new_flags != old_flags || new_keywords != old {
-                changed.push((id, uid, new_flags, new_keywords.join(" ")));
-            }
-            let state = MessageState {
-                uid,
-                flags: new_flags,
-                keywords: new_keywords,
-                modseq: old_modseq as u64,
-                size: size as u32,
-                internal_date,
-            };
-            by_uid.insert(uid, state);
-        }
+        // Planned first on a reader: a STORE that changes nothing, or is over a cap, never
+        // takes the only writer (a client looping such STOREs once slowed every delivery).
+        let mut reader = self.reader.acquire().await?;
+        let (mut by_uid, changed) = plan_flags(&mut reader, account, folder, uids, op, flags, keywords).await?;
         if changed.is_empty() {
             // Nothing to write; still, another account's folder is not found, as for a change.
             let owned: Option<i64> = sqlx::query_scalar("SELECT id FROM folders WHERE id = ? AND account_id = ?")
                 .bind(folder.0)
                 .bind(account.0)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *reader)
                 .await?;
-            tx.rollback().await?;
             owned.ok_or_else(|| Error::NotFound("folder".into()))?;
+            return Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect());
+        }
+        drop(reader);
+        // Planned again under the write lock: the rows may have changed in between.
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let (planned, changed) = plan_flags(&mut tx, account, folder, uids, op, flags, keywords).await?;
+        by_uid = planned;
+        if changed.is_empty() {
+            tx.rollback().await?;
             return Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect());
         }
         if op != FlagOp::Remove && !keywords.is_empty() {
@@ -753,6 +731,52 @@ pub(crate) async fn insert_facts(tx: &mut SqliteConnection, blob_hash: &str, fac
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// The new state of each message a STORE names (by UID), and the id, UID, flags and keywords
+/// of the rows that change. Over the per-message keyword cap, nothing is planned.
+async fn plan_flags(
+    conn: &mut SqliteConnection,
+    account: AccountId,
+    folder: FolderId,
+    uids: &[u32],
+    op: FlagOp,
+    flags: Flags,
+    keywords: &[String],
+) -> Result<(HashMap<u32, MessageState>, Vec<(i64, u32, Flags, String)>)> {
+    let rows: Vec<(i64, i64, i64, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT id, uid, flags, keywords, modseq, size, internal_date FROM messages
+         WHERE account_id = ? AND folder_id = ? AND uid IN (SELECT value FROM json_each(?))",
+    )
+    .bind(account.0)
+    .bind(folder.0)
+    .bind(json_array(uids.iter()))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_uid = HashMap::with_capacity(rows.len());
+    let mut changed = Vec::new();
+    for (id, uid, old_flags, old_keywords, old_modseq, size, internal_date) in rows {
+        let old_flags = Flags(old_flags as u32);
+        let old = split_keywords(Some(old_keywords));
+        let (new_flags, new_keywords) = apply_flag_op(op, old_flags, &old, flags, keywords);
+        if new_keywords.len() > MAX_KEYWORDS_PER_MESSAGE {
+            return Err(Error::Limit(format!("a message may have at most {MAX_KEYWORDS_PER_MESSAGE} keywords")));
+        }
+        let uid = uid as u32;
+        if new_flags != old_flags || new_keywords != old {
+            changed.push((id, uid, new_flags, new_keywords.join(" ")));
+        }
+        let state = MessageState {
+            uid,
+            flags: new_flags,
+            keywords: new_keywords,
+            modseq: old_modseq as u64,
+            size: size as u32,
+            internal_date,
+        };
+        by_uid.insert(uid, state);
+    }
+    Ok((by_uid, changed))
 }
 
 /// RFC 9051 §2.3.2 leaves limits to servers; these keep one STORE from making rows (and the
