@@ -26,15 +26,15 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
             leptos_axum::redirect("/mail");
             Ok(())
         }
-        // A failure is answered after a second, as over IMAP: guessing costs time (`auth` has
-        // logged it).
-        auth::AuthOutcome::BadCredentials => {
+        failure => {
+            // A failure is answered after a second, as over IMAP: guessing costs time (`auth`
+            // has logged it).
             tokio::time::sleep(FAILED_LOGIN_DELAY).await;
-            Err(failed_login(AppError::BadCredentials))
-        }
-        auth::AuthOutcome::Throttled => {
-            tokio::time::sleep(FAILED_LOGIN_DELAY).await;
-            Err(failed_login(AppError::Throttled))
+            let error = match failure {
+                auth::AuthOutcome::Throttled => AppError::Throttled,
+                _ => AppError::BadCredentials,
+            };
+            Err(failed_login(error))
         }
     }
 }

@@ -94,7 +94,7 @@ impl BlobStore {
         .map_err(|e| Error::io("blob folder sync task", std::io::Error::other(e)))?
     }
 
-    /// Writes the blob again if it is gone (see `Store::store_blob_then`): a file of the right
+    /// Writes the blob again if it is gone (see `Store::append`): a file of the right
     /// size is the one `put` wrote, already durable.
     pub(crate) async fn put_if_missing(&self, hash: &str, bytes: Arc<Vec<u8>>) -> Result<()> {
         let present = tokio::fs::metadata(self.path_of(hash)).await.is_ok_and(|m| m.len() == bytes.len() as u64);

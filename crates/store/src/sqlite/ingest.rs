@@ -34,7 +34,7 @@ pub(crate) struct Pending {
     pub(crate) reply: oneshot::Sender<Result<Delivery>>,
 }
 
-/// Starts the committer of `store`'s deliveries; the returned sender queues them.
+/// The queue between deliveries and the committer (`commit_loop`).
 pub(crate) fn channel() -> (mpsc::Sender<Pending>, mpsc::Receiver<Pending>) {
     mpsc::channel(QUEUE)
 }
@@ -92,7 +92,7 @@ impl Store {
         for pending in batch {
             sqlx::query("SAVEPOINT delivery").execute(&mut *tx).await?;
             let outcome = async {
-                // Ordered with clean-ups by the write lock: see `Store::store_blob_then`.
+                // Ordered with clean-ups by the write lock: see `Store::append`.
                 self.blobs.put_if_missing(&pending.blob_hash, Arc::clone(&pending.raw)).await?;
                 insert_facts(&mut tx, &pending.blob_hash, &pending.facts).await?;
                 let new = NewMessage {

@@ -77,23 +77,6 @@ fn message_from_row(row: &SqliteRow) -> MessageRow {
     }
 }
 
-/// What a successful insert says about whether a row now refers to the new blob.
-trait RefersToBlob {
-    fn refers_to_blob(&self) -> bool;
-}
-
-impl RefersToBlob for Delivery {
-    fn refers_to_blob(&self) -> bool {
-        !self.delivered.is_empty()
-    }
-}
-
-impl RefersToBlob for (u32, MessageId) {
-    fn refers_to_blob(&self) -> bool {
-        true
-    }
-}
-
 /// One message row for IMAP FETCH: its state, and those of its stored facts that were asked
 /// for (`None` when not asked for, or when the message predates the facts and the backfill has
 /// not reached it yet: the caller then computes them from the bytes).
@@ -492,46 +475,6 @@ impl Store {
         result
     }
 
-    /// Parses `raw` and puts it in the blob store (fsynced, outside any lock), then opens the
-    /// write transaction, makes sure the file is still there, runs `insert` and commits when a
-    /// row now refers to the blob. Otherwise (an error, or nobody delivered to) the
-    /// transaction rolls back and the blob is removed again.
-    ///
-    /// Blob clean-up deletes files only inside a write transaction too, possibly from another
-    /// process (`facteur admin deliver` runs beside the server), so SQLite's write lock orders
-    /// the two: a file removed between `put` and our transaction is written again, and a file
-    /// present once we hold the lock stays, since our row is committed before the lock is freed.
-    async fn store_blob_then<T: RefersToBlob>(
-        &self,
-        raw: Vec<u8>,
-        flags: Flags,
-        keywords: &[String],
-        internal_date: i64,
-        insert: impl AsyncFnOnce(&mut SqliteConnection, &NewMessage<'_>) -> Result<T>,
-    ) -> Result<T> {
-        let size = raw.len() as i64;
-        let (raw, facts) = compute_facts(raw).await?;
-        let blob_hash = self.blobs.put(Arc::clone(&raw)).await?;
-        self.blobs.sync_folders(vec![blob_hash.clone()]).await?;
-        let new = NewMessage { blob_hash: &blob_hash, size, facts: &facts, flags, keywords, internal_date };
-        let result = async {
-            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-            self.blobs.put_if_missing(&blob_hash, raw).await?;
-            insert_facts(&mut tx, &blob_hash, &facts).await?;
-            let value = insert(&mut tx, &new).await?;
-            if value.refers_to_blob() {
-                tx.commit().await?;
-            }
-            Ok(value)
-        }
-        .await;
-        if !result.as_ref().is_ok_and(RefersToBlob::refers_to_blob) {
-            // Nothing refers to the file: do not leave it behind.
-            self.remove_unreferenced_blobs_logged(vec![blob_hash]).await;
-        }
-        result
-    }
-
     /// Adds a message to a folder (IMAP APPEND, saving to Sent or Drafts). Returns its UID.
     pub async fn append(
         &self,
@@ -550,13 +493,33 @@ impl Store {
             return Err(Error::QuotaExceeded);
         }
         let internal_date = internal_date.unwrap_or_else(now_unix);
-        self.store_blob_then(raw, flags, keywords, internal_date, async |tx, new| {
-            if !has_room(tx, account, size).await? {
+        // The file first (fsynced, outside any lock), then the rows. Blob clean-up deletes files
+        // only inside a write transaction too, possibly from another process (`facteur admin`
+        // beside the server), so SQLite's write lock orders the two: a file removed between
+        // `put` and our transaction is written again, and a file present once we hold the lock
+        // stays, since our row is committed before the lock is freed. Deliveries do the same
+        // in their batches (`ingest`).
+        let (raw, facts) = compute_facts(raw).await?;
+        let blob_hash = self.blobs.put(Arc::clone(&raw)).await?;
+        self.blobs.sync_folders(vec![blob_hash.clone()]).await?;
+        let new = NewMessage { blob_hash: &blob_hash, size, facts: &facts, flags, keywords, internal_date };
+        let result = async {
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+            self.blobs.put_if_missing(&blob_hash, raw).await?;
+            insert_facts(&mut tx, &blob_hash, &facts).await?;
+            if !has_room(&mut tx, account, size).await? {
                 return Err(Error::QuotaExceeded);
             }
-            insert_message(tx, account, folder, new).await
-        })
-        .await
+            let inserted = insert_message(&mut tx, account, folder, &new).await?;
+            tx.commit().await?;
+            Ok(inserted)
+        }
+        .await;
+        if result.is_err() {
+            // Nothing refers to the file: do not leave it behind.
+            self.remove_unreferenced_blobs_logged(vec![blob_hash]).await;
+        }
+        result
     }
 
     /// Changes flags and keywords of the messages with these UIDs (RFC 9051 §6.4.6) and returns
@@ -688,7 +651,7 @@ impl Store {
         hashes.sort();
         hashes.dedup();
         // Inside a write transaction, so no delivery (of this process or another) is between
-        // checking its blob and committing its row: see `store_blob_then`.
+        // checking its blob and committing its row: see `Store::append`.
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let mut removed = 0;
         for hash in hashes {
