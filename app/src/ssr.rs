@@ -5,8 +5,7 @@
 //! server function that shows mail resolves the account from the session cookie through
 //! [`current_account`]; the account id then scopes every store call.
 
-mod render;
-mod sanitize;
+mod views;
 
 use std::net::SocketAddr;
 
@@ -24,7 +23,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use crate::error::AppError;
 use crate::i18n::Lang;
 
-pub(crate) use render::{folder_view, list_item, local_time, message_view};
+pub(crate) use views::{folder_view, list_item, local_time, message_view};
 
 /// The session cookie's name.
 pub(crate) const SESSION_COOKIE: &str = "facteur_session";

@@ -150,6 +150,17 @@ impl Default for Framer {
 }
 
 impl Framer {
+    /// How many bytes are held now.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether nothing of a next command has arrived: no bytes held, none being discarded.
+    pub(crate) fn is_between_commands(&self) -> bool {
+        self.buf.is_empty() && self.mode == Mode::Collecting
+    }
+
     /// Adds bytes received from the client.
     pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
@@ -170,7 +181,7 @@ impl Framer {
 
     /// The most bytes one command may hold: a line's worth of text plus one literal's worth,
     /// however they are spread over lines and literals.
-    fn max_command_bytes(&self) -> usize {
+    pub(crate) fn max_command_bytes(&self) -> usize {
         MAX_LINE_BYTES + self.max_literal as usize
     }
 

@@ -18,6 +18,9 @@
 mod error;
 mod fetch;
 mod framing;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod op;
 mod response;
 mod selected;

@@ -33,6 +33,9 @@ pub mod codec;
 mod data_budget;
 pub mod data_receiver;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod op;
 mod reply;
 mod session;

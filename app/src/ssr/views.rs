@@ -1,21 +1,14 @@
 //! Turns store rows and raw messages into the view data of [`crate::dto`]: dates and sizes in
-//! the reader's language (C5), bodies parsed with mail-parser, HTML sanitised (C4), attachments
-//! listed (C7).
+//! the reader's language (C5); what a message shows (body, sanitised HTML, attachments) comes
+//! from the `render` crate.
 //!
-//! Parsing is lenient: a message mail-parser cannot read still opens, with an empty body.
+//! A message mail-parser cannot read still opens, with an empty body.
 
-use std::collections::HashMap;
-
-use base64::Engine as _;
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Timelike};
-use mail_parser::{MessageParser, MimeHeaders};
+use render::RemoteImages;
 
 use crate::dto::{AttachmentView, FolderView, MessageBody, MessageListItem, MessageView};
 use crate::i18n::Lang;
-use crate::ssr::sanitize::{RemoteImages, sanitize_email_html, srcdoc_document};
-
-/// Inline images larger than this are not inlined (they stay downloadable as attachments).
-const MAX_INLINE_IMAGE_BYTES: usize = 2 * 1024 * 1024;
 
 const MONTHS_EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const MONTHS_FR: [&str; 12] =
@@ -113,41 +106,11 @@ pub(crate) fn list_item(row: &store::MessageRow, now: &DateTime<FixedOffset>, la
     }
 }
 
-/// An attachment's file name, or a neutral one when the message gives none.
-fn attachment_name(part: &mail_parser::MessagePart<'_>, index: usize) -> String {
-    part.attachment_name()
-        .map(str::trim)
-        .filter(|name| !name.is_empty())
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("attachment-{}", index + 1))
-}
-
-/// The message's own images by lowercase Content-ID, as `data:` URLs, for `cid:` references.
-fn inline_images(message: &mail_parser::Message<'_>) -> HashMap<String, String> {
-    let mut images = HashMap::new();
-    for part in message.attachments() {
-        let Some(content_id) = part.content_id() else { continue };
-        let Some(content_type) = part.content_type() else { continue };
-        let subtype = content_type.subtype().unwrap_or("").to_ascii_lowercase();
-        // SVG is left out: it is a document, not just pixels.
-        let is_raster = content_type.ctype().eq_ignore_ascii_case("image")
-            && matches!(subtype.as_str(), "png" | "jpeg" | "jpg" | "gif" | "webp");
-        let contents = part.contents();
-        if !is_raster || contents.len() > MAX_INLINE_IMAGE_BYTES {
-            continue;
-        }
-        let encoded = base64::engine::general_purpose::STANDARD.encode(contents);
-        let content_id = content_id.trim().trim_start_matches('<').trim_end_matches('>').to_ascii_lowercase();
-        images.insert(content_id, format!("data:image/{subtype};base64,{encoded}"));
-    }
-    images
-}
-
 /// The reading pane's view of a message; `show_images` lets its remote images load (C3).
 pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang, show_images: bool) -> MessageView {
     let remote_images = if show_images { RemoteImages::Show } else { RemoteImages::Block };
     let date = full_date(&local_time(row.sent_date.unwrap_or(row.internal_date)), lang);
-    let Some(message) = MessageParser::default().parse(raw) else {
+    let Some(message) = render::render(raw, remote_images) else {
         return MessageView {
             id: row.id.0,
             from: row.from_addr.clone(),
@@ -159,65 +122,31 @@ pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang, show
             attachments: Vec::new(),
         };
     };
-    let body = match message.html_part(0) {
-        Some(part) if part.is_text_html() => {
-            let html = part.text_contents().unwrap_or("");
-            let sanitized = sanitize_email_html(html, inline_images(&message), remote_images);
-            MessageBody::Html {
-                srcdoc: srcdoc_document(&sanitized.html, remote_images),
-                remote_content_blocked: sanitized.remote_content_blocked,
-            }
-        }
-        _ => match message.body_text(0) {
-            // CRLF is wire format; the page keeps line breaks with `pre-wrap`, which would
-            // show the trailing blank lines too.
-            Some(text) if !text.trim().is_empty() => {
-                MessageBody::Text(text.replace("\r\n", "\n").trim_end().to_string())
-            }
-            _ => MessageBody::Empty,
-        },
+    let body = match message.body {
+        render::Body::Empty => MessageBody::Empty,
+        render::Body::Text(text) => MessageBody::Text(text),
+        render::Body::Html { srcdoc, remote_content_blocked } => MessageBody::Html { srcdoc, remote_content_blocked },
     };
     let attachments = message
-        .attachments()
+        .attachments
+        .into_iter()
         .enumerate()
-        .map(|(index, part)| AttachmentView {
+        .map(|(index, attachment)| AttachmentView {
             index: index as u32,
-            name: attachment_name(part, index),
-            size: human_size(part.contents().len() as u64, lang),
+            name: attachment.name,
+            size: human_size(attachment.size, lang),
         })
         .collect();
     MessageView {
         id: row.id.0,
-        from: store::display_addresses(message.from()),
-        to: store::display_addresses(message.to()),
-        cc: store::display_addresses(message.cc()),
+        from: message.from,
+        to: message.to,
+        cc: message.cc,
         date,
-        subject: message.subject().unwrap_or("").to_string(),
+        subject: message.subject,
         body,
         attachments,
     }
-}
-
-/// One attachment to download.
-pub(crate) struct Attachment {
-    pub(crate) file_name: String,
-    pub(crate) content_type: String,
-    pub(crate) bytes: Vec<u8>,
-}
-
-/// The attachment at `index` (as listed by [`message_view`]).
-pub(crate) fn attachment(raw: &[u8], index: u32) -> Option<Attachment> {
-    let message = MessageParser::default().parse(raw)?;
-    let part = message.attachment(index)?;
-    let content_type = part
-        .content_type()
-        .map(|ct| match ct.subtype() {
-            Some(subtype) => format!("{}/{}", ct.ctype(), subtype),
-            None => ct.ctype().to_string(),
-        })
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    Some(Attachment { file_name: attachment_name(part, index as usize), content_type, bytes: part.contents().to_vec() })
 }
 
 #[cfg(test)]
@@ -307,11 +236,6 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
         assert!(!srcdoc.contains("<script"), "{srcdoc}");
         assert!(*remote_content_blocked);
         assert_eq!(view.attachments, vec![AttachmentView { index: 0, name: "report.pdf".into(), size: "9 B".into() }]);
-        let pdf = attachment(MULTIPART.as_bytes(), 0).expect("attachment 0 exists");
-        assert_eq!(pdf.file_name, "report.pdf");
-        assert_eq!(pdf.content_type, "application/pdf");
-        assert_eq!(pdf.bytes, b"%PDF-1.4\n");
-        assert!(attachment(MULTIPART.as_bytes(), 1).is_none());
     }
 
     #[test]

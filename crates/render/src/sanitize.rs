@@ -17,17 +17,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Whether a message's remote images may load (C3): blocked by default, shown when the reader
 /// asks for them for this message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RemoteImages {
+pub enum RemoteImages {
     Block,
     Show,
 }
 
 /// The result of [`sanitize_email_html`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Sanitized {
-    pub(crate) html: String,
+pub struct Sanitized {
+    pub html: String,
     /// True when remote images were removed that [`RemoteImages::Show`] would keep.
-    pub(crate) remote_content_blocked: bool,
+    pub remote_content_blocked: bool,
 }
 
 /// CSS properties kept in `style` attributes. None of them takes a `url()`, so inline styles
@@ -90,7 +90,7 @@ const PRESENTATION_ATTRIBUTES: &[&str] =
 /// URLs of the message's own images.
 /// With [`RemoteImages::Show`], `<img>` may load from `http(s):` (only there: CSS `url()` stays
 /// out) and asks for it without a referrer.
-pub(crate) fn sanitize_email_html(
+pub fn sanitize_email_html(
     html: &str,
     inline_images: HashMap<String, String>,
     remote_images: RemoteImages,
@@ -247,7 +247,7 @@ fn filter_attribute<'u>(
 /// The `srcdoc` of the iframe showing a sanitised body: its own CSP (nothing may load except
 /// `data:` images, remote images when shown, and inline styles), no referrer, links in a new
 /// tab, readable defaults.
-pub(crate) fn srcdoc_document(sanitized_html: &str, remote_images: RemoteImages) -> String {
+pub fn srcdoc_document(sanitized_html: &str, remote_images: RemoteImages) -> String {
     let img_src = match remote_images {
         RemoteImages::Block => "data:",
         RemoteImages::Show => "data: https: http:",
@@ -271,7 +271,7 @@ mod tests {
     const CANARY_URL: &str = "http://127.0.0.1:9/canary";
 
     fn hostile_vectors() -> Vec<(String, String)> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/fixtures/hostile-html.jsonl");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../end2end/fixtures/hostile-html.jsonl");
         let text = std::fs::read_to_string(path).expect("the hostile-html fixture is readable");
         text.lines()
             .filter(|line| !line.trim().is_empty())

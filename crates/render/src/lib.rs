@@ -1,0 +1,180 @@
+//! What a reader sees of a raw message (C3, C4, C7): the message parsed with mail-parser, its
+//! HTML body sanitised ([`sanitize`]) and wrapped in a sandboxed `srcdoc` document, else its
+//! plain text, and its attachments listed and extracted.
+//!
+//! Pure: bytes in, view data out, no I/O and no web framework, so the web pages and the fuzz
+//! target (`fuzz/`) call the same code. Parsing is lenient: a message mail-parser cannot read
+//! still renders, with an empty body.
+
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod sanitize;
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use mail_parser::{MessageParser, MimeHeaders};
+
+pub use sanitize::{RemoteImages, Sanitized, sanitize_email_html, srcdoc_document};
+
+/// Inline images larger than this are not inlined (they stay downloadable as attachments).
+const MAX_INLINE_IMAGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// A message as the reading pane shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub from: String,
+    pub to: String,
+    pub cc: String,
+    pub subject: String,
+    pub body: Body,
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+/// A message's body, ready to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Empty,
+    /// Plain text with `\n` line ends and no trailing blank lines.
+    Text(String),
+    Html {
+        /// A complete `srcdoc` document: sanitised HTML behind its own restrictive CSP.
+        srcdoc: String,
+        remote_content_blocked: bool,
+    },
+}
+
+/// One attachment as listed; its index is its position in [`Rendered::attachments`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    pub name: String,
+    /// Decoded size in bytes.
+    pub size: u64,
+}
+
+/// One attachment to download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Renders a raw message; `None` when mail-parser cannot read it at all.
+pub fn render(raw: &[u8], remote_images: RemoteImages) -> Option<Rendered> {
+    let message = MessageParser::default().parse(raw)?;
+    let body = match message.html_part(0) {
+        Some(part) if part.is_text_html() => {
+            let html = part.text_contents().unwrap_or("");
+            let sanitized = sanitize_email_html(html, inline_images(&message), remote_images);
+            Body::Html {
+                srcdoc: srcdoc_document(&sanitized.html, remote_images),
+                remote_content_blocked: sanitized.remote_content_blocked,
+            }
+        }
+        _ => match message.body_text(0) {
+            // CRLF is wire format; the page keeps line breaks with `pre-wrap`, which would show
+            // the trailing blank lines too.
+            Some(text) if !text.trim().is_empty() => Body::Text(text.replace("\r\n", "\n").trim_end().to_string()),
+            _ => Body::Empty,
+        },
+    };
+    let attachments = message
+        .attachments()
+        .enumerate()
+        .map(|(index, part)| AttachmentInfo { name: attachment_name(part, index), size: part.contents().len() as u64 })
+        .collect();
+    Some(Rendered {
+        from: facts::display_addresses(message.from()),
+        to: facts::display_addresses(message.to()),
+        cc: facts::display_addresses(message.cc()),
+        subject: message.subject().unwrap_or("").to_string(),
+        body,
+        attachments,
+    })
+}
+
+/// The attachment at `index` (as listed by [`render`]).
+pub fn attachment(raw: &[u8], index: u32) -> Option<Attachment> {
+    let message = MessageParser::default().parse(raw)?;
+    let part = message.attachment(index)?;
+    let content_type = part
+        .content_type()
+        .map(|ct| match ct.subtype() {
+            Some(subtype) => format!("{}/{}", ct.ctype(), subtype),
+            None => ct.ctype().to_string(),
+        })
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    Some(Attachment { file_name: attachment_name(part, index as usize), content_type, bytes: part.contents().to_vec() })
+}
+
+/// An attachment's file name, or a neutral one when the message gives none.
+fn attachment_name(part: &mail_parser::MessagePart<'_>, index: usize) -> String {
+    part.attachment_name()
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("attachment-{}", index + 1))
+}
+
+/// The message's own images by lowercase Content-ID, as `data:` URLs, for `cid:` references.
+fn inline_images(message: &mail_parser::Message<'_>) -> HashMap<String, String> {
+    let mut images = HashMap::new();
+    for part in message.attachments() {
+        let Some(content_id) = part.content_id() else { continue };
+        let Some(content_type) = part.content_type() else { continue };
+        let subtype = content_type.subtype().unwrap_or("").to_ascii_lowercase();
+        // SVG is left out: it is a document, not just pixels.
+        let is_raster = content_type.ctype().eq_ignore_ascii_case("image")
+            && matches!(subtype.as_str(), "png" | "jpeg" | "jpg" | "gif" | "webp");
+        let contents = part.contents();
+        if !is_raster || contents.len() > MAX_INLINE_IMAGE_BYTES {
+            continue;
+        }
+        let encoded = base64::engine::general_purpose::STANDARD.encode(contents);
+        let content_id = content_id.trim().trim_start_matches('<').trim_end_matches('>').to_ascii_lowercase();
+        images.insert(content_id, format!("data:image/{subtype};base64,{encoded}"));
+    }
+    images
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MULTIPART: &str = "From: Bob Martin <bob@example.org>\r\nTo: ana@example.org\r\nCc: Carl <carl@example.org>\r\n\
+Subject: Report\r\nDate: Tue, 10 Mar 2026 09:05:00 +0100\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+<p>Hello <b>Ana</b></p><script>alert(1)</script><img src=\"https://t.example/p.gif\">\r\n--b1\r\n\
+Content-Type: application/pdf; name=\"report.pdf\"\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
+
+    #[test]
+    fn html_messages_are_sanitised_and_attachments_listed() {
+        let view = render(MULTIPART.as_bytes(), RemoteImages::Block).expect("the sample parses");
+        assert_eq!(view.from, "Bob Martin <bob@example.org>");
+        assert_eq!(view.cc, "Carl <carl@example.org>");
+        assert_eq!(view.subject, "Report");
+        let Body::Html { srcdoc, remote_content_blocked } = &view.body else {
+            panic!("expected an HTML body, got {:?}", view.body);
+        };
+        assert!(srcdoc.contains("<b>Ana</b>"), "{srcdoc}");
+        assert!(!srcdoc.contains("<script"), "{srcdoc}");
+        assert!(*remote_content_blocked);
+        assert_eq!(view.attachments, vec![AttachmentInfo { name: "report.pdf".into(), size: 9 }]);
+        let pdf = attachment(MULTIPART.as_bytes(), 0).expect("attachment 0 exists");
+        assert_eq!(pdf.file_name, "report.pdf");
+        assert_eq!(pdf.content_type, "application/pdf");
+        assert_eq!(pdf.bytes, b"%PDF-1.4\n");
+        assert!(attachment(MULTIPART.as_bytes(), 1).is_none());
+    }
+
+    #[test]
+    fn plain_text_stays_text() {
+        let raw = "From: a@example.org\r\nSubject: Hi\r\n\r\nline one\r\n<b>line two</b>\r\n";
+        let view = render(raw.as_bytes(), RemoteImages::Block).expect("parses");
+        assert_eq!(view.body, Body::Text("line one\n<b>line two</b>".into()));
+    }
+}
