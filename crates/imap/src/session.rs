@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use imap_codec::imap_types::command::{Command, CommandBody};
 use imap_codec::imap_types::core::Tag;
@@ -26,6 +26,16 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Before login the client has nothing to lose by waiting: a short timer keeps idle
 /// unauthenticated connections from filling the connection limit.
 pub(crate) const LOGIN_TIMEOUT: Duration = Duration::from_secs(2 * 60);
+
+/// The whole unauthenticated phase must end within this, however the client paces its bytes:
+/// the idle timer alone let a client trickling a byte a minute keep its connection forever.
+/// Clients log in within seconds; a person typing a password their client asked for needs
+/// less than this too.
+pub(crate) const LOGIN_DEADLINE: Duration = Duration::from_secs(3 * 60);
+
+/// Once a command's first byte has arrived, the rest of its lines and literals must arrive
+/// within this. Real commands arrive at once (literals are at most 64 KiB).
+pub(crate) const COMMAND_DEADLINE: Duration = Duration::from_secs(5 * 60);
 
 /// After this many malformed commands (or BAD answers before login) the session ends: a client
 /// that speaks another protocol, or probes. Commands we do not support yet, sent by a logged-in
@@ -66,6 +76,12 @@ pub(crate) struct Session {
     logging_out: bool,
     /// [`WRITE_TIMEOUT`], shorter in tests.
     write_timeout: Duration,
+    /// [`LOGIN_DEADLINE`] and [`COMMAND_DEADLINE`], shorter in tests.
+    deadlines: (Duration, Duration),
+    /// When the connection was accepted: the login deadline counts from here.
+    connected_at: Instant,
+    /// When the first byte of the command being received arrived (`None` between commands).
+    command_started: Option<Instant>,
     /// Commands answered BAD so far; see [`MAX_BAD_COMMANDS`].
     bad_commands: u32,
     /// Response bytes not written yet (see [`Session::write_buffered`]).
@@ -105,6 +121,9 @@ impl Session {
             state: State::NotAuthenticated,
             logging_out: false,
             write_timeout: WRITE_TIMEOUT,
+            deadlines: (LOGIN_DEADLINE, COMMAND_DEADLINE),
+            connected_at: Instant::now(),
+            command_started: None,
             bad_commands: 0,
             output: Vec::new(),
             failed_logins: 0,
@@ -238,12 +257,31 @@ impl Session {
         }
     }
 
-    /// Reads what the client sent into the framer. `false` at end of stream; on the idle
-    /// timeout it says BYE and returns `false` (RFC 9051 §7.1.5).
+    /// Reads what the client sent into the framer. `false` at end of stream; when a timer
+    /// runs out it says BYE and returns `false` (RFC 9051 §7.1.5).
+    ///
+    /// Three timers, the earliest wins: idle (between reads), the login deadline (before
+    /// authentication, from the connection's start) and the command deadline (from a
+    /// command's first byte). The last two count whole phases, so a client cannot hold a
+    /// connection by trickling bytes just inside the idle timer.
     async fn read_some(&mut self, buffer: &mut [u8]) -> Result<bool> {
-        let timeout = if self.is_authenticated() { IDLE_TIMEOUT } else { LOGIN_TIMEOUT };
+        let now = Instant::now();
+        let (login_deadline, command_deadline) = self.deadlines;
+        if self.framer.is_between_commands() {
+            self.command_started = None;
+        } else {
+            self.command_started.get_or_insert(now);
+        }
+        let mut deadline =
+            (now + if self.is_authenticated() { IDLE_TIMEOUT } else { LOGIN_TIMEOUT }, "idle for too long");
+        if !self.is_authenticated() {
+            deadline = deadline.min((self.connected_at + login_deadline, "not logged in in time"));
+        }
+        if let Some(started) = self.command_started {
+            deadline = deadline.min((started + command_deadline, "command not complete in time"));
+        }
         let stream = self.stream()?;
-        match tokio::time::timeout(timeout, stream.read(buffer)).await {
+        match tokio::time::timeout_at(deadline.0.into(), stream.read(buffer)).await {
             Ok(Ok(0)) => Ok(false),
             Ok(Ok(n)) => {
                 self.framer.push(&buffer[..n]);
@@ -251,7 +289,8 @@ impl Session {
             }
             Ok(Err(error)) => Err(Error::Io(error)),
             Err(_) => {
-                let _ = self.write(b"* BYE Autologout; idle for too long\r\n").await;
+                tracing::debug!(peer = ?self.peer, why = deadline.1, "IMAP session timed out");
+                let _ = self.write(format!("* BYE Autologout; {}\r\n", deadline.1).as_bytes()).await;
                 Ok(false)
             }
         }
@@ -564,6 +603,64 @@ mod tests {
         let ended = tokio::time::timeout(Duration::from_secs(120), session.run()).await;
         assert!(ended.is_ok(), "the session still waits for a client that does not read");
         drop(client);
+    }
+
+    /// Issue 12: a client trickling bytes just inside the idle timer kept its connection
+    /// forever, before login and with a command that never ends. Both phases now have a
+    /// deadline of their own.
+    #[tokio::test]
+    async fn trickling_clients_meet_the_deadlines() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store_with_ana(&dir).await;
+        let services = Arc::new(ImapServices {
+            auth: auth::Auth::new(store.clone()),
+            mail: mail::Mail::new(store),
+            tls: None,
+            hostname: "test".into(),
+        });
+        // Before login: whole NOOPs, each within the command deadline, and still the session
+        // ends. After login: one NOOP line that never ends.
+        // (logs in, deadlines in ms, bytes trickled, the last line)
+        type Case = (bool, (u64, u64), &'static [u8], &'static str);
+        let cases: [Case; 2] = [
+            (false, (600, 10_000), b"a NOOP\r\n", "* BYE Autologout; not logged in in time"),
+            (true, (600, 300), b"2 NOOP NOOP NOOP ", "* BYE Autologout; command not complete in time"),
+        ];
+        for (logs_in, (login_ms, command_ms), trickled, bye) in cases {
+            let (client, server) = tokio::io::duplex(64 * 1024);
+            let mut session = Session::new(Box::new(server), Arc::clone(&services), None, false);
+            session.deadlines = (Duration::from_millis(login_ms), Duration::from_millis(command_ms));
+            let session = tokio::spawn(session.run());
+            let (read_half, mut write_half) = tokio::io::split(client);
+            let mut lines = BufReader::new(read_half).lines();
+            lines.next_line().await.expect("read").expect("greeting");
+            if logs_in {
+                write_half.write_all(b"1 LOGIN ana@example.org {15}\r\n").await.expect("write");
+                assert_eq!(lines.next_line().await.expect("read").as_deref(), Some("+ Ready for literal"));
+                write_half.write_all(b"a long password\r\n").await.expect("write");
+                let answer = lines.next_line().await.expect("read").expect("answer");
+                assert!(answer.starts_with("1 OK"), "{answer}");
+            }
+            let started = Instant::now();
+            // A byte every 20 ms: each read is far inside every idle timer.
+            let trickled = trickled.to_vec();
+            let trickle = tokio::spawn(async move {
+                for byte in trickled.iter().cycle().take(500) {
+                    if write_half.write_all(&[*byte]).await.is_err() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            });
+            let mut last = None;
+            while let Some(line) = lines.next_line().await.expect("read") {
+                last = Some(line);
+            }
+            assert_eq!(last.as_deref(), Some(bye));
+            assert!(started.elapsed() < Duration::from_secs(5), "ended after {:?}", started.elapsed());
+            session.await.expect("session ends");
+            trickle.abort();
+        }
     }
 
     /// A whole session over `tokio::io::duplex`, no socket: the stream abstraction at work.

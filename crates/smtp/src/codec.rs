@@ -111,6 +111,11 @@ pub struct CommandFramer {
 }
 
 impl CommandFramer {
+    /// Whether an over-long line is being dropped (its end has not arrived yet).
+    pub fn is_discarding(&self) -> bool {
+        self.discarding
+    }
+
     /// Looks at the start of `buf`. Returns how many bytes the caller must drop from the front
     /// of `buf` and the frame found, if any. `None` means that what is left after dropping is
     /// an incomplete line: read more input.

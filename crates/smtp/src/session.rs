@@ -104,6 +104,8 @@ impl Session {
         // RFC 5321 §4.2: the greeting; RFC 2034 §3 keeps enhanced codes out of it.
         let greeting = format!("{} ESMTP Facteur", self.services.hostname);
         self.push(&Reply::plain(220, vec![greeting]));
+        // When the first byte of the command line being received arrived.
+        let mut command_started: Option<tokio::time::Instant> = None;
         loop {
             let (consumed, frame) = self.framer.next_frame(&self.inbuf);
             let line = match frame {
@@ -115,7 +117,15 @@ impl Session {
                 None => {
                     // No complete command left: this is the moment to send pending replies.
                     self.flush().await?;
-                    match self.read_more(COMMAND_TIMEOUT).await {
+                    // The timer counts from a command line's first byte, not from the last
+                    // read: a line trickled a byte every few minutes must not hold the
+                    // connection for ever.
+                    if self.inbuf.is_empty() && !self.framer.is_discarding() {
+                        command_started = None;
+                    }
+                    let started = *command_started.get_or_insert_with(tokio::time::Instant::now);
+                    let left = COMMAND_TIMEOUT.saturating_sub(started.elapsed());
+                    match self.read_more(left).await {
                         Ok(()) => continue,
                         Err(err) => Err(err),
                     }

@@ -360,6 +360,27 @@ async fn starttls_drops_pipelined_plaintext_and_forgets_the_session() {
     assert!(String::from_utf8_lossy(&stored[0]).contains(" with ESMTPS id "));
 }
 
+/// Issue 12: the command timer restarted at every read, so a line trickled a byte every four
+/// minutes held its connection for ever. It now counts from the line's first byte.
+#[tokio::test]
+async fn a_command_line_trickling_past_the_command_timeout_is_cut_off() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    tokio::time::pause();
+    let start = tokio::time::Instant::now();
+    // A byte every 90 s, each well within the 5-minute timeout; the old timer would have
+    // ended the session only at 180 + 300 s.
+    c.send(b"N").await;
+    for byte in b"OO" {
+        tokio::time::sleep(std::time::Duration::from_secs(90)).await;
+        c.send(&[*byte]).await;
+    }
+    assert_code(&c.reply().await, "421 4.4.2");
+    assert_eq!(start.elapsed().as_secs(), 5 * 60);
+    tokio::time::resume();
+}
+
 #[tokio::test]
 async fn a_data_phase_trickling_past_the_total_deadline_is_cut_off() {
     let world = world().await;
