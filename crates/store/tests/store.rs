@@ -426,6 +426,7 @@ async fn facts_are_stored_once_per_blob_and_backfilled() {
 
     // As if delivered before facts existed: the backfill computes them again.
     sqlx::query("DELETE FROM message_facts").execute(&mut db).await.unwrap();
+    sqlx::query("DELETE FROM message_headers").execute(&mut db).await.unwrap();
     assert_eq!(store.fetch_rows(ana, inbox.id, &[1], wanted).await.unwrap()[0].imap_envelope, None);
     assert_eq!(store.backfill_facts().await.unwrap(), 1);
     assert_eq!(store.fetch_rows(ana, inbox.id, &[1], wanted).await.unwrap()[0].header, rows[0].header);
@@ -437,6 +438,7 @@ async fn facts_are_stored_once_per_blob_and_backfilled() {
         store.expunge(account, inbox.id, None).await.unwrap();
     }
     assert_eq!(count("SELECT COUNT(*) FROM message_facts").fetch_one(&mut db).await.unwrap(), 0);
+    assert_eq!(count("SELECT COUNT(*) FROM message_headers").fetch_one(&mut db).await.unwrap(), 0);
 }
 
 /// Issue 11: the store's promise that every method reading or changing a folder or message

@@ -331,9 +331,14 @@ impl Store {
         uids: &[u32],
         wanted: FactsWanted,
     ) -> Result<Vec<FetchRow>> {
-        let fact_column = |want: bool, column: &str| if want { format!("f.{column}") } else { "NULL".to_string() };
-        let any_fact = wanted.header || wanted.imap_envelope || wanted.imap_body || wanted.imap_bodystructure;
-        let join = if any_fact { "LEFT JOIN message_facts f ON f.blob_hash = m.blob_hash" } else { "" };
+        let fact_column = |want: bool, column: &str| if want { column.to_string() } else { "NULL".to_string() };
+        let mut join = String::new();
+        if wanted.imap_envelope || wanted.imap_body || wanted.imap_bodystructure {
+            join.push_str(" LEFT JOIN message_facts f ON f.blob_hash = m.blob_hash");
+        }
+        if wanted.header {
+            join.push_str(" LEFT JOIN message_headers h ON h.blob_hash = m.blob_hash");
+        }
         // Many UIDs (a FETCH 1:*) read as one range of the (folder, uid) index, then filtered
         // here; a few as a list.
         let many = uids.len() > 64;
@@ -342,10 +347,10 @@ impl Store {
             "SELECT m.id, m.uid, m.flags, m.size, m.internal_date, m.blob_hash, m.keywords, {}, {}, {}, {}
              FROM messages m {join}
              WHERE m.account_id = ? AND m.folder_id = ? AND {selection} ORDER BY m.uid",
-            fact_column(wanted.header, "header"),
-            fact_column(wanted.imap_envelope, "imap_envelope"),
-            fact_column(wanted.imap_body, "imap_body"),
-            fact_column(wanted.imap_bodystructure, "imap_bodystructure"),
+            fact_column(wanted.header, "h.header"),
+            fact_column(wanted.imap_envelope, "f.imap_envelope"),
+            fact_column(wanted.imap_body, "f.imap_body"),
+            fact_column(wanted.imap_bodystructure, "f.imap_bodystructure"),
         );
         type Columns = (
             i64,
@@ -400,7 +405,8 @@ impl Store {
         loop {
             let hashes: Vec<String> = sqlx::query_scalar(
                 "SELECT DISTINCT m.blob_hash FROM messages m
-                 WHERE NOT EXISTS (SELECT 1 FROM message_facts f WHERE f.blob_hash = m.blob_hash) LIMIT ?",
+                 WHERE NOT EXISTS (SELECT 1 FROM message_facts f WHERE f.blob_hash = m.blob_hash)
+                    OR NOT EXISTS (SELECT 1 FROM message_headers h WHERE h.blob_hash = m.blob_hash) LIMIT ?",
             )
             .bind(BATCH)
             .fetch_all(&self.reader)
@@ -661,6 +667,7 @@ impl Store {
                 .await?;
             if !referenced {
                 sqlx::query("DELETE FROM message_facts WHERE blob_hash = ?").bind(&hash).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM message_headers WHERE blob_hash = ?").bind(&hash).execute(&mut *tx).await?;
                 self.blobs.remove(&hash).await;
                 removed += 1;
             }
@@ -682,12 +689,16 @@ async fn compute_facts(raw: Vec<u8>) -> Result<(Arc<Vec<u8>>, Facts)> {
 
 /// Stores the facts of a blob, once: every row of the blob shares them.
 pub(crate) async fn insert_facts(tx: &mut SqliteConnection, blob_hash: &str, facts: &Facts) -> Result<()> {
+    sqlx::query("INSERT INTO message_headers (blob_hash, header) VALUES (?, ?) ON CONFLICT (blob_hash) DO NOTHING")
+        .bind(blob_hash)
+        .bind(&facts.header)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
-        "INSERT INTO message_facts (blob_hash, header, imap_envelope, imap_body, imap_bodystructure)
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (blob_hash) DO NOTHING",
+        "INSERT INTO message_facts (blob_hash, imap_envelope, imap_body, imap_bodystructure)
+         VALUES (?, ?, ?, ?) ON CONFLICT (blob_hash) DO NOTHING",
     )
     .bind(blob_hash)
-    .bind(&facts.header)
     .bind(&facts.imap_envelope)
     .bind(&facts.imap_body)
     .bind(&facts.imap_bodystructure)
