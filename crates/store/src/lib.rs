@@ -71,9 +71,6 @@ fn make_private(data_dir: &Path) -> Result<()> {
 /// Rows a reader's query may have ready ahead of its caller.
 const READER_ROW_BUFFER: usize = 1024;
 
-/// How much of the database file each connection maps (SQLite's `mmap_size`).
-const MMAP_BYTES: u64 = 256 * 1024 * 1024;
-
 impl Store {
     /// Opens (creating if needed) the database and blob folder in `data_dir`, and brings the
     /// schema up to date.
@@ -89,11 +86,7 @@ impl Store {
             // FULL: a commit is on disk before it returns, so "250 OK" survives a power cut.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30))
-            // Pages are read from a memory map instead of one pread() each: a FETCH 1:* of a
-            // big folder reads thousands of pages. The map is of the file: clean pages the
-            // kernel can drop, not the process's own memory.
-            .pragma("mmap_size", MMAP_BYTES.to_string());
+            .busy_timeout(Duration::from_secs(30));
         let writer =
             SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(Error::from)?;
         sqlite::migrate::run(&writer).await?;
