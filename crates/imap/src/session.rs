@@ -508,6 +508,17 @@ mod tests {
     use super::*;
 
     /// A store with ana@example.org ("a long password") and one message in her Inbox.
+    /// The services of a server whose store has ana, with this certificate (or none).
+    async fn services_with_ana(dir: &tempfile::TempDir, tls: Option<tokio_rustls::TlsAcceptor>) -> Arc<ImapServices> {
+        let store = store_with_ana(dir).await;
+        Arc::new(ImapServices {
+            auth: auth::Auth::new(store.clone()),
+            mail: mail::Mail::new(store),
+            tls,
+            hostname: "test".into(),
+        })
+    }
+
     async fn store_with_ana(dir: &tempfile::TempDir) -> store::Store {
         let store = store::Store::open(dir.path()).await.expect("store opens");
         store.add_domain("example.org").await.expect("domain");
@@ -542,14 +553,7 @@ mod tests {
     #[tokio::test]
     async fn no_password_in_clear_when_starttls_is_possible() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = store_with_ana(&dir).await;
-        let tls = Some(acceptor_without_certificate());
-        let services = Arc::new(ImapServices {
-            auth: auth::Auth::new(store.clone()),
-            mail: mail::Mail::new(store),
-            tls,
-            hostname: "test".into(),
-        });
+        let services = services_with_ana(&dir, Some(acceptor_without_certificate())).await;
         let (client, server) = tokio::io::duplex(64 * 1024);
         let session = tokio::spawn(Session::new(Box::new(server), services, None, false).run());
         let (read_half, mut write_half) = tokio::io::split(client);
@@ -588,13 +592,7 @@ mod tests {
     #[tokio::test]
     async fn a_client_that_never_reads_is_dropped() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = store_with_ana(&dir).await;
-        let services = Arc::new(ImapServices {
-            auth: auth::Auth::new(store.clone()),
-            mail: mail::Mail::new(store),
-            tls: None,
-            hostname: "test".into(),
-        });
+        let services = services_with_ana(&dir, None).await;
         // The pipe holds 16 bytes: the greeting alone does not fit.
         let (client, server) = tokio::io::duplex(16);
         let mut session = Session::new(Box::new(server), services, None, false);
@@ -611,13 +609,7 @@ mod tests {
     #[tokio::test]
     async fn trickling_clients_meet_the_deadlines() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = store_with_ana(&dir).await;
-        let services = Arc::new(ImapServices {
-            auth: auth::Auth::new(store.clone()),
-            mail: mail::Mail::new(store),
-            tls: None,
-            hostname: "test".into(),
-        });
+        let services = services_with_ana(&dir, None).await;
         // Before login: whole NOOPs, each within the command deadline, and still the session
         // ends. After login: one NOOP line that never ends.
         // (logs in, deadlines in ms, bytes trickled, the last line)
@@ -667,13 +659,7 @@ mod tests {
     #[tokio::test]
     async fn a_session_over_an_in_memory_pipe() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = store_with_ana(&dir).await;
-        let services = Arc::new(ImapServices {
-            auth: auth::Auth::new(store.clone()),
-            mail: mail::Mail::new(store),
-            tls: None,
-            hostname: "test".into(),
-        });
+        let services = services_with_ana(&dir, None).await;
         let (client, server) = tokio::io::duplex(64 * 1024);
         let session = tokio::spawn(Session::new(Box::new(server), services, None, false).run());
         let (read_half, mut write_half) = tokio::io::split(client);
