@@ -720,6 +720,40 @@ fn issue_11_envelope_structure_and_headers_are_answered_without_the_message_file
     assert!(status.contains(" NO "), "the bytes themselves are gone: {status}");
 }
 
+/// Issue 11: while the folder does not change, FETCH answers ENVELOPE, BODYSTRUCTURE and header
+/// sections from the session's snapshot and the store's cache of facts, without reading the
+/// rows. The answers must be those the rows give, and a change made by another session (which
+/// moves the folder's version) must show at once.
+#[test]
+fn issue_11_fetch_from_the_cache_answers_as_the_rows_do() {
+    let srv = TestServer::start();
+    srv.deliver("ana@example.org", PLAIN);
+    srv.deliver("ana@example.org", BROKEN);
+    let items = "(UID FLAGS ENVELOPE BODYSTRUCTURE BODY RFC822.SIZE RFC822.HEADER BODY.PEEK[HEADER] \
+                 BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)] BODY.PEEK[HEADER.FIELDS.NOT (SUBJECT)]<4.20>)";
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    imap.ok("SELECT INBOX");
+    let first = imap.ok(&format!("FETCH 1:* {items}")); // the cache is empty: filled from the rows
+    assert_eq!(first.len(), 2);
+    assert!(first[0].contains("ENVELOPE (\"Mon, 2 Mar 2026 10:00:00 +0100\" \"Hello there\""), "{first:?}");
+    assert!(first[0].contains("BODY[HEADER.FIELDS.NOT (SUBJECT)]<4> {20}\r\n"), "{first:?}");
+    assert_eq!(imap.ok(&format!("FETCH 1:* {items}")), first, "from the cache");
+    assert_eq!(imap.ok(&format!("UID FETCH 2 {items}"))[0], first[1], "UID FETCH of one message");
+
+    // Another session flags message 1: the folder's version moves, so the next FETCH reads the
+    // rows again and shows the new flag.
+    let mut other = Imap::login(&srv, "ana@example.org");
+    other.ok("SELECT INBOX");
+    other.ok("STORE 1 +FLAGS.SILENT (\\Flagged)");
+    let after = imap.ok(&format!("FETCH 1:* {items}"));
+    assert!(after[0].starts_with("* 1 FETCH (UID 1 FLAGS (\\Flagged) ENVELOPE"), "{after:?}");
+    assert_eq!(after[0].replacen("FLAGS (\\Flagged)", "FLAGS ()", 1), first[0]);
+    assert_eq!(after[1], first[1]);
+    // The same answer once the session has caught up (NOOP) and the cache serves it again.
+    imap.ok("NOOP");
+    assert_eq!(imap.ok(&format!("FETCH 1:* {items}")), after);
+}
+
 /// Issue 12, defect 6: throttled LOGINs were answered at once and the connection never
 /// dropped (514,348 attempts and 65 MB of log from one connection in 20 s). A failure is now
 /// answered after a delay, the third ends the session, and each failure is one log line for

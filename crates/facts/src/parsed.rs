@@ -42,27 +42,31 @@ pub fn slice(raw: &[u8], start: u32, end: u32) -> &[u8] {
 /// continues the previous field. Lines without a colon are kept as nameless fields so
 /// HEADER.FIELDS.NOT returns them untouched.
 pub fn header_fields(block: &[u8]) -> Vec<(&[u8], &[u8])> {
-    let mut fields: Vec<(&[u8], &[u8])> = Vec::new();
-    let mut start = 0;
+    fields_of(block).collect()
+}
+
+/// [`header_fields`] one at a time, allocating nothing: FETCH 1:* of HEADER.FIELDS walks
+/// every message's header.
+pub fn fields_of(block: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     let mut position = 0;
-    while position < block.len() {
-        let line_end = block[position..].iter().position(|&b| b == b'\n').map_or(block.len(), |i| position + i + 1);
-        let line = &block[position..line_end];
-        let is_blank = line == b"\r\n" || line == b"\n";
-        if is_blank {
-            break;
+    std::iter::from_fn(move || {
+        let start = position;
+        while position < block.len() {
+            let line_end = memchr::memchr(b'\n', &block[position..]).map_or(block.len(), |i| position + i + 1);
+            let line = &block[position..line_end];
+            if position == start && (line == b"\r\n" || line == b"\n") {
+                // The blank line ends the header.
+                position = block.len();
+                return None;
+            }
+            let continues = position > start && matches!(line.first(), Some(b' ' | b'\t'));
+            if !continues && position > start {
+                return Some(field_at(&block[start..position]));
+            }
+            position = line_end;
         }
-        let continues = position > start && matches!(line.first(), Some(b' ' | b'\t'));
-        if !continues && position > start {
-            fields.push(field_at(&block[start..position]));
-            start = position;
-        }
-        position = line_end;
-    }
-    if position > start {
-        fields.push(field_at(&block[start..position]));
-    }
-    fields
+        (position > start).then(|| field_at(&block[start..position]))
+    })
 }
 
 fn field_at(bytes: &[u8]) -> (&[u8], &[u8]) {
@@ -75,7 +79,7 @@ fn field_at(bytes: &[u8]) -> (&[u8], &[u8]) {
 
 /// The unfolded, trimmed value of the first field called `name`, as raw bytes.
 pub fn raw_header_value(block: &[u8], name: &str) -> Option<Vec<u8>> {
-    let (_, field) = header_fields(block).into_iter().find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))?;
+    let (_, field) = fields_of(block).find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))?;
     let colon = field.iter().position(|&b| b == b':')?;
     let unfolded: Vec<u8> = field[colon + 1..].iter().copied().filter(|&b| b != b'\r' && b != b'\n').collect();
     Some(unfolded.trim_ascii().to_vec())

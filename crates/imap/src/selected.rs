@@ -10,7 +10,7 @@
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
 use crate::error::{Error, Result};
-use store::{Flags, Folder, FolderVersion, MessageState};
+use store::{BlobRef, Flags, Folder, FolderVersion, MessageState};
 
 /// A message's unique identifier in its folder (RFC 9051 §2.3.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,16 +42,20 @@ pub(crate) struct KnownMessage {
     /// These two never change: FETCH answers them from here.
     pub(crate) size: u32,
     pub(crate) internal_date: i64,
+    /// Its blob, so FETCH can take the facts from the store's cache without reading the row
+    /// (`None` only in tests that build snapshots by hand).
+    pub(crate) blob: Option<BlobRef>,
 }
 
 impl KnownMessage {
-    pub(crate) fn from_state(state: &MessageState) -> KnownMessage {
+    pub(crate) fn from_state(state: &MessageState, blob: Option<BlobRef>) -> KnownMessage {
         KnownMessage {
             uid: Uid(state.uid),
             flags: state.flags,
             keywords: state.keywords.clone(),
             size: state.size,
             internal_date: state.internal_date,
+            blob,
         }
     }
 }
@@ -160,8 +164,8 @@ impl Selected {
     /// Brings the snapshot up to date with the folder's current messages and returns what to
     /// tell the client, in an order that keeps sequence numbers right: EXPUNGEs from the
     /// highest number down, then flag changes, then the new EXISTS count (RFC 9051 §7.4.1,
-    /// §7.5.1, §7.5.2).
-    pub(crate) fn refresh(&mut self, current: &[MessageState]) -> Vec<Change> {
+    /// §7.5.1, §7.5.2). `blobs` are those of `current`, in the same order (or none).
+    pub(crate) fn refresh(&mut self, current: &[MessageState], blobs: &[BlobRef]) -> Vec<Change> {
         let mut changes = Vec::new();
         // Highest first, so each number is still valid when the client applies it; the
         // snapshot is then compacted once (removing one by one would be quadratic).
@@ -176,7 +180,7 @@ impl Selected {
         }
         for (index, known) in self.messages.iter_mut().enumerate() {
             if let Ok(position) = current.binary_search_by_key(&known.uid.0, |row| row.uid) {
-                let now = KnownMessage::from_state(&current[position]);
+                let now = KnownMessage::from_state(&current[position], known.blob.clone());
                 if now != *known {
                     *known = now.clone();
                     changes.push(Change::Flags(SeqNum::from_index(index), now));
@@ -185,7 +189,13 @@ impl Selected {
         }
         let last_uid = self.messages.last().map_or(0, |m| m.uid.0);
         let n_before = self.messages.len();
-        self.messages.extend(current.iter().filter(|row| row.uid > last_uid).map(KnownMessage::from_state));
+        let first_new = current.partition_point(|row| row.uid <= last_uid);
+        self.messages.extend(
+            current[first_new..]
+                .iter()
+                .enumerate()
+                .map(|(n, row)| KnownMessage::from_state(row, blobs.get(first_new + n).cloned())),
+        );
         if self.messages.len() != n_before {
             changes.push(Change::Exists(self.messages.len() as u32));
         }
@@ -228,6 +238,7 @@ mod tests {
                     keywords: Vec::new(),
                     size: 100,
                     internal_date: 0,
+                    blob: None,
                 })
                 .collect(),
             version: FolderVersion { highest_modseq: 1, uidnext: 100 },
@@ -309,7 +320,7 @@ mod tests {
     fn refresh_reports_expunges_flags_and_new_messages() {
         let mut view = selected(&[3, 7, 9, 20]);
         let current = [row(3, Flags::empty()), row(9, Flags::SEEN), row(21, Flags::empty()), row(22, Flags::empty())];
-        let changes = view.refresh(&current);
+        let changes = view.refresh(&current, &[]);
         assert_eq!(
             changes,
             vec![
@@ -317,12 +328,19 @@ mod tests {
                 Change::Expunge(SeqNum(2)),
                 Change::Flags(
                     SeqNum(2),
-                    KnownMessage { uid: Uid(9), flags: Flags::SEEN, keywords: vec![], size: 100, internal_date: 0 }
+                    KnownMessage {
+                        uid: Uid(9),
+                        flags: Flags::SEEN,
+                        keywords: vec![],
+                        size: 100,
+                        internal_date: 0,
+                        blob: None
+                    }
                 ),
                 Change::Exists(4),
             ]
         );
         assert_eq!(view.messages.iter().map(|m| m.uid.0).collect::<Vec<_>>(), vec![3, 9, 21, 22]);
-        assert_eq!(view.refresh(&current), vec![]);
+        assert_eq!(view.refresh(&current, &[]), vec![]);
     }
 }

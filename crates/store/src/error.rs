@@ -35,7 +35,7 @@ pub enum Error {
 /// A database failure, whatever the database: its text is for the log. No sqlx type appears in
 /// the store's API, so a second database backend changes no caller.
 #[derive(Debug)]
-pub struct DbError(Box<dyn std::error::Error + Send + Sync>);
+pub struct DbError(pub(crate) Box<dyn std::error::Error + Send + Sync>);
 
 impl fmt::Display for DbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

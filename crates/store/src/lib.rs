@@ -14,6 +14,7 @@
 
 mod blobs;
 mod error;
+mod facts_cache;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
@@ -23,9 +24,10 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use error::{DbError, Error, Result};
+pub use facts_cache::{CachedFacts, FACTS_CACHE_BYTES};
 pub use sqlite::changes::FolderChanges;
 pub use sqlite::messages::{
-    Delivery, FactsWanted, FetchRow, MAX_KEYWORD_BYTES, MAX_KEYWORDS_PER_ACCOUNT, MAX_KEYWORDS_PER_MESSAGE,
+    BlobRef, Delivery, FactsWanted, FetchRow, MAX_KEYWORD_BYTES, MAX_KEYWORDS_PER_ACCOUNT, MAX_KEYWORDS_PER_MESSAGE,
 };
 // The plain data the store hands out lives in `types`, so the WASM side can use it too;
 // re-exported so callers can name it through the store they use.
@@ -48,6 +50,8 @@ pub struct Store {
     /// Deliveries waiting to be committed together (`ingest`).
     committer: tokio::sync::mpsc::Sender<sqlite::ingest::Pending>,
     ingest_counts: std::sync::Arc<sqlite::ingest::Counts>,
+    /// Shared by every clone: one cache per process and data folder.
+    facts_cache: std::sync::Arc<facts_cache::FactsCache>,
 }
 
 /// Mail, password hashes and keys live in the data folder: only its owner may enter it, so
@@ -107,6 +111,7 @@ impl Store {
             data_dir: data_dir.to_path_buf(),
             committer,
             ingest_counts: std::sync::Arc::default(),
+            facts_cache: std::sync::Arc::new(facts_cache::FactsCache::new(FACTS_CACHE_BYTES)),
         };
         tokio::spawn(sqlite::ingest::commit_loop(store.clone(), queue));
         Ok(store)

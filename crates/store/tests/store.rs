@@ -424,6 +424,20 @@ async fn facts_are_stored_once_per_blob_and_backfilled() {
     let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
     assert_eq!(count("SELECT COUNT(*) FROM message_facts").fetch_one(&mut db).await.unwrap(), 1, "one per blob");
 
+    // The cache hands out the same facts, reading the rows once: a blob's facts never change.
+    let (states, blobs) = store.message_states_and_blobs(ana, inbox.id).await.unwrap();
+    assert_eq!(states[0].uid, 1);
+    assert_eq!(
+        store.cached_facts(ana, inbox.id, &[(2, &blobs[0])], wanted).await.unwrap(),
+        vec![None],
+        "a miss reads the row, and no message has UID 2"
+    );
+    let cached = store.cached_facts(ana, inbox.id, &[(1, &blobs[0])], wanted).await.unwrap();
+    let cached = cached[0].as_deref().expect("stored facts");
+    assert_eq!(cached.header.as_deref(), rows[0].header.as_deref());
+    assert_eq!(cached.imap_envelope.as_deref(), rows[0].imap_envelope.as_deref());
+    assert_eq!(cached.imap_bodystructure.as_deref(), rows[0].imap_bodystructure.as_deref());
+
     // As if delivered before facts existed: the backfill computes them again.
     sqlx::query("DELETE FROM message_facts").execute(&mut db).await.unwrap();
     sqlx::query("DELETE FROM message_headers").execute(&mut db).await.unwrap();
@@ -461,6 +475,14 @@ async fn every_method_filters_on_the_acting_account() {
     assert!(store.messages_by_uids(bob, inbox, &[1]).await.unwrap().is_empty());
     assert!(store.message_states(bob, inbox).await.unwrap().is_empty());
     assert!(store.fetch_rows(bob, inbox, &[1], all).await.unwrap().is_empty());
+    assert!(store.message_states_and_blobs(bob, inbox).await.unwrap().0.is_empty());
+    let (_, ana_blobs) = store.message_states_and_blobs(ana, inbox).await.unwrap();
+    assert!(matches!(store.cached_facts(bob, inbox, &[(1, &ana_blobs[0])], all).await, Err(Error::NotFound(_))));
+    store.cached_facts(ana, inbox, &[(1, &ana_blobs[0])], all).await.unwrap();
+    assert!(
+        matches!(store.cached_facts(bob, inbox, &[(1, &ana_blobs[0])], all).await, Err(Error::NotFound(_))),
+        "not even once the facts are in the cache"
+    );
     assert!(matches!(store.folder_version(bob, inbox).await, Err(Error::NotFound(_))));
     assert!(store.folder_changes_since(bob, inbox, 0).await.is_err());
     assert_eq!(store.message(bob, message.id).await.unwrap(), None);

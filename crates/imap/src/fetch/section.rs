@@ -13,7 +13,7 @@ use imap_codec::imap_types::core::AString;
 use imap_codec::imap_types::fetch::{Part, Section};
 use mail_parser::{Message, MessagePart, PartType};
 
-use facts::parsed::{ParsedMessage, enclosed_frame, header_end, header_fields, slice};
+use facts::parsed::{ParsedMessage, enclosed_frame, fields_of, header_end, slice};
 
 /// The bytes a section names; empty when the part does not exist (RFC 9051 §6.4.5 leaves this
 /// to the server; an empty string keeps clients going).
@@ -70,7 +70,7 @@ pub(crate) fn section_bytes<'a>(message: &'a ParsedMessage<'a>, section: Option<
 pub(crate) fn select_fields(header_block: &[u8], names: &[AString<'_>], keep: Keep) -> Vec<u8> {
     let wanted = |name: &[u8]| names.iter().any(|n| n.as_ref().eq_ignore_ascii_case(name));
     let mut out = Vec::new();
-    for (name, bytes) in header_fields(header_block) {
+    for (name, bytes) in fields_of(header_block) {
         if wanted(name) == (keep == Keep::Listed) {
             out.extend_from_slice(bytes);
         }

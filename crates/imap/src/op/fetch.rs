@@ -29,12 +29,12 @@ use imap_codec::imap_types::IntoStatic;
 use imap_codec::imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItemName, Section};
 use imap_codec::imap_types::sequence::SequenceSet;
 use mail::Reading;
-use store::{FactsWanted, FetchRow, Flags};
+use store::{AccountId, CachedFacts, FactsWanted, FetchRow, Flags, FolderId};
 
 use crate::error::{Error, Result};
 use crate::fetch::section::{Keep, section_bytes, section_label, select_fields};
 use crate::response::Response;
-use crate::selected::{Access, Addressing, SeqNum};
+use crate::selected::{Access, Addressing, KnownMessage, SeqNum};
 use crate::session::Session;
 
 /// The most different data items one FETCH may name. Real clients name a dozen at most; the
@@ -44,6 +44,10 @@ pub(crate) const MAX_FETCH_ITEMS: usize = 100;
 /// Pieces waiting between a parsing thread and the session: the thread stops when the client
 /// is slow to read, so memory stays bounded.
 const PIECES_IN_FLIGHT: usize = 2;
+
+/// A literal at least this long is written from where it lies instead of being copied into
+/// the response's text.
+const LARGE_LITERAL: usize = 16 * 1024;
 
 /// What the items of one FETCH need from each message.
 #[derive(Debug, Clone, Copy, Default)]
@@ -117,18 +121,21 @@ impl Session {
             items.insert(0, MessageDataItemName::Uid);
         }
         let needs = Needs::of(&items);
+        let items: Vec<Item> = items.into_iter().map(Item::new).collect();
         let account = self.account()?.id;
         let selected = self.selected_mut()?;
         let indexes = selected.resolve(sequence_set, addressing)?;
         let folder = selected.folder.id;
         let access = selected.access;
         let known_version = selected.version;
-        if items.iter().all(is_in_snapshot) {
+        if items.iter().all(|item| is_in_snapshot(&item.name) || is_in_cache(&item.name)) {
             // The session's snapshot is the folder as long as the folder's version has not moved
-            // (the store's FolderVersion invariant): answer from it, reading one row.
+            // (the store's FolderVersion invariant), and a blob's facts never change: answer
+            // from the two, reading one row (and the facts the store's cache lacks).
             let version = self.services.store().folder_version(account, folder).await?;
-            if version == known_version {
-                self.write_from_snapshot(&indexes, &items).await?;
+            if version == known_version
+                && self.write_from_snapshot(account, folder, &indexes, &items, needs.facts).await?
+            {
                 return Ok(Response::tagged(tag, "OK", None, "FETCH completed"));
             }
         }
@@ -142,7 +149,7 @@ impl Session {
         // message; whether that marks it \Seen is the read policy's call.
         let reads_body = items.iter().any(|item| {
             matches!(
-                item,
+                item.name,
                 MessageDataItemName::BodyExt { peek: false, .. }
                     | MessageDataItemName::Rfc822
                     | MessageDataItemName::Rfc822Text
@@ -169,7 +176,7 @@ impl Session {
                 }
             }
         }
-        let wants_flags = items.contains(&MessageDataItemName::Flags);
+        let wants_flags = items.iter().any(|item| item.name == MessageDataItemName::Flags);
         let items = Arc::new(items);
 
         for index in indexes {
@@ -192,34 +199,54 @@ impl Session {
         Ok(Response::tagged(tag, "OK", None, "FETCH completed"))
     }
 
-    /// FETCH responses made of what the session knows of each message, no store read.
-    async fn write_from_snapshot(&mut self, indexes: &[usize], items: &[MessageDataItemName<'_>]) -> Result<()> {
-        use std::io::Write as _;
-        let mut out = Vec::with_capacity(64 * 1024);
-        for &index in indexes {
-            let known = &self.selected_mut()?.messages[index];
-            let _ = write!(out, "* {} FETCH (", index + 1);
-            for (n, item) in items.iter().enumerate() {
-                if n > 0 {
-                    out.push(b' ');
-                }
-                let _ = match item {
-                    MessageDataItemName::Flags => write!(out, "FLAGS ({})", flag_list(known.flags, &known.keywords)),
-                    MessageDataItemName::Uid => write!(out, "UID {}", known.uid.0),
-                    MessageDataItemName::Rfc822Size => write!(out, "RFC822.SIZE {}", known.size),
-                    MessageDataItemName::InternalDate => {
-                        write!(out, "INTERNALDATE \"{}\"", internal_date(known.internal_date))
-                    }
-                    _ => Ok(()),
-                };
+    /// FETCH responses made of what the session knows of each message and of facts from the
+    /// store's cache, no message row read. False, with nothing written, when the snapshot or
+    /// the store lacks something (a message stored before its facts): the caller then reads
+    /// the rows.
+    async fn write_from_snapshot(
+        &mut self,
+        account: AccountId,
+        folder: FolderId,
+        indexes: &[usize],
+        items: &[Item],
+        wanted: FactsWanted,
+    ) -> Result<bool> {
+        let not_selected = || Error::Internal("FETCH without a selected folder".into());
+        let mut facts = Vec::new();
+        if wanted != FactsWanted::default() {
+            let messages = &self.selected().ok_or_else(not_selected)?.messages;
+            let mut known = Vec::with_capacity(indexes.len());
+            for &index in indexes {
+                let message = &messages[index];
+                let Some(blob) = &message.blob else { return Ok(false) };
+                known.push((message.uid.0, blob));
             }
-            out.extend_from_slice(b")\r\n");
-            if out.len() >= 60 * 1024 {
-                self.write_buffered(&out).await?;
-                out.clear();
+            facts = self.services.store().cached_facts(account, folder, &known, wanted).await?;
+            if facts.iter().any(Option::is_none) {
+                return Ok(false);
             }
         }
-        self.write_buffered(&out).await
+        // Built a buffer at a time, written between them.
+        let mut next = 0;
+        while next < indexes.len() {
+            let mut out = Vec::with_capacity(64 * 1024);
+            let messages = &self.selected().ok_or_else(not_selected)?.messages;
+            while next < indexes.len() && out.len() < 60 * 1024 {
+                let index = indexes[next];
+                let content = Content {
+                    message: MessageView::of_known(&messages[index]),
+                    facts: facts.get(next).and_then(Option::as_deref).map(FactsView::of_cached).unwrap_or_default(),
+                    raw: None,
+                    parsed: None,
+                };
+                for (i, item) in items.iter().enumerate() {
+                    content.write_item(SeqNum::from_index(index), item, i, items.len(), false, &mut out, None);
+                }
+                next += 1;
+            }
+            self.write_buffered(&out).await?;
+        }
+        Ok(true)
     }
 
     /// Writes one `* n FETCH (...)` response; false when the message was expunged (and its
@@ -228,7 +255,7 @@ impl Session {
         &mut self,
         seq: SeqNum,
         row: FetchRow,
-        items: &Arc<Vec<MessageDataItemName<'static>>>,
+        items: &Arc<Vec<Item>>,
         needs: Needs,
         extra_flags: bool,
     ) -> Result<bool> {
@@ -253,7 +280,12 @@ impl Session {
                 // Facts missing only for messages stored before they existed (backfill pending).
                 let facts = missing_facts.then(|| Facts::of(&raw));
                 let parsed = needs.parse.then(|| ParsedMessage::parse(&raw));
-                let content = Content { row: &row, facts: facts.as_ref(), raw: Some(&raw), parsed: parsed.as_ref() };
+                let content = Content {
+                    message: MessageView::of_row(&row),
+                    facts: facts.as_ref().map_or_else(|| FactsView::of_row(&row), FactsView::of_facts),
+                    raw: Some(&raw),
+                    parsed: parsed.as_ref(),
+                };
                 // A failed send means the session stopped listening: stop building.
                 let _ = content.each_piece(seq, &items, extra_flags, &mut |piece| {
                     pieces.blocking_send(piece.into_owned()).is_ok()
@@ -264,26 +296,43 @@ impl Session {
             }
             builder.await.map_err(|error| Error::Internal(format!("FETCH task failed: {error}")))?;
         } else {
-            let content = Content { row: &row, facts: None, raw: raw.as_deref(), parsed: None };
+            let content = Content {
+                message: MessageView::of_row(&row),
+                facts: FactsView::of_row(&row),
+                raw: raw.as_deref(),
+                parsed: None,
+            };
+            // The text and small literals are gathered into one write; a large literal goes on
+            // its own, uncopied.
+            let mut text = Vec::new();
             let mut pieces: Vec<Cow<'_, [u8]>> = Vec::new();
-            // Small pieces are gathered into one write; a large literal goes on its own, uncopied.
-            let mut small = Vec::new();
             for (n, item) in items.iter().enumerate() {
-                pieces.clear();
-                content.item_pieces(seq, item, n, items.len(), extra_flags, &mut pieces);
-                for piece in &pieces {
-                    if piece.len() < 16 * 1024 {
-                        small.extend_from_slice(piece);
-                        continue;
-                    }
-                    self.write_buffered(&small).await?;
-                    small.clear();
-                    self.write_buffered(piece).await?;
+                content.write_item(seq, item, n, items.len(), extra_flags, &mut text, Some(&mut pieces));
+                for piece in pieces.drain(..) {
+                    self.write_buffered(&piece).await?;
                 }
             }
-            self.write_buffered(&small).await?;
+            self.write_buffered(&text).await?;
         }
         Ok(true)
+    }
+}
+
+/// A data item of a FETCH, with what every message's response repeats worked out once.
+#[derive(Debug)]
+struct Item {
+    name: MessageDataItemName<'static>,
+    /// `BODY[section]` for a body section, empty for other items.
+    label: String,
+}
+
+impl Item {
+    fn new(name: MessageDataItemName<'static>) -> Item {
+        let label = match &name {
+            MessageDataItemName::BodyExt { section, .. } => format!("BODY[{}]", section_label(section.as_ref())),
+            _ => String::new(),
+        };
+        Item { name, label }
     }
 }
 
@@ -296,6 +345,22 @@ fn is_in_snapshot(item: &MessageDataItemName<'_>) -> bool {
             | MessageDataItemName::Rfc822Size
             | MessageDataItemName::InternalDate
     )
+}
+
+/// Items the facts in the store's cache can answer, with the snapshot: those that read no body
+/// (so mark nothing \Seen) and need no parse.
+fn is_in_cache(item: &MessageDataItemName<'_>) -> bool {
+    match item {
+        MessageDataItemName::Envelope
+        | MessageDataItemName::Body
+        | MessageDataItemName::BodyStructure
+        | MessageDataItemName::Rfc822Header => true,
+        MessageDataItemName::BodyExt { section, peek: true, .. } => matches!(
+            section,
+            Some(Section::Header(None) | Section::HeaderFields(None, _) | Section::HeaderFieldsNot(None, _))
+        ),
+        _ => false,
+    }
 }
 
 /// Each item once, in the order first named.
@@ -313,18 +378,90 @@ fn unique(items: Vec<MessageDataItemName<'static>>) -> Vec<MessageDataItemName<'
     kept
 }
 
-/// What one message's response is made from: its row (with the stored facts asked for), facts
-/// computed now when the row had none, its bytes when needed, and a parse for part sections.
+/// What FETCH knows of a message without its bytes: from its row, or from the session's
+/// snapshot.
+#[derive(Clone, Copy)]
+struct MessageView<'a> {
+    uid: u32,
+    flags: Flags,
+    keywords: &'a [String],
+    size: u32,
+    internal_date: i64,
+}
+
+impl<'a> MessageView<'a> {
+    fn of_row(row: &'a FetchRow) -> MessageView<'a> {
+        MessageView {
+            uid: row.uid,
+            flags: row.flags,
+            keywords: &row.keywords,
+            size: row.size,
+            internal_date: row.internal_date,
+        }
+    }
+
+    fn of_known(known: &'a KnownMessage) -> MessageView<'a> {
+        MessageView {
+            uid: known.uid.0,
+            flags: known.flags,
+            keywords: &known.keywords,
+            size: known.size,
+            internal_date: known.internal_date,
+        }
+    }
+}
+
+/// The stored facts of a message, wherever they came from (its row, the store's cache, or
+/// computed now for a message stored before they existed); empty where not wanted.
+#[derive(Clone, Copy, Default)]
+struct FactsView<'a> {
+    header: &'a [u8],
+    envelope: &'a [u8],
+    body: &'a [u8],
+    bodystructure: &'a [u8],
+}
+
+impl<'a> FactsView<'a> {
+    fn of_row(row: &'a FetchRow) -> FactsView<'a> {
+        FactsView {
+            header: row.header.as_deref().unwrap_or_default(),
+            envelope: row.imap_envelope.as_deref().unwrap_or_default(),
+            body: row.imap_body.as_deref().unwrap_or_default(),
+            bodystructure: row.imap_bodystructure.as_deref().unwrap_or_default(),
+        }
+    }
+
+    fn of_facts(facts: &'a Facts) -> FactsView<'a> {
+        FactsView {
+            header: &facts.header,
+            envelope: &facts.imap_envelope,
+            body: &facts.imap_body,
+            bodystructure: &facts.imap_bodystructure,
+        }
+    }
+
+    fn of_cached(facts: &'a CachedFacts) -> FactsView<'a> {
+        FactsView {
+            header: facts.header.as_deref().unwrap_or_default(),
+            envelope: facts.imap_envelope.as_deref().unwrap_or_default(),
+            body: facts.imap_body.as_deref().unwrap_or_default(),
+            bodystructure: facts.imap_bodystructure.as_deref().unwrap_or_default(),
+        }
+    }
+}
+
+/// What one message's response is made from: what is known of it, its facts, its bytes when
+/// needed, and a parse for part sections.
 struct Content<'a> {
-    row: &'a FetchRow,
-    facts: Option<&'a Facts>,
+    message: MessageView<'a>,
+    facts: FactsView<'a>,
     raw: Option<&'a [u8]>,
     parsed: Option<&'a ParsedMessage<'a>>,
 }
 
 impl<'a> Content<'a> {
     fn header(&self) -> &'a [u8] {
-        self.facts.map(|f| f.header.as_slice()).or(self.row.header.as_deref()).unwrap_or_default()
+        self.facts.header
     }
 
     fn text(&self) -> &'a [u8] {
@@ -332,85 +469,95 @@ impl<'a> Content<'a> {
         &raw[self.header().len().min(raw.len())..]
     }
 
-    /// Hands every piece of the response to `emit`, in order; false if `emit` asked to stop.
+    /// Hands the response to `emit` in pieces, in order; false if `emit` asked to stop.
     fn each_piece(
         &self,
         seq: SeqNum,
-        items: &[MessageDataItemName<'_>],
+        items: &[Item],
         extra_flags: bool,
         emit: &mut dyn FnMut(Cow<'_, [u8]>) -> bool,
     ) -> bool {
+        let mut text = Vec::new();
         let mut pieces = Vec::new();
         for (n, item) in items.iter().enumerate() {
-            pieces.clear();
-            self.item_pieces(seq, item, n, items.len(), extra_flags, &mut pieces);
+            self.write_item(seq, item, n, items.len(), extra_flags, &mut text, Some(&mut pieces));
             for piece in pieces.drain(..) {
                 if !emit(piece) {
                     return false;
                 }
             }
         }
-        true
+        text.is_empty() || emit(Cow::Owned(text))
     }
 
-    /// The pieces of item `n` of `n_items`, with the response's opening before the first and
-    /// its closing after the last: its text, then its literal's bytes borrowed where they can
-    /// be, so a large body is never copied.
-    fn item_pieces(
+    /// Appends item `n` of `n_items` to `text`, with the response's opening before the first
+    /// and its closing after the last. A literal's bytes are appended too, unless they are
+    /// large and `pieces` is given: then `text` so far and the bytes, borrowed where they can
+    /// be, go to `pieces`, so a large body is never copied.
+    #[allow(clippy::too_many_arguments)]
+    fn write_item(
         &self,
         seq: SeqNum,
-        item: &MessageDataItemName<'_>,
+        item: &Item,
         n: usize,
         n_items: usize,
         extra_flags: bool,
-        pieces: &mut Vec<Cow<'a, [u8]>>,
+        text: &mut Vec<u8>,
+        pieces: Option<&mut Vec<Cow<'a, [u8]>>>,
     ) {
-        let row = self.row;
-        let mut text = Vec::new();
+        use std::io::Write as _;
+        let message = self.message;
+        // Writes into a Vec cannot fail.
         if n == 0 {
-            text.extend_from_slice(format!("* {} FETCH (", seq.0).as_bytes());
+            let _ = write!(text, "* {} FETCH (", seq.0);
             if extra_flags {
-                text.extend_from_slice(format!("FLAGS ({}) ", flag_list(row.flags, &row.keywords)).as_bytes());
+                text.extend_from_slice(b"FLAGS (");
+                write_flag_list(text, message.flags, message.keywords);
+                text.extend_from_slice(b") ");
             }
         } else {
             text.push(b' ');
         }
         let mut literal: Option<Cow<'a, [u8]>> = None;
-        match item {
+        match &item.name {
             MessageDataItemName::Flags => {
-                text.extend_from_slice(format!("FLAGS ({})", flag_list(row.flags, &row.keywords)).as_bytes());
+                text.extend_from_slice(b"FLAGS (");
+                write_flag_list(text, message.flags, message.keywords);
+                text.push(b')');
             }
-            MessageDataItemName::Uid => text.extend_from_slice(format!("UID {}", row.uid).as_bytes()),
+            MessageDataItemName::Uid => {
+                let _ = write!(text, "UID {}", message.uid);
+            }
             MessageDataItemName::InternalDate => {
-                text.extend_from_slice(format!("INTERNALDATE \"{}\"", internal_date(row.internal_date)).as_bytes());
+                text.extend_from_slice(b"INTERNALDATE \"");
+                write_internal_date(text, message.internal_date);
+                text.push(b'"');
             }
-            MessageDataItemName::Rfc822Size => text.extend_from_slice(format!("RFC822.SIZE {}", row.size).as_bytes()),
+            MessageDataItemName::Rfc822Size => {
+                let _ = write!(text, "RFC822.SIZE {}", message.size);
+            }
             MessageDataItemName::Envelope => {
                 text.extend_from_slice(b"ENVELOPE ");
-                let envelope = self.facts.map(|f| f.imap_envelope.as_slice()).or(row.imap_envelope.as_deref());
-                text.extend_from_slice(envelope.unwrap_or_default());
+                text.extend_from_slice(self.facts.envelope);
             }
             MessageDataItemName::BodyStructure => {
                 text.extend_from_slice(b"BODYSTRUCTURE ");
-                let structure =
-                    self.facts.map(|f| f.imap_bodystructure.as_slice()).or(row.imap_bodystructure.as_deref());
-                text.extend_from_slice(structure.unwrap_or_default());
+                text.extend_from_slice(self.facts.bodystructure);
             }
             MessageDataItemName::Body => {
                 text.extend_from_slice(b"BODY ");
-                let structure = self.facts.map(|f| f.imap_body.as_slice()).or(row.imap_body.as_deref());
-                text.extend_from_slice(structure.unwrap_or_default());
+                text.extend_from_slice(self.facts.body);
             }
             MessageDataItemName::BodyExt { section, partial, .. } => {
                 let bytes = self.section(section.as_ref());
-                text.extend_from_slice(format!("BODY[{}]", section_label(section.as_ref())).as_bytes());
+                text.extend_from_slice(item.label.as_bytes());
                 let bytes = match partial {
                     // RFC 9051 §6.4.5: <start.count> returns at most count octets from start, and
                     // the response names only the start.
                     Some((start, count)) => {
                         let begin = (*start as usize).min(bytes.len());
                         let end = begin.saturating_add(count.get() as usize).min(bytes.len());
-                        text.extend_from_slice(format!("<{start}>").as_bytes());
+                        let _ = write!(text, "<{start}>");
                         match bytes {
                             Cow::Borrowed(b) => Cow::Borrowed(&b[begin..end]),
                             Cow::Owned(b) => Cow::Owned(b[begin..end].to_vec()),
@@ -440,16 +587,17 @@ impl<'a> Content<'a> {
         }
         if let Some(bytes) = literal {
             // A literal (RFC 9051 §4.3): its length, then the bytes untouched.
-            text.extend_from_slice(format!("{{{}}}\r\n", bytes.len()).as_bytes());
-            pieces.push(Cow::Owned(text));
-            pieces.push(bytes);
-            text = Vec::new();
+            let _ = write!(text, "{{{}}}\r\n", bytes.len());
+            match pieces {
+                Some(pieces) if bytes.len() >= LARGE_LITERAL => {
+                    pieces.push(Cow::Owned(std::mem::take(text)));
+                    pieces.push(bytes);
+                }
+                _ => text.extend_from_slice(&bytes),
+            }
         }
         if n + 1 == n_items {
             text.extend_from_slice(b")\r\n");
-        }
-        if !text.is_empty() {
-            pieces.push(Cow::Owned(text));
         }
     }
 
@@ -476,12 +624,47 @@ impl<'a> Content<'a> {
 
 /// System flags then keywords, space-separated, for a `FLAGS (...)` list.
 pub(crate) fn flag_list(flags: Flags, keywords: &[String]) -> String {
-    flags.imap_names().map(str::to_string).chain(keywords.iter().cloned()).collect::<Vec<_>>().join(" ")
+    let mut list = Vec::new();
+    write_flag_list(&mut list, flags, keywords);
+    String::from_utf8(list).unwrap_or_default()
+}
+
+fn write_flag_list(out: &mut Vec<u8>, flags: Flags, keywords: &[String]) {
+    let start = out.len();
+    let system = flags.imap_names().map(|name| -> &[u8] { name.as_bytes() });
+    for name in system.chain(keywords.iter().map(|k| k.as_bytes())) {
+        if out.len() > start {
+            out.push(b' ');
+        }
+        out.extend_from_slice(name);
+    }
 }
 
 /// RFC 9051 §9 `date-time`: "dd-Mon-yyyy hh:mm:ss +zzzz", in UTC.
+#[cfg(test)]
 fn internal_date(unix_seconds: i64) -> String {
-    chrono::DateTime::from_timestamp(unix_seconds, 0).unwrap_or_default().format("%d-%b-%Y %H:%M:%S +0000").to_string()
+    let mut date = Vec::new();
+    write_internal_date(&mut date, unix_seconds);
+    String::from_utf8(date).unwrap_or_default()
+}
+
+/// [`internal_date`] written in place: FETCH 1:* writes one per message, and chrono's
+/// formatter allocated and parsed its pattern each time.
+fn write_internal_date(out: &mut Vec<u8>, unix_seconds: i64) {
+    use chrono::{Datelike as _, Timelike as _};
+    use std::io::Write as _;
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let time = chrono::DateTime::from_timestamp(unix_seconds, 0).unwrap_or_default();
+    let month = MONTHS[time.month0() as usize];
+    let _ = write!(
+        out,
+        "{:02}-{month}-{:04} {:02}:{:02}:{:02} +0000",
+        time.day(),
+        time.year(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    );
 }
 
 #[cfg(test)]
@@ -494,5 +677,11 @@ mod tests {
         assert_eq!(internal_date(1_772_442_000), "02-Mar-2026 09:00:00 +0000");
         assert_eq!(flag_list(Flags::SEEN.union(Flags::DELETED), &["$Forwarded".into()]), "\\Seen \\Deleted $Forwarded");
         assert_eq!(flag_list(Flags::empty(), &[]), "");
+        assert_eq!(flag_list(Flags::empty(), &["$Junk".into(), "Work".into()]), "$Junk Work");
+        // Written by hand for speed: the same as chrono's formatter, across years and months.
+        for seconds in (-86_400 * 400..4_102_444_800).step_by(86_400 * 37 + 3_607) {
+            let chrono = chrono::DateTime::from_timestamp(seconds, 0).unwrap();
+            assert_eq!(internal_date(seconds), chrono.format("%d-%b-%Y %H:%M:%S +0000").to_string());
+        }
     }
 }

@@ -42,10 +42,10 @@ impl Session {
         if version == selected.version {
             return Ok(());
         }
-        let current = self.services.store().message_states(account, folder).await?;
+        let (current, blobs) = self.services.store().message_states_and_blobs(account, folder).await?;
         let selected = self.selected_mut()?;
         selected.version = version;
-        for change in selected.refresh(&current) {
+        for change in selected.refresh(&current, &blobs) {
             match change {
                 Change::Expunge(seq) => response.untagged(&format!("{} EXPUNGE", seq.0)),
                 Change::Flags(seq, message) => response.untagged(&format!(

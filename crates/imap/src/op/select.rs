@@ -34,7 +34,7 @@ impl Session {
         // The version first: a change landing between the two reads moves it past what the
         // snapshot shows, so the next NOOP looks again rather than missing it.
         let version = self.services.store().folder_version(account, folder.id).await?;
-        let messages = self.services.store().message_states(account, folder.id).await?;
+        let (messages, blobs) = self.services.store().message_states_and_blobs(account, folder.id).await?;
         let first_unseen = messages.iter().position(|m| !m.flags.contains(store::Flags::SEEN));
         response.untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
         response.untagged(&format!("{} EXISTS", messages.len()));
@@ -55,7 +55,8 @@ impl Session {
         };
         response.status_line("*", "OK", Some(&format!("PERMANENTFLAGS ({permanent})")), "Flags that can be kept");
         response.status_line(tag, "OK", Some(completion_code), &format!("{verb} completed"));
-        let messages = messages.iter().map(KnownMessage::from_state).collect();
+        let messages =
+            messages.iter().zip(blobs).map(|(state, blob)| KnownMessage::from_state(state, Some(blob))).collect();
         self.select(Selected { folder, access, messages, version });
         Ok(response)
     }

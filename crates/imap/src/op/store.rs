@@ -39,7 +39,8 @@ impl Session {
         let mut response = Response::default();
         for update in updates {
             let Some(index) = selected.index_of(Uid(update.uid)) else { continue };
-            selected.messages[index] = KnownMessage::from_state(&update);
+            let blob = selected.messages[index].blob.take();
+            selected.messages[index] = KnownMessage::from_state(&update, blob);
             // RFC 9051 §6.4.6: without .SILENT, each message's new flags come back as FETCH;
             // UID STORE includes the UID (§6.4.9).
             if reply == StoreResponse::Answer {

@@ -15,6 +15,8 @@ use crate::{
 };
 use facts::Facts;
 
+use crate::facts_cache::{BlobKey, CachedFacts, blob_key};
+
 /// The result of delivering one message to several mailboxes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Delivery {
@@ -106,6 +108,14 @@ pub struct FactsWanted {
     pub imap_envelope: bool,
     pub imap_body: bool,
     pub imap_bodystructure: bool,
+}
+
+/// A message's blob as a session's snapshot holds it. Only the store makes one, from a read
+/// filtered on the account (its fields are private), so [`Store::cached_facts`] can trust it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRef {
+    key: BlobKey,
+    account: AccountId,
 }
 
 /// What one new message row needs besides its folder.
@@ -232,25 +242,124 @@ impl Store {
     /// UID, flags, keywords and modseq of every message of a folder, in UID order: the light
     /// read an IMAP session keeps its view of the folder with.
     pub async fn message_states(&self, account: AccountId, folder: FolderId) -> Result<Vec<MessageState>> {
-        let rows: Vec<(i64, i64, i64, Option<String>, i64, i64)> = sqlx::query_as(
-            "SELECT m.uid, m.flags, m.modseq, m.keywords, m.size, m.internal_date FROM messages m
-             WHERE m.account_id = ? AND m.folder_id = ? ORDER BY m.uid",
-        )
+        Ok(self.read_states(account, folder, false).await?.into_iter().map(|(state, _)| state).collect())
+    }
+
+    /// [`Store::message_states`] with each message's blob, for [`Store::cached_facts`].
+    pub async fn message_states_and_blobs(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+    ) -> Result<(Vec<MessageState>, Vec<BlobRef>)> {
+        let rows = self.read_states(account, folder, true).await?;
+        let mut states = Vec::with_capacity(rows.len());
+        let mut blobs = Vec::with_capacity(rows.len());
+        for (state, hash) in rows {
+            let key = hash
+                .as_deref()
+                .and_then(blob_key)
+                .ok_or_else(|| Error::Db(crate::DbError(format!("UID {} has no valid blob name", state.uid).into())))?;
+            states.push(state);
+            blobs.push(BlobRef { key, account });
+        }
+        Ok((states, blobs))
+    }
+
+    async fn read_states(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        with_blobs: bool,
+    ) -> Result<Vec<(MessageState, Option<String>)>> {
+        let blob_column = if with_blobs { "m.blob_hash" } else { "NULL" };
+        type Columns = (i64, i64, i64, Option<String>, i64, i64, Option<String>);
+        let rows: Vec<Columns> = sqlx::query_as(&format!(
+            "SELECT m.uid, m.flags, m.modseq, m.keywords, m.size, m.internal_date, {blob_column} FROM messages m
+             WHERE m.account_id = ? AND m.folder_id = ? ORDER BY m.uid"
+        ))
         .bind(account.0)
         .bind(folder.0)
         .fetch_all(&self.reader)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(uid, flags, modseq, keywords, size, internal_date)| MessageState {
-                uid: uid as u32,
-                flags: Flags(flags as u32),
-                keywords: split_keywords(keywords),
-                modseq: modseq as u64,
-                size: size as u32,
-                internal_date,
+            .map(|(uid, flags, modseq, keywords, size, internal_date, blob)| {
+                let state = MessageState {
+                    uid: uid as u32,
+                    flags: Flags(flags as u32),
+                    keywords: split_keywords(keywords),
+                    modseq: modseq as u64,
+                    size: size as u32,
+                    internal_date,
+                };
+                (state, blob)
             })
             .collect())
+    }
+
+    /// The facts `wanted` of messages of `folder` whose blobs the caller's snapshot holds,
+    /// from the process-wide cache ([`crate::facts_cache`]), reading the database only for
+    /// the messages it lacks, in one query. In the order of `known`. A hit is trusted as the
+    /// snapshot is (the caller has checked the folder's version); for a miss, `None` when the
+    /// message is gone or its facts are not stored yet (backfill pending).
+    pub async fn cached_facts(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        known: &[(u32, &BlobRef)],
+        wanted: FactsWanted,
+    ) -> Result<Vec<Option<Arc<CachedFacts>>>> {
+        // A BlobRef comes from a read filtered on its account: one of another account's is a
+        // caller's mistake, refused like any other account's data.
+        if known.iter().any(|(_, blob)| blob.account != account) {
+            return Err(Error::NotFound("message".into()));
+        }
+        let keys: Vec<BlobKey> = known.iter().map(|(_, blob)| blob.key).collect();
+        let mut facts = self.facts_cache.get_many(&keys, wanted);
+        let missing: Vec<u32> =
+            known.iter().zip(&facts).filter(|(_, f)| f.is_none()).map(|((uid, _), _)| *uid).collect();
+        if missing.is_empty() {
+            return Ok(facts);
+        }
+        let many = missing.len() > 64;
+        let selection = if many { "m.uid BETWEEN ? AND ?" } else { "m.uid IN (SELECT value FROM json_each(?))" };
+        let sql = format!(
+            "SELECT m.uid, m.blob_hash, {} FROM messages m {}
+             WHERE m.account_id = ? AND m.folder_id = ? AND {selection}",
+            fact_columns(wanted),
+            facts_join(wanted),
+        );
+        type Columns = (i64, String, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
+        let query = sqlx::query_as::<_, Columns>(&sql).bind(account.0).bind(folder.0);
+        let query = match (many, missing.iter().min(), missing.iter().max()) {
+            (true, Some(&first), Some(&last)) => query.bind(i64::from(first)).bind(i64::from(last)),
+            _ => query.bind(json_array(missing.iter())),
+        };
+        let mut sorted = missing;
+        sorted.sort_unstable();
+        let mut found: HashMap<u32, (BlobKey, Arc<CachedFacts>)> = HashMap::new();
+        for (uid, hash, header, imap_envelope, imap_body, imap_bodystructure) in query.fetch_all(&self.reader).await? {
+            let uid = uid as u32;
+            let Some(key) = blob_key(&hash) else { continue };
+            if many && sorted.binary_search(&uid).is_err() {
+                continue;
+            }
+            let read = CachedFacts {
+                header: header.map(Vec::into_boxed_slice),
+                imap_envelope: imap_envelope.map(Vec::into_boxed_slice),
+                imap_body: imap_body.map(Vec::into_boxed_slice),
+                imap_bodystructure: imap_bodystructure.map(Vec::into_boxed_slice),
+            };
+            if read.has(wanted) {
+                found.insert(uid, (key, self.facts_cache.insert(key, read)));
+            }
+        }
+        for (((uid, blob), _), slot) in known.iter().zip(&keys).zip(facts.iter_mut()) {
+            if slot.is_none() {
+                *slot = found.get(uid).filter(|(key, _)| *key == blob.key).map(|(_, f)| Arc::clone(f));
+            }
+        }
+        Ok(facts)
     }
 
     /// The folder's [`FolderVersion`], one indexed row: cheap enough to ask on every NOOP.
@@ -331,26 +440,16 @@ impl Store {
         uids: &[u32],
         wanted: FactsWanted,
     ) -> Result<Vec<FetchRow>> {
-        let fact_column = |want: bool, column: &str| if want { column.to_string() } else { "NULL".to_string() };
-        let mut join = String::new();
-        if wanted.imap_envelope || wanted.imap_body || wanted.imap_bodystructure {
-            join.push_str(" LEFT JOIN message_facts f ON f.blob_hash = m.blob_hash");
-        }
-        if wanted.header {
-            join.push_str(" LEFT JOIN message_headers h ON h.blob_hash = m.blob_hash");
-        }
+        let join = facts_join(wanted);
         // Many UIDs (a FETCH 1:*) read as one range of the (folder, uid) index, then filtered
         // here; a few as a list.
         let many = uids.len() > 64;
         let selection = if many { "m.uid BETWEEN ? AND ?" } else { "m.uid IN (SELECT value FROM json_each(?))" };
         let sql = format!(
-            "SELECT m.id, m.uid, m.flags, m.size, m.internal_date, m.blob_hash, m.keywords, {}, {}, {}, {}
+            "SELECT m.id, m.uid, m.flags, m.size, m.internal_date, m.blob_hash, m.keywords, {}
              FROM messages m {join}
              WHERE m.account_id = ? AND m.folder_id = ? AND {selection} ORDER BY m.uid",
-            fact_column(wanted.header, "h.header"),
-            fact_column(wanted.imap_envelope, "f.imap_envelope"),
-            fact_column(wanted.imap_body, "f.imap_body"),
-            fact_column(wanted.imap_bodystructure, "f.imap_bodystructure"),
+            fact_columns(wanted),
         );
         type Columns = (
             i64,
@@ -814,6 +913,31 @@ fn json_string(text: &str) -> String {
 }
 
 /// A JSON array of numbers, for `IN (SELECT value FROM json_each(?))`.
+/// The JOINs that bring the facts `wanted` next to `messages m`.
+fn facts_join(wanted: FactsWanted) -> String {
+    let mut join = String::new();
+    if wanted.imap_envelope || wanted.imap_body || wanted.imap_bodystructure {
+        join.push_str(" LEFT JOIN message_facts f ON f.blob_hash = m.blob_hash");
+    }
+    if wanted.header {
+        join.push_str(" LEFT JOIN message_headers h ON h.blob_hash = m.blob_hash");
+    }
+    join
+}
+
+/// The four fact columns, in the order header, ENVELOPE, BODY, BODYSTRUCTURE; NULL for those
+/// not wanted, so that their tables are not read.
+fn fact_columns(wanted: FactsWanted) -> String {
+    let column = |want: bool, column: &'static str| if want { column } else { "NULL" };
+    [
+        column(wanted.header, "h.header"),
+        column(wanted.imap_envelope, "f.imap_envelope"),
+        column(wanted.imap_body, "f.imap_body"),
+        column(wanted.imap_bodystructure, "f.imap_bodystructure"),
+    ]
+    .join(", ")
+}
+
 fn json_array<T: std::fmt::Display>(values: impl Iterator<Item = T>) -> String {
     let items: Vec<String> = values.map(|v| v.to_string()).collect();
     format!("[{}]", items.join(","))
