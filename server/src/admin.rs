@@ -19,6 +19,11 @@ pub(crate) enum AdminCommand {
     /// Aliases: addresses that redirect to one or more others (A3).
     #[command(subcommand)]
     Alias(AliasCommand),
+    /// App passwords: one per program (phone, desktop client), each usable instead of the
+    /// mailbox's password and removable alone (F8). Guesses at the password that hold up
+    /// logins from new addresses do not hold these up.
+    #[command(subcommand)]
+    AppPassword(AppPasswordCommand),
     /// Deliver a message read from standard input to a local address, as the MX would but
     /// without adding trace headers (a local delivery agent).
     Deliver { address: String },
@@ -62,6 +67,22 @@ pub(crate) enum UserCommand {
         password_stdin: bool,
     },
     List,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AppPasswordCommand {
+    /// Make one, named for the program it is for; it is printed once.
+    Add {
+        address: String,
+        name: String,
+    },
+    List {
+        address: String,
+    },
+    Remove {
+        address: String,
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -164,6 +185,24 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                 println!("{}\t{} bytes used\tquota {quota}{admin}", user.login, user.used_bytes);
             }
         }
+        AdminCommand::AppPassword(AppPasswordCommand::Add { address, name }) => {
+            let address = parse_address(&address)?;
+            let token = auth::Auth::new(store.clone()).add_app_password(&address, &name).await?;
+            println!("app password {:?} of {address} created", name.trim());
+            println!("app password: {token}");
+        }
+        AdminCommand::AppPassword(AppPasswordCommand::List { address }) => {
+            let account = mailbox(store, &address).await?;
+            for (name, created, used) in store.app_passwords(account).await? {
+                let date = |t: i64| chrono::DateTime::from_timestamp(t, 0).map_or("?".into(), |d| d.to_rfc3339());
+                println!("{name}\tcreated {}\tlast used {}", date(created), used.map_or("never".into(), date));
+            }
+        }
+        AdminCommand::AppPassword(AppPasswordCommand::Remove { address, name }) => {
+            let account = mailbox(store, &address).await?;
+            store.remove_app_password(account, &name).await?;
+            println!("app password {:?} of {address} removed", name.trim());
+        }
         AdminCommand::Alias(AliasCommand::Add { address, targets }) => {
             let address = parse_address(&address)?;
             let targets = targets.iter().map(|t| parse_address(t)).collect::<Result<Vec<_>, _>>()?;
@@ -226,4 +265,11 @@ async fn find_folder(
     let account = store.account_by_login(&address).await?.with_context(|| format!("no mailbox {address}"))?;
     let found = store.folder_by_name(account.id, folder).await?.with_context(|| format!("no folder {folder}"))?;
     Ok((account.id, found.id))
+}
+
+/// The account of a mailbox named on the command line.
+async fn mailbox(store: &Store, address: &str) -> anyhow::Result<store::AccountId> {
+    let address = parse_address(address)?;
+    let account = store.account_by_login(&address).await?.with_context(|| format!("no mailbox {address}"))?;
+    Ok(account.id)
 }

@@ -754,6 +754,29 @@ fn issue_11_fetch_from_the_cache_answers_as_the_rows_do() {
     assert_eq!(imap.ok(&format!("FETCH 1:* {items}")), after);
 }
 
+/// Issue 12, defect 10 (F8): an app password made with `facteur admin app-password` logs in
+/// over IMAP, shows as used, and stops working once removed.
+#[test]
+fn issue_12_app_passwords_log_in_and_can_be_removed() {
+    let srv = TestServer::start();
+    let made = srv.admin(&["app-password", "add", "ana@example.org", "Phone"]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let printed = String::from_utf8_lossy(&made.stdout).into_owned();
+    let token = printed.lines().find_map(|l| l.strip_prefix("app password: ")).expect("token printed").to_string();
+    let mut imap = Imap::connect_tls(&srv);
+    let (status, _) = imap.cmd(&format!("LOGIN ana@example.org {token}"));
+    assert!(status.contains(" OK "), "{status}");
+    imap.ok("SELECT INBOX");
+    let listed = String::from_utf8_lossy(&srv.admin(&["app-password", "list", "ana@example.org"]).stdout).into_owned();
+    assert!(listed.starts_with("Phone\tcreated ") && !listed.contains("never"), "{listed}");
+    assert!(srv.admin(&["app-password", "remove", "ana@example.org", "Phone"]).status.success());
+    let mut imap = Imap::connect_tls(&srv);
+    let (status, _) = imap.cmd(&format!("LOGIN ana@example.org {token}"));
+    assert!(status.contains(" NO "), "{status}");
+    let missing = srv.admin(&["app-password", "remove", "ana@example.org", "Phone"]);
+    assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("not found"));
+}
+
 /// Issue 12, defect 6: throttled LOGINs were answered at once and the connection never
 /// dropped (514,348 attempts and 65 MB of log from one connection in 20 s). A failure is now
 /// answered after a delay, the third ends the session, and each failure is one log line for

@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 use store::{Account, AccountId, Address, Store};
 
 use password::Passwords;
-use throttle::{Begin, Ended, LoginThrottle};
+use throttle::{Begin, Credential, Ended, LoginThrottle};
 
 pub use store::{Error, Result};
 
@@ -107,28 +107,51 @@ impl Auth {
 
     async fn check(&self, login: &str, password: &str, ip: Option<IpAddr>) -> Result<AuthOutcome> {
         let login = login.trim().to_lowercase();
+        let credential = if is_app_password_shaped(password) { Credential::AppPassword } else { Credential::Password };
         let attempt = loop {
             // Made before asking, so an attempt finishing in between still wakes us.
             let changed = self.throttle.changed();
-            match self.throttle.try_begin(&login, ip) {
+            match self.throttle.try_begin_with(&login, ip, credential) {
                 Begin::Go(attempt) => break attempt,
                 Begin::Throttled => return Ok(AuthOutcome::Throttled),
                 Begin::Wait => changed.await,
             }
         };
-        let found = match self.store.account_with_password_hash(&login).await {
-            Ok(found) => found,
+        match self.verify(&login, password, credential).await {
+            Ok(account) => {
+                let ended = if account.is_some() { Ended::Succeeded } else { Ended::Failed };
+                self.throttle.finish(attempt, &login, ip, ended);
+                Ok(account.map_or(AuthOutcome::BadCredentials, AuthOutcome::Ok))
+            }
             Err(error) => {
                 self.throttle.finish(attempt, &login, ip, Ended::Abandoned);
-                return Err(error);
+                Err(error)
             }
-        };
+        }
+    }
+
+    /// The account whose app password (for one so shaped) or password this is.
+    async fn verify(&self, login: &str, password: &str, credential: Credential) -> Result<Option<Account>> {
+        if credential == Credential::AppPassword
+            && let Some(account) = self.store.account_by_app_password(login, &sha256_hex(password)).await?
+        {
+            return Ok(Some(account));
+        }
+        // A password may happen to look like an app password: it is still checked.
+        let found = self.store.account_with_password_hash(login).await?;
         let stored_hash = found.as_ref().map_or(DUMMY_HASH, |(_, hash)| hash.as_str());
         let verified = self.passwords.verify(stored_hash, password).await;
-        let account = found.filter(|_| verified).map(|(account, _)| account);
-        let ended = if account.is_some() { Ended::Succeeded } else { Ended::Failed };
-        self.throttle.finish(attempt, &login, ip, ended);
-        Ok(account.map_or(AuthOutcome::BadCredentials, AuthOutcome::Ok))
+        Ok(found.filter(|_| verified).map(|(account, _)| account))
+    }
+
+    /// F8: a new app password for the mailbox, named for the program it is for. The token is
+    /// returned once, to be shown to its owner; only its SHA-256 is kept.
+    pub async fn add_app_password(&self, address: &Address, name: &str) -> Result<String> {
+        let account =
+            self.store.account_by_login(address).await?.ok_or_else(|| Error::NotFound(format!("mailbox {address}")))?;
+        let token = new_app_password();
+        self.store.add_app_password(account.id, name, &sha256_hex(&token)).await?;
+        Ok(token)
     }
 
     /// A2: creates a mailbox with this password (checked against the rules first).
@@ -226,11 +249,35 @@ fn random_token() -> String {
 
 /// A random password for a new account, 20 characters from an unambiguous alphabet.
 pub fn random_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut bytes = [0u8; 20];
     OsRng.fill_bytes(&mut bytes);
     // 256 is not a multiple of the alphabet's size; the bias this leaves is negligible here.
     bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
+/// The letters of generated passwords: no 0/O, 1/l/I to misread.
+const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// An app password: five groups of four letters of [`ALPHABET`] (56^20, about 2^116), easy
+/// to type on a phone, with a shape passwords people choose rarely have.
+fn new_app_password() -> String {
+    let mut bytes = [0u8; 20];
+    OsRng.fill_bytes(&mut bytes);
+    let mut token = String::with_capacity(24);
+    for (n, b) in bytes.iter().enumerate() {
+        if n > 0 && n % 4 == 0 {
+            token.push('-');
+        }
+        // 256 is not a multiple of 56: the bias leaves about 115 bits, plenty.
+        token.push(ALPHABET[*b as usize % ALPHABET.len()] as char);
+    }
+    token
+}
+
+fn is_app_password_shaped(password: &str) -> bool {
+    let bytes = password.as_bytes();
+    bytes.len() == 24
+        && bytes.iter().enumerate().all(|(n, b)| if n % 5 == 4 { *b == b'-' } else { ALPHABET.contains(b) })
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -281,6 +328,66 @@ mod tests {
         assert_eq!(auth.web_session_account("forged").await.unwrap(), None);
         auth.delete_web_session(&token).await.unwrap();
         assert_eq!(auth.web_session_account(&token).await.unwrap(), None);
+    }
+
+    /// Issue 12, defect 10: about 30 guesses at Ana's password spread over 7 addresses stopped
+    /// her from signing in from a new address. An app password still lets her in, and does
+    /// not let anyone else in.
+    #[tokio::test]
+    async fn the_owner_always_has_a_way_in_with_an_app_password() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let auth = auth_with_ana(&dir).await;
+        let address = store::parse_address("ana@example.org").unwrap();
+        let token = auth.add_app_password(&address, "phone").await.unwrap();
+        assert!(is_app_password_shaped(&token), "{token}");
+        assert!(matches!(auth.add_app_password(&address, "phone").await, Err(Error::Exists(_))));
+        let nobody = store::parse_address("nobody@example.org").unwrap();
+        assert!(matches!(auth.add_app_password(&nobody, "x").await, Err(Error::NotFound(_))));
+
+        for n in 10..17 {
+            let attacker = Some(format!("192.0.2.{n}").parse().unwrap());
+            for _ in 0..6 {
+                auth.authenticate("ana@example.org", "guess guess", attacker, "test").await.unwrap();
+            }
+        }
+        let new_address = Some("198.51.100.7".parse().unwrap());
+        assert_eq!(
+            auth.authenticate("ana@example.org", "a long password", new_address, "test").await.unwrap(),
+            AuthOutcome::Throttled,
+            "the login-wide limit holds guesses (and, for now, the password) from new addresses"
+        );
+        let AuthOutcome::Ok(ana) = auth.authenticate("ana@example.org", &token, new_address, "test").await.unwrap()
+        else {
+            panic!("the app password gets Ana in");
+        };
+        assert_eq!(ana.login, "ana@example.org");
+        let used = auth.store().app_passwords(ana.id).await.unwrap();
+        assert!(used[0].0 == "phone" && used[0].2.is_some(), "{used:?}");
+
+        // Guessing app passwords gets nowhere and is still counted per address.
+        let wrong = new_app_password();
+        let guesser = Some("203.0.113.9".parse().unwrap());
+        assert_eq!(
+            auth.authenticate("ana@example.org", &wrong, guesser, "test").await.unwrap(),
+            AuthOutcome::BadCredentials
+        );
+        let mut outcomes = Vec::new();
+        for _ in 0..8 {
+            outcomes.push(auth.authenticate("ana@example.org", &new_app_password(), guesser, "test").await.unwrap());
+        }
+        assert_eq!(outcomes.last(), Some(&AuthOutcome::Throttled), "{outcomes:?}");
+        auth.add_user(&store::parse_address("bob@example.org").unwrap(), "bob's long password", None).await.unwrap();
+        assert_eq!(
+            auth.authenticate("bob@example.org", &token, Some("198.51.100.8".parse().unwrap()), "test").await.unwrap(),
+            AuthOutcome::BadCredentials,
+            "Ana's app password is no one else's"
+        );
+        auth.store().remove_app_password(ana.id, "phone").await.unwrap();
+        assert_eq!(
+            auth.authenticate("ana@example.org", &token, Some("198.51.100.9".parse().unwrap()), "test").await.unwrap(),
+            AuthOutcome::BadCredentials,
+            "a removed app password no longer works"
+        );
     }
 
     #[test]

@@ -161,12 +161,18 @@ impl LoginThrottle {
     /// Starts an attempt: refuses it if one of its counts is blocked by failures, asks it to
     /// wait if attempts in flight could reach a count's free failures, else counts it as in
     /// flight, all in one critical section.
+    #[cfg(test)]
     pub(crate) fn try_begin(&self, login: &str, ip: Option<IpAddr>) -> Begin {
+        self.try_begin_with(login, ip, Credential::Password)
+    }
+
+    /// [`LoginThrottle::try_begin`] for an attempt with this kind of credential.
+    pub(crate) fn try_begin_with(&self, login: &str, ip: Option<IpAddr>, credential: Credential) -> Begin {
         let mut state = self.state.lock().expect("throttle lock poisoned");
         let now = Instant::now();
         state.sweep(now);
         let login = normalized(login);
-        let counted = counted_keys(&state, &login, ip, now);
+        let counted = counted_keys(&state, &login, ip, now, credential);
         let blocked = counted.iter().any(|key| {
             state.failures.get(key).and_then(|r| r.blocked_until(key.free_failures())).is_some_and(|until| now < until)
         });
@@ -228,11 +234,21 @@ impl LoginThrottle {
     }
 }
 
+/// What an attempt offers as proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Credential {
+    /// The account's password, or anything not shaped like an app password.
+    Password,
+    /// Shaped like an app password: about 116 random bits, out of reach of guessing, so the
+    /// login-wide count (which strangers can fill) does not hold it up.
+    AppPassword,
+}
+
 /// The keys an attempt counts under: all of them, except the login-wide one from an address
-/// the login recently signed in from.
-fn counted_keys(state: &State, login: &str, ip: Option<IpAddr>, now: Instant) -> Vec<Key> {
-    let trusted = state.is_trusted(login, ip, now);
-    keys(login, ip).into_iter().filter(|key| !(trusted && matches!(key, Key::Login(_)))).collect()
+/// the login recently signed in from, or for an app password.
+fn counted_keys(state: &State, login: &str, ip: Option<IpAddr>, now: Instant, credential: Credential) -> Vec<Key> {
+    let spared = credential == Credential::AppPassword || state.is_trusted(login, ip, now);
+    keys(login, ip).into_iter().filter(|key| !(spared && matches!(key, Key::Login(_)))).collect()
 }
 
 #[cfg(test)]

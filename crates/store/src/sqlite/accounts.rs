@@ -312,6 +312,74 @@ impl Store {
     }
 }
 
+impl Store {
+    // ----- App passwords (F8) -----
+
+    /// Records an app password by the hash of its token, under a name its owner chose.
+    pub async fn add_app_password(&self, account: AccountId, name: &str, token_hash: &str) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+            return Err(Error::invalid("app password name", "1 to 100 characters, no control characters"));
+        }
+        let result =
+            sqlx::query("INSERT INTO app_passwords (account_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)")
+                .bind(account.0)
+                .bind(name)
+                .bind(token_hash)
+                .bind(now_unix())
+                .execute(&self.writer)
+                .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(Error::Exists(format!("app password {name}"))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The account with this login (already lowercased) that has an app password with this
+    /// hash; notes when it was used.
+    pub async fn account_by_app_password(&self, login: &str, token_hash: &str) -> Result<Option<Account>> {
+        let row = sqlx::query(&format!(
+            "SELECT p.id AS app_password_id, {} FROM app_passwords p JOIN accounts a ON a.id = p.account_id
+             WHERE a.login = ? AND p.token_hash = ?",
+            ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
+        ))
+        .bind(login)
+        .bind(token_hash)
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        sqlx::query("UPDATE app_passwords SET last_used_at = ? WHERE id = ?")
+            .bind(now_unix())
+            .bind(row.get::<i64, _>("app_password_id"))
+            .execute(&self.writer)
+            .await?;
+        Ok(Some(account_from_row(&row)))
+    }
+
+    /// An account's app passwords: name, created and last used (Unix seconds), by name.
+    pub async fn app_passwords(&self, account: AccountId) -> Result<Vec<(String, i64, Option<i64>)>> {
+        Ok(sqlx::query_as(
+            "SELECT name, created_at, last_used_at FROM app_passwords WHERE account_id = ? ORDER BY name",
+        )
+        .bind(account.0)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    pub async fn remove_app_password(&self, account: AccountId, name: &str) -> Result<()> {
+        let done = sqlx::query("DELETE FROM app_passwords WHERE account_id = ? AND name = ?")
+            .bind(account.0)
+            .bind(name.trim())
+            .execute(&self.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound(format!("app password {}", name.trim())));
+        }
+        Ok(())
+    }
+}
+
 pub(crate) async fn domain_id(conn: &mut sqlx::SqliteConnection, name: &str) -> Result<i64> {
     sqlx::query_scalar("SELECT id FROM domains WHERE name = ?")
         .bind(name)

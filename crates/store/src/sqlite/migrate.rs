@@ -15,6 +15,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "message facts", include_str!("../../../../migrations/sqlite/0002_message_facts.sql")),
     (3, "keywords and changes", include_str!("../../../../migrations/sqlite/0003_keywords_and_changes.sql")),
     (4, "message headers", include_str!("../../../../migrations/sqlite/0004_message_headers.sql")),
+    (5, "app passwords", include_str!("../../../../migrations/sqlite/0005_app_passwords.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
