@@ -720,9 +720,9 @@ fn issue_11_envelope_structure_and_headers_are_answered_without_the_message_file
     assert!(status.contains(" NO "), "the bytes themselves are gone: {status}");
 }
 
-/// Issue 11: while the folder does not change, FETCH answers ENVELOPE, BODYSTRUCTURE and header
-/// sections from the session's snapshot and the store's cache of facts, without reading the
-/// rows. The answers must be those the rows give, and a change made by another session (which
+/// Issue 11: while the folder does not change, FETCH answers ENVELOPE, BODYSTRUCTURE, header
+/// sections and `.PEEK` body sections from the session's snapshot, the store's cache of facts
+/// and the message files, without reading the rows. The answers must be those the rows give, and a change made by another session (which
 /// moves the folder's version) must show at once.
 #[test]
 fn issue_11_fetch_from_the_cache_answers_as_the_rows_do() {
@@ -730,13 +730,15 @@ fn issue_11_fetch_from_the_cache_answers_as_the_rows_do() {
     srv.deliver("ana@example.org", PLAIN);
     srv.deliver("ana@example.org", BROKEN);
     let items = "(UID FLAGS ENVELOPE BODYSTRUCTURE BODY RFC822.SIZE RFC822.HEADER BODY.PEEK[HEADER] \
-                 BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)] BODY.PEEK[HEADER.FIELDS.NOT (SUBJECT)]<4.20>)";
+                 BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)] BODY.PEEK[HEADER.FIELDS.NOT (SUBJECT)]<4.20> \
+                 BODY.PEEK[TEXT]<2.9> BODY.PEEK[])";
     let mut imap = Imap::login(&srv, "ana@example.org");
     imap.ok("SELECT INBOX");
     let first = imap.ok(&format!("FETCH 1:* {items}")); // the cache is empty: filled from the rows
     assert_eq!(first.len(), 2);
     assert!(first[0].contains("ENVELOPE (\"Mon, 2 Mar 2026 10:00:00 +0100\" \"Hello there\""), "{first:?}");
     assert!(first[0].contains("BODY[HEADER.FIELDS.NOT (SUBJECT)]<4> {20}\r\n"), "{first:?}");
+    assert!(first[0].contains("BODY[TEXT]<2> {9}\r\nne one\r\nL BODY[] {"), "{first:?}");
     assert_eq!(imap.ok(&format!("FETCH 1:* {items}")), first, "from the cache");
     assert_eq!(imap.ok(&format!("UID FETCH 2 {items}"))[0], first[1], "UID FETCH of one message");
 

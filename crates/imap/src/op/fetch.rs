@@ -128,14 +128,13 @@ impl Session {
         let folder = selected.folder.id;
         let access = selected.access;
         let known_version = selected.version;
-        if items.iter().all(|item| is_in_snapshot(&item.name) || is_in_cache(&item.name)) {
+        if items.iter().all(|item| is_in_snapshot(&item.name) || is_without_rows(&item.name)) {
             // The session's snapshot is the folder as long as the folder's version has not moved
             // (the store's FolderVersion invariant), and a blob's facts never change: answer
-            // from the two, reading one row (and the facts the store's cache lacks).
+            // from the two, reading one row (and the facts the store's cache lacks, and the
+            // message files for body sections).
             let version = self.services.store().folder_version(account, folder).await?;
-            if version == known_version
-                && self.write_from_snapshot(account, folder, &indexes, &items, needs.facts).await?
-            {
+            if version == known_version && self.write_from_snapshot(account, folder, &indexes, &items, needs).await? {
                 return Ok(Response::tagged(tag, "OK", None, "FETCH completed"));
             }
         }
@@ -199,21 +198,22 @@ impl Session {
         Ok(Response::tagged(tag, "OK", None, "FETCH completed"))
     }
 
-    /// FETCH responses made of what the session knows of each message and of facts from the
-    /// store's cache, no message row read. False, with nothing written, when the snapshot or
-    /// the store lacks something (a message stored before its facts): the caller then reads
-    /// the rows.
+    /// FETCH responses made of what the session knows of each message, facts from the
+    /// store's cache and, for body sections, the message files: no message row read. False,
+    /// with nothing written, when the snapshot or the store lacks something (a message stored
+    /// before its facts): the caller then reads the rows.
     async fn write_from_snapshot(
         &mut self,
         account: AccountId,
         folder: FolderId,
         indexes: &[usize],
         items: &[Item],
-        wanted: FactsWanted,
+        needs: Needs,
     ) -> Result<bool> {
         let not_selected = || Error::Internal("FETCH without a selected folder".into());
+        let wanted = needs.facts;
         let mut facts = Vec::new();
-        if wanted != FactsWanted::default() {
+        if wanted != FactsWanted::default() || needs.raw {
             let messages = &self.selected().ok_or_else(not_selected)?.messages;
             let mut known = Vec::with_capacity(indexes.len());
             for &index in indexes {
@@ -221,10 +221,16 @@ impl Session {
                 let Some(blob) = &message.blob else { return Ok(false) };
                 known.push((message.uid.0, blob));
             }
-            facts = self.services.store().cached_facts(account, folder, &known, wanted).await?;
-            if facts.iter().any(Option::is_none) {
-                return Ok(false);
+            if wanted != FactsWanted::default() {
+                facts = self.services.store().cached_facts(account, folder, &known, wanted).await?;
+                if facts.iter().any(Option::is_none) {
+                    return Ok(false);
+                }
             }
+        }
+        if needs.raw {
+            self.write_from_files(account, folder, indexes, items, &facts).await?;
+            return Ok(true);
         }
         // Built a buffer at a time, written between them.
         let mut next = 0;
@@ -247,6 +253,52 @@ impl Session {
             self.write_buffered(&out).await?;
         }
         Ok(true)
+    }
+
+    /// [`Session::write_from_snapshot`] for items that need the message's bytes: one message at
+    /// a time, a large literal written from where it lies.
+    async fn write_from_files(
+        &mut self,
+        account: AccountId,
+        folder: FolderId,
+        indexes: &[usize],
+        items: &[Item],
+        facts: &[Option<Arc<CachedFacts>>],
+    ) -> Result<()> {
+        for (n, &index) in indexes.iter().enumerate() {
+            // A copy, so the snapshot is not borrowed while writing.
+            let known = self.selected_mut()?.messages[index].clone();
+            let Some(blob) = &known.blob else { continue };
+            // Gone means expunged by another session since the version was read: skipped, as
+            // RFC 9051 §7.4.1 wants (NOOP will report it).
+            let Some(raw) = self.services.store().read_blob(account, folder, known.uid.0, blob).await? else {
+                continue;
+            };
+            let content = Content {
+                message: MessageView::of_known(&known),
+                facts: facts.get(n).and_then(Option::as_deref).map(FactsView::of_cached).unwrap_or_default(),
+                raw: Some(&raw),
+                parsed: None,
+            };
+            let mut text = Vec::new();
+            let mut pieces = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                content.write_item(
+                    SeqNum::from_index(index),
+                    item,
+                    i,
+                    items.len(),
+                    false,
+                    &mut text,
+                    Some(&mut pieces),
+                );
+                for piece in pieces.drain(..) {
+                    self.write_buffered(&piece).await?;
+                }
+            }
+            self.write_buffered(&text).await?;
+        }
+        Ok(())
     }
 
     /// Writes one `* n FETCH (...)` response; false when the message was expunged (and its
@@ -347,9 +399,9 @@ fn is_in_snapshot(item: &MessageDataItemName<'_>) -> bool {
     )
 }
 
-/// Items the facts in the store's cache can answer, with the snapshot: those that read no body
-/// (so mark nothing \Seen) and need no parse.
-fn is_in_cache(item: &MessageDataItemName<'_>) -> bool {
+/// Items that, with the snapshot, the facts in the store's cache and the message file can
+/// answer without reading rows: those that mark nothing \Seen and need no parse.
+fn is_without_rows(item: &MessageDataItemName<'_>) -> bool {
     match item {
         MessageDataItemName::Envelope
         | MessageDataItemName::Body
@@ -357,7 +409,12 @@ fn is_in_cache(item: &MessageDataItemName<'_>) -> bool {
         | MessageDataItemName::Rfc822Header => true,
         MessageDataItemName::BodyExt { section, peek: true, .. } => matches!(
             section,
-            Some(Section::Header(None) | Section::HeaderFields(None, _) | Section::HeaderFieldsNot(None, _))
+            None | Some(
+                Section::Header(None)
+                    | Section::HeaderFields(None, _)
+                    | Section::HeaderFieldsNot(None, _)
+                    | Section::Text(None)
+            )
         ),
         _ => false,
     }

@@ -419,6 +419,34 @@ impl Store {
         }
     }
 
+    /// The raw bytes of the message with this UID, by the blob the caller's snapshot holds
+    /// for it (checked against the account, as in [`Store::cached_facts`]); `None` when the
+    /// message has been expunged (and its file cleaned up) since.
+    pub async fn read_blob(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        uid: u32,
+        blob: &BlobRef,
+    ) -> Result<Option<Vec<u8>>> {
+        if blob.account != account {
+            return Err(Error::NotFound("message".into()));
+        }
+        match self.blobs.get(&hex::encode(blob.key)).await {
+            Ok(raw) => Ok(Some(raw)),
+            Err(error) => {
+                let present: Option<i64> =
+                    sqlx::query_scalar("SELECT 1 FROM messages WHERE account_id = ? AND folder_id = ? AND uid = ?")
+                        .bind(account.0)
+                        .bind(folder.0)
+                        .bind(i64::from(uid))
+                        .fetch_optional(&self.reader)
+                        .await?;
+                if present.is_some() { Err(error) } else { Ok(None) }
+            }
+        }
+    }
+
     /// The raw bytes of a message read with [`Store::fetch_rows`], or `None` when it has been
     /// expunged since: as [`Store::read_raw_if_present`], without asking again whose it is (the
     /// row was read for its account).
