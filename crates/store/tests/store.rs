@@ -263,6 +263,35 @@ async fn store_flags_answers_in_request_order_and_skips_missing_uids() {
     assert!(replaced.iter().all(|u| u.flags == Flags::SEEN && u.keywords.is_empty()));
 }
 
+/// A STORE naming many UIDs reads their range and keeps only those named: the others in the
+/// range are not touched, and a STORE that would change none of those named writes nothing.
+#[tokio::test]
+async fn a_store_of_many_sparse_uids_changes_only_those() {
+    let (_dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap();
+    for n in 0..150 {
+        store.deliver(&[ana.id], format!("Subject: {n}\r\n\r\nx\r\n").into_bytes()).await.unwrap();
+    }
+    let inbox = store.special_folder(ana.id, SpecialUse::Inbox).await.unwrap();
+    let even: Vec<u32> = (1..=150).filter(|uid| uid % 2 == 0).collect();
+    let updates = store.store_flags(ana.id, inbox.id, &even, FlagOp::Add, Flags::SEEN, &[]).await.unwrap();
+    assert_eq!(updates.iter().map(|u| u.uid).collect::<Vec<_>>(), even);
+    let states = store.message_states(ana.id, inbox.id).await.unwrap();
+    assert!(states.iter().all(|m| m.flags.contains(Flags::SEEN) == (m.uid % 2 == 0)));
+    assert_eq!(store.folder(ana.id, inbox.id).await.unwrap().unwrap().n_unseen, 75);
+    assert_counters_match(&store, ana.id).await;
+
+    // The odd ones are still unread, but a STORE of the even ones changes nothing now.
+    let version = store.folder_version(ana.id, inbox.id).await.unwrap();
+    store.store_flags(ana.id, inbox.id, &even, FlagOp::Add, Flags::SEEN, &[]).await.unwrap();
+    assert_eq!(store.folder_version(ana.id, inbox.id).await.unwrap(), version, "nothing written");
+    let odd: Vec<u32> = (1..=150).filter(|uid| uid % 2 == 1).collect();
+    store.store_flags(ana.id, inbox.id, &odd, FlagOp::Replace, Flags::FLAGGED, &[]).await.unwrap();
+    let states = store.message_states(ana.id, inbox.id).await.unwrap();
+    assert!(states.iter().all(|m| m.flags == if m.uid % 2 == 0 { Flags::SEEN } else { Flags::FLAGGED }));
+    assert_counters_match(&store, ana.id).await;
+}
+
 /// The trigger-kept counters of an account and its folders equal a recount of its messages.
 async fn assert_counters_match(store: &Store, account: store::AccountId) {
     let mut used = 0;

@@ -674,11 +674,20 @@ impl Store {
         keywords: &[String],
     ) -> Result<Vec<MessageState>> {
         check_keywords(keywords)?;
-        // Planned first on a reader: a STORE that changes nothing, or is over a cap, never
-        // takes the only writer (a client looping such STOREs once slowed every delivery).
+        // A STORE that changes nothing, or is over a cap, never takes the only writer (a client
+        // looping such STOREs once slowed every delivery): without keywords one query tells;
+        // with keywords the change is planned on a reader first.
         let mut reader = self.reader.acquire().await?;
-        let (mut by_uid, changed) = plan_flags(&mut reader, account, folder, uids, op, flags, keywords).await?;
-        if changed.is_empty() {
+        let unchanged = if keywords.is_empty() {
+            match system_flags_would_change(&mut reader, account, folder, uids, op, flags).await? {
+                true => None,
+                false => Some(plan_flags(&mut reader, account, folder, uids, op, flags, keywords).await?),
+            }
+        } else {
+            Some(plan_flags(&mut reader, account, folder, uids, op, flags, keywords).await?)
+                .filter(|plan| plan.changed.is_empty())
+        };
+        if let Some(Plan { mut by_uid, .. }) = unchanged {
             // Nothing to write; still, another account's folder is not found, as for a change.
             let owned: Option<i64> = sqlx::query_scalar("SELECT id FROM folders WHERE id = ? AND account_id = ?")
                 .bind(folder.0)
@@ -689,10 +698,10 @@ impl Store {
             return Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect());
         }
         drop(reader);
-        // Planned again under the write lock: the rows may have changed in between.
+        // Planned under the write lock: the rows may have changed since.
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let (planned, changed) = plan_flags(&mut tx, account, folder, uids, op, flags, keywords).await?;
-        by_uid = planned;
+        let Plan { mut by_uid, changed, unseen_delta } =
+            plan_flags(&mut tx, account, folder, uids, op, flags, keywords).await?;
         if changed.is_empty() {
             tx.rollback().await?;
             return Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect());
@@ -714,6 +723,13 @@ impl Store {
         .bind(format!("[{}]", updates.join(",")))
         .execute(&mut *tx)
         .await?;
+        if unseen_delta != 0 {
+            sqlx::query("UPDATE folders SET n_unseen = n_unseen + ? WHERE id = ?")
+                .bind(unseen_delta)
+                .bind(folder.0)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         // The changed rows took the new modseq; the others kept theirs.
         for (_, uid, _, _) in &changed {
@@ -836,6 +852,50 @@ pub(crate) async fn insert_facts(tx: &mut SqliteConnection, blob_hash: &str, fac
 
 /// The new state of each message a STORE names (by UID), and the id, UID, flags and keywords
 /// of the rows that change. Over the per-message keyword cap, nothing is planned.
+/// What a STORE does to the messages it names.
+struct Plan {
+    /// Every message named, with its flags after the STORE.
+    by_uid: HashMap<u32, MessageState>,
+    /// Those that change: row id, UID, new flags, new keywords.
+    changed: Vec<(i64, u32, Flags, String)>,
+    /// How the folder's unread count moves.
+    unseen_delta: i64,
+}
+
+/// Whether a STORE of system flags only would change any message, asked in one query that
+/// hands no row over.
+async fn system_flags_would_change(
+    conn: &mut SqliteConnection,
+    account: AccountId,
+    folder: FolderId,
+    uids: &[u32],
+    op: FlagOp,
+    flags: Flags,
+) -> Result<bool> {
+    // A message changes when: Add, some of `flags` is missing; Remove, some is there; Replace,
+    // its flags differ or it has keywords (Replace with none clears them). `?1` is `flags`.
+    let condition = match op {
+        FlagOp::Add => "(flags & ?1) != ?1",
+        FlagOp::Remove => "(flags & ?1) != 0",
+        FlagOp::Replace => "(flags != ?1 OR keywords != '')",
+    };
+    // For many UIDs, their range: a message in it the STORE does not name can only make the
+    // answer a wrong "yes", which costs a look under the write lock, never a missed change.
+    let (selection, range) = uid_selection(uids);
+    let selection =
+        selection.replacen("BETWEEN ? AND ?", "BETWEEN ?4 AND ?5", 1).replacen("json_each(?)", "json_each(?4)", 1);
+    let sql = format!(
+        "SELECT 1 FROM messages WHERE account_id = ?2 AND folder_id = ?3 AND {selection} AND {condition} LIMIT 1"
+    );
+    let query = sqlx::query_scalar::<_, i64>(&sql).bind(i64::from(flags.0)).bind(account.0).bind(folder.0);
+    let query = match range {
+        Some((first, last)) => query.bind(i64::from(first)).bind(i64::from(last)),
+        None => query.bind(json_array(uids.iter())),
+    };
+    let found = query.fetch_optional(&mut *conn).await?;
+    Ok(found.is_some())
+}
+
 async fn plan_flags(
     conn: &mut SqliteConnection,
     account: AccountId,
@@ -844,18 +904,26 @@ async fn plan_flags(
     op: FlagOp,
     flags: Flags,
     keywords: &[String],
-) -> Result<(HashMap<u32, MessageState>, Vec<(i64, u32, Flags, String)>)> {
-    let rows: Vec<(i64, i64, i64, String, i64, i64, i64)> = sqlx::query_as(
+) -> Result<Plan> {
+    let (selection, range) = uid_selection(uids);
+    let sql = format!(
         "SELECT id, uid, flags, keywords, modseq, size, internal_date FROM messages
-         WHERE account_id = ? AND folder_id = ? AND uid IN (SELECT value FROM json_each(?))",
-    )
-    .bind(account.0)
-    .bind(folder.0)
-    .bind(json_array(uids.iter()))
-    .fetch_all(&mut *conn)
-    .await?;
+         WHERE account_id = ? AND folder_id = ? AND {selection}"
+    );
+    let query = sqlx::query_as::<_, (i64, i64, i64, String, i64, i64, i64)>(&sql).bind(account.0).bind(folder.0);
+    let query = match range {
+        Some((first, last)) => query.bind(i64::from(first)).bind(i64::from(last)),
+        None => query.bind(json_array(uids.iter())),
+    };
+    let mut rows = query.fetch_all(&mut *conn).await?;
+    if range.is_some() {
+        let mut sorted = uids.to_vec();
+        sorted.sort_unstable();
+        rows.retain(|row| sorted.binary_search(&(row.1 as u32)).is_ok());
+    }
     let mut by_uid = HashMap::with_capacity(rows.len());
     let mut changed = Vec::new();
+    let mut unseen_delta = 0;
     for (id, uid, old_flags, old_keywords, old_modseq, size, internal_date) in rows {
         let old_flags = Flags(old_flags as u32);
         let old = split_keywords(Some(old_keywords));
@@ -866,6 +934,7 @@ async fn plan_flags(
         let uid = uid as u32;
         if new_flags != old_flags || new_keywords != old {
             changed.push((id, uid, new_flags, new_keywords.join(" ")));
+            unseen_delta += i64::from(!new_flags.contains(Flags::SEEN)) - i64::from(!old_flags.contains(Flags::SEEN));
         }
         let state = MessageState {
             uid,
@@ -877,7 +946,7 @@ async fn plan_flags(
         };
         by_uid.insert(uid, state);
     }
-    Ok((by_uid, changed))
+    Ok(Plan { by_uid, changed, unseen_delta })
 }
 
 /// RFC 9051 §2.3.2 leaves limits to servers; these keep one STORE from making rows (and the
@@ -941,6 +1010,16 @@ fn json_string(text: &str) -> String {
 }
 
 /// A JSON array of numbers, for `IN (SELECT value FROM json_each(?))`.
+/// How a query picks the messages of `uids`: many (a `1:*`) as the range of the (folder, uid)
+/// index from the lowest to the highest, which the caller filters; a few as a list. Binds
+/// either the range's ends or a JSON array of the UIDs.
+fn uid_selection(uids: &[u32]) -> (&'static str, Option<(u32, u32)>) {
+    match (uids.len() > 64, uids.iter().min(), uids.iter().max()) {
+        (true, Some(&first), Some(&last)) => ("uid BETWEEN ? AND ?", Some((first, last))),
+        _ => ("uid IN (SELECT value FROM json_each(?))", None),
+    }
+}
+
 /// The JOINs that bring the facts `wanted` next to `messages m`.
 fn facts_join(wanted: FactsWanted) -> String {
     let mut join = String::new();

@@ -16,6 +16,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "keywords and changes", include_str!("../../../../migrations/sqlite/0003_keywords_and_changes.sql")),
     (4, "message headers", include_str!("../../../../migrations/sqlite/0004_message_headers.sql")),
     (5, "app passwords", include_str!("../../../../migrations/sqlite/0005_app_passwords.sql")),
+    (6, "unseen count per store", include_str!("../../../../migrations/sqlite/0006_unseen_count_per_store.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
