@@ -39,12 +39,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         });
         tasks.spawn(smtp::serve(listener, services));
     }
-    let imap_services = Arc::new(imap::ImapServices {
-        mail: mail.clone(),
-        auth: auth.clone(),
-        tls: Some(tls.clone()),
-        hostname: config.hostname.clone(),
-    });
+    let imap_services =
+        Arc::new(imap::ImapServices::new(mail.clone(), auth.clone(), Some(tls.clone()), config.hostname.clone()));
     if let Some(addr) = config.imap {
         let listener = bind("imap", addr).await?;
         tasks.spawn(imap::serve(listener, imap_services.clone(), false));

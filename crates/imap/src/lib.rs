@@ -46,6 +46,16 @@ pub struct ImapServices {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// The name given in the greeting.
     pub hostname: String,
+    /// Each account's share of the output (`listener::ByteBudget`), shared by its sessions.
+    pub output_budget: listener::ByteBudget<store::AccountId>,
+}
+
+impl ImapServices {
+    /// The services with the default output budget.
+    pub fn new(mail: mail::Mail, auth: auth::Auth, tls: Option<tokio_rustls::TlsAcceptor>, hostname: String) -> Self {
+        let output_budget = listener::ByteBudget::new(listener::OUTPUT_BYTES_PER_SECOND, listener::OUTPUT_BURST_BYTES);
+        ImapServices { mail, auth, tls, hostname, output_budget }
+    }
 }
 
 impl ImapServices {
@@ -134,7 +144,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = store::Store::open(dir.path()).await.expect("store opens");
         let auth = auth::Auth::new(store.clone());
-        (dir, Arc::new(ImapServices { mail: mail::Mail::new(store), auth, tls: None, hostname: "test".into() }))
+        (dir, Arc::new(ImapServices::new(mail::Mail::new(store), auth, None, "test".into())))
     }
 
     async fn first_line(stream: TcpStream) -> (String, BufReader<TcpStream>) {

@@ -355,6 +355,14 @@ impl Session {
         tokio::time::timeout(write_timeout, write)
             .await
             .map_err(|_| Error::Io(std::io::ErrorKind::TimedOut.into()))??;
+        // A logged-in account that has been sent more than its share waits for it to refill.
+        if let Ok(account) = self.account() {
+            let sent = pending.len() + if joined { 0 } else { bytes.len() };
+            let wait = self.services.output_budget.spend(&account.id, sent);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
         // The buffer keeps its capacity for the next command, unless a huge piece grew it.
         pending.clear();
         if pending.capacity() <= 2 * OUTPUT_BUFFER_BYTES {
@@ -511,12 +519,7 @@ mod tests {
     /// The services of a server whose store has ana, with this certificate (or none).
     async fn services_with_ana(dir: &tempfile::TempDir, tls: Option<tokio_rustls::TlsAcceptor>) -> Arc<ImapServices> {
         let store = store_with_ana(dir).await;
-        Arc::new(ImapServices {
-            auth: auth::Auth::new(store.clone()),
-            mail: mail::Mail::new(store),
-            tls,
-            hostname: "test".into(),
-        })
+        Arc::new(ImapServices::new(mail::Mail::new(store.clone()), auth::Auth::new(store), tls, "test".into()))
     }
 
     async fn store_with_ana(dir: &tempfile::TempDir) -> store::Store {

@@ -7,6 +7,10 @@
 //! everyone else out. IPv6 clients are counted per /64, the block one subscriber usually holds,
 //! or a single host could pick a fresh address for every connection.
 
+mod budget;
+
+pub use budget::{ByteBudget, OUTPUT_BURST_BYTES, OUTPUT_BYTES_PER_SECOND};
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};

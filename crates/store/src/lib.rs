@@ -91,8 +91,20 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        let writer =
-            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(Error::from)?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            // Every write commits FULL unless it asks otherwise (`sqlite::relaxed_writer`), and
+            // that holds even if the one that asked was cancelled before it was done: the
+            // setting is put back each time the connection is handed out.
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    sqlx::Executor::execute(&mut *conn, "PRAGMA synchronous = FULL").await?;
+                    Ok(true)
+                })
+            })
+            .connect_with(options.clone())
+            .await
+            .map_err(Error::from)?;
         sqlite::migrate::run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)

@@ -699,7 +699,8 @@ impl Store {
         }
         drop(reader);
         // Planned under the write lock: the rows may have changed since.
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut writer = self.relaxed_writer().await?;
+        let mut tx = sqlx::Connection::begin_with(&mut *writer, "BEGIN IMMEDIATE").await?;
         let Plan { mut by_uid, changed, unseen_delta } =
             plan_flags(&mut tx, account, folder, uids, op, flags, keywords).await?;
         if changed.is_empty() {
