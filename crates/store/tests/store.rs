@@ -290,6 +290,13 @@ async fn a_store_of_many_sparse_uids_changes_only_those() {
     let states = store.message_states(ana.id, inbox.id).await.unwrap();
     assert!(states.iter().all(|m| m.flags == if m.uid % 2 == 0 { Flags::SEEN } else { Flags::FLAGGED }));
     assert_counters_match(&store, ana.id).await;
+    // Removing a flag none has, or setting the flags they already have, writes nothing either.
+    let version = store.folder_version(ana.id, inbox.id).await.unwrap();
+    store.store_flags(ana.id, inbox.id, &odd, FlagOp::Remove, Flags::SEEN, &[]).await.unwrap();
+    store.store_flags(ana.id, inbox.id, &even, FlagOp::Replace, Flags::SEEN, &[]).await.unwrap();
+    assert_eq!(store.folder_version(ana.id, inbox.id).await.unwrap(), version);
+    store.store_flags(ana.id, inbox.id, &odd, FlagOp::Remove, Flags::FLAGGED, &[]).await.unwrap();
+    assert_ne!(store.folder_version(ana.id, inbox.id).await.unwrap(), version, "this one changes them");
 }
 
 /// The trigger-kept counters of an account and its folders equal a recount of its messages.

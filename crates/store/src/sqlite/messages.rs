@@ -874,25 +874,26 @@ async fn system_flags_would_change(
     flags: Flags,
 ) -> Result<bool> {
     // A message changes when: Add, some of `flags` is missing; Remove, some is there; Replace,
-    // its flags differ or it has keywords (Replace with none clears them). `?1` is `flags`.
-    let condition = match op {
-        FlagOp::Add => "(flags & ?1) != ?1",
-        FlagOp::Remove => "(flags & ?1) != 0",
-        FlagOp::Replace => "(flags != ?1 OR keywords != '')",
+    // its flags differ or it has keywords (Replace with none clears them). Each `?` is `flags`.
+    let (condition, flag_binds) = match op {
+        FlagOp::Add => ("(flags & ?) != ?", 2),
+        FlagOp::Remove => ("(flags & ?) != 0", 1),
+        FlagOp::Replace => ("(flags != ? OR keywords != '')", 1),
     };
     // For many UIDs, their range: a message in it the STORE does not name can only make the
     // answer a wrong "yes", which costs a look under the write lock, never a missed change.
     let (selection, range) = uid_selection(uids);
-    let selection =
-        selection.replacen("BETWEEN ? AND ?", "BETWEEN ?4 AND ?5", 1).replacen("json_each(?)", "json_each(?4)", 1);
     let sql = format!(
-        "SELECT 1 FROM messages WHERE account_id = ?2 AND folder_id = ?3 AND {selection} AND {condition} LIMIT 1"
+        "SELECT 1 FROM messages WHERE account_id = ? AND folder_id = ? AND {selection} AND {condition} LIMIT 1"
     );
-    let query = sqlx::query_scalar::<_, i64>(&sql).bind(i64::from(flags.0)).bind(account.0).bind(folder.0);
-    let query = match range {
+    let query = sqlx::query_scalar::<_, i64>(&sql).bind(account.0).bind(folder.0);
+    let mut query = match range {
         Some((first, last)) => query.bind(i64::from(first)).bind(i64::from(last)),
         None => query.bind(json_array(uids.iter())),
     };
+    for _ in 0..flag_binds {
+        query = query.bind(i64::from(flags.0));
+    }
     let found = query.fetch_optional(&mut *conn).await?;
     Ok(found.is_some())
 }
