@@ -171,14 +171,40 @@ fn push_parameters(out: &mut Vec<u8>, content_type: Option<&ContentType<'_>>) {
                 if i > 0 {
                     out.push(b' ');
                 }
-                push_string(out, attribute.name.to_ascii_uppercase().as_bytes());
-                out.push(b' ');
-                push_string(out, attribute.value.as_bytes());
+                push_parameter(out, &attribute.name, &attribute.value);
             }
             out.push(b')');
         }
         None => out.extend_from_slice(b"NIL"),
     }
+}
+
+/// One parameter. mail-parser hands values decoded (RFC 2231 `filename*=utf-8''...`, or an
+/// encoded word); one that is not plain ASCII is given back RFC 2231-encoded, `NAME*` and
+/// `utf-8''` with percent escapes, as Dovecot and Cyrus pass such parameters on and clients
+/// decode them. A UTF-8 literal instead would be 8-bit data a client may read as Latin-1, and
+/// a literal per attachment made BODYSTRUCTURE responses heavier to read.
+fn push_parameter(out: &mut Vec<u8>, name: &str, value: &str) {
+    let name = name.to_ascii_uppercase();
+    if value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        push_string(out, name.as_bytes());
+        out.push(b' ');
+        push_string(out, value.as_bytes());
+        return;
+    }
+    push_string(out, format!("{}*", name.trim_end_matches('*')).as_bytes());
+    out.push(b' ');
+    let mut encoded = String::from("utf-8''");
+    for b in value.bytes() {
+        // RFC 2231 section 7, attribute-char: ASCII but no space, control, star, apostrophe,
+        // percent sign or tspecial.
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`{|}~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    push_string(out, encoded.as_bytes());
 }
 
 /// ` disposition language location` (RFC 9051 §7.5.2 body extension fields).
@@ -263,6 +289,18 @@ mod tests {
         let without = structure(samples::MIXED, Extensions::Omitted);
         assert!(without.ends_with(" \"MIXED\")"), "{without}");
         assert!(!without.contains("BOUNDARY"), "{without}");
+    }
+
+    #[test]
+    fn parameters_that_are_not_ascii_are_given_rfc_2231_encoded() {
+        let raw = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+            Content-Type: image/png; name=\"=?utf-8?q?caf=C3=A9.png?=\"\r\n\
+            Content-Disposition: attachment; filename*=utf-8''capture%20d%27%C3%A9cran%20%282%29.png\r\n\r\n\
+            x\r\n--b--\r\n";
+        let got = structure(raw.as_bytes(), Extensions::Included);
+        assert!(got.contains("(\"NAME*\" \"utf-8''caf%C3%A9.png\")"), "{got}");
+        assert!(got.contains("(\"FILENAME*\" \"utf-8''capture%20d%27%C3%A9cran%20%282%29.png\")"), "{got}");
+        assert!(!got.contains('{'), "no literal: {got}");
     }
 
     #[test]

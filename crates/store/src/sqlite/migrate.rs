@@ -17,6 +17,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "message headers", include_str!("../../../../migrations/sqlite/0004_message_headers.sql")),
     (5, "app passwords", include_str!("../../../../migrations/sqlite/0005_app_passwords.sql")),
     (6, "unseen count per store", include_str!("../../../../migrations/sqlite/0006_unseen_count_per_store.sql")),
+    (7, "bodystructure parameters", include_str!("../../../../migrations/sqlite/0007_bodystructure_parameters.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
