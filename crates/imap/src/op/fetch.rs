@@ -1,10 +1,13 @@
 //! FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9, §7.5.2).
 //!
 //! What a message's response needs decides what is read, per FETCH:
-//! - FLAGS, UID, sizes and dates, ENVELOPE, BODY, BODYSTRUCTURE and the whole-message header
-//!   sections come from the row and the facts the store keeps (`facts::Facts`, computed once at
-//!   delivery): no file is opened, nothing parsed, and the response is built on the session's
-//!   task;
+//! - while the folder's version has not moved and no item marks `\Seen` or needs a parse, no
+//!   row is read at all: FLAGS, UID, sizes and dates come from the session's snapshot, the
+//!   facts from the store's cache (by the snapshot's blob), `.PEEK` bodies from the file;
+//! - otherwise FLAGS, UID, sizes and dates, ENVELOPE, BODY, BODYSTRUCTURE and the whole-message
+//!   header sections come from the row and the facts the store keeps (`facts::Facts`, computed
+//!   once at delivery): no file is opened, nothing parsed, and the response is built on the
+//!   session's task;
 //! - `BODY[]`, `BODY[TEXT]`, RFC822 and RFC822.TEXT read the stored bytes and cut them, with
 //!   no parse;
 //! - only sections by part number (`BODY[1.2]`, `BODY[2.MIME]`...) parse the message again, on a
