@@ -590,6 +590,43 @@ mod tests {
         assert_eq!(transcript.last().map(String::as_str), Some("6 OK LOGOUT completed"));
     }
 
+    /// Issue 12: an account that has been sent more than its output budget waits for it. With
+    /// 500 bytes of burst and 10,000 bytes a second, 80 CAPABILITY answers (about 7 KB) take
+    /// at least half a second; without the budget they take milliseconds.
+    #[tokio::test]
+    async fn an_account_past_its_output_budget_waits_for_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store_with_ana(&dir).await;
+        let mut services =
+            ImapServices::new(mail::Mail::new(store.clone()), auth::Auth::new(store), None, "test".into());
+        services.output_budget = listener::ByteBudget::new(10_000, 500);
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let session = tokio::spawn(Session::new(Box::new(server), Arc::new(services), None, false).run());
+        let (read_half, mut write_half) = tokio::io::split(client);
+        let mut lines = BufReader::new(read_half).lines();
+        lines.next_line().await.expect("read").expect("greeting");
+        write_half.write_all(b"a LOGIN ana@example.org \"a long password\"\r\n").await.expect("write");
+        while !lines.next_line().await.expect("read").expect("line").starts_with("a ") {}
+        let start = std::time::Instant::now();
+        let mut sent = 0;
+        for n in 0..80 {
+            write_half.write_all(format!("c{n} CAPABILITY\r\n").as_bytes()).await.expect("write");
+            loop {
+                let line = lines.next_line().await.expect("read").expect("line");
+                sent += line.len() + 2;
+                if line.starts_with(&format!("c{n} ")) {
+                    break;
+                }
+            }
+        }
+        let elapsed = start.elapsed();
+        assert!(sent > 6_000, "{sent} bytes");
+        assert!(elapsed >= Duration::from_millis(500), "{sent} bytes in {elapsed:?}");
+        write_half.write_all(b"z LOGOUT\r\n").await.expect("write");
+        drop(write_half);
+        let _ = session.await;
+    }
+
     /// Review finding: writes had no timeout, so a client that never reads kept its session
     /// (and the response being written) forever. Now the session ends.
     #[tokio::test]
