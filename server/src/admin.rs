@@ -261,10 +261,9 @@ async fn find_folder(
     address: &str,
     folder: &str,
 ) -> anyhow::Result<(store::AccountId, store::FolderId)> {
-    let address = parse_address(address)?;
-    let account = store.account_by_login(&address).await?.with_context(|| format!("no mailbox {address}"))?;
-    let found = store.folder_by_name(account.id, folder).await?.with_context(|| format!("no folder {folder}"))?;
-    Ok((account.id, found.id))
+    let account = mailbox(store, address).await?;
+    let found = store.folder_by_name(account, folder).await?.with_context(|| format!("no folder {folder}"))?;
+    Ok((account, found.id))
 }
 
 /// The account of a mailbox named on the command line.

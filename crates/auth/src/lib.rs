@@ -261,15 +261,14 @@ const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ234567
 /// An app password: five groups of four letters of [`ALPHABET`] (56^20, about 2^116), easy
 /// to type on a phone, with a shape passwords people choose rarely have.
 fn new_app_password() -> String {
-    let mut bytes = [0u8; 20];
-    OsRng.fill_bytes(&mut bytes);
+    // The bias `random_password` leaves (256 is not a multiple of 56) keeps about 115 bits.
+    let letters = random_password();
     let mut token = String::with_capacity(24);
-    for (n, b) in bytes.iter().enumerate() {
+    for (n, letter) in letters.chars().enumerate() {
         if n > 0 && n % 4 == 0 {
             token.push('-');
         }
-        // 256 is not a multiple of 56: the bias leaves about 115 bits, plenty.
-        token.push(ALPHABET[*b as usize % ALPHABET.len()] as char);
+        token.push(letter);
     }
     token
 }

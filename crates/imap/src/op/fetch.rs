@@ -283,25 +283,29 @@ impl Session {
                 raw: Some(&raw),
                 parsed: None,
             };
-            let mut text = Vec::new();
-            let mut pieces = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                content.write_item(
-                    SeqNum::from_index(index),
-                    item,
-                    i,
-                    items.len(),
-                    false,
-                    &mut text,
-                    Some(&mut pieces),
-                );
-                for piece in pieces.drain(..) {
-                    self.write_buffered(&piece).await?;
-                }
-            }
-            self.write_buffered(&text).await?;
+            self.write_content(SeqNum::from_index(index), &content, items, false).await?;
         }
         Ok(())
+    }
+
+    /// Writes one message's response: the text and small literals gathered into one write, a
+    /// large literal on its own, uncopied.
+    async fn write_content(
+        &mut self,
+        seq: SeqNum,
+        content: &Content<'_>,
+        items: &[Item],
+        extra_flags: bool,
+    ) -> Result<()> {
+        let mut text = Vec::new();
+        let mut pieces = Vec::new();
+        for (n, item) in items.iter().enumerate() {
+            content.write_item(seq, item, n, items.len(), extra_flags, &mut text, Some(&mut pieces));
+            for piece in pieces.drain(..) {
+                self.write_buffered(&piece).await?;
+            }
+        }
+        self.write_buffered(&text).await
     }
 
     /// Writes one `* n FETCH (...)` response; false when the message was expunged (and its
@@ -357,17 +361,7 @@ impl Session {
                 raw: raw.as_deref(),
                 parsed: None,
             };
-            // The text and small literals are gathered into one write; a large literal goes on
-            // its own, uncopied.
-            let mut text = Vec::new();
-            let mut pieces: Vec<Cow<'_, [u8]>> = Vec::new();
-            for (n, item) in items.iter().enumerate() {
-                content.write_item(seq, item, n, items.len(), extra_flags, &mut text, Some(&mut pieces));
-                for piece in pieces.drain(..) {
-                    self.write_buffered(&piece).await?;
-                }
-            }
-            self.write_buffered(&text).await?;
+            self.write_content(seq, &content, items, extra_flags).await?;
         }
         Ok(true)
     }

@@ -21,6 +21,11 @@ fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Account {
 
 const ACCOUNT_COLUMNS: &str = "id, login, display_name, is_admin, quota_bytes, language";
 
+/// [`ACCOUNT_COLUMNS`] of the table aliased `alias`, for joins.
+fn account_columns_of(alias: &str) -> String {
+    ACCOUNT_COLUMNS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
 impl Store {
     // ----- Domains (A1) -----
 
@@ -297,7 +302,7 @@ impl Store {
         let row = sqlx::query(&format!(
             "SELECT {} FROM web_sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.token_hash = ? AND s.expires_at >= ?",
-            ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
+            account_columns_of("a")
         ))
         .bind(token_hash)
         .bind(now_unix())
@@ -342,7 +347,7 @@ impl Store {
         let row = sqlx::query(&format!(
             "SELECT p.id AS app_password_id, {} FROM app_passwords p JOIN accounts a ON a.id = p.account_id
              WHERE a.login = ? AND p.token_hash = ?",
-            ACCOUNT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
+            account_columns_of("a")
         ))
         .bind(login)
         .bind(token_hash)

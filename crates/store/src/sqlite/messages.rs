@@ -321,27 +321,25 @@ impl Store {
         if missing.is_empty() {
             return Ok(facts);
         }
-        let many = missing.len() > 64;
-        let selection = if many { "m.uid BETWEEN ? AND ?" } else { "m.uid IN (SELECT value FROM json_each(?))" };
+        let selection = UidSelection::of(&missing);
         let sql = format!(
             "SELECT m.uid, m.blob_hash, {} FROM messages m {}
-             WHERE m.account_id = ? AND m.folder_id = ? AND {selection}",
+             WHERE m.account_id = ? AND m.folder_id = ? AND {}",
             fact_columns(wanted),
             facts_join(wanted),
+            selection.sql,
         );
         type Columns = (i64, String, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
         let query = sqlx::query_as::<_, Columns>(&sql).bind(account.0).bind(folder.0);
-        let query = match (many, missing.iter().min(), missing.iter().max()) {
-            (true, Some(&first), Some(&last)) => query.bind(i64::from(first)).bind(i64::from(last)),
-            _ => query.bind(json_array(missing.iter())),
+        let query = match selection.range {
+            Some((first, last)) => query.bind(i64::from(first)).bind(i64::from(last)),
+            None => query.bind(json_array(missing.iter())),
         };
-        let mut sorted = missing;
-        sorted.sort_unstable();
         let mut found: HashMap<u32, (BlobKey, Arc<CachedFacts>)> = HashMap::new();
         for (uid, hash, header, imap_envelope, imap_body, imap_bodystructure) in query.fetch_all(&self.reader).await? {
             let uid = uid as u32;
             let Some(key) = blob_key(&hash) else { continue };
-            if many && sorted.binary_search(&uid).is_err() {
+            if !selection.names(uid) {
                 continue;
             }
             let read = CachedFacts {
@@ -354,7 +352,7 @@ impl Store {
                 found.insert(uid, (key, self.facts_cache.insert(key, read)));
             }
         }
-        for (((uid, blob), _), slot) in known.iter().zip(&keys).zip(facts.iter_mut()) {
+        for ((uid, blob), slot) in known.iter().zip(facts.iter_mut()) {
             if slot.is_none() {
                 *slot = found.get(uid).filter(|(key, _)| *key == blob.key).map(|(_, f)| Arc::clone(f));
             }
@@ -469,15 +467,13 @@ impl Store {
         wanted: FactsWanted,
     ) -> Result<Vec<FetchRow>> {
         let join = facts_join(wanted);
-        // Many UIDs (a FETCH 1:*) read as one range of the (folder, uid) index, then filtered
-        // here; a few as a list.
-        let many = uids.len() > 64;
-        let selection = if many { "m.uid BETWEEN ? AND ?" } else { "m.uid IN (SELECT value FROM json_each(?))" };
+        let selection = UidSelection::of(uids);
         let sql = format!(
             "SELECT m.id, m.uid, m.flags, m.size, m.internal_date, m.blob_hash, m.keywords, {}
              FROM messages m {join}
-             WHERE m.account_id = ? AND m.folder_id = ? AND {selection} ORDER BY m.uid",
+             WHERE m.account_id = ? AND m.folder_id = ? AND {} ORDER BY m.uid",
             fact_columns(wanted),
+            selection.sql,
         );
         type Columns = (
             i64,
@@ -493,18 +489,14 @@ impl Store {
             Option<Vec<u8>>,
         );
         let query = sqlx::query_as::<_, Columns>(&sql).bind(account.0).bind(folder.0);
-        let query = match (many, uids.first(), uids.last()) {
-            (true, Some(&first), Some(&last)) => {
-                query.bind(i64::from(first.min(last))).bind(i64::from(first.max(last)))
-            }
-            _ => query.bind(json_array(uids.iter())),
+        let query = match selection.range {
+            Some((first, last)) => query.bind(i64::from(first)).bind(i64::from(last)),
+            None => query.bind(json_array(uids.iter())),
         };
-        let mut sorted = uids.to_vec();
-        sorted.sort_unstable();
         let rows = query.fetch_all(&self.reader).await?;
         Ok(rows
             .into_iter()
-            .filter(|row| !many || sorted.binary_search(&(row.1 as u32)).is_ok())
+            .filter(|row| selection.names(row.1 as u32))
             .map(|(id, uid, flags, size, internal_date, blob_hash, keywords, header, envelope, body, structure)| {
                 FetchRow {
                     id: MessageId(id),
@@ -851,8 +843,6 @@ pub(crate) async fn insert_facts(tx: &mut SqliteConnection, blob_hash: &str, fac
     Ok(())
 }
 
-/// The new state of each message a STORE names (by UID), and the id, UID, flags and keywords
-/// of the rows that change. Over the per-message keyword cap, nothing is planned.
 /// What a STORE does to the messages it names.
 struct Plan {
     /// Every message named, with its flags after the STORE.
@@ -882,12 +872,13 @@ async fn system_flags_would_change(
     };
     // For many UIDs, their range: a message in it the STORE does not name can only make the
     // answer a wrong "yes", which costs a look under the write lock, never a missed change.
-    let (selection, range) = uid_selection(uids);
+    let selection = UidSelection::of(uids);
     let sql = format!(
-        "SELECT 1 FROM messages WHERE account_id = ? AND folder_id = ? AND {selection} AND {condition} LIMIT 1"
+        "SELECT 1 FROM messages m WHERE account_id = ? AND folder_id = ? AND {} AND {condition} LIMIT 1",
+        selection.sql
     );
     let query = sqlx::query_scalar::<_, i64>(&sql).bind(account.0).bind(folder.0);
-    let mut query = match range {
+    let mut query = match selection.range {
         Some((first, last)) => query.bind(i64::from(first)).bind(i64::from(last)),
         None => query.bind(json_array(uids.iter())),
     };
@@ -898,6 +889,8 @@ async fn system_flags_would_change(
     Ok(found.is_some())
 }
 
+/// The new state of each message a STORE names (by UID), and the id, UID, flags and keywords
+/// of the rows that change. Over the per-message keyword cap, nothing is planned.
 async fn plan_flags(
     conn: &mut SqliteConnection,
     account: AccountId,
@@ -907,22 +900,19 @@ async fn plan_flags(
     flags: Flags,
     keywords: &[String],
 ) -> Result<Plan> {
-    let (selection, range) = uid_selection(uids);
+    let selection = UidSelection::of(uids);
     let sql = format!(
-        "SELECT id, uid, flags, keywords, modseq, size, internal_date FROM messages
-         WHERE account_id = ? AND folder_id = ? AND {selection}"
+        "SELECT id, uid, flags, keywords, modseq, size, internal_date FROM messages m
+         WHERE account_id = ? AND folder_id = ? AND {}",
+        selection.sql
     );
     let query = sqlx::query_as::<_, (i64, i64, i64, String, i64, i64, i64)>(&sql).bind(account.0).bind(folder.0);
-    let query = match range {
+    let query = match selection.range {
         Some((first, last)) => query.bind(i64::from(first)).bind(i64::from(last)),
         None => query.bind(json_array(uids.iter())),
     };
     let mut rows = query.fetch_all(&mut *conn).await?;
-    if range.is_some() {
-        let mut sorted = uids.to_vec();
-        sorted.sort_unstable();
-        rows.retain(|row| sorted.binary_search(&(row.1 as u32)).is_ok());
-    }
+    rows.retain(|row| selection.names(row.1 as u32));
     let mut by_uid = HashMap::with_capacity(rows.len());
     let mut changed = Vec::new();
     let mut unseen_delta = 0;
@@ -1011,14 +1001,31 @@ fn json_string(text: &str) -> String {
     out
 }
 
-/// A JSON array of numbers, for `IN (SELECT value FROM json_each(?))`.
-/// How a query picks the messages of `uids`: many (a `1:*`) as the range of the (folder, uid)
-/// index from the lowest to the highest, which the caller filters; a few as a list. Binds
-/// either the range's ends or a JSON array of the UIDs.
-fn uid_selection(uids: &[u32]) -> (&'static str, Option<(u32, u32)>) {
-    match (uids.len() > 64, uids.iter().min(), uids.iter().max()) {
-        (true, Some(&first), Some(&last)) => ("uid BETWEEN ? AND ?", Some((first, last))),
-        _ => ("uid IN (SELECT value FROM json_each(?))", None),
+/// How a query on `messages m` picks the messages of `uids`: many (a `1:*`) as the range of the
+/// (folder, uid) index from the lowest to the highest, which [`UidSelection::names`] then
+/// filters; a few as a list. The query binds the range's ends, or else a JSON array of the UIDs.
+struct UidSelection {
+    sql: &'static str,
+    range: Option<(u32, u32)>,
+    /// The UIDs, sorted, when a range is read.
+    sorted: Vec<u32>,
+}
+
+impl UidSelection {
+    fn of(uids: &[u32]) -> UidSelection {
+        match (uids.len() > 64, uids.iter().min(), uids.iter().max()) {
+            (true, Some(&first), Some(&last)) => {
+                let mut sorted = uids.to_vec();
+                sorted.sort_unstable();
+                UidSelection { sql: "m.uid BETWEEN ? AND ?", range: Some((first, last)), sorted }
+            }
+            _ => UidSelection { sql: "m.uid IN (SELECT value FROM json_each(?))", range: None, sorted: Vec::new() },
+        }
+    }
+
+    /// Whether a row the query read is one of the UIDs (a range reads the others between).
+    fn names(&self, uid: u32) -> bool {
+        self.range.is_none() || self.sorted.binary_search(&uid).is_ok()
     }
 }
 
@@ -1047,6 +1054,7 @@ fn fact_columns(wanted: FactsWanted) -> String {
     .join(", ")
 }
 
+/// A JSON array of numbers, for `IN (SELECT value FROM json_each(?))`.
 fn json_array<T: std::fmt::Display>(values: impl Iterator<Item = T>) -> String {
     let items: Vec<String> = values.map(|v| v.to_string()).collect();
     format!("[{}]", items.join(","))
