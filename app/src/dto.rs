@@ -106,3 +106,19 @@ pub struct MailboxView {
     pub truncated: bool,
     pub message: Option<MessageView>,
 }
+
+/// One app password on the settings page (F8); the token itself is never sent again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppPasswordView {
+    pub name: String,
+    pub created: String,
+    /// None when never used.
+    pub last_used: Option<String>,
+}
+
+/// What /settings/app-passwords shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppPasswordsView {
+    pub login: String,
+    pub passwords: Vec<AppPasswordView>,
+}

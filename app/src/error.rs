@@ -22,6 +22,10 @@ pub enum AppError {
     Throttled,
     /// The folder or message does not exist or belongs to someone else.
     NotFound,
+    /// A name or value the reader typed is not acceptable.
+    InvalidName,
+    /// The reader already has something by that name.
+    NameTaken,
     /// The server failed; the details are in its log.
     Internal,
     /// The server function machinery failed (bad request encoding, network). The text comes from
@@ -37,6 +41,8 @@ impl AppError {
             AppError::BadCredentials => Key::ErrBadCredentials,
             AppError::Throttled => Key::ErrThrottled,
             AppError::NotFound => Key::ErrNotFound,
+            AppError::InvalidName => Key::ErrInvalidName,
+            AppError::NameTaken => Key::ErrNameTaken,
             AppError::Internal => Key::ErrInternal,
             AppError::Request(_) => Key::ErrRequest,
         }
@@ -50,6 +56,8 @@ impl fmt::Display for AppError {
             AppError::BadCredentials => f.write_str("wrong login or password"),
             AppError::Throttled => f.write_str("too many failed logins"),
             AppError::NotFound => f.write_str("not found"),
+            AppError::InvalidName => f.write_str("invalid name"),
+            AppError::NameTaken => f.write_str("name already used"),
             AppError::Internal => f.write_str("internal error"),
             AppError::Request(text) => write!(f, "request failed: {text}"),
         }

@@ -121,6 +121,21 @@ keys! {
     ShowImages,
     MessageBody,
     EmptyBody,
+    Settings,
+    AppPasswords,
+    AppPasswordsIntro,
+    AppPasswordName,
+    AppPasswordNameHint,
+    AddAppPassword,
+    AppPasswordCreated,
+    AppPasswordShownOnce,
+    NoAppPasswords,
+    Created,
+    LastUsed,
+    NeverUsed,
+    Remove,
+    ErrInvalidName,
+    ErrNameTaken,
 }
 
 /// The text of `key` in `lang`.
@@ -220,6 +235,44 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, MessageBody) => "Contenu du message",
         (Lang::En, EmptyBody) => "This message has no text.",
         (Lang::Fr, EmptyBody) => "Ce message ne contient pas de texte.",
+        (Lang::En, Settings) => "Settings",
+        (Lang::Fr, Settings) => "Paramètres",
+        (Lang::En, AppPasswords) => "App passwords",
+        (Lang::Fr, AppPasswords) => "Mots de passe d'application",
+        (Lang::En, AppPasswordsIntro) => {
+            "An app password lets one program (a phone, a desktop mail client) log in over IMAP or SMTP \
+             without your own password. Give each program its own, and remove it when you no longer \
+             use that program."
+        }
+        (Lang::Fr, AppPasswordsIntro) => {
+            "Un mot de passe d'application permet à un programme (un téléphone, un logiciel de messagerie) \
+             de se connecter en IMAP ou SMTP sans votre mot de passe. Donnez-en un à chaque programme et \
+             supprimez-le quand vous ne l'utilisez plus."
+        }
+        (Lang::En, AppPasswordName) => "Program",
+        (Lang::Fr, AppPasswordName) => "Programme",
+        (Lang::En, AppPasswordNameHint) => "For example: Thunderbird at home",
+        (Lang::Fr, AppPasswordNameHint) => "Par exemple : Thunderbird à la maison",
+        (Lang::En, AddAppPassword) => "Create an app password",
+        (Lang::Fr, AddAppPassword) => "Créer un mot de passe d'application",
+        (Lang::En, AppPasswordCreated) => "New app password:",
+        (Lang::Fr, AppPasswordCreated) => "Nouveau mot de passe d'application :",
+        (Lang::En, AppPasswordShownOnce) => "Copy it into the program now: it will not be shown again.",
+        (Lang::Fr, AppPasswordShownOnce) => "Copiez-le maintenant dans le programme : il ne sera plus affiché.",
+        (Lang::En, NoAppPasswords) => "No app password yet.",
+        (Lang::Fr, NoAppPasswords) => "Aucun mot de passe d'application pour l'instant.",
+        (Lang::En, Created) => "Created",
+        (Lang::Fr, Created) => "Créé",
+        (Lang::En, LastUsed) => "Last used",
+        (Lang::Fr, LastUsed) => "Dernière utilisation",
+        (Lang::En, NeverUsed) => "never",
+        (Lang::Fr, NeverUsed) => "jamais",
+        (Lang::En, Remove) => "Remove",
+        (Lang::Fr, Remove) => "Supprimer",
+        (Lang::En, ErrInvalidName) => "The name must have 1 to 100 characters, without line breaks.",
+        (Lang::Fr, ErrInvalidName) => "Le nom doit compter de 1 à 100 caractères, sans retour à la ligne.",
+        (Lang::En, ErrNameTaken) => "This name is already used.",
+        (Lang::Fr, ErrNameTaken) => "Ce nom est déjà utilisé.",
     }
 }
 

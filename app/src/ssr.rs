@@ -23,7 +23,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use crate::error::AppError;
 use crate::i18n::Lang;
 
-pub(crate) use views::{folder_view, list_item, local_time, message_view};
+pub(crate) use views::{folder_view, full_date, list_item, local_time, message_view};
 
 /// The session cookie's name.
 pub(crate) const SESSION_COOKIE: &str = "facteur_session";

@@ -193,14 +193,14 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::AppPassword(AppPasswordCommand::List { address }) => {
             let account = mailbox(store, &address).await?;
-            for (name, created, used) in store.app_passwords(account).await? {
+            for (name, created, used) in auth::Auth::new(store.clone()).app_passwords(account).await? {
                 let date = |t: i64| chrono::DateTime::from_timestamp(t, 0).map_or("?".into(), |d| d.to_rfc3339());
                 println!("{name}\tcreated {}\tlast used {}", date(created), used.map_or("never".into(), date));
             }
         }
         AdminCommand::AppPassword(AppPasswordCommand::Remove { address, name }) => {
             let account = mailbox(store, &address).await?;
-            store.remove_app_password(account, &name).await?;
+            auth::Auth::new(store.clone()).remove_app_password(account, &name).await?;
             println!("app password {:?} of {address} removed", name.trim());
         }
         AdminCommand::Alias(AliasCommand::Add { address, targets }) => {

@@ -151,7 +151,7 @@ pub fn MailPage() -> impl IntoView {
 }
 
 #[component]
-fn MailError(error: AppError) -> impl IntoView {
+pub(crate) fn MailError(error: AppError) -> impl IntoView {
     let lang = use_lang();
     // A page for something that is not there says so to machines too (the route renders
     // asynchronously, so the status is still ours to set).
@@ -211,7 +211,7 @@ pub fn Logo() -> impl IntoView {
 }
 
 #[component]
-fn AppHeader(login: String) -> impl IntoView {
+pub(crate) fn AppHeader(login: String) -> impl IntoView {
     let lang = use_lang();
     let logout = ServerAction::<Logout>::new();
     view! {
@@ -223,6 +223,9 @@ fn AppHeader(login: String) -> impl IntoView {
             <div class="account">
                 <span class="visually-hidden">{t(lang, Key::SignedInAs)}" "</span>
                 <span class="account-address" title=login.clone()>{login.clone()}</span>
+                <a class="button subtle" href=crate::pages::settings::APP_PASSWORDS_PATH>
+                    {t(lang, Key::AppPasswords)}
+                </a>
                 <ActionForm action=logout>
                     <button type="submit" class="button subtle">{t(lang, Key::Logout)}</button>
                 </ActionForm>

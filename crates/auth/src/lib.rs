@@ -149,9 +149,24 @@ impl Auth {
     pub async fn add_app_password(&self, address: &Address, name: &str) -> Result<String> {
         let account =
             self.store.account_by_login(address).await?.ok_or_else(|| Error::NotFound(format!("mailbox {address}")))?;
+        self.add_app_password_for(account.id, name).await
+    }
+
+    /// [`Auth::add_app_password`] for a mailbox known by its id (the web client's settings).
+    pub async fn add_app_password_for(&self, account: AccountId, name: &str) -> Result<String> {
         let token = new_app_password();
-        self.store.add_app_password(account.id, name, &sha256_hex(&token)).await?;
+        self.store.add_app_password(account, name, &sha256_hex(&token)).await?;
         Ok(token)
+    }
+
+    /// The mailbox's app passwords: name, created and last used (Unix seconds), by name.
+    pub async fn app_passwords(&self, account: AccountId) -> Result<Vec<(String, i64, Option<i64>)>> {
+        self.store.app_passwords(account).await
+    }
+
+    /// Revokes one app password: the program using it can no longer log in.
+    pub async fn remove_app_password(&self, account: AccountId, name: &str) -> Result<()> {
+        self.store.remove_app_password(account, name).await
     }
 
     /// A2: creates a mailbox with this password (checked against the rules first).

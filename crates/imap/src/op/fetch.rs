@@ -683,7 +683,7 @@ pub(crate) fn flag_list(flags: Flags, keywords: &[String]) -> String {
     String::from_utf8(list).unwrap_or_default()
 }
 
-fn write_flag_list(out: &mut Vec<u8>, flags: Flags, keywords: &[String]) {
+pub(crate) fn write_flag_list(out: &mut Vec<u8>, flags: Flags, keywords: &[String]) {
     let start = out.len();
     let system = flags.imap_names().map(|name| -> &[u8] { name.as_bytes() });
     for name in system.chain(keywords.iter().map(|k| k.as_bytes())) {

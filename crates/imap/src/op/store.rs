@@ -1,11 +1,13 @@
 //! STORE and UID STORE (RFC 9051 §6.4.6): changing flags and keywords.
 
+use std::io::Write as _;
+
 use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
 use imap_codec::imap_types::sequence::SequenceSet;
 use store::{FlagOp, Flags};
 
 use crate::error::{Code, Error, Result};
-use crate::op::fetch::flag_list;
+use crate::op::fetch::write_flag_list;
 use crate::response::Response;
 use crate::selected::{Access, Addressing, KnownMessage, Uid};
 use crate::session::Session;
@@ -43,16 +45,15 @@ impl Session {
             selected.messages[index] = KnownMessage::from_state(&update, blob);
             // RFC 9051 §6.4.6: without .SILENT, each message's new flags come back as FETCH;
             // UID STORE includes the UID (§6.4.9).
+            // Written in place: a STORE 1:* answers one line per message.
             if reply == StoreResponse::Answer {
-                let uid = match addressing {
-                    Addressing::Uid => format!(" UID {}", update.uid),
-                    Addressing::Sequence => String::new(),
+                let out = &mut response.bytes;
+                let _ = write!(out, "* {} FETCH (FLAGS (", index + 1);
+                write_flag_list(out, update.flags, &update.keywords);
+                let _ = match addressing {
+                    Addressing::Uid => write!(out, ") UID {})\r\n", update.uid),
+                    Addressing::Sequence => write!(out, "))\r\n"),
                 };
-                response.untagged(&format!(
-                    "{} FETCH (FLAGS ({}){uid})",
-                    index + 1,
-                    flag_list(update.flags, &update.keywords)
-                ));
             }
         }
         response.status_line(tag, "OK", None, "STORE completed");

@@ -342,10 +342,12 @@ impl Store {
     }
 
     /// The account with this login (already lowercased) that has an app password with this
-    /// hash; notes when it was used.
+    /// hash; notes when it was used, to the hour: a client logging in every minute does not
+    /// take the writer every minute, and the note may be lost in a power cut (relaxed writer).
     pub async fn account_by_app_password(&self, login: &str, token_hash: &str) -> Result<Option<Account>> {
+        const LAST_USED_PRECISION: i64 = 3600;
         let row = sqlx::query(&format!(
-            "SELECT p.id AS app_password_id, {} FROM app_passwords p JOIN accounts a ON a.id = p.account_id
+            "SELECT p.id AS app_password_id, p.last_used_at, {} FROM app_passwords p JOIN accounts a ON a.id = p.account_id
              WHERE a.login = ? AND p.token_hash = ?",
             account_columns_of("a")
         ))
@@ -354,11 +356,14 @@ impl Store {
         .fetch_optional(&self.reader)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        sqlx::query("UPDATE app_passwords SET last_used_at = ? WHERE id = ?")
-            .bind(now_unix())
-            .bind(row.get::<i64, _>("app_password_id"))
-            .execute(&self.writer)
-            .await?;
+        let now = now_unix();
+        if row.get::<Option<i64>, _>("last_used_at").is_none_or(|used| now - used >= LAST_USED_PRECISION) {
+            sqlx::query("UPDATE app_passwords SET last_used_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(row.get::<i64, _>("app_password_id"))
+                .execute(&mut *self.relaxed_writer().await?)
+                .await?;
+        }
         Ok(Some(account_from_row(&row)))
     }
 

@@ -650,9 +650,11 @@ impl Store {
     /// Changes flags and keywords of the messages with these UIDs (RFC 9051 §6.4.6) and returns
     /// the resulting state of each message found, in the order of `uids`.
     ///
-    /// Set-wise, so a STORE 1:* on a big folder holds the writer briefly: one read of the rows,
-    /// the new states computed here, one UPDATE of the rows that change (the triggers move the
-    /// unread count only where \Seen flips, and log each change). The folder takes a new modseq
+    /// Set-wise, so a STORE 1:* on a big folder holds the writer briefly: system flags added or
+    /// removed are one UPDATE of the rows that change, returning their new state; keywords and
+    /// replacements are one read of the rows, the new states computed here, one UPDATE of the
+    /// rows that change. The unread count moves once by how many flipped `\Seen`, and a trigger
+    /// logs each change. The folder takes a new modseq
     /// only when something changed. Keywords are capped ([`MAX_KEYWORDS_PER_MESSAGE`],
     /// [`MAX_KEYWORDS_PER_ACCOUNT`], [`MAX_KEYWORD_BYTES`]): over a cap nothing changes and the
     /// error is [`Error::Limit`].
@@ -690,9 +692,31 @@ impl Store {
             return Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect());
         }
         drop(reader);
-        // Planned under the write lock: the rows may have changed since.
         let mut writer = self.relaxed_writer().await?;
         let mut tx = sqlx::Connection::begin_with(&mut *writer, "BEGIN IMMEDIATE").await?;
+        if keywords.is_empty() && op != FlagOp::Replace {
+            let Some((changed, modseq)) = update_system_flags(&mut tx, account, folder, uids, op, flags).await? else {
+                tx.rollback().await?;
+                let mut reader = self.reader.acquire().await?;
+                let Plan { mut by_uid, .. } =
+                    plan_flags(&mut reader, account, folder, uids, op, flags, keywords).await?;
+                return Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect());
+            };
+            // The messages named that did not change (or are gone) are read only when there
+            // are any: `STORE 1:* +FLAGS (\Seen)` on an unread folder reads no row.
+            let mut by_uid: HashMap<u32, MessageState> = if changed.len() < uids.len() {
+                let Plan { by_uid, .. } = plan_flags(&mut tx, account, folder, uids, op, flags, keywords).await?;
+                by_uid
+            } else {
+                HashMap::with_capacity(changed.len())
+            };
+            tx.commit().await?;
+            for state in changed {
+                by_uid.insert(state.uid, MessageState { modseq, ..state });
+            }
+            return Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect());
+        }
+        // Planned under the write lock: the rows may have changed since.
         let Plan { mut by_uid, changed, unseen_delta } =
             plan_flags(&mut tx, account, folder, uids, op, flags, keywords).await?;
         if changed.is_empty() {
@@ -887,6 +911,91 @@ async fn system_flags_would_change(
     }
     let found = query.fetch_optional(&mut *conn).await?;
     Ok(found.is_some())
+}
+
+/// A STORE adding or removing system flags only, set-wise: one UPDATE of the rows that change,
+/// which hands back their new state (no row is read first), then the unread count moved by how
+/// many of them flipped `\Seen`. Returns the changed states and the modseq they took, or None
+/// when nothing changed (the caller then rolls the transaction back: the modseq taken here
+/// stays unused).
+async fn update_system_flags(
+    tx: &mut SqliteConnection,
+    account: AccountId,
+    folder: FolderId,
+    uids: &[u32],
+    op: FlagOp,
+    flags: Flags,
+) -> Result<Option<(Vec<MessageState>, u64)>> {
+    // Each `?` of these is `flags`; `flags` on the right of SET is the row's old value.
+    let (new_flags, changes, flag_binds) = match op {
+        FlagOp::Add => ("flags | ?", "(flags & ?) != ?", 3),
+        FlagOp::Remove => ("flags & ~?", "(flags & ?) != 0", 2),
+        FlagOp::Replace => unreachable!("Replace may clear keywords: planned row by row"),
+    };
+    // The range lets SQLite walk the (folder, uid) index; the list keeps out the UIDs between
+    // that were not named.
+    let range = UidSelection::of(uids).range;
+    let named = format!(
+        "m.account_id = ? AND m.folder_id = ? AND {} m.uid IN (SELECT value FROM json_each(?))",
+        if range.is_some() { "m.uid BETWEEN ? AND ? AND" } else { "" }
+    );
+    let list = json_array(uids.iter());
+    macro_rules! bind_named {
+        ($query:expr) => {{
+            let query = $query.bind(account.0).bind(folder.0);
+            let query = match range {
+                Some((first, last)) => query.bind(i64::from(first)).bind(i64::from(last)),
+                None => query,
+            };
+            query.bind(list.as_str())
+        }};
+    }
+    // Every row that changes flips `\Seen` when it is the only flag; with others, those that
+    // flip are counted before.
+    let seen = flags.contains(Flags::SEEN);
+    let flipping = if seen && flags != Flags::SEEN {
+        let had = if op == FlagOp::Add { 0 } else { 1 };
+        let sql = format!("SELECT count(*) FROM messages m WHERE {named} AND (flags & 1) = {had}");
+        Some(bind_named!(sqlx::query_scalar::<_, i64>(&sql)).fetch_one(&mut *tx).await?)
+    } else {
+        None
+    };
+    let modseq = bump_modseq(tx, account, folder).await?;
+    let sql = format!(
+        "UPDATE messages AS m SET flags = {new_flags}, modseq = ? WHERE {named} AND {changes}
+         RETURNING uid, flags, keywords, size, internal_date"
+    );
+    let mut query = bind_named!(
+        sqlx::query_as::<_, (i64, i64, String, i64, i64)>(&sql).bind(i64::from(flags.0)).bind(modseq as i64)
+    );
+    for _ in 1..flag_binds {
+        query = query.bind(i64::from(flags.0));
+    }
+    let rows = query.fetch_all(&mut *tx).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    if seen {
+        let flipped = flipping.unwrap_or(rows.len() as i64);
+        let unseen_delta = if op == FlagOp::Add { -flipped } else { flipped };
+        sqlx::query("UPDATE folders SET n_unseen = n_unseen + ? WHERE id = ?")
+            .bind(unseen_delta)
+            .bind(folder.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let changed = rows
+        .into_iter()
+        .map(|(uid, flags, keywords, size, internal_date)| MessageState {
+            uid: uid as u32,
+            flags: Flags(flags as u32),
+            keywords: split_keywords(Some(keywords)),
+            modseq,
+            size: size as u32,
+            internal_date,
+        })
+        .collect();
+    Ok(Some((changed, modseq)))
 }
 
 /// The new state of each message a STORE names (by UID), and the id, UID, flags and keywords
