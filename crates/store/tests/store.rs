@@ -596,3 +596,33 @@ async fn a_store_that_changes_nothing_does_not_wait_for_the_writer() {
     assert!(matches!(refused.await.expect("no wait for the writer"), Err(Error::Limit(_))));
     sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
 }
+
+/// System flags added or removed with `\Seen` among others: the unread count moves by the
+/// messages whose `\Seen` flipped, not by those that changed (the set-wise UPDATE counts them
+/// first), over a range (more than 64 UIDs) and over a list.
+#[tokio::test]
+async fn seen_with_other_flags_moves_the_unread_count_by_the_flips() {
+    let (_dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap();
+    for n in 0..100 {
+        store.deliver(&[ana.id], format!("Subject: {n}\r\n\r\nx\r\n").into_bytes()).await.unwrap();
+    }
+    let inbox = store.special_folder(ana.id, SpecialUse::Inbox).await.unwrap();
+    let unseen = |store: Store| async move { store.folder(ana.id, inbox.id).await.unwrap().unwrap().n_unseen };
+    store.store_flags(ana.id, inbox.id, &[1, 2, 3], FlagOp::Add, Flags::SEEN, &[]).await.unwrap();
+    store.store_flags(ana.id, inbox.id, &[4, 5], FlagOp::Add, Flags::FLAGGED, &[]).await.unwrap();
+    assert_eq!(unseen(store.clone()).await, 97);
+    let all: Vec<u32> = (1..=100).collect();
+    let changed =
+        store.store_flags(ana.id, inbox.id, &all, FlagOp::Add, Flags::SEEN.union(Flags::FLAGGED), &[]).await.unwrap();
+    assert_eq!(changed.len(), 100, "every message found is answered, changed or not");
+    assert!(changed.iter().all(|m| m.flags == Flags::SEEN.union(Flags::FLAGGED)));
+    assert_eq!(unseen(store.clone()).await, 0);
+    assert_counters_match(&store, ana.id).await;
+    store.store_flags(ana.id, inbox.id, &[2, 3], FlagOp::Remove, Flags::FLAGGED, &[]).await.unwrap();
+    let removed =
+        store.store_flags(ana.id, inbox.id, &[1, 2, 3, 4], FlagOp::Remove, Flags::SEEN.union(Flags::FLAGGED), &[]);
+    assert_eq!(removed.await.unwrap().len(), 4);
+    assert_eq!(unseen(store.clone()).await, 4);
+    assert_counters_match(&store, ana.id).await;
+}
