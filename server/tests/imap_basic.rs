@@ -619,6 +619,24 @@ fn a_failed_select_still_says_the_previous_folder_closed() {
     assert!(status.contains("BAD"), "no folder is selected any more: {status}");
 }
 
+/// RFC 9051 §6.3.10 and §6.3.1: one personal namespace; ENABLE answers ENABLED (nothing it
+/// names needs enabling yet) and both are for logged-in sessions only.
+#[test]
+fn namespace_and_enable_answer_once_logged_in() {
+    let srv = TestServer::start();
+    let mut anonymous = Imap::connect(&srv);
+    for command in ["NAMESPACE", "ENABLE CONDSTORE"] {
+        let (status, _) = anonymous.cmd(command);
+        assert!(status.contains(" BAD "), "{command} before login -> {status}");
+    }
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    let caps = imap.ok("CAPABILITY");
+    assert!(caps[0].split(' ').any(|c| c == "NAMESPACE") && caps[0].split(' ').any(|c| c == "ENABLE"), "{caps:?}");
+    assert_eq!(imap.ok("NAMESPACE"), vec!["* NAMESPACE ((\"\" \"/\")) NIL NIL".to_string()]);
+    assert_eq!(imap.ok("ENABLE CONDSTORE X-UNKNOWN"), vec!["* ENABLED".to_string()]);
+    imap.ok("SELECT INBOX");
+}
+
 #[test]
 fn commands_not_supported_yet_do_not_end_a_logged_in_session() {
     let srv = TestServer::start();

@@ -153,7 +153,7 @@ impl Session {
         }
         // RFC 7888 §5: LITERAL-, not LITERAL+, because non-synchronizing literals are capped at
         // 4096 bytes (the framer refuses larger ones); the two must not be advertised together.
-        capabilities.extend(["LITERAL-", "SPECIAL-USE", "ID", "UNSELECT"]);
+        capabilities.extend(["LITERAL-", "SPECIAL-USE", "ID", "UNSELECT", "NAMESPACE", "ENABLE"]);
         capabilities.join(" ")
     }
 
@@ -461,6 +461,8 @@ impl Session {
                 self.handle_select(tag, mailbox, crate::selected::Access::ReadOnly).await?
             }
             CommandBody::Unselect => self.handle_unselect(tag),
+            CommandBody::Namespace => self.handle_namespace(tag),
+            CommandBody::Enable { .. } => self.handle_enable(tag),
             CommandBody::Close => self.handle_close(tag).await?,
             CommandBody::Expunge => self.handle_expunge(tag).await?,
             CommandBody::Fetch { sequence_set, macro_or_item_names, uid, .. } => {

@@ -3,6 +3,7 @@
 use imap_codec::imap_types::core::{IString, NString};
 
 use crate::error::{Code, Error, Result};
+use crate::op::list::DELIMITER;
 use crate::response::{Response, string};
 use crate::selected::Change;
 use crate::session::{After, Session, loggable};
@@ -58,6 +59,25 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// RFC 9051 §6.3.10 (RFC 2342): one personal namespace, the account's folders, with no
+    /// prefix; no other users' or shared namespaces yet.
+    pub(crate) fn handle_namespace(&self, tag: &str) -> Response {
+        let mut response = Response::default();
+        response.untagged(&format!("NAMESPACE ((\"\" {})) NIL NIL", string(&DELIMITER.to_string())));
+        response.status_line(tag, "OK", None, "NAMESPACE completed");
+        response
+    }
+
+    /// RFC 9051 §6.3.1 (RFC 5161): nothing offered here needs enabling yet (CONDSTORE,
+    /// UTF8=ACCEPT and IMAP4rev2 will), so ENABLED names none; names the server does not know
+    /// are ignored, as the RFC says.
+    pub(crate) fn handle_enable(&self, tag: &str) -> Response {
+        let mut response = Response::default();
+        response.untagged("ENABLED");
+        response.status_line(tag, "OK", None, "ENABLE completed");
+        response
     }
 
     /// RFC 9051 §6.1.3: BYE, then the tagged OK, then the connection closes.
