@@ -318,6 +318,10 @@ fn list_shows_special_use_and_status_counts() {
     assert_eq!(s_folders.len(), 2, "Sent and Spam: {s_folders:?}");
     let status = imap.ok("STATUS INBOX (MESSAGES UNSEEN UIDNEXT)");
     assert_eq!(status, vec!["* STATUS \"INBOX\" (MESSAGES 1 UNSEEN 1 UIDNEXT 2)".to_string()]);
+    // RFC 8438: the bytes of the folder, as RFC822.SIZE counts them.
+    let size = message(1).len();
+    assert_eq!(imap.ok("STATUS INBOX (SIZE MESSAGES)"), vec![format!("* STATUS \"INBOX\" (SIZE {size} MESSAGES 1)")]);
+    assert!(imap.ok("CAPABILITY")[0].split(' ').any(|c| c == "STATUS=SIZE"));
     let (status, _) = imap.cmd("STATUS Nowhere (MESSAGES)");
     assert!(status.contains("NO [NONEXISTENT]"), "{status}");
 }

@@ -153,7 +153,7 @@ impl Session {
         }
         // RFC 7888 §5: LITERAL-, not LITERAL+, because non-synchronizing literals are capped at
         // 4096 bytes (the framer refuses larger ones); the two must not be advertised together.
-        capabilities.extend(["LITERAL-", "SPECIAL-USE", "ID", "UNSELECT", "NAMESPACE", "ENABLE"]);
+        capabilities.extend(["LITERAL-", "SPECIAL-USE", "ID", "UNSELECT", "NAMESPACE", "ENABLE", "STATUS=SIZE"]);
         capabilities.join(" ")
     }
 

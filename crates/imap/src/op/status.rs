@@ -27,6 +27,9 @@ impl Session {
                 StatusDataItemName::UidNext => format!("UIDNEXT {}", folder.uidnext),
                 StatusDataItemName::UidValidity => format!("UIDVALIDITY {}", folder.uidvalidity),
                 StatusDataItemName::Unseen => format!("UNSEEN {}", folder.n_unseen),
+                // RFC 8438: the folder's bytes, the sum of its messages' RFC822.SIZE, kept by the
+                // store's counters (no message is read).
+                StatusDataItemName::Size => format!("SIZE {}", folder.size_bytes),
                 // IMAP4rev1 only; Facteur does not track \Recent (removed in IMAP4rev2).
                 StatusDataItemName::Recent => "RECENT 0".to_string(),
                 StatusDataItemName::Deleted => {
