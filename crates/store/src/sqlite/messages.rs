@@ -681,7 +681,7 @@ impl Store {
             Some(plan_flags(&mut reader, account, folder, uids, op, flags, keywords).await?)
                 .filter(|plan| plan.changed.is_empty())
         };
-        if let Some(Plan { mut by_uid, .. }) = unchanged {
+        if let Some(Plan { by_uid, .. }) = unchanged {
             // Nothing to write; still, another account's folder is not found, as for a change.
             let owned: Option<i64> = sqlx::query_scalar("SELECT id FROM folders WHERE id = ? AND account_id = ?")
                 .bind(folder.0)
@@ -689,39 +689,36 @@ impl Store {
                 .fetch_optional(&mut *reader)
                 .await?;
             owned.ok_or_else(|| Error::NotFound("folder".into()))?;
-            return Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect());
+            return Ok(in_request_order(uids, by_uid));
         }
         drop(reader);
         let mut writer = self.relaxed_writer().await?;
         let mut tx = sqlx::Connection::begin_with(&mut *writer, "BEGIN IMMEDIATE").await?;
         if keywords.is_empty() && op != FlagOp::Replace {
-            let Some((changed, modseq)) = update_system_flags(&mut tx, account, folder, uids, op, flags).await? else {
-                tx.rollback().await?;
-                let mut reader = self.reader.acquire().await?;
-                let Plan { mut by_uid, .. } =
-                    plan_flags(&mut reader, account, folder, uids, op, flags, keywords).await?;
-                return Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect());
-            };
-            // The messages named that did not change (or are gone) are read only when there
-            // are any: `STORE 1:* +FLAGS (\Seen)` on an unread folder reads no row.
-            let mut by_uid: HashMap<u32, MessageState> = if changed.len() < uids.len() {
-                let Plan { by_uid, .. } = plan_flags(&mut tx, account, folder, uids, op, flags, keywords).await?;
-                by_uid
+            let changed = update_system_flags(&mut tx, account, folder, uids, op, flags).await?;
+            let changed_none = changed.is_empty();
+            // When some named message did not change (or is gone), all are read back in the
+            // transaction, changed ones included; `STORE 1:* +FLAGS (\Seen)` on an unread
+            // folder reads no row.
+            let by_uid = if changed.len() < uids.len() {
+                plan_flags(&mut tx, account, folder, uids, op, flags, keywords).await?.by_uid
             } else {
-                HashMap::with_capacity(changed.len())
+                changed.into_iter().map(|state| (state.uid, state)).collect()
             };
-            tx.commit().await?;
-            for state in changed {
-                by_uid.insert(state.uid, MessageState { modseq, ..state });
+            if changed_none {
+                // The folder's modseq taken for nothing is given back.
+                tx.rollback().await?;
+            } else {
+                tx.commit().await?;
             }
-            return Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect());
+            return Ok(in_request_order(uids, by_uid));
         }
         // Planned under the write lock: the rows may have changed since.
         let Plan { mut by_uid, changed, unseen_delta } =
             plan_flags(&mut tx, account, folder, uids, op, flags, keywords).await?;
         if changed.is_empty() {
             tx.rollback().await?;
-            return Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect());
+            return Ok(in_request_order(uids, by_uid));
         }
         if op != FlagOp::Remove && !keywords.is_empty() {
             remember_keywords(&mut tx, account, keywords).await?;
@@ -754,7 +751,7 @@ impl Store {
                 state.modseq = modseq;
             }
         }
-        Ok(uids.iter().filter_map(|uid| by_uid.remove(uid)).collect())
+        Ok(in_request_order(uids, by_uid))
     }
 
     /// Removes the messages flagged `\Deleted` (only those in `uids`, when given) and returns
@@ -913,11 +910,15 @@ async fn system_flags_would_change(
     Ok(found.is_some())
 }
 
+/// The states of the messages found, in the order a STORE named them.
+fn in_request_order(uids: &[u32], mut by_uid: HashMap<u32, MessageState>) -> Vec<MessageState> {
+    uids.iter().filter_map(|uid| by_uid.remove(uid)).collect()
+}
+
 /// A STORE adding or removing system flags only, set-wise: one UPDATE of the rows that change,
 /// which hands back their new state (no row is read first), then the unread count moved by how
-/// many of them flipped `\Seen`. Returns the changed states and the modseq they took, or None
-/// when nothing changed (the caller then rolls the transaction back: the modseq taken here
-/// stays unused).
+/// many of them flipped `\Seen`. Returns the changed states, with the modseq they took; none
+/// when nothing changed (the caller then rolls the transaction back, and with it that modseq).
 async fn update_system_flags(
     tx: &mut SqliteConnection,
     account: AccountId,
@@ -925,7 +926,7 @@ async fn update_system_flags(
     uids: &[u32],
     op: FlagOp,
     flags: Flags,
-) -> Result<Option<(Vec<MessageState>, u64)>> {
+) -> Result<Vec<MessageState>> {
     // Each `?` of these is `flags`; `flags` on the right of SET is the row's old value.
     let (new_flags, changes, flag_binds) = match op {
         FlagOp::Add => ("flags | ?", "(flags & ?) != ?", 3),
@@ -973,7 +974,7 @@ async fn update_system_flags(
     }
     let rows = query.fetch_all(&mut *tx).await?;
     if rows.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     if seen {
         let flipped = flipping.unwrap_or(rows.len() as i64);
@@ -984,7 +985,7 @@ async fn update_system_flags(
             .execute(&mut *tx)
             .await?;
     }
-    let changed = rows
+    Ok(rows
         .into_iter()
         .map(|(uid, flags, keywords, size, internal_date)| MessageState {
             uid: uid as u32,
@@ -994,8 +995,7 @@ async fn update_system_flags(
             size: size as u32,
             internal_date,
         })
-        .collect();
-    Ok(Some((changed, modseq)))
+        .collect())
 }
 
 /// The new state of each message a STORE names (by UID), and the id, UID, flags and keywords
