@@ -26,6 +26,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use error::{DbError, Error, Result};
 pub use facts_cache::{CachedFacts, FACTS_CACHE_BYTES};
 pub use sqlite::changes::FolderChanges;
+pub use sqlite::folders::{
+    FolderDeletion, MAX_FOLDER_DEPTH, MAX_FOLDER_NAME_BYTES, MAX_FOLDERS_PER_ACCOUNT, folder_path,
+};
 pub use sqlite::messages::{
     BlobRef, Delivery, FactsWanted, FetchRow, MAX_KEYWORD_BYTES, MAX_KEYWORDS_PER_ACCOUNT, MAX_KEYWORDS_PER_MESSAGE,
 };
@@ -33,6 +36,7 @@ pub use sqlite::messages::{
 // re-exported so callers can name it through the store they use.
 pub use facts::{Summary, display_addresses};
 pub use sqlite::routing::Route;
+pub use sqlite::transfer::UidMapping;
 pub use types::*;
 
 use blobs::BlobStore;

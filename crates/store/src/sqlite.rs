@@ -5,10 +5,12 @@
 
 pub(crate) mod accounts;
 pub(crate) mod changes;
+pub(crate) mod folders;
 pub(crate) mod ingest;
 pub(crate) mod messages;
 pub(crate) mod migrate;
 pub(crate) mod routing;
+pub(crate) mod transfer;
 
 use sqlx::Sqlite;
 use sqlx::pool::PoolConnection;

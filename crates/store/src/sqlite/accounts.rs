@@ -3,6 +3,7 @@
 //! keeps what it is given.
 
 use sqlx::Row;
+use super::folders::insert_folder;
 
 use crate::{
     Account, AccountId, Address, AliasInfo, Domain, Error, Result, SpecialUse, Store, UserInfo, now_unix, parse_domain,
@@ -122,20 +123,8 @@ impl Store {
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
-        // UIDVALIDITY only has to change when a name is reused for a new folder; the creation
-        // time does that.
-        let uidvalidity = (now as u64 & 0xffff_ffff).max(1) as i64;
         for special in SpecialUse::ALL {
-            sqlx::query(
-                "INSERT INTO folders (account_id, name, special_use, uidvalidity, created_at) VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(account_id)
-            .bind(special.default_name())
-            .bind(special.as_db())
-            .bind(uidvalidity)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            insert_folder(&mut tx, AccountId(account_id), special.default_name(), None, Some(special)).await?;
         }
         sqlx::query("INSERT INTO identities (account_id, address, is_default) VALUES (?, ?, 1)")
             .bind(account_id)

@@ -10,8 +10,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use crate::{
-    AccountId, Error, FlagOp, Flags, Folder, FolderId, FolderVersion, MAX_MESSAGE_BYTES, MessageId, MessageRow,
-    MessageState, Result, SpecialUse, Store, now_unix,
+    AccountId, Error, FlagOp, Flags, FolderId, FolderVersion, MAX_MESSAGE_BYTES, MessageId, MessageRow,
+    MessageState, Result, Store, now_unix,
 };
 use facts::Facts;
 
@@ -25,29 +25,9 @@ pub struct Delivery {
     pub over_quota: Vec<AccountId>,
 }
 
-const FOLDER_COLUMNS: &str = "f.id, f.account_id, f.name, f.parent_id, f.special_use, f.uidvalidity, f.uidnext,
-    f.highest_modseq, f.subscribed, f.n_messages, f.n_unseen, f.size_bytes";
-
 const MESSAGE_COLUMNS: &str = "m.id, m.folder_id, m.uid, m.modseq, m.flags, m.blob_hash, m.size, m.internal_date,
     m.thread_id, m.subject, m.from_name, m.from_addr, m.to_addrs, m.sent_date, m.has_attachments,
     m.priority_high, m.preview, m.keywords";
-
-fn folder_from_row(row: &SqliteRow) -> Folder {
-    Folder {
-        id: FolderId(row.get("id")),
-        account_id: AccountId(row.get("account_id")),
-        name: row.get("name"),
-        parent_id: row.get::<Option<i64>, _>("parent_id").map(FolderId),
-        special_use: row.get::<Option<String>, _>("special_use").as_deref().and_then(SpecialUse::from_db),
-        uidvalidity: row.get::<i64, _>("uidvalidity") as u32,
-        uidnext: row.get::<i64, _>("uidnext") as u32,
-        highest_modseq: row.get::<i64, _>("highest_modseq") as u64,
-        subscribed: row.get::<i64, _>("subscribed") != 0,
-        n_messages: row.get::<i64, _>("n_messages") as u32,
-        n_unseen: row.get::<i64, _>("n_unseen") as u32,
-        size_bytes: row.get("size_bytes"),
-    }
-}
 
 pub(crate) fn split_keywords(text: Option<String>) -> Vec<String> {
     let mut keywords: Vec<String> =
@@ -129,52 +109,6 @@ pub(crate) struct NewMessage<'a> {
 }
 
 impl Store {
-    // ----- Folders -----
-
-    /// The account's folders: system folders first in their fixed order, then the others by name.
-    pub async fn folders(&self, account: AccountId) -> Result<Vec<Folder>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {FOLDER_COLUMNS} FROM folders f WHERE f.account_id = ?
-             ORDER BY CASE f.special_use WHEN 'inbox' THEN 0 WHEN 'drafts' THEN 1 WHEN 'sent' THEN 2
-                 WHEN 'templates' THEN 3 WHEN 'junk' THEN 4 WHEN 'trash' THEN 5 ELSE 6 END, f.name"
-        ))
-        .bind(account.0)
-        .fetch_all(&self.reader)
-        .await?;
-        Ok(rows.iter().map(folder_from_row).collect())
-    }
-
-    /// A folder by IMAP name; "INBOX" is matched case-insensitively (RFC 9051 §5.1).
-    pub async fn folder_by_name(&self, account: AccountId, name: &str) -> Result<Option<Folder>> {
-        let name = if name.eq_ignore_ascii_case("INBOX") { "INBOX" } else { name };
-        let row = sqlx::query(&format!("SELECT {FOLDER_COLUMNS} FROM folders f WHERE f.account_id = ? AND f.name = ?"))
-            .bind(account.0)
-            .bind(name)
-            .fetch_optional(&self.reader)
-            .await?;
-        Ok(row.as_ref().map(folder_from_row))
-    }
-
-    pub async fn folder(&self, account: AccountId, id: FolderId) -> Result<Option<Folder>> {
-        let row = sqlx::query(&format!("SELECT {FOLDER_COLUMNS} FROM folders f WHERE f.account_id = ? AND f.id = ?"))
-            .bind(account.0)
-            .bind(id.0)
-            .fetch_optional(&self.reader)
-            .await?;
-        Ok(row.as_ref().map(folder_from_row))
-    }
-
-    pub async fn special_folder(&self, account: AccountId, special_use: SpecialUse) -> Result<Folder> {
-        let row = sqlx::query(&format!(
-            "SELECT {FOLDER_COLUMNS} FROM folders f WHERE f.account_id = ? AND f.special_use = ?"
-        ))
-        .bind(account.0)
-        .bind(special_use.as_db())
-        .fetch_optional(&self.reader)
-        .await?;
-        row.as_ref().map(folder_from_row).ok_or_else(|| Error::NotFound(format!("{} folder", special_use.as_db())))
-    }
-
     /// Bytes used by all of an account's messages (A10).
     pub async fn used_bytes(&self, account: AccountId) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT used_bytes FROM accounts WHERE id = ?")
@@ -785,7 +719,7 @@ impl Store {
 
     /// Clean-up after a commit: a failure here loses nothing (a file is left behind), so it
     /// is logged rather than reported as a failure of what was committed.
-    async fn remove_unreferenced_blobs_logged(&self, hashes: Vec<String>) {
+    pub(crate) async fn remove_unreferenced_blobs_logged(&self, hashes: Vec<String>) {
         if let Err(error) = self.remove_unreferenced_blobs(hashes).await {
             tracing::warn!(%error, "could not clean up message files");
         }
@@ -1164,7 +1098,7 @@ fn fact_columns(wanted: FactsWanted) -> String {
 }
 
 /// A JSON array of numbers, for `IN (SELECT value FROM json_each(?))`.
-fn json_array<T: std::fmt::Display>(values: impl Iterator<Item = T>) -> String {
+pub(crate) fn json_array<T: std::fmt::Display>(values: impl Iterator<Item = T>) -> String {
     let items: Vec<String> = values.map(|v| v.to_string()).collect();
     format!("[{}]", items.join(","))
 }
@@ -1191,7 +1125,7 @@ fn apply_flag_op(
 
 /// Takes the next modseq of a folder; as the first statement of a transaction it also takes
 /// SQLite's write lock, so the transaction cannot fail later on a lock upgrade.
-async fn bump_modseq(tx: &mut SqliteConnection, account: AccountId, folder: FolderId) -> Result<u64> {
+pub(crate) async fn bump_modseq(tx: &mut SqliteConnection, account: AccountId, folder: FolderId) -> Result<u64> {
     let modseq: Option<i64> = sqlx::query_scalar(
         "UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = ? AND account_id = ? RETURNING highest_modseq",
     )
@@ -1202,7 +1136,7 @@ async fn bump_modseq(tx: &mut SqliteConnection, account: AccountId, folder: Fold
     modseq.map(|m| m as u64).ok_or_else(|| Error::NotFound("folder".into()))
 }
 
-async fn has_room(tx: &mut SqliteConnection, account: AccountId, size: i64) -> Result<bool> {
+pub(crate) async fn has_room(tx: &mut SqliteConnection, account: AccountId, size: i64) -> Result<bool> {
     let (quota, used): (Option<i64>, i64) = sqlx::query_as("SELECT quota_bytes, used_bytes FROM accounts WHERE id = ?")
         .bind(account.0)
         .fetch_one(&mut *tx)
