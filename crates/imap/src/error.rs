@@ -23,6 +23,12 @@ pub enum Code {
     PrivacyRequired,
     /// RFC 9051 §7.1, RFC 4469: a literal or command larger than the server takes.
     TooBig,
+    /// RFC 9051 §7.1: a server limit was reached (for now: too many large literals at once).
+    Limit,
+    /// RFC 9051 §7.1: DELETE of a folder that has subfolders.
+    HasChildren,
+    /// RFC 9051 §7.1: APPEND or COPY to a folder that does not exist, which CREATE may make.
+    TryCreate,
 }
 
 impl Code {
@@ -35,6 +41,9 @@ impl Code {
             Code::Cannot => "CANNOT",
             Code::PrivacyRequired => "PRIVACYREQUIRED",
             Code::TooBig => "TOOBIG",
+            Code::Limit => "LIMIT",
+            Code::HasChildren => "HASCHILDREN",
+            Code::TryCreate => "TRYCREATE",
         }
     }
 }
@@ -91,6 +100,7 @@ impl Error {
                 // A store refusal (quota, not found...) has a text written to be shown.
                 let code = match &error {
                     store::Error::NotFound(_) => Some(Code::Nonexistent.as_str()),
+                    store::Error::Exists(_) => Some("ALREADYEXISTS"),
                     store::Error::QuotaExceeded => Some("OVERQUOTA"),
                     // RFC 9051 §7.1: LIMIT, a server limit was reached.
                     store::Error::Limit(_) => Some("LIMIT"),

@@ -34,10 +34,15 @@ use imap_codec::imap_types::core::Tag;
 /// a longer line is answered BAD and discarded up to its CRLF.
 pub(crate) const MAX_LINE_BYTES: usize = 64 * 1024;
 
-/// The largest literal we accept after login. No command takes a message yet, so this stays
-/// small: 1000 connections each holding a 50 MB literal would exhaust memory. APPEND (a later
-/// issue) will raise it to `store::MAX_MESSAGE_BYTES` and stream such literals to disk.
-pub(crate) const MAX_LITERAL_BYTES: u64 = 64 * 1024;
+/// The largest literal we accept after login: a message for APPEND (APPENDLIMIT, RFC 7889).
+/// Literals above [`LARGE_LITERAL_BYTES`] are also held against the server-wide
+/// `LITERAL_MEMORY_BYTES` before the client is told to send them (the session decides, see
+/// [`Framer::announced_literal`]), so 1000 connections cannot each make us hold 50 MB.
+pub(crate) const MAX_LITERAL_BYTES: u64 = store::MAX_MESSAGE_BYTES as u64;
+
+/// Literals up to this size are taken without asking the server-wide budget: a connection
+/// holds at most a line and one of these besides it.
+pub(crate) const LARGE_LITERAL_BYTES: u64 = 64 * 1024;
 
 /// The largest literal we accept before login: a login name or a password never needs more, and
 /// an unauthenticated client must not make us hold megabytes.
@@ -371,9 +376,40 @@ impl Framer {
         self.mode = mode;
     }
 
+    /// The length of the synchronizing literal just announced, after
+    /// [`FrameEvent::ContinuationNeeded`]; 0 otherwise.
+    pub(crate) fn announced_literal(&self) -> u64 {
+        match self.mode {
+            Mode::InLiteral(length) if self.buf.len() == self.framed => length,
+            _ => 0,
+        }
+    }
+
+    /// Makes room for the literal just announced at once, rather than doubling the buffer as
+    /// its bytes come (a 50 MB message would take 64 MB).
+    pub(crate) fn reserve_announced_literal(&mut self) {
+        let length = self.announced_literal() as usize;
+        self.buf.reserve_exact(length);
+    }
+
+    /// Drops the command whose synchronizing literal was just announced, because the session
+    /// will not take it now. The client waits for our `+` before sending the literal, so
+    /// nothing more of the command comes. Returns its tag.
+    pub(crate) fn abandon_command(&mut self) -> Option<Tag<'static>> {
+        let tag = self.current_tag();
+        let end = self.framed;
+        self.drop_through(end);
+        self.mode = Mode::Collecting;
+        tag
+    }
+
     /// Removes the first `end` bytes (one finished command) and restarts framing after them.
+    /// A buffer a large literal grew is given back.
     fn drop_through(&mut self, end: usize) {
         self.buf.drain(..end);
+        if self.buf.capacity() > 2 * MAX_LINE_BYTES {
+            self.buf.shrink_to(MAX_LINE_BYTES);
+        }
         self.reset_positions();
     }
 

@@ -21,6 +21,7 @@ mod framing;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+mod mutf7;
 mod op;
 mod response;
 mod selected;
@@ -48,13 +49,22 @@ pub struct ImapServices {
     pub hostname: String,
     /// Each account's share of the output (`listener::ByteBudget`), shared by its sessions.
     pub output_budget: listener::ByteBudget<store::AccountId>,
+    /// Bytes of large literals (APPENDed messages) all sessions may hold at once: one permit
+    /// per byte, taken before the client is asked to send them.
+    pub(crate) literal_memory: Arc<tokio::sync::Semaphore>,
 }
+
+/// What large literals may take in all, server-wide. A message is held twice for a moment (its
+/// bytes and the parsed command), so this lets two 50 MB APPENDs, or hundreds of ordinary
+/// ones, run at once; past it a client is asked to try again (NO [LIMIT]) before it sends.
+pub const LITERAL_MEMORY_BYTES: usize = 256 * 1024 * 1024;
 
 impl ImapServices {
     /// The services with the default output budget.
     pub fn new(mail: mail::Mail, auth: auth::Auth, tls: Option<tokio_rustls::TlsAcceptor>, hostname: String) -> Self {
         let output_budget = listener::ByteBudget::new(listener::OUTPUT_BYTES_PER_SECOND, listener::OUTPUT_BURST_BYTES);
-        ImapServices { mail, auth, tls, hostname, output_budget }
+        let literal_memory = Arc::new(tokio::sync::Semaphore::new(LITERAL_MEMORY_BYTES));
+        ImapServices { mail, auth, tls, hostname, output_budget, literal_memory }
     }
 }
 

@@ -1,8 +1,11 @@
 //! One file per command (or family of commands), each an `impl Session` block with
 //! `handle_<command>` methods that return the tagged completion.
 
+mod append;
 mod auth;
+pub(crate) mod copy;
 pub(crate) mod fetch;
+mod folders;
 pub(crate) mod list;
 mod misc;
 mod select;

@@ -14,8 +14,8 @@ use imap_codec::imap_types::command::{Command, CommandBody};
 use imap_codec::imap_types::core::Tag;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::error::{Error, Result};
-use crate::framing::{FrameEvent, Framer, LiteralForm};
+use crate::error::{Code, Error, Result};
+use crate::framing::{FrameEvent, Framer, LARGE_LITERAL_BYTES, LiteralForm};
 use crate::response::Response;
 use crate::selected::{Addressing, Selected};
 use crate::{AsyncStream, ImapServices};
@@ -34,8 +34,9 @@ pub(crate) const LOGIN_TIMEOUT: Duration = Duration::from_secs(2 * 60);
 pub(crate) const LOGIN_DEADLINE: Duration = Duration::from_secs(3 * 60);
 
 /// Once a command's first byte has arrived, the rest of its lines and literals must arrive
-/// within this. Real commands arrive at once (literals are at most 64 KiB).
-pub(crate) const COMMAND_DEADLINE: Duration = Duration::from_secs(5 * 60);
+/// within this. Most commands arrive at once; a 50 MB APPEND over a slow uplink (1 Mbit/s)
+/// takes about 7 minutes.
+pub(crate) const COMMAND_DEADLINE: Duration = Duration::from_secs(10 * 60);
 
 /// After this many malformed commands (or BAD answers before login) the session ends: a client
 /// that speaks another protocol, or probes. Commands we do not support yet, sent by a logged-in
@@ -88,6 +89,8 @@ pub(crate) struct Session {
     output: Vec<u8>,
     /// Failed LOGIN/AUTHENTICATE attempts on this connection.
     pub(crate) failed_logins: u32,
+    /// The share of `ImapServices::literal_memory` the command being received holds.
+    literal_permit: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// The connection's state (RFC 9051 §3). A folder can only be selected by someone logged in:
@@ -127,6 +130,7 @@ impl Session {
             bad_commands: 0,
             output: Vec::new(),
             failed_logins: 0,
+            literal_permit: None,
         }
     }
 
@@ -153,7 +157,20 @@ impl Session {
         }
         // RFC 7888 §5: LITERAL-, not LITERAL+, because non-synchronizing literals are capped at
         // 4096 bytes (the framer refuses larger ones); the two must not be advertised together.
-        capabilities.extend(["LITERAL-", "SPECIAL-USE", "ID", "UNSELECT", "NAMESPACE", "ENABLE", "STATUS=SIZE"]);
+        capabilities.extend([
+            "LITERAL-",
+            "SPECIAL-USE",
+            "ID",
+            "UNSELECT",
+            "NAMESPACE",
+            "ENABLE",
+            "STATUS=SIZE",
+            "UIDPLUS",
+            "MOVE",
+            "CHILDREN",
+            // RFC 7889: the largest message APPEND takes (`store::MAX_MESSAGE_BYTES`).
+            "APPENDLIMIT=50000000",
+        ]);
         capabilities.join(" ")
     }
 
@@ -229,6 +246,7 @@ impl Session {
                     self.write(b"* BYE Too many invalid commands\r\n").await?;
                     return Ok(());
                 }
+                let command_ends = !matches!(event, FrameEvent::ContinuationNeeded);
                 match event {
                     FrameEvent::Command(command) => {
                         let tag = command.tag.clone();
@@ -241,7 +259,15 @@ impl Session {
                             self.start_tls(&tag).await?;
                         }
                     }
-                    FrameEvent::ContinuationNeeded => self.write(b"+ Ready for literal\r\n").await?,
+                    FrameEvent::ContinuationNeeded => {
+                        if self.admit_literal() {
+                            self.write(b"+ Ready for literal\r\n").await?;
+                        } else {
+                            let tag = self.framer.abandon_command();
+                            let busy = "Too many large messages are being received; try again in a moment";
+                            self.write_error(tag, Error::no(Some(Code::Limit), busy)).await?;
+                        }
+                    }
                     FrameEvent::Syntax { tag } => {
                         self.write_error(tag, Error::bad("Syntax error or unknown command")).await?;
                     }
@@ -250,10 +276,36 @@ impl Session {
                     }
                     FrameEvent::LiteralTooLarge { tag, form } => self.write_error(tag, Error::TooBig(form)).await?,
                 }
+                if command_ends {
+                    // The command is answered: its literals are no longer held.
+                    self.literal_permit = None;
+                }
             }
             if !self.read_some(&mut read_buffer).await? {
                 return Ok(());
             }
+        }
+    }
+
+    /// Whether the synchronizing literal just announced may come now: a large one must fit in
+    /// the server-wide literal memory (twice: its bytes, then the parsed command), taken here
+    /// and held until the command is done.
+    fn admit_literal(&mut self) -> bool {
+        let length = self.framer.announced_literal();
+        if length <= LARGE_LITERAL_BYTES {
+            return true;
+        }
+        let permits = u32::try_from(length.saturating_mul(2)).unwrap_or(u32::MAX);
+        match Arc::clone(&self.services.literal_memory).try_acquire_many_owned(permits) {
+            Ok(permit) => {
+                match &mut self.literal_permit {
+                    Some(held) => held.merge(permit),
+                    None => self.literal_permit = Some(permit),
+                }
+                self.framer.reserve_announced_literal();
+                true
+            }
+            Err(_) => false,
         }
     }
 
@@ -415,6 +467,9 @@ impl Session {
             CommandBody::Fetch { .. }
             | CommandBody::Store { .. }
             | CommandBody::Expunge
+            | CommandBody::ExpungeUid { .. }
+            | CommandBody::Copy { .. }
+            | CommandBody::Move { .. }
             | CommandBody::Close
             | CommandBody::Unselect
             | CommandBody::Check => StateNeeded::Selected,
@@ -461,10 +516,27 @@ impl Session {
                 self.handle_select(tag, mailbox, crate::selected::Access::ReadOnly).await?
             }
             CommandBody::Unselect => self.handle_unselect(tag),
+            CommandBody::Append { mailbox, flags, date, message } => {
+                self.handle_append(tag, mailbox, flags, date, message).await?
+            }
+            CommandBody::Copy { sequence_set, mailbox, uid } => {
+                let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
+                self.handle_copy(tag, &sequence_set, mailbox, addressing, crate::op::copy::Transfer::Copy).await?
+            }
+            CommandBody::Move { sequence_set, mailbox, uid } => {
+                let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
+                self.handle_copy(tag, &sequence_set, mailbox, addressing, crate::op::copy::Transfer::Move).await?
+            }
+            CommandBody::ExpungeUid { sequence_set } => self.handle_expunge(tag, Some(&sequence_set)).await?,
+            CommandBody::Create { mailbox } => self.handle_create(tag, mailbox).await?,
+            CommandBody::Delete { mailbox } => self.handle_delete(tag, mailbox).await?,
+            CommandBody::Rename { from, to } => self.handle_rename(tag, from, to).await?,
+            CommandBody::Subscribe { mailbox } => self.handle_subscribe(tag, mailbox, true).await?,
+            CommandBody::Unsubscribe { mailbox } => self.handle_subscribe(tag, mailbox, false).await?,
             CommandBody::Namespace => self.handle_namespace(tag),
             CommandBody::Enable { .. } => self.handle_enable(tag),
             CommandBody::Close => self.handle_close(tag).await?,
-            CommandBody::Expunge => self.handle_expunge(tag).await?,
+            CommandBody::Expunge => self.handle_expunge(tag, None).await?,
             CommandBody::Fetch { sequence_set, macro_or_item_names, uid, .. } => {
                 let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
                 self.handle_fetch(tag, &sequence_set, macro_or_item_names, addressing).await?
@@ -624,6 +696,48 @@ mod tests {
         let elapsed = start.elapsed();
         assert!(sent > 6_000, "{sent} bytes");
         assert!(elapsed >= Duration::from_millis(500), "{sent} bytes in {elapsed:?}");
+        write_half.write_all(b"z LOGOUT\r\n").await.expect("write");
+        drop(write_half);
+        let _ = session.await;
+    }
+
+    /// Issue 13: large literals are held against a server-wide budget before the client is
+    /// told to send them; past it the APPEND is refused at once (NO [LIMIT]) and the session
+    /// goes on, and the budget comes back when the command is done.
+    #[tokio::test]
+    async fn large_literals_wait_for_the_server_wide_budget() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store_with_ana(&dir).await;
+        let mut services =
+            ImapServices::new(mail::Mail::new(store.clone()), auth::Auth::new(store), None, "test".into());
+        // Room for one 300 KB message (held twice), not for a 600 KB one.
+        services.literal_memory = Arc::new(tokio::sync::Semaphore::new(1_000_000));
+        let budget = Arc::clone(&services.literal_memory);
+        let (client, server) = tokio::io::duplex(1 << 20);
+        let session = tokio::spawn(Session::new(Box::new(server), Arc::new(services), None, false).run());
+        let (read_half, mut write_half) = tokio::io::split(client);
+        let mut lines = BufReader::new(read_half).lines();
+        lines.next_line().await.expect("read").expect("greeting");
+        write_half.write_all(b"a LOGIN ana@example.org \"a long password\"\r\n").await.expect("write");
+        while !lines.next_line().await.expect("read").expect("line").starts_with("a ") {}
+        write_half.write_all(b"b APPEND INBOX {600000}\r\n").await.expect("write");
+        let refused = lines.next_line().await.expect("read").expect("line");
+        assert!(refused.starts_with("b NO [LIMIT]"), "{refused}");
+        let mut message = b"Subject: big\r\n\r\n".to_vec();
+        message.resize(300_000, b'x');
+        for tag in ["c", "d"] {
+            write_half
+                .write_all(format!("{tag} APPEND INBOX {{{}}}\r\n", message.len()).as_bytes())
+                .await
+                .expect("write");
+            assert_eq!(lines.next_line().await.expect("read").as_deref(), Some("+ Ready for literal"));
+            assert!(budget.available_permits() < 500_000, "the literal is held");
+            write_half.write_all(&message).await.expect("write");
+            write_half.write_all(b"\r\n").await.expect("write");
+            let done = lines.next_line().await.expect("read").expect("line");
+            assert!(done.starts_with(&format!("{tag} OK [APPENDUID ")), "{done}");
+        }
+        assert_eq!(budget.available_permits(), 1_000_000, "given back");
         write_half.write_all(b"z LOGOUT\r\n").await.expect("write");
         drop(write_half);
         let _ = session.await;

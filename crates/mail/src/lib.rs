@@ -6,6 +6,9 @@
 //!   its facts: `facts::Facts`), all or nothing; [`Mail::append`] adds one to a folder. Filters
 //!   will plug in before the store is called; indexing and notifications follow the feed.
 //! - Flags and expunge: [`Mail::set_flags`], [`Mail::expunge`].
+//! - Folders and moves: [`Mail::create_folder`], [`Mail::rename_folder`], [`Mail::delete_folder`],
+//!   [`Mail::set_subscribed`], [`Mail::copy`] and [`Mail::move_messages`], with the folder rules
+//!   of D1/D2 (the store enforces them, so no caller can skip them).
 //! - The read policy, [`Reading`]: what marks a message `\Seen`, decided here for every
 //!   protocol rather than in each.
 //! - The change feed: [`Mail::subscribe`] (see `feed`).
@@ -17,7 +20,10 @@ mod feed;
 
 use std::sync::Arc;
 
-use store::{AccountId, Address, Delivery, FlagOp, Flags, FolderId, MessageState, Route, Store};
+use store::{
+    AccountId, Address, Delivery, FlagOp, Flags, Folder, FolderDeletion, FolderId, MessageState, Route, Store,
+    UidMapping,
+};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
@@ -174,6 +180,67 @@ impl Mail {
             self.feed.committed();
         }
         Ok(removed)
+    }
+
+    /// Creates a folder and the parents it needs (D2).
+    pub async fn create_folder(&self, account: AccountId, name: &str) -> Result<Folder> {
+        self.store.create_folder(account, name).await
+    }
+
+    /// Renames a folder with its subfolders; system folders cannot be (D1).
+    pub async fn rename_folder(&self, account: AccountId, from: &str, to: &str) -> Result<()> {
+        self.store.rename_folder(account, from, to).await
+    }
+
+    /// Deletes a folder with its subfolders: into Trash, or for good when already there (D2).
+    pub async fn delete_folder(&self, account: AccountId, name: &str) -> Result<FolderDeletion> {
+        let deletion = self.store.delete_folder(account, name).await?;
+        if matches!(deletion, FolderDeletion::Removed { messages } if messages > 0) {
+            self.feed.committed();
+        }
+        Ok(deletion)
+    }
+
+    pub async fn set_subscribed(&self, account: AccountId, name: &str, subscribed: bool) -> Result<()> {
+        self.store.set_subscribed(account, name, subscribed).await
+    }
+
+    /// Copies messages to another folder (IMAP COPY); returns the target's UIDVALIDITY and the
+    /// UID mapping (RFC 4315).
+    pub async fn copy(
+        &self,
+        account: AccountId,
+        from: FolderId,
+        uids: &[u32],
+        to: FolderId,
+    ) -> Result<(u32, UidMapping)> {
+        self.transfer(account, from, uids, to, false).await
+    }
+
+    /// Moves messages to another folder (IMAP MOVE, the web client's moves, D4), atomically.
+    pub async fn move_messages(
+        &self,
+        account: AccountId,
+        from: FolderId,
+        uids: &[u32],
+        to: FolderId,
+    ) -> Result<(u32, UidMapping)> {
+        self.transfer(account, from, uids, to, true).await
+    }
+
+    async fn transfer(
+        &self,
+        account: AccountId,
+        from: FolderId,
+        uids: &[u32],
+        to: FolderId,
+        remove_source: bool,
+    ) -> Result<(u32, UidMapping)> {
+        let done = self.store.copy_messages(account, from, uids, to, remove_source).await?;
+        if !done.1.is_empty() {
+            self.feed.committed();
+        }
+        Ok(done)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Folders created, renamed, deleted and subscribed, and messages copied and moved, against a
 //! real SQLite file (issue 13; D1, D2, D4).
 
-use store::{AccountId, Error, FolderDeletion, Flags, Store, parse_address};
+use store::{AccountId, Error, Flags, FolderDeletion, Store, parse_address};
 
 async fn store_with_ana() -> (tempfile::TempDir, Store, AccountId) {
     let dir = tempfile::tempdir().unwrap();
@@ -103,10 +103,7 @@ async fn deleting_moves_to_trash_and_deleting_in_trash_removes() {
     assert!(!names.contains(&"Old".to_string()), "{names:?}");
     let used = store.used_bytes(ana).await.unwrap();
     assert!(used > 0);
-    assert_eq!(
-        store.delete_folder(ana, "Trash/Old (2)").await.unwrap(),
-        FolderDeletion::Removed { messages: 1 }
-    );
+    assert_eq!(store.delete_folder(ana, "Trash/Old (2)").await.unwrap(), FolderDeletion::Removed { messages: 1 });
     assert_eq!(store.used_bytes(ana).await.unwrap(), 0);
     assert!(!names_contain(&store, ana, "Trash/Old (2)/Sub").await);
     for system in ["INBOX", "Trash", "Sent", "Drafts", "Templates", "Spam"] {
@@ -146,10 +143,10 @@ async fn copies_and_moves_map_uids_in_order_and_keep_counts_and_the_log() {
     assert_eq!(uidvalidity, target.uidvalidity);
     assert_eq!(mapping, vec![(2, 1), (4, 2)]);
     let copied = store.message_states(ana, target.id).await.unwrap();
-    assert_eq!(copied.iter().map(|m| (m.uid, m.keywords.clone())).collect::<Vec<_>>(), vec![
-        (1, vec!["$tag1".to_string()]),
-        (2, vec!["$tag3".to_string()])
-    ]);
+    assert_eq!(
+        copied.iter().map(|m| (m.uid, m.keywords.clone())).collect::<Vec<_>>(),
+        vec![(1, vec!["$tag1".to_string()]), (2, vec!["$tag3".to_string()])]
+    );
     // Move 1, 3 and 5 on top: UIDs continue.
     let (_, mapping) = store.copy_messages(ana, inbox.id, &[1, 3, 5], target.id, true).await.unwrap();
     assert_eq!(mapping, vec![(1, 3), (3, 4), (5, 5)]);

@@ -9,6 +9,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+pub mod imap;
+
 /// The password of the test mailboxes.
 pub const PASSWORD: &str = "correct horse battery";
 

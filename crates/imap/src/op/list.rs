@@ -1,11 +1,12 @@
 //! LIST and LSUB (RFC 9051 §6.3.9, RFC 3501 §6.3.9, RFC 6154 SPECIAL-USE attributes).
 //!
-//! Folder names are '/'-separated paths. Names are sent as stored (UTF-8); modified UTF-7
-//! (RFC 3501 §5.1.3) is not converted yet, which only matters for non-ASCII folder names.
+//! Folder names are '/'-separated paths, stored in UTF-8 and sent in modified UTF-7
+//! (RFC 3501 §5.1.3, `mutf7`).
 
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::mutf7;
 use crate::response::{Response, string};
 use crate::session::Session;
 
@@ -30,11 +31,11 @@ impl Session {
             ListKind::List => "LIST",
             ListKind::Lsub => "LSUB",
         };
-        let reference = mailbox_name(&reference);
-        let pattern = match &pattern {
+        let reference = mailbox_name(&reference)?;
+        let pattern = wire_to_name(&match &pattern {
             ListMailbox::Token(token) => String::from_utf8_lossy(token.as_ref()).into_owned(),
             ListMailbox::String(text) => String::from_utf8_lossy(text.as_ref()).into_owned(),
-        };
+        })?;
         let mut response = Response::default();
         if pattern.is_empty() {
             // RFC 9051 §6.3.9: an empty pattern asks for the delimiter and the root.
@@ -66,7 +67,7 @@ impl Session {
                 "{verb} ({}) {} {}",
                 attributes.join(" "),
                 string(&DELIMITER.to_string()),
-                string(&folder.name)
+                wire_name(&folder.name)
             ));
         }
         response.status_line(tag, "OK", None, &format!("{verb} completed"));
@@ -74,12 +75,23 @@ impl Session {
     }
 }
 
-/// A folder name from the command, with INBOX in its canonical spelling.
-pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>) -> String {
+/// A folder name from the command, in UTF-8 (decoded from modified UTF-7), with INBOX in its
+/// canonical spelling.
+pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>) -> Result<String> {
     match mailbox {
-        Mailbox::Inbox => "INBOX".to_string(),
-        Mailbox::Other(other) => String::from_utf8_lossy(other.as_ref()).into_owned(),
+        Mailbox::Inbox => Ok("INBOX".to_string()),
+        Mailbox::Other(other) => wire_to_name(&String::from_utf8_lossy(other.as_ref())),
     }
+}
+
+/// A name or pattern as the client wrote it, in UTF-8.
+fn wire_to_name(wire: &str) -> Result<String> {
+    mutf7::decode(wire).ok_or_else(|| Error::bad("Folder name is not valid modified UTF-7 (RFC 3501 §5.1.3)"))
+}
+
+/// A folder name as it goes to the client: a string in modified UTF-7.
+pub(crate) fn wire_name(name: &str) -> String {
+    string(&mutf7::encode(name))
 }
 
 /// RFC 9051 §6.3.9: `*` matches anything, `%` anything but the delimiter. INBOX matches

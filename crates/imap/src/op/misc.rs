@@ -39,7 +39,17 @@ impl Session {
         let Some(selected) = self.selected() else { return Ok(()) };
         let account = self.account()?.id;
         let folder = selected.folder.id;
-        let version = self.services.store().folder_version(account, folder).await?;
+        let version = match self.services.store().folder_version(account, folder).await {
+            Ok(version) => version,
+            // Deleted for good by another session (DELETE in Trash): nothing the client holds
+            // is valid any more, as Dovecot does.
+            Err(store::Error::NotFound(_)) => {
+                response.untagged("BYE The selected folder was deleted");
+                self.end_after_reply();
+                return Ok(());
+            }
+            Err(error) => return Err(error.into()),
+        };
         if version == selected.version {
             return Ok(());
         }

@@ -4,11 +4,12 @@
 use std::collections::HashSet;
 
 use imap_codec::imap_types::mailbox::Mailbox;
+use imap_codec::imap_types::sequence::SequenceSet;
 
 use crate::error::{Code, Error, Result};
 use crate::op::list::mailbox_name;
 use crate::response::Response;
-use crate::selected::{Access, KnownMessage, Selected};
+use crate::selected::{Access, Addressing, KnownMessage, Selected};
 use crate::session::Session;
 
 impl Session {
@@ -24,7 +25,7 @@ impl Session {
         if self.unselect().is_some() {
             response.status_line("*", "OK", Some("CLOSED"), "Previous folder closed");
         }
-        let name = mailbox_name(&mailbox);
+        let name = mailbox_name(&mailbox)?;
         let account = self.account()?.id;
         let Some(folder) = self.services.store().folder_by_name(account, &name).await? else {
             // Not an Err: the [CLOSED] line above must still reach the client.
@@ -79,8 +80,9 @@ impl Session {
         Ok(Response::tagged(tag, "OK", None, "CLOSE completed"))
     }
 
-    /// RFC 9051 §6.4.3: remove the messages marked \Deleted and say EXPUNGE for each.
-    pub(crate) async fn handle_expunge(&mut self, tag: &str) -> Result<Response> {
+    /// RFC 9051 §6.4.3: remove the messages marked \Deleted and say EXPUNGE for each; with
+    /// `uids` (UID EXPUNGE, RFC 4315 §2.1), only those of them.
+    pub(crate) async fn handle_expunge(&mut self, tag: &str, uids: Option<&SequenceSet>) -> Result<Response> {
         let account = self.account()?.id;
         let selected = self.selected_mut()?;
         if selected.access == Access::ReadOnly {
@@ -89,7 +91,10 @@ impl Session {
         let folder = selected.folder.id;
         // Only messages the client knows about: a new message it has not seen yet cannot be
         // announced as expunged by sequence number.
-        let known: Vec<u32> = selected.messages.iter().map(|m| m.uid.0).collect();
+        let known: Vec<u32> = match uids {
+            Some(set) => selected.resolve(set, Addressing::Uid)?.iter().map(|&i| selected.messages[i].uid.0).collect(),
+            None => selected.messages.iter().map(|m| m.uid.0).collect(),
+        };
         let removed = self.services.mail.expunge(account, folder, Some(&known)).await?;
         let removed: HashSet<u32> = removed.into_iter().collect();
         let selected = self.selected_mut()?;

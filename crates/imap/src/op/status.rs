@@ -4,8 +4,8 @@ use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::status::StatusDataItemName;
 
 use crate::error::{Code, Error, Result};
-use crate::op::list::mailbox_name;
-use crate::response::{Response, string};
+use crate::op::list::{mailbox_name, wire_name};
+use crate::response::Response;
 use crate::session::Session;
 
 impl Session {
@@ -15,7 +15,7 @@ impl Session {
         mailbox: Mailbox<'static>,
         items: &[StatusDataItemName],
     ) -> Result<Response> {
-        let name = mailbox_name(&mailbox);
+        let name = mailbox_name(&mailbox)?;
         let account = self.account()?.id;
         let Some(folder) = self.services.store().folder_by_name(account, &name).await? else {
             return Err(Error::no(Some(Code::Nonexistent), format!("No folder named {name}")));
@@ -42,7 +42,7 @@ impl Session {
             values.push(value);
         }
         let mut response = Response::default();
-        response.untagged(&format!("STATUS {} ({})", string(&folder.name), values.join(" ")));
+        response.untagged(&format!("STATUS {} ({})", wire_name(&folder.name), values.join(" ")));
         response.status_line(tag, "OK", None, "STATUS completed");
         Ok(response)
     }

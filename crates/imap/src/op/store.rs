@@ -63,7 +63,7 @@ impl Session {
 
 /// System flags as a bit set and keywords as strings. `\Recent` cannot be stored and an
 /// unknown backslash flag is not something we can keep (RFC 9051 §2.3.2).
-fn split_flags(flags: &[Flag<'_>]) -> Result<(Flags, Vec<String>)> {
+pub(crate) fn split_flags(flags: &[Flag<'_>]) -> Result<(Flags, Vec<String>)> {
     let mut system = Flags::empty();
     let mut keywords = Vec::new();
     for flag in flags {

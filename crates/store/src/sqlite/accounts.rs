@@ -2,8 +2,8 @@
 //! (A1-A3, A5, F8). Hashing, checking and token making are the `auth` crate's: the store only
 //! keeps what it is given.
 
-use sqlx::Row;
 use super::folders::insert_folder;
+use sqlx::Row;
 
 use crate::{
     Account, AccountId, Address, AliasInfo, Domain, Error, Result, SpecialUse, Store, UserInfo, now_unix, parse_domain,

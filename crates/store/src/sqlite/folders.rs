@@ -21,7 +21,6 @@ pub const MAX_FOLDER_DEPTH: usize = 16;
 const FOLDER_COLUMNS: &str = "f.id, f.account_id, f.name, f.parent_id, f.special_use, f.uidvalidity, f.uidnext,
     f.highest_modseq, f.subscribed, f.n_messages, f.n_unseen, f.size_bytes";
 
-
 fn folder_from_row(row: &SqliteRow) -> Folder {
     Folder {
         id: FolderId(row.get("id")),
@@ -39,10 +38,7 @@ fn folder_from_row(row: &SqliteRow) -> Folder {
     }
 }
 
-
-
 impl Store {
-
     /// The account's folders: system folders first in their fixed order, then the others by name.
     pub async fn folders(&self, account: AccountId) -> Result<Vec<Folder>> {
         let rows = sqlx::query(&format!(
@@ -108,9 +104,8 @@ impl Store {
         let to = folder_path(to)?;
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let from = existing_path(from);
-        let (id, special_use) = folder_by_path(&mut tx, account, &from)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("folder {from}")))?;
+        let (id, special_use) =
+            folder_by_path(&mut tx, account, &from).await?.ok_or_else(|| Error::NotFound(format!("folder {from}")))?;
         if special_use.is_some() {
             return Err(Error::Refused(format!("{from} is a system folder: it cannot be renamed")));
         }
@@ -144,16 +139,16 @@ impl Store {
     pub async fn delete_folder(&self, account: AccountId, name: &str) -> Result<FolderDeletion> {
         let path = existing_path(name);
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let (id, special_use) = folder_by_path(&mut tx, account, &path)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("folder {path}")))?;
+        let (id, special_use) =
+            folder_by_path(&mut tx, account, &path).await?.ok_or_else(|| Error::NotFound(format!("folder {path}")))?;
         if special_use.is_some() {
             return Err(Error::Refused(format!("{path} is a system folder: it cannot be deleted")));
         }
-        let trash: String = sqlx::query_scalar("SELECT name FROM folders WHERE account_id = ? AND special_use = 'trash'")
-            .bind(account.0)
-            .fetch_one(&mut *tx)
-            .await?;
+        let trash: String =
+            sqlx::query_scalar("SELECT name FROM folders WHERE account_id = ? AND special_use = 'trash'")
+                .bind(account.0)
+                .fetch_one(&mut *tx)
+                .await?;
         if !path.starts_with(&format!("{trash}/")) {
             let leaf = path.rsplit('/').next().unwrap_or(&path);
             let mut target = format!("{trash}/{leaf}");

@@ -10,8 +10,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use crate::{
-    AccountId, Error, FlagOp, Flags, FolderId, FolderVersion, MAX_MESSAGE_BYTES, MessageId, MessageRow,
-    MessageState, Result, Store, now_unix,
+    AccountId, Error, FlagOp, Flags, FolderId, FolderVersion, MAX_MESSAGE_BYTES, MessageId, MessageRow, MessageState,
+    Result, Store, now_unix,
 };
 use facts::Facts;
 

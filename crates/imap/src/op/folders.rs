@@ -1,0 +1,63 @@
+//! CREATE, DELETE, RENAME, SUBSCRIBE and UNSUBSCRIBE (RFC 9051 §6.3.4–§6.3.8): the folder
+//! tree. The rules (system folders fixed, none under Sent or Spam, a deleted folder goes to
+//! Trash) are the store's, so IMAP and the web client cannot disagree on them.
+
+use imap_codec::imap_types::mailbox::Mailbox;
+
+use crate::error::{Code, Error, Result};
+use crate::op::list::mailbox_name;
+use crate::response::Response;
+use crate::session::Session;
+
+impl Session {
+    /// RFC 9051 §6.3.4: creates the folder and the parents it needs.
+    pub(crate) async fn handle_create(&mut self, tag: &str, mailbox: Mailbox<'static>) -> Result<Response> {
+        let name = mailbox_name(&mailbox)?;
+        let account = self.account()?.id;
+        self.services.mail.create_folder(account, &name).await?;
+        Ok(Response::tagged(tag, "OK", None, "CREATE completed"))
+    }
+
+    /// RFC 9051 §6.3.5: a folder with subfolders is refused ([HASCHILDREN]: DELETE must not
+    /// take them along); otherwise it moves to Trash (D2), or, inside Trash, is removed.
+    pub(crate) async fn handle_delete(&mut self, tag: &str, mailbox: Mailbox<'static>) -> Result<Response> {
+        let name = mailbox_name(&mailbox)?;
+        let account = self.account()?.id;
+        if self.services.store().has_subfolders(account, &name).await? {
+            return Err(Error::no(Some(Code::HasChildren), format!("{name} has subfolders: delete them first")));
+        }
+        let text = match self.services.mail.delete_folder(account, &name).await? {
+            store::FolderDeletion::MovedTo(trash) => format!("DELETE completed: moved to {trash}"),
+            store::FolderDeletion::Removed { .. } => "DELETE completed".to_string(),
+        };
+        Ok(Response::tagged(tag, "OK", None, &text))
+    }
+
+    /// RFC 9051 §6.3.6: renames the folder with its subfolders.
+    pub(crate) async fn handle_rename(
+        &mut self,
+        tag: &str,
+        from: Mailbox<'static>,
+        to: Mailbox<'static>,
+    ) -> Result<Response> {
+        let (from, to) = (mailbox_name(&from)?, mailbox_name(&to)?);
+        let account = self.account()?.id;
+        self.services.mail.rename_folder(account, &from, &to).await?;
+        Ok(Response::tagged(tag, "OK", None, "RENAME completed"))
+    }
+
+    /// RFC 9051 §6.3.7, §6.3.8: only existing folders can be subscribed (the RFC allows
+    /// refusing the others).
+    pub(crate) async fn handle_subscribe(
+        &mut self,
+        tag: &str,
+        mailbox: Mailbox<'static>,
+        subscribed: bool,
+    ) -> Result<Response> {
+        let name = mailbox_name(&mailbox)?;
+        let account = self.account()?.id;
+        self.services.mail.set_subscribed(account, &name, subscribed).await?;
+        let verb = if subscribed { "SUBSCRIBE" } else { "UNSUBSCRIBE" };
+        Ok(Response::tagged(tag, "OK", None, &format!("{verb} completed")))
+    }
+}

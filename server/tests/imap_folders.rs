@@ -1,0 +1,256 @@
+//! IMAP conversations for issue 13's writing commands against the real server: APPEND (with
+//! flags, a date, large literals and APPENDLIMIT), CREATE/RENAME/DELETE/SUBSCRIBE with the
+//! folder rules of D1/D2 and modified UTF-7 names, COPY/MOVE with UIDPLUS, UID EXPUNGE, and a
+//! Python imaplib session doing what a desktop client does.
+
+mod common;
+
+use common::imap::*;
+use common::*;
+
+fn message(n: usize) -> Vec<u8> {
+    format!("From: bob@example.org\r\nTo: ana@example.org\r\nSubject: Message {n}\r\n\r\nBody of message {n}.\r\n")
+        .into_bytes()
+}
+
+/// Sends `APPEND` with a synchronizing literal, the way clients do; returns the tagged line
+/// and the untagged ones.
+fn append(imap: &mut Imap, arguments: &str, raw: &[u8]) -> (String, Vec<String>) {
+    let tag = format!("ap{}", imap.next_tag);
+    imap.next_tag += 1;
+    imap.conn.send_line(&format!("{tag} APPEND {arguments} {{{}}}", raw.len()));
+    let go_ahead = imap.conn.read_line();
+    if !go_ahead.starts_with('+') {
+        return (go_ahead, Vec::new());
+    }
+    imap.conn.send(raw);
+    imap.conn.send(b"\r\n");
+    let (status, untagged) = imap.read_until_tagged(&tag);
+    (status, untagged.iter().map(|r| String::from_utf8_lossy(r).into_owned()).collect())
+}
+
+/// The number in a `[CODE n ...]` of a status line.
+fn code_numbers(status: &str, code: &str) -> Vec<String> {
+    let start = status.find(&format!("[{code} ")).unwrap_or_else(|| panic!("no {code} in {status}")) + code.len() + 2;
+    let end = start + status[start..].find(']').expect("code end");
+    status[start..end].split(' ').map(str::to_string).collect()
+}
+
+#[test]
+fn append_stores_the_bytes_flags_and_date_and_answers_appenduid() {
+    let srv = TestServer::start();
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    let caps = imap.ok("CAPABILITY");
+    for cap in ["UIDPLUS", "MOVE", "APPENDLIMIT=50000000", "CHILDREN"] {
+        assert!(caps[0].contains(cap), "{cap}: {caps:?}");
+    }
+    let raw = message(1);
+    let (status, _) = append(&mut imap, "Drafts (\\Seen \\Draft $Work) \"02-Mar-2026 10:00:00 +0100\"", &raw);
+    assert!(status.contains(" OK "), "{status}");
+    let appenduid = code_numbers(&status, "APPENDUID");
+    assert_eq!(appenduid[1], "1", "{status}");
+    let status_line = imap.ok("STATUS Drafts (UIDVALIDITY MESSAGES UNSEEN)");
+    assert_eq!(status_line[0], format!("* STATUS \"Drafts\" (UIDVALIDITY {} MESSAGES 1 UNSEEN 0)", appenduid[0]));
+    imap.ok("SELECT Drafts");
+    let fetched = imap.ok("UID FETCH 1 (FLAGS INTERNALDATE BODY.PEEK[])");
+    assert!(fetched[0].contains("FLAGS (\\Seen \\Draft $Work)"), "{fetched:?}");
+    assert!(fetched[0].contains("INTERNALDATE \"02-Mar-2026 09:00:00 +0000\""), "{fetched:?}");
+    assert!(fetched[0].as_bytes().windows(raw.len()).any(|w| w == raw.as_slice()), "{fetched:?}");
+    // An APPEND to the selected folder is announced at once.
+    let (status, untagged) = append(&mut imap, "Drafts", &message(2));
+    assert!(status.contains("[APPENDUID ") && status.contains(" 2]"), "{status}");
+    assert!(untagged.contains(&"* 2 EXISTS".to_string()), "{untagged:?}");
+    // A folder that does not exist: TRYCREATE, and nothing is asked of the client's bytes.
+    let (status, _) = append(&mut imap, "Nowhere", &message(3));
+    assert!(status.contains("NO [TRYCREATE]"), "{status}");
+    // Over APPENDLIMIT: refused before the bytes are sent.
+    imap.conn.send_line("big APPEND INBOX {50000001}");
+    let (status, _) = imap.read_until_tagged("big");
+    assert!(status.starts_with("big NO [TOOBIG]"), "{status}");
+    // \Recent cannot be set; an empty message is refused.
+    let (status, _) = append(&mut imap, "INBOX (\\Recent)", &message(4));
+    assert!(status.contains(" BAD "), "{status}");
+    let (status, _) = append(&mut imap, "INBOX", b"");
+    assert!(status.contains(" NO "), "{status}");
+    imap.ok("NOOP");
+}
+
+#[test]
+fn a_large_append_is_stored_whole_and_fetched_byte_for_byte() {
+    let srv = TestServer::start();
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    let mut raw = b"From: ana@example.org\r\nSubject: big\r\nContent-Type: text/plain\r\n\r\n".to_vec();
+    while raw.len() < 6_000_000 {
+        raw.extend_from_slice(format!("line {} of a long message\r\n", raw.len()).as_bytes());
+    }
+    let (status, _) = append(&mut imap, "INBOX", &raw);
+    assert!(status.contains(" OK [APPENDUID "), "{status}");
+    imap.ok("SELECT INBOX");
+    let (status, untagged) = imap.cmd("FETCH 1 (RFC822.SIZE BODY.PEEK[])");
+    assert!(status.contains(" OK "), "{status}");
+    let text = String::from_utf8_lossy(&untagged[0][..100]).into_owned();
+    assert!(text.contains(&format!("RFC822.SIZE {}", raw.len())), "{text}");
+    assert_eq!(first_literal(&untagged[0]), raw);
+}
+
+#[test]
+fn folders_are_created_renamed_deleted_and_subscribed_by_the_rules() {
+    let srv = TestServer::start();
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    imap.ok("CREATE Projects/2026/");
+    let list = imap.ok("LIST \"\" \"Projects*\"");
+    assert_eq!(
+        list,
+        vec![
+            "* LIST (\\HasChildren) \"/\" \"Projects\"".to_string(),
+            "* LIST (\\HasNoChildren) \"/\" \"Projects/2026\"".to_string(),
+        ]
+    );
+    let (status, _) = imap.cmd("CREATE Projects");
+    assert!(status.contains("NO [ALREADYEXISTS]"), "{status}");
+    for refused in ["CREATE Sent/2026", "CREATE Spam/x", "RENAME INBOX Mail", "RENAME Trash Bin", "DELETE Drafts"] {
+        let (status, _) = imap.cmd(refused);
+        assert!(status.contains("NO [CANNOT]"), "{refused}: {status}");
+    }
+    let (status, _) = imap.cmd("CREATE \"a*b\"");
+    assert!(status.contains(" NO "), "{status}");
+    // A name outside ASCII travels in modified UTF-7 (RFC 3501 §5.1.3) and is stored in UTF-8.
+    imap.ok("CREATE \"&AMk-t&AOk-\"");
+    let list = imap.ok("LIST \"\" %");
+    assert!(has_line(&list, "* LIST (\\HasNoChildren) \"/\" \"&AMk-t&AOk-\""), "{list:?}");
+    // Renaming takes the subfolders along; the mail stays.
+    let (status, _) = append(&mut imap, "Projects/2026", &message(1));
+    assert!(status.contains(" OK "), "{status}");
+    imap.ok("RENAME Projects Archive");
+    let list = imap.ok("LIST \"\" \"*\"");
+    assert!(has_line(&list, "* LIST (\\HasNoChildren) \"/\" \"Archive/2026\""), "{list:?}");
+    assert!(!list.iter().any(|l| l.contains("Projects")), "{list:?}");
+    assert_eq!(imap.ok("STATUS Archive/2026 (MESSAGES)")[0], "* STATUS \"Archive/2026\" (MESSAGES 1)");
+    // DELETE refuses a folder with subfolders, then moves the leaf into Trash (D2).
+    let (status, _) = imap.cmd("DELETE Archive");
+    assert!(status.contains("NO [HASCHILDREN]"), "{status}");
+    let (status, _) = imap.cmd("DELETE Archive/2026");
+    assert!(status.contains(" OK ") && status.contains("Trash/2026"), "{status}");
+    assert_eq!(imap.ok("STATUS Trash/2026 (MESSAGES)")[0], "* STATUS \"Trash/2026\" (MESSAGES 1)");
+    // In Trash, DELETE removes for good.
+    imap.ok("DELETE Trash/2026");
+    let (status, _) = imap.cmd("STATUS Trash/2026 (MESSAGES)");
+    assert!(status.contains("NO [NONEXISTENT]"), "{status}");
+    // LSUB lists the subscribed folders.
+    imap.ok("UNSUBSCRIBE Archive");
+    let lsub = imap.ok("LSUB \"\" \"*\"");
+    assert!(!lsub.iter().any(|l| l.ends_with("\"Archive\"")), "{lsub:?}");
+    assert!(lsub.iter().any(|l| l.ends_with("\"INBOX\"")), "{lsub:?}");
+    imap.ok("SUBSCRIBE Archive");
+    assert!(imap.ok("LSUB \"\" \"*\"").iter().any(|l| l.ends_with("\"Archive\"")));
+    let (status, _) = imap.cmd("SUBSCRIBE Nowhere");
+    assert!(status.contains("NO [NONEXISTENT]"), "{status}");
+}
+
+#[test]
+fn copy_and_move_answer_copyuid_and_other_sessions_see_it() {
+    let srv = TestServer::start();
+    for n in 1..=5 {
+        srv.deliver("ana@example.org", &message(n));
+    }
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    let mut other = Imap::login(&srv, "ana@example.org");
+    imap.ok("CREATE Kept");
+    imap.ok("SELECT INBOX");
+    other.ok("SELECT INBOX");
+    let (status, _) = imap.cmd("COPY 2:3 Kept");
+    let copyuid = code_numbers(&status, "COPYUID");
+    assert_eq!(&copyuid[1..], ["2:3", "1:2"], "{status}");
+    let (status, _) = imap.cmd("COPY 1 Nowhere");
+    assert!(status.contains("NO [TRYCREATE]"), "{status}");
+    // MOVE: COPYUID first, then EXPUNGEs from the highest number down.
+    let (status, untagged) = imap.cmd("MOVE 1,4 Kept");
+    assert!(status.contains(" OK "), "{status}");
+    let untagged: Vec<String> = untagged.iter().map(|r| String::from_utf8_lossy(r).into_owned()).collect();
+    assert!(untagged[0].starts_with("* OK [COPYUID ") && untagged[0].contains(" 1,4 3:4]"), "{untagged:?}");
+    assert_eq!(&untagged[1..], ["* 4 EXPUNGE", "* 1 EXPUNGE"]);
+    // UID MOVE by UID; the rest keep their sequence numbers right.
+    let (status, untagged) = imap.cmd("UID MOVE 5 Kept");
+    assert!(status.contains(" OK "), "{status}");
+    assert!(untagged.iter().any(|r| r == b"* 3 EXPUNGE"), "{untagged:?}");
+    let left = imap.ok("FETCH 1:* (UID)");
+    assert_eq!(left, ["* 1 FETCH (UID 2)", "* 2 FETCH (UID 3)"]);
+    // The other session hears of the moves at its next NOOP.
+    let noop = other.ok("NOOP");
+    assert_eq!(noop, ["* 5 EXPUNGE", "* 4 EXPUNGE", "* 1 EXPUNGE"]);
+    assert_eq!(imap.ok("STATUS Kept (MESSAGES UIDNEXT)")[0], "* STATUS \"Kept\" (MESSAGES 5 UIDNEXT 6)");
+    // EXAMINE is read-only: COPY is fine, MOVE is not.
+    imap.ok("EXAMINE Kept");
+    imap.ok("COPY 1 INBOX");
+    let (status, _) = imap.cmd("MOVE 1 INBOX");
+    assert!(status.contains("NO [CANNOT]"), "{status}");
+}
+
+#[test]
+fn uid_expunge_removes_only_the_named_deleted_messages() {
+    let srv = TestServer::start();
+    for n in 1..=4 {
+        srv.deliver("ana@example.org", &message(n));
+    }
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    imap.ok("SELECT INBOX");
+    imap.ok("STORE 1:3 +FLAGS.SILENT (\\Deleted)");
+    let removed = imap.ok("UID EXPUNGE 2:4");
+    assert_eq!(removed, ["* 3 EXPUNGE", "* 2 EXPUNGE"]);
+    assert_eq!(imap.ok("FETCH 1:* (UID FLAGS)"), ["* 1 FETCH (UID 1 FLAGS (\\Deleted))", "* 2 FETCH (UID 4 FLAGS ())"]);
+}
+
+#[test]
+fn a_session_whose_folder_is_deleted_for_good_is_told_and_closed() {
+    let srv = TestServer::start();
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    let mut other = Imap::login(&srv, "ana@example.org");
+    imap.ok("CREATE Trash/Old");
+    other.ok("SELECT Trash/Old");
+    imap.ok("DELETE Trash/Old");
+    let (status, untagged) = other.cmd("NOOP");
+    assert!(untagged.iter().any(|r| r.starts_with(b"* BYE")), "{untagged:?} {status}");
+    assert!(other.conn.is_closed());
+}
+
+const PY_DESKTOP: &str = r#"
+import imaplib, ssl, sys, time
+port, password, cert = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+m = imaplib.IMAP4('127.0.0.1', port)
+m.starttls(ssl_context=ssl.create_default_context(cafile=cert))
+m.login('ana@example.org', password)
+draft = b'From: ana@example.org\r\nSubject: Brouillon\r\n\r\nVoici.\r\n'
+typ, data = m.append('Drafts', '(\\Draft)', imaplib.Time2Internaldate(time.time()), draft)
+assert typ == 'OK' and b'APPENDUID' in data[0], data
+typ, data = m.create('Clients/&AMk-t&AOk-')
+assert typ == 'OK', data
+typ, folders = m.list('""', 'Clients/*')
+assert folders == [b'(\\HasNoChildren) "/" "Clients/&AMk-t&AOk-"'], folders
+m.select('Drafts')
+typ, data = m.copy('1', 'Clients/&AMk-t&AOk-')
+assert typ == 'OK' and b'COPYUID' in data[0], data
+typ, data = m.uid('MOVE', '1', 'Trash')
+assert typ == 'OK', data
+typ, data = m.select('Drafts')
+assert data == [b'0'], data
+typ, data = m.select('Clients/&AMk-t&AOk-')
+assert data == [b'1'], data
+typ, data = m.fetch('1', '(BODY.PEEK[])')
+assert data[0][1] == draft, data
+typ, data = m.rename('Clients', 'Customers')
+assert typ == 'OK', data
+typ, data = m.delete('Customers/&AMk-t&AOk-')
+assert typ == 'OK', data
+typ, folders = m.list('""', 'Trash/*')
+assert folders == [b'(\\HasNoChildren) "/" "Trash/&AMk-t&AOk-"'], folders
+m.logout()
+print('DESKTOP OK')
+"#;
+
+#[test]
+fn python_imaplib_saves_drafts_makes_folders_and_moves_mail() {
+    let srv = TestServer::start();
+    let out =
+        python(PY_DESKTOP, &[srv.imap.port().to_string(), PASSWORD.into(), srv.cert_path().display().to_string()]);
+    assert!(out.contains("DESKTOP OK"), "{out}");
+}
