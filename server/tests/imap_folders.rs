@@ -254,3 +254,47 @@ fn python_imaplib_saves_drafts_makes_folders_and_moves_mail() {
         python(PY_DESKTOP, &[srv.imap.port().to_string(), PASSWORD.into(), srv.cert_path().display().to_string()]);
     assert!(out.contains("DESKTOP OK"), "{out}");
 }
+
+const PY_SMTP: &str = r#"
+import smtplib, sys
+with smtplib.SMTP('127.0.0.1', int(sys.argv[1])) as smtp:
+    smtp.sendmail('x@remote.test', ['ana@example.org'], b'Subject: pushed\r\n\r\nhello\r\n')
+print('SENT')
+"#;
+
+#[test]
+fn idle_reports_deliveries_flag_changes_and_expunges_from_everywhere() {
+    let srv = TestServer::start();
+    let mut idler = Imap::login(&srv, "ana@example.org");
+    let mut other = Imap::login(&srv, "ana@example.org");
+    idler.ok("SELECT INBOX");
+    idler.conn.send_line("i1 IDLE");
+    assert_eq!(idler.conn.read_line(), "+ idling");
+    // An SMTP delivery to the running server.
+    assert!(python(PY_SMTP, &[srv.smtp.port().to_string()]).contains("SENT"));
+    assert_eq!(idler.conn.read_line(), "* 1 EXISTS");
+    // Another session's STORE and EXPUNGE.
+    other.ok("SELECT INBOX");
+    other.ok("STORE 1 +FLAGS.SILENT (\\Flagged)");
+    assert_eq!(idler.conn.read_line(), "* 1 FETCH (UID 1 FLAGS (\\Flagged))");
+    // `facteur admin deliver`, another process: it reaches the feed through the log.
+    srv.deliver("ana@example.org", &message(2));
+    assert_eq!(idler.conn.read_line(), "* 2 EXISTS");
+    other.ok("STORE 1 +FLAGS.SILENT (\\Deleted)");
+    assert_eq!(idler.conn.read_line(), "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Deleted))");
+    other.ok("EXPUNGE");
+    assert_eq!(idler.conn.read_line(), "* 1 EXPUNGE");
+    // A change in another folder is not this session's business.
+    other.ok("CREATE Elsewhere");
+    let (status, _) = append(&mut other, "Elsewhere", &message(3));
+    assert!(status.contains(" OK "), "{status}");
+    idler.conn.send_line("DONE");
+    assert_eq!(idler.conn.read_line(), "i1 OK IDLE terminated");
+    assert_eq!(idler.ok("FETCH 1:* (UID)"), ["* 1 FETCH (UID 2)"]);
+    // Anything but DONE ends IDLE with BAD; the session goes on.
+    idler.conn.send_line("i2 IDLE");
+    assert_eq!(idler.conn.read_line(), "+ idling");
+    idler.conn.send_line("NOOP");
+    assert!(idler.conn.read_line().starts_with("i2 BAD"));
+    idler.ok("NOOP");
+}

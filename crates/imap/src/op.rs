@@ -6,6 +6,7 @@ mod auth;
 pub(crate) mod copy;
 pub(crate) mod fetch;
 mod folders;
+mod idle;
 pub(crate) mod list;
 mod misc;
 mod select;

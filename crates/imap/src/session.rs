@@ -166,6 +166,7 @@ impl Session {
             "ENABLE",
             "STATUS=SIZE",
             "UIDPLUS",
+            "IDLE",
             "MOVE",
             "CHILDREN",
             // RFC 7889: the largest message APPEND takes (`store::MAX_MESSAGE_BYTES`).
@@ -177,6 +178,11 @@ impl Session {
     /// The session ends once the reply being built is written (LOGOUT, too many failures).
     pub(crate) fn end_after_reply(&mut self) {
         self.logging_out = true;
+    }
+
+    /// Whether the session ends after this reply.
+    pub(crate) fn ending(&self) -> bool {
+        self.logging_out
     }
 
     /// Enters the authenticated state (RFC 9051 §3.2): larger literals are accepted from now on.
@@ -516,6 +522,7 @@ impl Session {
                 self.handle_select(tag, mailbox, crate::selected::Access::ReadOnly).await?
             }
             CommandBody::Unselect => self.handle_unselect(tag),
+            CommandBody::Idle => self.handle_idle(tag).await?,
             CommandBody::Append { mailbox, flags, date, message } => {
                 self.handle_append(tag, mailbox, flags, date, message).await?
             }
