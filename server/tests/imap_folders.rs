@@ -298,3 +298,56 @@ fn idle_reports_deliveries_flag_changes_and_expunges_from_everywhere() {
     assert!(idler.conn.read_line().starts_with("i2 BAD"));
     idler.ok("NOOP");
 }
+
+const PY_SEARCH: &str = r#"
+import imaplib, ssl, sys
+port, password, cert = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+m = imaplib.IMAP4('127.0.0.1', port)
+m.starttls(ssl_context=ssl.create_default_context(cafile=cert))
+m.login('ana@example.org', password)
+m.select('INBOX')
+def search(*criteria, uid=False, charset=None):
+    typ, data = m.uid('SEARCH', *criteria) if uid else m.search(charset, *criteria)
+    assert typ == 'OK', (criteria, data)
+    return data[0].decode().split()
+assert search('ALL') == ['1', '2', '3', '4'], search('ALL')
+assert search('UNSEEN') == ['2', '3', '4']
+assert search('SEEN') == ['1']
+assert search('FROM', 'carla') == ['2']
+assert search('SUBJECT', 'report') == ['1', '3']
+assert search('BODY', 'budget') == ['3']
+assert search('TEXT', 'carla') == ['2']
+assert search('NOT', 'SUBJECT', 'report') == ['2', '4']
+assert search('OR', 'FROM', 'carla', 'BODY', 'budget') == ['2', '3']
+assert search('LARGER', '200') == ['4']
+assert search('HEADER', 'X-Priority', '1') == ['3']
+assert search('2:3', 'UNSEEN') == ['2', '3']
+assert search('1:*', uid=True) == ['1', '2', '3', '4']
+assert search('UID', '3:*', uid=True) == ['3', '4']
+assert search('SENTSINCE', '1-Jan-2026', 'SENTBEFORE', '1-Feb-2026') == ['2']
+m.literal = 'café'.encode()
+assert search('BODY', charset='UTF-8') == ['4'], 'literal'
+typ, data = m.search('KOI8-R', 'ALL')
+assert typ == 'NO' and b'BADCHARSET' in data[0], (typ, data)
+m.logout()
+print('SEARCH OK')
+"#;
+
+#[test]
+fn search_scans_flags_headers_and_bodies_with_python_imaplib() {
+    let srv = TestServer::start();
+    let mails: [&[u8]; 4] = [
+        b"From: ana@example.org\r\nSubject: Weekly report\r\nDate: Mon, 2 Mar 2026 10:00:00 +0100\r\n\r\nAll good.\r\n",
+        b"From: Carla Souza <carla@example.net>\r\nSubject: Lunch?\r\nDate: Thu, 15 Jan 2026 12:00:00 +0000\r\n\r\nNoon?\r\n",
+        b"From: bob@example.org\r\nSubject: Monthly report\r\nX-Priority: 1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\nVGhlIGJ1ZGdldCBpcyByZWFkeS4=\r\n",
+        "From: dan@example.org\r\nSubject: Coffee\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nUn café ? Je paie. Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua, ut enim ad minim veniam.\r\n".as_bytes(),
+    ];
+    for mail in mails {
+        srv.deliver("ana@example.org", mail);
+    }
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    imap.ok("SELECT INBOX");
+    imap.ok("STORE 1 +FLAGS.SILENT (\\Seen)");
+    let out = python(PY_SEARCH, &[srv.imap.port().to_string(), PASSWORD.into(), srv.cert_path().display().to_string()]);
+    assert!(out.contains("SEARCH OK"), "{out}");
+}

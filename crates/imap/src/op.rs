@@ -9,6 +9,7 @@ mod folders;
 mod idle;
 pub(crate) mod list;
 mod misc;
+mod search;
 mod select;
 mod status;
 mod store;

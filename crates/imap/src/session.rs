@@ -474,6 +474,7 @@ impl Session {
             | CommandBody::Store { .. }
             | CommandBody::Expunge
             | CommandBody::ExpungeUid { .. }
+            | CommandBody::Search { .. }
             | CommandBody::Copy { .. }
             | CommandBody::Move { .. }
             | CommandBody::Close
@@ -533,6 +534,10 @@ impl Session {
             CommandBody::Move { sequence_set, mailbox, uid } => {
                 let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
                 self.handle_copy(tag, &sequence_set, mailbox, addressing, crate::op::copy::Transfer::Move).await?
+            }
+            CommandBody::Search { charset, criteria, uid } => {
+                let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
+                self.handle_search(tag, charset, criteria, addressing).await?
             }
             CommandBody::ExpungeUid { sequence_set } => self.handle_expunge(tag, Some(&sequence_set)).await?,
             CommandBody::Create { mailbox } => self.handle_create(tag, mailbox).await?,
