@@ -87,6 +87,24 @@ fn login_ok_wrong_password_and_authenticate_plain() {
     imap.conn.send_line("*");
     let (status, _) = imap.read_until_tagged("a1");
     assert!(status.starts_with("a1 BAD"), "cancelled: {status}");
+
+    // AUTHENTICATE LOGIN (Outlook): "Username:", then "Password:", each in base64.
+    let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let mut imap = Imap::connect_tls(&srv);
+    imap.conn.send_line("l1 AUTHENTICATE LOGIN");
+    assert_eq!(imap.conn.read_line(), "+ VXNlcm5hbWU6");
+    imap.conn.send_line(&b64("bob@example.org"));
+    assert_eq!(imap.conn.read_line(), "+ UGFzc3dvcmQ6");
+    imap.conn.send_line(&b64(PASSWORD));
+    let (status, _) = imap.read_until_tagged("l1");
+    assert!(status.starts_with("l1 OK"), "{status}");
+    // With the name as initial response (SASL-IR), and a wrong password.
+    let mut imap = Imap::connect_tls(&srv);
+    imap.conn.send_line(&format!("l2 AUTHENTICATE LOGIN {}", b64("bob@example.org")));
+    assert_eq!(imap.conn.read_line(), "+ UGFzc3dvcmQ6");
+    imap.conn.send_line(&b64("wrong"));
+    let (status, _) = imap.read_until_tagged("l2");
+    assert!(status.starts_with("l2 NO [AUTHENTICATIONFAILED]"), "{status}");
 }
 
 #[test]

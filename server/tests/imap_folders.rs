@@ -351,3 +351,29 @@ fn search_scans_flags_headers_and_bodies_with_python_imaplib() {
     let out = python(PY_SEARCH, &[srv.imap.port().to_string(), PASSWORD.into(), srv.cert_path().display().to_string()]);
     assert!(out.contains("SEARCH OK"), "{out}");
 }
+
+#[test]
+fn quota_is_reported_for_the_account_and_cannot_be_set_by_the_user() {
+    let srv = TestServer::start();
+    srv.admin_with_stdin(
+        &["user", "add", "carol@example.org", "--password-stdin", "--quota-mb", "2"],
+        PASSWORD.as_bytes(),
+    );
+    srv.deliver("carol@example.org", &message(1));
+    let size = message(1).len().div_ceil(1024);
+    let mut imap = Imap::login(&srv, "carol@example.org");
+    let caps = imap.ok("CAPABILITY");
+    assert!(caps[0].contains(" QUOTA ") && caps[0].contains("QUOTA=RES-STORAGE"), "{caps:?}");
+    let root = imap.ok("GETQUOTAROOT INBOX");
+    assert_eq!(root, ["* QUOTAROOT \"INBOX\" \"\"".to_string(), format!("* QUOTA \"\" (STORAGE {size} 2048)")]);
+    assert_eq!(imap.ok("GETQUOTA \"\""), [format!("* QUOTA \"\" (STORAGE {size} 2048)")]);
+    let (status, _) = imap.cmd("SETQUOTA \"\" (STORAGE 99999)");
+    assert!(status.contains("NO [NOPERM]"), "{status}");
+    let (status, _) = imap.cmd("GETQUOTAROOT Nowhere");
+    assert!(status.contains("NO [NONEXISTENT]"), "{status}");
+    // Without a limit there is no quota root.
+    let mut ana = Imap::login(&srv, "ana@example.org");
+    assert_eq!(ana.ok("GETQUOTAROOT INBOX"), ["* QUOTAROOT \"INBOX\""]);
+    let (status, _) = ana.cmd("GETQUOTA \"\"");
+    assert!(status.contains("NO [NONEXISTENT]"), "{status}");
+}

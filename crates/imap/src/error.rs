@@ -25,6 +25,8 @@ pub enum Code {
     TooBig,
     /// RFC 9051 §7.1: a server limit was reached (for now: too many large literals at once).
     Limit,
+    /// RFC 9051 §7.1: not allowed for this user (SETQUOTA).
+    NoPerm,
     /// RFC 9051 §7.1: SEARCH in a charset we do not take; the code lists those we do.
     BadCharset,
     /// RFC 9051 §7.1: DELETE of a folder that has subfolders.
@@ -44,6 +46,7 @@ impl Code {
             Code::PrivacyRequired => "PRIVACYREQUIRED",
             Code::TooBig => "TOOBIG",
             Code::Limit => "LIMIT",
+            Code::NoPerm => "NOPERM",
             Code::BadCharset => "BADCHARSET (US-ASCII UTF-8)",
             Code::HasChildren => "HASCHILDREN",
             Code::TryCreate => "TRYCREATE",

@@ -9,6 +9,7 @@ mod folders;
 mod idle;
 pub(crate) mod list;
 mod misc;
+mod quota;
 mod search;
 mod select;
 mod status;

@@ -152,7 +152,7 @@ impl Session {
             if self.login_disabled() {
                 capabilities.extend(["STARTTLS", "LOGINDISABLED"]);
             } else {
-                capabilities.extend(["AUTH=PLAIN", "SASL-IR"]);
+                capabilities.extend(["AUTH=PLAIN", "AUTH=LOGIN", "SASL-IR"]);
             }
         }
         // RFC 7888 §5: LITERAL-, not LITERAL+, because non-synchronizing literals are capped at
@@ -167,6 +167,8 @@ impl Session {
             "STATUS=SIZE",
             "UIDPLUS",
             "IDLE",
+            "QUOTA",
+            "QUOTA=RES-STORAGE",
             "MOVE",
             "CHILDREN",
             // RFC 7889: the largest message APPEND takes (`store::MAX_MESSAGE_BYTES`).
@@ -524,6 +526,11 @@ impl Session {
             }
             CommandBody::Unselect => self.handle_unselect(tag),
             CommandBody::Idle => self.handle_idle(tag).await?,
+            CommandBody::GetQuotaRoot { mailbox } => self.handle_getquotaroot(tag, mailbox).await?,
+            CommandBody::GetQuota { root } => self.handle_getquota(tag, root).await?,
+            CommandBody::SetQuota { .. } => {
+                return Err(Error::no(Some(Code::NoPerm), "Quotas are set by the administrator"));
+            }
             CommandBody::Append { mailbox, flags, date, message } => {
                 self.handle_append(tag, mailbox, flags, date, message).await?
             }

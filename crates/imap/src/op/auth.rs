@@ -1,4 +1,4 @@
-//! LOGIN and AUTHENTICATE PLAIN (RFC 9051 §6.2.2, §6.2.3; RFC 4616 for PLAIN).
+//! LOGIN and AUTHENTICATE PLAIN and LOGIN (RFC 9051 §6.2.2, §6.2.3; RFC 4616 for PLAIN).
 //!
 //! Passwords stay in imap-types' `Secret` (whose Debug hides them) until handed to the store,
 //! and are never logged. Login names are logged escaped and truncated (they come from an
@@ -55,26 +55,27 @@ impl Session {
     ) -> Result<Response> {
         // Before the continuation request, so a client without SASL-IR sends nothing.
         self.refuse_cleartext_password()?;
-        if mechanism != AuthMechanism::Plain {
-            return Err(Error::no(Some(Code::Cannot), format!("Unsupported mechanism {mechanism}; use PLAIN")));
-        }
-        let data = match initial_response {
-            // RFC 4959 (SASL-IR): the response came with the command.
-            Some(data) => data.declassify().to_vec(),
-            None => {
+        let initial = initial_response.map(|data| data.declassify().to_vec());
+        let data = match mechanism {
+            AuthMechanism::Plain => match initial {
+                // RFC 4959 (SASL-IR): the response came with the command.
+                Some(data) => data,
                 // RFC 9051 §6.2.2: an empty challenge, then one line of base64.
-                self.write(b"+ \r\n").await?;
-                let line = match self.read_line().await? {
-                    Some(Ok(line)) => line,
-                    Some(Err(())) => return Err(Error::bad("Authentication line too long")),
-                    None => return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into())),
+                None => self.sasl_response("").await?,
+            },
+            // The LOGIN mechanism (draft-murchison-sasl-login; Outlook and older clients): the
+            // name, then the password, each asked for.
+            AuthMechanism::Login => {
+                let login = match initial {
+                    Some(data) => data,
+                    None => self.sasl_response("VXNlcm5hbWU6").await?,
                 };
-                match AuthenticateDataCodec::default().decode(&line) {
-                    Ok((_, AuthenticateData::Continue(data))) => data.declassify().to_vec(),
-                    Ok((_, AuthenticateData::Cancel)) => return Err(Error::bad("Authentication cancelled")),
-                    Err(_) => return Err(Error::bad("Invalid base64 in authentication data")),
-                }
+                let password = self.sasl_response("UGFzc3dvcmQ6").await?;
+                let login = String::from_utf8(login).map_err(|_| Error::bad("The login name is not UTF-8"))?;
+                let password = String::from_utf8(password).map_err(|_| Error::bad("The password is not UTF-8"))?;
+                return self.log_in(tag, &login, &password).await;
             }
+            other => return Err(Error::no(Some(Code::Cannot), format!("Unsupported mechanism {other}; use PLAIN"))),
         };
         let (login, password) = match parse_plain(&data) {
             Ok(credentials) => credentials,
@@ -85,6 +86,21 @@ impl Session {
             }
         };
         self.log_in(tag, &login, &password).await
+    }
+
+    /// Sends a SASL challenge (base64, possibly empty) and reads the client's one-line answer.
+    async fn sasl_response(&mut self, challenge: &str) -> Result<Vec<u8>> {
+        self.write(format!("+ {challenge}\r\n").as_bytes()).await?;
+        let line = match self.read_line().await? {
+            Some(Ok(line)) => line,
+            Some(Err(())) => return Err(Error::bad("Authentication line too long")),
+            None => return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into())),
+        };
+        match AuthenticateDataCodec::default().decode(&line) {
+            Ok((_, AuthenticateData::Continue(data))) => Ok(data.declassify().to_vec()),
+            Ok((_, AuthenticateData::Cancel)) => Err(Error::bad("Authentication cancelled")),
+            Err(_) => Err(Error::bad("Invalid base64 in authentication data")),
+        }
     }
 
     /// Checks the credentials (`auth` logs failures). A failure is answered only after
