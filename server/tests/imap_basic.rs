@@ -436,7 +436,7 @@ fn namespace_and_enable_answer_once_logged_in() {
     let caps = imap.ok("CAPABILITY");
     assert!(caps[0].split(' ').any(|c| c == "NAMESPACE") && caps[0].split(' ').any(|c| c == "ENABLE"), "{caps:?}");
     assert_eq!(imap.ok("NAMESPACE"), vec!["* NAMESPACE ((\"\" \"/\")) NIL NIL".to_string()]);
-    assert_eq!(imap.ok("ENABLE CONDSTORE X-UNKNOWN"), vec!["* ENABLED".to_string()]);
+    assert_eq!(imap.ok("ENABLE X-UNKNOWN CONDSTORE"), vec!["* ENABLED CONDSTORE".to_string()]);
     imap.ok("SELECT INBOX");
 }
 

@@ -8,7 +8,7 @@ pub(crate) mod fetch;
 mod folders;
 mod idle;
 pub(crate) mod list;
-mod misc;
+pub(crate) mod misc;
 mod quota;
 mod search;
 mod select;

@@ -39,6 +39,8 @@ pub(crate) struct KnownMessage {
     pub(crate) uid: Uid,
     pub(crate) flags: Flags,
     pub(crate) keywords: Vec<String>,
+    /// The folder's modseq when the message last changed (RFC 7162).
+    pub(crate) modseq: u64,
     /// These two never change: FETCH answers them from here.
     pub(crate) size: u32,
     pub(crate) internal_date: i64,
@@ -53,6 +55,7 @@ impl KnownMessage {
             uid: Uid(state.uid),
             flags: state.flags,
             keywords: state.keywords.clone(),
+            modseq: state.modseq,
             size: state.size,
             internal_date: state.internal_date,
             blob,
@@ -83,7 +86,7 @@ pub(crate) struct Selected {
 /// One thing to tell the client after comparing the snapshot with the folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Change {
-    Expunge(SeqNum),
+    Expunge(SeqNum, Uid),
     Flags(SeqNum, KnownMessage),
     Exists(u32),
 }
@@ -172,7 +175,7 @@ impl Selected {
         for index in (0..self.messages.len()).rev() {
             let uid = self.messages[index].uid;
             if current.binary_search_by_key(&uid.0, |row| row.uid).is_err() {
-                changes.push(Change::Expunge(SeqNum::from_index(index)));
+                changes.push(Change::Expunge(SeqNum::from_index(index), uid));
             }
         }
         if !changes.is_empty() {
@@ -201,6 +204,21 @@ impl Selected {
         }
         changes
     }
+}
+
+/// Whether a sequence set names `value`; `*` is `largest` (RFC 9051 §9).
+pub(crate) fn set_contains(set: &SequenceSet, value: u32, largest: u32) -> bool {
+    let resolve = |bound: &SeqOrUid| match bound {
+        SeqOrUid::Value(n) => n.get(),
+        SeqOrUid::Asterisk => largest,
+    };
+    set.0.as_ref().iter().any(|sequence| match sequence {
+        Sequence::Single(one) => resolve(one) == value,
+        Sequence::Range(a, b) => {
+            let (a, b) = (resolve(a), resolve(b));
+            (a.min(b)..=a.max(b)).contains(&value)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -236,6 +254,7 @@ mod tests {
                     uid: Uid(uid),
                     flags: Flags::empty(),
                     keywords: Vec::new(),
+                    modseq: 1,
                     size: 100,
                     internal_date: 0,
                     blob: None,
@@ -324,14 +343,15 @@ mod tests {
         assert_eq!(
             changes,
             vec![
-                Change::Expunge(SeqNum(4)),
-                Change::Expunge(SeqNum(2)),
+                Change::Expunge(SeqNum(4), Uid(20)),
+                Change::Expunge(SeqNum(2), Uid(7)),
                 Change::Flags(
                     SeqNum(2),
                     KnownMessage {
                         uid: Uid(9),
                         flags: Flags::SEEN,
                         keywords: vec![],
+                        modseq: 1,
                         size: 100,
                         internal_date: 0,
                         blob: None

@@ -91,6 +91,11 @@ pub(crate) struct Session {
     pub(crate) failed_logins: u32,
     /// The share of `ImapServices::literal_memory` the command being received holds.
     literal_permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// RFC 7162 §3.1: a CONDSTORE enabling command was seen; FETCH responses caused by flag
+    /// changes now carry UID and MODSEQ.
+    pub(crate) condstore: bool,
+    /// RFC 7162 §3.2.3: QRESYNC was enabled; expunges are reported as VANISHED.
+    pub(crate) qresync: bool,
 }
 
 /// The connection's state (RFC 9051 §3). A folder can only be selected by someone logged in:
@@ -131,6 +136,8 @@ impl Session {
             output: Vec::new(),
             failed_logins: 0,
             literal_permit: None,
+            condstore: false,
+            qresync: false,
         }
     }
 
@@ -167,6 +174,8 @@ impl Session {
             "STATUS=SIZE",
             "UIDPLUS",
             "IDLE",
+            "CONDSTORE",
+            "QRESYNC",
             "QUOTA",
             "QUOTA=RES-STORAGE",
             "MOVE",
@@ -518,11 +527,11 @@ impl Session {
                 self.handle_list(tag, reference, mailbox_wildcard, crate::op::ListKind::Lsub).await?
             }
             CommandBody::Status { mailbox, item_names } => self.handle_status(tag, mailbox, &item_names).await?,
-            CommandBody::Select { mailbox, .. } => {
-                self.handle_select(tag, mailbox, crate::selected::Access::ReadWrite).await?
+            CommandBody::Select { mailbox, parameters } => {
+                self.handle_select(tag, mailbox, crate::selected::Access::ReadWrite, parameters).await?
             }
-            CommandBody::Examine { mailbox, .. } => {
-                self.handle_select(tag, mailbox, crate::selected::Access::ReadOnly).await?
+            CommandBody::Examine { mailbox, parameters } => {
+                self.handle_select(tag, mailbox, crate::selected::Access::ReadOnly, parameters).await?
             }
             CommandBody::Unselect => self.handle_unselect(tag),
             CommandBody::Idle => self.handle_idle(tag).await?,
@@ -553,16 +562,16 @@ impl Session {
             CommandBody::Subscribe { mailbox } => self.handle_subscribe(tag, mailbox, true).await?,
             CommandBody::Unsubscribe { mailbox } => self.handle_subscribe(tag, mailbox, false).await?,
             CommandBody::Namespace => self.handle_namespace(tag),
-            CommandBody::Enable { .. } => self.handle_enable(tag),
+            CommandBody::Enable { capabilities } => self.handle_enable(tag, capabilities.as_ref()),
             CommandBody::Close => self.handle_close(tag).await?,
             CommandBody::Expunge => self.handle_expunge(tag, None).await?,
-            CommandBody::Fetch { sequence_set, macro_or_item_names, uid, .. } => {
+            CommandBody::Fetch { sequence_set, macro_or_item_names, uid, modifiers } => {
                 let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
-                self.handle_fetch(tag, &sequence_set, macro_or_item_names, addressing).await?
+                self.handle_fetch(tag, &sequence_set, macro_or_item_names, addressing, modifiers).await?
             }
-            CommandBody::Store { sequence_set, kind, response, flags, uid, .. } => {
+            CommandBody::Store { sequence_set, kind, response, flags, uid, modifiers } => {
                 let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
-                self.handle_store(tag, &sequence_set, kind, response, &flags, addressing).await?
+                self.handle_store(tag, &sequence_set, kind, response, &flags, addressing, &modifiers).await?
             }
             other => return Err(Error::bad(format!("{} is not supported by this server yet", other.name()))),
         };

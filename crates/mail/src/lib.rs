@@ -157,6 +157,24 @@ impl Mail {
         Ok(states)
     }
 
+    /// [`Mail::set_flags`] with RFC 7162's UNCHANGEDSINCE: messages changed after `since` are
+    /// left alone and their UIDs returned second.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set_flags_unchanged_since(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        uids: &[u32],
+        op: FlagOp,
+        flags: Flags,
+        keywords: &[String],
+        since: u64,
+    ) -> Result<(Vec<MessageState>, Vec<u32>)> {
+        let done = self.store.store_flags_unchanged_since(account, folder, uids, op, flags, keywords, since).await?;
+        self.feed.committed();
+        Ok(done)
+    }
+
     /// The read policy at work: marks these messages `\Seen` if `reading` does, and returns
     /// the state of those it changed.
     pub async fn mark_read(

@@ -6,8 +6,9 @@ use imap_codec::imap_types::sequence::SequenceSet;
 
 use crate::error::{Code, Error, Result};
 use crate::op::list::mailbox_name;
+use crate::op::misc::write_expunged;
 use crate::response::Response;
-use crate::selected::{Access, Addressing, Uid};
+use crate::selected::{Access, Addressing, SeqNum, Uid};
 use crate::session::Session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,18 +53,21 @@ impl Session {
             response.status_line(tag, "OK", copyuid.as_deref(), "COPY completed");
             return Ok(response);
         }
-        // RFC 6851 §4.3: COPYUID in an untagged OK before the EXPUNGEs, highest first so each
-        // number is still right when the client applies it.
+        // RFC 6851 §4.3: COPYUID in an untagged OK before the EXPUNGEs (or VANISHED).
         if copyuid.is_some() {
             response.status_line("*", "OK", copyuid.as_deref(), "Moved");
         }
+        let qresync = self.qresync;
         let selected = self.selected_mut()?;
-        let mut moved: Vec<usize> = mapping.iter().filter_map(|(source, _)| selected.index_of(Uid(*source))).collect();
-        moved.sort_unstable();
-        for &index in moved.iter().rev() {
-            response.untagged(&format!("{} EXPUNGE", index + 1));
-        }
         let moved_uids: std::collections::HashSet<u32> = mapping.iter().map(|(source, _)| *source).collect();
+        let expunged: Vec<(SeqNum, Uid)> = selected
+            .messages
+            .iter()
+            .enumerate()
+            .filter(|(_, known)| moved_uids.contains(&known.uid.0))
+            .map(|(index, known)| (SeqNum::from_index(index), known.uid))
+            .collect();
+        write_expunged(&mut response, &expunged, qresync);
         selected.messages.retain(|known| !moved_uids.contains(&known.uid.0));
         response.status_line(tag, "OK", None, "MOVE completed");
         Ok(response)

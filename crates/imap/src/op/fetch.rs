@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use facts::{Facts, ParsedMessage};
 use imap_codec::imap_types::IntoStatic;
+use imap_codec::imap_types::command::FetchModifier;
 use imap_codec::imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItemName, Section};
 use imap_codec::imap_types::sequence::SequenceSet;
 use mail::Reading;
@@ -37,7 +38,7 @@ use store::{AccountId, CachedFacts, FactsWanted, FetchRow, Flags, FolderId};
 use crate::error::{Error, Result};
 use crate::fetch::section::{Keep, section_bytes, section_label, select_fields};
 use crate::response::Response;
-use crate::selected::{Access, Addressing, KnownMessage, SeqNum};
+use crate::selected::{Access, Addressing, KnownMessage, SeqNum, set_contains};
 use crate::session::Session;
 
 /// The most different data items one FETCH may name. Real clients name a dozen at most; the
@@ -105,7 +106,20 @@ impl Session {
         sequence_set: &SequenceSet,
         items: MacroOrMessageDataItemNames<'static>,
         addressing: Addressing,
+        modifiers: Vec<FetchModifier>,
     ) -> Result<Response> {
+        let mut changed_since = None;
+        let mut vanished = false;
+        for modifier in modifiers {
+            match modifier {
+                FetchModifier::ChangedSince(modseq) => changed_since = Some(modseq.get()),
+                FetchModifier::Vanished => vanished = true,
+            }
+        }
+        // RFC 7162 §3.2.6: VANISHED only in UID FETCH with CHANGEDSINCE, once QRESYNC is on.
+        if vanished && (!self.qresync || addressing != Addressing::Uid || changed_since.is_none()) {
+            return Err(Error::bad("VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC"));
+        }
         let items: Vec<MessageDataItemName<'static>> = match items {
             MacroOrMessageDataItemNames::Macro(m) => m.expand().into_iter().map(IntoStatic::into_static).collect(),
             MacroOrMessageDataItemNames::MessageDataItemNames(items) => items,
@@ -123,6 +137,26 @@ impl Session {
         if addressing == Addressing::Uid && !items.contains(&MessageDataItemName::Uid) {
             items.insert(0, MessageDataItemName::Uid);
         }
+        // RFC 7162 §3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE; CHANGEDSINCE returns MODSEQ
+        // (§3.1.4.1), and so does a FETCH that sets \Seen once CONDSTORE is on (§3.1), with the UID.
+        let marks_seen = items.iter().any(|item| {
+            matches!(
+                item,
+                MessageDataItemName::BodyExt { peek: false, .. }
+                    | MessageDataItemName::Rfc822
+                    | MessageDataItemName::Rfc822Text
+            )
+        });
+        if changed_since.is_some() || items.contains(&MessageDataItemName::ModSeq) {
+            self.condstore = true;
+        }
+        if changed_since.is_some() || (self.condstore && marks_seen) {
+            for item in [MessageDataItemName::Uid, MessageDataItemName::ModSeq] {
+                if !items.contains(&item) {
+                    items.push(item);
+                }
+            }
+        }
         let needs = Needs::of(&items);
         let items: Vec<Item> = items.into_iter().map(Item::new).collect();
         let account = self.account()?.id;
@@ -131,14 +165,35 @@ impl Session {
         let folder = selected.folder.id;
         let access = selected.access;
         let known_version = selected.version;
+        if vanished && let Some(since) = changed_since {
+            let uid_limit = selected.folder.uidnext.max(selected.messages.last().map_or(0, |m| m.uid.0 + 1)) - 1;
+            if let store::FolderChanges::Since { vanished, .. } =
+                self.services.store().folder_changes_since(account, folder, since).await?
+            {
+                let named: Vec<u32> =
+                    vanished.into_iter().filter(|&uid| set_contains(sequence_set, uid, uid_limit)).collect();
+                if !named.is_empty() {
+                    let line = format!("* VANISHED (EARLIER) {}\r\n", crate::op::copy::uid_set(named.into_iter()));
+                    self.write_buffered(line.as_bytes()).await?;
+                }
+            }
+        }
+        let mut indexes = indexes;
         if items.iter().all(|item| is_in_snapshot(&item.name) || is_without_rows(&item.name)) {
             // The session's snapshot is the folder as long as the folder's version has not moved
             // (the store's FolderVersion invariant), and a blob's facts never change: answer
             // from the two, reading one row (and the facts the store's cache lacks, and the
             // message files for body sections).
             let version = self.services.store().folder_version(account, folder).await?;
-            if version == known_version && self.write_from_snapshot(account, folder, &indexes, &items, needs).await? {
-                return Ok(Response::tagged(tag, "OK", None, "FETCH completed"));
+            if version == known_version {
+                // Unmoved, the snapshot's modseqs are the folder's.
+                if let Some(since) = changed_since {
+                    let messages = &self.selected_mut()?.messages;
+                    indexes.retain(|&index| messages[index].modseq > since);
+                }
+                if self.write_from_snapshot(account, folder, &indexes, &items, needs).await? {
+                    return Ok(Response::tagged(tag, "OK", None, "FETCH completed"));
+                }
             }
         }
         // Only the rows asked for, and only the facts the items need.
@@ -173,6 +228,7 @@ impl Session {
                     if let Some(row) = rows.get_mut(&update.uid) {
                         row.flags = update.flags;
                         row.keywords = update.keywords;
+                        row.modseq = update.modseq;
                     }
                     seen_now.insert(update.uid);
                 }
@@ -186,16 +242,19 @@ impl Session {
             // Expunged by another session since the snapshot: RFC 9051 §7.4.1 forbids an
             // EXPUNGE during FETCH, so the message is skipped; NOOP will report it.
             let Some(row) = rows.remove(&uid.0) else { continue };
+            if changed_since.is_some_and(|since| row.modseq <= since) {
+                continue;
+            }
             let include_flags = wants_flags || seen_now.contains(&uid.0);
             let extra_flags = include_flags && !wants_flags;
-            let flags = (row.flags, row.keywords.clone());
+            let flags = (row.flags, row.keywords.clone(), row.modseq);
             if !self.write_message(SeqNum::from_index(index), row, &items, needs, extra_flags).await? {
                 continue;
             }
             if include_flags {
                 // The client now knows these flags; NOOP must not report them again.
                 let known = &mut self.selected_mut()?.messages[index];
-                (known.flags, known.keywords) = flags;
+                (known.flags, known.keywords, known.modseq) = flags;
             }
         }
         Ok(Response::tagged(tag, "OK", None, "FETCH completed"))
@@ -391,6 +450,7 @@ fn is_in_snapshot(item: &MessageDataItemName<'_>) -> bool {
         item,
         MessageDataItemName::Flags
             | MessageDataItemName::Uid
+            | MessageDataItemName::ModSeq
             | MessageDataItemName::Rfc822Size
             | MessageDataItemName::InternalDate
     )
@@ -439,6 +499,7 @@ struct MessageView<'a> {
     uid: u32,
     flags: Flags,
     keywords: &'a [String],
+    modseq: u64,
     size: u32,
     internal_date: i64,
 }
@@ -449,6 +510,7 @@ impl<'a> MessageView<'a> {
             uid: row.uid,
             flags: row.flags,
             keywords: &row.keywords,
+            modseq: row.modseq,
             size: row.size,
             internal_date: row.internal_date,
         }
@@ -459,6 +521,7 @@ impl<'a> MessageView<'a> {
             uid: known.uid.0,
             flags: known.flags,
             keywords: &known.keywords,
+            modseq: known.modseq,
             size: known.size,
             internal_date: known.internal_date,
         }
@@ -634,9 +697,11 @@ impl<'a> Content<'a> {
                 text.extend_from_slice(b"RFC822.TEXT ");
                 literal = Some(Cow::Borrowed(self.text()));
             }
-            // BINARY is refused before any output; MODSEQ exists only with imap-codec's CONDSTORE
-            // feature, which we do not advertise.
-            #[allow(unreachable_patterns)]
+            // RFC 7162 §3.1.4.1.
+            MessageDataItemName::ModSeq => {
+                let _ = write!(text, "MODSEQ ({})", message.modseq);
+            }
+            // BINARY is refused before any output.
             _ => {}
         }
         if let Some(bytes) = literal {

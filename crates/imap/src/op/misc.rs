@@ -1,11 +1,12 @@
 //! CAPABILITY, NOOP/CHECK, LOGOUT, ID and STARTTLS: the commands valid in (nearly) any state.
 
 use imap_codec::imap_types::core::{IString, NString};
+use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 
 use crate::error::{Code, Error, Result};
 use crate::op::list::DELIMITER;
 use crate::response::{Response, string};
-use crate::selected::Change;
+use crate::selected::{Change, SeqNum, Uid};
 use crate::session::{After, Session, loggable};
 
 /// RFC 2971 §3.3: "Implementations MUST NOT send more than 30 field-value pairs."
@@ -54,17 +55,30 @@ impl Session {
             return Ok(());
         }
         let (current, blobs) = self.services.store().message_states_and_blobs(account, folder).await?;
+        let (condstore, qresync) = (self.condstore, self.qresync);
         let selected = self.selected_mut()?;
         selected.version = version;
-        for change in selected.refresh(&current, &blobs) {
+        let changes = selected.refresh(&current, &blobs);
+        let expunged: Vec<(SeqNum, Uid)> = changes
+            .iter()
+            .filter_map(|change| match change {
+                Change::Expunge(seq, uid) => Some((*seq, *uid)),
+                _ => None,
+            })
+            .collect();
+        write_expunged(response, &expunged, qresync);
+        for change in changes {
             match change {
-                Change::Expunge(seq) => response.untagged(&format!("{} EXPUNGE", seq.0)),
-                Change::Flags(seq, message) => response.untagged(&format!(
-                    "{} FETCH (UID {} FLAGS ({}))",
-                    seq.0,
-                    message.uid.0,
-                    crate::op::fetch::flag_list(message.flags, &message.keywords)
-                )),
+                Change::Expunge(..) => {}
+                Change::Flags(seq, message) => {
+                    let modseq = if condstore { format!(" MODSEQ ({})", message.modseq) } else { String::new() };
+                    response.untagged(&format!(
+                        "{} FETCH (UID {} FLAGS ({}){modseq})",
+                        seq.0,
+                        message.uid.0,
+                        crate::op::fetch::flag_list(message.flags, &message.keywords)
+                    ))
+                }
                 Change::Exists(n) => response.untagged(&format!("{n} EXISTS")),
             }
         }
@@ -80,12 +94,29 @@ impl Session {
         response
     }
 
-    /// RFC 9051 §6.3.1 (RFC 5161): nothing offered here needs enabling yet (CONDSTORE,
-    /// UTF8=ACCEPT and IMAP4rev2 will), so ENABLED names none; names the server does not know
-    /// are ignored, as the RFC says.
-    pub(crate) fn handle_enable(&self, tag: &str) -> Response {
+    /// RFC 9051 §6.3.1 (RFC 5161): CONDSTORE and QRESYNC (which implies CONDSTORE, RFC 7162
+    /// §3.2.3) can be enabled; ENABLED names those asked for that are on. Names the server does
+    /// not know are ignored, as the RFC says.
+    pub(crate) fn handle_enable(&mut self, tag: &str, capabilities: &[CapabilityEnable<'_>]) -> Response {
+        let mut enabled = Vec::new();
+        for capability in capabilities {
+            match capability {
+                CapabilityEnable::CondStore => {
+                    self.condstore = true;
+                    enabled.push("CONDSTORE");
+                }
+                // imap-codec knows QRESYNC only by name.
+                other if other.to_string().eq_ignore_ascii_case("QRESYNC") => {
+                    self.condstore = true;
+                    self.qresync = true;
+                    enabled.push("QRESYNC");
+                }
+                _ => {}
+            }
+        }
+        enabled.dedup();
         let mut response = Response::default();
-        response.untagged("ENABLED");
+        response.untagged(&["ENABLED"].into_iter().chain(enabled).collect::<Vec<_>>().join(" "));
         response.status_line(tag, "OK", None, "ENABLE completed");
         response
     }
@@ -137,6 +168,25 @@ impl Session {
             return Err(Error::no(Some(Code::Cannot), "TLS is not configured on this server"));
         }
         Ok((Response::tagged(tag, "OK", None, "Begin TLS negotiation now"), After::StartTls))
+    }
+}
+
+/// Tells the client these messages are gone, highest sequence number first: EXPUNGE lines, or
+/// with QRESYNC one `VANISHED` of their UIDs (RFC 7162 §3.2.10).
+pub(crate) fn write_expunged(response: &mut Response, expunged: &[(SeqNum, Uid)], qresync: bool) {
+    if expunged.is_empty() {
+        return;
+    }
+    if qresync {
+        let mut uids: Vec<u32> = expunged.iter().map(|(_, uid)| uid.0).collect();
+        uids.sort_unstable();
+        response.untagged(&format!("VANISHED {}", crate::op::copy::uid_set(uids.into_iter())));
+    } else {
+        let mut seqs: Vec<u32> = expunged.iter().map(|(seq, _)| seq.0).collect();
+        seqs.sort_unstable_by(|a, b| b.cmp(a));
+        for seq in seqs {
+            response.untagged(&format!("{seq} EXPUNGE"));
+        }
     }
 }
 

@@ -15,13 +15,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate};
 use imap_codec::imap_types::core::{AString, Charset, Vec1};
 use imap_codec::imap_types::search::SearchKey;
-use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 use mail_parser::{Address, HeaderValue, Message, MessageParser, PartType};
 use store::{FactsWanted, Flags};
 
 use crate::error::{Error, Result};
 use crate::response::Response;
-use crate::selected::{Addressing, KnownMessage};
+use crate::selected::{Addressing, KnownMessage, set_contains};
 use crate::session::Session;
 
 /// Messages read at once while searching their contents.
@@ -93,15 +92,25 @@ impl Session {
             }
         }
         matched.sort_unstable();
+        let uses_modseq = criteria.iter().any(names_modseq);
+        if uses_modseq {
+            // RFC 7162 §3.1: a search by MODSEQ enables CONDSTORE.
+            self.condstore = true;
+        }
         let selected = self.selected_mut()?;
+        let highest = matched.iter().map(|&index| selected.messages[index].modseq).max();
         let mut line = String::from("SEARCH");
-        for index in matched {
+        for &index in &matched {
             let number = match addressing {
                 Addressing::Uid => selected.messages[index].uid.0,
                 Addressing::Sequence => index as u32 + 1,
             };
             line.push(' ');
             line.push_str(&number.to_string());
+        }
+        // RFC 7162 §3.1.5: with MODSEQ in the criteria, the highest modseq of the matches.
+        if let (true, Some(highest)) = (uses_modseq, highest) {
+            line.push_str(&format!(" (MODSEQ {highest})"));
         }
         let mut response = Response::default();
         response.untagged(&line);
@@ -218,7 +227,9 @@ fn judge(key: &SearchKey<'_>, message: &KnownMessage, position: Position, conten
             }
         }
         SearchKey::And(keys) => judge_all(keys.as_ref(), message, position, contents),
-        // Keys of extensions not offered (WITHIN, CONDSTORE) cannot be parsed without them.
+        // RFC 7162 §3.1.5: per-flag modseqs are not kept, so the entry is the message's.
+        SearchKey::ModSequence { modseq, .. } => Some(message.modseq >= *modseq),
+        // Keys of extensions not offered (WITHIN) cannot be parsed without them.
         #[allow(unreachable_patterns)]
         _ => Some(false),
     }
@@ -244,6 +255,17 @@ fn needs(key: &SearchKey<'_>) -> Needs {
     }
 }
 
+/// Whether a key names MODSEQ anywhere.
+fn names_modseq(key: &SearchKey<'_>) -> bool {
+    match key {
+        SearchKey::ModSequence { .. } => true,
+        SearchKey::Not(inner) => names_modseq(inner),
+        SearchKey::Or(left, right) => names_modseq(left) || names_modseq(right),
+        SearchKey::And(keys) => keys.as_ref().iter().any(names_modseq),
+        _ => false,
+    }
+}
+
 /// RFC 9051 §6.4.4: HEADER with an empty string matches every message that has the field.
 fn header_contains(contents: &Contents, field: &str, wanted: &str) -> bool {
     contents.headers.iter().any(|(name, value)| name == field && value.contains(wanted))
@@ -251,21 +273,6 @@ fn header_contains(contents: &Contents, field: &str, wanted: &str) -> bool {
 
 fn lowercase(text: &AString<'_>) -> String {
     String::from_utf8_lossy(text.as_ref()).to_lowercase()
-}
-
-/// Whether a sequence set names `value`; `*` is `largest` (RFC 9051 §9).
-fn set_contains(set: &SequenceSet, value: u32, largest: u32) -> bool {
-    let resolve = |bound: &SeqOrUid| match bound {
-        SeqOrUid::Value(n) => n.get(),
-        SeqOrUid::Asterisk => largest,
-    };
-    set.0.as_ref().iter().any(|sequence| match sequence {
-        Sequence::Single(one) => resolve(one) == value,
-        Sequence::Range(a, b) => {
-            let (a, b) = (resolve(a), resolve(b));
-            (a.min(b)..=a.max(b)).contains(&value)
-        }
-    })
 }
 
 /// Parses what the search needs of a message (or of its header block alone).
@@ -380,6 +387,7 @@ mod tests {
             uid: crate::selected::Uid(7),
             flags: Flags::SEEN,
             keywords: vec!["$Work".into()],
+            modseq: 5,
             size: MAIL.len() as u32,
             // 2026-03-03 04:30 UTC.
             internal_date: 1_772_512_200,
@@ -435,6 +443,8 @@ mod tests {
             ("NOT SEEN", false),
             ("OR UNSEEN FROM jose", true),
             ("(SEEN FROM nobody)", false),
+            ("MODSEQ 5", true),
+            ("MODSEQ 6", false),
         ] {
             assert_eq!(judged(text), Some(want), "{text}");
         }

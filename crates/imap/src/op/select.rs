@@ -3,13 +3,15 @@
 
 use std::collections::HashSet;
 
+use imap_codec::imap_types::command::SelectParameter;
 use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::sequence::SequenceSet;
 
 use crate::error::{Code, Error, Result};
 use crate::op::list::mailbox_name;
+use crate::op::misc::write_expunged;
 use crate::response::Response;
-use crate::selected::{Access, Addressing, KnownMessage, Selected};
+use crate::selected::{Access, Addressing, KnownMessage, Selected, SeqNum, Uid};
 use crate::session::Session;
 
 impl Session {
@@ -18,7 +20,22 @@ impl Session {
         tag: &str,
         mailbox: Mailbox<'static>,
         access: Access,
+        parameters: Vec<SelectParameter>,
     ) -> Result<Response> {
+        let mut resync = None;
+        for parameter in parameters {
+            match parameter {
+                // RFC 7162 §3.1.8: SELECT (CONDSTORE) enables CONDSTORE.
+                SelectParameter::CondStore => self.condstore = true,
+                SelectParameter::QResync { uid_validity, mod_sequence_value, known_uids, .. } => {
+                    // RFC 7162 §3.2.5: only once QRESYNC is enabled.
+                    if !self.qresync {
+                        return Err(Error::bad("ENABLE QRESYNC first"));
+                    }
+                    resync = Some((uid_validity.get(), mod_sequence_value.get(), known_uids));
+                }
+            }
+        }
         let mut response = Response::default();
         // RFC 9051 §6.3.2: selecting deselects the current folder first, even if the new
         // SELECT fails; [CLOSED] tells the client where the old folder's responses stop.
@@ -49,16 +66,25 @@ impl Session {
         // above every UID the client is shown.
         let uidnext = messages.last().map_or(version.uidnext, |m| version.uidnext.max(m.uid + 1));
         response.status_line("*", "OK", Some(&format!("UIDNEXT {uidnext}")), "Predicted next UID");
+        // RFC 7162 §3.1.2.1: modseqs are kept for every folder, so this comes with every SELECT.
+        let highest = messages.iter().map(|m| m.modseq).max().unwrap_or(0).max(version.highest_modseq);
+        response.status_line("*", "OK", Some(&format!("HIGHESTMODSEQ {highest}")), "Highest");
         let (permanent, completion_code, verb) = match access {
             Access::ReadWrite => ("\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*", "READ-WRITE", "SELECT"),
             // RFC 9051 §6.3.3: EXAMINE is SELECT without write access, so report [READ-ONLY].
             Access::ReadOnly => ("", "READ-ONLY", "EXAMINE"),
         };
         response.status_line("*", "OK", Some(&format!("PERMANENTFLAGS ({permanent})")), "Flags that can be kept");
-        response.status_line(tag, "OK", Some(completion_code), &format!("{verb} completed"));
-        let messages =
+        let known: Vec<KnownMessage> =
             messages.iter().zip(blobs).map(|(state, blob)| KnownMessage::from_state(state, Some(blob))).collect();
-        self.select(Selected { folder, access, messages, version });
+        if let Some((uidvalidity, modseq, known_uids)) = resync
+            && uidvalidity == folder.uidvalidity
+        {
+            let store = self.services.store();
+            write_resync(store, &mut response, account, &folder, &known, modseq, known_uids.as_ref()).await?;
+        }
+        response.status_line(tag, "OK", Some(completion_code), &format!("{verb} completed"));
+        self.select(Selected { folder, access, messages: known, version });
         Ok(response)
     }
 
@@ -97,17 +123,61 @@ impl Session {
         };
         let removed = self.services.mail.expunge(account, folder, Some(&known)).await?;
         let removed: HashSet<u32> = removed.into_iter().collect();
+        let qresync = self.qresync;
         let selected = self.selected_mut()?;
         let mut response = Response::default();
-        // Highest first, so each number is still valid when the client applies it. The
-        // snapshot is compacted once afterwards: removing one by one would be quadratic.
-        for (index, known) in selected.messages.iter().enumerate().rev() {
-            if removed.contains(&known.uid.0) {
-                response.untagged(&format!("{} EXPUNGE", index + 1));
-            }
-        }
+        let expunged: Vec<(SeqNum, Uid)> = selected
+            .messages
+            .iter()
+            .enumerate()
+            .filter(|(_, known)| removed.contains(&known.uid.0))
+            .map(|(index, known)| (SeqNum::from_index(index), known.uid))
+            .collect();
+        write_expunged(&mut response, &expunged, qresync);
+        // The snapshot is compacted once: removing one by one would be quadratic.
         selected.messages.retain(|known| !removed.contains(&known.uid.0));
         response.status_line(tag, "OK", None, "EXPUNGE completed");
         Ok(response)
     }
+}
+
+/// RFC 7162 §3.2.5: what changed since the client's last session in this folder: the UIDs
+/// it knew that are gone (`VANISHED (EARLIER)`), then the flags of messages changed since.
+/// When the change log no longer reaches back that far, every message's flags are sent and
+/// every UID not present is gone.
+async fn write_resync(
+    store: &store::Store,
+    response: &mut Response,
+    account: store::AccountId,
+    folder: &store::Folder,
+    known: &[KnownMessage],
+    modseq: u64,
+    known_uids: Option<&SequenceSet>,
+) -> Result<()> {
+    let uid_limit = folder.uidnext.saturating_sub(1);
+    let in_known = |uid: u32| known_uids.is_none_or(|set| crate::selected::set_contains(set, uid, uid_limit));
+    let (vanished, changed_since) = match store.folder_changes_since(account, folder.id, modseq).await? {
+        store::FolderChanges::Since { vanished, .. } => (vanished, modseq),
+        store::FolderChanges::TooOld { .. } => {
+            // The gaps between present UIDs, below UIDNEXT (at most a million named).
+            let present: HashSet<u32> = known.iter().map(|m| m.uid.0).collect();
+            ((1..=uid_limit).filter(|uid| !present.contains(uid)).take(1_000_000).collect(), 0)
+        }
+    };
+    let vanished: Vec<u32> = vanished.into_iter().filter(|&uid| in_known(uid)).collect();
+    if !vanished.is_empty() {
+        response.untagged(&format!("VANISHED (EARLIER) {}", crate::op::copy::uid_set(vanished.into_iter())));
+    }
+    for (index, message) in known.iter().enumerate() {
+        if message.modseq > changed_since {
+            response.untagged(&format!(
+                "{} FETCH (UID {} FLAGS ({}) MODSEQ ({}))",
+                index + 1,
+                message.uid.0,
+                crate::op::fetch::flag_list(message.flags, &message.keywords),
+                message.modseq
+            ));
+        }
+    }
+    Ok(())
 }

@@ -30,6 +30,11 @@ impl Session {
                 // RFC 8438: the folder's bytes, the sum of its messages' RFC822.SIZE, kept by the
                 // store's counters (no message is read).
                 StatusDataItemName::Size => format!("SIZE {}", folder.size_bytes),
+                // RFC 7162 §3.1.10; asking for it enables CONDSTORE (§3.1).
+                StatusDataItemName::HighestModSeq => {
+                    self.condstore = true;
+                    format!("HIGHESTMODSEQ {}", folder.highest_modseq)
+                }
                 // IMAP4rev1 only; Facteur does not track \Recent (removed in IMAP4rev2).
                 StatusDataItemName::Recent => "RECENT 0".to_string(),
                 StatusDataItemName::Deleted => {

@@ -2,6 +2,7 @@
 
 use std::io::Write as _;
 
+use imap_codec::imap_types::command::StoreModifier;
 use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
 use imap_codec::imap_types::sequence::SequenceSet;
 use store::{FlagOp, Flags};
@@ -13,6 +14,7 @@ use crate::selected::{Access, Addressing, KnownMessage, Uid};
 use crate::session::Session;
 
 impl Session {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn handle_store(
         &mut self,
         tag: &str,
@@ -21,7 +23,14 @@ impl Session {
         reply: StoreResponse,
         flags: &[Flag<'static>],
         addressing: Addressing,
+        modifiers: &[StoreModifier],
     ) -> Result<Response> {
+        let unchanged_since = modifiers.iter().map(|StoreModifier::UnchangedSince(since)| *since).next();
+        if unchanged_since.is_some() {
+            // RFC 7162 §3.1: UNCHANGEDSINCE enables CONDSTORE.
+            self.condstore = true;
+        }
+        let condstore = self.condstore;
         let (system, keywords) = split_flags(flags)?;
         let account = self.account()?.id;
         let selected = self.selected_mut()?;
@@ -36,25 +45,49 @@ impl Session {
             StoreType::Remove => FlagOp::Remove,
             StoreType::Replace => FlagOp::Replace,
         };
-        let updates = self.services.mail.set_flags(account, folder, &uids, op, system, &keywords).await?;
+        let mail = &self.services.mail;
+        let (updates, modified) = match unchanged_since {
+            Some(since) => mail.set_flags_unchanged_since(account, folder, &uids, op, system, &keywords, since).await?,
+            None => (mail.set_flags(account, folder, &uids, op, system, &keywords).await?, Vec::new()),
+        };
         let selected = self.selected_mut()?;
         let mut response = Response::default();
         for update in updates {
             let Some(index) = selected.index_of(Uid(update.uid)) else { continue };
             let blob = selected.messages[index].blob.take();
+            let moved = selected.messages[index].modseq != update.modseq;
             selected.messages[index] = KnownMessage::from_state(&update, blob);
             // RFC 9051 §6.4.6: without .SILENT, each message's new flags come back as FETCH;
-            // UID STORE includes the UID (§6.4.9).
+            // UID STORE includes the UID (§6.4.9), and so does CONDSTORE, with MODSEQ
+            // (RFC 7162 §3.1), which a conditional STORE sends even when .SILENT (§3.1.3).
             // Written in place: a STORE 1:* answers one line per message.
+            let out = &mut response.bytes;
             if reply == StoreResponse::Answer {
-                let out = &mut response.bytes;
                 let _ = write!(out, "* {} FETCH (FLAGS (", index + 1);
                 write_flag_list(out, update.flags, &update.keywords);
-                let _ = match addressing {
-                    Addressing::Uid => write!(out, ") UID {})\r\n", update.uid),
-                    Addressing::Sequence => write!(out, "))\r\n"),
+                let _ = match (addressing, condstore) {
+                    (_, true) => write!(out, ") UID {} MODSEQ ({}))\r\n", update.uid, update.modseq),
+                    (Addressing::Uid, false) => write!(out, ") UID {})\r\n", update.uid),
+                    (Addressing::Sequence, false) => write!(out, "))\r\n"),
                 };
+            } else if unchanged_since.is_some() && moved {
+                let _ = write!(out, "* {} FETCH (UID {} MODSEQ ({}))\r\n", index + 1, update.uid, update.modseq);
             }
+        }
+        if !modified.is_empty() {
+            // RFC 7162 §3.1.3: the messages that changed since, by the command's numbering.
+            let numbers: Vec<u32> = match addressing {
+                Addressing::Uid => modified,
+                Addressing::Sequence => {
+                    let mut seqs: Vec<u32> =
+                        modified.iter().filter_map(|&uid| selected.index_of(Uid(uid))).map(|i| i as u32 + 1).collect();
+                    seqs.sort_unstable();
+                    seqs
+                }
+            };
+            let code = format!("MODIFIED {}", crate::op::copy::uid_set(numbers.into_iter()));
+            response.status_line(tag, "OK", Some(&code), "Conditional STORE failed for some messages");
+            return Ok(response);
         }
         response.status_line(tag, "OK", None, "STORE completed");
         Ok(response)

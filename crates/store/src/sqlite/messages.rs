@@ -69,6 +69,8 @@ pub struct FetchRow {
     pub flags: Flags,
     /// Sorted.
     pub keywords: Vec<String>,
+    /// The folder's modseq when the message last changed (RFC 7162 MODSEQ).
+    pub modseq: u64,
     pub size: u32,
     pub internal_date: i64,
     pub blob_hash: String,
@@ -403,7 +405,7 @@ impl Store {
         let join = facts_join(wanted);
         let selection = UidSelection::of(uids);
         let sql = format!(
-            "SELECT m.id, m.uid, m.flags, m.size, m.internal_date, m.blob_hash, m.keywords, {}
+            "SELECT m.id, m.uid, m.flags, m.size, m.internal_date, m.blob_hash, m.keywords, m.modseq, {}
              FROM messages m {join}
              WHERE m.account_id = ? AND m.folder_id = ? AND {} ORDER BY m.uid",
             fact_columns(wanted),
@@ -417,6 +419,7 @@ impl Store {
             i64,
             String,
             String,
+            i64,
             Option<Vec<u8>>,
             Option<Vec<u8>>,
             Option<Vec<u8>>,
@@ -431,22 +434,38 @@ impl Store {
         Ok(rows
             .into_iter()
             .filter(|row| selection.names(row.1 as u32))
-            .map(|(id, uid, flags, size, internal_date, blob_hash, keywords, header, envelope, body, structure)| {
-                FetchRow {
-                    id: MessageId(id),
-                    uid: uid as u32,
-                    flags: Flags(flags as u32),
-                    keywords: split_keywords(Some(keywords)),
-                    size: size as u32,
+            .map(
+                |(
+                    id,
+                    uid,
+                    flags,
+                    size,
                     internal_date,
                     blob_hash,
+                    keywords,
+                    modseq,
                     header,
-                    imap_envelope: envelope,
-                    imap_body: body,
-                    imap_bodystructure: structure,
-                    account,
-                }
-            })
+                    envelope,
+                    body,
+                    structure,
+                )| {
+                    FetchRow {
+                        id: MessageId(id),
+                        uid: uid as u32,
+                        flags: Flags(flags as u32),
+                        keywords: split_keywords(Some(keywords)),
+                        modseq: modseq as u64,
+                        size: size as u32,
+                        internal_date,
+                        blob_hash,
+                        header,
+                        imap_envelope: envelope,
+                        imap_body: body,
+                        imap_bodystructure: structure,
+                        account,
+                    }
+                },
+            )
             .collect())
     }
 
@@ -609,10 +628,10 @@ impl Store {
         let unchanged = if keywords.is_empty() {
             match system_flags_would_change(&mut reader, account, folder, uids, op, flags).await? {
                 true => None,
-                false => Some(plan_flags(&mut reader, account, folder, uids, op, flags, keywords).await?),
+                false => Some(plan_flags(&mut reader, account, folder, uids, op, flags, keywords, None).await?),
             }
         } else {
-            Some(plan_flags(&mut reader, account, folder, uids, op, flags, keywords).await?)
+            Some(plan_flags(&mut reader, account, folder, uids, op, flags, keywords, None).await?)
                 .filter(|plan| plan.changed.is_empty())
         };
         if let Some(Plan { by_uid, .. }) = unchanged {
@@ -635,7 +654,7 @@ impl Store {
             // transaction, changed ones included; `STORE 1:* +FLAGS (\Seen)` on an unread
             // folder reads no row.
             let by_uid = if changed.len() < uids.len() {
-                plan_flags(&mut tx, account, folder, uids, op, flags, keywords).await?.by_uid
+                plan_flags(&mut tx, account, folder, uids, op, flags, keywords, None).await?.by_uid
             } else {
                 changed.into_iter().map(|state| (state.uid, state)).collect()
             };
@@ -648,44 +667,46 @@ impl Store {
             return Ok(in_request_order(uids, by_uid));
         }
         // Planned under the write lock: the rows may have changed since.
-        let Plan { mut by_uid, changed, unseen_delta } =
-            plan_flags(&mut tx, account, folder, uids, op, flags, keywords).await?;
-        if changed.is_empty() {
+        let (by_uid, _, changed_any) = write_planned(&mut tx, account, folder, uids, op, flags, keywords, None).await?;
+        if changed_any {
+            tx.commit().await?;
+        } else {
             tx.rollback().await?;
-            return Ok(in_request_order(uids, by_uid));
-        }
-        if op != FlagOp::Remove && !keywords.is_empty() {
-            remember_keywords(&mut tx, account, keywords).await?;
-        }
-        let modseq = bump_modseq(&mut tx, account, folder).await?;
-        let updates: Vec<String> = changed
-            .iter()
-            .map(|(id, _, flags, keywords)| format!("[{id},{},{}]", flags.0, json_string(keywords)))
-            .collect();
-        sqlx::query(
-            "UPDATE messages SET flags = u.flags, keywords = u.keywords, modseq = ?
-             FROM (SELECT value ->> 0 AS id, value ->> 1 AS flags, value ->> 2 AS keywords FROM json_each(?)) AS u
-             WHERE messages.id = u.id",
-        )
-        .bind(modseq as i64)
-        .bind(format!("[{}]", updates.join(",")))
-        .execute(&mut *tx)
-        .await?;
-        if unseen_delta != 0 {
-            sqlx::query("UPDATE folders SET n_unseen = n_unseen + ? WHERE id = ?")
-                .bind(unseen_delta)
-                .bind(folder.0)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        // The changed rows took the new modseq; the others kept theirs.
-        for (_, uid, _, _) in &changed {
-            if let Some(state) = by_uid.get_mut(uid) {
-                state.modseq = modseq;
-            }
         }
         Ok(in_request_order(uids, by_uid))
+    }
+
+    /// [`Store::store_flags`] with RFC 7162's UNCHANGEDSINCE: only messages whose modseq is at
+    /// most `since` change, decided under the write lock; the UIDs of the others (modified
+    /// since) come back second, and their states are not in the first.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn store_flags_unchanged_since(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        uids: &[u32],
+        op: FlagOp,
+        flags: Flags,
+        keywords: &[String],
+        since: u64,
+    ) -> Result<(Vec<MessageState>, Vec<u32>)> {
+        check_keywords(keywords)?;
+        let mut writer = self.relaxed_writer().await?;
+        let mut tx = sqlx::Connection::begin_with(&mut *writer, "BEGIN IMMEDIATE").await?;
+        let owned: Option<i64> = sqlx::query_scalar("SELECT id FROM folders WHERE id = ? AND account_id = ?")
+            .bind(folder.0)
+            .bind(account.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        owned.ok_or_else(|| Error::NotFound("folder".into()))?;
+        let (by_uid, modified, changed_any) =
+            write_planned(&mut tx, account, folder, uids, op, flags, keywords, Some(since)).await?;
+        if changed_any {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok((in_request_order(uids, by_uid), modified))
     }
 
     /// Removes the messages flagged `\Deleted` (only those in `uids`, when given) and returns
@@ -806,6 +827,8 @@ struct Plan {
     changed: Vec<(i64, u32, Flags, String)>,
     /// How the folder's unread count moves.
     unseen_delta: i64,
+    /// UIDs left alone because they changed after the UNCHANGEDSINCE modseq.
+    modified: Vec<u32>,
 }
 
 /// Whether a STORE of system flags only would change any message, asked in one query that
@@ -847,6 +870,58 @@ async fn system_flags_would_change(
 /// The states of the messages found, in the order a STORE named them.
 fn in_request_order(uids: &[u32], mut by_uid: HashMap<u32, MessageState>) -> Vec<MessageState> {
     uids.iter().filter_map(|uid| by_uid.remove(uid)).collect()
+}
+
+/// A STORE planned row by row and written in one UPDATE, inside the caller's transaction:
+/// returns each named message's state (those `unchanged_since` refuses left out), the UIDs it
+/// refused, and whether anything changed (the caller commits, or rolls back the modseq taken).
+#[allow(clippy::too_many_arguments)]
+async fn write_planned(
+    tx: &mut SqliteConnection,
+    account: AccountId,
+    folder: FolderId,
+    uids: &[u32],
+    op: FlagOp,
+    flags: Flags,
+    keywords: &[String],
+    unchanged_since: Option<u64>,
+) -> Result<(HashMap<u32, MessageState>, Vec<u32>, bool)> {
+    let Plan { mut by_uid, changed, unseen_delta, modified } =
+        plan_flags(tx, account, folder, uids, op, flags, keywords, unchanged_since).await?;
+    if changed.is_empty() {
+        return Ok((by_uid, modified, false));
+    }
+    if op != FlagOp::Remove && !keywords.is_empty() {
+        remember_keywords(tx, account, keywords).await?;
+    }
+    let modseq = bump_modseq(tx, account, folder).await?;
+    let updates: Vec<String> = changed
+        .iter()
+        .map(|(id, _, flags, keywords)| format!("[{id},{},{}]", flags.0, json_string(keywords)))
+        .collect();
+    sqlx::query(
+        "UPDATE messages SET flags = u.flags, keywords = u.keywords, modseq = ?
+         FROM (SELECT value ->> 0 AS id, value ->> 1 AS flags, value ->> 2 AS keywords FROM json_each(?)) AS u
+         WHERE messages.id = u.id",
+    )
+    .bind(modseq as i64)
+    .bind(format!("[{}]", updates.join(",")))
+    .execute(&mut *tx)
+    .await?;
+    if unseen_delta != 0 {
+        sqlx::query("UPDATE folders SET n_unseen = n_unseen + ? WHERE id = ?")
+            .bind(unseen_delta)
+            .bind(folder.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    // The changed rows took the new modseq; the others kept theirs.
+    for (_, uid, _, _) in &changed {
+        if let Some(state) = by_uid.get_mut(uid) {
+            state.modseq = modseq;
+        }
+    }
+    Ok((by_uid, modified, true))
 }
 
 /// A STORE adding or removing system flags only, set-wise: one UPDATE of the rows that change,
@@ -934,6 +1009,7 @@ async fn update_system_flags(
 
 /// The new state of each message a STORE names (by UID), and the id, UID, flags and keywords
 /// of the rows that change. Over the per-message keyword cap, nothing is planned.
+#[allow(clippy::too_many_arguments)]
 async fn plan_flags(
     conn: &mut SqliteConnection,
     account: AccountId,
@@ -942,6 +1018,7 @@ async fn plan_flags(
     op: FlagOp,
     flags: Flags,
     keywords: &[String],
+    unchanged_since: Option<u64>,
 ) -> Result<Plan> {
     let selection = UidSelection::of(uids);
     let sql = format!(
@@ -959,7 +1036,12 @@ async fn plan_flags(
     let mut by_uid = HashMap::with_capacity(rows.len());
     let mut changed = Vec::new();
     let mut unseen_delta = 0;
+    let mut modified = Vec::new();
     for (id, uid, old_flags, old_keywords, old_modseq, size, internal_date) in rows {
+        if unchanged_since.is_some_and(|since| old_modseq as u64 > since) {
+            modified.push(uid as u32);
+            continue;
+        }
         let old_flags = Flags(old_flags as u32);
         let old = split_keywords(Some(old_keywords));
         let (new_flags, new_keywords) = apply_flag_op(op, old_flags, &old, flags, keywords);
@@ -981,7 +1063,8 @@ async fn plan_flags(
         };
         by_uid.insert(uid, state);
     }
-    Ok(Plan { by_uid, changed, unseen_delta })
+    modified.sort_unstable();
+    Ok(Plan { by_uid, changed, unseen_delta, modified })
 }
 
 /// RFC 9051 §2.3.2 leaves limits to servers; these keep one STORE from making rows (and the
