@@ -377,3 +377,37 @@ fn quota_is_reported_for_the_account_and_cannot_be_set_by_the_user() {
     let (status, _) = ana.cmd("GETQUOTA \"\"");
     assert!(status.contains("NO [NONEXISTENT]"), "{status}");
 }
+
+#[test]
+fn sort_orders_by_each_criterion_with_ties_in_mailbox_order() {
+    let srv = TestServer::start();
+    let mails: [&[u8]; 4] = [
+        b"From: Zoe <zoe@example.org>\r\nTo: bob@example.org\r\nSubject: Re: Budget\r\nDate: Tue, 3 Mar 2026 10:00:00 +0000\r\n\r\nA somewhat longer body than the others.\r\n",
+        b"From: adam@example.org\r\nTo: Zed <zed@example.org>\r\nSubject: [team] Agenda\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\nx\r\n",
+        b"From: Mia <mia@example.org>\r\nTo: amy@example.org\r\nSubject: Budget\r\nDate: Wed, 4 Mar 2026 10:00:00 +0000\r\n\r\nxx\r\n",
+        b"From: adam@example.org\r\nTo: amy@example.org\r\nSubject: Fwd: agenda\r\n\r\nxxx\r\n",
+    ];
+    for mail in mails {
+        srv.deliver("ana@example.org", mail);
+    }
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    let caps = imap.ok("CAPABILITY");
+    assert!(caps[0].contains(" SORT ") && caps[0].contains(" SORT=DISPLAY"), "{caps:?}");
+    imap.ok("SELECT INBOX");
+    for (criteria, want) in [
+        ("(SUBJECT)", "* SORT 2 4 1 3"),
+        ("(REVERSE SUBJECT)", "* SORT 1 3 2 4"),
+        ("(FROM)", "* SORT 2 4 3 1"),
+        ("(DISPLAYFROM)", "* SORT 2 4 3 1"),
+        ("(TO SUBJECT)", "* SORT 4 3 1 2"),
+        ("(DISPLAYTO)", "* SORT 3 4 1 2"),
+        ("(SIZE)", "* SORT 4 3 2 1"),
+    ] {
+        assert_eq!(imap.ok(&format!("SORT {criteria} UTF-8 ALL")), [want], "{criteria}");
+    }
+    // DATE: the fourth has no Date:, so its arrival (now) sorts it last.
+    assert_eq!(imap.ok("SORT (DATE) UTF-8 ALL"), ["* SORT 2 1 3 4"]);
+    assert_eq!(imap.ok("UID SORT (SUBJECT) UTF-8 FROM adam"), ["* SORT 2 4"]);
+    let (status, _) = imap.cmd("SORT (SUBJECT) KOI8-R ALL");
+    assert!(status.contains("NO [BADCHARSET"), "{status}");
+}

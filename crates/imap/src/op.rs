@@ -12,6 +12,7 @@ pub(crate) mod misc;
 mod quota;
 mod search;
 mod select;
+pub(crate) mod sort;
 mod status;
 mod store;
 

@@ -176,6 +176,8 @@ impl Session {
             "IDLE",
             "CONDSTORE",
             "QRESYNC",
+            "SORT",
+            "SORT=DISPLAY",
             "QUOTA",
             "QUOTA=RES-STORAGE",
             "MOVE",
@@ -486,6 +488,7 @@ impl Session {
             | CommandBody::Expunge
             | CommandBody::ExpungeUid { .. }
             | CommandBody::Search { .. }
+            | CommandBody::Sort { .. }
             | CommandBody::Copy { .. }
             | CommandBody::Move { .. }
             | CommandBody::Close
@@ -554,6 +557,10 @@ impl Session {
             CommandBody::Search { charset, criteria, uid } => {
                 let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
                 self.handle_search(tag, charset, criteria, addressing).await?
+            }
+            CommandBody::Sort { sort_criteria, charset, search_criteria, uid } => {
+                let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
+                self.handle_sort(tag, sort_criteria, charset, search_criteria, addressing).await?
             }
             CommandBody::ExpungeUid { sequence_set } => self.handle_expunge(tag, Some(&sequence_set)).await?,
             CommandBody::Create { mailbox } => self.handle_create(tag, mailbox).await?,

@@ -52,46 +52,8 @@ impl Session {
         criteria: Vec1<SearchKey<'static>>,
         addressing: Addressing,
     ) -> Result<Response> {
-        if let Some(charset) = &charset {
-            let name = match charset {
-                Charset::Atom(atom) => atom.inner(),
-                Charset::Quoted(quoted) => quoted.inner(),
-            };
-            if !name.eq_ignore_ascii_case("UTF-8") && !name.eq_ignore_ascii_case("US-ASCII") {
-                return Err(Error::no(Some(crate::error::Code::BadCharset), format!("Unsupported charset {name}")));
-            }
-        }
         let criteria = criteria.into_inner();
-        let account = self.account()?.id;
-        let selected = self.selected_mut()?;
-        let folder = selected.folder.id;
-        let last_uid = selected.messages.last().map_or(0, |m| m.uid.0);
-        let n = selected.messages.len() as u32;
-        let needs = criteria.iter().map(needs).max().unwrap_or(Needs::State);
-        let mut matched = Vec::new();
-        let mut undecided = Vec::new();
-        for (index, message) in selected.messages.iter().enumerate() {
-            let position = Position { seq: index as u32 + 1, n, last_uid };
-            match judge_all(&criteria, message, position, None) {
-                Some(true) => matched.push(index),
-                Some(false) => {}
-                None => undecided.push(index),
-            }
-        }
-        let snapshot: Vec<KnownMessage> = undecided.iter().map(|&i| selected.messages[i].clone()).collect();
-        for (chunk, indexes) in snapshot.chunks(BATCH).zip(undecided.chunks(BATCH)) {
-            let uids: Vec<u32> = chunk.iter().map(|m| m.uid.0).collect();
-            let contents = read_contents(self.services.store(), account, folder, &uids, needs).await?;
-            for (message, &index) in chunk.iter().zip(indexes) {
-                // A message expunged meanwhile has no contents and matches nothing more.
-                let Some(contents) = contents.get(&message.uid.0) else { continue };
-                let position = Position { seq: index as u32 + 1, n, last_uid };
-                if judge_all(&criteria, message, position, Some(contents)) == Some(true) {
-                    matched.push(index);
-                }
-            }
-        }
-        matched.sort_unstable();
+        let matched = self.search_indexes(charset.as_ref(), &criteria).await?;
         let uses_modseq = criteria.iter().any(names_modseq);
         if uses_modseq {
             // RFC 7162 §3.1: a search by MODSEQ enables CONDSTORE.
@@ -116,6 +78,55 @@ impl Session {
         response.untagged(&line);
         response.status_line(tag, "OK", None, "SEARCH completed");
         Ok(response)
+    }
+
+    /// The snapshot indexes of the messages matching `criteria` (ANDed), ascending: SEARCH, and
+    /// SORT and THREAD before they order them.
+    pub(crate) async fn search_indexes(
+        &mut self,
+        charset: Option<&Charset<'_>>,
+        criteria: &[SearchKey<'_>],
+    ) -> Result<Vec<usize>> {
+        if let Some(charset) = charset {
+            let name = match charset {
+                Charset::Atom(atom) => atom.inner(),
+                Charset::Quoted(quoted) => quoted.inner(),
+            };
+            if !name.eq_ignore_ascii_case("UTF-8") && !name.eq_ignore_ascii_case("US-ASCII") {
+                return Err(Error::no(Some(crate::error::Code::BadCharset), format!("Unsupported charset {name}")));
+            }
+        }
+        let account = self.account()?.id;
+        let selected = self.selected_mut()?;
+        let folder = selected.folder.id;
+        let last_uid = selected.messages.last().map_or(0, |m| m.uid.0);
+        let n = selected.messages.len() as u32;
+        let needs = criteria.iter().map(needs).max().unwrap_or(Needs::State);
+        let mut matched = Vec::new();
+        let mut undecided = Vec::new();
+        for (index, message) in selected.messages.iter().enumerate() {
+            let position = Position { seq: index as u32 + 1, n, last_uid };
+            match judge_all(criteria, message, position, None) {
+                Some(true) => matched.push(index),
+                Some(false) => {}
+                None => undecided.push(index),
+            }
+        }
+        let snapshot: Vec<KnownMessage> = undecided.iter().map(|&i| selected.messages[i].clone()).collect();
+        for (chunk, indexes) in snapshot.chunks(BATCH).zip(undecided.chunks(BATCH)) {
+            let uids: Vec<u32> = chunk.iter().map(|m| m.uid.0).collect();
+            let contents = read_contents(self.services.store(), account, folder, &uids, needs).await?;
+            for (message, &index) in chunk.iter().zip(indexes) {
+                // A message expunged meanwhile has no contents and matches nothing more.
+                let Some(contents) = contents.get(&message.uid.0) else { continue };
+                let position = Position { seq: index as u32 + 1, n, last_uid };
+                if judge_all(criteria, message, position, Some(contents)) == Some(true) {
+                    matched.push(index);
+                }
+            }
+        }
+        matched.sort_unstable();
+        Ok(matched)
     }
 }
 

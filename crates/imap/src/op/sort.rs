@@ -1,0 +1,275 @@
+//! SORT and UID SORT (RFC 5256), with DISPLAYFROM/DISPLAYTO (RFC 5957, SORT=DISPLAY): the
+//! messages SEARCH finds, ordered by the criteria in turn, ties by sequence number.
+//!
+//! The keys come from the stored header block (`store::FetchRow::header`), read 200 messages
+//! at a time; ARRIVAL and SIZE from the session's view.
+
+use std::cmp::Ordering;
+
+use imap_codec::imap_types::core::{Charset, Vec1};
+use imap_codec::imap_types::extensions::sort::{SortCriterion, SortKey};
+use imap_codec::imap_types::search::SearchKey;
+use mail_parser::{Address, HeaderValue, MessageParser};
+use store::FactsWanted;
+
+use crate::error::{Error, Result};
+use crate::response::Response;
+use crate::selected::Addressing;
+use crate::session::Session;
+
+/// Messages whose header blocks are read at once.
+const BATCH: usize = 200;
+
+/// What a message is sorted by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct SortFields {
+    pub(crate) arrival: i64,
+    /// The Date: field in UTC, else the arrival (RFC 5256 §3: "sent date").
+    pub(crate) date: i64,
+    pub(crate) size: u32,
+    /// The first address's mailbox (local part), ASCII upper-cased (i;ascii-casemap).
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) cc: String,
+    /// RFC 5957: the first address's display name, else its address, upper-cased.
+    pub(crate) display_from: String,
+    pub(crate) display_to: String,
+    /// RFC 5256 §2.1's base subject, upper-cased.
+    pub(crate) subject: String,
+}
+
+impl Session {
+    pub(crate) async fn handle_sort(
+        &mut self,
+        tag: &str,
+        sort_criteria: Vec1<SortCriterion>,
+        charset: Charset<'static>,
+        search_criteria: Vec1<SearchKey<'static>>,
+        addressing: Addressing,
+    ) -> Result<Response> {
+        let matched = self.search_indexes(Some(&charset), search_criteria.as_ref()).await?;
+        let fields = self.sort_fields(&matched).await?;
+        let mut order: Vec<(usize, SortFields)> = matched.into_iter().zip(fields).collect();
+        let criteria = sort_criteria.into_inner();
+        // Stable: equal messages keep their mailbox order (RFC 5256 §3).
+        order.sort_by(|(_, a), (_, b)| compare(&criteria, a, b));
+        let selected = self.selected_mut()?;
+        let mut line = String::from("SORT");
+        for (index, _) in order {
+            let number = match addressing {
+                Addressing::Uid => selected.messages[index].uid.0,
+                Addressing::Sequence => index as u32 + 1,
+            };
+            line.push(' ');
+            line.push_str(&number.to_string());
+        }
+        let mut response = Response::default();
+        response.untagged(&line);
+        response.status_line(tag, "OK", None, "SORT completed");
+        Ok(response)
+    }
+
+    /// The sort fields of these snapshot indexes, in the same order. A message expunged
+    /// meanwhile sorts with empty fields (its number is still valid for the client).
+    pub(crate) async fn sort_fields(&mut self, indexes: &[usize]) -> Result<Vec<SortFields>> {
+        let account = self.account()?.id;
+        let selected = self.selected_mut()?;
+        let folder = selected.folder.id;
+        let known: Vec<_> = indexes.iter().map(|&i| selected.messages[i].clone()).collect();
+        let store = self.services.store().clone();
+        let mut fields = Vec::with_capacity(known.len());
+        for chunk in known.chunks(BATCH) {
+            let uids: Vec<u32> = chunk.iter().map(|m| m.uid.0).collect();
+            let wanted = FactsWanted { header: true, ..FactsWanted::default() };
+            let rows = store.fetch_rows(account, folder, &uids, wanted).await?;
+            let mut headers = std::collections::HashMap::with_capacity(rows.len());
+            for row in rows {
+                let header = match row.header.clone() {
+                    Some(header) => Some(header),
+                    None => store.read_fetched(&row).await?,
+                };
+                if let Some(header) = header {
+                    headers.insert(row.uid, header);
+                }
+            }
+            let chunk = chunk.to_vec();
+            let parsed = tokio::task::spawn_blocking(move || {
+                chunk
+                    .iter()
+                    .map(|message| {
+                        let header = headers.get(&message.uid.0).map(Vec::as_slice).unwrap_or_default();
+                        fields_of(header, message.internal_date, message.size)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("sort parser task: {e}")))?;
+            fields.extend(parsed);
+        }
+        Ok(fields)
+    }
+}
+
+/// RFC 5256 §3: criteria in turn, REVERSE turning one round.
+fn compare(criteria: &[SortCriterion], a: &SortFields, b: &SortFields) -> Ordering {
+    for criterion in criteria {
+        let ordering = match criterion.key {
+            SortKey::Arrival => a.arrival.cmp(&b.arrival),
+            SortKey::Date => a.date.cmp(&b.date),
+            SortKey::Size => a.size.cmp(&b.size),
+            SortKey::From => a.from.cmp(&b.from),
+            SortKey::To => a.to.cmp(&b.to),
+            SortKey::Cc => a.cc.cmp(&b.cc),
+            SortKey::DisplayFrom => a.display_from.cmp(&b.display_from),
+            SortKey::DisplayTo => a.display_to.cmp(&b.display_to),
+            SortKey::Subject => a.subject.cmp(&b.subject),
+        };
+        let ordering = if criterion.reverse { ordering.reverse() } else { ordering };
+        if ordering != Ordering::Equal {
+            return ordering;
+        }
+    }
+    Ordering::Equal
+}
+
+/// A message's sort fields from its header block.
+pub(crate) fn fields_of(header: &[u8], arrival: i64, size: u32) -> SortFields {
+    let mut fields = SortFields { arrival, date: arrival, size, ..SortFields::default() };
+    let Some(message) = MessageParser::default().parse_headers(header) else { return fields };
+    if let Some(date) = message.date()
+        && date.is_valid()
+    {
+        fields.date = date.to_timestamp();
+    }
+    let first = |value: Option<&HeaderValue<'_>>| -> (String, String) {
+        let Some(HeaderValue::Address(address)) = value else { return Default::default() };
+        let first = match address {
+            Address::List(list) => list.first(),
+            Address::Group(groups) => groups.iter().flat_map(|g| g.addresses.iter()).next(),
+        };
+        let Some(first) = first else { return Default::default() };
+        let addr_spec = first.address.as_deref().unwrap_or_default();
+        let mailbox = addr_spec.split('@').next().unwrap_or_default().to_ascii_uppercase();
+        let display = first.name.as_deref().filter(|name| !name.trim().is_empty()).unwrap_or(addr_spec);
+        (mailbox, display.trim().to_uppercase())
+    };
+    (fields.from, fields.display_from) = first(message.header("From"));
+    (fields.to, fields.display_to) = first(message.header("To"));
+    fields.cc = first(message.header("Cc")).0;
+    fields.subject = base_subject(message.subject().unwrap_or_default()).to_uppercase();
+    fields
+}
+
+/// RFC 5256 §2.1: the subject without its reply and forward markers, so a thread's messages
+/// sort together. `subject` is already decoded (RFC 2047).
+pub(crate) fn base_subject(subject: &str) -> String {
+    // (1) Runs of whitespace are one space.
+    let mut text = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    loop {
+        // (2) Trailing "(fwd)" and spaces.
+        loop {
+            let trimmed = text.trim_end();
+            match strip_suffix_ignore_case(trimmed, "(fwd)") {
+                Some(rest) => text = rest.to_string(),
+                None => {
+                    text = trimmed.to_string();
+                    break;
+                }
+            }
+        }
+        // (3) and (4): leading "re:", "fw:", "fwd:" with their blobs, and blobs, until none.
+        loop {
+            let before = text.clone();
+            if let Some(rest) = strip_leader(&text) {
+                text = rest;
+            }
+            if let Some(rest) = strip_blob(&text)
+                && !rest.is_empty()
+            {
+                text = rest;
+            }
+            if text == before {
+                break;
+            }
+        }
+        // (6) "[fwd: ...]" around everything.
+        let lower = text.to_ascii_lowercase();
+        if lower.starts_with("[fwd:") && text.ends_with(']') {
+            text = text[5..text.len() - 1].to_string();
+            continue;
+        }
+        return text;
+    }
+}
+
+fn strip_suffix_ignore_case<'a>(text: &'a str, suffix: &str) -> Option<&'a str> {
+    let cut = text.len().checked_sub(suffix.len())?;
+    (text.is_char_boundary(cut) && text[cut..].eq_ignore_ascii_case(suffix)).then(|| &text[..cut])
+}
+
+/// `*WSP subj-blob` at the start: `[...]` without brackets inside.
+fn strip_blob(text: &str) -> Option<String> {
+    let rest = text.trim_start();
+    let inner = rest.strip_prefix('[')?;
+    let end = inner.find(']')?;
+    if inner[..end].contains('[') {
+        return None;
+    }
+    Some(inner[end + 1..].trim_start().to_string())
+}
+
+/// `subj-refwd`, with the blobs before it: `*subj-blob ("re" / "fw" / "fwd") *WSP [subj-blob] ":"`.
+fn strip_leader(text: &str) -> Option<String> {
+    let mut rest = text.trim_start().to_string();
+    while let Some(after) = strip_blob(&rest) {
+        rest = after;
+    }
+    let lower = rest.to_ascii_lowercase();
+    let word = ["fwd", "fw", "re"].into_iter().find(|word| lower.starts_with(word))?;
+    let mut after = rest[word.len()..].trim_start().to_string();
+    if let Some(without_blob) = strip_blob(&after) {
+        after = without_blob;
+    }
+    let after = after.strip_prefix(':')?;
+    Some(after.trim_start().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_subjects_of_rfc_5256() {
+        for (subject, base) in [
+            ("Hello", "Hello"),
+            ("Re: Hello", "Hello"),
+            ("RE: re: Fwd: Hello", "Hello"),
+            ("Re[2]: Hello", "Hello"),
+            ("[list] Re: Hello", "Hello"),
+            ("Re: [list] Re: Hello (fwd)", "Hello"),
+            ("[Fwd: Re: Hello]", "Hello"),
+            ("Hello   world  (fwd) (FWD)", "Hello world"),
+            ("[only a blob]", "[only a blob]"),
+            ("Réponse: été", "Réponse: été"),
+            ("", ""),
+        ] {
+            assert_eq!(base_subject(subject), base, "{subject:?}");
+        }
+    }
+
+    #[test]
+    fn fields_from_a_header_block() {
+        let header = b"From: \"Ana Lima\" <ana@example.org>\r\nTo: bob@example.org, carl@example.org\r\nCc: undisclosed:;\r\nSubject: Re: [team] Plans\r\nDate: Mon, 2 Mar 2026 10:00:00 +0100\r\n\r\n";
+        let fields = fields_of(header, 5, 42);
+        assert_eq!(fields.from, "ANA");
+        assert_eq!(fields.display_from, "ANA LIMA");
+        assert_eq!(fields.to, "BOB");
+        assert_eq!(fields.display_to, "BOB@EXAMPLE.ORG");
+        assert_eq!(fields.cc, "");
+        assert_eq!(fields.subject, "PLANS");
+        assert_eq!(fields.date, 1_772_442_000);
+        assert_eq!((fields.arrival, fields.size), (5, 42));
+        // No Date: the arrival stands in.
+        assert_eq!(fields_of(b"Subject: x\r\n\r\n", 7, 1).date, 7);
+    }
+}
