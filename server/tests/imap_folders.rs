@@ -411,3 +411,25 @@ fn sort_orders_by_each_criterion_with_ties_in_mailbox_order() {
     let (status, _) = imap.cmd("SORT (SUBJECT) KOI8-R ALL");
     assert!(status.contains("NO [BADCHARSET"), "{status}");
 }
+
+#[test]
+fn thread_by_references_and_by_subject() {
+    let srv = TestServer::start();
+    let mails: [&[u8]; 4] = [
+        b"From: ana@example.org\r\nSubject: Plans\r\nMessage-ID: <a@x>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\n1\r\n",
+        b"From: bob@example.org\r\nSubject: Lunch\r\nMessage-ID: <c@x>\r\nDate: Mon, 2 Mar 2026 11:00:00 +0000\r\n\r\n2\r\n",
+        b"From: bob@example.org\r\nSubject: Re: Plans\r\nMessage-ID: <b@x>\r\nIn-Reply-To: <a@x>\r\nDate: Mon, 2 Mar 2026 12:00:00 +0000\r\n\r\n3\r\n",
+        b"From: ana@example.org\r\nSubject: Re: Plans\r\nMessage-ID: <d@x>\r\nReferences: <a@x> <b@x>\r\nDate: Mon, 2 Mar 2026 13:00:00 +0000\r\n\r\n4\r\n",
+    ];
+    for mail in mails {
+        srv.deliver("ana@example.org", mail);
+    }
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    let caps = imap.ok("CAPABILITY");
+    assert!(caps[0].contains("THREAD=REFERENCES") && caps[0].contains("THREAD=ORDEREDSUBJECT"), "{caps:?}");
+    imap.ok("SELECT INBOX");
+    assert_eq!(imap.ok("THREAD REFERENCES UTF-8 ALL"), ["* THREAD (1 3 4)(2)"]);
+    assert_eq!(imap.ok("UID THREAD REFERENCES UTF-8 NOT FROM bob"), ["* THREAD (1 4)"]);
+    assert_eq!(imap.ok("THREAD ORDEREDSUBJECT UTF-8 ALL"), ["* THREAD (1 (3)(4))(2)"]);
+    assert_eq!(imap.ok("THREAD REFERENCES UTF-8 SUBJECT nothing"), ["* THREAD"]);
+}

@@ -15,5 +15,6 @@ mod select;
 pub(crate) mod sort;
 mod status;
 mod store;
+mod thread;
 
 pub(crate) use list::ListKind;

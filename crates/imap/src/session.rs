@@ -178,6 +178,8 @@ impl Session {
             "QRESYNC",
             "SORT",
             "SORT=DISPLAY",
+            "THREAD=ORDEREDSUBJECT",
+            "THREAD=REFERENCES",
             "QUOTA",
             "QUOTA=RES-STORAGE",
             "MOVE",
@@ -489,6 +491,7 @@ impl Session {
             | CommandBody::ExpungeUid { .. }
             | CommandBody::Search { .. }
             | CommandBody::Sort { .. }
+            | CommandBody::Thread { .. }
             | CommandBody::Copy { .. }
             | CommandBody::Move { .. }
             | CommandBody::Close
@@ -561,6 +564,10 @@ impl Session {
             CommandBody::Sort { sort_criteria, charset, search_criteria, uid } => {
                 let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
                 self.handle_sort(tag, sort_criteria, charset, search_criteria, addressing).await?
+            }
+            CommandBody::Thread { algorithm, charset, search_criteria, uid } => {
+                let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
+                self.handle_thread(tag, algorithm, charset, search_criteria, addressing).await?
             }
             CommandBody::ExpungeUid { sequence_set } => self.handle_expunge(tag, Some(&sequence_set)).await?,
             CommandBody::Create { mailbox } => self.handle_create(tag, mailbox).await?,
