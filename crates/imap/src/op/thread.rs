@@ -57,7 +57,7 @@ impl Session {
             _ => references(&fields),
         };
         let mut response = Response::default();
-        response.untagged(&format!("THREAD {threads}").trim_end().to_string());
+        response.untagged(format!("THREAD {threads}").trim_end());
         response.status_line(tag, "OK", None, "THREAD completed");
         Ok(response)
     }
