@@ -30,6 +30,8 @@ use imap_codec::imap_types::IntoStatic;
 use imap_codec::imap_types::command::Command;
 use imap_codec::imap_types::core::Tag;
 
+use crate::extended::{self, Extras, Lifted};
+
 /// The longest command line (without its literals) we accept. Real clients stay far below it;
 /// a longer line is answered BAD and discarded up to its CRLF.
 pub(crate) const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -68,8 +70,8 @@ pub enum LiteralForm {
 /// What the framer has to tell the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FrameEvent {
-    /// A complete, parsed command.
-    Command(Command<'static>),
+    /// A complete, parsed command, with the extension syntax `extended` lifted off it.
+    Command(Command<'static>, Extras),
     /// The client announced a synchronizing literal we accept: RFC 9051 §7.5 says the server
     /// must send a continuation request (`+ ...`) before the client sends the literal.
     ContinuationNeeded,
@@ -276,8 +278,13 @@ impl Framer {
                     }
                 }
                 None => {
-                    let event = match CommandCodec::default().decode(&self.buf[..line_end]) {
-                        Ok(([], command)) => FrameEvent::Command(command.into_static()),
+                    let lifted = extended::lift(&self.buf[..line_end]);
+                    let (bytes, extras) = match lifted {
+                        Some(Lifted { ref bytes, ref extras }) => (&bytes[..], extras.clone()),
+                        None => (&self.buf[..line_end], Extras::default()),
+                    };
+                    let event = match CommandCodec::default().decode(bytes) {
+                        Ok(([], command)) => FrameEvent::Command(command.into_static(), extras),
                         _ => FrameEvent::Syntax { tag: self.current_tag() },
                     };
                     self.drop_through(line_end);
@@ -479,7 +486,7 @@ mod tests {
         for transcript in TRANSCRIPTS {
             let whole = events_for(&[transcript]);
             assert!(
-                whole.iter().any(|e| matches!(e, FrameEvent::Command(_))),
+                whole.iter().any(|e| matches!(e, FrameEvent::Command(_, _))),
                 "no command in {:?}",
                 String::from_utf8_lossy(transcript)
             );
@@ -504,7 +511,7 @@ mod tests {
             while let Some(event) = framer.next_event() {
                 match event {
                     FrameEvent::ContinuationNeeded => n_continuations += 1,
-                    FrameEvent::Command(command) => {
+                    FrameEvent::Command(command, _) => {
                         assert_eq!(i, transcript.len() - 1, "command before the end");
                         let CommandBody::Login { username, password } = command.body else {
                             panic!("not a LOGIN: {command:?}")
@@ -525,7 +532,7 @@ mod tests {
         assert_eq!(sync.iter().filter(|e| **e == FrameEvent::ContinuationNeeded).count(), 2);
         let non_sync = events_for(&[b"a LOGIN {1+}\r\nx {1+}\r\ny\r\n"]);
         assert_eq!(non_sync.iter().filter(|e| **e == FrameEvent::ContinuationNeeded).count(), 0);
-        assert!(matches!(non_sync.last(), Some(FrameEvent::Command(_))));
+        assert!(matches!(non_sync.last(), Some(FrameEvent::Command(_, _))));
     }
 
     #[test]
@@ -537,7 +544,7 @@ mod tests {
             let events = events_for(&chunks);
             assert_eq!(events.len(), 2, "{events:?}");
             assert_eq!(events[0], FrameEvent::LineTooLong { tag: Some(Tag::try_from("t1").unwrap()) });
-            assert!(matches!(&events[1], FrameEvent::Command(c) if c.tag.as_ref() == "t2"));
+            assert!(matches!(&events[1], FrameEvent::Command(c, _) if c.tag.as_ref() == "t2"));
         }
     }
 
@@ -549,7 +556,7 @@ mod tests {
     fn an_oversized_literal_is_refused_and_framing_recovers() {
         let sync = events_for(&[b"t1 APPEND INBOX {999999999999}\r\nt2 NOOP\r\n"]);
         assert_eq!(sync[0], FrameEvent::LiteralTooLarge { tag: tag("t1"), form: LiteralForm::Synchronizing });
-        assert!(matches!(&sync[1], FrameEvent::Command(c) if c.tag.as_ref() == "t2"));
+        assert!(matches!(&sync[1], FrameEvent::Command(c, _) if c.tag.as_ref() == "t2"));
         assert_eq!(sync.len(), 2);
 
         // After login, a synchronizing literal may be as large as MAX_LITERAL_BYTES, not larger.
@@ -564,7 +571,7 @@ mod tests {
             framer.next_event(),
             Some(FrameEvent::LiteralTooLarge { tag: tag("t3"), form: LiteralForm::Synchronizing })
         );
-        assert!(matches!(framer.next_event(), Some(FrameEvent::Command(c)) if c.tag.as_ref() == "t4"));
+        assert!(matches!(framer.next_event(), Some(FrameEvent::Command(c, _)) if c.tag.as_ref() == "t4"));
 
         // A large non-synchronizing literal's bytes are on their way: they are read and dropped
         // as they come, never buffered.
@@ -587,7 +594,7 @@ mod tests {
             framer.next_event(),
             Some(FrameEvent::LiteralTooLarge { tag: tag("t5"), form: LiteralForm::NonSynchronizing })
         );
-        assert!(matches!(framer.next_event(), Some(FrameEvent::Command(c)) if c.tag.as_ref() == "t6"));
+        assert!(matches!(framer.next_event(), Some(FrameEvent::Command(c, _)) if c.tag.as_ref() == "t6"));
     }
 
     /// Review finding: before login, a literal could be 50 MB. Now 8 KiB, and 50 MB after.
@@ -637,7 +644,7 @@ mod tests {
         assert!((1..=n_allowed).contains(&n_literals), "{n_literals} literals accepted");
         assert_eq!(events, vec![FrameEvent::LiteralTooLarge { tag: tag("t1"), form: LiteralForm::Synchronizing }]);
         framer.push(b"t2 NOOP\r\n");
-        assert!(matches!(framer.next_event(), Some(FrameEvent::Command(c)) if c.tag.as_ref() == "t2"));
+        assert!(matches!(framer.next_event(), Some(FrameEvent::Command(c, _)) if c.tag.as_ref() == "t2"));
 
         // Non-synchronizing: everything comes at once, and the excess is dropped, not kept.
         let small = vec![b'y'; MAX_NON_SYNC_LITERAL_BYTES as usize];
@@ -654,7 +661,7 @@ mod tests {
         events.extend(std::iter::from_fn(|| framer.next_event()));
         assert_eq!(events.len(), 2, "{events:?}");
         assert_eq!(events[0], FrameEvent::LiteralTooLarge { tag: tag("t3"), form: LiteralForm::NonSynchronizing });
-        assert!(matches!(&events[1], FrameEvent::Command(c) if c.tag.as_ref() == "t4"));
+        assert!(matches!(&events[1], FrameEvent::Command(c, _) if c.tag.as_ref() == "t4"));
 
         // Lines between literals count too.
         let line = format!("t5 LOGIN \"{}\" {{0}}\r\n", "z".repeat(MAX_LINE_BYTES - 30));
@@ -693,7 +700,7 @@ mod tests {
             let events = events_for(&chunks);
             assert_eq!(events.len(), 2, "{events:?}");
             assert_eq!(events[0], FrameEvent::LineTooLong { tag: tag("t3") });
-            assert!(matches!(&events[1], FrameEvent::Command(c) if c.tag.as_ref() == "t4"), "{events:?}");
+            assert!(matches!(&events[1], FrameEvent::Command(c, _) if c.tag.as_ref() == "t4"), "{events:?}");
         }
     }
 
@@ -715,7 +722,7 @@ mod tests {
         let mut framer = Framer::default();
         framer.push(b"AGFuYQBwdw==\r\nt NOOP\r\n");
         assert_eq!(framer.next_line(), Some(Ok(b"AGFuYQBwdw==\r\n".to_vec())));
-        assert!(matches!(framer.next_event(), Some(FrameEvent::Command(_))));
+        assert!(matches!(framer.next_event(), Some(FrameEvent::Command(_, _))));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! has no SQL.
 
 mod error;
+mod extended;
 mod fetch;
 mod framing;
 #[cfg(any(test, feature = "fuzzing"))]

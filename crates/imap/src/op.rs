@@ -13,7 +13,7 @@ mod quota;
 mod search;
 mod select;
 pub(crate) mod sort;
-mod status;
+pub(crate) mod status;
 mod store;
 mod thread;
 

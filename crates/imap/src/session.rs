@@ -15,6 +15,7 @@ use imap_codec::imap_types::core::Tag;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::error::{Code, Error, Result};
+use crate::extended::Extras;
 use crate::framing::{FrameEvent, Framer, LARGE_LITERAL_BYTES, LiteralForm};
 use crate::response::Response;
 use crate::selected::{Addressing, Selected};
@@ -167,6 +168,9 @@ impl Session {
         capabilities.extend([
             "LITERAL-",
             "SPECIAL-USE",
+            "LIST-EXTENDED",
+            "LIST-STATUS",
+            "ESEARCH",
             "ID",
             "UNSELECT",
             "NAMESPACE",
@@ -269,9 +273,9 @@ impl Session {
                 }
                 let command_ends = !matches!(event, FrameEvent::ContinuationNeeded);
                 match event {
-                    FrameEvent::Command(command) => {
+                    FrameEvent::Command(command, extras) => {
                         let tag = command.tag.clone();
-                        let (response, after) = self.execute(command).await?;
+                        let (response, after) = self.execute(command, extras).await?;
                         self.write(&response.bytes).await?;
                         if self.logging_out {
                             return Ok(());
@@ -454,12 +458,12 @@ impl Session {
     }
 
     /// Runs one command and returns everything to send back, tagged completion last.
-    async fn execute(&mut self, command: Command<'static>) -> Result<(Response, After)> {
+    async fn execute(&mut self, command: Command<'static>, extras: Extras) -> Result<(Response, After)> {
         let tag = command.tag.as_ref().to_string();
         let name = command.body.name();
         tracing::debug!(command = name, "IMAP command");
         let outcome = match self.check_state(&command.body) {
-            Ok(()) => self.dispatch(&tag, command.body).await,
+            Ok(()) => self.dispatch(&tag, command.body, extras).await,
             Err(error) => Err(error),
         };
         match outcome {
@@ -512,7 +516,7 @@ impl Session {
         }
     }
 
-    async fn dispatch(&mut self, tag: &str, body: CommandBody<'static>) -> Result<(Response, After)> {
+    async fn dispatch(&mut self, tag: &str, body: CommandBody<'static>, extras: Extras) -> Result<(Response, After)> {
         let response = match body {
             CommandBody::Capability => self.handle_capability(tag),
             CommandBody::Noop | CommandBody::Check => self.handle_noop(tag).await?,
@@ -527,10 +531,12 @@ impl Session {
                 self.handle_authenticate(tag, mechanism, initial_response).await?
             }
             CommandBody::List { reference, mailbox_wildcard } => {
-                self.handle_list(tag, reference, mailbox_wildcard, crate::op::ListKind::List).await?
+                let options = extras.list.unwrap_or_default();
+                self.handle_list(tag, reference, mailbox_wildcard, crate::op::ListKind::List, options).await?
             }
             CommandBody::Lsub { reference, mailbox_wildcard } => {
-                self.handle_list(tag, reference, mailbox_wildcard, crate::op::ListKind::Lsub).await?
+                self.handle_list(tag, reference, mailbox_wildcard, crate::op::ListKind::Lsub, Default::default())
+                    .await?
             }
             CommandBody::Status { mailbox, item_names } => self.handle_status(tag, mailbox, &item_names).await?,
             CommandBody::Select { mailbox, parameters } => {
@@ -559,7 +565,7 @@ impl Session {
             }
             CommandBody::Search { charset, criteria, uid } => {
                 let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
-                self.handle_search(tag, charset, criteria, addressing).await?
+                self.handle_search(tag, charset, criteria, addressing, extras.search_return).await?
             }
             CommandBody::Sort { sort_criteria, charset, search_criteria, uid } => {
                 let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };

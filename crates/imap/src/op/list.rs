@@ -6,7 +6,9 @@
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 
 use crate::error::{Error, Result};
+use crate::extended::ListOptions;
 use crate::mutf7;
+use crate::op::status::status_item;
 use crate::response::{Response, string};
 use crate::session::Session;
 
@@ -20,24 +22,35 @@ pub(crate) enum ListKind {
 }
 
 impl Session {
+    /// LIST and LSUB; an extended LIST (RFC 5258) comes with `options` set.
     pub(crate) async fn handle_list(
         &mut self,
         tag: &str,
         reference: Mailbox<'static>,
         pattern: ListMailbox<'static>,
         kind: ListKind,
+        options: ListOptions,
     ) -> Result<Response> {
         let verb = match kind {
             ListKind::List => "LIST",
             ListKind::Lsub => "LSUB",
         };
         let reference = mailbox_name(&reference)?;
-        let pattern = wire_to_name(&match &pattern {
-            ListMailbox::Token(token) => String::from_utf8_lossy(token.as_ref()).into_owned(),
-            ListMailbox::String(text) => String::from_utf8_lossy(text.as_ref()).into_owned(),
-        })?;
+        let written = match &pattern {
+            ListMailbox::Token(token) => vec![token.as_ref().to_vec()],
+            ListMailbox::String(text) => vec![text.as_ref().to_vec()],
+        };
+        let patterns = if options.patterns.is_empty() { written } else { options.patterns.clone() };
+        let patterns = patterns
+            .iter()
+            .map(|pattern| wire_to_name(&String::from_utf8_lossy(pattern)))
+            .collect::<Result<Vec<_>>>()?;
+        let status_items = match &options.return_status {
+            Some(names) => names.iter().map(|name| status_item(name)).collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
         let mut response = Response::default();
-        if pattern.is_empty() {
+        if patterns.len() == 1 && patterns[0].is_empty() {
             // RFC 9051 §6.3.9: an empty pattern asks for the delimiter and the root.
             if kind == ListKind::List {
                 response.untagged(&format!("LIST (\\Noselect) {} \"\"", string(&DELIMITER.to_string())));
@@ -45,30 +58,60 @@ impl Session {
             response.status_line(tag, "OK", None, &format!("{verb} completed"));
             return Ok(response);
         }
-        let full_pattern = format!("{reference}{pattern}");
+        let full_patterns: Vec<String> = patterns.iter().map(|pattern| format!("{reference}{pattern}")).collect();
         let account = self.account()?.id;
         let folders = self.services.store().folders(account).await?;
+        let only_subscribed = kind == ListKind::Lsub || options.select_subscribed;
         for folder in &folders {
-            if kind == ListKind::Lsub && !folder.subscribed {
-                continue;
-            }
-            if !matches_pattern(&full_pattern, &folder.name) {
+            if !full_patterns.iter().any(|pattern| matches_pattern(pattern, &folder.name)) {
                 continue;
             }
             let prefix = format!("{}{DELIMITER}", folder.name);
-            let has_children = folders.iter().any(|other| other.name.starts_with(&prefix));
-            let mut attributes = vec![if has_children { "\\HasChildren" } else { "\\HasNoChildren" }];
+            let children = || folders.iter().filter(|other| other.name.starts_with(&prefix));
+            // INBOX and Templates have a role in the store but no RFC 6154 attribute.
+            let attribute_of = |folder: &store::Folder| folder.special_use.and_then(store::SpecialUse::imap_attribute);
+            let selected_itself = (!only_subscribed || folder.subscribed)
+                && (!options.select_special_use || attribute_of(folder).is_some());
+            // RFC 5258 §3.5: with RECURSIVEMATCH, a parent that is not selected itself is listed
+            // for its selected children, with CHILDINFO naming why.
+            let child_info = options.recursive_match
+                && !selected_itself
+                && children().any(|child| {
+                    (!options.select_subscribed || child.subscribed)
+                        && (!options.select_special_use || attribute_of(child).is_some())
+                });
+            if !selected_itself && !child_info {
+                continue;
+            }
+            let mut attributes = vec![if children().next().is_some() { "\\HasChildren" } else { "\\HasNoChildren" }];
+            if (options.select_subscribed || options.return_subscribed) && folder.subscribed {
+                attributes.push("\\Subscribed");
+            }
             if kind == ListKind::List
-                && let Some(attribute) = folder.special_use.and_then(store::SpecialUse::imap_attribute)
+                && let Some(attribute) = attribute_of(folder)
             {
                 attributes.push(attribute);
             }
-            response.untagged(&format!(
+            let mut line = format!(
                 "{verb} ({}) {} {}",
                 attributes.join(" "),
                 string(&DELIMITER.to_string()),
                 wire_name(&folder.name)
-            ));
+            );
+            if child_info {
+                let why: Vec<&str> =
+                    [(options.select_subscribed, "\"SUBSCRIBED\""), (options.select_special_use, "\"SPECIAL-USE\"")]
+                        .into_iter()
+                        .filter_map(|(on, name)| on.then_some(name))
+                        .collect();
+                line.push_str(&format!(" (\"CHILDINFO\" ({}))", why.join(" ")));
+            }
+            response.untagged(&line);
+            // RFC 5819: a STATUS line right after each listed folder.
+            if !status_items.is_empty() {
+                let values = self.status_values(folder, &status_items).await?;
+                response.untagged(&format!("STATUS {} ({values})", wire_name(&folder.name)));
+            }
         }
         response.status_line(tag, "OK", None, &format!("{verb} completed"));
         Ok(response)

@@ -19,6 +19,7 @@ use mail_parser::{Address, HeaderValue, Message, MessageParser, PartType};
 use store::{FactsWanted, Flags};
 
 use crate::error::{Error, Result};
+use crate::extended::SearchReturn;
 use crate::response::Response;
 use crate::selected::{Addressing, KnownMessage, set_contains};
 use crate::session::Session;
@@ -51,6 +52,7 @@ impl Session {
         charset: Option<Charset<'static>>,
         criteria: Vec1<SearchKey<'static>>,
         addressing: Addressing,
+        returning: Option<Vec<SearchReturn>>,
     ) -> Result<Response> {
         let criteria = criteria.into_inner();
         let matched = self.search_indexes(charset.as_ref(), &criteria).await?;
@@ -61,19 +63,28 @@ impl Session {
         }
         let selected = self.selected_mut()?;
         let highest = matched.iter().map(|&index| selected.messages[index].modseq).max();
-        let mut line = String::from("SEARCH");
-        for &index in &matched {
-            let number = match addressing {
-                Addressing::Uid => selected.messages[index].uid.0,
-                Addressing::Sequence => index as u32 + 1,
-            };
-            line.push(' ');
-            line.push_str(&number.to_string());
-        }
-        // RFC 7162 §3.1.5: with MODSEQ in the criteria, the highest modseq of the matches.
-        if let (true, Some(highest)) = (uses_modseq, highest) {
-            line.push_str(&format!(" (MODSEQ {highest})"));
-        }
+        let numbers = matched.iter().map(|&index| match addressing {
+            Addressing::Uid => selected.messages[index].uid.0,
+            Addressing::Sequence => index as u32 + 1,
+        });
+        let line = match returning {
+            None => {
+                let mut line = String::from("SEARCH");
+                for number in numbers {
+                    line.push(' ');
+                    line.push_str(&number.to_string());
+                }
+                // RFC 7162 §3.1.5: with MODSEQ in the criteria, the highest modseq of the matches.
+                if let (true, Some(highest)) = (uses_modseq, highest) {
+                    line.push_str(&format!(" (MODSEQ {highest})"));
+                }
+                line
+            }
+            Some(options) => {
+                let highest = if uses_modseq { highest } else { None };
+                esearch_line(tag, addressing, numbers.collect(), &options, highest)
+            }
+        };
         let mut response = Response::default();
         response.untagged(&line);
         response.status_line(tag, "OK", None, "SEARCH completed");
@@ -128,6 +139,40 @@ impl Session {
         matched.sort_unstable();
         Ok(matched)
     }
+}
+
+/// RFC 4731 §3.1: `ESEARCH (TAG "t") [UID] MIN n MAX n COUNT n ALL set`, each asked item in that
+/// order (ALL when no option was named); MIN, MAX and ALL are left out when nothing matched.
+fn esearch_line(
+    tag: &str,
+    addressing: Addressing,
+    numbers: Vec<u32>,
+    options: &[SearchReturn],
+    highest_modseq: Option<u64>,
+) -> String {
+    let all = options.is_empty() || options.contains(&SearchReturn::All);
+    let mut line = format!("ESEARCH (TAG {})", crate::response::string(tag));
+    if addressing == Addressing::Uid {
+        line.push_str(" UID");
+    }
+    if let (true, Some(min)) = (options.contains(&SearchReturn::Min), numbers.first()) {
+        line.push_str(&format!(" MIN {min}"));
+    }
+    if let (true, Some(max)) = (options.contains(&SearchReturn::Max), numbers.last()) {
+        line.push_str(&format!(" MAX {max}"));
+    }
+    if options.contains(&SearchReturn::Count) {
+        line.push_str(&format!(" COUNT {}", numbers.len()));
+    }
+    if all && !numbers.is_empty() {
+        line.push_str(" ALL ");
+        line.push_str(&crate::op::copy::uid_set(numbers.into_iter()));
+    }
+    // RFC 7162 §3.1.5.
+    if let Some(highest) = highest_modseq {
+        line.push_str(&format!(" MODSEQ {highest}"));
+    }
+    line
 }
 
 /// The contents of these messages that `needs` asks for, by UID.

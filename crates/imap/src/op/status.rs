@@ -20,6 +20,20 @@ impl Session {
         let Some(folder) = self.services.store().folder_by_name(account, &name).await? else {
             return Err(Error::no(Some(Code::Nonexistent), format!("No folder named {name}")));
         };
+        let values = self.status_values(&folder, items).await?;
+        let mut response = Response::default();
+        response.untagged(&format!("STATUS {} ({values})", wire_name(&folder.name)));
+        response.status_line(tag, "OK", None, "STATUS completed");
+        Ok(response)
+    }
+
+    /// The values of a STATUS answer for `folder`: `MESSAGES 3 UNSEEN 1`.
+    pub(crate) async fn status_values(
+        &mut self,
+        folder: &store::Folder,
+        items: &[StatusDataItemName],
+    ) -> Result<String> {
+        let account = self.account()?.id;
         let mut values = Vec::new();
         for item in items {
             let value = match item {
@@ -46,9 +60,21 @@ impl Session {
             };
             values.push(value);
         }
-        let mut response = Response::default();
-        response.untagged(&format!("STATUS {} ({})", wire_name(&folder.name), values.join(" ")));
-        response.status_line(tag, "OK", None, "STATUS completed");
-        Ok(response)
+        Ok(values.join(" "))
     }
+}
+
+/// A STATUS item named in `LIST ... RETURN (STATUS (...))` (RFC 5819).
+pub(crate) fn status_item(name: &str) -> Result<StatusDataItemName> {
+    Ok(match name {
+        "MESSAGES" => StatusDataItemName::Messages,
+        "UIDNEXT" => StatusDataItemName::UidNext,
+        "UIDVALIDITY" => StatusDataItemName::UidValidity,
+        "UNSEEN" => StatusDataItemName::Unseen,
+        "SIZE" => StatusDataItemName::Size,
+        "HIGHESTMODSEQ" => StatusDataItemName::HighestModSeq,
+        "RECENT" => StatusDataItemName::Recent,
+        "DELETED" => StatusDataItemName::Deleted,
+        other => return Err(Error::bad(format!("Unknown STATUS item {other}"))),
+    })
 }

@@ -1,0 +1,96 @@
+//! IMAP conversations for the extensions whose syntax Facteur lifts off commands itself
+//! (`imap::extended`): ESEARCH (RFC 4731), LIST-EXTENDED (RFC 5258) with SPECIAL-USE selection
+//! (RFC 6154) and LIST-STATUS (RFC 5819), against the real server.
+
+mod common;
+
+use common::imap::*;
+use common::*;
+
+fn message(n: usize) -> Vec<u8> {
+    format!("From: bob@example.org\r\nTo: ana@example.org\r\nSubject: Message {n}\r\n\r\nBody {n}.\r\n").into_bytes()
+}
+
+/// Runs `command` and returns its one untagged line, checking the ESEARCH tag correlator.
+fn esearch(imap: &mut Imap, command: &str) -> String {
+    let tag = format!("t{}", imap.next_tag);
+    let lines = imap.ok(command);
+    assert_eq!(lines.len(), 1, "{command}: {lines:?}");
+    let prefix = format!("* ESEARCH (TAG \"{tag}\")");
+    assert!(lines[0].starts_with(&prefix), "{command}: {lines:?}");
+    lines[0][prefix.len()..].to_string()
+}
+
+#[test]
+fn esearch_returns_min_max_count_and_all() {
+    let srv = TestServer::start();
+    for n in 1..=6 {
+        srv.deliver("ana@example.org", &message(n));
+    }
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    assert!(imap.ok("CAPABILITY")[0].contains(" ESEARCH"));
+    imap.ok("SELECT INBOX");
+    imap.ok("STORE 2,4 +FLAGS (\\Seen)");
+    imap.ok("EXPUNGE");
+    imap.ok("STORE 6 +FLAGS (\\Deleted)");
+    imap.ok("EXPUNGE");
+    // UIDs 1..5 remain; 2 and 4 are seen.
+    assert_eq!(esearch(&mut imap, "SEARCH RETURN (MIN MAX COUNT) UNSEEN"), " MIN 1 MAX 5 COUNT 3");
+    assert_eq!(esearch(&mut imap, "UID SEARCH RETURN () ALL"), " UID ALL 1:5");
+    assert_eq!(esearch(&mut imap, "UID SEARCH RETURN (ALL) CHARSET UTF-8 UNSEEN"), " UID ALL 1,3,5");
+    assert_eq!(esearch(&mut imap, "SEARCH RETURN (COUNT) SEEN"), " COUNT 2");
+    // Nothing matches: COUNT 0, and no MIN, MAX or ALL.
+    assert_eq!(esearch(&mut imap, "SEARCH RETURN (MIN MAX ALL COUNT) DELETED"), " COUNT 0");
+    // A plain SEARCH still answers the old way.
+    assert_eq!(imap.ok("SEARCH UNSEEN"), vec!["* SEARCH 1 3 5".to_string()]);
+    let (status, _) = imap.cmd("SEARCH RETURN (EVERYTHING) ALL");
+    assert!(status.contains(" BAD "), "{status}");
+}
+
+#[test]
+fn extended_list_selects_returns_and_reports_status() {
+    let srv = TestServer::start();
+    srv.deliver("ana@example.org", &message(1));
+    srv.deliver("ana@example.org", &message(2));
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    let capabilities = imap.ok("CAPABILITY");
+    assert!(capabilities[0].contains(" LIST-EXTENDED") && capabilities[0].contains(" LIST-STATUS"));
+    imap.ok("CREATE Projects/Alpha");
+    imap.ok("UNSUBSCRIBE Projects");
+    // RFC 5258 §3.5: the unsubscribed parent of a subscribed folder, with CHILDINFO.
+    let list = imap.ok("LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"P%\"");
+    assert_eq!(list, vec!["* LIST (\\HasChildren) \"/\" \"Projects\" (\"CHILDINFO\" (\"SUBSCRIBED\"))".to_string()]);
+    let list = imap.ok("LIST (SUBSCRIBED) \"\" \"P*\"");
+    assert_eq!(list, vec!["* LIST (\\HasNoChildren \\Subscribed) \"/\" \"Projects/Alpha\"".to_string()]);
+    // RFC 6154 §5.1: only the folders with a special use.
+    let list = imap.ok("LIST (SPECIAL-USE) \"\" \"*\"");
+    assert!(
+        !list.is_empty()
+            && list.iter().all(|l| l.contains("\\Sent")
+                || l.contains("\\Drafts")
+                || l.contains("\\Trash")
+                || l.contains("\\Junk")
+                || l.contains("\\Archive")),
+        "{list:?}"
+    );
+    assert!(!list.iter().any(|l| l.contains("INBOX") || l.contains("Projects")), "{list:?}");
+    // Several patterns, RETURN (SUBSCRIBED STATUS): a STATUS line after each folder (RFC 5819).
+    let list = imap.ok("LIST \"\" (\"INBOX\" \"Projects/*\") RETURN (SUBSCRIBED STATUS (MESSAGES UNSEEN))");
+    assert_eq!(
+        list,
+        vec![
+            "* LIST (\\HasNoChildren \\Subscribed) \"/\" \"INBOX\"".to_string(),
+            "* STATUS \"INBOX\" (MESSAGES 2 UNSEEN 2)".to_string(),
+            "* LIST (\\HasNoChildren \\Subscribed) \"/\" \"Projects/Alpha\"".to_string(),
+            "* STATUS \"Projects/Alpha\" (MESSAGES 0 UNSEEN 0)".to_string(),
+        ]
+    );
+    // RECURSIVEMATCH alone is a syntax error; an unknown option too.
+    for refused in ["LIST (RECURSIVEMATCH) \"\" *", "LIST (EVERYTHING) \"\" *", "LIST \"\" * RETURN (STATUS ())"] {
+        let (status, _) = imap.cmd(refused);
+        assert!(status.contains(" BAD "), "{refused}: {status}");
+    }
+    // The base LIST is unchanged: no \Subscribed unless asked.
+    let list = imap.ok("LIST \"\" INBOX");
+    assert_eq!(list, vec!["* LIST (\\HasNoChildren) \"/\" \"INBOX\"".to_string()]);
+}
