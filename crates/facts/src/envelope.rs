@@ -90,18 +90,45 @@ fn push_address_list(out: &mut Vec<u8>, address: Option<&Address<'_>>) {
 /// would read as a group marker.
 fn push_address(out: &mut Vec<u8>, addr: &Addr<'_>) {
     let Some(address) = addr.address.as_deref() else { return };
-    let (mailbox, host) = match address.rsplit_once('@') {
-        Some((mailbox, host)) => (mailbox, host),
-        None => (address, ""),
-    };
+    let (adl, mailbox, host) = split_addr_spec(address);
     out.push(b'(');
     let name = addr.name.as_deref().filter(|n| !n.is_empty()).map(encode_word);
     push_nstring(out, name.as_deref().map(str::as_bytes));
-    out.extend_from_slice(b" NIL ");
+    out.push(b' ');
+    push_nstring(out, adl.map(str::as_bytes));
+    out.push(b' ');
     push_string(out, mailbox.as_bytes());
     out.push(b' ');
     push_string(out, host.as_bytes());
     out.push(b')');
+}
+
+/// An address as ENVELOPE's addr-adl, addr-mailbox and addr-host (RFC 9051 §7.5.2). The adl is
+/// the source route of a route-addr (RFC 5322 §4.4 obs-route, `@a,@b:` without its ':'), which
+/// mail-parser leaves in the local part: `<@route:user@domain>` gives `@route`, `user` and
+/// `domain`, as Dovecot answers. A route ends at its first ':' outside a domain literal.
+pub fn split_addr_spec(address: &str) -> (Option<&str>, &str, &str) {
+    let (local, host) = address.rsplit_once('@').unwrap_or((address, ""));
+    if local.starts_with('@')
+        && let Some(end) = route_end(local)
+    {
+        return (Some(&local[..end]), &local[end + 1..], host);
+    }
+    (None, local, host)
+}
+
+/// The ':' that ends a source route, not one inside a domain literal (`@[IPv6:::1]`).
+fn route_end(local: &str) -> Option<usize> {
+    let mut in_literal = false;
+    for (i, byte) in local.bytes().enumerate() {
+        match byte {
+            b'[' => in_literal = true,
+            b']' => in_literal = false,
+            b':' if !in_literal => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `text` as is when it is printable ASCII, else as one RFC 2047 `B` encoded-word.
@@ -163,5 +190,21 @@ mod tests {
         assert!(envelope.starts_with("(NIL \"broken\" "), "{envelope}");
         let empty = envelope_of(b"");
         assert_eq!(empty, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+    }
+
+    #[test]
+    fn source_routes_are_the_adl() {
+        // imaptest fetch-envelope: an RFC 822 source route goes in addr-adl, not the mailbox.
+        let envelope = envelope_of(b"From: <@route:user@domain>\r\n\r\nx");
+        assert!(envelope.contains(" ((NIL \"@route\" \"user\" \"domain\")) "), "{envelope}");
+        for (address, parts) in [
+            ("user@domain", (None, "user", "domain")),
+            ("@a,@b:user@domain", (Some("@a,@b"), "user", "domain")),
+            ("@[IPv6:::1]:user@domain", (Some("@[IPv6:::1]"), "user", "domain")),
+            ("local", (None, "local", "")),
+            ("@nocolon@domain", (None, "@nocolon", "domain")),
+        ] {
+            assert_eq!(split_addr_spec(address), parts, "{address}");
+        }
     }
 }

@@ -6,10 +6,11 @@
 
 use std::cmp::Ordering;
 
+use facts::envelope::split_addr_spec;
 use imap_codec::imap_types::core::{Charset, Vec1};
 use imap_codec::imap_types::extensions::sort::{SortCriterion, SortKey};
 use imap_codec::imap_types::search::SearchKey;
-use mail_parser::{Address, HeaderValue, MessageParser};
+use mail_parser::{Addr, Address, HeaderValue, MessageParser};
 use store::FactsWanted;
 
 use crate::error::{Error, Result};
@@ -27,11 +28,12 @@ pub(crate) struct SortFields {
     /// The Date: field in UTC, else the arrival (RFC 5256 §3: "sent date").
     pub(crate) date: i64,
     pub(crate) size: u32,
-    /// The first address's mailbox (local part), ASCII upper-cased (i;ascii-casemap).
+    /// The first address's mailbox (local part), a group's name for a group (its ENVELOPE start
+    /// marker), ASCII upper-cased (i;ascii-casemap).
     pub(crate) from: String,
     pub(crate) to: String,
     pub(crate) cc: String,
-    /// RFC 5957: the first address's display name, else its address, upper-cased.
+    /// RFC 5957 §3: the first address's display name, else its address, upper-cased.
     pub(crate) display_from: String,
     pub(crate) display_to: String,
     /// RFC 5256 §2.1's base subject, upper-cased.
@@ -141,23 +143,44 @@ pub(crate) fn fields_of(header: &[u8], arrival: i64, size: u32) -> SortFields {
     {
         fields.date = date.to_timestamp();
     }
-    let first = |value: Option<&HeaderValue<'_>>| -> (String, String) {
-        let Some(HeaderValue::Address(address)) = value else { return Default::default() };
-        let first = match address {
-            Address::List(list) => list.first(),
-            Address::Group(groups) => groups.iter().flat_map(|g| g.addresses.iter()).next(),
-        };
-        let Some(first) = first else { return Default::default() };
-        let addr_spec = first.address.as_deref().unwrap_or_default();
-        let mailbox = addr_spec.split('@').next().unwrap_or_default().to_ascii_uppercase();
-        let display = first.name.as_deref().filter(|name| !name.trim().is_empty()).unwrap_or(addr_spec);
-        (mailbox, display.trim().to_uppercase())
-    };
-    (fields.from, fields.display_from) = first(message.header("From"));
-    (fields.to, fields.display_to) = first(message.header("To"));
-    fields.cc = first(message.header("Cc")).0;
+    (fields.from, fields.display_from) = first_address_keys(message.header("From"));
+    (fields.to, fields.display_to) = first_address_keys(message.header("To"));
+    fields.cc = first_address_keys(message.header("Cc")).0;
     fields.subject = base_subject(message.subject().unwrap_or_default()).to_uppercase();
     fields
+}
+
+/// The (mailbox, display) keys of a field's first address as ENVELOPE lists it (RFC 5256 §3
+/// "addr-mailbox of the first address"; RFC 5957 §4 "derived-addr" from the ENVELOPE). A group
+/// comes first as its start marker `(NIL NIL name NIL)` (RFC 9051 §7.5.2), so `Cc: user2:
+/// blah@domain1.org;` sorts by "user2" and `To: empty:;` by "empty", as Dovecot does.
+fn first_address_keys(value: Option<&HeaderValue<'_>>) -> (String, String) {
+    let Some(HeaderValue::Address(address)) = value else { return Default::default() };
+    let first = match address {
+        Address::List(list) => list.first(),
+        Address::Group(groups) => {
+            let Some(group) = groups.first() else { return Default::default() };
+            // mail-parser gives addresses before any group as a group without a name.
+            if let Some(name) = group.name.as_deref() {
+                let name = name.trim();
+                return (name.to_ascii_uppercase(), name.to_uppercase());
+            }
+            group.addresses.first()
+        }
+    };
+    first.map(address_keys).unwrap_or_default()
+}
+
+/// One address's keys: its addr-mailbox, and RFC 5957 §3's display value: the (decoded)
+/// display name, else addr-mailbox@addr-host, else addr-mailbox. Both upper-cased.
+fn address_keys(addr: &Addr<'_>) -> (String, String) {
+    let (_, mailbox, host) = split_addr_spec(addr.address.as_deref().unwrap_or_default());
+    let display = match addr.name.as_deref().map(str::trim).filter(|name| !name.is_empty()) {
+        Some(name) => name.to_string(),
+        None if host.is_empty() => mailbox.to_string(),
+        None => format!("{mailbox}@{host}"),
+    };
+    (mailbox.to_ascii_uppercase(), display.to_uppercase())
 }
 
 /// RFC 5256 §2.1: the subject without its reply and forward markers, so a thread's messages
@@ -179,6 +202,8 @@ pub(crate) fn base_subject(subject: &str) -> String {
         }
         // (3) and (4): leading "re:", "fw:", "fwd:" with their blobs, and blobs, until none.
         loop {
+            // A lone WSP is a subj-leader too (§5 ABNF): " c", what (6) leaves of "[fwd: c]".
+            text = text.trim_start().to_string();
             let before = text.clone();
             if let Some(rest) = strip_leader(&text) {
                 text = rest;
@@ -248,6 +273,10 @@ mod tests {
             ("[list] Re: Hello", "Hello"),
             ("Re: [list] Re: Hello (fwd)", "Hello"),
             ("[Fwd: Re: Hello]", "Hello"),
+            // imaptest sort-subject: (6) leaves " c", whose space (3) removes before (6) again.
+            ("Re: [FWD: c]", "c"),
+            ("re: [fwd: [fwd: re: [fwd: babylon]]]", "babylon"),
+            ("[foo] Fwd: [bar] Re: fw: b (fWd)  (fwd)", "b"),
             ("Hello   world  (fwd) (FWD)", "Hello world"),
             ("[only a blob]", "[only a blob]"),
             ("Réponse: été", "Réponse: été"),
@@ -265,11 +294,37 @@ mod tests {
         assert_eq!(fields.display_from, "ANA LIMA");
         assert_eq!(fields.to, "BOB");
         assert_eq!(fields.display_to, "BOB@EXAMPLE.ORG");
-        assert_eq!(fields.cc, "");
+        // An empty group still has its start marker in ENVELOPE, the first address.
+        assert_eq!(fields.cc, "UNDISCLOSED");
         assert_eq!(fields.subject, "PLANS");
         assert_eq!(fields.date, 1_772_442_000);
         assert_eq!((fields.arrival, fields.size), (5, 42));
         // No Date: the arrival stands in.
         assert_eq!(fields_of(b"Subject: x\r\n\r\n", 7, 1).date, 7);
+    }
+
+    #[test]
+    fn address_keys_are_those_of_the_envelope() {
+        let keys = |header: &str| fields_of(format!("{header}\r\n\r\n").as_bytes(), 0, 0);
+        // imaptest sort-addresses: a group sorts by its name, the start marker's addr-mailbox.
+        assert_eq!(keys("Cc: user2: blah@domain1.org;").cc, "USER2");
+        assert_eq!(keys("Cc: user2@domain2.org (foo bar)").cc, "USER2");
+        assert_eq!(keys("Cc: user1@domain1.org").cc, "USER1");
+        // imaptest sort-display-to: display name, else mailbox@host, else mailbox; groups by name.
+        for (to, display) in [
+            ("To: foo bar <a@b.c>", "FOO BAR"),
+            ("To: b@c.d", "B@C.D"),
+            ("To: d", "D"),
+            ("To: =?iso-8859-1?q?foo_aar?= <e@f.g>", "FOO AAR"),
+            ("To: a: xx@xx.org, yy@yy.org;", "A"),
+            ("To: z: aa@aa.org, bb@bb.org;", "Z"),
+            ("To: empty:;", "EMPTY"),
+        ] {
+            assert_eq!(keys(to).display_to, display, "{to:?}");
+        }
+        // Addresses before a group come first; a source route is not part of the mailbox.
+        let fields = keys("To: x@y.org, g: a@b.org;\r\nFrom: <@route:user@domain>");
+        assert_eq!((fields.to.as_str(), fields.display_to.as_str()), ("X", "X@Y.ORG"));
+        assert_eq!((fields.from.as_str(), fields.display_from.as_str()), ("USER", "USER@DOMAIN"));
     }
 }

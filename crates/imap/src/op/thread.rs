@@ -114,9 +114,11 @@ pub(crate) fn fields_of(header: &[u8], number: u32, seq: u32, arrival: i64) -> T
         fields.date = date.to_timestamp();
     }
     let subject = message.subject().unwrap_or_default();
-    fields.base_subject = base_subject(subject).to_uppercase();
+    let base = base_subject(subject);
     let plain = subject.split_whitespace().collect::<Vec<_>>().join(" ");
-    fields.is_reply = !plain.eq_ignore_ascii_case(&fields.base_subject);
+    // Compared before upper-casing: "Café" against "CAFÉ" is not an ASCII case difference.
+    fields.is_reply = base != plain;
+    fields.base_subject = base.to_uppercase();
     fields.message_id = message.message_id().map(str::to_string);
     let ids = |value: Option<&HeaderValue<'_>>| -> Vec<String> {
         match value {
@@ -338,11 +340,17 @@ pub(crate) fn references(messages: &[ThreadFields]) -> String {
             }
             previous = Some(node);
         }
-        // (B) The message under the last reference, replacing any parent it had.
-        match previous {
-            Some(parent) if parent != own && !tree.is_ancestor(own, parent) => tree.link(parent, own),
-            Some(_) => {}
-            None => tree.unlink(own),
+        // (B) The message under the last reference. A parent it had from other messages'
+        // references is broken first, even when the new link is not made for making a loop:
+        // <c> referencing <b> while <a> -> <c> -> <b> leaves <c> a root (as Dovecot does).
+        if tree.nodes[own].parent != previous {
+            tree.unlink(own);
+        }
+        if let Some(parent) = previous
+            && parent != own
+            && !tree.is_ancestor(own, parent)
+        {
+            tree.link(parent, own);
         }
     }
     // (B, C) The root set, pruned.
@@ -492,5 +500,31 @@ mod tests {
             assert_eq!(threads.matches(n).count(), 1, "{threads}");
         }
         assert_eq!(references(&[]), "");
+    }
+
+    #[test]
+    fn a_parent_is_broken_even_when_the_new_link_would_loop() {
+        // imaptest thread: <b> references <a> <c>, so <a> -> <c> -> <b>; then <c> references
+        // <b>: (1B) breaks <a> -> <c>, and <b> -> <c> would be a loop, so <c> is a root.
+        let messages = [
+            message(1, 17, "", "a@b", &[]),
+            message(2, 15, "", "b@b", &["a@b", "c@b"]),
+            message(3, 16, "", "c@b", &["b@b"]),
+        ];
+        assert_eq!(references(&messages), "(3 2)(1)");
+        // With <a> expunged, its dummy is left without children and pruned.
+        let messages = [message(1, 15, "", "b@b", &["a@b", "c@b"]), message(2, 16, "", "c@b", &["b@b"])];
+        assert_eq!(references(&messages), "(2 1)");
+    }
+
+    #[test]
+    fn subjects_with_reply_markers_and_not() {
+        let reply = |subject: &str| fields_of(format!("Subject: {subject}\r\n\r\n").as_bytes(), 1, 1, 0).is_reply;
+        assert!(reply("Re: [FWD: c]"));
+        assert!(!reply("Café"));
+        assert!(!reply("c"));
+        // imaptest thread-orderedsubject: "Re: [FWD: c]" joins "C"'s thread.
+        let both = [message(1, 0, "C", "", &[]), message(2, 0, "Re: [FWD: c]", "", &[]), message(3, 0, "b", "", &[])];
+        assert_eq!(ordered_subject(&both), "(1 2)(3)");
     }
 }
