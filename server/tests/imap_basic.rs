@@ -150,13 +150,14 @@ fn select_and_fetch_bodies_byte_for_byte() {
 
     let fetched = imap.ok("FETCH 1 (BODY.PEEK[])");
     assert_eq!(first_literal(fetched[0].as_bytes()), PLAIN);
-    assert_eq!(imap.ok("FETCH 1 FLAGS"), vec!["* 1 FETCH (FLAGS ())".to_string()], "PEEK must not set \\Seen");
+    // \Recent: this is the first session to see the message (RFC 3501 §2.3.2).
+    assert_eq!(imap.ok("FETCH 1 FLAGS"), vec!["* 1 FETCH (FLAGS (\\Recent))".to_string()], "PEEK must not set \\Seen");
 
     let (_, raw) = imap.cmd("UID FETCH 1 (BODY[])");
     assert_eq!(first_literal(&raw[0]), PLAIN);
     let text = String::from_utf8_lossy(&raw[0]);
-    assert!(text.starts_with("* 1 FETCH (FLAGS (\\Seen) UID 1 BODY[] {"), "{text}");
-    assert_eq!(imap.ok("FETCH 1 FLAGS"), vec!["* 1 FETCH (FLAGS (\\Seen))".to_string()]);
+    assert!(text.starts_with("* 1 FETCH (FLAGS (\\Seen \\Recent) UID 1 BODY[] {"), "{text}");
+    assert_eq!(imap.ok("FETCH 1 FLAGS"), vec!["* 1 FETCH (FLAGS (\\Seen \\Recent))".to_string()]);
 
     let header = imap.ok("FETCH 2 (BODY.PEEK[HEADER.FIELDS (Subject)])");
     assert_eq!(header[0], "* 2 FETCH (BODY[HEADER.FIELDS (Subject)] {22}\r\nSubject: Message 2\r\n\r\n)");
@@ -192,12 +193,19 @@ fn store_and_expunge() {
     imap.ok("SELECT INBOX");
     assert_eq!(
         imap.ok("STORE 1,3 +FLAGS (\\Deleted $Work)"),
-        vec!["* 1 FETCH (FLAGS (\\Deleted $Work))".to_string(), "* 3 FETCH (FLAGS (\\Deleted $Work))".to_string(),]
+        vec![
+            // A new keyword is named in FLAGS before a FETCH shows it (RFC 9051 §7.3.5).
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)".to_string(),
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] Flags that can be kept"
+                .to_string(),
+            "* 1 FETCH (FLAGS (\\Deleted \\Recent $Work))".to_string(),
+            "* 3 FETCH (FLAGS (\\Deleted \\Recent $Work))".to_string(),
+        ]
     );
     assert_eq!(imap.ok("UID STORE 2 +FLAGS.SILENT (\\Flagged)"), Vec::<String>::new());
-    assert_eq!(imap.ok("STORE 3 -FLAGS ($Work)"), vec!["* 3 FETCH (FLAGS (\\Deleted))".to_string()]);
+    assert_eq!(imap.ok("STORE 3 -FLAGS ($Work)"), vec!["* 3 FETCH (FLAGS (\\Deleted \\Recent))".to_string()]);
     assert_eq!(imap.ok("EXPUNGE"), vec!["* 3 EXPUNGE".to_string(), "* 1 EXPUNGE".to_string()]);
-    assert_eq!(imap.ok("FETCH 1 (UID FLAGS)"), vec!["* 1 FETCH (UID 2 FLAGS (\\Flagged))".to_string()]);
+    assert_eq!(imap.ok("FETCH 1 (UID FLAGS)"), vec!["* 1 FETCH (UID 2 FLAGS (\\Flagged \\Recent))".to_string()]);
     imap.ok("STORE 1 FLAGS (\\Deleted)");
     imap.ok("CLOSE");
     let select = imap.ok("SELECT INBOX");
@@ -216,14 +224,18 @@ fn noop_reports_deliveries_flag_changes_and_expunges_made_elsewhere() {
     assert_eq!(watcher.ok("NOOP"), Vec::<String>::new());
 
     srv.deliver("ana@example.org", &message(3));
-    assert_eq!(watcher.ok("NOOP"), vec!["* 3 EXISTS".to_string()]);
+    assert_eq!(watcher.ok("NOOP"), vec!["* 3 EXISTS".to_string(), "* 3 RECENT".to_string()]);
 
     let mut other = Imap::login(&srv, "ana@example.org");
     other.ok("SELECT INBOX");
     other.ok("STORE 2 +FLAGS.SILENT (\\Flagged)");
     other.ok("STORE 1 +FLAGS.SILENT (\\Deleted)");
     other.ok("EXPUNGE");
-    assert_eq!(watcher.ok("NOOP"), vec!["* 1 EXPUNGE".to_string(), "* 1 FETCH (UID 2 FLAGS (\\Flagged))".to_string(),]);
+    // The watcher saw them first: \Recent there, not in `other`.
+    assert_eq!(
+        watcher.ok("NOOP"),
+        vec!["* 1 EXPUNGE".to_string(), "* 1 FETCH (UID 2 FLAGS (\\Flagged \\Recent))".to_string(),]
+    );
     assert_eq!(watcher.ok("FETCH 1:* UID"), vec!["* 1 FETCH (UID 2)".to_string(), "* 2 FETCH (UID 3)".to_string(),]);
 }
 
@@ -569,8 +581,8 @@ fn issue_11_fetch_from_the_cache_answers_as_the_rows_do() {
     other.ok("SELECT INBOX");
     other.ok("STORE 1 +FLAGS.SILENT (\\Flagged)");
     let after = imap.ok(&format!("FETCH 1:* {items}"));
-    assert!(after[0].starts_with("* 1 FETCH (UID 1 FLAGS (\\Flagged) ENVELOPE"), "{after:?}");
-    assert_eq!(after[0].replacen("FLAGS (\\Flagged)", "FLAGS ()", 1), first[0]);
+    assert!(after[0].starts_with("* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent) ENVELOPE"), "{after:?}");
+    assert_eq!(after[0].replacen("FLAGS (\\Flagged \\Recent)", "FLAGS (\\Recent)", 1), first[0]);
     assert_eq!(after[1], first[1]);
     // The same answer once the session has caught up (NOOP) and the cache serves it again.
     imap.ok("NOOP");

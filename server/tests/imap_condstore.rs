@@ -38,19 +38,20 @@ fn condstore_reports_modseqs_and_stores_conditionally() {
     assert_eq!(modseqs.iter().max(), Some(&highest), "{fetched:?}");
     // A STORE answers with UID and the new MODSEQ.
     let stored = imap.ok("STORE 2 +FLAGS (\\Flagged)");
-    assert!(stored[0].starts_with("* 2 FETCH (FLAGS (\\Flagged) UID 2 MODSEQ ("), "{stored:?}");
+    // \Recent: this session is the first to see the messages.
+    assert!(stored[0].starts_with("* 2 FETCH (FLAGS (\\Flagged \\Recent) UID 2 MODSEQ ("), "{stored:?}");
     let after_store = number_after(&stored[0], "MODSEQ");
     assert!(after_store > highest);
     // CHANGEDSINCE: only what changed, with its MODSEQ.
     let changed = imap.ok(&format!("UID FETCH 1:* (FLAGS) (CHANGEDSINCE {highest})"));
-    assert_eq!(changed, [format!("* 2 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ ({after_store}))")]);
+    assert_eq!(changed, [format!("* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent) MODSEQ ({after_store}))")]);
     // UNCHANGEDSINCE: message 2 changed after `highest`, so it is left alone; 1 is not.
     let (status, untagged) = imap.cmd(&format!("STORE 1:2 (UNCHANGEDSINCE {highest}) +FLAGS.SILENT (\\Seen)"));
     assert!(status.contains(" OK [MODIFIED 2] "), "{status}");
     let untagged: Vec<String> = untagged.iter().map(|r| String::from_utf8_lossy(r).into_owned()).collect();
     assert_eq!(untagged.len(), 1, "{untagged:?}");
     assert!(untagged[0].starts_with("* 1 FETCH (UID 1 MODSEQ ("), "{untagged:?}");
-    assert_eq!(imap.ok("FETCH 2 (FLAGS)"), ["* 2 FETCH (FLAGS (\\Flagged))"]);
+    assert_eq!(imap.ok("FETCH 2 (FLAGS)"), ["* 2 FETCH (FLAGS (\\Flagged \\Recent))"]);
     // SEARCH MODSEQ and STATUS HIGHESTMODSEQ.
     let found = imap.ok(&format!("SEARCH MODSEQ {}", highest + 1));
     assert!(found[0].starts_with("* SEARCH 1 2 (MODSEQ "), "{found:?}");
@@ -61,7 +62,9 @@ fn condstore_reports_modseqs_and_stores_conditionally() {
     other.ok("SELECT INBOX");
     other.ok("STORE 3 +FLAGS.SILENT ($Work)");
     let noop = imap.ok("NOOP");
-    assert!(noop[0].starts_with("* 3 FETCH (UID 3 FLAGS ($Work) MODSEQ ("), "{noop:?}");
+    // $Work is new to this session: FLAGS names it first (RFC 9051 §7.3.5).
+    assert!(noop[0].starts_with("* FLAGS (") && noop[0].contains("$Work"), "{noop:?}");
+    assert!(noop[2].starts_with("* 3 FETCH (UID 3 FLAGS (\\Recent $Work) MODSEQ ("), "{noop:?}");
 }
 
 #[test]
@@ -93,7 +96,8 @@ fn qresync_catches_a_client_up_after_it_was_away() {
     let vanished = select.iter().position(|l| l == "* VANISHED (EARLIER) 2").expect("VANISHED (EARLIER)");
     let flagged = select.iter().position(|l| l.starts_with("* 2 FETCH (UID 3 FLAGS (\\Flagged) MODSEQ (")).expect("3");
     assert!(vanished < flagged, "{select:?}");
-    assert!(select.iter().any(|l| l.starts_with("* 5 FETCH (UID 6 FLAGS () MODSEQ (")), "{select:?}");
+    // Message 6 was never shown to a session before: \Recent here.
+    assert!(select.iter().any(|l| l.starts_with("* 5 FETCH (UID 6 FLAGS (\\Recent) MODSEQ (")), "{select:?}");
     assert!(!select.iter().any(|l| l.starts_with("* 1 FETCH")), "unchanged: {select:?}");
     // With QRESYNC on, expunges are VANISHED, in EXPUNGE and in UID FETCH ... VANISHED.
     imap.ok("STORE 1 +FLAGS.SILENT (\\Deleted)");

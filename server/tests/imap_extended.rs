@@ -1,6 +1,7 @@
-//! IMAP conversations for the extensions whose syntax Facteur lifts off commands itself
-//! (`imap::extended`): ESEARCH (RFC 4731), LIST-EXTENDED (RFC 5258) with SPECIAL-USE selection
-//! (RFC 6154) and LIST-STATUS (RFC 5819), against the real server.
+//! IMAP conversations against the real server for \Recent (RFC 3501 §2.3.2) and for the
+//! extensions whose syntax Facteur lifts off commands itself (`imap::extended`): ESEARCH
+//! (RFC 4731), LIST-EXTENDED (RFC 5258) with SPECIAL-USE selection (RFC 6154) and LIST-STATUS
+//! (RFC 5819).
 
 mod common;
 
@@ -55,8 +56,10 @@ fn extended_list_selects_returns_and_reports_status() {
     let mut imap = Imap::login(&srv, "ana@example.org");
     let capabilities = imap.ok("CAPABILITY");
     assert!(capabilities[0].contains(" LIST-EXTENDED") && capabilities[0].contains(" LIST-STATUS"));
+    // CREATE does not subscribe (RFC 9051 §6.3.4), the parents it makes neither.
     imap.ok("CREATE Projects/Alpha");
-    imap.ok("UNSUBSCRIBE Projects");
+    assert!(!imap.ok("LSUB \"\" *").iter().any(|line| line.contains("Projects")));
+    imap.ok("SUBSCRIBE Projects/Alpha");
     // RFC 5258 §3.5: the unsubscribed parent of a subscribed folder, with CHILDINFO.
     let list = imap.ok("LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"P%\"");
     assert_eq!(list, vec!["* LIST (\\HasChildren) \"/\" \"Projects\" (\"CHILDINFO\" (\"SUBSCRIBED\"))".to_string()]);
@@ -93,4 +96,37 @@ fn extended_list_selects_returns_and_reports_status() {
     // The base LIST is unchanged: no \Subscribed unless asked.
     let list = imap.ok("LIST \"\" INBOX");
     assert_eq!(list, vec!["* LIST (\\HasNoChildren) \"/\" \"INBOX\"".to_string()]);
+}
+
+/// \Recent (RFC 3501 §2.3.2): recent in the first session told about a message, in no other;
+/// EXAMINE and STATUS look without claiming; the claim survives a restart.
+#[test]
+fn recent_belongs_to_the_first_session_that_sees_a_message() {
+    let mut srv = TestServer::start();
+    srv.deliver("ana@example.org", &message(1));
+    srv.deliver("ana@example.org", &message(2));
+    let mut first = Imap::login(&srv, "ana@example.org");
+    let mut second = Imap::login(&srv, "ana@example.org");
+    assert!(has_line(&first.ok("EXAMINE INBOX"), "* 2 RECENT"));
+    assert_eq!(second.ok("STATUS INBOX (RECENT)"), vec!["* STATUS \"INBOX\" (RECENT 2)".to_string()]);
+    assert!(has_line(&first.ok("SELECT INBOX"), "* 2 RECENT"));
+    assert_eq!(second.ok("STATUS INBOX (RECENT)"), vec!["* STATUS \"INBOX\" (RECENT 0)".to_string()]);
+    assert_eq!(first.ok("SEARCH RECENT"), vec!["* SEARCH 1 2".to_string()]);
+    first.ok("STORE 1 +FLAGS.SILENT (\\Seen)");
+    assert_eq!(first.ok("SEARCH NEW"), vec!["* SEARCH 2".to_string()]);
+    assert_eq!(first.ok("SEARCH OLD"), vec!["* SEARCH".to_string()]);
+    assert_eq!(first.ok("FETCH 2 FLAGS"), vec!["* 2 FETCH (FLAGS (\\Recent))".to_string()]);
+
+    assert!(has_line(&second.ok("SELECT INBOX"), "* 0 RECENT"));
+    assert_eq!(second.ok("SEARCH OLD"), vec!["* SEARCH 1 2".to_string()]);
+    assert_eq!(second.ok("FETCH 2 FLAGS"), vec!["* 2 FETCH (FLAGS ())".to_string()]);
+
+    // New mail is recent for the session that is told first.
+    srv.deliver("ana@example.org", &message(3));
+    assert_eq!(first.ok("NOOP"), vec!["* 3 EXISTS".to_string(), "* 3 RECENT".to_string()]);
+    assert_eq!(second.ok("NOOP"), vec!["* 3 EXISTS".to_string(), "* 0 RECENT".to_string()]);
+
+    srv.restart();
+    let mut third = Imap::login(&srv, "ana@example.org");
+    assert!(has_line(&third.ok("SELECT INBOX"), "* 0 RECENT"));
 }

@@ -53,7 +53,7 @@ fn append_stores_the_bytes_flags_and_date_and_answers_appenduid() {
     assert_eq!(status_line[0], format!("* STATUS \"Drafts\" (UIDVALIDITY {} MESSAGES 1 UNSEEN 0)", appenduid[0]));
     imap.ok("SELECT Drafts");
     let fetched = imap.ok("UID FETCH 1 (FLAGS INTERNALDATE BODY.PEEK[])");
-    assert!(fetched[0].contains("FLAGS (\\Seen \\Draft $Work)"), "{fetched:?}");
+    assert!(fetched[0].contains("FLAGS (\\Seen \\Draft \\Recent $Work)"), "{fetched:?}");
     assert!(fetched[0].contains("INTERNALDATE \"02-Mar-2026 09:00:00 +0000\""), "{fetched:?}");
     assert!(fetched[0].as_bytes().windows(raw.len()).any(|w| w == raw.as_slice()), "{fetched:?}");
     // An APPEND to the selected folder is announced at once.
@@ -197,7 +197,10 @@ fn uid_expunge_removes_only_the_named_deleted_messages() {
     imap.ok("STORE 1:3 +FLAGS.SILENT (\\Deleted)");
     let removed = imap.ok("UID EXPUNGE 2:4");
     assert_eq!(removed, ["* 3 EXPUNGE", "* 2 EXPUNGE"]);
-    assert_eq!(imap.ok("FETCH 1:* (UID FLAGS)"), ["* 1 FETCH (UID 1 FLAGS (\\Deleted))", "* 2 FETCH (UID 4 FLAGS ())"]);
+    assert_eq!(
+        imap.ok("FETCH 1:* (UID FLAGS)"),
+        ["* 1 FETCH (UID 1 FLAGS (\\Deleted \\Recent))", "* 2 FETCH (UID 4 FLAGS (\\Recent))"]
+    );
 }
 
 #[test]
@@ -273,15 +276,17 @@ fn idle_reports_deliveries_flag_changes_and_expunges_from_everywhere() {
     // An SMTP delivery to the running server.
     assert!(python(PY_SMTP, &[srv.smtp.port().to_string()]).contains("SENT"));
     assert_eq!(idler.conn.read_line(), "* 1 EXISTS");
+    assert_eq!(idler.conn.read_line(), "* 1 RECENT");
     // Another session's STORE and EXPUNGE.
     other.ok("SELECT INBOX");
     other.ok("STORE 1 +FLAGS.SILENT (\\Flagged)");
-    assert_eq!(idler.conn.read_line(), "* 1 FETCH (UID 1 FLAGS (\\Flagged))");
+    assert_eq!(idler.conn.read_line(), "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))");
     // `facteur admin deliver`, another process: it reaches the feed through the log.
     srv.deliver("ana@example.org", &message(2));
     assert_eq!(idler.conn.read_line(), "* 2 EXISTS");
+    assert_eq!(idler.conn.read_line(), "* 2 RECENT");
     other.ok("STORE 1 +FLAGS.SILENT (\\Deleted)");
-    assert_eq!(idler.conn.read_line(), "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Deleted))");
+    assert_eq!(idler.conn.read_line(), "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Deleted \\Recent))");
     other.ok("EXPUNGE");
     assert_eq!(idler.conn.read_line(), "* 1 EXPUNGE");
     // A change in another folder is not this session's business.

@@ -9,7 +9,11 @@
 
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
+use std::collections::BTreeSet;
+use std::ops::Range;
+
 use crate::error::{Error, Result};
+use crate::response::Response;
 use store::{BlobRef, Flags, Folder, FolderVersion, MessageState};
 
 /// A message's unique identifier in its folder (RFC 9051 §2.3.1.1).
@@ -81,6 +85,12 @@ pub(crate) struct Selected {
     /// The folder's version when `messages` was last compared with it: while it has not
     /// moved, nothing changed and NOOP need not read the folder.
     pub(crate) version: FolderVersion,
+    /// The keywords the last FLAGS response named (RFC 9051 §7.3.5): a FETCH may show no
+    /// other, so a new one means FLAGS again first.
+    pub(crate) keywords: BTreeSet<String>,
+    /// The UIDs that are \Recent in this session (RFC 3501 §2.3.2): the ranges it claimed,
+    /// at SELECT and as new mail came (`Store::recent_from`).
+    pub(crate) recent: Vec<Range<u32>>,
 }
 
 /// One thing to tell the client after comparing the snapshot with the folder.
@@ -92,6 +102,58 @@ pub(crate) enum Change {
 }
 
 impl Selected {
+    /// A snapshot of `folder` holding `messages`, the keywords they carry announced.
+    pub(crate) fn new(folder: Folder, access: Access, messages: Vec<KnownMessage>, version: FolderVersion) -> Selected {
+        let keywords = messages.iter().flat_map(|m| m.keywords.iter().cloned()).collect();
+        Selected { folder, access, messages, version, keywords, recent: Vec::new() }
+    }
+
+    pub(crate) fn is_recent(&self, uid: Uid) -> bool {
+        self.recent.iter().any(|range| range.contains(&uid.0))
+    }
+
+    /// How many messages of the snapshot are \Recent.
+    pub(crate) fn n_recent(&self) -> usize {
+        let below = |uid: u32| self.messages.partition_point(|m| m.uid.0 < uid);
+        self.recent.iter().filter(|range| !range.is_empty()).map(|range| below(range.end) - below(range.start)).sum()
+    }
+
+    /// The UIDs below this were shown to the client, with their \Recent status settled.
+    pub(crate) fn recent_settled_below(&self) -> u32 {
+        self.recent.iter().map(|range| range.end).max().unwrap_or(0)
+    }
+
+    /// The FLAGS and PERMANENTFLAGS responses (RFC 9051 §7.3.5, §7.1): the system flags and
+    /// the keywords announced; in a folder opened read-write, any keyword can be made (`\*`).
+    pub(crate) fn write_flags(&self, response: &mut Response) {
+        let keywords: String = self.keywords.iter().map(|keyword| format!(" {keyword}")).collect();
+        response.untagged(&format!("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft{keywords})"));
+        let permanent = match self.access {
+            Access::ReadWrite => format!("\\Answered \\Flagged \\Deleted \\Seen \\Draft{keywords} \\*"),
+            Access::ReadOnly => String::new(),
+        };
+        response.status_line("*", "OK", Some(&format!("PERMANENTFLAGS ({permanent})")), "Flags that can be kept");
+    }
+
+    /// Writes FLAGS again when one of `keywords` was not announced yet, before a response
+    /// shows it.
+    pub(crate) fn announce_keywords<'a>(
+        &mut self,
+        keywords: impl IntoIterator<Item = &'a String>,
+        response: &mut Response,
+    ) {
+        let mut new = false;
+        for keyword in keywords {
+            if !self.keywords.contains(keyword) {
+                self.keywords.insert(keyword.clone());
+                new = true;
+            }
+        }
+        if new {
+            self.write_flags(response);
+        }
+    }
+
     pub(crate) fn index_of(&self, uid: Uid) -> Option<usize> {
         self.messages.binary_search_by_key(&uid, |m| m.uid).ok()
     }
@@ -245,11 +307,10 @@ mod tests {
     }
 
     fn selected(uids: &[u32]) -> Selected {
-        Selected {
-            folder: folder(),
-            access: Access::ReadWrite,
-            messages: uids
-                .iter()
+        Selected::new(
+            folder(),
+            Access::ReadWrite,
+            uids.iter()
                 .map(|&uid| KnownMessage {
                     uid: Uid(uid),
                     flags: Flags::empty(),
@@ -260,8 +321,8 @@ mod tests {
                     blob: None,
                 })
                 .collect(),
-            version: FolderVersion { highest_modseq: 1, uidnext: 100 },
-        }
+            FolderVersion { highest_modseq: 1, uidnext: 100 },
+        )
     }
 
     fn set(text: &str) -> SequenceSet {

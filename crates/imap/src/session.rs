@@ -194,6 +194,19 @@ impl Session {
         capabilities.join(" ")
     }
 
+    /// Turns CONDSTORE on (RFC 7162 §3.1). The first command that does so while a folder is
+    /// selected must tell the folder's HIGHESTMODSEQ: the returned line, to send before the
+    /// command's other responses.
+    pub(crate) fn enable_condstore(&mut self) -> Option<String> {
+        if std::mem::replace(&mut self.condstore, true) {
+            return None;
+        }
+        let selected = self.selected()?;
+        let highest =
+            selected.messages.iter().map(|m| m.modseq).max().unwrap_or(0).max(selected.version.highest_modseq);
+        Some(format!("* OK [HIGHESTMODSEQ {highest}] CONDSTORE enabled\r\n"))
+    }
+
     /// The session ends once the reply being built is written (LOGOUT, too many failures).
     pub(crate) fn end_after_reply(&mut self) {
         self.logging_out = true;

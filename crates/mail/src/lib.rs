@@ -200,9 +200,9 @@ impl Mail {
         Ok(removed)
     }
 
-    /// Creates a folder and the parents it needs (D2).
-    pub async fn create_folder(&self, account: AccountId, name: &str) -> Result<Folder> {
-        self.store.create_folder(account, name).await
+    /// Creates a folder and the parents it needs (D2), subscribed or not (`Store::create_folder`).
+    pub async fn create_folder(&self, account: AccountId, name: &str, subscribed: bool) -> Result<Folder> {
+        self.store.create_folder(account, name, subscribed).await
     }
 
     /// Renames a folder with its subfolders; system folders cannot be (D1).

@@ -18,14 +18,18 @@ async fn names(store: &Store, account: AccountId) -> Vec<String> {
 #[tokio::test]
 async fn folders_are_created_with_their_parents_and_named_by_the_rules() {
     let (_dir, store, ana) = store_with_ana().await;
-    let made = store.create_folder(ana, "Projects/2026/Facteur/").await.unwrap();
+    let made = store.create_folder(ana, "Projects/2026/Facteur/", true).await.unwrap();
     assert_eq!(made.name, "Projects/2026/Facteur");
     let all = store.folders(ana).await.unwrap();
     let parent = all.iter().find(|f| f.name == "Projects/2026").expect("parent created");
     assert_eq!(made.parent_id, Some(parent.id));
-    assert!(made.subscribed);
+    assert!(made.subscribed && parent.subscribed);
+    // Unsubscribed on request (IMAP CREATE), the parents it makes too.
+    let quiet = store.create_folder(ana, "Quiet/Inner", false).await.unwrap();
+    let all = store.folders(ana).await.unwrap();
+    assert!(!quiet.subscribed && !all.iter().find(|f| f.name == "Quiet").expect("parent").subscribed);
     // A child of INBOX is fine, in any spelling of INBOX.
-    assert_eq!(store.create_folder(ana, "inbox/Later").await.unwrap().name, "INBOX/Later");
+    assert_eq!(store.create_folder(ana, "inbox/Later", true).await.unwrap().name, "INBOX/Later");
     for (name, refused) in [
         ("Projects/2026", "exists"),
         ("INBOX", "exists"),
@@ -39,7 +43,7 @@ async fn folders_are_created_with_their_parents_and_named_by_the_rules() {
         ("Sent/2026", "refused"),
         ("Spam/maybe", "refused"),
     ] {
-        let got = store.create_folder(ana, name).await;
+        let got = store.create_folder(ana, name, true).await;
         let ok = match refused {
             "exists" => matches!(got, Err(Error::Exists(_))),
             "invalid" => matches!(got, Err(Error::Invalid { .. })),
@@ -48,19 +52,19 @@ async fn folders_are_created_with_their_parents_and_named_by_the_rules() {
         assert!(ok, "{name:?}: {got:?}");
     }
     let deep = vec!["d"; store::MAX_FOLDER_DEPTH + 1].join("/");
-    assert!(matches!(store.create_folder(ana, &deep).await, Err(Error::Invalid { .. })));
+    assert!(matches!(store.create_folder(ana, &deep, true).await, Err(Error::Invalid { .. })));
     let long = "x".repeat(store::MAX_FOLDER_NAME_BYTES + 1);
-    assert!(matches!(store.create_folder(ana, &long).await, Err(Error::Invalid { .. })));
+    assert!(matches!(store.create_folder(ana, &long, true).await, Err(Error::Invalid { .. })));
     // Accents and other scripts are names like any other.
-    assert_eq!(store.create_folder(ana, "Été/日本").await.unwrap().name, "Été/日本");
+    assert_eq!(store.create_folder(ana, "Été/日本", true).await.unwrap().name, "Été/日本");
 }
 
 #[tokio::test]
 async fn a_recreated_folder_has_a_new_id_and_a_larger_uidvalidity() {
     let (_dir, store, ana) = store_with_ana().await;
-    let first = store.create_folder(ana, "Trash/Old").await.unwrap();
+    let first = store.create_folder(ana, "Trash/Old", true).await.unwrap();
     store.delete_folder(ana, "Trash/Old").await.unwrap();
-    let second = store.create_folder(ana, "Trash/Old").await.unwrap();
+    let second = store.create_folder(ana, "Trash/Old", true).await.unwrap();
     assert!(second.id.0 > first.id.0, "{:?} then {:?}", first.id, second.id);
     assert!(second.uidvalidity > first.uidvalidity, "{} then {}", first.uidvalidity, second.uidvalidity);
 }
@@ -68,8 +72,8 @@ async fn a_recreated_folder_has_a_new_id_and_a_larger_uidvalidity() {
 #[tokio::test]
 async fn renaming_moves_the_subtree_and_keeps_mail_and_uidvalidity() {
     let (_dir, store, ana) = store_with_ana().await;
-    let projects = store.create_folder(ana, "Projects/Old").await.unwrap();
-    store.create_folder(ana, "Projects/Old/Sub").await.unwrap();
+    let projects = store.create_folder(ana, "Projects/Old", true).await.unwrap();
+    store.create_folder(ana, "Projects/Old/Sub", true).await.unwrap();
     store.append(ana, projects.id, b"Subject: a\r\n\r\nbody\r\n".to_vec(), Flags::empty(), &[], None).await.unwrap();
     store.rename_folder(ana, "Projects/Old", "Archive/2026").await.unwrap();
     let names = names(&store, ana).await;
@@ -92,10 +96,10 @@ async fn renaming_moves_the_subtree_and_keeps_mail_and_uidvalidity() {
 #[tokio::test]
 async fn deleting_moves_to_trash_and_deleting_in_trash_removes() {
     let (_dir, store, ana) = store_with_ana().await;
-    let old = store.create_folder(ana, "Old").await.unwrap();
-    store.create_folder(ana, "Old/Sub").await.unwrap();
+    let old = store.create_folder(ana, "Old", true).await.unwrap();
+    store.create_folder(ana, "Old/Sub", true).await.unwrap();
     store.append(ana, old.id, b"Subject: a\r\n\r\nbody\r\n".to_vec(), Flags::empty(), &[], None).await.unwrap();
-    store.create_folder(ana, "Trash/Old").await.unwrap();
+    store.create_folder(ana, "Trash/Old", true).await.unwrap();
     // "Trash/Old" is taken: the deleted folder becomes "Trash/Old (2)", with its subfolder.
     assert_eq!(store.delete_folder(ana, "Old").await.unwrap(), FolderDeletion::MovedTo("Trash/Old (2)".into()));
     let names = names(&store, ana).await;
@@ -119,7 +123,7 @@ async fn names_contain(store: &Store, account: AccountId, name: &str) -> bool {
 #[tokio::test]
 async fn subscriptions_are_kept_per_folder() {
     let (_dir, store, ana) = store_with_ana().await;
-    store.create_folder(ana, "News").await.unwrap();
+    store.create_folder(ana, "News", true).await.unwrap();
     store.set_subscribed(ana, "News", false).await.unwrap();
     assert!(!store.folder_by_name(ana, "News").await.unwrap().unwrap().subscribed);
     store.set_subscribed(ana, "News", true).await.unwrap();
@@ -131,7 +135,7 @@ async fn subscriptions_are_kept_per_folder() {
 async fn copies_and_moves_map_uids_in_order_and_keep_counts_and_the_log() {
     let (_dir, store, ana) = store_with_ana().await;
     let inbox = store.folder_by_name(ana, "INBOX").await.unwrap().unwrap();
-    let target = store.create_folder(ana, "Target").await.unwrap();
+    let target = store.create_folder(ana, "Target", true).await.unwrap();
     for n in 0..5 {
         let flags = if n % 2 == 0 { Flags::SEEN } else { Flags::empty() };
         let raw = format!("Subject: {n}\r\n\r\nbody {n}\r\n").into_bytes();
@@ -172,7 +176,7 @@ async fn a_copy_over_quota_copies_nothing_and_a_move_needs_no_room() {
     let (_dir, store, _) = store_with_ana().await;
     let carol = store.add_user(&parse_address("carol@example.org").unwrap(), "$argon2id$x", Some(1)).await.unwrap();
     let inbox = store.folder_by_name(carol.id, "INBOX").await.unwrap().unwrap();
-    let target = store.create_folder(carol.id, "Target").await.unwrap();
+    let target = store.create_folder(carol.id, "Target", true).await.unwrap();
     let mut raw = b"Subject: big\r\n\r\n".to_vec();
     raw.resize(700 * 1024, b'x');
     store.append(carol.id, inbox.id, raw, Flags::empty(), &[], None).await.unwrap();

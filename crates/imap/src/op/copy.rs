@@ -69,6 +69,10 @@ impl Session {
             .collect();
         write_expunged(&mut response, &expunged, qresync);
         selected.messages.retain(|known| !moved_uids.contains(&known.uid.0));
+        if target.id == from {
+            // Moved into the folder itself: the messages come back with new UIDs.
+            self.report_changes(&mut response).await?;
+        }
         response.status_line(tag, "OK", None, "MOVE completed");
         Ok(response)
     }

@@ -38,7 +38,7 @@ use store::{AccountId, CachedFacts, FactsWanted, FetchRow, Flags, FolderId};
 use crate::error::{Error, Result};
 use crate::fetch::section::{Keep, section_bytes, section_label, select_fields};
 use crate::response::Response;
-use crate::selected::{Access, Addressing, KnownMessage, SeqNum, set_contains};
+use crate::selected::{Access, Addressing, KnownMessage, SeqNum, Uid, set_contains};
 use crate::session::Session;
 
 /// The most different data items one FETCH may name. Real clients name a dozen at most; the
@@ -147,8 +147,10 @@ impl Session {
                     | MessageDataItemName::Rfc822Text
             )
         });
-        if changed_since.is_some() || items.contains(&MessageDataItemName::ModSeq) {
-            self.condstore = true;
+        if (changed_since.is_some() || items.contains(&MessageDataItemName::ModSeq))
+            && let Some(line) = self.enable_condstore()
+        {
+            self.write_buffered(line.as_bytes()).await?;
         }
         if changed_since.is_some() || (self.condstore && marks_seen) {
             for item in [MessageDataItemName::Uid, MessageDataItemName::ModSeq] {
@@ -298,11 +300,12 @@ impl Session {
         let mut next = 0;
         while next < indexes.len() {
             let mut out = Vec::with_capacity(64 * 1024);
-            let messages = &self.selected().ok_or_else(not_selected)?.messages;
+            let selected = self.selected().ok_or_else(not_selected)?;
+            let messages = &selected.messages;
             while next < indexes.len() && out.len() < 60 * 1024 {
                 let index = indexes[next];
                 let content = Content {
-                    message: MessageView::of_known(&messages[index]),
+                    message: MessageView::of_known(&messages[index], selected.is_recent(messages[index].uid)),
                     facts: facts.get(next).and_then(Option::as_deref).map(FactsView::of_cached).unwrap_or_default(),
                     raw: None,
                     parsed: None,
@@ -330,6 +333,7 @@ impl Session {
         for (n, &index) in indexes.iter().enumerate() {
             // A copy, so the snapshot is not borrowed while writing.
             let known = self.selected_mut()?.messages[index].clone();
+            let recent = self.selected_mut()?.is_recent(known.uid);
             let Some(blob) = &known.blob else { continue };
             // Gone means expunged by another session since the version was read: skipped, as
             // RFC 9051 §7.4.1 wants (NOOP will report it).
@@ -337,7 +341,7 @@ impl Session {
                 continue;
             };
             let content = Content {
-                message: MessageView::of_known(&known),
+                message: MessageView::of_known(&known, recent),
                 facts: facts.get(n).and_then(Option::as_deref).map(FactsView::of_cached).unwrap_or_default(),
                 raw: Some(&raw),
                 parsed: None,
@@ -377,6 +381,7 @@ impl Session {
         needs: Needs,
         extra_flags: bool,
     ) -> Result<bool> {
+        let recent = self.selected().is_some_and(|selected| selected.is_recent(Uid(row.uid)));
         let missing_facts = (needs.facts.header && row.header.is_none())
             || (needs.facts.imap_envelope && row.imap_envelope.is_none())
             || (needs.facts.imap_body && row.imap_body.is_none())
@@ -399,7 +404,7 @@ impl Session {
                 let facts = missing_facts.then(|| Facts::of(&raw));
                 let parsed = needs.parse.then(|| ParsedMessage::parse(&raw));
                 let content = Content {
-                    message: MessageView::of_row(&row),
+                    message: MessageView::of_row(&row, recent),
                     facts: facts.as_ref().map_or_else(|| FactsView::of_row(&row), FactsView::of_facts),
                     raw: Some(&raw),
                     parsed: parsed.as_ref(),
@@ -415,7 +420,7 @@ impl Session {
             builder.await.map_err(|error| Error::Internal(format!("FETCH task failed: {error}")))?;
         } else {
             let content = Content {
-                message: MessageView::of_row(&row),
+                message: MessageView::of_row(&row, recent),
                 facts: FactsView::of_row(&row),
                 raw: raw.as_deref(),
                 parsed: None,
@@ -502,25 +507,29 @@ struct MessageView<'a> {
     modseq: u64,
     size: u32,
     internal_date: i64,
+    /// \Recent in this session (the store does not know it).
+    recent: bool,
 }
 
 impl<'a> MessageView<'a> {
-    fn of_row(row: &'a FetchRow) -> MessageView<'a> {
+    fn of_row(row: &'a FetchRow, recent: bool) -> MessageView<'a> {
         MessageView {
             uid: row.uid,
             flags: row.flags,
             keywords: &row.keywords,
+            recent,
             modseq: row.modseq,
             size: row.size,
             internal_date: row.internal_date,
         }
     }
 
-    fn of_known(known: &'a KnownMessage) -> MessageView<'a> {
+    fn of_known(known: &'a KnownMessage, recent: bool) -> MessageView<'a> {
         MessageView {
             uid: known.uid.0,
             flags: known.flags,
             keywords: &known.keywords,
+            recent,
             modseq: known.modseq,
             size: known.size,
             internal_date: known.internal_date,
@@ -629,7 +638,7 @@ impl<'a> Content<'a> {
             let _ = write!(text, "* {} FETCH (", seq.0);
             if extra_flags {
                 text.extend_from_slice(b"FLAGS (");
-                write_flag_list(text, message.flags, message.keywords);
+                write_flag_list(text, message.flags, message.keywords, message.recent);
                 text.extend_from_slice(b") ");
             }
         } else {
@@ -639,7 +648,7 @@ impl<'a> Content<'a> {
         match &item.name {
             MessageDataItemName::Flags => {
                 text.extend_from_slice(b"FLAGS (");
-                write_flag_list(text, message.flags, message.keywords);
+                write_flag_list(text, message.flags, message.keywords, message.recent);
                 text.push(b')');
             }
             MessageDataItemName::Uid => {
@@ -742,16 +751,18 @@ impl<'a> Content<'a> {
 }
 
 /// System flags then keywords, space-separated, for a `FLAGS (...)` list.
-pub(crate) fn flag_list(flags: Flags, keywords: &[String]) -> String {
+pub(crate) fn flag_list(flags: Flags, keywords: &[String], recent: bool) -> String {
     let mut list = Vec::new();
-    write_flag_list(&mut list, flags, keywords);
+    write_flag_list(&mut list, flags, keywords, recent);
     String::from_utf8(list).unwrap_or_default()
 }
 
-pub(crate) fn write_flag_list(out: &mut Vec<u8>, flags: Flags, keywords: &[String]) {
+/// A message's flags as FLAGS lists them; `recent` adds \Recent, which only the session knows.
+pub(crate) fn write_flag_list(out: &mut Vec<u8>, flags: Flags, keywords: &[String], recent: bool) {
     let start = out.len();
     let system = flags.imap_names().map(|name| -> &[u8] { name.as_bytes() });
-    for name in system.chain(keywords.iter().map(|k| k.as_bytes())) {
+    let recent = recent.then_some(&b"\\Recent"[..]);
+    for name in system.chain(recent).chain(keywords.iter().map(|k| k.as_bytes())) {
         if out.len() > start {
             out.push(b' ');
         }
@@ -794,9 +805,13 @@ mod tests {
     fn dates_and_flag_lists() {
         assert_eq!(internal_date(0), "01-Jan-1970 00:00:00 +0000");
         assert_eq!(internal_date(1_772_442_000), "02-Mar-2026 09:00:00 +0000");
-        assert_eq!(flag_list(Flags::SEEN.union(Flags::DELETED), &["$Forwarded".into()]), "\\Seen \\Deleted $Forwarded");
-        assert_eq!(flag_list(Flags::empty(), &[]), "");
-        assert_eq!(flag_list(Flags::empty(), &["$Junk".into(), "Work".into()]), "$Junk Work");
+        assert_eq!(
+            flag_list(Flags::SEEN.union(Flags::DELETED), &["$Forwarded".into()], false),
+            "\\Seen \\Deleted $Forwarded"
+        );
+        assert_eq!(flag_list(Flags::empty(), &[], false), "");
+        assert_eq!(flag_list(Flags::empty(), &["$Junk".into(), "Work".into()], false), "$Junk Work");
+        assert_eq!(flag_list(Flags::SEEN, &["Work".into()], true), "\\Seen \\Recent Work");
         // Written by hand for speed: the same as chrono's formatter, across years and months.
         for seconds in (-86_400 * 400..4_102_444_800).step_by(86_400 * 37 + 3_607) {
             let chrono = chrono::DateTime::from_timestamp(seconds, 0).unwrap();

@@ -10,11 +10,12 @@ use crate::response::Response;
 use crate::session::Session;
 
 impl Session {
-    /// RFC 9051 §6.3.4: creates the folder and the parents it needs.
+    /// RFC 9051 §6.3.4: creates the folder and the parents it needs, not subscribed (as
+    /// Dovecot and Cyrus do; clients subscribe what they want shown).
     pub(crate) async fn handle_create(&mut self, tag: &str, mailbox: Mailbox<'static>) -> Result<Response> {
         let name = mailbox_name(&mailbox)?;
         let account = self.account()?.id;
-        self.services.mail.create_folder(account, &name).await?;
+        self.services.mail.create_folder(account, &name, false).await?;
         Ok(Response::tagged(tag, "OK", None, "CREATE completed"))
     }
 

@@ -5,7 +5,7 @@
 
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::extended::ListOptions;
 use crate::mutf7;
 use crate::op::status::status_item;
@@ -43,8 +43,9 @@ impl Session {
         let patterns = if options.patterns.is_empty() { written } else { options.patterns.clone() };
         let patterns = patterns
             .iter()
-            .map(|pattern| wire_to_name(&String::from_utf8_lossy(pattern)))
-            .collect::<Result<Vec<_>>>()?;
+            // A pattern that is not modified UTF-7 names no folder: it matches nothing.
+            .filter_map(|pattern| wire_to_name(&String::from_utf8_lossy(pattern)).ok())
+            .collect::<Vec<_>>();
         let status_items = match &options.return_status {
             Some(names) => names.iter().map(|name| status_item(name)).collect::<Result<Vec<_>>>()?,
             None => Vec::new(),
@@ -70,20 +71,26 @@ impl Session {
             let children = || folders.iter().filter(|other| other.name.starts_with(&prefix));
             // INBOX and Templates have a role in the store but no RFC 6154 attribute.
             let attribute_of = |folder: &store::Folder| folder.special_use.and_then(store::SpecialUse::imap_attribute);
-            let selected_itself = (!only_subscribed || folder.subscribed)
-                && (!options.select_special_use || attribute_of(folder).is_some());
-            // RFC 5258 §3.5: with RECURSIVEMATCH, a parent that is not selected itself is listed
-            // for its selected children, with CHILDINFO naming why.
-            let child_info = options.recursive_match
-                && !selected_itself
+            let selected = |folder: &store::Folder| {
+                (!only_subscribed || folder.subscribed)
+                    && (!options.select_special_use || attribute_of(folder).is_some())
+            };
+            // A folder that is not selected itself is listed for a selected descendant that no
+            // pattern matches (so the client would not see it otherwise): LSUB's `%` case with
+            // \Noselect (RFC 3501 §6.3.9), RECURSIVEMATCH's CHILDINFO (RFC 5258 §3.5).
+            let for_descendants = !selected(folder)
+                && (kind == ListKind::Lsub || options.recursive_match)
                 && children().any(|child| {
-                    (!options.select_subscribed || child.subscribed)
-                        && (!options.select_special_use || attribute_of(child).is_some())
+                    selected(child) && !full_patterns.iter().any(|pattern| matches_pattern(pattern, &child.name))
                 });
-            if !selected_itself && !child_info {
+            if !selected(folder) && !for_descendants {
                 continue;
             }
+            let child_info = for_descendants && kind == ListKind::List;
             let mut attributes = vec![if children().next().is_some() { "\\HasChildren" } else { "\\HasNoChildren" }];
+            if for_descendants && kind == ListKind::Lsub {
+                attributes.push("\\Noselect");
+            }
             if (options.select_subscribed || options.return_subscribed) && folder.subscribed {
                 attributes.push("\\Subscribed");
             }
@@ -129,7 +136,9 @@ pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>) -> Result<String> {
 
 /// A name or pattern as the client wrote it, in UTF-8.
 fn wire_to_name(wire: &str) -> Result<String> {
-    mutf7::decode(wire).ok_or_else(|| Error::bad("Folder name is not valid modified UTF-7 (RFC 3501 §5.1.3)"))
+    // NO rather than BAD: the command is well formed, the name just cannot exist.
+    mutf7::decode(wire)
+        .ok_or_else(|| Error::no(Some(Code::Cannot), "Folder name is not valid modified UTF-7 (RFC 3501 §5.1.3)"))
 }
 
 /// A folder name as it goes to the client: a string in modified UTF-7.

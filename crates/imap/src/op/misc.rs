@@ -6,7 +6,7 @@ use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use crate::error::{Code, Error, Result};
 use crate::op::list::DELIMITER;
 use crate::response::{Response, string};
-use crate::selected::{Change, SeqNum, Uid};
+use crate::selected::{Access, Change, SeqNum, Uid};
 use crate::session::{After, Session, loggable};
 
 /// RFC 2971 §3.3: "Implementations MUST NOT send more than 30 field-value pairs."
@@ -59,6 +59,18 @@ impl Session {
         let selected = self.selected_mut()?;
         selected.version = version;
         let changes = selected.refresh(&current, &blobs);
+        // New mail: the part no other session was told about is \Recent here (RFC 3501 §2.3.2).
+        let seen_below = selected.messages.last().map_or(0, |m| m.uid.0 + 1);
+        let settled = selected.recent_settled_below();
+        if seen_below > settled {
+            let (folder, claim) = (selected.folder.id, selected.access == Access::ReadWrite);
+            let first = self.services.store().recent_from(account, folder, seen_below, claim).await?;
+            self.selected_mut()?.recent.push(first.max(settled)..seen_below);
+        }
+        let selected = self.selected_mut()?;
+        // Reading all states costs as much already; a keyword no FLAGS named goes out first.
+        let keywords: Vec<String> = selected.messages.iter().flat_map(|m| m.keywords.iter().cloned()).collect();
+        selected.announce_keywords(&keywords, response);
         let expunged: Vec<(SeqNum, Uid)> = changes
             .iter()
             .filter_map(|change| match change {
@@ -72,14 +84,18 @@ impl Session {
                 Change::Expunge(..) => {}
                 Change::Flags(seq, message) => {
                     let modseq = if condstore { format!(" MODSEQ ({})", message.modseq) } else { String::new() };
+                    let recent = self.selected_mut()?.is_recent(message.uid);
                     response.untagged(&format!(
                         "{} FETCH (UID {} FLAGS ({}){modseq})",
                         seq.0,
                         message.uid.0,
-                        crate::op::fetch::flag_list(message.flags, &message.keywords)
+                        crate::op::fetch::flag_list(message.flags, &message.keywords, recent)
                     ))
                 }
-                Change::Exists(n) => response.untagged(&format!("{n} EXISTS")),
+                Change::Exists(n) => {
+                    response.untagged(&format!("{n} EXISTS"));
+                    response.untagged(&format!("{} RECENT", self.selected_mut()?.n_recent()));
+                }
             }
         }
         Ok(())
@@ -99,15 +115,20 @@ impl Session {
     /// not know are ignored, as the RFC says.
     pub(crate) fn handle_enable(&mut self, tag: &str, capabilities: &[CapabilityEnable<'_>]) -> Response {
         let mut enabled = Vec::new();
+        let mut response = Response::default();
         for capability in capabilities {
             match capability {
                 CapabilityEnable::CondStore => {
-                    self.condstore = true;
+                    if let Some(line) = self.enable_condstore() {
+                        response.bytes.extend_from_slice(line.as_bytes());
+                    }
                     enabled.push("CONDSTORE");
                 }
                 // imap-codec knows QRESYNC only by name.
                 other if other.to_string().eq_ignore_ascii_case("QRESYNC") => {
-                    self.condstore = true;
+                    if let Some(line) = self.enable_condstore() {
+                        response.bytes.extend_from_slice(line.as_bytes());
+                    }
                     self.qresync = true;
                     enabled.push("QRESYNC");
                 }
@@ -115,7 +136,6 @@ impl Session {
             }
         }
         enabled.dedup();
-        let mut response = Response::default();
         response.untagged(&["ENABLED"].into_iter().chain(enabled).collect::<Vec<_>>().join(" "));
         response.status_line(tag, "OK", None, "ENABLE completed");
         response

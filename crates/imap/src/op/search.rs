@@ -57,9 +57,12 @@ impl Session {
         let criteria = criteria.into_inner();
         let matched = self.search_indexes(charset.as_ref(), &criteria).await?;
         let uses_modseq = criteria.iter().any(names_modseq);
-        if uses_modseq {
+        let mut response = Response::default();
+        if uses_modseq
             // RFC 7162 §3.1: a search by MODSEQ enables CONDSTORE.
-            self.condstore = true;
+            && let Some(line) = self.enable_condstore()
+        {
+            response.bytes.extend_from_slice(line.as_bytes());
         }
         let selected = self.selected_mut()?;
         let highest = matched.iter().map(|&index| selected.messages[index].modseq).max();
@@ -81,11 +84,22 @@ impl Session {
                 line
             }
             Some(options) => {
-                let highest = if uses_modseq { highest } else { None };
+                // RFC 4731 §3.2: with only MIN and/or MAX, the modseq of the messages returned.
+                let only_ends = !options.is_empty()
+                    && options.iter().all(|option| matches!(option, SearchReturn::Min | SearchReturn::Max));
+                let highest = if !uses_modseq {
+                    None
+                } else if only_ends {
+                    let modseq = |index: Option<&usize>| index.map_or(0, |&index| selected.messages[index].modseq);
+                    let min = if options.contains(&SearchReturn::Min) { modseq(matched.first()) } else { 0 };
+                    let max = if options.contains(&SearchReturn::Max) { modseq(matched.last()) } else { 0 };
+                    Some(min.max(max)).filter(|&modseq| modseq > 0)
+                } else {
+                    highest
+                };
                 esearch_line(tag, addressing, numbers.collect(), &options, highest)
             }
         };
-        let mut response = Response::default();
         response.untagged(&line);
         response.status_line(tag, "OK", None, "SEARCH completed");
         Ok(response)
@@ -116,7 +130,7 @@ impl Session {
         let mut matched = Vec::new();
         let mut undecided = Vec::new();
         for (index, message) in selected.messages.iter().enumerate() {
-            let position = Position { seq: index as u32 + 1, n, last_uid };
+            let position = Position { seq: index as u32 + 1, n, last_uid, recent: selected.is_recent(message.uid) };
             match judge_all(criteria, message, position, None) {
                 Some(true) => matched.push(index),
                 Some(false) => {}
@@ -124,13 +138,14 @@ impl Session {
             }
         }
         let snapshot: Vec<KnownMessage> = undecided.iter().map(|&i| selected.messages[i].clone()).collect();
+        let recent: Vec<bool> = selected.messages.iter().map(|m| selected.is_recent(m.uid)).collect();
         for (chunk, indexes) in snapshot.chunks(BATCH).zip(undecided.chunks(BATCH)) {
             let uids: Vec<u32> = chunk.iter().map(|m| m.uid.0).collect();
             let contents = read_contents(self.services.store(), account, folder, &uids, needs).await?;
             for (message, &index) in chunk.iter().zip(indexes) {
                 // A message expunged meanwhile has no contents and matches nothing more.
                 let Some(contents) = contents.get(&message.uid.0) else { continue };
-                let position = Position { seq: index as u32 + 1, n, last_uid };
+                let position = Position { seq: index as u32 + 1, n, last_uid, recent: recent[index] };
                 if judge_all(criteria, message, position, Some(contents)) == Some(true) {
                     matched.push(index);
                 }
@@ -207,6 +222,8 @@ struct Position {
     seq: u32,
     n: u32,
     last_uid: u32,
+    /// \Recent in this session.
+    recent: bool,
 }
 
 /// The criteria ANDed: `Some` when decided, `None` when the contents are needed and not given.
@@ -235,9 +252,11 @@ fn judge(key: &SearchKey<'_>, message: &KnownMessage, position: Position, conten
         contents.map(|contents| header_contains(contents, field, &lowercase(wanted)))
     };
     match key {
-        SearchKey::All | SearchKey::Old => Some(true),
-        // Facteur does not keep \Recent (IMAP4rev2 dropped it): no message is recent.
-        SearchKey::New | SearchKey::Recent => Some(false),
+        SearchKey::All => Some(true),
+        // RFC 3501 §6.4.4: NEW is RECENT UNSEEN, OLD is NOT RECENT.
+        SearchKey::Recent => Some(position.recent),
+        SearchKey::New => Some(position.recent && !message.flags.contains(Flags::SEEN)),
+        SearchKey::Old => Some(!position.recent),
         SearchKey::Answered => flag(Flags::ANSWERED),
         SearchKey::Deleted => flag(Flags::DELETED),
         SearchKey::Draft => flag(Flags::DRAFT),
@@ -453,7 +472,7 @@ mod tests {
 
     fn judged(text: &str) -> Option<bool> {
         let contents = contents_of(MAIL, true);
-        judge(&key(text), &message(), Position { seq: 3, n: 5, last_uid: 9 }, Some(&contents))
+        judge(&key(text), &message(), Position { seq: 3, n: 5, last_uid: 9, recent: false }, Some(&contents))
     }
 
     #[test]
@@ -509,7 +528,7 @@ mod tests {
     #[test]
     fn state_keys_decide_without_the_contents() {
         let message = message();
-        let position = Position { seq: 1, n: 1, last_uid: 7 };
+        let position = Position { seq: 1, n: 1, last_uid: 7, recent: false };
         assert_eq!(judge(&key("UNSEEN"), &message, position, None), Some(false));
         assert_eq!(judge(&key("FROM x"), &message, position, None), None);
         assert_eq!(judge(&key("OR SEEN FROM x"), &message, position, None), Some(true));

@@ -54,37 +54,40 @@ impl Session {
         let version = self.services.store().folder_version(account, folder.id).await?;
         let (messages, blobs) = self.services.store().message_states_and_blobs(account, folder.id).await?;
         let first_unseen = messages.iter().position(|m| !m.flags.contains(store::Flags::SEEN));
-        response.untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
-        response.untagged(&format!("{} EXISTS", messages.len()));
-        // IMAP4rev1 clients expect RECENT; Facteur does not track \Recent.
-        response.untagged("0 RECENT");
-        if let Some(index) = first_unseen {
-            response.status_line("*", "OK", Some(&format!("UNSEEN {}", index + 1)), "First unseen message");
-        }
-        response.status_line("*", "OK", Some(&format!("UIDVALIDITY {}", folder.uidvalidity)), "UIDs valid");
+        let known: Vec<KnownMessage> =
+            messages.iter().zip(blobs).map(|(state, blob)| KnownMessage::from_state(state, Some(blob))).collect();
         // Read last, the messages may include one delivered after `version`: UIDNEXT must be
         // above every UID the client is shown.
         let uidnext = messages.last().map_or(version.uidnext, |m| version.uidnext.max(m.uid + 1));
-        response.status_line("*", "OK", Some(&format!("UIDNEXT {uidnext}")), "Predicted next UID");
         // RFC 7162 §3.1.2.1: modseqs are kept for every folder, so this comes with every SELECT.
         let highest = messages.iter().map(|m| m.modseq).max().unwrap_or(0).max(version.highest_modseq);
+        let (uidvalidity, n_messages) = (folder.uidvalidity, messages.len());
+        let mut selected = Selected::new(folder, access, known, version);
+        let claim = access == Access::ReadWrite;
+        let first_recent = self.services.store().recent_from(account, selected.folder.id, uidnext, claim).await?;
+        selected.recent.push(first_recent..uidnext);
+        selected.write_flags(&mut response);
+        response.untagged(&format!("{n_messages} EXISTS"));
+        response.untagged(&format!("{} RECENT", selected.n_recent()));
+        if let Some(index) = first_unseen {
+            response.status_line("*", "OK", Some(&format!("UNSEEN {}", index + 1)), "First unseen message");
+        }
+        response.status_line("*", "OK", Some(&format!("UIDVALIDITY {uidvalidity}")), "UIDs valid");
+        response.status_line("*", "OK", Some(&format!("UIDNEXT {uidnext}")), "Predicted next UID");
         response.status_line("*", "OK", Some(&format!("HIGHESTMODSEQ {highest}")), "Highest");
-        let (permanent, completion_code, verb) = match access {
-            Access::ReadWrite => ("\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*", "READ-WRITE", "SELECT"),
+        let (completion_code, verb) = match access {
+            Access::ReadWrite => ("READ-WRITE", "SELECT"),
             // RFC 9051 §6.3.3: EXAMINE is SELECT without write access, so report [READ-ONLY].
-            Access::ReadOnly => ("", "READ-ONLY", "EXAMINE"),
+            Access::ReadOnly => ("READ-ONLY", "EXAMINE"),
         };
-        response.status_line("*", "OK", Some(&format!("PERMANENTFLAGS ({permanent})")), "Flags that can be kept");
-        let known: Vec<KnownMessage> =
-            messages.iter().zip(blobs).map(|(state, blob)| KnownMessage::from_state(state, Some(blob))).collect();
-        if let Some((uidvalidity, modseq, known_uids)) = resync
-            && uidvalidity == folder.uidvalidity
+        if let Some((client_uidvalidity, modseq, known_uids)) = resync
+            && client_uidvalidity == uidvalidity
         {
             let store = self.services.store();
-            write_resync(store, &mut response, account, &folder, &known, modseq, known_uids.as_ref()).await?;
+            write_resync(store, &mut response, account, &selected, modseq, known_uids.as_ref()).await?;
         }
         response.status_line(tag, "OK", Some(completion_code), &format!("{verb} completed"));
-        self.select(Selected { folder, access, messages: known, version });
+        self.select(selected);
         Ok(response)
     }
 
@@ -136,6 +139,9 @@ impl Session {
         write_expunged(&mut response, &expunged, qresync);
         // The snapshot is compacted once: removing one by one would be quadratic.
         selected.messages.retain(|known| !removed.contains(&known.uid.0));
+        // What other sessions did meanwhile (an expunge of the same message included) is told
+        // now: EXPUNGE is a command during which the numbers may move.
+        self.report_changes(&mut response).await?;
         response.status_line(tag, "OK", None, "EXPUNGE completed");
         Ok(response)
     }
@@ -149,11 +155,11 @@ async fn write_resync(
     store: &store::Store,
     response: &mut Response,
     account: store::AccountId,
-    folder: &store::Folder,
-    known: &[KnownMessage],
+    selected: &Selected,
     modseq: u64,
     known_uids: Option<&SequenceSet>,
 ) -> Result<()> {
+    let (folder, known) = (&selected.folder, &selected.messages);
     let uid_limit = folder.uidnext.saturating_sub(1);
     let in_known = |uid: u32| known_uids.is_none_or(|set| crate::selected::set_contains(set, uid, uid_limit));
     let (vanished, changed_since) = match store.folder_changes_since(account, folder.id, modseq).await? {
@@ -174,7 +180,7 @@ async fn write_resync(
                 "{} FETCH (UID {} FLAGS ({}) MODSEQ ({}))",
                 index + 1,
                 message.uid.0,
-                crate::op::fetch::flag_list(message.flags, &message.keywords),
+                crate::op::fetch::flag_list(message.flags, &message.keywords, selected.is_recent(message.uid)),
                 message.modseq
             ));
         }

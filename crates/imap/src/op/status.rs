@@ -49,8 +49,10 @@ impl Session {
                     self.condstore = true;
                     format!("HIGHESTMODSEQ {}", folder.highest_modseq)
                 }
-                // IMAP4rev1 only; Facteur does not track \Recent (removed in IMAP4rev2).
-                StatusDataItemName::Recent => "RECENT 0".to_string(),
+                // IMAP4rev1 only (removed in IMAP4rev2): the messages no session claimed yet.
+                StatusDataItemName::Recent => {
+                    format!("RECENT {}", self.services.store().unclaimed_recent(account, folder.id).await?)
+                }
                 StatusDataItemName::Deleted => {
                     let messages = self.services.store().message_states(account, folder.id).await?;
                     let n_deleted = messages.iter().filter(|m| m.flags.contains(store::Flags::DELETED)).count();

@@ -26,9 +26,12 @@ impl Session {
         modifiers: &[StoreModifier],
     ) -> Result<Response> {
         let unchanged_since = modifiers.iter().map(|StoreModifier::UnchangedSince(since)| *since).next();
-        if unchanged_since.is_some() {
+        let mut response = Response::default();
+        if unchanged_since.is_some()
             // RFC 7162 §3.1: UNCHANGEDSINCE enables CONDSTORE.
-            self.condstore = true;
+            && let Some(line) = self.enable_condstore()
+        {
+            response.bytes.extend_from_slice(line.as_bytes());
         }
         let condstore = self.condstore;
         let (system, keywords) = split_flags(flags)?;
@@ -51,11 +54,12 @@ impl Session {
             None => (mail.set_flags(account, folder, &uids, op, system, &keywords).await?, Vec::new()),
         };
         let selected = self.selected_mut()?;
-        let mut response = Response::default();
+        selected.announce_keywords(updates.iter().flat_map(|update| update.keywords.iter()), &mut response);
         for update in updates {
             let Some(index) = selected.index_of(Uid(update.uid)) else { continue };
             let blob = selected.messages[index].blob.take();
             let moved = selected.messages[index].modseq != update.modseq;
+            let recent = selected.is_recent(Uid(update.uid));
             selected.messages[index] = KnownMessage::from_state(&update, blob);
             // RFC 9051 §6.4.6: without .SILENT, each message's new flags come back as FETCH;
             // UID STORE includes the UID (§6.4.9), and so does CONDSTORE, with MODSEQ
@@ -64,7 +68,7 @@ impl Session {
             let out = &mut response.bytes;
             if reply == StoreResponse::Answer {
                 let _ = write!(out, "* {} FETCH (FLAGS (", index + 1);
-                write_flag_list(out, update.flags, &update.keywords);
+                write_flag_list(out, update.flags, &update.keywords, recent);
                 let _ = match (addressing, condstore) {
                     (_, true) => write!(out, ") UID {} MODSEQ ({}))\r\n", update.uid, update.modseq),
                     (Addressing::Uid, false) => write!(out, ") UID {})\r\n", update.uid),

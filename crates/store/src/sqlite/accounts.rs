@@ -124,7 +124,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for special in SpecialUse::ALL {
-            insert_folder(&mut tx, AccountId(account_id), special.default_name(), None, Some(special)).await?;
+            insert_folder(&mut tx, AccountId(account_id), special.default_name(), None, Some(special), true).await?;
         }
         sqlx::query("INSERT INTO identities (account_id, address, is_default) VALUES (?, ?, 1)")
             .bind(account_id)

@@ -83,16 +83,18 @@ impl Store {
         row.as_ref().map(folder_from_row).ok_or_else(|| Error::NotFound(format!("{} folder", special_use.as_db())))
     }
 
-    /// Creates a folder and the parents it needs (RFC 9051 §6.3.4), subscribed. Returns the
-    /// new folder.
-    pub async fn create_folder(&self, account: AccountId, name: &str) -> Result<Folder> {
+    /// Creates a folder and the parents it needs (RFC 9051 §6.3.4), subscribed or not: an IMAP
+    /// CREATE does not subscribe (clients send SUBSCRIBE themselves, RFC 9051 §6.3.7), the web
+    /// client does, so the folder shows in desktop clients that list subscribed folders only.
+    /// Returns the new folder.
+    pub async fn create_folder(&self, account: AccountId, name: &str, subscribed: bool) -> Result<Folder> {
         let path = folder_path(name)?;
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         if folder_id_by_path(&mut tx, account, &path).await?.is_some() {
             return Err(Error::Exists(format!("folder {path}")));
         }
-        let parent = ensure_parents(&mut tx, account, &path, true).await?;
-        let id = insert_folder(&mut tx, account, &path, parent, None).await?;
+        let parent = ensure_parents(&mut tx, account, &path, true, subscribed).await?;
+        let id = insert_folder(&mut tx, account, &path, parent, None, subscribed).await?;
         let folder = read_folder(&mut tx, account, id).await?;
         tx.commit().await?;
         Ok(folder)
@@ -198,6 +200,50 @@ impl Store {
         Ok(FolderDeletion::Removed { messages: removed })
     }
 
+    /// \Recent (RFC 3501 §2.3.2): the first UID of `folder` that is recent for a session that
+    /// now sees the UIDs below `seen_below`. With `claim` (SELECT, and new mail seen by a
+    /// read-write session) the UIDs from there to `seen_below` become this session's alone;
+    /// without (EXAMINE) nothing changes. A compare-and-set, so two sessions never claim the
+    /// same message, across processes too; on the relaxed writer, since \Recent is a hint.
+    pub async fn recent_from(&self, account: AccountId, folder: FolderId, seen_below: u32, claim: bool) -> Result<u32> {
+        loop {
+            let first: Option<i64> =
+                sqlx::query_scalar("SELECT first_recent_uid FROM folders WHERE id = ? AND account_id = ?")
+                    .bind(folder.0)
+                    .bind(account.0)
+                    .fetch_optional(&self.reader)
+                    .await?;
+            let first = first.ok_or_else(|| Error::NotFound(format!("folder {}", folder.0)))?;
+            if !claim || first >= i64::from(seen_below) {
+                return Ok(u32::try_from(first).unwrap_or(u32::MAX));
+            }
+            let mut writer = self.relaxed_writer().await?;
+            let claimed = sqlx::query("UPDATE folders SET first_recent_uid = ? WHERE id = ? AND first_recent_uid = ?")
+                .bind(i64::from(seen_below))
+                .bind(folder.0)
+                .bind(first)
+                .execute(&mut *writer)
+                .await?
+                .rows_affected();
+            if claimed == 1 {
+                return Ok(u32::try_from(first).unwrap_or(u32::MAX));
+            }
+        }
+    }
+
+    /// STATUS RECENT: the messages of a folder no session has claimed as recent yet.
+    pub async fn unclaimed_recent(&self, account: AccountId, folder: FolderId) -> Result<u32> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM messages m JOIN folders f ON f.id = m.folder_id
+             WHERE f.id = ? AND f.account_id = ? AND m.uid >= f.first_recent_uid",
+        )
+        .bind(folder.0)
+        .bind(account.0)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
     /// SUBSCRIBE and UNSUBSCRIBE (RFC 9051 §6.3.7, §6.3.8): what LSUB lists.
     pub async fn set_subscribed(&self, account: AccountId, name: &str, subscribed: bool) -> Result<()> {
         let path = existing_path(name);
@@ -286,6 +332,7 @@ async fn ensure_parents(
     account: AccountId,
     path: &str,
     path_is_new: bool,
+    subscribed: bool,
 ) -> Result<Option<FolderId>> {
     let parts: Vec<&str> = path.split('/').collect();
     let mut parent = None;
@@ -310,7 +357,7 @@ async fn ensure_parents(
         return Err(Error::Limit(format!("an account may have at most {MAX_FOLDERS_PER_ACCOUNT} folders")));
     }
     for ancestor in missing {
-        parent = Some(insert_folder(tx, account, &ancestor, parent, None).await?);
+        parent = Some(insert_folder(tx, account, &ancestor, parent, None, subscribed).await?);
     }
     Ok(parent)
 }
@@ -318,7 +365,7 @@ async fn ensure_parents(
 /// Renames the folder `id` from `from` to `to` with its subfolders, under `to`'s parent
 /// (found or created).
 async fn move_tree(tx: &mut SqliteConnection, account: AccountId, id: FolderId, from: &str, to: &str) -> Result<()> {
-    let parent = ensure_parents(tx, account, to, false).await?;
+    let parent = ensure_parents(tx, account, to, false, true).await?;
     check_depth(tx, account, from, to).await?;
     // SQLite's substr counts characters, from 1.
     let keep_from = from.chars().count() as i64 + 1;
@@ -366,12 +413,13 @@ pub(crate) async fn insert_folder(
     name: &str,
     parent: Option<FolderId>,
     special_use: Option<SpecialUse>,
+    subscribed: bool,
 ) -> Result<FolderId> {
     let now = now_unix();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO folders (id, account_id, name, parent_id, special_use, uidvalidity, created_at)
+        "INSERT INTO folders (id, account_id, name, parent_id, special_use, uidvalidity, created_at, subscribed)
          VALUES ((SELECT value + 1 FROM counters WHERE name = 'folder_id'), ?, ?, ?, ?,
-             max(?, (SELECT value + 1 FROM counters WHERE name = 'uidvalidity')), ?)
+             max(?, (SELECT value + 1 FROM counters WHERE name = 'uidvalidity')), ?, ?)
          RETURNING id",
     )
     .bind(account.0)
@@ -380,6 +428,7 @@ pub(crate) async fn insert_folder(
     .bind(special_use.map(SpecialUse::as_db))
     .bind(now & 0xffff_ffff)
     .bind(now)
+    .bind(subscribed)
     .fetch_one(&mut *tx)
     .await?;
     Ok(FolderId(id))

@@ -19,6 +19,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "unseen count per store", include_str!("../../../../migrations/sqlite/0006_unseen_count_per_store.sql")),
     (7, "bodystructure parameters", include_str!("../../../../migrations/sqlite/0007_bodystructure_parameters.sql")),
     (8, "folder lifecycle", include_str!("../../../../migrations/sqlite/0008_folder_lifecycle.sql")),
+    (9, "recent", include_str!("../../../../migrations/sqlite/0009_recent.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
