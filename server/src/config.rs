@@ -11,7 +11,7 @@ use serde::Deserialize;
 #[derive(clap::Args, Debug, Default)]
 pub(crate) struct ServeArgs {
     /// A TOML file with the same settings as the flags (data, http, smtp, imap, imaps,
-    /// hostname, tls_cert, tls_key, public_url, changes_horizon_days).
+    /// hostname, tls_cert, tls_key, public_url, changes_horizon_days, plaintext_login_on_loopback).
     #[arg(long, env = "FACTEUR_CONFIG")]
     config: Option<PathBuf>,
     /// The data folder (database, message files, generated certificate). Default: ./data
@@ -46,6 +46,10 @@ pub(crate) struct ServeArgs {
     /// folders instead of catching up (QRESYNC). Default: 30
     #[arg(long, env = "FACTEUR_CHANGES_HORIZON_DAYS")]
     changes_horizon_days: Option<u64>,
+    /// Accept IMAP passwords without TLS from loopback clients (benchmarks, a local TLS
+    /// proxy). Default: false: STARTTLS first, as everywhere else.
+    #[arg(long, env = "FACTEUR_PLAINTEXT_LOGIN_ON_LOOPBACK")]
+    plaintext_login_on_loopback: Option<bool>,
     /// On a first run, create this domain...
     #[arg(long, env = "FACTEUR_DOMAIN")]
     domain: Option<String>,
@@ -68,6 +72,7 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     public_url: Option<String>,
     changes_horizon_days: Option<u64>,
+    plaintext_login_on_loopback: Option<bool>,
 }
 
 /// Settings after merging every source.
@@ -84,6 +89,7 @@ pub(crate) struct ServeConfig {
     pub(crate) first_domain: Option<String>,
     pub(crate) first_admin: Option<String>,
     pub(crate) changes_horizon: std::time::Duration,
+    pub(crate) plaintext_login_on_loopback: bool,
 }
 
 fn listener(name: &str, value: Option<String>, default: &str) -> anyhow::Result<Option<SocketAddr>> {
@@ -124,6 +130,10 @@ impl ServeArgs {
             changes_horizon: std::time::Duration::from_secs(
                 self.changes_horizon_days.or(file.changes_horizon_days).unwrap_or(30) * 24 * 3600,
             ),
+            plaintext_login_on_loopback: self
+                .plaintext_login_on_loopback
+                .or(file.plaintext_login_on_loopback)
+                .unwrap_or(false),
         })
     }
 }

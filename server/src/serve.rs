@@ -39,8 +39,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         });
         tasks.spawn(smtp::serve(listener, services));
     }
-    let imap_services =
-        Arc::new(imap::ImapServices::new(mail.clone(), auth.clone(), Some(tls.clone()), config.hostname.clone()));
+    let mut imap_services =
+        imap::ImapServices::new(mail.clone(), auth.clone(), Some(tls.clone()), config.hostname.clone());
+    imap_services.plaintext_login_on_loopback = config.plaintext_login_on_loopback;
+    let imap_services = Arc::new(imap_services);
     if let Some(addr) = config.imap {
         let listener = bind("imap", addr).await?;
         tasks.spawn(imap::serve(listener, imap_services.clone(), false));

@@ -53,6 +53,9 @@ pub struct ImapServices {
     /// Bytes of large literals (APPENDed messages) all sessions may hold at once: one permit
     /// per byte, taken before the client is asked to send them.
     pub(crate) literal_memory: Arc<tokio::sync::Semaphore>,
+    /// Passwords accepted without TLS from loopback clients (benchmarks beside a reference
+    /// server that allows it; a local proxy that already did TLS). Off by default.
+    pub plaintext_login_on_loopback: bool,
 }
 
 /// What large literals may take in all, server-wide. A message is held twice for a moment (its
@@ -65,7 +68,7 @@ impl ImapServices {
     pub fn new(mail: mail::Mail, auth: auth::Auth, tls: Option<tokio_rustls::TlsAcceptor>, hostname: String) -> Self {
         let output_budget = listener::ByteBudget::new(listener::OUTPUT_BYTES_PER_SECOND, listener::OUTPUT_BURST_BYTES);
         let literal_memory = Arc::new(tokio::sync::Semaphore::new(LITERAL_MEMORY_BYTES));
-        ImapServices { mail, auth, tls, hostname, output_budget, literal_memory }
+        ImapServices { mail, auth, tls, hostname, output_budget, literal_memory, plaintext_login_on_loopback: false }
     }
 }
 

@@ -147,8 +147,11 @@ impl Session {
     /// §6.2.3) says LOGIN must be refused, with LOGINDISABLED advertised, on an unprotected
     /// connection. Without a certificate there is nothing to upgrade to, so plaintext is all
     /// there is (tests and local setups).
+    /// `plaintext_login_on_loopback` lifts this for clients on this machine.
     pub(crate) fn login_disabled(&self) -> bool {
-        !self.tls_active && self.services.tls.is_some()
+        let trusted_loopback =
+            self.services.plaintext_login_on_loopback && self.peer.is_some_and(|peer| peer.ip().is_loopback());
+        !self.tls_active && self.services.tls.is_some() && !trusted_loopback
     }
 
     /// The capabilities offered now (RFC 9051 §7.2.2): STARTTLS and AUTH only before login,
@@ -723,6 +726,32 @@ mod tests {
         assert!(transcript.iter().any(|line| line.starts_with("4 BAD")), "not logged in: {transcript:?}");
         assert!(transcript.iter().any(|line| line.starts_with("* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED")));
         assert_eq!(transcript.last().map(String::as_str), Some("6 OK LOGOUT completed"));
+    }
+
+    /// `plaintext_login_on_loopback` lets a loopback client log in without STARTTLS, and no one
+    /// else: the same LOGIN from another address is still refused.
+    #[tokio::test]
+    async fn plaintext_login_only_from_loopback_when_allowed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut services = services_with_ana(&dir, Some(acceptor_without_certificate())).await;
+        Arc::get_mut(&mut services).expect("not shared yet").plaintext_login_on_loopback = true;
+        for (peer, wanted) in
+            [("127.0.0.1:40000", "1 OK "), ("[::1]:40000", "1 OK "), ("203.0.113.9:40000", "1 NO [PRIVACYREQUIRED]")]
+        {
+            let (client, server) = tokio::io::duplex(64 * 1024);
+            let peer = Some(peer.parse().expect("address"));
+            let session = tokio::spawn(Session::new(Box::new(server), Arc::clone(&services), peer, false).run());
+            let (read_half, mut write_half) = tokio::io::split(client);
+            let mut lines = BufReader::new(read_half).lines();
+            lines.next_line().await.expect("read").expect("greeting");
+            write_half.write_all(b"1 LOGIN ana@example.org \"a long password\"\r\n2 LOGOUT\r\n").await.expect("write");
+            let mut transcript = Vec::new();
+            while let Some(line) = lines.next_line().await.expect("read") {
+                transcript.push(line);
+            }
+            session.await.expect("session ends");
+            assert!(transcript.iter().any(|line| line.starts_with(wanted)), "{peer:?}: {transcript:?}");
+        }
     }
 
     /// Issue 12: an account that has been sent more than its output budget waits for it. With
