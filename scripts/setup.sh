@@ -26,6 +26,7 @@ if [ "$purpose" = test ]; then
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v swaks >/dev/null || missing+=(swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl)
+  command -v mbsync >/dev/null || missing+=(isync)
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]} from Debian"

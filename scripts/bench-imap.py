@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Benchmark: Facteur's IMAP server against Dovecot under Dovecot's own load tool, imaptest.
+
+The same load against a `facteur` binary (started here on loopback with a fresh data folder)
+and against the reference Dovecot in ../shared/reference (started beforehand), same messages:
+
+- imaptest's default mix (LOGIN, LIST, STATUS, SELECT, FETCH, STORE, EXPUNGE, APPEND, LOGOUT)
+  with state tracking, C clients on one mailbox for S seconds: commands per second, and the
+  errors imaptest reports (it checks every answer against what it tracked);
+- imaptest with logins only ('-': LOGIN, SELECT, LOGOUT): logins per second;
+- memory per idle connection: the server's memory before and after K more connections that
+  logged in, selected INBOX and wait, plain then with STARTTLS (RSS of Facteur's one process;
+  for Dovecot the PSS summed over its processes, since each connection is a process sharing
+  most of its pages);
+- IDLE notification latency: a session in IDLE, a message sent by SMTP; the time from the
+  SMTP server's 250 to the `* n EXISTS` (for the reference that includes Postfix's queue
+  handing the message to Dovecot over LMTP, which is what a user waits for).
+
+Both servers take passwords without TLS on loopback for the imaptest runs (Facteur with
+--plaintext-login-on-loopback, the reference as configured), so TLS costs do not blur the
+comparison. Ratios are Facteur / reference for rates and reference / Facteur for memory and
+latency: above 1 always means Facteur does better.
+
+Usage: scripts/bench-imap.py --facteur PATH [--clients 20] [--secs 60]
+Needs: imaptest on PATH or in $IMAPTEST (not packaged by Debian: build it from Dovecot's public
+imaptest repository against dovecot-dev, outside this repository), and the reference set up
+and started with many connections allowed (as root: REF_MANY_CONNECTIONS=1
+../shared/reference/setup.sh, then start.sh). Everything stays on 127.0.0.1.
+"""
+
+import argparse
+import importlib.util
+import mailbox
+import os
+import re
+import shutil
+import smtplib
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("bench_core", REPO / "scripts" / "bench-core.py")
+core = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(core)
+
+FACTEUR_USERS = ["ana@example.org", "bob@example.org"]
+FACTEUR_PASSWORD = "bench password 1"
+TLS = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+TLS.check_hostname = False
+TLS.verify_mode = ssl.CERT_NONE  # both servers use self-signed certificates
+say = core.say
+
+
+class Facteur:
+    """`facteur serve` on loopback with a fresh data folder, plaintext logins on loopback."""
+
+    def __init__(self, binary):
+        self.binary = binary
+        self.data = tempfile.mkdtemp(prefix="facteur-bench-imap-")
+        self.log = open(os.path.join(self.data, "stderr.log"), "w+")
+        self.process = None
+
+    def start(self):
+        def admin(*args, stdin=None):
+            subprocess.run([self.binary, "admin", "--data", self.data, *args], input=stdin, check=True,
+                           capture_output=True, text=True)
+
+        admin("domain", "add", "example.org")
+        for user in FACTEUR_USERS:
+            admin("user", "add", user, "--password-stdin", stdin=FACTEUR_PASSWORD + "\n")
+        self.process = subprocess.Popen(
+            [self.binary, "serve", "--data", self.data, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0",
+             "--imap", "127.0.0.1:0", "--imaps", "off", "--plaintext-login-on-loopback", "true"],
+            stdout=subprocess.PIPE, stderr=self.log, text=True, env={**os.environ, "FACTEUR_LOG": "warn"})
+        ports = {}
+        for line in self.process.stdout:
+            match = re.match(r"facteur: (\w+) listening on 127\.0\.0\.1:(\d+)", line)
+            if match:
+                ports[match[1]] = int(match[2])
+            if line.strip() == "facteur: ready":
+                break
+        else:
+            raise SystemExit(f"facteur exited before it was ready:\n{self.tail()}")
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()  # keep the pipe drained
+        pid = self.process.pid
+        return core.Server("Facteur", ports["smtp"], ports["imap"], FACTEUR_USERS[0], FACTEUR_PASSWORD,
+                           lambda: [pid])
+
+    def tail(self):
+        self.log.flush()
+        self.log.seek(0)
+        return "".join(self.log.readlines()[-20:])
+
+    def stop(self):
+        if self.process:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def write_mbox(corpus, path):
+    box = mailbox.mbox(path, create=True)
+    for raw in corpus:
+        box.add(mailbox.mboxMessage(raw))
+    box.flush()
+    box.close()
+
+
+def imaptest(binary, server, mbox, clients, secs, extra=()):
+    """Runs imaptest; returns (commands per state, total commands per second, error lines)."""
+    command = [binary, "host=127.0.0.1", f"port={server.imap_port}", f"user={server.user}",
+               f"pass={server.password}", f"mbox={mbox}", f"clients={clients}", f"secs={secs}", *extra]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=secs + 120)
+    out = done.stdout + done.stderr
+    errors = [line for line in out.splitlines() if line.startswith(("Error:", "Panic:", "Fatal:"))]
+    lines = out.splitlines()
+    try:
+        at = max(i for i, line in enumerate(lines) if line.startswith("Totals:"))
+    except ValueError:
+        raise SystemExit(f"imaptest printed no totals:\n{out[-2000:]}")
+    names = lines[at + 1].split()
+    counts = [int(n) for n in lines[at + 4].split()]
+    totals = dict(zip(names, counts))
+    return totals, sum(totals.values()) / secs, errors
+
+
+def memory_kb(server):
+    """Facteur: RSS of its process. Dovecot: PSS summed over its processes (lmtp excluded)."""
+    processes = [p for p in server.processes() if p[0] not in core.NOT_COUNTED]
+    if len(processes) == 1:
+        return processes[0][1]
+    return sum(p[2] if p[2] is not None else p[1] for p in processes)
+
+
+def open_idle(server, n, tls):
+    """n connections, each logged in with INBOX selected; returns the sockets."""
+    held = []
+    for _ in range(n):
+        sock = socket.create_connection(("127.0.0.1", server.imap_port), timeout=30)
+        reader = sock.makefile("rb")
+        reader.readline()
+        if tls:
+            sock.sendall(b"s STARTTLS\r\n")
+            while not reader.readline().startswith(b"s "):
+                pass
+            sock = TLS.wrap_socket(sock, server_hostname="localhost")
+            reader = sock.makefile("rb")
+        for tag, command in (("l", f"LOGIN {core.quote(server.user)} {core.quote(server.password)}"),
+                             ("e", "EXAMINE INBOX")):
+            sock.sendall(f"{tag} {command}\r\n".encode())
+            while True:
+                line = reader.readline()
+                if not line:
+                    raise SystemExit(f"{server.name} closed an idle connection during {command.split()[0]}")
+                if line.startswith(f"{tag} ".encode()):
+                    if not line.startswith(f"{tag} OK".encode()):
+                        raise SystemExit(f"{server.name}: {line!r}")
+                    break
+        held.append((sock, reader))
+    return held
+
+
+def per_idle_connection(server, n, tls):
+    time.sleep(1)
+    before = memory_kb(server)
+    held = open_idle(server, n, tls)
+    time.sleep(2)  # let the server settle (allocator, lazily started processes)
+    after = memory_kb(server)
+    for sock, _ in held:
+        sock.close()
+    time.sleep(1)
+    return (after - before) / n
+
+
+def idle_latency(server, rounds):
+    """Seconds from SMTP's 250 to `* n EXISTS` in an IDLE session, one per round."""
+    sock = socket.create_connection(("127.0.0.1", server.imap_port), timeout=30)
+    reader = sock.makefile("rb")
+    reader.readline()
+    sock.sendall(f"l LOGIN {core.quote(server.user)} {core.quote(server.password)}\r\ns SELECT INBOX\r\n".encode())
+    while not reader.readline().startswith(b"s "):
+        pass
+    times = []
+    for n in range(rounds):
+        sock.sendall(f"i{n} IDLE\r\n".encode())
+        assert reader.readline().startswith(b"+")
+        message = (f"From: bench@example.org\r\nTo: {server.user}\r\nSubject: idle {n}\r\n"
+                   f"Message-ID: <idle-{n}-{time.time()}@bench>\r\n\r\nping\r\n").encode()
+        with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as smtp:
+            smtp.sendmail("bench@example.org", [server.user], message)
+            accepted = time.perf_counter()
+            while True:
+                line = reader.readline()
+                if re.match(rb"\* \d+ EXISTS", line):
+                    times.append(time.perf_counter() - accepted)
+                    break
+        sock.sendall(b"DONE\r\n")
+        while not reader.readline().startswith(f"i{n} ".encode()):
+            pass
+    sock.close()
+    return times
+
+
+def measure(server, args, mbox):
+    say(f"== {server.name}: imaptest default mix, {args.clients} clients, {args.secs} s")
+    mix, mix_rate, mix_errors = imaptest(args.imaptest, server, mbox, args.clients, args.secs)
+    say(f"   {mix_rate:.0f} commands/s, {len(mix_errors)} errors")
+    for line in mix_errors[:10]:
+        say("   " + line)
+    say(f"== {server.name}: imaptest logins only, {args.clients} clients, {args.login_secs} s")
+    logins, _, login_errors = imaptest(args.imaptest, server, mbox, args.clients, args.login_secs, ["-"])
+    login_rate = logins.get("Logi", 0) / args.login_secs
+    say(f"   {login_rate:.0f} logins/s, {len(login_errors)} errors")
+    say(f"== {server.name}: memory per idle connection ({args.idle} connections)")
+    plain = per_idle_connection(server, args.idle, tls=False)
+    tls = per_idle_connection(server, args.idle, tls=True)
+    say(f"   plain {plain:.1f} KiB, STARTTLS {tls:.1f} KiB")
+    say(f"== {server.name}: IDLE latency after SMTP ({args.idle_rounds} messages)")
+    latency = idle_latency(server, args.idle_rounds)
+    say(f"   median {statistics.median(latency) * 1000:.1f} ms, max {max(latency) * 1000:.1f} ms")
+    return {"mix": mix, "rate": mix_rate, "errors": len(mix_errors) + len(login_errors), "logins": login_rate,
+            "plain": plain, "tls": tls, "latency": latency}
+
+
+def report(facteur, ref):
+    def row(name, f, r, unit, better_higher):
+        ratio = (f / r if better_higher else r / f) if f and r else float("nan")
+        print(f"| {name} | {f:.1f} {unit} | {r:.1f} {unit} | {ratio:.2f} |")
+
+    print("| row | Facteur | Dovecot | ratio (above 1: Facteur better) |")
+    print("|---|---|---|---|")
+    row("imaptest default mix, commands/s", facteur["rate"], ref["rate"], "", True)
+    row("imaptest logins/s", facteur["logins"], ref["logins"], "", True)
+    row("memory per idle connection, plain", facteur["plain"], ref["plain"], "KiB", False)
+    row("memory per idle connection, STARTTLS", facteur["tls"], ref["tls"], "KiB", False)
+    fl, rl = (statistics.median(x["latency"]) * 1000 for x in (facteur, ref))
+    row("IDLE notification after SMTP 250, median", fl, rl, "ms", False)
+    fl, rl = (max(x["latency"]) * 1000 for x in (facteur, ref))
+    row("IDLE notification after SMTP 250, worst", fl, rl, "ms", False)
+    print(f"| imaptest errors (mix + logins) | {facteur['errors']} | {ref['errors']} | |")
+    print("\nCommands in the mix (Facteur / Dovecot):",
+          ", ".join(f"{k} {facteur['mix'].get(k, 0)}/{ref['mix'].get(k, 0)}" for k in facteur["mix"]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     usage="%(prog)s --facteur PATH [options]")
+    parser.add_argument("--facteur", required=True, metavar="PATH", help="the facteur binary to measure")
+    parser.add_argument("--clients", type=int, default=20, help="imaptest clients (default 20)")
+    parser.add_argument("--secs", type=int, default=60, help="seconds of the default mix (default 60)")
+    parser.add_argument("--login-secs", type=int, default=20, help="seconds of the logins-only run (default 20)")
+    parser.add_argument("-n", type=int, default=300, help="messages in imaptest's mbox (default 300)")
+    parser.add_argument("--idle", type=int, default=150, help="idle connections for the memory rows (default 150)")
+    parser.add_argument("--idle-rounds", type=int, default=20, help="messages for the IDLE latency (default 20)")
+    parser.add_argument("--ref", default=os.environ.get("REF", "/tmp/facteur-reference"), metavar="DIR",
+                        help="the reference's folder (default $REF, else /tmp/facteur-reference)")
+    args = parser.parse_args()
+    args.imaptest = os.environ.get("IMAPTEST") or shutil.which("imaptest")
+    if not args.imaptest:
+        raise SystemExit("imaptest not found: build it from Dovecot's imaptest repository (against Debian's "
+                         "dovecot-dev), outside this repository, and put it on PATH or in $IMAPTEST")
+    ref = core.reference(args.ref)
+    with tempfile.TemporaryDirectory(prefix="bench-imap-") as tmp:
+        mbox = os.path.join(tmp, "messages.mbox")
+        write_mbox(core.build_corpus(1, args.n), mbox)
+        facteur = Facteur(args.facteur)
+        try:
+            fresults = measure(facteur.start(), args, mbox)
+        except BaseException:
+            say(f"facteur's last log lines:\n{facteur.tail()}")
+            raise
+        finally:
+            facteur.stop()
+        core.empty_inbox(ref)
+        rresults = measure(ref, args, mbox)
+    report(fresults, rresults)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
