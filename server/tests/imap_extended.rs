@@ -130,3 +130,46 @@ fn recent_belongs_to_the_first_session_that_sees_a_message() {
     let mut third = Imap::login(&srv, "ana@example.org");
     assert!(has_line(&third.ok("SELECT INBOX"), "* 0 RECENT"));
 }
+
+/// COMPRESS=DEFLATE (RFC 4978) with Python's zlib as the client's side: raw deflate both ways
+/// after the OK, a sync flush per command; a message fetched whole through it.
+const PY_COMPRESS: &str = r#"
+import socket, ssl, sys, zlib
+port, password, cert = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+context = ssl.create_default_context(cafile=cert)
+sock = context.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+plain = sock.makefile("rb")
+plain.readline()
+def plain_command(tag, text):
+    sock.sendall(f"{tag} {text}\r\n".encode())
+    while True:
+        line = plain.readline()
+        if line.startswith(tag.encode() + b" "):
+            return line
+assert b"COMPRESS=DEFLATE" not in plain_command("c0", "CAPABILITY")  # not before login
+assert plain_command("l", f'LOGIN ana@example.org "{password}"').startswith(b"l OK")
+assert plain_command("c", "COMPRESS DEFLATE").startswith(b"c OK")
+out, inflate, pending = zlib.compressobj(wbits=-15), zlib.decompressobj(wbits=-15), b""
+def command(tag, text):
+    global pending
+    sock.sendall(out.compress(f"{tag} {text}\r\n".encode()) + out.flush(zlib.Z_SYNC_FLUSH))
+    while not any(line.startswith(tag.encode() + b" ") for line in pending.split(b"\r\n")):
+        pending += inflate.decompress(sock.recv(65536))
+    answer, pending = pending, b""
+    return answer
+assert b"s OK" in command("s", "SELECT INBOX")
+fetched = command("f", "FETCH 1 BODY.PEEK[]")
+assert b"Body 1." in fetched and fetched.count(b"f OK") == 1, fetched
+assert b"NO [COMPRESSIONACTIVE]" in command("again", "COMPRESS DEFLATE")
+assert b"COMPRESS=DEFLATE" not in command("c2", "CAPABILITY")
+print("COMPRESSED", len(fetched))
+"#;
+
+#[test]
+fn compress_deflate_carries_a_session() {
+    let srv = TestServer::start();
+    srv.deliver("ana@example.org", &message(1));
+    let out =
+        python(PY_COMPRESS, &[srv.imaps.port().to_string(), PASSWORD.into(), srv.cert_path().display().to_string()]);
+    assert!(out.starts_with("COMPRESSED"), "{out}");
+}

@@ -33,6 +33,8 @@ pub enum Code {
     HasChildren,
     /// RFC 9051 §7.1: APPEND or COPY to a folder that does not exist, which CREATE may make.
     TryCreate,
+    /// RFC 4978 §3: COMPRESS once compression is on.
+    CompressionActive,
 }
 
 impl Code {
@@ -43,6 +45,7 @@ impl Code {
             Code::Unavailable => "UNAVAILABLE",
             Code::Nonexistent => "NONEXISTENT",
             Code::Cannot => "CANNOT",
+            Code::CompressionActive => "COMPRESSIONACTIVE",
             Code::PrivacyRequired => "PRIVACYREQUIRED",
             Code::TooBig => "TOOBIG",
             Code::Limit => "LIMIT",

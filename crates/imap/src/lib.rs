@@ -15,6 +15,7 @@
 //! Invariant: mail is changed only through [`mail::Mail`] and read from its store; this crate
 //! has no SQL.
 
+mod compress;
 mod error;
 mod extended;
 mod fetch;

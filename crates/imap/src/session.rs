@@ -73,6 +73,8 @@ pub(crate) struct Session {
     pub(crate) peer: Option<SocketAddr>,
     framer: Framer,
     pub(crate) tls_active: bool,
+    /// COMPRESS=DEFLATE is on (RFC 4978).
+    pub(crate) compressing: bool,
     state: State,
     /// Set by LOGOUT: the loop ends after the reply is written.
     logging_out: bool,
@@ -112,6 +114,8 @@ pub(crate) enum After {
     Nothing,
     /// STARTTLS said OK: run the handshake now.
     StartTls,
+    /// COMPRESS said OK: deflate from the next byte on (RFC 4978).
+    Compress,
 }
 
 impl Session {
@@ -127,6 +131,7 @@ impl Session {
             peer,
             framer: Framer::default(),
             tls_active,
+            compressing: false,
             state: State::NotAuthenticated,
             logging_out: false,
             write_timeout: WRITE_TIMEOUT,
@@ -194,6 +199,11 @@ impl Session {
             // RFC 7889: the largest message APPEND takes (`store::MAX_MESSAGE_BYTES`).
             "APPENDLIMIT=50000000",
         ]);
+        // RFC 4978 §3: offered only while it can still be turned on, and after login: before,
+        // a client could make the server hold a compressor without being anyone.
+        if self.is_authenticated() && !self.compressing {
+            capabilities.push("COMPRESS=DEFLATE");
+        }
         capabilities.join(" ")
     }
 
@@ -296,8 +306,10 @@ impl Session {
                         if self.logging_out {
                             return Ok(());
                         }
-                        if let After::StartTls = after {
-                            self.start_tls(&tag).await?;
+                        match after {
+                            After::StartTls => self.start_tls(&tag).await?,
+                            After::Compress => self.start_compression()?,
+                            After::Nothing => {}
                         }
                     }
                     FrameEvent::ContinuationNeeded => {
@@ -542,6 +554,7 @@ impl Session {
             }
             CommandBody::Id { parameters } => self.handle_id(tag, parameters)?,
             CommandBody::StartTLS => return self.handle_starttls(tag),
+            CommandBody::Compress { .. } => return self.handle_compress(tag),
             CommandBody::Login { username, password } => self.handle_login(tag, username, password).await?,
             CommandBody::Authenticate { mechanism, initial_response } => {
                 self.handle_authenticate(tag, mechanism, initial_response).await?
@@ -609,7 +622,6 @@ impl Session {
                 let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
                 self.handle_store(tag, &sequence_set, kind, response, &flags, addressing, &modifiers).await?
             }
-            other => return Err(Error::bad(format!("{} is not supported by this server yet", other.name()))),
         };
         Ok((response, After::Nothing))
     }
@@ -628,6 +640,16 @@ impl Session {
         self.stream = Some(Box::new(tls));
         self.tls_active = true;
         tracing::debug!(tag = tag.as_ref(), "STARTTLS done");
+        Ok(())
+    }
+
+    /// RFC 4978 §3: both sides deflate right after the OK. The client waits for that OK, so
+    /// anything it pipelined is not part of the deflate stream: dropped, as after STARTTLS.
+    fn start_compression(&mut self) -> Result<()> {
+        self.framer.clear();
+        let plain = self.stream.take().ok_or_else(|| Error::Io(std::io::Error::other("no stream")))?;
+        self.stream = Some(Box::new(crate::compress::Deflated::new(plain)));
+        self.compressing = true;
         Ok(())
     }
 

@@ -191,6 +191,16 @@ impl Session {
     }
 }
 
+impl Session {
+    /// RFC 4978: DEFLATE is the only algorithm imap-codec parses, and the only one there is.
+    pub(crate) fn handle_compress(&self, tag: &str) -> Result<(Response, After)> {
+        if self.compressing {
+            return Err(Error::no(Some(Code::CompressionActive), "Compression is already active"));
+        }
+        Ok((Response::tagged(tag, "OK", None, "DEFLATE active"), After::Compress))
+    }
+}
+
 /// Tells the client these messages are gone, highest sequence number first: EXPUNGE lines, or
 /// with QRESYNC one `VANISHED` of their UIDs (RFC 7162 §3.2.10).
 pub(crate) fn write_expunged(response: &mut Response, expunged: &[(SeqNum, Uid)], qresync: bool) {
