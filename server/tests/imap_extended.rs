@@ -173,3 +173,38 @@ fn compress_deflate_carries_a_session() {
         python(PY_COMPRESS, &[srv.imaps.port().to_string(), PASSWORD.into(), srv.cert_path().display().to_string()]);
     assert!(out.starts_with("COMPRESSED"), "{out}");
 }
+
+/// BINARY (RFC 3516): parts with their transfer encoding undone, literal8 when they hold a
+/// NUL, BINARY.SIZE, .PEEK leaving \Seen alone, and NO [UNKNOWN-CTE] with NIL for an encoding
+/// nobody knows.
+#[test]
+fn binary_fetches_decoded_parts() {
+    let srv = TestServer::start();
+    let raw = "From: bob@example.org\r\nTo: ana@example.org\r\nSubject: parts\r\nMIME-Version: 1.0\r\n\
+               Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+               --b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+               Caf=C3=A9 cr=C3=A8me\r\n\
+               --b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+               AAECA2ZhY2V1cg==\r\n\
+               --b\r\nContent-Type: application/x-odd\r\nContent-Transfer-Encoding: x-martian\r\n\r\n\
+               ????\r\n--b--\r\n";
+    srv.deliver("ana@example.org", raw.as_bytes());
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    assert!(imap.ok("CAPABILITY")[0].contains(" BINARY"));
+    imap.ok("SELECT INBOX");
+    let text = imap.ok("FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[2])");
+    assert_eq!(text, vec!["* 1 FETCH (BINARY[1] {12}\r\nCafé crème BINARY.SIZE[2] 10)".to_string()]);
+    let (status, untagged) = imap.cmd("FETCH 1 BINARY.PEEK[2]");
+    assert!(status.contains(" OK "), "{status}");
+    assert_eq!(untagged[0], b"* 1 FETCH (BINARY[2] ~{10}\r\n\x00\x01\x02\x03faceur)".to_vec());
+    let (status, untagged) = imap.cmd("FETCH 1 BINARY.PEEK[2]<4.3>");
+    assert!(status.contains(" OK "), "{status}");
+    assert_eq!(untagged[0], b"* 1 FETCH (BINARY[2]<4> {3}\r\nfac)".to_vec());
+    assert_eq!(imap.ok("FETCH 1 FLAGS"), vec!["* 1 FETCH (FLAGS (\\Recent))".to_string()], ".PEEK");
+    let (status, untagged) = imap.cmd("FETCH 1 BINARY[3]");
+    assert!(status.contains(" NO [UNKNOWN-CTE]"), "{status}");
+    let answer = String::from_utf8_lossy(&untagged[0]).into_owned();
+    assert!(answer.contains("BINARY[3] NIL"), "{answer}");
+    // Without .PEEK it is reading: \Seen.
+    assert!(answer.contains("\\Seen"), "{answer}");
+}

@@ -198,6 +198,8 @@ impl Session {
             "CHILDREN",
             // RFC 7889: the largest message APPEND takes (`store::MAX_MESSAGE_BYTES`).
             "APPENDLIMIT=50000000",
+            // RFC 3516: FETCH BINARY[...] and BINARY.SIZE, APPEND of literal8.
+            "BINARY",
         ]);
         // RFC 4978 §3: offered only while it can still be turned on, and after login: before,
         // a client could make the server hold a compressor without being anyone.

@@ -9,9 +9,13 @@
 
 use std::borrow::Cow;
 
-use imap_codec::imap_types::core::AString;
+use std::num::NonZeroU32;
+
+use imap_codec::imap_types::core::{AString, Vec1};
 use imap_codec::imap_types::fetch::{Part, Section};
-use mail_parser::{Message, MessagePart, PartType};
+use mail_parser::decoders::base64::base64_decode;
+use mail_parser::decoders::quoted_printable::quoted_printable_decode;
+use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 
 use facts::parsed::{ParsedMessage, enclosed_frame, fields_of, header_end, slice};
 
@@ -62,6 +66,30 @@ pub(crate) fn section_bytes<'a>(message: &'a ParsedMessage<'a>, section: Option<
         TextKind::Header => Cow::Borrowed(&whole[..end_of_header]),
         TextKind::Text => Cow::Borrowed(&whole[end_of_header..]),
         TextKind::Fields(names, keep) => Cow::Owned(select_fields(&whole[..end_of_header], names, keep)),
+    }
+}
+
+/// An encoding BINARY cannot undo (RFC 3516 §4.3: `NO [UNKNOWN-CTE]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UnknownCte;
+
+/// RFC 3516 BINARY[section]: the part's body with its Content-Transfer-Encoding undone (no
+/// charset conversion); an empty section is the whole message as stored. A part that does not
+/// exist is empty, as for BODY.
+pub(crate) fn binary_bytes<'a>(
+    message: &'a ParsedMessage<'a>,
+    section: &[NonZeroU32],
+) -> Result<Cow<'a, [u8]>, UnknownCte> {
+    let Ok(numbers) = Vec1::try_from(section.to_vec()) else { return Ok(Cow::Borrowed(message.raw)) };
+    let Some((frame, _, part)) = find_part(message, &Part(numbers)) else { return Ok(Cow::Borrowed(&[][..])) };
+    let body = slice(frame, part.offset_body, part.offset_end);
+    let encoding = part.content_transfer_encoding().unwrap_or("7bit").trim().to_ascii_lowercase();
+    match encoding.as_str() {
+        "7bit" | "8bit" | "binary" => Ok(Cow::Borrowed(body)),
+        // Broken encodings decode as far as they go rather than fail the whole FETCH.
+        "base64" => Ok(Cow::Owned(base64_decode(body).unwrap_or_default())),
+        "quoted-printable" => Ok(Cow::Owned(quoted_printable_decode(body).unwrap_or_default())),
+        _ => Err(UnknownCte),
     }
 }
 

@@ -25,7 +25,9 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use facts::{Facts, ParsedMessage};
 use imap_codec::imap_types::IntoStatic;
@@ -36,7 +38,7 @@ use mail::Reading;
 use store::{AccountId, CachedFacts, FactsWanted, FetchRow, Flags, FolderId};
 
 use crate::error::{Error, Result};
-use crate::fetch::section::{Keep, section_bytes, section_label, select_fields};
+use crate::fetch::section::{Keep, UnknownCte, binary_bytes, section_bytes, section_label, select_fields};
 use crate::response::Response;
 use crate::selected::{Access, Addressing, KnownMessage, SeqNum, Uid, set_contains};
 use crate::session::Session;
@@ -77,6 +79,11 @@ impl Needs {
                 MessageDataItemName::Rfc822Text => {
                     needs.raw = true;
                     needs.facts.header = true;
+                }
+                // RFC 3516: the whole message as stored, or a part decoded from the parse.
+                MessageDataItemName::Binary { section, .. } | MessageDataItemName::BinarySize { section } => {
+                    needs.raw = true;
+                    needs.parse |= !section.is_empty();
                 }
                 MessageDataItemName::BodyExt { section, .. } => match section {
                     None => needs.raw = true,
@@ -124,11 +131,6 @@ impl Session {
             MacroOrMessageDataItemNames::Macro(m) => m.expand().into_iter().map(IntoStatic::into_static).collect(),
             MacroOrMessageDataItemNames::MessageDataItemNames(items) => items,
         };
-        for item in &items {
-            if matches!(item, MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. }) {
-                return Err(Error::bad("BINARY is not supported"));
-            }
-        }
         let mut items = unique(items);
         if items.len() > MAX_FETCH_ITEMS {
             return Err(Error::bad(format!("FETCH names at most {MAX_FETCH_ITEMS} different data items")));
@@ -143,6 +145,7 @@ impl Session {
             matches!(
                 item,
                 MessageDataItemName::BodyExt { peek: false, .. }
+                    | MessageDataItemName::Binary { peek: false, .. }
                     | MessageDataItemName::Rfc822
                     | MessageDataItemName::Rfc822Text
             )
@@ -210,6 +213,7 @@ impl Session {
             matches!(
                 item.name,
                 MessageDataItemName::BodyExt { peek: false, .. }
+                    | MessageDataItemName::Binary { peek: false, .. }
                     | MessageDataItemName::Rfc822
                     | MessageDataItemName::Rfc822Text
             )
@@ -238,6 +242,7 @@ impl Session {
         }
         let wants_flags = items.iter().any(|item| item.name == MessageDataItemName::Flags);
         let items = Arc::new(items);
+        let mut any_unknown_cte = false;
 
         for index in indexes {
             let uid = self.selected_mut()?.messages[index].uid;
@@ -250,14 +255,24 @@ impl Session {
             let include_flags = wants_flags || seen_now.contains(&uid.0);
             let extra_flags = include_flags && !wants_flags;
             let flags = (row.flags, row.keywords.clone(), row.modseq);
-            if !self.write_message(SeqNum::from_index(index), row, &items, needs, extra_flags).await? {
-                continue;
+            match self.write_message(SeqNum::from_index(index), row, &items, needs, extra_flags).await? {
+                Written::Skipped => continue,
+                Written::Sent { unknown_cte } => any_unknown_cte |= unknown_cte,
             }
             if include_flags {
                 // The client now knows these flags; NOOP must not report them again.
                 let known = &mut self.selected_mut()?.messages[index];
                 (known.flags, known.keywords, known.modseq) = flags;
             }
+        }
+        if any_unknown_cte {
+            // RFC 3516 §4.3: the other items and messages went out; the code says why NIL.
+            return Ok(Response::tagged(
+                tag,
+                "NO",
+                Some("UNKNOWN-CTE"),
+                "A part's Content-Transfer-Encoding is unknown",
+            ));
         }
         Ok(Response::tagged(tag, "OK", None, "FETCH completed"))
     }
@@ -309,6 +324,7 @@ impl Session {
                     facts: facts.get(next).and_then(Option::as_deref).map(FactsView::of_cached).unwrap_or_default(),
                     raw: None,
                     parsed: None,
+                    unknown_cte: AtomicBool::new(false),
                 };
                 for (i, item) in items.iter().enumerate() {
                     content.write_item(SeqNum::from_index(index), item, i, items.len(), false, &mut out, None);
@@ -345,6 +361,7 @@ impl Session {
                 facts: facts.get(n).and_then(Option::as_deref).map(FactsView::of_cached).unwrap_or_default(),
                 raw: Some(&raw),
                 parsed: None,
+                unknown_cte: AtomicBool::new(false),
             };
             self.write_content(SeqNum::from_index(index), &content, items, false).await?;
         }
@@ -380,7 +397,7 @@ impl Session {
         items: &Arc<Vec<Item>>,
         needs: Needs,
         extra_flags: bool,
-    ) -> Result<bool> {
+    ) -> Result<Written> {
         let recent = self.selected().is_some_and(|selected| selected.is_recent(Uid(row.uid)));
         let missing_facts = (needs.facts.header && row.header.is_none())
             || (needs.facts.imap_envelope && row.imap_envelope.is_none())
@@ -388,7 +405,7 @@ impl Session {
             || (needs.facts.imap_bodystructure && row.imap_bodystructure.is_none());
         let raw = if needs.raw || missing_facts {
             let Some(raw) = self.services.store().read_fetched(&row).await? else {
-                return Ok(false);
+                return Ok(Written::Skipped);
             };
             Some(raw)
         } else {
@@ -408,27 +425,39 @@ impl Session {
                     facts: facts.as_ref().map_or_else(|| FactsView::of_row(&row), FactsView::of_facts),
                     raw: Some(&raw),
                     parsed: parsed.as_ref(),
+                    unknown_cte: AtomicBool::new(false),
                 };
                 // A failed send means the session stopped listening: stop building.
                 let _ = content.each_piece(seq, &items, extra_flags, &mut |piece| {
                     pieces.blocking_send(piece.into_owned()).is_ok()
                 });
+                content.unknown_cte.load(Ordering::Relaxed)
             });
             while let Some(piece) = received.recv().await {
                 self.write_buffered(&piece).await?;
             }
-            builder.await.map_err(|error| Error::Internal(format!("FETCH task failed: {error}")))?;
+            let unknown_cte = builder.await.map_err(|error| Error::Internal(format!("FETCH task failed: {error}")))?;
+            Ok(Written::Sent { unknown_cte })
         } else {
             let content = Content {
                 message: MessageView::of_row(&row, recent),
                 facts: FactsView::of_row(&row),
                 raw: raw.as_deref(),
                 parsed: None,
+                unknown_cte: AtomicBool::new(false),
             };
             self.write_content(seq, &content, items, extra_flags).await?;
+            Ok(Written::Sent { unknown_cte: content.unknown_cte.load(Ordering::Relaxed) })
         }
-        Ok(true)
     }
+}
+
+/// What became of one message's response.
+enum Written {
+    /// Expunged meanwhile: nothing was sent.
+    Skipped,
+    /// Sent; `unknown_cte` when a BINARY item met an encoding it cannot undo (sent as NIL).
+    Sent { unknown_cte: bool },
 }
 
 /// A data item of a FETCH, with what every message's response repeats worked out once.
@@ -443,6 +472,8 @@ impl Item {
     fn new(name: MessageDataItemName<'static>) -> Item {
         let label = match &name {
             MessageDataItemName::BodyExt { section, .. } => format!("BODY[{}]", section_label(section.as_ref())),
+            MessageDataItemName::Binary { section, .. } => format!("BINARY[{}]", part_label(section)),
+            MessageDataItemName::BinarySize { section } => format!("BINARY.SIZE[{}]", part_label(section)),
             _ => String::new(),
         };
         Item { name, label }
@@ -583,6 +614,8 @@ struct Content<'a> {
     facts: FactsView<'a>,
     raw: Option<&'a [u8]>,
     parsed: Option<&'a ParsedMessage<'a>>,
+    /// Set when a BINARY item met an encoding it cannot undo.
+    unknown_cte: AtomicBool,
 }
 
 impl<'a> Content<'a> {
@@ -677,22 +710,37 @@ impl<'a> Content<'a> {
             MessageDataItemName::BodyExt { section, partial, .. } => {
                 let bytes = self.section(section.as_ref());
                 text.extend_from_slice(item.label.as_bytes());
-                let bytes = match partial {
-                    // RFC 9051 §6.4.5: <start.count> returns at most count octets from start, and
-                    // the response names only the start.
-                    Some((start, count)) => {
-                        let begin = (*start as usize).min(bytes.len());
-                        let end = begin.saturating_add(count.get() as usize).min(bytes.len());
-                        let _ = write!(text, "<{start}>");
-                        match bytes {
-                            Cow::Borrowed(b) => Cow::Borrowed(&b[begin..end]),
-                            Cow::Owned(b) => Cow::Owned(b[begin..end].to_vec()),
-                        }
-                    }
-                    None => bytes,
-                };
+                let bytes = partial_of(bytes, *partial, text);
                 text.push(b' ');
                 literal = Some(bytes);
+            }
+            MessageDataItemName::Binary { section, partial, .. } => {
+                text.extend_from_slice(item.label.as_bytes());
+                match self.binary(section) {
+                    Ok(bytes) => {
+                        let bytes = partial_of(bytes, *partial, text);
+                        text.push(b' ');
+                        // RFC 3516 §4.2: literal8 when the bytes hold a NUL.
+                        if bytes.contains(&0) {
+                            text.push(b'~');
+                        }
+                        literal = Some(bytes);
+                    }
+                    Err(UnknownCte) => {
+                        self.unknown_cte.store(true, Ordering::Relaxed);
+                        text.extend_from_slice(b" NIL");
+                    }
+                }
+            }
+            MessageDataItemName::BinarySize { section } => {
+                let size = self.binary(section).map_or_else(
+                    |UnknownCte| {
+                        self.unknown_cte.store(true, Ordering::Relaxed);
+                        0
+                    },
+                    |bytes| bytes.len(),
+                );
+                let _ = write!(text, "{} {size}", item.label);
             }
             MessageDataItemName::Rfc822 => {
                 text.extend_from_slice(b"RFC822 ");
@@ -710,8 +758,6 @@ impl<'a> Content<'a> {
             MessageDataItemName::ModSeq => {
                 let _ = write!(text, "MODSEQ ({})", message.modseq);
             }
-            // BINARY is refused before any output.
-            _ => {}
         }
         if let Some(bytes) = literal {
             // A literal (RFC 9051 §4.3): its length, then the bytes untouched.
@@ -726,6 +772,15 @@ impl<'a> Content<'a> {
         }
         if n + 1 == n_items {
             text.extend_from_slice(b")\r\n");
+        }
+    }
+
+    /// RFC 3516: a part with its transfer encoding undone, from the parse; the whole message
+    /// as stored for an empty section.
+    fn binary(&self, section: &[NonZeroU32]) -> Result<Cow<'a, [u8]>, UnknownCte> {
+        match self.parsed {
+            Some(parsed) => binary_bytes(parsed, section),
+            None => Ok(Cow::Borrowed(self.raw.unwrap_or_default())),
         }
     }
 
@@ -748,6 +803,25 @@ impl<'a> Content<'a> {
             },
         }
     }
+}
+
+/// RFC 9051 §6.4.5 (and RFC 3516 for BINARY): `<start.count>` gives at most count octets from
+/// start, and the response names only the start, written to `text`.
+fn partial_of<'a>(bytes: Cow<'a, [u8]>, partial: Option<(u32, NonZeroU32)>, text: &mut Vec<u8>) -> Cow<'a, [u8]> {
+    use std::io::Write as _;
+    let Some((start, count)) = partial else { return bytes };
+    let begin = (start as usize).min(bytes.len());
+    let end = begin.saturating_add(count.get() as usize).min(bytes.len());
+    let _ = write!(text, "<{start}>");
+    match bytes {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[begin..end]),
+        Cow::Owned(b) => Cow::Owned(b[begin..end].to_vec()),
+    }
+}
+
+/// `1.2` for a BINARY section; empty for the whole message.
+fn part_label(section: &[NonZeroU32]) -> String {
+    section.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(".")
 }
 
 /// System flags then keywords, space-separated, for a `FLAGS (...)` list.
