@@ -294,8 +294,6 @@ fn long_lines_get_bad_and_the_connection_still_works() {
     assert_eq!(imap.ok("NOOP"), Vec::<String>::new());
     let (status, _) = imap.cmd("FROBNICATE");
     assert!(status.contains("BAD"), "{status}");
-    let (status, _) = imap.cmd("COMPRESS DEFLATE");
-    assert!(status.contains("BAD") && status.contains("not supported"), "{status}");
     imap.ok("SELECT INBOX");
 }
 
@@ -452,13 +450,15 @@ fn namespace_and_enable_answer_once_logged_in() {
     imap.ok("SELECT INBOX");
 }
 
+/// A logged-in client's BAD answers (a command in the wrong state here) are not counted
+/// towards the BYE that ends sessions sending garbage before login.
 #[test]
-fn commands_not_supported_yet_do_not_end_a_logged_in_session() {
+fn bad_commands_after_login_do_not_end_the_session() {
     let srv = TestServer::start();
     let mut imap = Imap::login(&srv, "ana@example.org");
     for _ in 0..30 {
-        let (status, _) = imap.cmd("COMPRESS DEFLATE");
-        assert!(status.contains("BAD") && status.contains("not supported"), "{status}");
+        let (status, _) = imap.cmd("FETCH 1 FLAGS");
+        assert!(status.contains("BAD") && status.contains("No folder selected"), "{status}");
     }
     imap.ok("SELECT INBOX");
 }

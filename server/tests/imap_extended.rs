@@ -208,3 +208,31 @@ fn binary_fetches_decoded_parts() {
     // Without .PEEK it is reading: \Seen.
     assert!(answer.contains("\\Seen"), "{answer}");
 }
+
+/// UTF8=ACCEPT (RFC 6855) and IMAP4rev2 (RFC 9051): once enabled, folder names travel in
+/// UTF-8 (another session still sees modified UTF-7); IMAP4rev2 answers SEARCH with ESEARCH,
+/// names the folder in SELECT and has no \Recent.
+#[test]
+fn utf8_names_and_imap4rev2_once_enabled() {
+    let srv = TestServer::start();
+    srv.deliver("ana@example.org", &message(1));
+    let mut modern = Imap::login(&srv, "ana@example.org");
+    let mut classic = Imap::login(&srv, "ana@example.org");
+    let capabilities = modern.ok("CAPABILITY");
+    assert!(capabilities[0].contains("IMAP4rev1 IMAP4rev2") && capabilities[0].contains(" UTF8=ACCEPT"));
+    assert_eq!(modern.ok("ENABLE UTF8=ACCEPT"), ["* ENABLED UTF8=ACCEPT"]);
+    modern.ok("CREATE \"Café/Été\"");
+    assert!(has_line(&modern.ok("LIST \"\" \"Caf*\""), "* LIST (\\HasNoChildren) \"/\" \"Café/Été\""));
+    assert!(has_line(&classic.ok("LIST \"\" \"Caf*\""), "* LIST (\\HasNoChildren) \"/\" \"Caf&AOk-/&AMk-t&AOk-\""));
+    assert_eq!(modern.ok("STATUS \"Café/Été\" (MESSAGES)"), ["* STATUS \"Café/Été\" (MESSAGES 0)"]);
+
+    assert_eq!(modern.ok("ENABLE IMAP4rev2"), ["* ENABLED IMAP4rev2"]);
+    let select = modern.ok("SELECT INBOX");
+    assert!(has_line(&select, "* LIST () \"/\" \"INBOX\""), "{select:?}");
+    assert!(!select.iter().any(|l| l.contains("RECENT") || l.contains("[UNSEEN")), "{select:?}");
+    let tag = format!("t{}", modern.next_tag);
+    assert_eq!(modern.ok("SEARCH UNSEEN"), [format!("* ESEARCH (TAG \"{tag}\") ALL 1")]);
+    assert_eq!(modern.ok("FETCH 1 FLAGS"), ["* 1 FETCH (FLAGS ())"]);
+    // The message stays recent for an IMAP4rev1 session.
+    assert!(has_line(&classic.ok("SELECT INBOX"), "* 1 RECENT"));
+}

@@ -64,9 +64,34 @@ pub(crate) fn string(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A string for a session that takes UTF-8 (RFC 9051 §4.3 `QUOTED-CHAR`, RFC 6855): quoted
+/// when it has no control characters, a literal otherwise.
+pub(crate) fn utf8_string(text: &str) -> String {
+    if text.len() > 1024 || text.chars().any(char::is_control) {
+        return string(text);
+    }
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf8_strings_are_quoted_unless_they_cannot_be() {
+        assert_eq!(utf8_string("Café/Été"), "\"Café/Été\"");
+        assert_eq!(utf8_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(utf8_string("two\nlines"), "{9}\r\ntwo\nlines");
+    }
 
     #[test]
     fn status_lines_carry_codes_and_no_line_breaks() {

@@ -99,6 +99,10 @@ pub(crate) struct Session {
     pub(crate) condstore: bool,
     /// RFC 7162 §3.2.3: QRESYNC was enabled; expunges are reported as VANISHED.
     pub(crate) qresync: bool,
+    /// How folder names travel (UTF-8 once UTF8=ACCEPT or IMAP4rev2 is enabled).
+    pub(crate) names: crate::op::list::Names,
+    /// ENABLE IMAP4rev2 (RFC 9051): ESEARCH answers SEARCH, no \Recent, LIST in SELECT.
+    pub(crate) rev2: bool,
 }
 
 /// The connection's state (RFC 9051 §3). A folder can only be selected by someone logged in:
@@ -144,6 +148,8 @@ impl Session {
             literal_permit: None,
             condstore: false,
             qresync: false,
+            names: crate::op::list::Names::ModifiedUtf7,
+            rev2: false,
         }
     }
 
@@ -163,7 +169,7 @@ impl Session {
     /// STARTTLS (and LOGINDISABLED instead of AUTH=PLAIN) only on a plaintext connection that
     /// can be upgraded.
     pub(crate) fn capabilities(&self) -> String {
-        let mut capabilities = vec!["IMAP4rev1"];
+        let mut capabilities = vec!["IMAP4rev1", "IMAP4rev2"];
         if !self.is_authenticated() {
             if self.login_disabled() {
                 capabilities.extend(["STARTTLS", "LOGINDISABLED"]);
@@ -200,6 +206,8 @@ impl Session {
             "APPENDLIMIT=50000000",
             // RFC 3516: FETCH BINARY[...] and BINARY.SIZE, APPEND of literal8.
             "BINARY",
+            // RFC 6855: folder names (and APPENDed headers) in UTF-8 once enabled.
+            "UTF8=ACCEPT",
         ]);
         // RFC 4978 §3: offered only while it can still be turned on, and after login: before,
         // a client could make the server hold a compressor without being anyone.
@@ -724,7 +732,10 @@ mod tests {
         let (read_half, mut write_half) = tokio::io::split(client);
         let mut lines = BufReader::new(read_half).lines();
         let greeting = lines.next_line().await.expect("read").expect("greeting");
-        assert!(greeting.starts_with("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED LITERAL-"), "{greeting}");
+        assert!(
+            greeting.starts_with("* OK [CAPABILITY IMAP4rev1 IMAP4rev2 STARTTLS LOGINDISABLED LITERAL-"),
+            "{greeting}"
+        );
         assert!(!greeting.contains("AUTH="), "{greeting}");
         let credentials = "AGFuYUBleGFtcGxlLm9yZwBhIGxvbmcgcGFzc3dvcmQ=";
         write_half
@@ -748,7 +759,9 @@ mod tests {
         }
         assert!(!transcript.iter().any(|line| line.starts_with('+')), "no SASL challenge: {transcript:?}");
         assert!(transcript.iter().any(|line| line.starts_with("4 BAD")), "not logged in: {transcript:?}");
-        assert!(transcript.iter().any(|line| line.starts_with("* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED")));
+        assert!(
+            transcript.iter().any(|line| line.starts_with("* CAPABILITY IMAP4rev1 IMAP4rev2 STARTTLS LOGINDISABLED"))
+        );
         assert_eq!(transcript.last().map(String::as_str), Some("6 OK LOGOUT completed"));
     }
 
@@ -935,7 +948,7 @@ mod tests {
         let (read_half, mut write_half) = tokio::io::split(client);
         let mut lines = BufReader::new(read_half).lines();
         let greeting = lines.next_line().await.expect("read").expect("greeting");
-        assert!(greeting.starts_with("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN"), "{greeting}");
+        assert!(greeting.starts_with("* OK [CAPABILITY IMAP4rev1 IMAP4rev2 AUTH=PLAIN"), "{greeting}");
         assert!(!greeting.contains("STARTTLS"), "no certificate, no STARTTLS: {greeting}");
         write_half.write_all(b"1 LOGIN ana@example.org {15}\r\n").await.expect("write");
         assert_eq!(lines.next_line().await.expect("read").as_deref(), Some("+ Ready for literal"));
@@ -945,7 +958,7 @@ mod tests {
             transcript.push(line);
         }
         session.await.expect("session ends");
-        assert!(transcript[0].starts_with("1 OK [CAPABILITY IMAP4rev1 LITERAL-"), "{transcript:?}");
+        assert!(transcript[0].starts_with("1 OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL-"), "{transcript:?}");
         assert!(transcript.contains(&"* 1 EXISTS".to_string()), "{transcript:?}");
         assert!(transcript.contains(&"2 OK [READ-WRITE] SELECT completed".to_string()), "{transcript:?}");
         assert_eq!(transcript.last().map(String::as_str), Some("3 OK LOGOUT completed"));

@@ -21,7 +21,7 @@ impl Session {
         date: Option<DateTime>,
         message: LiteralOrLiteral8<'static>,
     ) -> Result<Response> {
-        let name = mailbox_name(&mailbox)?;
+        let name = mailbox_name(&mailbox, self.names)?;
         let account = self.account()?.id;
         let (system, keywords) = split_flags(&flags)?;
         let raw = match message {

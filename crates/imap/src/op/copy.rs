@@ -26,7 +26,7 @@ impl Session {
         addressing: Addressing,
         transfer: Transfer,
     ) -> Result<Response> {
-        let name = mailbox_name(&mailbox)?;
+        let name = mailbox_name(&mailbox, self.names)?;
         let account = self.account()?.id;
         let selected = self.selected_mut()?;
         if transfer == Transfer::Move && selected.access == Access::ReadOnly {

@@ -13,7 +13,7 @@ impl Session {
     /// RFC 9051 §6.3.4: creates the folder and the parents it needs, not subscribed (as
     /// Dovecot and Cyrus do; clients subscribe what they want shown).
     pub(crate) async fn handle_create(&mut self, tag: &str, mailbox: Mailbox<'static>) -> Result<Response> {
-        let name = mailbox_name(&mailbox)?;
+        let name = mailbox_name(&mailbox, self.names)?;
         let account = self.account()?.id;
         self.services.mail.create_folder(account, &name, false).await?;
         Ok(Response::tagged(tag, "OK", None, "CREATE completed"))
@@ -22,7 +22,7 @@ impl Session {
     /// RFC 9051 §6.3.5: a folder with subfolders is refused ([HASCHILDREN]: DELETE must not
     /// take them along); otherwise it moves to Trash (D2), or, inside Trash, is removed.
     pub(crate) async fn handle_delete(&mut self, tag: &str, mailbox: Mailbox<'static>) -> Result<Response> {
-        let name = mailbox_name(&mailbox)?;
+        let name = mailbox_name(&mailbox, self.names)?;
         let account = self.account()?.id;
         if self.services.store().has_subfolders(account, &name).await? {
             return Err(Error::no(Some(Code::HasChildren), format!("{name} has subfolders: delete them first")));
@@ -41,7 +41,7 @@ impl Session {
         from: Mailbox<'static>,
         to: Mailbox<'static>,
     ) -> Result<Response> {
-        let (from, to) = (mailbox_name(&from)?, mailbox_name(&to)?);
+        let (from, to) = (mailbox_name(&from, self.names)?, mailbox_name(&to, self.names)?);
         let account = self.account()?.id;
         self.services.mail.rename_folder(account, &from, &to).await?;
         Ok(Response::tagged(tag, "OK", None, "RENAME completed"))
@@ -55,7 +55,7 @@ impl Session {
         mailbox: Mailbox<'static>,
         subscribed: bool,
     ) -> Result<Response> {
-        let name = mailbox_name(&mailbox)?;
+        let name = mailbox_name(&mailbox, self.names)?;
         let account = self.account()?.id;
         self.services.mail.set_subscribed(account, &name, subscribed).await?;
         let verb = if subscribed { "SUBSCRIBE" } else { "UNSUBSCRIBE" };

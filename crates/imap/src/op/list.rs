@@ -9,7 +9,7 @@ use crate::error::{Code, Error, Result};
 use crate::extended::ListOptions;
 use crate::mutf7;
 use crate::op::status::status_item;
-use crate::response::{Response, string};
+use crate::response::{Response, string, utf8_string};
 use crate::session::Session;
 
 /// The hierarchy delimiter.
@@ -35,7 +35,7 @@ impl Session {
             ListKind::List => "LIST",
             ListKind::Lsub => "LSUB",
         };
-        let reference = mailbox_name(&reference)?;
+        let reference = mailbox_name(&reference, self.names)?;
         let written = match &pattern {
             ListMailbox::Token(token) => vec![token.as_ref().to_vec()],
             ListMailbox::String(text) => vec![text.as_ref().to_vec()],
@@ -44,7 +44,7 @@ impl Session {
         let patterns = patterns
             .iter()
             // A pattern that is not modified UTF-7 names no folder: it matches nothing.
-            .filter_map(|pattern| wire_to_name(&String::from_utf8_lossy(pattern)).ok())
+            .filter_map(|pattern| wire_to_name(&String::from_utf8_lossy(pattern), self.names).ok())
             .collect::<Vec<_>>();
         let status_items = match &options.return_status {
             Some(names) => names.iter().map(|name| status_item(name)).collect::<Result<Vec<_>>>()?,
@@ -103,7 +103,7 @@ impl Session {
                 "{verb} ({}) {} {}",
                 attributes.join(" "),
                 string(&DELIMITER.to_string()),
-                wire_name(&folder.name)
+                wire_name(&folder.name, self.names)
             );
             if child_info {
                 let why: Vec<&str> =
@@ -117,7 +117,7 @@ impl Session {
             // RFC 5819: a STATUS line right after each listed folder.
             if !status_items.is_empty() {
                 let values = self.status_values(folder, &status_items).await?;
-                response.untagged(&format!("STATUS {} ({values})", wire_name(&folder.name)));
+                response.untagged(&format!("STATUS {} ({values})", wire_name(&folder.name, self.names)));
             }
         }
         response.status_line(tag, "OK", None, &format!("{verb} completed"));
@@ -127,23 +127,38 @@ impl Session {
 
 /// A folder name from the command, in UTF-8 (decoded from modified UTF-7), with INBOX in its
 /// canonical spelling.
-pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>) -> Result<String> {
+pub(crate) fn mailbox_name(mailbox: &Mailbox<'_>, names: Names) -> Result<String> {
     match mailbox {
         Mailbox::Inbox => Ok("INBOX".to_string()),
-        Mailbox::Other(other) => wire_to_name(&String::from_utf8_lossy(other.as_ref())),
+        Mailbox::Other(other) => wire_to_name(&String::from_utf8_lossy(other.as_ref()), names),
     }
 }
 
-/// A name or pattern as the client wrote it, in UTF-8.
-fn wire_to_name(wire: &str) -> Result<String> {
-    // NO rather than BAD: the command is well formed, the name just cannot exist.
-    mutf7::decode(wire)
-        .ok_or_else(|| Error::no(Some(Code::Cannot), "Folder name is not valid modified UTF-7 (RFC 3501 §5.1.3)"))
+/// How folder names travel: modified UTF-7 (RFC 3501 §5.1.3), or UTF-8 once the client
+/// enabled UTF8=ACCEPT (RFC 6855 §3) or IMAP4rev2 (RFC 9051 §5.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Names {
+    #[default]
+    ModifiedUtf7,
+    Utf8,
 }
 
-/// A folder name as it goes to the client: a string in modified UTF-7.
-pub(crate) fn wire_name(name: &str) -> String {
-    string(&mutf7::encode(name))
+/// A name or pattern as the client wrote it, in UTF-8.
+fn wire_to_name(wire: &str, names: Names) -> Result<String> {
+    match names {
+        Names::Utf8 => Ok(wire.to_string()),
+        // NO rather than BAD: the command is well formed, the name just cannot exist.
+        Names::ModifiedUtf7 => mutf7::decode(wire)
+            .ok_or_else(|| Error::no(Some(Code::Cannot), "Folder name is not valid modified UTF-7 (RFC 3501 §5.1.3)")),
+    }
+}
+
+/// A folder name as it goes to the client.
+pub(crate) fn wire_name(name: &str, names: Names) -> String {
+    match names {
+        Names::Utf8 => utf8_string(name),
+        Names::ModifiedUtf7 => string(&mutf7::encode(name)),
+    }
 }
 
 /// RFC 9051 §6.3.9: `*` matches anything, `%` anything but the delimiter. INBOX matches

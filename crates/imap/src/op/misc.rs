@@ -2,9 +2,10 @@
 
 use imap_codec::imap_types::core::{IString, NString};
 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
+use imap_codec::imap_types::extensions::utf8::Utf8Kind;
 
 use crate::error::{Code, Error, Result};
-use crate::op::list::DELIMITER;
+use crate::op::list::{DELIMITER, Names};
 use crate::response::{Response, string};
 use crate::selected::{Access, Change, SeqNum, Uid};
 use crate::session::{After, Session, loggable};
@@ -55,14 +56,15 @@ impl Session {
             return Ok(());
         }
         let (current, blobs) = self.services.store().message_states_and_blobs(account, folder).await?;
-        let (condstore, qresync) = (self.condstore, self.qresync);
+        let (condstore, qresync, rev2) = (self.condstore, self.qresync, self.rev2);
         let selected = self.selected_mut()?;
         selected.version = version;
         let changes = selected.refresh(&current, &blobs);
         // New mail: the part no other session was told about is \Recent here (RFC 3501 §2.3.2).
         let seen_below = selected.messages.last().map_or(0, |m| m.uid.0 + 1);
         let settled = selected.recent_settled_below();
-        if seen_below > settled {
+        // IMAP4rev2 has no \Recent: such a session leaves the new mail recent for others.
+        if seen_below > settled && !rev2 {
             let (folder, claim) = (selected.folder.id, selected.access == Access::ReadWrite);
             let first = self.services.store().recent_from(account, folder, seen_below, claim).await?;
             self.selected_mut()?.recent.push(first.max(settled)..seen_below);
@@ -94,7 +96,9 @@ impl Session {
                 }
                 Change::Exists(n) => {
                     response.untagged(&format!("{n} EXISTS"));
-                    response.untagged(&format!("{} RECENT", self.selected_mut()?.n_recent()));
+                    if !self.rev2 {
+                        response.untagged(&format!("{} RECENT", self.selected_mut()?.n_recent()));
+                    }
                 }
             }
         }
@@ -110,8 +114,8 @@ impl Session {
         response
     }
 
-    /// RFC 9051 §6.3.1 (RFC 5161): CONDSTORE and QRESYNC (which implies CONDSTORE, RFC 7162
-    /// §3.2.3) can be enabled; ENABLED names those asked for that are on. Names the server does
+    /// RFC 9051 §6.3.1 (RFC 5161): CONDSTORE, QRESYNC (which implies CONDSTORE, RFC 7162
+    /// §3.2.3), UTF8=ACCEPT and IMAP4rev2 can be enabled; ENABLED names those asked for that are on. Names the server does
     /// not know are ignored, as the RFC says.
     pub(crate) fn handle_enable(&mut self, tag: &str, capabilities: &[CapabilityEnable<'_>]) -> Response {
         let mut enabled = Vec::new();
@@ -123,6 +127,17 @@ impl Session {
                         response.bytes.extend_from_slice(line.as_bytes());
                     }
                     enabled.push("CONDSTORE");
+                }
+                // RFC 6855 §3: folder names in UTF-8 from now on. UTF8=ONLY is not offered.
+                CapabilityEnable::Utf8(Utf8Kind::Accept) => {
+                    self.names = Names::Utf8;
+                    enabled.push("UTF8=ACCEPT");
+                }
+                // RFC 9051 §6.3.1: IMAP4rev2's answers (UTF-8 names among them) from now on.
+                other if other.to_string().eq_ignore_ascii_case("IMAP4rev2") => {
+                    self.rev2 = true;
+                    self.names = Names::Utf8;
+                    enabled.push("IMAP4rev2");
                 }
                 // imap-codec knows QRESYNC only by name.
                 other if other.to_string().eq_ignore_ascii_case("QRESYNC") => {

@@ -12,7 +12,7 @@ use crate::session::Session;
 impl Session {
     /// RFC 9208 §4.3.2: the folder's roots ("" when the account has a limit) and their usage.
     pub(crate) async fn handle_getquotaroot(&mut self, tag: &str, mailbox: Mailbox<'static>) -> Result<Response> {
-        let name = mailbox_name(&mailbox)?;
+        let name = mailbox_name(&mailbox, self.names)?;
         let account = self.account()?.id;
         if self.services.store().folder_by_name(account, &name).await?.is_none() {
             return Err(Error::no(Some(Code::Nonexistent), format!("No folder named {name}")));
@@ -20,10 +20,10 @@ impl Session {
         let mut response = Response::default();
         match storage_line(self.services.store(), account).await? {
             Some(line) => {
-                response.untagged(&format!("QUOTAROOT {} \"\"", wire_name(&name)));
+                response.untagged(&format!("QUOTAROOT {} \"\"", wire_name(&name, self.names)));
                 response.untagged(&line);
             }
-            None => response.untagged(&format!("QUOTAROOT {}", wire_name(&name))),
+            None => response.untagged(&format!("QUOTAROOT {}", wire_name(&name, self.names))),
         }
         response.status_line(tag, "OK", None, "GETQUOTAROOT completed");
         Ok(response)

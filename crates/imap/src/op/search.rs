@@ -55,6 +55,8 @@ impl Session {
         returning: Option<Vec<SearchReturn>>,
     ) -> Result<Response> {
         let criteria = criteria.into_inner();
+        // RFC 9051 §7.3.4: IMAP4rev2 answers every SEARCH with ESEARCH (ALL when not asked).
+        let returning = if self.rev2 { Some(returning.unwrap_or_default()) } else { returning };
         let matched = self.search_indexes(charset.as_ref(), &criteria).await?;
         let uses_modseq = criteria.iter().any(names_modseq);
         let mut response = Response::default();

@@ -8,7 +8,7 @@ use imap_codec::imap_types::mailbox::Mailbox;
 use imap_codec::imap_types::sequence::SequenceSet;
 
 use crate::error::{Code, Error, Result};
-use crate::op::list::mailbox_name;
+use crate::op::list::{mailbox_name, wire_name};
 use crate::op::misc::write_expunged;
 use crate::response::Response;
 use crate::selected::{Access, Addressing, KnownMessage, Selected, SeqNum, Uid};
@@ -42,7 +42,7 @@ impl Session {
         if self.unselect().is_some() {
             response.status_line("*", "OK", Some("CLOSED"), "Previous folder closed");
         }
-        let name = mailbox_name(&mailbox)?;
+        let name = mailbox_name(&mailbox, self.names)?;
         let account = self.account()?.id;
         let Some(folder) = self.services.store().folder_by_name(account, &name).await? else {
             // Not an Err: the [CLOSED] line above must still reach the client.
@@ -63,14 +63,19 @@ impl Session {
         let highest = messages.iter().map(|m| m.modseq).max().unwrap_or(0).max(version.highest_modseq);
         let (uidvalidity, n_messages) = (folder.uidvalidity, messages.len());
         let mut selected = Selected::new(folder, access, known, version);
-        let claim = access == Access::ReadWrite;
-        let first_recent = self.services.store().recent_from(account, selected.folder.id, uidnext, claim).await?;
-        selected.recent.push(first_recent..uidnext);
         selected.write_flags(&mut response);
         response.untagged(&format!("{n_messages} EXISTS"));
-        response.untagged(&format!("{} RECENT", selected.n_recent()));
-        if let Some(index) = first_unseen {
-            response.status_line("*", "OK", Some(&format!("UNSEEN {}", index + 1)), "First unseen message");
+        if self.rev2 {
+            // RFC 9051 §6.3.2: the folder's name as the server spells it; no RECENT, no UNSEEN.
+            response.untagged(&format!("LIST () \"/\" {}", wire_name(&selected.folder.name, self.names)));
+        } else {
+            let claim = access == Access::ReadWrite;
+            let first_recent = self.services.store().recent_from(account, selected.folder.id, uidnext, claim).await?;
+            selected.recent.push(first_recent..uidnext);
+            response.untagged(&format!("{} RECENT", selected.n_recent()));
+            if let Some(index) = first_unseen {
+                response.status_line("*", "OK", Some(&format!("UNSEEN {}", index + 1)), "First unseen message");
+            }
         }
         response.status_line("*", "OK", Some(&format!("UIDVALIDITY {uidvalidity}")), "UIDs valid");
         response.status_line("*", "OK", Some(&format!("UIDNEXT {uidnext}")), "Predicted next UID");

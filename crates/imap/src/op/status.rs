@@ -15,14 +15,14 @@ impl Session {
         mailbox: Mailbox<'static>,
         items: &[StatusDataItemName],
     ) -> Result<Response> {
-        let name = mailbox_name(&mailbox)?;
+        let name = mailbox_name(&mailbox, self.names)?;
         let account = self.account()?.id;
         let Some(folder) = self.services.store().folder_by_name(account, &name).await? else {
             return Err(Error::no(Some(Code::Nonexistent), format!("No folder named {name}")));
         };
         let values = self.status_values(&folder, items).await?;
         let mut response = Response::default();
-        response.untagged(&format!("STATUS {} ({values})", wire_name(&folder.name)));
+        response.untagged(&format!("STATUS {} ({values})", wire_name(&folder.name, self.names)));
         response.status_line(tag, "OK", None, "STATUS completed");
         Ok(response)
     }
