@@ -634,3 +634,25 @@ fn issue_12_failed_logins_are_slow_end_the_session_and_are_logged_once_each() {
         assert!(line.contains("client=127.0.0.1") && line.contains("login=\"ana@example.org\""), "{line}");
     }
 }
+
+/// imaptest's stress run found it: a FETCH of FLAGS after another session set a new keyword
+/// (the rows path, the folder having moved) showed it before any FLAGS named it. RFC 9051
+/// §7.3.5: FLAGS comes first.
+#[test]
+fn a_keyword_set_elsewhere_is_named_in_flags_before_fetch_shows_it() {
+    let srv = TestServer::start();
+    srv.deliver("ana@example.org", &message(1));
+    let mut reader = Imap::login(&srv, "ana@example.org");
+    let mut other = Imap::login(&srv, "ana@example.org");
+    reader.ok("SELECT INBOX");
+    other.ok("SELECT INBOX");
+    other.ok("STORE 1 +FLAGS.SILENT ($Label9)");
+    let fetched = reader.ok("FETCH 1 (FLAGS)");
+    assert!(fetched[0].starts_with("* FLAGS (") && fetched[0].contains("$Label9"), "{fetched:?}");
+    assert!(
+        fetched.last().is_some_and(|l| l.starts_with("* 1 FETCH (FLAGS (") && l.contains("$Label9")),
+        "{fetched:?}"
+    );
+    // Named once: the next FETCH needs no FLAGS.
+    assert_eq!(reader.ok("FETCH 1 (FLAGS)").len(), 1);
+}

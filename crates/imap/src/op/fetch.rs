@@ -241,6 +241,14 @@ impl Session {
             }
         }
         let wants_flags = items.iter().any(|item| item.name == MessageDataItemName::Flags);
+        if wants_flags || !seen_now.is_empty() {
+            // The rows may carry keywords another session set since this one's FLAGS: name
+            // them first (RFC 9051 §7.3.5).
+            let mut flags = Response::default();
+            let keywords = rows.values().flat_map(|row| row.keywords.iter());
+            self.selected_mut()?.announce_keywords(keywords, &mut flags);
+            self.write_buffered(&flags.bytes).await?;
+        }
         let items = Arc::new(items);
         let mut any_unknown_cte = false;
 
