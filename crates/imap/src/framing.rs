@@ -169,8 +169,23 @@ impl Framer {
     }
 
     /// Adds bytes received from the client.
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// Where to read the client's next bytes: they are appended (as [`Framer::push`] would),
+    /// with room for `read_size` more.
+    pub(crate) fn receive_into(&mut self, read_size: usize) -> &mut Vec<u8> {
+        self.buf.reserve(read_size);
+        &mut self.buf
+    }
+
+    /// Gives the buffer back when it holds nothing: an idle session keeps no command's room.
+    pub(crate) fn release_memory(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = Vec::new();
+        }
     }
 
     /// Forgets everything buffered. STARTTLS needs it: RFC 9051 §6.2.1 (and RFC 3207's
