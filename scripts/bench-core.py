@@ -394,11 +394,12 @@ def children_of(root):
 
 
 class Facteur:
-    """Starts `facteur serve` like scripts/bench-mailbox.py does, with a fresh data folder."""
+    """Starts `facteur serve` like scripts/bench-mailbox.py does, with a fresh data folder and
+    these mailboxes (the first is the one measured), with these extra `serve` flags."""
 
-    def __init__(self, binary):
-        self.binary = binary
-        self.data = tempfile.mkdtemp(prefix="facteur-bench-core-")
+    def __init__(self, binary, users=(FACTEUR_USER,), serve_flags=()):
+        self.binary, self.users, self.serve_flags = binary, users, list(serve_flags)
+        self.data = tempfile.mkdtemp(prefix="facteur-bench-")
         self.log = open(os.path.join(self.data, "stderr.log"), "w+")
         self.process = None
 
@@ -408,10 +409,11 @@ class Facteur:
                            capture_output=True, text=True)
 
         admin("domain", "add", "example.org")
-        admin("user", "add", FACTEUR_USER, "--password-stdin", stdin=FACTEUR_PASSWORD + "\n")
+        for user in self.users:
+            admin("user", "add", user, "--password-stdin", stdin=FACTEUR_PASSWORD + "\n")
         self.process = subprocess.Popen(
             [self.binary, "serve", "--data", self.data, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0",
-             "--imap", "127.0.0.1:0", "--imaps", "off"],
+             "--imap", "127.0.0.1:0", "--imaps", "off", *self.serve_flags],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env={**os.environ, "FACTEUR_LOG": "warn"})
         ports = {}
         for line in self.process.stdout:
@@ -424,7 +426,7 @@ class Facteur:
             raise SystemExit(f"facteur exited before it was ready:\n{self.tail()}")
         threading.Thread(target=self.process.stdout.read, daemon=True).start()  # keep the pipe drained
         pid = self.process.pid
-        return Server("Facteur", ports["smtp"], ports["imap"], FACTEUR_USER, FACTEUR_PASSWORD, lambda: [pid])
+        return Server("Facteur", ports["smtp"], ports["imap"], self.users[0], FACTEUR_PASSWORD, lambda: [pid])
 
     def tail(self):
         self.log.flush()

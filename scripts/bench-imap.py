@@ -42,7 +42,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -51,64 +50,11 @@ _spec = importlib.util.spec_from_file_location("bench_core", REPO / "scripts" / 
 core = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(core)
 
-FACTEUR_USERS = ["ana@example.org", "bob@example.org"]
-FACTEUR_PASSWORD = "bench password 1"
+FACTEUR_USERS = ("ana@example.org", "bob@example.org")
 TLS = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 TLS.check_hostname = False
 TLS.verify_mode = ssl.CERT_NONE  # both servers use self-signed certificates
 say = core.say
-
-
-class Facteur:
-    """`facteur serve` on loopback with a fresh data folder, plaintext logins on loopback."""
-
-    def __init__(self, binary):
-        self.binary = binary
-        self.data = tempfile.mkdtemp(prefix="facteur-bench-imap-")
-        self.log = open(os.path.join(self.data, "stderr.log"), "w+")
-        self.process = None
-
-    def start(self):
-        def admin(*args, stdin=None):
-            subprocess.run([self.binary, "admin", "--data", self.data, *args], input=stdin, check=True,
-                           capture_output=True, text=True)
-
-        admin("domain", "add", "example.org")
-        for user in FACTEUR_USERS:
-            admin("user", "add", user, "--password-stdin", stdin=FACTEUR_PASSWORD + "\n")
-        self.process = subprocess.Popen(
-            [self.binary, "serve", "--data", self.data, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0",
-             "--imap", "127.0.0.1:0", "--imaps", "off", "--plaintext-login-on-loopback", "true"],
-            stdout=subprocess.PIPE, stderr=self.log, text=True, env={**os.environ, "FACTEUR_LOG": "warn"})
-        ports = {}
-        for line in self.process.stdout:
-            match = re.match(r"facteur: (\w+) listening on 127\.0\.0\.1:(\d+)", line)
-            if match:
-                ports[match[1]] = int(match[2])
-            if line.strip() == "facteur: ready":
-                break
-        else:
-            raise SystemExit(f"facteur exited before it was ready:\n{self.tail()}")
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()  # keep the pipe drained
-        pid = self.process.pid
-        return core.Server("Facteur", ports["smtp"], ports["imap"], FACTEUR_USERS[0], FACTEUR_PASSWORD,
-                           lambda: [pid])
-
-    def tail(self):
-        self.log.flush()
-        self.log.seek(0)
-        return "".join(self.log.readlines()[-20:])
-
-    def stop(self):
-        if self.process:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-        shutil.rmtree(self.data, ignore_errors=True)
 
 
 def write_mbox(corpus, path):
@@ -285,7 +231,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-imap-") as tmp:
         mbox = os.path.join(tmp, "messages.mbox")
         write_mbox(core.build_corpus(1, args.n), mbox)
-        facteur = Facteur(args.facteur)
+        facteur = core.Facteur(args.facteur, FACTEUR_USERS, ["--plaintext-login-on-loopback", "true"])
         try:
             fresults = measure(facteur.start(), args, mbox)
         except BaseException:
