@@ -65,6 +65,11 @@ fn condstore_reports_modseqs_and_stores_conditionally() {
     // $Work is new to this session: FLAGS names it first (RFC 9051 §7.3.5).
     assert!(noop[0].starts_with("* FLAGS (") && noop[0].contains("$Work"), "{noop:?}");
     assert!(noop[2].starts_with("* 3 FETCH (UID 3 FLAGS (\\Recent $Work) MODSEQ ("), "{noop:?}");
+    // A FETCH that marks \Seen tells the new flags and MODSEQ, and no UID before QRESYNC
+    // (RFC 7162 §3.1, §3.2.4).
+    let read = imap.ok("FETCH 3 (BODY[HEADER])");
+    assert!(read[0].contains("FLAGS (\\Seen") && read[0].contains("MODSEQ ("), "{read:?}");
+    assert!(!read[0].contains("UID "), "{read:?}");
 }
 
 #[test]

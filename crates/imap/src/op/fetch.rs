@@ -140,7 +140,8 @@ impl Session {
             items.insert(0, MessageDataItemName::Uid);
         }
         // RFC 7162 §3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE; CHANGEDSINCE returns MODSEQ
-        // (§3.1.4.1), and so does a FETCH that sets \Seen once CONDSTORE is on (§3.1), with the UID.
+        // (§3.1.4.1), and so does a FETCH that sets \Seen once CONDSTORE is on (§3.1); the UID
+        // too once QRESYNC is on (§3.2.4), not before (imapclient's live tests check it).
         let marks_seen = items.iter().any(|item| {
             matches!(
                 item,
@@ -156,7 +157,8 @@ impl Session {
             self.write_buffered(line.as_bytes()).await?;
         }
         if changed_since.is_some() || (self.condstore && marks_seen) {
-            for item in [MessageDataItemName::Uid, MessageDataItemName::ModSeq] {
+            let uid = self.qresync.then_some(MessageDataItemName::Uid);
+            for item in uid.into_iter().chain([MessageDataItemName::ModSeq]) {
                 if !items.contains(&item) {
                     items.push(item);
                 }
