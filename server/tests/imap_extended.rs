@@ -93,6 +93,15 @@ fn extended_list_selects_returns_and_reports_status() {
         let (status, _) = imap.cmd(refused);
         assert!(status.contains(" BAD "), "{refused}: {status}");
     }
+    // A subscribed folder deleted: its name stays subscribed, \NonExistent, until UNSUBSCRIBE.
+    imap.ok("CREATE Gone");
+    imap.ok("SUBSCRIBE Gone");
+    imap.ok("DELETE Gone");
+    assert_eq!(imap.ok("LIST (SUBSCRIBED) \"\" Gone"), ["* LIST (\\NonExistent \\Subscribed) \"/\" \"Gone\""]);
+    assert_eq!(imap.ok("LSUB \"\" Gone"), ["* LSUB (\\Noselect) \"/\" \"Gone\""]);
+    assert!(imap.ok("LIST \"\" Gone").is_empty());
+    imap.ok("UNSUBSCRIBE Gone");
+    assert!(imap.ok("LIST (SUBSCRIBED) \"\" Gone").is_empty());
     // The base LIST is unchanged: no \Subscribed unless asked.
     let list = imap.ok("LIST \"\" INBOX");
     assert_eq!(list, vec!["* LIST (\\HasNoChildren) \"/\" \"INBOX\"".to_string()]);

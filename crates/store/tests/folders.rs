@@ -185,3 +185,31 @@ async fn a_copy_over_quota_copies_nothing_and_a_move_needs_no_room() {
     assert_eq!(store.folder(carol.id, target.id).await.unwrap().unwrap().n_messages, 0);
     assert_eq!(store.copy_messages(carol.id, inbox.id, &[1], target.id, true).await.unwrap().1, vec![(1, 1)]);
 }
+
+/// RFC 9051 §6.3.7: a subscription is a name and outlives its folder, until unsubscribed; a
+/// folder made again under the name (or renamed to it) is subscribed again.
+#[tokio::test]
+async fn a_subscription_outlives_its_folder() {
+    let (_dir, store, ana) = store_with_ana().await;
+    store.create_folder(ana, "Projects/Old", true).await.unwrap();
+    assert_eq!(store.delete_folder(ana, "Projects/Old").await.unwrap(), FolderDeletion::MovedTo("Trash/Old".into()));
+    assert_eq!(store.orphan_subscriptions(ana).await.unwrap(), ["Projects/Old"]);
+    let all = store.folders(ana).await.unwrap();
+    assert!(!all.iter().find(|f| f.name == "Trash/Old").expect("in Trash").subscribed);
+    let again = store.create_folder(ana, "Projects/Old", false).await.unwrap();
+    assert!(again.subscribed);
+    assert!(store.orphan_subscriptions(ana).await.unwrap().is_empty());
+    // Removed for good (inside Trash) a subscribed name stays too; renaming a folder to it
+    // takes it back.
+    store.set_subscribed(ana, "Trash/Old", true).await.unwrap();
+    store.delete_folder(ana, "Trash/Old").await.unwrap();
+    assert_eq!(store.orphan_subscriptions(ana).await.unwrap(), ["Trash/Old"]);
+    store.create_folder(ana, "Elsewhere", false).await.unwrap();
+    store.rename_folder(ana, "Elsewhere", "Trash/Old").await.unwrap();
+    assert!(store.folders(ana).await.unwrap().iter().any(|f| f.name == "Trash/Old" && f.subscribed));
+    // UNSUBSCRIBE of a gone name forgets it; a second time there is nothing to forget.
+    store.delete_folder(ana, "Projects/Old").await.unwrap();
+    store.set_subscribed(ana, "Projects/Old", false).await.unwrap();
+    assert!(store.orphan_subscriptions(ana).await.unwrap().is_empty());
+    assert!(matches!(store.set_subscribed(ana, "Projects/Old", false).await, Err(Error::NotFound(_))));
+}

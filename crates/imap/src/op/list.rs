@@ -120,6 +120,16 @@ impl Session {
                 response.untagged(&format!("STATUS {} ({values})", wire_name(&folder.name, self.names)));
             }
         }
+        if only_subscribed && !options.select_special_use {
+            // Subscribed names whose folder is gone (RFC 5258 §3.1, RFC 3501 §6.3.9).
+            let attributes = if kind == ListKind::Lsub { "\\Noselect" } else { "\\NonExistent \\Subscribed" };
+            for name in self.services.store().orphan_subscriptions(account).await? {
+                if full_patterns.iter().any(|pattern| matches_pattern(pattern, &name)) {
+                    let name = wire_name(&name, self.names);
+                    response.untagged(&format!("{verb} ({attributes}) {} {name}", string(&DELIMITER.to_string())));
+                }
+            }
+        }
         response.status_line(tag, "OK", None, &format!("{verb} completed"));
         Ok(response)
     }

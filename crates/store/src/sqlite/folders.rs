@@ -95,6 +95,7 @@ impl Store {
         }
         let parent = ensure_parents(&mut tx, account, &path, true, subscribed).await?;
         let id = insert_folder(&mut tx, account, &path, parent, None, subscribed).await?;
+        adopt_orphan_subscriptions(&mut tx, account).await?;
         let folder = read_folder(&mut tx, account, id).await?;
         tx.commit().await?;
         Ok(folder)
@@ -118,6 +119,7 @@ impl Store {
             return Err(Error::Exists(format!("folder {to}")));
         }
         move_tree(&mut tx, account, id, &from, &to).await?;
+        adopt_orphan_subscriptions(&mut tx, account).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -146,6 +148,19 @@ impl Store {
         if special_use.is_some() {
             return Err(Error::Refused(format!("{path} is a system folder: it cannot be deleted")));
         }
+        // The subscribed names of the tree outlive it (RFC 9051 §6.3.7).
+        let prefix = format!("{path}/");
+        sqlx::query(
+            "INSERT OR IGNORE INTO orphan_subscriptions (account_id, name)
+             SELECT account_id, name FROM folders
+             WHERE account_id = ? AND subscribed = 1 AND (name = ? OR substr(name, 1, ?) = ?)",
+        )
+        .bind(account.0)
+        .bind(&path)
+        .bind(prefix.chars().count() as i64)
+        .bind(&prefix)
+        .execute(&mut *tx)
+        .await?;
         let trash: String =
             sqlx::query_scalar("SELECT name FROM folders WHERE account_id = ? AND special_use = 'trash'")
                 .bind(account.0)
@@ -161,10 +176,20 @@ impl Store {
             }
             let target = folder_path(&target)?;
             move_tree(&mut tx, account, id, &path, &target).await?;
+            // The subscription stays with the old name; the folder in Trash has none.
+            let moved_prefix = format!("{target}/");
+            sqlx::query(
+                "UPDATE folders SET subscribed = 0 WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)",
+            )
+            .bind(account.0)
+            .bind(&target)
+            .bind(moved_prefix.chars().count() as i64)
+            .bind(&moved_prefix)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             return Ok(FolderDeletion::MovedTo(target));
         }
-        let prefix = format!("{path}/");
         // Deepest first: a folder's parent_id cascades, and its messages are deleted here,
         // through the triggers that keep the counts and the change log.
         let doomed: Vec<i64> = sqlx::query_scalar(
@@ -256,9 +281,30 @@ impl Store {
             .await?
             .rows_affected();
         if changed == 0 {
-            return Err(Error::NotFound(format!("folder {path}")));
+            // No such folder: UNSUBSCRIBE may still remove a name whose folder is gone.
+            let forgotten = if subscribed {
+                0
+            } else {
+                sqlx::query("DELETE FROM orphan_subscriptions WHERE account_id = ? AND name = ?")
+                    .bind(account.0)
+                    .bind(&path)
+                    .execute(&mut *writer)
+                    .await?
+                    .rows_affected()
+            };
+            if forgotten == 0 {
+                return Err(Error::NotFound(format!("folder {path}")));
+            }
         }
         Ok(())
+    }
+
+    /// The subscribed names whose folder is gone (LIST's `\NonExistent`), sorted.
+    pub async fn orphan_subscriptions(&self, account: AccountId) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT name FROM orphan_subscriptions WHERE account_id = ? ORDER BY name")
+            .bind(account.0)
+            .fetch_all(&self.reader)
+            .await?)
     }
 }
 
@@ -360,6 +406,26 @@ async fn ensure_parents(
         parent = Some(insert_folder(tx, account, &ancestor, parent, None, subscribed).await?);
     }
     Ok(parent)
+}
+
+/// A folder now standing under a subscribed name whose folder was gone takes the subscription
+/// back (RFC 9051 §6.3.7: subscriptions are names).
+async fn adopt_orphan_subscriptions(tx: &mut SqliteConnection, account: AccountId) -> Result<()> {
+    sqlx::query(
+        "UPDATE folders SET subscribed = 1 WHERE account_id = ?1
+         AND name IN (SELECT name FROM orphan_subscriptions WHERE account_id = ?1)",
+    )
+    .bind(account.0)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM orphan_subscriptions WHERE account_id = ?1
+         AND name IN (SELECT name FROM folders WHERE account_id = ?1)",
+    )
+    .bind(account.0)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Renames the folder `id` from `from` to `to` with its subfolders, under `to`'s parent

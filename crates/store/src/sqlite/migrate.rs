@@ -20,6 +20,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "bodystructure parameters", include_str!("../../../../migrations/sqlite/0007_bodystructure_parameters.sql")),
     (8, "folder lifecycle", include_str!("../../../../migrations/sqlite/0008_folder_lifecycle.sql")),
     (9, "recent", include_str!("../../../../migrations/sqlite/0009_recent.sql")),
+    (10, "orphan subscriptions", include_str!("../../../../migrations/sqlite/0010_orphan_subscriptions.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
