@@ -108,6 +108,11 @@ impl Selected {
         Selected { folder, access, messages, version, keywords, recent: Vec::new() }
     }
 
+    /// The folder's HIGHESTMODSEQ as far as the client has been shown (RFC 7162 §3.1.2.1).
+    pub(crate) fn highest_modseq(&self) -> u64 {
+        self.messages.iter().map(|m| m.modseq).max().unwrap_or(0).max(self.version.highest_modseq)
+    }
+
     pub(crate) fn is_recent(&self, uid: Uid) -> bool {
         self.recent.iter().any(|range| range.contains(&uid.0))
     }
@@ -152,6 +157,18 @@ impl Selected {
         if new {
             self.write_flags(response);
         }
+    }
+
+    /// [`Selected::announce_keywords`] for the snapshot's own messages, after a refresh.
+    pub(crate) fn announce_own_keywords(&mut self, response: &mut Response) {
+        let new: Vec<String> = self
+            .messages
+            .iter()
+            .flat_map(|message| message.keywords.iter())
+            .filter(|keyword| !self.keywords.contains(*keyword))
+            .cloned()
+            .collect();
+        self.announce_keywords(&new, response);
     }
 
     pub(crate) fn index_of(&self, uid: Uid) -> Option<usize> {

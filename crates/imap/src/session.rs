@@ -227,9 +227,7 @@ impl Session {
         if std::mem::replace(&mut self.condstore, true) {
             return None;
         }
-        let selected = self.selected()?;
-        let highest =
-            selected.messages.iter().map(|m| m.modseq).max().unwrap_or(0).max(selected.version.highest_modseq);
+        let highest = self.selected()?.highest_modseq();
         Some(format!("* OK [HIGHESTMODSEQ {highest}] CONDSTORE enabled\r\n"))
     }
 

@@ -69,10 +69,8 @@ impl Session {
             let first = self.services.store().recent_from(account, folder, seen_below, claim).await?;
             self.selected_mut()?.recent.push(first.max(settled)..seen_below);
         }
-        let selected = self.selected_mut()?;
-        // Reading all states costs as much already; a keyword no FLAGS named goes out first.
-        let keywords: Vec<String> = selected.messages.iter().flat_map(|m| m.keywords.iter().cloned()).collect();
-        selected.announce_keywords(&keywords, response);
+        // A keyword no FLAGS named goes out first.
+        self.selected_mut()?.announce_own_keywords(response);
         let expunged: Vec<(SeqNum, Uid)> = changes
             .iter()
             .filter_map(|change| match change {
@@ -115,8 +113,8 @@ impl Session {
     }
 
     /// RFC 9051 §6.3.1 (RFC 5161): CONDSTORE, QRESYNC (which implies CONDSTORE, RFC 7162
-    /// §3.2.3), UTF8=ACCEPT and IMAP4rev2 can be enabled; ENABLED names those asked for that are on. Names the server does
-    /// not know are ignored, as the RFC says.
+    /// §3.2.3), UTF8=ACCEPT and IMAP4rev2 can be enabled; ENABLED names those asked for that
+    /// are on. Names the server does not know are ignored, as the RFC says.
     pub(crate) fn handle_enable(&mut self, tag: &str, capabilities: &[CapabilityEnable<'_>]) -> Response {
         let mut enabled = Vec::new();
         let mut response = Response::default();
@@ -204,9 +202,7 @@ impl Session {
         }
         Ok((Response::tagged(tag, "OK", None, "Begin TLS negotiation now"), After::StartTls))
     }
-}
 
-impl Session {
     /// RFC 4978: DEFLATE is the only algorithm imap-codec parses, and the only one there is.
     pub(crate) fn handle_compress(&self, tag: &str) -> Result<(Response, After)> {
         if self.compressing {

@@ -59,10 +59,10 @@ impl Session {
         // Read last, the messages may include one delivered after `version`: UIDNEXT must be
         // above every UID the client is shown.
         let uidnext = messages.last().map_or(version.uidnext, |m| version.uidnext.max(m.uid + 1));
-        // RFC 7162 §3.1.2.1: modseqs are kept for every folder, so this comes with every SELECT.
-        let highest = messages.iter().map(|m| m.modseq).max().unwrap_or(0).max(version.highest_modseq);
         let (uidvalidity, n_messages) = (folder.uidvalidity, messages.len());
         let mut selected = Selected::new(folder, access, known, version);
+        // RFC 7162 §3.1.2.1: modseqs are kept for every folder, so this comes with every SELECT.
+        let highest = selected.highest_modseq();
         selected.write_flags(&mut response);
         response.untagged(&format!("{n_messages} EXISTS"));
         if self.rev2 {
