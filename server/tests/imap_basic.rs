@@ -58,7 +58,7 @@ fn login_ok_wrong_password_and_authenticate_plain() {
     let mut imap = Imap::connect_tls(&srv);
     let caps = imap.ok("CAPABILITY");
     assert!(
-        caps[0].contains("IMAP4rev1") && caps[0].contains("AUTH=PLAIN") && caps[0].contains("LITERAL-"),
+        caps[0].contains("IMAP4rev1") && caps[0].contains("AUTH=PLAIN") && caps[0].contains("LITERAL+"),
         "{caps:?}"
     );
     let (status, _) = imap.cmd("LOGIN ana@example.org \"wrong password\"");
@@ -240,20 +240,20 @@ fn noop_reports_deliveries_flag_changes_and_expunges_made_elsewhere() {
 }
 
 /// Review finding: before login, literals could be as large as after (50 MB each, chained).
-/// Now 8 KiB before login, and non-synchronizing literals are limited to 4096 bytes (LITERAL-,
-/// RFC 7888 §5); refused commands leave the connection usable.
+/// Now 8 KiB before login, synchronizing or not (LITERAL+, RFC 7888); refused commands leave
+/// the connection usable.
 #[test]
 fn literal_caps_before_and_after_login() {
     let srv = TestServer::start();
     let mut imap = Imap::connect_tls(&srv);
     let caps = imap.ok("CAPABILITY");
-    assert!(caps[0].contains(" LITERAL-") && !caps[0].contains("LITERAL+"), "{caps:?}");
+    assert!(caps[0].contains(" LITERAL+") && !caps[0].contains("LITERAL-"), "{caps:?}");
     imap.conn.send_line("a1 LOGIN {9000}");
     let (status, _) = imap.read_until_tagged("a1");
     assert!(status.starts_with("a1 NO [TOOBIG]"), "{status}");
-    // A non-synchronizing literal over 4096 bytes is read, dropped and refused with BAD.
-    let mut oversized = b"a2 LOGIN {5000+}\r\n".to_vec();
-    oversized.extend(std::iter::repeat_n(b'x', 5000));
+    // A non-synchronizing literal over 8 KiB before login is read, dropped and refused (BAD).
+    let mut oversized = b"a2 LOGIN {9000+}\r\n".to_vec();
+    oversized.extend(std::iter::repeat_n(b'x', 9000));
     oversized.extend_from_slice(b" pw\r\n");
     imap.conn.send(&oversized);
     let (status, _) = imap.read_until_tagged("a2");
@@ -270,6 +270,13 @@ fn literal_caps_before_and_after_login() {
     imap.conn.send(b"\r\n");
     let (status, _) = imap.read_until_tagged("a4");
     assert!(status.starts_with("a4 NO [NONEXISTENT]"), "{status}");
+    // And a 100 KB non-synchronizing one, without waiting for a go-ahead (LITERAL+).
+    let mut append = b"a5 APPEND INBOX {100016+}\r\nSubject: big\r\n\r\n".to_vec();
+    append.extend(std::iter::repeat_n(b'z', 100_000));
+    append.extend_from_slice(b"\r\n");
+    imap.conn.send(&append);
+    let (status, _) = imap.read_until_tagged("a5");
+    assert!(status.starts_with("a5 OK [APPENDUID "), "{status}");
     imap.ok("SELECT INBOX");
 }
 

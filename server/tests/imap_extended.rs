@@ -216,6 +216,16 @@ fn binary_fetches_decoded_parts() {
     assert!(answer.contains("BINARY[3] NIL"), "{answer}");
     // Without .PEEK it is reading: \Seen.
     assert!(answer.contains("\\Seen"), "{answer}");
+    // A message with NULs (APPENDed as literal8) comes back exact, as literal8 in BODY too.
+    let raw = b"Subject: nul\r\nContent-Transfer-Encoding: binary\r\n\r\n\x00\x01ok\r\n";
+    imap.conn.send_line(&format!("b APPEND INBOX ~{{{}}}", raw.len()));
+    assert!(imap.conn.read_line().starts_with('+'));
+    imap.conn.send(raw);
+    imap.conn.send(b"\r\n");
+    let (status, _) = imap.read_until_tagged("b");
+    assert!(status.contains(" OK "), "{status}");
+    let (_, untagged) = imap.cmd("UID FETCH 2 BODY.PEEK[TEXT]");
+    assert_eq!(untagged[0], b"* 2 FETCH (UID 2 BODY[TEXT] ~{6}\r\n\x00\x01ok\r\n)".to_vec());
 }
 
 /// UTF8=ACCEPT (RFC 6855) and IMAP4rev2 (RFC 9051): once enabled, folder names travel in

@@ -66,8 +66,8 @@ pub enum Error {
     #[error("refused: {text}")]
     No { code: Option<Code>, text: String },
     /// A literal (or the command holding it) is over our size caps. A client that waited for
-    /// our go-ahead gets `NO [TOOBIG]`; one that sent a non-synchronizing literal it should not
-    /// have gets `BAD [TOOBIG]` (RFC 7888 §5, LITERAL-).
+    /// our go-ahead gets `NO [TOOBIG]`; one that sent a non-synchronizing literal over them
+    /// gets `BAD [TOOBIG]` (RFC 7888 §4: the server may refuse it, having read it).
     #[error("literal too large")]
     TooBig(LiteralForm),
     /// The store failed. Logged; the client gets `NO [SERVERBUG]`.
@@ -103,7 +103,7 @@ impl Error {
                 tag,
                 "BAD",
                 Some(Code::TooBig.as_str()),
-                "Literal or command too large; non-synchronizing literals are limited to 4096 bytes (LITERAL-)",
+                "Literal or command too large (8 KiB before login, APPENDLIMIT after)",
             )),
             Error::Store(error) if error.is_user_error() => {
                 // A store refusal (quota, not found...) has a text written to be shown.

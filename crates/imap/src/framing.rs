@@ -7,8 +7,9 @@
 //! - a line (the text between literals) holds at most [`MAX_LINE_BYTES`];
 //! - a literal holds at most [`MAX_LITERAL_BYTES_BEFORE_LOGIN`] before authentication (nobody
 //!   needs more to log in) and [`MAX_LITERAL_BYTES`] after it;
-//! - a non-synchronizing literal holds at most [`MAX_NON_SYNC_LITERAL_BYTES`] (we advertise
-//!   LITERAL-, RFC 7888 §5);
+//! - a non-synchronizing literal (LITERAL+, RFC 7888) has the same caps; one over
+//!   [`LARGE_LITERAL_BYTES`] is announced to the session ([`FrameEvent::AdmissionNeeded`]),
+//!   which takes it from the server-wide budget or has it dropped as it arrives;
 //! - a whole command holds at most one line plus one literal's worth ([`Framer`] keeps the
 //!   total), however many literals it chains.
 //!
@@ -50,10 +51,6 @@ pub(crate) const LARGE_LITERAL_BYTES: u64 = 64 * 1024;
 /// an unauthenticated client must not make us hold megabytes.
 pub(crate) const MAX_LITERAL_BYTES_BEFORE_LOGIN: u64 = 8 * 1024;
 
-/// RFC 7888 §5 (LITERAL-): non-synchronizing literals may not be larger than 4096 bytes; larger
-/// ones must be synchronizing, so we can refuse them before the client sends them.
-pub(crate) const MAX_NON_SYNC_LITERAL_BYTES: u64 = 4096;
-
 /// The longest literal announcement: `{` + 19 digits + `+}` + CRLF. Discarding keeps this many
 /// bytes of a line's end to recognize an announcement there.
 const MAX_ANNOUNCEMENT_BYTES: usize = 24;
@@ -75,6 +72,12 @@ pub(crate) enum FrameEvent {
     /// The client announced a synchronizing literal we accept: RFC 9051 §7.5 says the server
     /// must send a continuation request (`+ ...`) before the client sends the literal.
     ContinuationNeeded,
+    /// The client is sending a non-synchronizing literal over [`LARGE_LITERAL_BYTES`]: the
+    /// session takes it from the server-wide budget, or calls
+    /// [`Framer::refuse_announced_literal`] and gets [`FrameEvent::Busy`] once it is dropped.
+    AdmissionNeeded,
+    /// A command whose non-synchronizing literal the session refused was dropped: `NO [LIMIT]`.
+    Busy { tag: Option<Tag<'static>> },
     /// The bytes of one command could not be parsed. Answer BAD (tagged when the tag is known).
     Syntax { tag: Option<Tag<'static>> },
     /// A command line exceeded [`MAX_LINE_BYTES`], or the command's lines exceeded its total
@@ -105,6 +108,7 @@ enum Mode {
 enum DiscardReason {
     LineTooLong,
     LiteralTooLarge(LiteralForm),
+    Busy,
 }
 
 impl DiscardReason {
@@ -112,6 +116,7 @@ impl DiscardReason {
         match self {
             DiscardReason::LineTooLong => FrameEvent::LineTooLong { tag },
             DiscardReason::LiteralTooLarge(form) => FrameEvent::LiteralTooLarge { tag, form },
+            DiscardReason::Busy => FrameEvent::Busy { tag },
         }
     }
 }
@@ -273,12 +278,8 @@ impl Framer {
             }
             match literal_announcement(&self.buf[self.line_start..line_end]) {
                 Some((length, form)) => {
-                    let cap = match form {
-                        LiteralForm::Synchronizing => self.max_literal,
-                        LiteralForm::NonSynchronizing => self.max_literal.min(MAX_NON_SYNC_LITERAL_BYTES),
-                    };
                     let command_bytes = (line_end as u64).saturating_add(length);
-                    if length > cap || command_bytes > self.max_command_bytes() as u64 {
+                    if length > self.max_literal || command_bytes > self.max_command_bytes() as u64 {
                         match self.refuse_through(line_end, DiscardReason::LiteralTooLarge(form)) {
                             Some(event) => return Some(event),
                             None => continue,
@@ -288,8 +289,12 @@ impl Framer {
                     self.line_start = self.framed;
                     self.scanned = self.framed;
                     self.mode = Mode::InLiteral(length);
-                    if form == LiteralForm::Synchronizing {
-                        return Some(FrameEvent::ContinuationNeeded);
+                    match form {
+                        LiteralForm::Synchronizing => return Some(FrameEvent::ContinuationNeeded),
+                        LiteralForm::NonSynchronizing if length > LARGE_LITERAL_BYTES => {
+                            return Some(FrameEvent::AdmissionNeeded);
+                        }
+                        LiteralForm::NonSynchronizing => {}
                     }
                 }
                 None => {
@@ -398,11 +403,11 @@ impl Framer {
         self.mode = mode;
     }
 
-    /// The length of the synchronizing literal just announced, after
-    /// [`FrameEvent::ContinuationNeeded`]; 0 otherwise.
+    /// The length of the literal just announced, after [`FrameEvent::ContinuationNeeded`] or
+    /// [`FrameEvent::AdmissionNeeded`]; 0 otherwise.
     pub(crate) fn announced_literal(&self) -> u64 {
         match self.mode {
-            Mode::InLiteral(length) if self.buf.len() == self.framed => length,
+            Mode::InLiteral(length) => length,
             _ => 0,
         }
     }
@@ -410,8 +415,19 @@ impl Framer {
     /// Makes room for the literal just announced at once, rather than doubling the buffer as
     /// its bytes come (a 50 MB message would take 64 MB).
     pub(crate) fn reserve_announced_literal(&mut self) {
-        let length = self.announced_literal() as usize;
-        self.buf.reserve_exact(length);
+        let arrived = self.buf.len() - self.framed;
+        let missing = (self.announced_literal() as usize).saturating_sub(arrived);
+        self.buf.reserve_exact(missing);
+    }
+
+    /// Refuses the non-synchronizing literal just announced ([`FrameEvent::AdmissionNeeded`]):
+    /// its bytes are dropped as they come, with the rest of the command, and
+    /// [`FrameEvent::Busy`] follows.
+    pub(crate) fn refuse_announced_literal(&mut self) {
+        if let Mode::InLiteral(length) = self.mode {
+            let consumed = self.framed;
+            self.start_discarding(DiscardReason::Busy, Mode::DiscardingLiteral(length), consumed);
+        }
     }
 
     /// Drops the command whose synchronizing literal was just announced, because the session
@@ -662,7 +678,7 @@ mod tests {
         assert!(matches!(framer.next_event(), Some(FrameEvent::Command(c, _)) if c.tag.as_ref() == "t2"));
 
         // Non-synchronizing: everything comes at once, and the excess is dropped, not kept.
-        let small = vec![b'y'; MAX_NON_SYNC_LITERAL_BYTES as usize];
+        let small = vec![b'y'; 4096];
         let mut framer = Framer::default();
         framer.push(b"t3 LOGIN");
         let mut events = Vec::new();
@@ -687,12 +703,12 @@ mod tests {
         assert_eq!(framer.next_event(), Some(FrameEvent::LineTooLong { tag: tag("t5") }));
     }
 
-    /// RFC 7888 §5 (LITERAL-): a non-synchronizing literal over 4096 bytes is refused with its
-    /// whole command, including literals announced at the ends of the lines that follow it.
+    /// A non-synchronizing literal over the cap (8 KiB before login) is refused with its whole
+    /// command, including literals announced at the ends of the lines that follow it.
     #[test]
     fn a_large_non_synchronizing_literal_is_refused_and_framing_recovers() {
-        let mut transcript = b"t1 LOGIN {5000+}\r\n".to_vec();
-        transcript.extend(std::iter::repeat_n(b'p', 5000));
+        let mut transcript = b"t1 LOGIN {9000+}\r\n".to_vec();
+        transcript.extend(std::iter::repeat_n(b'p', 9000));
         // The 12 bytes after `{12+}` are a literal, not a command.
         transcript.extend_from_slice(b" {12+}\r\nt9 NOOP\r\nabc\r\n");
         transcript.extend_from_slice(b"t2 NOOP\r\n");

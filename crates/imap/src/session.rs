@@ -55,6 +55,9 @@ pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// messages goes out in a few large writes (and TLS records) instead of one per line.
 const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
 
+/// Why a large literal is refused when the server-wide budget is spent.
+const BUSY: &str = "Too many large messages are being received; try again in a moment";
+
 /// An output buffer larger than this is given back while the session waits for a command.
 const IDLE_OUTPUT_BYTES: usize = 4 * 1024;
 
@@ -180,10 +183,10 @@ impl Session {
                 capabilities.extend(["AUTH=PLAIN", "AUTH=LOGIN", "SASL-IR"]);
             }
         }
-        // RFC 7888 §5: LITERAL-, not LITERAL+, because non-synchronizing literals are capped at
-        // 4096 bytes (the framer refuses larger ones); the two must not be advertised together.
+        // RFC 7888: non-synchronizing literals of any size up to the caps; large ones are held
+        // against the server-wide budget like synchronizing ones, or dropped as they arrive.
         capabilities.extend([
-            "LITERAL-",
+            "LITERAL+",
             "SPECIAL-USE",
             "LIST-EXTENDED",
             "LIST-STATUS",
@@ -307,7 +310,7 @@ impl Session {
                     self.write(b"* BYE Too many invalid commands\r\n").await?;
                     return Ok(());
                 }
-                let command_ends = !matches!(event, FrameEvent::ContinuationNeeded);
+                let command_ends = !matches!(event, FrameEvent::ContinuationNeeded | FrameEvent::AdmissionNeeded);
                 match event {
                     FrameEvent::Command(command, extras) => {
                         let tag = command.tag.clone();
@@ -327,10 +330,16 @@ impl Session {
                             self.write(b"+ Ready for literal\r\n").await?;
                         } else {
                             let tag = self.framer.abandon_command();
-                            let busy = "Too many large messages are being received; try again in a moment";
-                            self.write_error(tag, Error::no(Some(Code::Limit), busy)).await?;
+                            self.write_error(tag, Error::no(Some(Code::Limit), BUSY)).await?;
                         }
                     }
+                    // LITERAL+: the bytes are already coming; without room they are dropped.
+                    FrameEvent::AdmissionNeeded => {
+                        if !self.admit_literal() {
+                            self.framer.refuse_announced_literal();
+                        }
+                    }
+                    FrameEvent::Busy { tag } => self.write_error(tag, Error::no(Some(Code::Limit), BUSY)).await?,
                     FrameEvent::Syntax { tag } => {
                         self.write_error(tag, Error::bad("Syntax error or unknown command")).await?;
                     }
@@ -742,7 +751,7 @@ mod tests {
         let mut lines = BufReader::new(read_half).lines();
         let greeting = lines.next_line().await.expect("read").expect("greeting");
         assert!(
-            greeting.starts_with("* OK [CAPABILITY IMAP4rev1 IMAP4rev2 STARTTLS LOGINDISABLED LITERAL-"),
+            greeting.starts_with("* OK [CAPABILITY IMAP4rev1 IMAP4rev2 STARTTLS LOGINDISABLED LITERAL+"),
             "{greeting}"
         );
         assert!(!greeting.contains("AUTH="), "{greeting}");
@@ -838,8 +847,8 @@ mod tests {
     }
 
     /// Issue 13: large literals are held against a server-wide budget before the client is
-    /// told to send them; past it the APPEND is refused at once (NO [LIMIT]) and the session
-    /// goes on, and the budget comes back when the command is done.
+    /// told to send them (or, non-synchronizing, as they arrive); past it the APPEND is refused
+    /// (NO [LIMIT]) and the session goes on, and the budget comes back when the command is done.
     #[tokio::test]
     async fn large_literals_wait_for_the_server_wide_budget() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -873,6 +882,22 @@ mod tests {
             let done = lines.next_line().await.expect("read").expect("line");
             assert!(done.starts_with(&format!("{tag} OK [APPENDUID ")), "{done}");
         }
+        assert_eq!(budget.available_permits(), 1_000_000, "given back");
+        // LITERAL+: the same with non-synchronizing literals. Too large for the budget: the
+        // bytes are read and dropped, NO [LIMIT], and the next command is framed as usual.
+        let mut too_big = b"e APPEND INBOX {600000+}\r\n".to_vec();
+        too_big.resize(too_big.len() + 600_000, b'y');
+        too_big.extend_from_slice(b"\r\nf NOOP\r\n");
+        write_half.write_all(&too_big).await.expect("write");
+        let refused = lines.next_line().await.expect("read").expect("line");
+        assert!(refused.starts_with("e NO [LIMIT]"), "{refused}");
+        assert_eq!(lines.next_line().await.expect("read").as_deref(), Some("f OK NOOP completed"));
+        let mut fits = format!("g APPEND INBOX {{{}+}}\r\n", message.len()).into_bytes();
+        fits.extend_from_slice(&message);
+        fits.extend_from_slice(b"\r\n");
+        write_half.write_all(&fits).await.expect("write");
+        let done = lines.next_line().await.expect("read").expect("line");
+        assert!(done.starts_with("g OK [APPENDUID "), "{done}");
         assert_eq!(budget.available_permits(), 1_000_000, "given back");
         write_half.write_all(b"z LOGOUT\r\n").await.expect("write");
         drop(write_half);
@@ -967,7 +992,7 @@ mod tests {
             transcript.push(line);
         }
         session.await.expect("session ends");
-        assert!(transcript[0].starts_with("1 OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL-"), "{transcript:?}");
+        assert!(transcript[0].starts_with("1 OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+"), "{transcript:?}");
         assert!(transcript.contains(&"* 1 EXISTS".to_string()), "{transcript:?}");
         assert!(transcript.contains(&"2 OK [READ-WRITE] SELECT completed".to_string()), "{transcript:?}");
         assert_eq!(transcript.last().map(String::as_str), Some("3 OK LOGOUT completed"));

@@ -730,10 +730,6 @@ impl<'a> Content<'a> {
                     Ok(bytes) => {
                         let bytes = partial_of(bytes, *partial, text);
                         text.push(b' ');
-                        // RFC 3516 §4.2: literal8 when the bytes hold a NUL.
-                        if bytes.contains(&0) {
-                            text.push(b'~');
-                        }
                         literal = Some(bytes);
                     }
                     Err(UnknownCte) => {
@@ -770,7 +766,12 @@ impl<'a> Content<'a> {
             }
         }
         if let Some(bytes) = literal {
-            // A literal (RFC 9051 §4.3): its length, then the bytes untouched.
+            // A literal (RFC 9051 §4.3): its length, then the bytes untouched. A NUL cannot
+            // travel in one (CHAR8), so bytes holding one go as literal8 (RFC 3516 §4.2), still
+            // exact, where Dovecot would replace the NULs.
+            if bytes.contains(&0) {
+                text.push(b'~');
+            }
             let _ = write!(text, "{{{}}}\r\n", bytes.len());
             match pieces {
                 Some(pieces) if bytes.len() >= LARGE_LITERAL => {
