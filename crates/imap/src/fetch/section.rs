@@ -157,13 +157,15 @@ fn is_entity_root(owner: &Message<'_>, part: &MessagePart<'_>) -> bool {
     owner.parts.first().is_some_and(|root| std::ptr::eq(root, part))
 }
 
+/// A part's number as sections write it: `1.2` (empty for the whole message, in BINARY[]).
+pub(crate) fn part_numbers(numbers: &[NonZeroU32]) -> String {
+    numbers.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(".")
+}
+
 /// The section as it is echoed in the FETCH response: `1.2.HEADER.FIELDS (From To)`.
 pub(crate) fn section_label(section: Option<&Section<'_>>) -> String {
     fn path(part: &Option<Part>) -> String {
-        part.as_ref().map(|p| format!("{}.", numbers(p))).unwrap_or_default()
-    }
-    fn numbers(part: &Part) -> String {
-        part.0.as_ref().iter().map(|n| n.to_string()).collect::<Vec<_>>().join(".")
+        part.as_ref().map(|p| format!("{}.", part_numbers(p.0.as_ref()))).unwrap_or_default()
     }
     fn names(list: &[AString<'_>]) -> String {
         let names: Vec<String> = list
@@ -181,14 +183,14 @@ pub(crate) fn section_label(section: Option<&Section<'_>>) -> String {
     }
     match section {
         None => String::new(),
-        Some(Section::Part(part)) => numbers(part),
+        Some(Section::Part(part)) => part_numbers(part.0.as_ref()),
         Some(Section::Header(part)) => format!("{}HEADER", path(part)),
         Some(Section::HeaderFields(part, list)) => format!("{}HEADER.FIELDS ({})", path(part), names(list.as_ref())),
         Some(Section::HeaderFieldsNot(part, list)) => {
             format!("{}HEADER.FIELDS.NOT ({})", path(part), names(list.as_ref()))
         }
         Some(Section::Text(part)) => format!("{}TEXT", path(part)),
-        Some(Section::Mime(part)) => format!("{}.MIME", numbers(part)),
+        Some(Section::Mime(part)) => format!("{}.MIME", part_numbers(part.0.as_ref())),
     }
 }
 

@@ -38,7 +38,9 @@ use mail::Reading;
 use store::{AccountId, CachedFacts, FactsWanted, FetchRow, Flags, FolderId};
 
 use crate::error::{Error, Result};
-use crate::fetch::section::{Keep, UnknownCte, binary_bytes, section_bytes, section_label, select_fields};
+use crate::fetch::section::{
+    Keep, UnknownCte, binary_bytes, part_numbers, section_bytes, section_label, select_fields,
+};
 use crate::response::Response;
 use crate::selected::{Access, Addressing, KnownMessage, SeqNum, Uid, set_contains};
 use crate::session::Session;
@@ -142,7 +144,9 @@ impl Session {
         // RFC 7162 §3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE; CHANGEDSINCE returns MODSEQ
         // (§3.1.4.1), and so does a FETCH that sets \Seen once CONDSTORE is on (§3.1); the UID
         // too once QRESYNC is on (§3.2.4), not before (imapclient's live tests check it).
-        let marks_seen = items.iter().any(|item| {
+        // RFC 9051 §6.4.5: reading a body without .PEEK (or RFC822, RFC822.TEXT) is reading the
+        // message; whether that marks it \Seen is the read policy's call.
+        let reads_body = items.iter().any(|item| {
             matches!(
                 item,
                 MessageDataItemName::BodyExt { peek: false, .. }
@@ -156,7 +160,7 @@ impl Session {
         {
             self.write_buffered(line.as_bytes()).await?;
         }
-        if changed_since.is_some() || (self.condstore && marks_seen) {
+        if changed_since.is_some() || (self.condstore && reads_body) {
             let uid = self.qresync.then_some(MessageDataItemName::Uid);
             for item in uid.into_iter().chain([MessageDataItemName::ModSeq]) {
                 if !items.contains(&item) {
@@ -209,17 +213,6 @@ impl Session {
         let rows = self.services.store().fetch_rows(account, folder, &uids, needs.facts).await?;
         let mut rows: HashMap<u32, FetchRow> = rows.into_iter().map(|row| (row.uid, row)).collect();
 
-        // RFC 9051 §6.4.5: reading a body without .PEEK (or RFC822, RFC822.TEXT) is reading the
-        // message; whether that marks it \Seen is the read policy's call.
-        let reads_body = items.iter().any(|item| {
-            matches!(
-                item.name,
-                MessageDataItemName::BodyExt { peek: false, .. }
-                    | MessageDataItemName::Binary { peek: false, .. }
-                    | MessageDataItemName::Rfc822
-                    | MessageDataItemName::Rfc822Text
-            )
-        });
         let reading =
             if reads_body { Reading::ImapBody { read_only: access == Access::ReadOnly } } else { Reading::ImapPeek };
         // A set: it is looked up once per fetched message.
@@ -482,8 +475,8 @@ impl Item {
     fn new(name: MessageDataItemName<'static>) -> Item {
         let label = match &name {
             MessageDataItemName::BodyExt { section, .. } => format!("BODY[{}]", section_label(section.as_ref())),
-            MessageDataItemName::Binary { section, .. } => format!("BINARY[{}]", part_label(section)),
-            MessageDataItemName::BinarySize { section } => format!("BINARY.SIZE[{}]", part_label(section)),
+            MessageDataItemName::Binary { section, .. } => format!("BINARY[{}]", part_numbers(section)),
+            MessageDataItemName::BinarySize { section } => format!("BINARY.SIZE[{}]", part_numbers(section)),
             _ => String::new(),
         };
         Item { name, label }
@@ -828,11 +821,6 @@ fn partial_of<'a>(bytes: Cow<'a, [u8]>, partial: Option<(u32, NonZeroU32)>, text
         Cow::Borrowed(b) => Cow::Borrowed(&b[begin..end]),
         Cow::Owned(b) => Cow::Owned(b[begin..end].to_vec()),
     }
-}
-
-/// `1.2` for a BINARY section; empty for the whole message.
-fn part_label(section: &[NonZeroU32]) -> String {
-    section.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(".")
 }
 
 /// System flags then keywords, space-separated, for a `FLAGS (...)` list.

@@ -136,18 +136,17 @@ impl Session {
             match judge_all(criteria, message, position, None) {
                 Some(true) => matched.push(index),
                 Some(false) => {}
-                None => undecided.push(index),
+                // Kept with its position, judged again once its contents are read.
+                None => undecided.push((index, position)),
             }
         }
-        let snapshot: Vec<KnownMessage> = undecided.iter().map(|&i| selected.messages[i].clone()).collect();
-        let recent: Vec<bool> = selected.messages.iter().map(|m| selected.is_recent(m.uid)).collect();
+        let snapshot: Vec<KnownMessage> = undecided.iter().map(|&(i, _)| selected.messages[i].clone()).collect();
         for (chunk, indexes) in snapshot.chunks(BATCH).zip(undecided.chunks(BATCH)) {
             let uids: Vec<u32> = chunk.iter().map(|m| m.uid.0).collect();
             let contents = read_contents(self.services.store(), account, folder, &uids, needs).await?;
-            for (message, &index) in chunk.iter().zip(indexes) {
+            for (message, &(index, position)) in chunk.iter().zip(indexes) {
                 // A message expunged meanwhile has no contents and matches nothing more.
                 let Some(contents) = contents.get(&message.uid.0) else { continue };
-                let position = Position { seq: index as u32 + 1, n, last_uid, recent: recent[index] };
                 if judge_all(criteria, message, position, Some(contents)) == Some(true) {
                     matched.push(index);
                 }
