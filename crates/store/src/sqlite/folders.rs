@@ -149,18 +149,11 @@ impl Store {
             return Err(Error::Refused(format!("{path} is a system folder: it cannot be deleted")));
         }
         // The subscribed names of the tree outlive it (RFC 9051 §6.3.7).
-        let prefix = format!("{path}/");
-        sqlx::query(
+        let orphan = format!(
             "INSERT OR IGNORE INTO orphan_subscriptions (account_id, name)
-             SELECT account_id, name FROM folders
-             WHERE account_id = ? AND subscribed = 1 AND (name = ? OR substr(name, 1, ?) = ?)",
-        )
-        .bind(account.0)
-        .bind(&path)
-        .bind(prefix.chars().count() as i64)
-        .bind(&prefix)
-        .execute(&mut *tx)
-        .await?;
+             SELECT account_id, name FROM folders WHERE subscribed = 1 AND {IN_TREE}"
+        );
+        sqlx::query(&orphan).bind(account.0).bind(&path).execute(&mut *tx).await?;
         let trash: String =
             sqlx::query_scalar("SELECT name FROM folders WHERE account_id = ? AND special_use = 'trash'")
                 .bind(account.0)
@@ -177,31 +170,15 @@ impl Store {
             let target = folder_path(&target)?;
             move_tree(&mut tx, account, id, &path, &target).await?;
             // The subscription stays with the old name; the folder in Trash has none.
-            let moved_prefix = format!("{target}/");
-            sqlx::query(
-                "UPDATE folders SET subscribed = 0 WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)",
-            )
-            .bind(account.0)
-            .bind(&target)
-            .bind(moved_prefix.chars().count() as i64)
-            .bind(&moved_prefix)
-            .execute(&mut *tx)
-            .await?;
+            let unsubscribe = format!("UPDATE folders SET subscribed = 0 WHERE {IN_TREE}");
+            sqlx::query(&unsubscribe).bind(account.0).bind(&target).execute(&mut *tx).await?;
             tx.commit().await?;
             return Ok(FolderDeletion::MovedTo(target));
         }
         // Deepest first: a folder's parent_id cascades, and its messages are deleted here,
         // through the triggers that keep the counts and the change log.
-        let doomed: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM folders WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)
-             ORDER BY length(name) DESC",
-        )
-        .bind(account.0)
-        .bind(&path)
-        .bind(prefix.chars().count() as i64)
-        .bind(&prefix)
-        .fetch_all(&mut *tx)
-        .await?;
+        let doomed = format!("SELECT id FROM folders WHERE {IN_TREE} ORDER BY length(name) DESC");
+        let doomed: Vec<i64> = sqlx::query_scalar(&doomed).bind(account.0).bind(&path).fetch_all(&mut *tx).await?;
         let mut blobs = Vec::new();
         let mut removed = 0;
         for &id in &doomed {
@@ -307,6 +284,10 @@ impl Store {
             .await?)
     }
 }
+
+/// A folder and its subfolders, for a statement bound with the account (`?1`) and the folder's
+/// path (`?2`). SQLite's `length` and `substr` count characters, as paths are compared.
+const IN_TREE: &str = "account_id = ?1 AND (name = ?2 OR substr(name, 1, length(?2) + 1) = ?2 || '/')";
 
 /// What deleting a folder did.
 #[derive(Debug, Clone, PartialEq, Eq)]
