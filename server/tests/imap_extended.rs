@@ -1,7 +1,7 @@
 //! IMAP conversations against the real server for \Recent (RFC 3501 §2.3.2) and for the
 //! extensions whose syntax Facteur lifts off commands itself (`imap::extended`): ESEARCH
-//! (RFC 4731), LIST-EXTENDED (RFC 5258) with SPECIAL-USE selection (RFC 6154) and LIST-STATUS
-//! (RFC 5819).
+//! (RFC 4731), ESORT (RFC 5267), LIST-EXTENDED (RFC 5258) with SPECIAL-USE selection (RFC 6154),
+//! LIST-STATUS (RFC 5819) and CREATE-SPECIAL-USE (RFC 6154 §3).
 
 mod common;
 
@@ -46,6 +46,43 @@ fn esearch_returns_min_max_count_and_all() {
     assert_eq!(imap.ok("SEARCH UNSEEN"), vec!["* SEARCH 1 3 5".to_string()]);
     let (status, _) = imap.cmd("SEARCH RETURN (EVERYTHING) ALL");
     assert!(status.contains(" BAD "), "{status}");
+}
+
+/// ESORT (RFC 5267): SORT RETURN answers with ESEARCH, MIN and MAX the ends of the sort order
+/// and ALL in that order.
+#[test]
+fn esort_returns_in_sort_order() {
+    let srv = TestServer::start();
+    for (n, size) in [(1, 300), (2, 100), (3, 200)] {
+        let mut raw = message(n);
+        raw.extend(std::iter::repeat_n(b'x', size));
+        raw.extend_from_slice(b"\r\n");
+        srv.deliver("ana@example.org", &raw);
+    }
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    assert!(imap.ok("CAPABILITY")[0].contains(" ESORT"));
+    imap.ok("SELECT INBOX");
+    assert_eq!(esearch(&mut imap, "SORT RETURN (MIN MAX) (SIZE) UTF-8 ALL"), " MIN 2 MAX 1");
+    assert_eq!(esearch(&mut imap, "UID SORT RETURN (ALL COUNT) (REVERSE SIZE) UTF-8 ALL"), " UID COUNT 3 ALL 1,3,2");
+    assert_eq!(esearch(&mut imap, "SORT RETURN () (ARRIVAL) UTF-8 ALL"), " ALL 1:3");
+    assert_eq!(imap.ok("SORT (SIZE) UTF-8 ALL"), vec!["* SORT 2 3 1".to_string()]);
+}
+
+/// CREATE-SPECIAL-USE (RFC 6154 §3): each system use belongs to the account's one system
+/// folder, so asking for it (or for a use Facteur does not keep) is NO [USEATTR], and the
+/// folder is not created; an empty USE list is a plain CREATE.
+#[test]
+fn create_special_use_is_refused_without_creating() {
+    let srv = TestServer::start();
+    let mut imap = Imap::login(&srv, "ana@example.org");
+    assert!(imap.ok("CAPABILITY")[0].contains(" CREATE-SPECIAL-USE"));
+    let (status, _) = imap.cmd("CREATE \"Mes envois\" (USE (\\Sent))");
+    assert!(status.contains(" NO [USEATTR] \\Sent is the system folder Sent"), "{status}");
+    let (status, _) = imap.cmd("CREATE Old (USE (\\Archive))");
+    assert!(status.contains(" NO [USEATTR]"), "{status}");
+    assert!(!imap.ok("LIST \"\" *").iter().any(|l| l.contains("Mes envois") || l.contains("Old")));
+    imap.ok("CREATE Plain (USE ())");
+    assert_eq!(imap.ok("LIST \"\" Plain"), vec!["* LIST (\\HasNoChildren) \"/\" \"Plain\"".to_string()]);
 }
 
 #[test]
@@ -216,16 +253,31 @@ fn binary_fetches_decoded_parts() {
     assert!(answer.contains("BINARY[3] NIL"), "{answer}");
     // Without .PEEK it is reading: \Seen.
     assert!(answer.contains("\\Seen"), "{answer}");
-    // A message with NULs (APPENDed as literal8) comes back exact, as literal8 in BODY too.
+    // RFC 3516 §4.4: a binary part APPENDed as literal8 is stored base64-encoded, so BODY[]
+    // is a valid message for every reader, and BINARY[] gives the octets back.
     let raw = b"Subject: nul\r\nContent-Transfer-Encoding: binary\r\n\r\n\x00\x01ok\r\n";
-    imap.conn.send_line(&format!("b APPEND INBOX ~{{{}}}", raw.len()));
+    assert!(append_literal8(&mut imap, "b", raw).contains(" OK "));
+    let (_, untagged) = imap.cmd("UID FETCH 2 BODY.PEEK[]");
+    assert_eq!(
+        untagged[0],
+        b"* 2 FETCH (UID 2 BODY[] {61}\r\nSubject: nul\r\nContent-Transfer-Encoding: base64\r\n\r\nAAFvaw0K\r\n)"
+            .to_vec()
+    );
+    let (_, untagged) = imap.cmd("UID FETCH 2 (BINARY.SIZE[1] BINARY.PEEK[1])");
+    assert_eq!(untagged[0], b"* 2 FETCH (UID 2 BINARY.SIZE[1] 6 BINARY[1] ~{6}\r\n\x00\x01ok\r\n)".to_vec());
+    // A NUL no part encoding can carry (here in a header) is refused, and nothing is stored.
+    let status = append_literal8(&mut imap, "c", b"Subject: a\x00b\r\n\r\nbody\r\n");
+    assert!(status.contains(" NO [UNKNOWN-CTE]"), "{status}");
+    assert_eq!(imap.ok("UID SEARCH ALL"), vec!["* SEARCH 1 2".to_string()]);
+}
+
+/// APPENDs `raw` to INBOX as a literal8 (RFC 3516 §4.4) under `tag`: the tagged status.
+fn append_literal8(imap: &mut Imap, tag: &str, raw: &[u8]) -> String {
+    imap.conn.send_line(&format!("{tag} APPEND INBOX ~{{{}}}", raw.len()));
     assert!(imap.conn.read_line().starts_with('+'));
     imap.conn.send(raw);
     imap.conn.send(b"\r\n");
-    let (status, _) = imap.read_until_tagged("b");
-    assert!(status.contains(" OK "), "{status}");
-    let (_, untagged) = imap.cmd("UID FETCH 2 BODY.PEEK[TEXT]");
-    assert_eq!(untagged[0], b"* 2 FETCH (UID 2 BODY[TEXT] ~{6}\r\n\x00\x01ok\r\n)".to_vec());
+    imap.read_until_tagged(tag).0
 }
 
 /// UTF8=ACCEPT (RFC 6855) and IMAP4rev2 (RFC 9051): once enabled, folder names travel in

@@ -35,6 +35,10 @@ pub enum Code {
     TryCreate,
     /// RFC 4978 §3: COMPRESS once compression is on.
     CompressionActive,
+    /// RFC 3516 §4.3, §4.4: content in an encoding the server cannot undo or store.
+    UnknownCte,
+    /// RFC 6154 §3: CREATE with a special use the server cannot give that folder.
+    UseAttr,
 }
 
 impl Code {
@@ -53,6 +57,8 @@ impl Code {
             Code::BadCharset => "BADCHARSET (US-ASCII UTF-8)",
             Code::HasChildren => "HASCHILDREN",
             Code::TryCreate => "TRYCREATE",
+            Code::UnknownCte => "UNKNOWN-CTE",
+            Code::UseAttr => "USEATTR",
         }
     }
 }

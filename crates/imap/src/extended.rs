@@ -1,6 +1,8 @@
 //! Command syntax of extensions that imap-codec does not parse yet, lifted off a command's bytes
 //! before imap-codec parses the rest as the base command:
-//! - ESEARCH (RFC 4731): `SEARCH RETURN (MIN MAX COUNT ALL) criteria`;
+//! - ESEARCH (RFC 4731): `SEARCH RETURN (MIN MAX COUNT ALL) criteria`, and ESORT (RFC 5267):
+//!   the same `RETURN (...)` on SORT;
+//! - CREATE-SPECIAL-USE (RFC 6154 §3): `CREATE name (USE (\Sent))`;
 //! - LIST-EXTENDED (RFC 5258) with SPECIAL-USE (RFC 6154 §5.1) and LIST-STATUS (RFC 5819):
 //!   `LIST (selection options) reference (pattern pattern...) RETURN (return options)`.
 //!
@@ -16,10 +18,14 @@ use std::ops::Range;
 /// What was lifted off a command, for the handler to act on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Extras {
-    /// `SEARCH RETURN (...)`: the result options; an empty list means ALL (RFC 4731 §3.1).
+    /// `SEARCH RETURN (...)` or `SORT RETURN (...)`: the result options; an empty list means
+    /// ALL (RFC 4731 §3.1, RFC 5267 §3.2).
     pub(crate) search_return: Option<Vec<SearchReturn>>,
-    /// The options of an extended LIST, when it was one.
-    pub(crate) list: Option<ListOptions>,
+    /// The options of an extended LIST, when it was one (boxed: every parsed command carries
+    /// an `Extras`, few carry these).
+    pub(crate) list: Option<Box<ListOptions>>,
+    /// `CREATE name (USE (...))`: the special uses asked for, as written.
+    pub(crate) create_use: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,16 +70,18 @@ pub(crate) fn lift(command: &[u8]) -> Option<Lifted> {
         name = cursor.atom()?;
     }
     cursor.space()?;
-    if name.eq_ignore_ascii_case(b"SEARCH") {
+    if name.eq_ignore_ascii_case(b"SEARCH") || name.eq_ignore_ascii_case(b"SORT") {
         lift_search(cursor)
     } else if name.eq_ignore_ascii_case(b"LIST") {
         lift_list(cursor)
+    } else if name.eq_ignore_ascii_case(b"CREATE") {
+        lift_create(cursor)
     } else {
         None
     }
 }
 
-/// `SEARCH RETURN (options) criteria`: the `RETURN (...) ` is cut out.
+/// `SEARCH RETURN (options) criteria` (or SORT's): the `RETURN (...) ` is cut out.
 fn lift_search(mut cursor: Cursor<'_>) -> Option<Lifted> {
     let start = cursor.at;
     if !cursor.keyword(b"RETURN") {
@@ -94,7 +102,33 @@ fn lift_search(mut cursor: Cursor<'_>) -> Option<Lifted> {
     }
     let mut bytes = cursor.bytes[..start].to_vec();
     bytes.extend_from_slice(&cursor.bytes[cursor.at..]);
-    Some(Lifted { bytes, extras: Extras { search_return: Some(options), list: None } })
+    Some(Lifted { bytes, extras: Extras { search_return: Some(options), ..Extras::default() } })
+}
+
+/// `CREATE name (USE (attributes))`: the parameter list is cut out.
+fn lift_create(mut cursor: Cursor<'_>) -> Option<Lifted> {
+    cursor.string()?;
+    let name_end = cursor.at;
+    cursor.space()?;
+    let group = cursor.group()?;
+    if &cursor.bytes[cursor.at..] != b"\r\n" && &cursor.bytes[cursor.at..] != b"\n" {
+        return None;
+    }
+    let mut inner = Cursor { bytes: &cursor.bytes[group.start + 1..group.end - 1], at: 0 };
+    if !inner.keyword(b"USE") {
+        return None;
+    }
+    inner.space()?;
+    let attributes = inner.group()?;
+    if inner.at != inner.bytes.len() {
+        return None;
+    }
+    let uses = words(&inner.bytes[attributes.start + 1..attributes.end - 1])
+        .map(|word| String::from_utf8_lossy(word).into_owned())
+        .collect();
+    let mut bytes = cursor.bytes[..name_end].to_vec();
+    bytes.extend_from_slice(b"\r\n");
+    Some(Lifted { bytes, extras: Extras { create_use: Some(uses), ..Extras::default() } })
 }
 
 /// `LIST [(selection)] reference pattern-or-patterns [RETURN (options)]`, rewritten as the
@@ -161,7 +195,7 @@ fn lift_list(mut cursor: Cursor<'_>) -> Option<Lifted> {
     bytes.push(b' ');
     bytes.extend_from_slice(&cursor.bytes[first_pattern]);
     bytes.extend_from_slice(b"\r\n");
-    Some(Lifted { bytes, extras: Extras { search_return: None, list: Some(options) } })
+    Some(Lifted { bytes, extras: Extras { list: Some(Box::new(options)), ..Extras::default() } })
 }
 
 fn parse_return_options(group: &[u8], options: &mut ListOptions) -> Option<()> {
@@ -358,6 +392,26 @@ mod tests {
         let (bytes, extras) = lifted("t SEARCH RETURN () ALL\r\n").unwrap();
         assert_eq!(bytes, "t SEARCH ALL\r\n");
         assert_eq!(extras.search_return, Some(vec![]));
+    }
+
+    #[test]
+    fn sort_return_options() {
+        let (bytes, extras) = lifted("a UID SORT RETURN (MAX) (ARRIVAL) UTF-8 ALL\r\n").unwrap();
+        assert_eq!(bytes, "a UID SORT (ARRIVAL) UTF-8 ALL\r\n");
+        assert_eq!(extras.search_return, Some(vec![SearchReturn::Max]));
+    }
+
+    #[test]
+    fn create_special_use() {
+        let (bytes, extras) = lifted("a CREATE \"Mes envois\" (USE (\\Sent \\Archive))\r\n").unwrap();
+        assert_eq!(bytes, "a CREATE \"Mes envois\"\r\n");
+        assert_eq!(extras.create_use, Some(vec!["\\Sent".to_string(), "\\Archive".to_string()]));
+        let (bytes, extras) = lifted("b create {3}\r\nabc (use ())\r\n").unwrap();
+        assert_eq!(bytes, "b create {3}\r\nabc\r\n");
+        assert_eq!(extras.create_use, Some(vec![]));
+        for odd in ["c CREATE x (FOO (\\Sent))\r\n", "c CREATE x (USE (\\Sent)) y\r\n", "c CREATE x\r\n"] {
+            assert!(lifted(odd).is_none(), "{odd}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod append;
 mod auth;
+mod binary_append;
 pub(crate) mod copy;
 pub(crate) mod fetch;
 mod folders;
@@ -10,7 +11,7 @@ mod idle;
 pub(crate) mod list;
 pub(crate) mod misc;
 mod quota;
-mod search;
+pub(crate) mod search;
 mod select;
 pub(crate) mod sort;
 pub(crate) mod status;

@@ -188,9 +188,12 @@ impl Session {
         capabilities.extend([
             "LITERAL+",
             "SPECIAL-USE",
+            // RFC 6154 §3: every system folder exists already, so a USE is refused with USEATTR.
+            "CREATE-SPECIAL-USE",
             "LIST-EXTENDED",
             "LIST-STATUS",
             "ESEARCH",
+            "ESORT",
             "ID",
             "UNSELECT",
             "NAMESPACE",
@@ -588,7 +591,7 @@ impl Session {
                 self.handle_authenticate(tag, mechanism, initial_response).await?
             }
             CommandBody::List { reference, mailbox_wildcard } => {
-                let options = extras.list.unwrap_or_default();
+                let options = extras.list.map(|options| *options).unwrap_or_default();
                 self.handle_list(tag, reference, mailbox_wildcard, crate::op::ListKind::List, options).await?
             }
             CommandBody::Lsub { reference, mailbox_wildcard } => {
@@ -626,14 +629,14 @@ impl Session {
             }
             CommandBody::Sort { sort_criteria, charset, search_criteria, uid } => {
                 let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
-                self.handle_sort(tag, sort_criteria, charset, search_criteria, addressing).await?
+                self.handle_sort(tag, sort_criteria, charset, search_criteria, addressing, extras.search_return).await?
             }
             CommandBody::Thread { algorithm, charset, search_criteria, uid } => {
                 let addressing = if uid { Addressing::Uid } else { Addressing::Sequence };
                 self.handle_thread(tag, algorithm, charset, search_criteria, addressing).await?
             }
             CommandBody::ExpungeUid { sequence_set } => self.handle_expunge(tag, Some(&sequence_set)).await?,
-            CommandBody::Create { mailbox } => self.handle_create(tag, mailbox).await?,
+            CommandBody::Create { mailbox } => self.handle_create(tag, mailbox, extras.create_use).await?,
             CommandBody::Delete { mailbox } => self.handle_delete(tag, mailbox).await?,
             CommandBody::Rename { from, to } => self.handle_rename(tag, from, to).await?,
             CommandBody::Subscribe { mailbox } => self.handle_subscribe(tag, mailbox, true).await?,

@@ -7,6 +7,7 @@ use imap_codec::imap_types::flag::Flag;
 use imap_codec::imap_types::mailbox::Mailbox;
 
 use crate::error::{Code, Error, Result};
+use crate::op::binary_append::encode_binary_parts;
 use crate::op::list::mailbox_name;
 use crate::op::store::split_flags;
 use crate::response::Response;
@@ -26,7 +27,18 @@ impl Session {
         let (system, keywords) = split_flags(&flags)?;
         let raw = match message {
             LiteralOrLiteral8::Literal(literal) => literal.into_inner().into_owned(),
-            LiteralOrLiteral8::Literal8(literal) => literal.data.into_owned(),
+            LiteralOrLiteral8::Literal8(literal) => {
+                let raw = literal.data.into_owned();
+                match encode_binary_parts(&raw) {
+                    Ok(encoded) => encoded.unwrap_or(raw),
+                    Err(()) => {
+                        return Err(Error::no(
+                            Some(Code::UnknownCte),
+                            "Binary content outside a MIME part body cannot be stored",
+                        ));
+                    }
+                }
+            }
         };
         if raw.is_empty() {
             return Err(Error::no(Some(Code::Cannot), "An empty message cannot be stored"));

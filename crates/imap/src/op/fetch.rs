@@ -37,7 +37,7 @@ use imap_codec::imap_types::sequence::SequenceSet;
 use mail::Reading;
 use store::{AccountId, CachedFacts, FactsWanted, FetchRow, Flags, FolderId};
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::fetch::section::{
     Keep, UnknownCte, binary_bytes, part_numbers, section_bytes, section_label, select_fields,
 };
@@ -273,7 +273,7 @@ impl Session {
             return Ok(Response::tagged(
                 tag,
                 "NO",
-                Some("UNKNOWN-CTE"),
+                Some(Code::UnknownCte.as_str()),
                 "A part's Content-Transfer-Encoding is unknown",
             ));
         }

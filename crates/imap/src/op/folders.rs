@@ -12,9 +12,26 @@ use crate::session::Session;
 impl Session {
     /// RFC 9051 §6.3.4: creates the folder and the parents it needs, not subscribed (as
     /// Dovecot and Cyrus do; clients subscribe what they want shown).
-    pub(crate) async fn handle_create(&mut self, tag: &str, mailbox: Mailbox<'static>) -> Result<Response> {
+    pub(crate) async fn handle_create(
+        &mut self,
+        tag: &str,
+        mailbox: Mailbox<'static>,
+        uses: Option<Vec<String>>,
+    ) -> Result<Response> {
         let name = mailbox_name(&mailbox, self.names)?;
         let account = self.account()?.id;
+        // RFC 6154 §3: a folder that cannot have the use asked for is not created. Each system
+        // use belongs to one fixed folder, made with the account (D1); the others are not kept.
+        if let Some(attribute) = uses.unwrap_or_default().first() {
+            let text = match special_use_named(attribute) {
+                Some(special_use) => {
+                    let holder = self.services.store().special_folder(account, special_use).await?;
+                    format!("{attribute} is the system folder {}: it cannot be given to another", holder.name)
+                }
+                None => format!("Folders cannot be given the {attribute} use here"),
+            };
+            return Err(Error::no(Some(Code::UseAttr), text));
+        }
         self.services.mail.create_folder(account, &name, false).await?;
         Ok(Response::tagged(tag, "OK", None, "CREATE completed"))
     }
@@ -61,4 +78,11 @@ impl Session {
         let verb = if subscribed { "SUBSCRIBE" } else { "UNSUBSCRIBE" };
         Ok(Response::tagged(tag, "OK", None, &format!("{verb} completed")))
     }
+}
+
+/// The system folder an RFC 6154 use attribute names, as LIST shows it.
+fn special_use_named(attribute: &str) -> Option<store::SpecialUse> {
+    store::SpecialUse::ALL
+        .into_iter()
+        .find(|special_use| special_use.imap_attribute().is_some_and(|shown| shown.eq_ignore_ascii_case(attribute)))
 }

@@ -159,7 +159,9 @@ impl Session {
 
 /// RFC 4731 §3.1: `ESEARCH (TAG "t") [UID] MIN n MAX n COUNT n ALL set`, each asked item in that
 /// order (ALL when no option was named); MIN, MAX and ALL are left out when nothing matched.
-fn esearch_line(
+/// `numbers` in the order the answer is about: ascending for SEARCH, sorted for SORT (RFC 5267
+/// §3.2: MIN and MAX are the first and last in that order, ALL keeps it).
+pub(crate) fn esearch_line(
     tag: &str,
     addressing: Addressing,
     numbers: Vec<u32>,

@@ -1,5 +1,6 @@
-//! SORT and UID SORT (RFC 5256), with DISPLAYFROM/DISPLAYTO (RFC 5957, SORT=DISPLAY): the
-//! messages SEARCH finds, ordered by the criteria in turn, ties by sequence number.
+//! SORT and UID SORT (RFC 5256), with DISPLAYFROM/DISPLAYTO (RFC 5957, SORT=DISPLAY) and ESORT's
+//! RETURN options (RFC 5267): the messages SEARCH finds, ordered by the criteria in turn, ties by
+//! sequence number.
 //!
 //! The keys come from the stored header block (`store::FetchRow::header`), read 200 messages
 //! at a time; ARRIVAL and SIZE from the session's view.
@@ -14,6 +15,8 @@ use mail_parser::{Addr, Address, HeaderValue, MessageParser};
 use store::FactsWanted;
 
 use crate::error::{Error, Result};
+use crate::extended::SearchReturn;
+use crate::op::search::esearch_line;
 use crate::response::Response;
 use crate::selected::Addressing;
 use crate::session::Session;
@@ -48,6 +51,7 @@ impl Session {
         charset: Charset<'static>,
         search_criteria: Vec1<SearchKey<'static>>,
         addressing: Addressing,
+        returning: Option<Vec<SearchReturn>>,
     ) -> Result<Response> {
         let matched = self.search_indexes(Some(&charset), search_criteria.as_ref()).await?;
         let fields = self.sort_fields(&matched).await?;
@@ -56,15 +60,19 @@ impl Session {
         // Stable: equal messages keep their mailbox order (RFC 5256 §3).
         order.sort_by(|(_, a), (_, b)| compare(&criteria, a, b));
         let selected = self.selected_mut()?;
-        let mut line = String::from("SORT");
-        for (index, _) in order {
-            let number = match addressing {
-                Addressing::Uid => selected.messages[index].uid.0,
-                Addressing::Sequence => index as u32 + 1,
-            };
-            line.push(' ');
-            line.push_str(&number.to_string());
-        }
+        let numbers = order.into_iter().map(|(index, _)| match addressing {
+            Addressing::Uid => selected.messages[index].uid.0,
+            Addressing::Sequence => index as u32 + 1,
+        });
+        // RFC 5267 §3.2 (ESORT): `SORT RETURN (...)` answers with ESEARCH, in sort order.
+        let line = match returning {
+            Some(options) => esearch_line(tag, addressing, numbers.collect(), &options, None),
+            None => numbers.fold(String::from("SORT"), |mut line, number| {
+                line.push(' ');
+                line.push_str(&number.to_string());
+                line
+            }),
+        };
         let mut response = Response::default();
         response.untagged(&line);
         response.status_line(tag, "OK", None, "SORT completed");
