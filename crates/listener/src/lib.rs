@@ -77,11 +77,27 @@ where
             continue;
         };
         let _ = socket.set_nodelay(true);
-        let session = serve(socket, peer);
-        tokio::spawn(async move {
-            session.await;
-            drop((slot, client_slot));
-        });
+        tokio::spawn(Holding { session: serve(socket, peer), _slots: (slot, client_slot) });
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A session's future with the slots it holds, freed when it ends. A struct rather than
+    /// `async move { session.await; drop(slots) }`: that block would hold the session's
+    /// future twice (the captured one and the one being awaited), and every idle connection's
+    /// task with it.
+    struct Holding<F> {
+        #[pin]
+        session: F,
+        _slots: (tokio::sync::OwnedSemaphorePermit, ClientSlot),
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Holding<F> {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.project().session.poll(cx)
     }
 }
 
