@@ -6,6 +6,7 @@
 //! before its `handle_*` method runs. A handler returns its tagged completion; errors go
 //! through `Error::into_response`, the one place that decides BAD vs NO vs internal.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -58,8 +59,9 @@ const OUTPUT_BUFFER_BYTES: usize = 64 * 1024;
 /// Why a large literal is refused when the server-wide budget is spent.
 const BUSY: &str = "Too many large messages are being received; try again in a moment";
 
-/// An output buffer larger than this is given back while the session waits for a command.
-const IDLE_OUTPUT_BYTES: usize = 4 * 1024;
+/// The room a quiet session waits with: a short command comes in one read, a longer one's
+/// rest is read at once after it.
+const IDLE_READ_BYTES: usize = 64;
 
 pub(crate) use types::loggable;
 
@@ -117,6 +119,13 @@ enum State {
     NotAuthenticated,
     Authenticated { account: store::Account },
     Selected { account: store::Account, selected: Selected },
+}
+
+/// Whether the command loop goes on after an event.
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Go,
+    Stop,
 }
 
 /// What a handler wants done after its response is written.
@@ -288,7 +297,7 @@ impl Session {
     }
 
     /// Runs the session until the client logs out, disconnects or stays idle too long.
-    pub(crate) async fn run(mut self) {
+    pub(crate) async fn run(&mut self) {
         let greeting = format!("OK [CAPABILITY {}] {} Facteur IMAP ready", self.capabilities(), self.services.hostname);
         let mut response = Response::default();
         response.untagged(&greeting);
@@ -308,58 +317,69 @@ impl Session {
     async fn command_loop(&mut self) -> Result<()> {
         loop {
             while let Some(event) = self.framer.next_event() {
-                if self.bad_commands >= MAX_BAD_COMMANDS {
-                    tracing::info!(peer = ?self.peer, "IMAP session closed after too many bad commands");
-                    self.write(b"* BYE Too many invalid commands\r\n").await?;
+                // Boxed: what answering needs lives only while it runs, so the task of an idle
+                // session holds little more than the session and its read.
+                if Box::pin(self.handle_event(event)).await? == Flow::Stop {
                     return Ok(());
-                }
-                let command_ends = !matches!(event, FrameEvent::ContinuationNeeded | FrameEvent::AdmissionNeeded);
-                match event {
-                    FrameEvent::Command(command, extras) => {
-                        let tag = command.tag.clone();
-                        let (response, after) = self.execute(command, extras).await?;
-                        self.write(&response.bytes).await?;
-                        if self.logging_out {
-                            return Ok(());
-                        }
-                        match after {
-                            After::StartTls => self.start_tls(&tag).await?,
-                            After::Compress => self.start_compression()?,
-                            After::Nothing => {}
-                        }
-                    }
-                    FrameEvent::ContinuationNeeded => {
-                        if self.admit_literal() {
-                            self.write(b"+ Ready for literal\r\n").await?;
-                        } else {
-                            let tag = self.framer.abandon_command();
-                            self.write_error(tag, Error::no(Some(Code::Limit), BUSY)).await?;
-                        }
-                    }
-                    // LITERAL+: the bytes are already coming; without room they are dropped.
-                    FrameEvent::AdmissionNeeded => {
-                        if !self.admit_literal() {
-                            self.framer.refuse_announced_literal();
-                        }
-                    }
-                    FrameEvent::Busy { tag } => self.write_error(tag, Error::no(Some(Code::Limit), BUSY)).await?,
-                    FrameEvent::Syntax { tag } => {
-                        self.write_error(tag, Error::bad("Syntax error or unknown command")).await?;
-                    }
-                    FrameEvent::LineTooLong { tag } => {
-                        self.write_error(tag, Error::bad("Command line too long")).await?;
-                    }
-                    FrameEvent::LiteralTooLarge { tag, form } => self.write_error(tag, Error::TooBig(form)).await?,
-                }
-                if command_ends {
-                    // The command is answered: its literals are no longer held.
-                    self.literal_permit = None;
                 }
             }
             if !self.read_some().await? {
                 return Ok(());
             }
         }
+    }
+
+    /// Acts on one thing the framer found: a command is run and answered, a literal admitted
+    /// or refused, bad input answered.
+    async fn handle_event(&mut self, event: FrameEvent) -> Result<Flow> {
+        if self.bad_commands >= MAX_BAD_COMMANDS {
+            tracing::info!(peer = ?self.peer, "IMAP session closed after too many bad commands");
+            self.write(b"* BYE Too many invalid commands\r\n").await?;
+            return Ok(Flow::Stop);
+        }
+        let command_ends = !matches!(event, FrameEvent::ContinuationNeeded | FrameEvent::AdmissionNeeded);
+        match event {
+            FrameEvent::Command(command, extras) => {
+                let tag = command.tag.clone();
+                let (response, after) = self.execute(command, extras).await?;
+                self.write(&response.bytes).await?;
+                if self.logging_out {
+                    return Ok(Flow::Stop);
+                }
+                match after {
+                    After::StartTls => self.start_tls(&tag).await?,
+                    After::Compress => self.start_compression()?,
+                    After::Nothing => {}
+                }
+            }
+            FrameEvent::ContinuationNeeded => {
+                if self.admit_literal() {
+                    self.write(b"+ Ready for literal\r\n").await?;
+                } else {
+                    let tag = self.framer.abandon_command();
+                    self.write_error(tag, Error::no(Some(Code::Limit), BUSY)).await?;
+                }
+            }
+            // LITERAL+: the bytes are already coming; without room they are dropped.
+            FrameEvent::AdmissionNeeded => {
+                if !self.admit_literal() {
+                    self.framer.refuse_announced_literal();
+                }
+            }
+            FrameEvent::Busy { tag } => self.write_error(tag, Error::no(Some(Code::Limit), BUSY)).await?,
+            FrameEvent::Syntax { tag } => {
+                self.write_error(tag, Error::bad("Syntax error or unknown command")).await?;
+            }
+            FrameEvent::LineTooLong { tag } => {
+                self.write_error(tag, Error::bad("Command line too long")).await?;
+            }
+            FrameEvent::LiteralTooLarge { tag, form } => self.write_error(tag, Error::TooBig(form)).await?,
+        }
+        if command_ends {
+            // The command is answered: its literals are no longer held.
+            self.literal_permit = None;
+        }
+        Ok(Flow::Go)
     }
 
     /// Whether the synchronizing literal just announced may come now: a large one must fit in
@@ -392,19 +412,24 @@ impl Session {
     /// command's first byte). The last two count whole phases, so a client cannot hold a
     /// connection by trickling bytes just inside the idle timer.
     ///
-    /// Bytes go straight into the framer. Between commands, an idle session gives its buffers
-    /// back and reads a page at a time: thousands of idle clients then cost little more than
-    /// their TLS state and folder snapshot; in a command (an APPEND), reads are 64 KiB.
+    /// Bytes go straight into the framer. Between commands, what a pipelining client sent
+    /// already is read at once with the buffers as they are; a quiet client is waited for with
+    /// the buffers given back and room for a short command only, so thousands of idle clients
+    /// cost little more than their TLS state and folder snapshot. In a command (an APPEND),
+    /// reads are 64 KiB.
     async fn read_some(&mut self) -> Result<bool> {
         let now = Instant::now();
         let (login_deadline, command_deadline) = self.deadlines;
         let read_size = if self.framer.is_between_commands() {
             self.command_started = None;
+            if let Some(more) = self.read_ready(4 * 1024)? {
+                return Ok(more);
+            }
             self.framer.release_memory();
-            if self.output.capacity() > IDLE_OUTPUT_BYTES {
+            if self.output.is_empty() {
                 self.output = Vec::new();
             }
-            4 * 1024
+            IDLE_READ_BYTES
         } else {
             self.command_started.get_or_insert(now);
             64 * 1024
@@ -428,6 +453,19 @@ impl Session {
                 let _ = self.write(format!("* BYE Autologout; {}\r\n", deadline.1).as_bytes()).await;
                 Ok(false)
             }
+        }
+    }
+
+    /// Reads what has arrived already, without waiting: `Some(false)` at end of stream, `None`
+    /// when nothing is there. Polled once with a waker that does nothing: a read that is not
+    /// ready takes no bytes, and the next poll registers the task's own waker.
+    fn read_ready(&mut self, read_size: usize) -> Result<Option<bool>> {
+        let stream = self.stream.as_mut().ok_or_else(|| Error::Io(std::io::Error::other("no stream")))?;
+        let read = std::pin::pin!(stream.read_buf(self.framer.receive_into(read_size)));
+        match read.poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+            std::task::Poll::Ready(Ok(n)) => Ok(Some(n > 0)),
+            std::task::Poll::Ready(Err(error)) => Err(Error::Io(error)),
+            std::task::Poll::Pending => Ok(None),
         }
     }
 
@@ -706,6 +744,10 @@ mod tests {
 
     use super::*;
 
+    fn spawn_session(mut session: Session) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move { session.run().await })
+    }
+
     /// A store with ana@example.org ("a long password") and one message in her Inbox.
     /// The services of a server whose store has ana, with this certificate (or none).
     async fn services_with_ana(dir: &tempfile::TempDir, tls: Option<tokio_rustls::TlsAcceptor>) -> Arc<ImapServices> {
@@ -749,7 +791,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let services = services_with_ana(&dir, Some(acceptor_without_certificate())).await;
         let (client, server) = tokio::io::duplex(64 * 1024);
-        let session = tokio::spawn(Session::new(Box::new(server), services, None, false).run());
+        let session = spawn_session(Session::new(Box::new(server), services, None, false));
         let (read_half, mut write_half) = tokio::io::split(client);
         let mut lines = BufReader::new(read_half).lines();
         let greeting = lines.next_line().await.expect("read").expect("greeting");
@@ -798,7 +840,7 @@ mod tests {
         {
             let (client, server) = tokio::io::duplex(64 * 1024);
             let peer = Some(peer.parse().expect("address"));
-            let session = tokio::spawn(Session::new(Box::new(server), Arc::clone(&services), peer, false).run());
+            let session = spawn_session(Session::new(Box::new(server), Arc::clone(&services), peer, false));
             let (read_half, mut write_half) = tokio::io::split(client);
             let mut lines = BufReader::new(read_half).lines();
             lines.next_line().await.expect("read").expect("greeting");
@@ -823,7 +865,7 @@ mod tests {
             ImapServices::new(mail::Mail::new(store.clone()), auth::Auth::new(store), None, "test".into());
         services.output_budget = listener::ByteBudget::new(10_000, 500);
         let (client, server) = tokio::io::duplex(64 * 1024);
-        let session = tokio::spawn(Session::new(Box::new(server), Arc::new(services), None, false).run());
+        let session = spawn_session(Session::new(Box::new(server), Arc::new(services), None, false));
         let (read_half, mut write_half) = tokio::io::split(client);
         let mut lines = BufReader::new(read_half).lines();
         lines.next_line().await.expect("read").expect("greeting");
@@ -862,7 +904,7 @@ mod tests {
         services.literal_memory = Arc::new(tokio::sync::Semaphore::new(1_000_000));
         let budget = Arc::clone(&services.literal_memory);
         let (client, server) = tokio::io::duplex(1 << 20);
-        let session = tokio::spawn(Session::new(Box::new(server), Arc::new(services), None, false).run());
+        let session = spawn_session(Session::new(Box::new(server), Arc::new(services), None, false));
         let (read_half, mut write_half) = tokio::io::split(client);
         let mut lines = BufReader::new(read_half).lines();
         lines.next_line().await.expect("read").expect("greeting");
@@ -942,7 +984,7 @@ mod tests {
             let (client, server) = tokio::io::duplex(64 * 1024);
             let mut session = Session::new(Box::new(server), Arc::clone(&services), None, false);
             session.deadlines = (Duration::from_millis(login_ms), Duration::from_millis(command_ms));
-            let session = tokio::spawn(session.run());
+            let session = spawn_session(session);
             let (read_half, mut write_half) = tokio::io::split(client);
             let mut lines = BufReader::new(read_half).lines();
             lines.next_line().await.expect("read").expect("greeting");
@@ -981,7 +1023,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let services = services_with_ana(&dir, None).await;
         let (client, server) = tokio::io::duplex(64 * 1024);
-        let session = tokio::spawn(Session::new(Box::new(server), services, None, false).run());
+        let session = spawn_session(Session::new(Box::new(server), services, None, false));
         let (read_half, mut write_half) = tokio::io::split(client);
         let mut lines = BufReader::new(read_half).lines();
         let greeting = lines.next_line().await.expect("read").expect("greeting");
