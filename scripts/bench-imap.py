@@ -125,19 +125,18 @@ def open_idle(server, n, tls):
 
 
 def per_idle_connection(server, n, tls):
-    """KiB per idle connection in the steady state: a first third of them is opened and kept
-    before measuring, so what the first connections set up once (password hashing buffers,
-    allocator arenas, Dovecot's login processes) is not counted as theirs."""
+    """KiB per idle connection in the steady state, and the connections (the caller closes
+    them). A first third of them is opened and kept before measuring, so what the first
+    connections set up once (password hashing buffers, allocator arenas, Dovecot's login
+    processes) is not counted as theirs. Connections measured before stay open meanwhile:
+    memory they gave back would otherwise be reused here and not counted."""
     warm = open_idle(server, max(1, n // 3), tls)
     time.sleep(1)
     before = memory_kb(server)
     held = open_idle(server, n, tls)
     time.sleep(2)  # let the server settle (allocator, lazily started processes)
     after = memory_kb(server)
-    for sock, _ in warm + held:
-        sock.close()
-    time.sleep(1)
-    return (after - before) / n
+    return (after - before) / n, warm + held
 
 
 def idle_latency(server, rounds):
@@ -180,8 +179,11 @@ def measure(server, args, mbox):
     login_rate = logins.get("Logi", 0) / args.login_secs
     say(f"   {login_rate:.0f} logins/s, {len(login_errors)} errors")
     say(f"== {server.name}: memory per idle connection ({args.idle} connections)")
-    plain = per_idle_connection(server, args.idle, tls=False)
-    tls = per_idle_connection(server, args.idle, tls=True)
+    plain, plain_held = per_idle_connection(server, args.idle, tls=False)
+    tls, tls_held = per_idle_connection(server, args.idle, tls=True)
+    for sock, _ in plain_held + tls_held:
+        sock.close()
+    time.sleep(1)
     say(f"   plain {plain:.1f} KiB, STARTTLS {tls:.1f} KiB")
     say(f"== {server.name}: IDLE latency after SMTP ({args.idle_rounds} messages)")
     latency = idle_latency(server, args.idle_rounds)
@@ -218,7 +220,9 @@ def main():
     parser.add_argument("--secs", type=int, default=60, help="seconds of the default mix (default 60)")
     parser.add_argument("--login-secs", type=int, default=20, help="seconds of the logins-only run (default 20)")
     parser.add_argument("-n", type=int, default=300, help="messages in imaptest's mbox (default 300)")
-    parser.add_argument("--idle", type=int, default=120, help="idle connections for the memory rows (default 120)")
+    parser.add_argument("--idle", type=int, default=72,
+                        help="idle connections for each memory row (default 72; both rows' stay open together, "
+                             "within Facteur's 200 per client)")
     parser.add_argument("--idle-rounds", type=int, default=20, help="messages for the IDLE latency (default 20)")
     parser.add_argument("--ref", default=os.environ.get("REF", "/tmp/facteur-reference"), metavar="DIR",
                         help="the reference's folder (default $REF, else /tmp/facteur-reference)")
