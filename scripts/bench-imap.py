@@ -8,9 +8,10 @@ and against the reference Dovecot in ../shared/reference (started beforehand), s
   with state tracking, C clients on one mailbox for S seconds: commands per second, and the
   errors imaptest reports (it checks every answer against what it tracked);
 - imaptest with logins only ('-': LOGIN, SELECT, LOGOUT): logins per second;
-- memory per idle connection: the server's memory before and after K more connections that
-  logged in, examined INBOX and wait (after K/3 already did, so one-time set-up is not
-  counted), plain then with STARTTLS (RSS of Facteur's one process;
+- memory per idle connection, measured first on a fresh process with 30 messages in INBOX:
+  the server's memory before and after K more connections that logged in, examined INBOX
+  and wait (after K/3 already did, so one-time set-up is not counted), plain then with
+  STARTTLS, the plain ones kept open meanwhile (RSS of Facteur's one process;
   for Dovecot the PSS summed over its processes, since each connection is a process sharing
   most of its pages);
 - IDLE notification latency: a session in IDLE, a message sent by SMTP; the time from the
@@ -169,6 +170,21 @@ def idle_latency(server, rounds):
 
 
 def measure(server, args, mbox):
+    # Memory first, on a fresh process: after minutes of load, a process has memory it freed
+    # and new connections reuse, which would hide what they cost. INBOX holds as many messages
+    # as imaptest keeps in it (30).
+    core.fill(server, core.build_corpus(2, args.idle_messages), 2)
+    imap = server.imap()
+    core.wait_for(server, imap, args.idle_messages, settle=10)  # the reference delivers through a queue
+    imap.logout()
+    say(f"== {server.name}: memory per idle connection ({args.idle} connections, "
+        f"{args.idle_messages} messages in INBOX)")
+    plain, plain_held = per_idle_connection(server, args.idle, tls=False)
+    tls, tls_held = per_idle_connection(server, args.idle, tls=True)
+    for sock, _ in plain_held + tls_held:
+        sock.close()
+    time.sleep(1)
+    say(f"   plain {plain:.1f} KiB, STARTTLS {tls:.1f} KiB")
     say(f"== {server.name}: imaptest default mix, {args.clients} clients, {args.secs} s")
     mix, mix_rate, mix_errors = imaptest(args.imaptest, server, mbox, args.clients, args.secs)
     say(f"   {mix_rate:.0f} commands/s, {len(mix_errors)} errors")
@@ -178,13 +194,6 @@ def measure(server, args, mbox):
     logins, _, login_errors = imaptest(args.imaptest, server, mbox, args.clients, args.login_secs, ["-"])
     login_rate = logins.get("Logi", 0) / args.login_secs
     say(f"   {login_rate:.0f} logins/s, {len(login_errors)} errors")
-    say(f"== {server.name}: memory per idle connection ({args.idle} connections)")
-    plain, plain_held = per_idle_connection(server, args.idle, tls=False)
-    tls, tls_held = per_idle_connection(server, args.idle, tls=True)
-    for sock, _ in plain_held + tls_held:
-        sock.close()
-    time.sleep(1)
-    say(f"   plain {plain:.1f} KiB, STARTTLS {tls:.1f} KiB")
     say(f"== {server.name}: IDLE latency after SMTP ({args.idle_rounds} messages)")
     latency = idle_latency(server, args.idle_rounds)
     say(f"   median {statistics.median(latency) * 1000:.1f} ms, max {max(latency) * 1000:.1f} ms")
@@ -223,6 +232,8 @@ def main():
     parser.add_argument("--idle", type=int, default=72,
                         help="idle connections for each memory row (default 72; both rows' stay open together, "
                              "within Facteur's 200 per client)")
+    parser.add_argument("--idle-messages", type=int, default=30,
+                        help="messages in INBOX while the memory rows are measured (default 30, as imaptest keeps)")
     parser.add_argument("--idle-rounds", type=int, default=20, help="messages for the IDLE latency (default 20)")
     parser.add_argument("--ref", default=os.environ.get("REF", "/tmp/facteur-reference"), metavar="DIR",
                         help="the reference's folder (default $REF, else /tmp/facteur-reference)")
