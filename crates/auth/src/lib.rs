@@ -20,6 +20,7 @@
 //! tokens; the store keeps the rows and never sees a password.
 
 mod password;
+pub mod sasl;
 mod throttle;
 
 use std::collections::HashMap;

@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 
 use auth::AuthOutcome;
+use auth::sasl::{PlainError, parse_plain};
 use imap_codec::AuthenticateDataCodec;
 use imap_codec::decode::Decoder;
 use imap_codec::imap_types::auth::{AuthMechanism, AuthenticateData};
@@ -79,9 +80,9 @@ impl Session {
         };
         let (login, password) = match parse_plain(&data) {
             Ok(credentials) => credentials,
-            Err(Plain::Malformed) => return Err(Error::bad("Malformed PLAIN credentials")),
+            Err(PlainError::Malformed) => return Err(Error::bad("Malformed PLAIN credentials")),
             // Well-formed, refused: RFC 9051 §7.1 AUTHORIZATIONFAILED, not a syntax error.
-            Err(Plain::OtherIdentity) => {
+            Err(PlainError::OtherIdentity) => {
                 return Err(Error::no(Some(Code::AuthorizationFailed), "Logging in as someone else is not allowed"));
             }
         };
@@ -127,50 +128,5 @@ impl Session {
         }
         response.status_line(tag, "NO", Some(refusal.0.as_str()), refusal.1);
         Ok(response)
-    }
-}
-
-/// RFC 4616: `[authzid] NUL authcid NUL passwd`. An authorization identity other than the
-/// login itself is refused (no proxy logins).
-fn parse_plain(data: &[u8]) -> Result<(String, String), Plain> {
-    let mut fields = data.split(|&b| b == 0);
-    let mut field = || fields.next().ok_or(Plain::Malformed);
-    let authzid = field()?;
-    let authcid = std::str::from_utf8(field()?).map_err(|_| Plain::Malformed)?;
-    let password = std::str::from_utf8(field()?).map_err(|_| Plain::Malformed)?;
-    if fields.next().is_some() || authcid.is_empty() {
-        return Err(Plain::Malformed);
-    }
-    if !authzid.is_empty() && !authzid.eq_ignore_ascii_case(authcid.as_bytes()) {
-        return Err(Plain::OtherIdentity);
-    }
-    Ok((authcid.to_string(), password.to_string()))
-}
-
-/// Why PLAIN credentials are not taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Plain {
-    Malformed,
-    /// An authorization identity other than the login (a proxy login).
-    OtherIdentity,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Plain, parse_plain};
-
-    #[test]
-    fn plain_credentials() {
-        for (data, want) in [
-            (&b"\0ana@example.org\0pw pw"[..], Ok(("ana@example.org", "pw pw"))),
-            (b"ana@example.org\0ana@example.org\0pw", Ok(("ana@example.org", "pw"))),
-            (b"bob@example.org\0ana@example.org\0pw", Err(Plain::OtherIdentity)),
-            (b"\0\0pw", Err(Plain::Malformed)),
-            (b"\0ana", Err(Plain::Malformed)),
-            (b"\0a\0b\0c", Err(Plain::Malformed)),
-        ] {
-            let got = parse_plain(data);
-            assert_eq!(got.as_ref().map(|(l, p)| (l.as_str(), p.as_str())).map_err(|e| *e), want);
-        }
     }
 }
