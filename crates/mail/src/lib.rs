@@ -5,6 +5,9 @@
 //! - Ingest: [`Mail::deliver`] stores a message once for all its mailboxes (parsed once, with
 //!   its facts: `facts::Facts`), all or nothing; [`Mail::append`] adds one to a folder. Filters
 //!   will plug in before the store is called; indexing and notifications follow the feed.
+//! - Sending: [`Mail::submit`] is the one pipeline for every way of sending (`outgoing`
+//!   prepares the message: Bcc removed, Message-ID and Date added): local recipients get it
+//!   through ingest, the sender's Sent folder a copy.
 //! - Flags and expunge: [`Mail::set_flags`], [`Mail::expunge`].
 //! - Folders and moves: [`Mail::create_folder`], [`Mail::rename_folder`], [`Mail::delete_folder`],
 //!   [`Mail::set_subscribed`], [`Mail::copy`] and [`Mail::move_messages`], with the folder rules
@@ -17,6 +20,7 @@
 //! store's triggers write it in the same transaction), and the feed is woken for it.
 
 mod feed;
+pub mod outgoing;
 
 use std::sync::Arc;
 
@@ -61,6 +65,15 @@ pub enum AddressDelivery {
     Delivered(Delivery),
     /// The address is not one of ours, or nobody has it.
     NotLocal,
+}
+
+/// What sending a message did ([`Mail::submit`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    /// The local mailboxes it was delivered to.
+    pub delivered: Vec<AccountId>,
+    /// The UID of the sender's copy in Sent, when one was kept.
+    pub sent_copy: Option<u32>,
 }
 
 /// The mail domain over one store. Cheap to clone; clones share the feed.
@@ -119,6 +132,39 @@ impl Mail {
             self.feed.committed();
         }
         Ok(delivery)
+    }
+
+    /// Sends a message an account submitted (SMTP submission; the web composer later), to
+    /// these local mailboxes: prepared once (`outgoing::prepare`), delivered through ingest
+    /// (all or nothing, as [`Mail::deliver`]), then copied, read, to the sender's Sent folder
+    /// unless the account keeps its own copies (clients that save them over IMAP). A Sent
+    /// copy that cannot be kept (a full mailbox) is logged, not a reason to unsend.
+    pub async fn submit(
+        &self,
+        account: AccountId,
+        local: &[AccountId],
+        raw: &[u8],
+        hostname: &str,
+    ) -> Result<Submitted> {
+        let prepared = outgoing::prepare(raw, hostname, chrono::Utc::now());
+        let mut delivered = Vec::new();
+        if !local.is_empty() {
+            let delivery = self.deliver(local, prepared.clone()).await?;
+            if delivery.delivered.is_empty() {
+                return Err(Error::QuotaExceeded);
+            }
+            delivered = delivery.delivered.into_iter().map(|(account, _)| account).collect();
+        }
+        let mut sent_copy = None;
+        if self.store.keeps_sent_copies(account).await? {
+            let sent = self.store.special_folder(account, store::SpecialUse::Sent).await?;
+            match self.append(account, sent.id, prepared, Flags::SEEN, &[], None).await {
+                Ok(uid) => sent_copy = Some(uid),
+                Err(Error::QuotaExceeded) => tracing::warn!(?account, "mailbox full: no copy of a sent message kept"),
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(Submitted { delivered, sent_copy })
     }
 
     /// Ingest to one address, routed as the MX routes it (`facteur admin deliver`).

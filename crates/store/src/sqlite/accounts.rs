@@ -191,6 +191,28 @@ impl Store {
         Ok(row.map(|row| (account_from_row(&row), row.get("password_hash"))))
     }
 
+    /// Whether what the account sends is copied to its Sent folder (on by default).
+    pub async fn keeps_sent_copies(&self, account: AccountId) -> Result<bool> {
+        let keeps: Option<i64> = sqlx::query_scalar("SELECT keeps_sent_copies FROM accounts WHERE id = ?")
+            .bind(account.0)
+            .fetch_optional(&self.reader)
+            .await?;
+        keeps.map(|keeps| keeps != 0).ok_or_else(|| Error::NotFound(format!("account {}", account.0)))
+    }
+
+    /// Turns the Sent copies of [`Store::keeps_sent_copies`] on or off.
+    pub async fn set_keeps_sent_copies(&self, account: AccountId, keeps: bool) -> Result<()> {
+        let done = sqlx::query("UPDATE accounts SET keeps_sent_copies = ? WHERE id = ?")
+            .bind(i64::from(keeps))
+            .bind(account.0)
+            .execute(&self.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound(format!("account {}", account.0)));
+        }
+        Ok(())
+    }
+
     // ----- Aliases (A3) -----
 
     /// Creates an alias with one or more targets (local or external addresses).
