@@ -413,7 +413,8 @@ class Facteur:
             admin("user", "add", user, "--password-stdin", stdin=FACTEUR_PASSWORD + "\n")
         self.process = subprocess.Popen(
             [self.binary, "serve", "--data", self.data, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0",
-             "--imap", "127.0.0.1:0", "--imaps", "off", *self.serve_flags],
+             "--imap", "127.0.0.1:0", "--imaps", "off", "--submission", "off", "--submissions", "off",
+             *self.serve_flags],
             stdout=subprocess.PIPE, stderr=self.log, text=True, env={**os.environ, "FACTEUR_LOG": "warn"})
         ports = {}
         for line in self.process.stdout:

@@ -49,7 +49,8 @@ def run(binary, n):
         admin("user", "add", USER, "--password-stdin", stdin=PASSWORD + "\n")
         server = subprocess.Popen(
             [binary, "serve", "--data", data, "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0",
-             "--imap", "127.0.0.1:0", "--imaps", "off"],
+             "--imap", "127.0.0.1:0", "--imaps", "off",
+             "--submission", "off", "--submissions", "off"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, "FACTEUR_LOG": "warn"})
         ports = {}

@@ -136,7 +136,8 @@ class Server:
         log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [self.binary, "serve", "--data", self.data, "--http", f"{HOST}:0",
-             "--smtp", f"{HOST}:0", "--imap", f"{HOST}:0", "--imaps", f"{HOST}:0"],
+             "--smtp", f"{HOST}:0", "--imap", f"{HOST}:0", "--imaps", f"{HOST}:0",
+             "--submission", "off", "--submissions", "off"],
             stdout=subprocess.PIPE, stderr=log, text=True,
             env={**os.environ, "FACTEUR_LOG": "warn"})
         for line in self.process.stdout:

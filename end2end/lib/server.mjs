@@ -45,7 +45,8 @@ export async function startServer({ users, aliases = [], imap = false }) {
 
   const child = spawn(
     bin,
-    ['serve', '--data', dataDir, '--http', '127.0.0.1:0', '--smtp', '127.0.0.1:0', '--imap', 'off', '--imaps', imap ? '127.0.0.1:0' : 'off'],
+    ['serve', '--data', dataDir, '--http', '127.0.0.1:0', '--smtp', '127.0.0.1:0', '--imap', 'off', '--imaps', imap ? '127.0.0.1:0' : 'off',
+      '--submission', 'off', '--submissions', 'off'],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

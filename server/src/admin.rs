@@ -67,6 +67,13 @@ pub(crate) enum UserCommand {
         password_stdin: bool,
     },
     List,
+    /// Whether messages the user sends by SMTP submission are copied to Sent: "off" for
+    /// programs that save their own copies over IMAP (Thunderbird, Apple Mail, Outlook).
+    SentCopies {
+        address: String,
+        #[arg(value_parser = ["on", "off"])]
+        setting: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -177,6 +184,12 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             if generated {
                 println!("password: {password}");
             }
+        }
+        AdminCommand::User(UserCommand::SentCopies { address, setting }) => {
+            let address = parse_address(&address)?;
+            let account = store.account_by_login(&address).await?.with_context(|| format!("no mailbox {address}"))?;
+            store.set_keeps_sent_copies(account.id, setting == "on").await?;
+            println!("copies of what {address} sends: {setting}");
         }
         AdminCommand::User(UserCommand::List) => {
             for user in store.list_users().await? {

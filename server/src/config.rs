@@ -10,8 +10,9 @@ use serde::Deserialize;
 /// Flags of `facteur serve`. Every one can also come from a `FACTEUR_*` variable or the file.
 #[derive(clap::Args, Debug, Default)]
 pub(crate) struct ServeArgs {
-    /// A TOML file with the same settings as the flags (data, http, smtp, imap, imaps,
-    /// hostname, tls_cert, tls_key, public_url, changes_horizon_days, plaintext_login_on_loopback).
+    /// A TOML file with the same settings as the flags (data, http, smtp, submission,
+    /// submissions, submission_hourly_limit, imap, imaps, hostname, tls_cert, tls_key,
+    /// public_url, changes_horizon_days, plaintext_login_on_loopback).
     #[arg(long, env = "FACTEUR_CONFIG")]
     config: Option<PathBuf>,
     /// The data folder (database, message files, generated certificate). Default: ./data
@@ -23,6 +24,15 @@ pub(crate) struct ServeArgs {
     /// SMTP (MX, port 25 role) address. Default 127.0.0.1:2525; "off" turns it off.
     #[arg(long, env = "FACTEUR_SMTP")]
     smtp: Option<String>,
+    /// SMTP submission with STARTTLS (port 587 role). Default 127.0.0.1:5870; "off" turns it off.
+    #[arg(long, env = "FACTEUR_SUBMISSION")]
+    submission: Option<String>,
+    /// SMTP submission over implicit TLS (port 465 role). Default 127.0.0.1:4650; "off" turns it off.
+    #[arg(long, env = "FACTEUR_SUBMISSIONS")]
+    submissions: Option<String>,
+    /// Messages one account may send per hour by submission. Default: 200
+    #[arg(long, env = "FACTEUR_SUBMISSION_HOURLY_LIMIT")]
+    submission_hourly_limit: Option<u32>,
     /// IMAP with STARTTLS. Default 127.0.0.1:1430; "off" turns it off.
     #[arg(long, env = "FACTEUR_IMAP")]
     imap: Option<String>,
@@ -65,6 +75,9 @@ struct FileConfig {
     data: Option<PathBuf>,
     http: Option<String>,
     smtp: Option<String>,
+    submission: Option<String>,
+    submissions: Option<String>,
+    submission_hourly_limit: Option<u32>,
     imap: Option<String>,
     imaps: Option<String>,
     hostname: Option<String>,
@@ -81,6 +94,9 @@ pub(crate) struct ServeConfig {
     pub(crate) data: PathBuf,
     pub(crate) http: Option<SocketAddr>,
     pub(crate) smtp: Option<SocketAddr>,
+    pub(crate) submission: Option<SocketAddr>,
+    pub(crate) submissions: Option<SocketAddr>,
+    pub(crate) submission_hourly_limit: u32,
     pub(crate) imap: Option<SocketAddr>,
     pub(crate) imaps: Option<SocketAddr>,
     pub(crate) hostname: String,
@@ -120,6 +136,12 @@ impl ServeArgs {
             data: self.data.or(file.data).unwrap_or_else(|| PathBuf::from("data")),
             http: listener("http", self.http.or(file.http), "127.0.0.1:8080")?,
             smtp: listener("smtp", self.smtp.or(file.smtp), "127.0.0.1:2525")?,
+            submission: listener("submission", self.submission.or(file.submission), "127.0.0.1:5870")?,
+            submissions: listener("submissions", self.submissions.or(file.submissions), "127.0.0.1:4650")?,
+            submission_hourly_limit: self
+                .submission_hourly_limit
+                .or(file.submission_hourly_limit)
+                .unwrap_or(smtp::DEFAULT_HOURLY_LIMIT),
             imap: listener("imap", self.imap.or(file.imap), "127.0.0.1:1430")?,
             imaps: listener("imaps", self.imaps.or(file.imaps), "127.0.0.1:9930")?,
             hostname: self.hostname.or(file.hostname).unwrap_or_else(|| "localhost".into()),

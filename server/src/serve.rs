@@ -30,14 +30,19 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let tls = tls::acceptor(config.tls_files.as_ref(), &config.data, &config.hostname)?;
 
     let mut tasks = tokio::task::JoinSet::new();
-    if let Some(addr) = config.smtp {
-        let listener = bind("smtp", addr).await?;
-        let services = Arc::new(smtp::SmtpServices {
-            mail: mail.clone(),
-            tls: Some(tls.clone()),
-            hostname: config.hostname.clone(),
-        });
-        tasks.spawn(smtp::serve(listener, services));
+    let mut smtp_services =
+        smtp::SmtpServices::new(mail.clone(), auth.clone(), Some(tls.clone()), config.hostname.clone());
+    smtp_services.hourly_limit = config.submission_hourly_limit;
+    let smtp_services = Arc::new(smtp_services);
+    for (name, addr, role) in [
+        ("smtp", config.smtp, smtp::Role::Mx),
+        ("submission", config.submission, smtp::Role::Submission),
+        ("submissions", config.submissions, smtp::Role::Submissions),
+    ] {
+        if let Some(addr) = addr {
+            let listener = bind(name, addr).await?;
+            tasks.spawn(smtp::serve(listener, smtp_services.clone(), role));
+        }
     }
     let mut imap_services =
         imap::ImapServices::new(mail.clone(), auth.clone(), Some(tls.clone()), config.hostname.clone());

@@ -73,6 +73,7 @@ fn first_run_explains_then_creates_the_admin_from_the_environment() {
         let mut command = Command::new(facteur_bin());
         command.args(["serve", "--data"]).arg(&data);
         command.args(["--http", "127.0.0.1:0", "--smtp", "off", "--imap", "off", "--imaps", "off"]);
+        command.args(["--submission", "off", "--submissions", "off"]);
         command.env_remove("FACTEUR_ADMIN_ADDRESS").env_remove("FACTEUR_ADMIN_PASSWORD");
         for (k, v) in envs {
             command.env(k, v);

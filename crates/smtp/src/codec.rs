@@ -33,7 +33,13 @@ pub enum Command {
     Vrfy,
     Help,
     StartTls,
-    /// A command RFC 5321 or a common extension names that we do not offer (EXPN, AUTH...).
+    /// RFC 4954: `AUTH mechanism [initial-response]`; the mechanism upper-cased, the initial
+    /// response as sent (base64, or `=` for an empty one).
+    Auth {
+        mechanism: String,
+        initial: Option<String>,
+    },
+    /// A command RFC 5321 or a common extension names that we do not offer (EXPN, BDAT...).
     NotImplemented {
         verb: String,
     },
@@ -85,6 +91,7 @@ const NOT_UTF8: SyntaxError = SyntaxError::new(500, "5.5.2", "Command is not val
 const NO_ARGUMENTS: SyntaxError = SyntaxError::new(501, "5.5.4", "This command takes no arguments");
 const BAD_HELLO: SyntaxError = SyntaxError::new(501, "5.5.4", "A valid domain or address literal is required");
 const BAD_MAIL: SyntaxError = SyntaxError::new(501, "5.5.4", "Syntax: MAIL FROM:<address> [parameters]");
+const BAD_AUTH: SyntaxError = SyntaxError::new(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]");
 const BAD_RCPT: SyntaxError = SyntaxError::new(501, "5.5.4", "Syntax: RCPT TO:<address>");
 const BAD_SENDER: SyntaxError = SyntaxError::new(501, "5.1.7", "Bad sender address syntax");
 const BAD_RECIPIENT: SyntaxError = SyntaxError::new(501, "5.1.3", "Bad recipient address syntax");
@@ -167,11 +174,21 @@ pub fn parse_command(line: &[u8]) -> Result<Command, SyntaxError> {
         "NOOP" => Ok(Command::Noop),
         "HELP" => Ok(Command::Help),
         "VRFY" => Ok(Command::Vrfy),
-        "EXPN" | "TURN" | "ETRN" | "ATRN" | "BDAT" | "AUTH" | "SEND" | "SOML" | "SAML" => {
-            Ok(Command::NotImplemented { verb })
-        }
+        "AUTH" => parse_auth(args),
+        "EXPN" | "TURN" | "ETRN" | "ATRN" | "BDAT" | "SEND" | "SOML" | "SAML" => Ok(Command::NotImplemented { verb }),
         _ => Err(UNRECOGNIZED),
     }
+}
+
+/// RFC 4954 §4: `AUTH SP sasl-mech [SP initial-response]`.
+fn parse_auth(args: &str) -> Result<Command, SyntaxError> {
+    let mut words = args.split(' ');
+    let mechanism = words.next().filter(|m| !m.is_empty()).ok_or(BAD_AUTH)?.to_ascii_uppercase();
+    let initial = words.next().map(str::to_string);
+    if words.next().is_some() {
+        return Err(BAD_AUTH);
+    }
+    Ok(Command::Auth { mechanism, initial })
 }
 
 /// RFC 5321 §4.1.1.1: `EHLO SP ( Domain / address-literal )`. We take the first word and
@@ -323,7 +340,8 @@ mod tests {
             ("HELP MAIL", Command::Help),
             ("StartTLS", Command::StartTls),
             ("EXPN list", Command::NotImplemented { verb: "EXPN".into() }),
-            ("AUTH PLAIN AGFuYQBw", Command::NotImplemented { verb: "AUTH".into() }),
+            ("AUTH plain AGFuYQBw", Command::Auth { mechanism: "PLAIN".into(), initial: Some("AGFuYQBw".into()) }),
+            ("AUTH LOGIN", Command::Auth { mechanism: "LOGIN".into(), initial: None }),
         ] {
             assert_eq!(parse_command(line.as_bytes()), Ok(want), "{line}");
         }

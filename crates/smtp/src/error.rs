@@ -45,6 +45,33 @@ pub enum Error {
     /// yet.
     #[error("forwarding to external addresses is not implemented yet")]
     ForwardingUnavailable,
+    /// Submission: MAIL before AUTH (RFC 4954 §6, RFC 6409 §4.3).
+    #[error("authentication required")]
+    AuthRequired,
+    /// Submission: AUTH before TLS; passwords travel only encrypted (RFC 8314 §3, RFC 4954 §4).
+    #[error("encryption required before authentication")]
+    EncryptionRequired,
+    /// Wrong login or password, or a malformed or refused SASL exchange.
+    #[error("authentication failed")]
+    AuthFailed,
+    /// Too many failed logins lately for this login or client (F8).
+    #[error("authentication throttled")]
+    AuthThrottled,
+    /// The client answered a SASL challenge with `*` (RFC 4954 §4).
+    #[error("authentication cancelled")]
+    AuthCancelled,
+    /// A SASL mechanism other than PLAIN and LOGIN.
+    #[error("unsupported authentication mechanism")]
+    UnsupportedMechanism,
+    /// Submission: an envelope sender that is not one of the account's own addresses.
+    #[error("sender address not owned")]
+    SenderNotOwned,
+    /// Submission: the account sent as many messages this hour as it may.
+    #[error("hourly sending limit reached")]
+    SendingLimit(u32),
+    /// Submission: a recipient on another server, and there is no outbound queue yet.
+    #[error("sending to other servers is not implemented yet")]
+    RemoteDeliveryUnavailable,
     /// RFC 5321 §4.5.3.1.8: more than 100 recipients.
     #[error("too many recipients")]
     TooManyRecipients,
@@ -102,6 +129,19 @@ impl Error {
             UnknownUser => Reply::new(550, "5.1.1", "No such user here"),
             RelayDenied => Reply::new(550, "5.7.1", "Relaying denied"),
             ForwardingUnavailable => Reply::new(451, "4.3.3", "Forwarding to external addresses is not available yet"),
+            AuthRequired => Reply::new(530, "5.7.0", "Authentication required"),
+            EncryptionRequired => Reply::new(538, "5.7.11", "Encryption required: use STARTTLS first"),
+            AuthFailed => Reply::new(535, "5.7.8", "Authentication credentials invalid"),
+            AuthThrottled => Reply::new(454, "4.7.0", "Too many failed logins, try again later"),
+            AuthCancelled => Reply::new(501, "5.0.0", "Authentication cancelled"),
+            UnsupportedMechanism => Reply::new(504, "5.5.4", "Unsupported mechanism: use PLAIN or LOGIN"),
+            SenderNotOwned => Reply::new(553, "5.7.1", "Sender address is not one of the account's own"),
+            SendingLimit(per_hour) => {
+                Reply::new(450, "4.7.1", format!("Sending limit reached ({per_hour} messages an hour), try later"))
+            }
+            RemoteDeliveryUnavailable => {
+                Reply::new(451, "4.4.3", "Sending to other servers is not available yet; local recipients only")
+            }
             TooManyRecipients => Reply::new(452, "4.5.3", "Too many recipients"),
             NoValidRecipients => Reply::new(554, "5.5.1", "No valid recipients"),
             BareNewlineInData => {
@@ -140,6 +180,10 @@ impl Error {
                 | UnknownUser
                 | RelayDenied
                 | NoValidRecipients
+                | AuthRequired
+                | EncryptionRequired
+                | AuthCancelled
+                | UnsupportedMechanism
         )
     }
 }

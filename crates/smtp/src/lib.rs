@@ -1,8 +1,11 @@
-//! Facteur's inbound SMTP server: the MX role on port 25 (FEATURES K4, RFC 5321).
+//! Facteur's SMTP server in its two roles (RFC 5321): the MX on port 25 (FEATURES K4), and
+//! message submission on 587 with STARTTLS and 465 with implicit TLS (K3, RFC 6409, RFC 8314).
 //!
-//! Mail from other servers arrives here, is routed through the mail domain (A3 aliases, A5
-//! postmaster, A9 plus addressing) and delivered to local Inboxes; nothing is relayed
-//! (authenticated submission and the outbound queue come later).
+//! On the MX, mail from other servers arrives, is routed through the mail domain (A3 aliases,
+//! A5 postmaster, A9 plus addressing) and delivered to local Inboxes; nothing is relayed. On
+//! submission, a logged-in account sends from its own addresses through `mail::Mail::submit`
+//! (Bcc removed, Message-ID and Date added, a copy in Sent); recipients on other servers wait
+//! for the outbound queue (issue 14).
 //!
 //! Code map:
 //! - [`codec`]: command-line framing and parsing, pure (no I/O), split-tested.
@@ -12,6 +15,7 @@
 //! - `op/*`: one file per command family (`handle_<command>`).
 //! - `error` + `reply`: the one error enum and the one place that turns it into a reply.
 //! - `trace`: the `Return-Path:` and `Received:` header fields added before storing.
+//! - `submission`: what only submission has: the accounts' hourly sending counts.
 //!
 //! Invariants:
 //! - A message is answered `250` only after [`mail::Mail::deliver`] returned `Ok`, which
@@ -39,6 +43,7 @@ pub mod fuzzing;
 mod op;
 mod reply;
 mod session;
+mod submission;
 mod trace;
 
 use std::sync::Arc;
@@ -51,13 +56,42 @@ pub use error::{Error, Result};
 pub struct SmtpServices {
     /// Delivery goes through here; lookups use its store.
     pub mail: mail::Mail,
-    /// Offered as STARTTLS (RFC 3207) when present.
+    /// Checks submission logins (AUTH).
+    pub auth: auth::Auth,
+    /// Offered as STARTTLS (RFC 3207) when present; needed for submission.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// Our name in the greeting and in `Received:` fields.
     pub hostname: String,
+    /// Messages one account may submit per hour.
+    pub hourly_limit: u32,
+    pub(crate) sending: submission::SendingLog,
+}
+
+/// Messages an account may submit per hour unless configured otherwise: generous for a
+/// person, a brake on a stolen password used for spam.
+pub const DEFAULT_HOURLY_LIMIT: u32 = 200;
+
+/// The role a listener plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Port 25: mail for our domains from anyone, no AUTH.
+    Mx,
+    /// Port 587: STARTTLS, then AUTH, then mail from the account's addresses to anyone.
+    Submission,
+    /// Port 465: as [`Role::Submission`], over TLS from the first byte (RFC 8314).
+    Submissions,
 }
 
 impl SmtpServices {
+    pub fn new(
+        mail: mail::Mail,
+        auth: auth::Auth,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        hostname: String,
+    ) -> SmtpServices {
+        SmtpServices { mail, auth, tls, hostname, hourly_limit: DEFAULT_HOURLY_LIMIT, sending: Default::default() }
+    }
+
     /// The store, for lookups (delivery goes through [`SmtpServices::mail`]).
     pub(crate) fn store(&self) -> &store::Store {
         self.mail.store()
@@ -72,23 +106,33 @@ pub use listener::AsyncStream;
 pub const LIMITS: listener::Limits = listener::Limits { total: 1000, per_client: 50 };
 
 /// Accepts connections until the task is dropped, one task per connection, within [`LIMITS`].
-pub async fn serve(listener: TcpListener, services: Arc<SmtpServices>) {
+pub async fn serve(listener: TcpListener, services: Arc<SmtpServices>, role: Role) {
     let hostname = services.hostname.clone();
+    let name = match role {
+        Role::Mx => "smtp",
+        Role::Submission => "submission",
+        Role::Submissions => "submissions",
+    };
     listener::accept_loop(
         listener,
-        "smtp",
+        name,
         LIMITS,
-        |stream, peer| session::run(Box::new(stream), peer.ip(), Arc::clone(&services)),
+        |stream, peer| session::run(stream, peer.ip(), Arc::clone(&services), role),
         move |stream, _| {
             let hostname = hostname.clone();
-            async move { session::refuse_busy(Box::new(stream), &hostname).await }
+            async move {
+                // On port 465 a plaintext 421 would be noise to a client expecting TLS.
+                if role != Role::Submissions {
+                    session::refuse_busy(Box::new(stream), &hostname).await;
+                }
+            }
         },
     )
     .await;
 }
 
-/// Runs one session over any stream (tests use `tokio::io::duplex`); `peer` goes into the
+/// Runs one MX session over any stream (tests use `tokio::io::duplex`); `peer` goes into the
 /// `Received:` field.
 pub async fn serve_stream(stream: Box<dyn AsyncStream>, peer: std::net::IpAddr, services: Arc<SmtpServices>) {
-    session::run(stream, peer, services).await;
+    session::run_stream(stream, peer, services, Role::Mx, false).await;
 }

@@ -16,7 +16,7 @@ use tracing::Instrument;
 
 use crate::codec::{Command, CommandFramer, Frame, MailParameters, parse_command};
 use crate::reply::Reply;
-use crate::{AsyncStream, Error, Result, SmtpServices};
+use crate::{AsyncStream, Error, Result, Role, SmtpServices};
 
 /// RFC 5321 §4.5.3.2.7: a server SHOULD wait at least 5 minutes for the next command.
 pub(crate) const COMMAND_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -32,6 +32,8 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 const MAX_BAD_COMMANDS: u32 = 20;
 /// How much we ask the socket for at once.
 const READ_CHUNK: usize = 64 * 1024;
+/// How long a client on port 465 has to finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the client said in EHLO/HELO.
 #[derive(Debug, Clone)]
@@ -64,11 +66,39 @@ pub(crate) struct Session {
     pub(crate) hello: Option<Hello>,
     pub(crate) transaction: Option<Transaction>,
     n_bad_commands: u32,
+    pub(crate) role: Role,
+    /// Submission: the account that logged in with AUTH.
+    pub(crate) account: Option<store::Account>,
+    /// Submission: failed AUTH attempts on this connection.
+    pub(crate) failed_auths: u32,
+}
+
+/// Runs one session on an accepted connection: on port 465, after the TLS handshake.
+pub(crate) async fn run(socket: tokio::net::TcpStream, peer: IpAddr, services: Arc<SmtpServices>, role: Role) {
+    if role != Role::Submissions {
+        return run_stream(Box::new(socket), peer, services, role, false).await;
+    }
+    let Some(acceptor) = services.tls.clone() else {
+        tracing::error!("submissions listener without a TLS certificate");
+        return;
+    };
+    // Boxed: the handshake's state is large and short-lived.
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, Box::pin(acceptor.accept(socket))).await {
+        Ok(Ok(tls)) => run_stream(Box::new(tls), peer, services, role, true).await,
+        Ok(Err(error)) => tracing::debug!(%peer, %error, "submissions handshake failed"),
+        Err(_) => tracing::debug!(%peer, "submissions handshake timed out"),
+    }
 }
 
 /// Runs one session to its end, logging how it ended.
-pub(crate) async fn run(stream: Box<dyn AsyncStream>, peer: IpAddr, services: Arc<SmtpServices>) {
-    let span = tracing::info_span!("smtp", %peer);
+pub(crate) async fn run_stream(
+    stream: Box<dyn AsyncStream>,
+    peer: IpAddr,
+    services: Arc<SmtpServices>,
+    role: Role,
+    tls: bool,
+) {
+    let span = tracing::info_span!("smtp", %peer, ?role);
     async move {
         tracing::debug!("connected");
         let mut session = Session {
@@ -78,10 +108,13 @@ pub(crate) async fn run(stream: Box<dyn AsyncStream>, peer: IpAddr, services: Ar
             inbuf: Vec::new(),
             outbuf: Vec::new(),
             framer: CommandFramer::default(),
-            tls: false,
+            tls,
             hello: None,
             transaction: None,
             n_bad_commands: 0,
+            role,
+            account: None,
+            failed_auths: 0,
         };
         match session.serve().await {
             Ok(()) => tracing::debug!("closed"),
@@ -169,10 +202,11 @@ impl Session {
         let reply = match command {
             Command::Ehlo { domain } => self.handle_hello(domain, true),
             Command::Helo { domain } => self.handle_hello(domain, false),
-            Command::Mail { reverse_path, params } => self.handle_mail(reverse_path, params)?,
+            Command::Mail { reverse_path, params } => self.handle_mail(reverse_path, params).await?,
             Command::Rcpt { forward_path } => self.handle_rcpt(forward_path).await?,
             Command::Data => self.handle_data().await?,
             Command::StartTls => return self.handle_starttls().await,
+            Command::Auth { mechanism, initial } => self.handle_auth(&mechanism, initial).await?,
             Command::Rset => {
                 // RFC 5321 §4.1.1.5: abort the transaction, keep the EHLO.
                 self.transaction = None;
@@ -182,7 +216,12 @@ impl Session {
             // RFC 5321 §3.5.3: 252 when we will not verify but will accept mail.
             Command::Vrfy => Reply::new(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"),
             Command::Help => {
-                Reply::new(214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS")
+                let auth = if self.is_submission() { " AUTH" } else { "" };
+                Reply::new(
+                    214,
+                    "2.0.0",
+                    format!("Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS{auth}"),
+                )
             }
             Command::Quit => Reply::new(221, "2.0.0", format!("{} closing connection", self.services.hostname)),
             Command::NotImplemented { verb } => {
@@ -191,6 +230,30 @@ impl Session {
             }
         };
         Ok(Some(reply))
+    }
+
+    /// Whether this is a submission session (port 587 or 465) rather than the MX.
+    pub(crate) fn is_submission(&self) -> bool {
+        self.role != Role::Mx
+    }
+
+    /// Reads one line outside the command loop (a SASL exchange), after sending what is queued.
+    pub(crate) async fn read_line(&mut self) -> Result<Vec<u8>> {
+        loop {
+            let (consumed, frame) = self.framer.next_frame(&self.inbuf);
+            let line = match frame {
+                Some(Frame::Line { len }) => Some(Ok(self.inbuf[..len].to_vec())),
+                Some(Frame::TooLong) => Some(Err(Error::CommandLineTooLong)),
+                Some(Frame::BareLf) => Some(Err(Error::BareLfInCommand)),
+                None => None,
+            };
+            self.inbuf.drain(..consumed);
+            if let Some(line) = line {
+                return line;
+            }
+            self.flush().await?;
+            self.read_more(COMMAND_TIMEOUT).await?;
+        }
     }
 
     /// Queues a reply; it is written at the next [`Session::flush`].

@@ -17,17 +17,21 @@ pub(crate) struct TraceInfo<'a> {
 }
 
 /// RFC 3848 and RFC 6531 §3.7.3: the `with` keyword of the `Received:` field.
-pub(crate) fn protocol_name(extended: bool, tls: bool, smtputf8: bool) -> &'static str {
-    match (extended, tls, smtputf8) {
-        (false, _, _) => "SMTP",
-        (true, false, false) => "ESMTP",
-        (true, true, false) => "ESMTPS",
-        (true, false, true) => "UTF8SMTP",
-        (true, true, true) => "UTF8SMTPS",
+pub(crate) fn protocol_name(extended: bool, tls: bool, smtputf8: bool, authenticated: bool) -> &'static str {
+    // RFC 3848 (and RFC 6531 §3.7.3 for UTF8SMTP): S for TLS, A for an authenticated client.
+    match (extended, tls, smtputf8, authenticated) {
+        (false, _, _, _) => "SMTP",
+        (true, false, false, false) => "ESMTP",
+        (true, true, false, false) => "ESMTPS",
+        (true, false, false, true) => "ESMTPA",
+        (true, true, false, true) => "ESMTPSA",
+        (true, false, true, false) => "UTF8SMTP",
+        (true, true, true, false) => "UTF8SMTPS",
+        (true, false, true, true) => "UTF8SMTPA",
+        (true, true, true, true) => "UTF8SMTPSA",
     }
 }
 
-/// The header lines to put before the message, CRLF-terminated.
 pub(crate) fn trace_headers(info: &TraceInfo<'_>) -> Vec<u8> {
     // RFC 5321 §4.1.3: an IPv6 address literal is written "IPv6:addr".
     let peer = match info.peer {
@@ -62,7 +66,7 @@ mod tests {
             helo: "mx.remote.test",
             peer: "::ffff:192.0.2.7".parse().expect("ip"),
             hostname: "mx.example.org",
-            protocol: protocol_name(true, true, false),
+            protocol: protocol_name(true, true, false, false),
             id: "abc",
             date,
         };

@@ -25,7 +25,11 @@ pub struct TestServer {
     pub smtp: SocketAddr,
     pub imap: SocketAddr,
     pub imaps: SocketAddr,
+    pub submission: SocketAddr,
+    pub submissions: SocketAddr,
     child: Option<Child>,
+    /// `FACTEUR_*` settings this server runs with, besides the listeners.
+    env: Vec<(String, String)>,
     _tmp: tempfile::TempDir,
 }
 
@@ -33,7 +37,12 @@ impl TestServer {
     /// A server with the domain example.org and the mailboxes ana@ (first, so administrator)
     /// and bob@, both with [`PASSWORD`].
     pub fn start() -> TestServer {
-        let server = TestServer::start_empty();
+        TestServer::start_with_env(&[])
+    }
+
+    /// [`TestServer::start`] with these `FACTEUR_*` settings.
+    pub fn start_with_env(env: &[(&str, &str)]) -> TestServer {
+        let server = TestServer::start_empty_with_env(env);
         server.admin_ok(&["domain", "add", "example.org"]);
         for user in ["ana@example.org", "bob@example.org"] {
             server.admin_with_stdin(&["user", "add", user, "--password-stdin"], PASSWORD.as_bytes());
@@ -43,6 +52,10 @@ impl TestServer {
 
     /// A server with an empty data folder.
     pub fn start_empty() -> TestServer {
+        TestServer::start_empty_with_env(&[])
+    }
+
+    fn start_empty_with_env(env: &[(&str, &str)]) -> TestServer {
         let tmp = tempfile::tempdir().expect("temp dir");
         let unset: SocketAddr = "127.0.0.1:0".parse().expect("address");
         let mut server = TestServer {
@@ -51,7 +64,10 @@ impl TestServer {
             smtp: unset,
             imap: unset,
             imaps: unset,
+            submission: unset,
+            submissions: unset,
             child: None,
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             _tmp: tmp,
         };
         server.spawn();
@@ -64,8 +80,10 @@ impl TestServer {
             .args(["serve", "--data"])
             .arg(&self.data_dir)
             .args(["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "--imap", "127.0.0.1:0", "--imaps", "127.0.0.1:0"])
+            .args(["--submission", "127.0.0.1:0", "--submissions", "127.0.0.1:0"])
             .args(["--hostname", "mx.example.org"])
             .env("FACTEUR_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("FACTEUR_ADMIN_ADDRESS")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -97,6 +115,8 @@ impl TestServer {
                     "smtp" => self.smtp = addr,
                     "imap" => self.imap = addr,
                     "imaps" => self.imaps = addr,
+                    "submission" => self.submission = addr,
+                    "submissions" => self.submissions = addr,
                     other => panic!("unknown listener {other}"),
                 }
             }

@@ -50,7 +50,7 @@ impl Session {
             helo: &hello.domain,
             peer: self.peer,
             hostname: &self.services.hostname,
-            protocol: protocol_name(hello.extended, self.tls, transaction.params.smtputf8),
+            protocol: protocol_name(hello.extended, self.tls, transaction.params.smtputf8, self.account.is_some()),
             id: &id,
             date: chrono::Utc::now(),
         });
@@ -101,17 +101,30 @@ impl Session {
         }
 
         let size = raw.len();
+        let store_error = |err| match err {
+            store::Error::Refused(_) => Error::MessageTooBig,
+            store::Error::QuotaExceeded => Error::MailboxFull,
+            other => Error::Store(other),
+        };
+        if let Some(account) = self.account.as_ref().filter(|_| self.is_submission()) {
+            // One pipeline for every way of sending: local recipients and the Sent copy.
+            let submitted = self
+                .services
+                .mail
+                .submit(account.id, &transaction.accounts, &raw, &self.services.hostname)
+                .await
+                .map_err(store_error)?;
+            self.services.sending.record(account.id, std::time::Instant::now());
+            tracing::info!(%id, size, n_mailboxes = submitted.delivered.len(), sent_copy = ?submitted.sent_copy, "message submitted");
+            return Ok(Reply::new(250, "2.0.0", format!("OK, message {id} sent")));
+        }
         // RFC 5321 §6.1: after 250 the message must not be lost, and SMTP has one reply for
         // all recipients. RCPT checked quotas with the announced size (or none); the store
         // checks again with the real size and delivers all or nothing, so a mailbox without
         // room defers the whole message with nothing stored, and the sender retries rather
         // than some recipients silently missing it.
         // FIXME: per-recipient results and bounces (a later issue) will let the others have it.
-        let delivery = self.services.mail.deliver(&transaction.accounts, raw).await.map_err(|err| match err {
-            store::Error::Refused(_) => Error::MessageTooBig,
-            store::Error::QuotaExceeded => Error::MailboxFull,
-            other => Error::Store(other),
-        })?;
+        let delivery = self.services.mail.deliver(&transaction.accounts, raw).await.map_err(store_error)?;
         if delivery.delivered.is_empty() {
             tracing::info!(%id, size, over_quota = ?delivery.over_quota, "mailbox full for the real size; message deferred");
             return Err(Error::MailboxFull);

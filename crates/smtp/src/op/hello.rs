@@ -30,6 +30,10 @@ impl Session {
         if self.services.tls.is_some() && !self.tls {
             lines.push("STARTTLS".to_string());
         }
+        // RFC 4954 §4, RFC 8314 §3: passwords only over TLS, so AUTH is offered only then.
+        if self.is_submission() && self.tls && self.account.is_none() {
+            lines.push("AUTH PLAIN LOGIN".to_string());
+        }
         Reply::plain(250, lines)
     }
 }

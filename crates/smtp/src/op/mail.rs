@@ -6,7 +6,7 @@ use crate::session::{Session, Transaction};
 use crate::{Error, Result};
 
 impl Session {
-    pub(crate) fn handle_mail(&mut self, reverse_path: String, params: MailParameters) -> Result<Reply> {
+    pub(crate) async fn handle_mail(&mut self, reverse_path: String, params: MailParameters) -> Result<Reply> {
         // RFC 5321 §4.1.4: MAIL needs a prior EHLO/HELO and no open transaction.
         if self.hello.is_none() {
             return Err(Error::BadSequence("Send EHLO or HELO first"));
@@ -22,7 +22,32 @@ impl Session {
         if !reverse_path.is_ascii() && !params.smtputf8 {
             return Err(Error::NeedsSmtpUtf8);
         }
+        if self.is_submission() {
+            self.check_submission_sender(&reverse_path).await?;
+        }
         self.transaction = Some(Transaction { sender: reverse_path, params, ..Transaction::default() });
         Ok(Reply::new(250, "2.1.0", "Sender OK"))
+    }
+
+    /// Submission (RFC 6409 §4.3, §6.1): only a logged-in account sends, within its hourly
+    /// limit, and only from an address of its own: one that leads to its mailbox alone (its
+    /// login, a plus address of it, an alias for it only). Shared addresses and identities
+    /// come with shared boxes.
+    async fn check_submission_sender(&mut self, sender: &str) -> Result<()> {
+        let Some(account) = &self.account else { return Err(Error::AuthRequired) };
+        if !self.services.sending.allows(account.id, self.services.hourly_limit, std::time::Instant::now()) {
+            tracing::warn!(login = %account.login, "hourly sending limit reached");
+            return Err(Error::SendingLimit(self.services.hourly_limit));
+        }
+        let address = store::parse_address(sender).map_err(|_| Error::SenderNotOwned)?;
+        let owned = matches!(
+            self.services.mail.route(&address).await?,
+            store::Route::Local { accounts, external } if accounts == [account.id] && external.is_empty()
+        );
+        if !owned {
+            tracing::info!(login = %account.login, sender = %address, "sender address refused");
+            return Err(Error::SenderNotOwned);
+        }
+        Ok(())
     }
 }

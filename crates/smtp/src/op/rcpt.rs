@@ -43,6 +43,8 @@ impl Session {
         let (accounts, external) = match self.services.mail.route(&address).await? {
             store::Route::Local { accounts, external } => (accounts, external),
             store::Route::UnknownUser => return Err(Error::UnknownUser),
+            // A logged-in account may send anywhere, once the outbound queue exists.
+            store::Route::NotLocal if self.is_submission() => return Err(Error::RemoteDeliveryUnavailable),
             // Unauthenticated clients may only send to our own domains (RFC 5321 §3.6.2:
             // an open relay is not acceptable).
             store::Route::NotLocal => return Err(Error::RelayDenied),

@@ -27,7 +27,12 @@ pub async fn world() -> World {
 }
 
 pub fn services(world: &World, tls: Option<tokio_rustls::TlsAcceptor>) -> Arc<SmtpServices> {
-    Arc::new(SmtpServices { mail: mail::Mail::new(world.store.clone()), tls, hostname: "mx.example.org".to_string() })
+    Arc::new(SmtpServices::new(
+        mail::Mail::new(world.store.clone()),
+        auth::Auth::new(world.store.clone()),
+        tls,
+        "mx.example.org".to_string(),
+    ))
 }
 
 /// The raw messages in an account's Inbox, oldest first.
