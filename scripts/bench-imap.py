@@ -181,8 +181,10 @@ def measure(server, args, mbox):
         f"{args.idle_messages} messages in INBOX)")
     plain, plain_held = per_idle_connection(server, args.idle, tls=False)
     tls, tls_held = per_idle_connection(server, args.idle, tls=True)
-    for sock, _ in plain_held + tls_held:
+    for sock, reader in plain_held + tls_held:
+        reader.close()  # the socket stays open while its file object is
         sock.close()
+    del plain_held, tls_held
     time.sleep(1)
     say(f"   plain {plain:.1f} KiB, STARTTLS {tls:.1f} KiB")
     say(f"== {server.name}: imaptest default mix, {args.clients} clients, {args.secs} s")
