@@ -135,36 +135,44 @@ impl Mail {
     }
 
     /// Sends a message an account submitted (SMTP submission; the web composer later), to
-    /// these local mailboxes: prepared once (`outgoing::prepare`), delivered through ingest
-    /// (all or nothing, as [`Mail::deliver`]), then copied, read, to the sender's Sent folder
-    /// unless the account keeps its own copies (clients that save them over IMAP). A Sent
-    /// copy that cannot be kept (a full mailbox) is logged, not a reason to unsend.
+    /// these local mailboxes: prepared once (`outgoing::prepare`), delivered without its
+    /// `Bcc:` through ingest (all or nothing, as [`Mail::deliver`]), then copied, read and
+    /// with its `Bcc:`, to the sender's Sent folder unless the account keeps its own copies
+    /// (clients that save them over IMAP). Once delivered the message is sent: a Sent copy
+    /// that cannot be kept is logged, never a reason to have it sent again.
     pub async fn submit(
         &self,
         account: AccountId,
         local: &[AccountId],
-        raw: &[u8],
+        raw: Vec<u8>,
         hostname: &str,
     ) -> Result<Submitted> {
         let prepared = outgoing::prepare(raw, hostname, chrono::Utc::now());
         let mut delivered = Vec::new();
         if !local.is_empty() {
-            let delivery = self.deliver(local, prepared.clone()).await?;
+            let delivery = self.deliver(local, prepared.without_bcc()).await?;
             if delivery.delivered.is_empty() {
                 return Err(Error::QuotaExceeded);
             }
             delivered = delivery.delivered.into_iter().map(|(account, _)| account).collect();
         }
-        let mut sent_copy = None;
-        if self.store.keeps_sent_copies(account).await? {
-            let sent = self.store.special_folder(account, store::SpecialUse::Sent).await?;
-            match self.append(account, sent.id, prepared, Flags::SEEN, &[], None).await {
-                Ok(uid) => sent_copy = Some(uid),
-                Err(Error::QuotaExceeded) => tracing::warn!(?account, "mailbox full: no copy of a sent message kept"),
-                Err(error) => return Err(error),
+        let sent_copy = match self.keep_sent_copy(account, prepared.into_sender_copy()).await {
+            Ok(uid) => uid,
+            Err(error) => {
+                tracing::warn!(?account, %error, "no copy of a sent message kept in Sent");
+                None
             }
-        }
+        };
         Ok(Submitted { delivered, sent_copy })
+    }
+
+    /// The sender's copy in Sent, read, unless the account keeps its own.
+    async fn keep_sent_copy(&self, account: AccountId, raw: Vec<u8>) -> Result<Option<u32>> {
+        if !self.store.keeps_sent_copies(account).await? {
+            return Ok(None);
+        }
+        let sent = self.store.special_folder(account, store::SpecialUse::Sent).await?;
+        Ok(Some(self.append(account, sent.id, raw, Flags::SEEN, &[], None).await?))
     }
 
     /// Ingest to one address, routed as the MX routes it (`facteur admin deliver`).

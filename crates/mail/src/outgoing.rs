@@ -4,53 +4,101 @@
 //! Byte surgery on the header block rather than a parse and rebuild: every other byte, and so
 //! any signature the client made, stays as sent.
 
-/// The message as it is sent: without `Bcc:` fields (their recipients must not be shown to the
-/// others, RFC 5322 §3.6.3), and with the `Message-ID:` and `Date:` a client left out (RFC 6409
-/// §8.2, §8.3), made from `hostname` and `now`.
-pub fn prepare(raw: &[u8], hostname: &str, now: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
-    let header_end = header_block_end(raw);
-    let mut out = Vec::with_capacity(raw.len() + 128);
+use std::ops::Range;
+
+/// A message ready to leave: the sender's copy, and where its `Bcc:` fields are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    message: Vec<u8>,
+    bcc: Vec<Range<usize>>,
+}
+
+impl Prepared {
+    /// What the recipients get: without `Bcc:` and `Resent-Bcc:` fields, whose recipients
+    /// must not be shown to the others (RFC 5322 §3.6.3).
+    pub fn without_bcc(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.message.len());
+        let mut at = 0;
+        for range in &self.bcc {
+            out.extend_from_slice(&self.message[at..range.start]);
+            at = range.end;
+        }
+        out.extend_from_slice(&self.message[at..]);
+        out
+    }
+
+    /// What the sender keeps in Sent: the message with its `Bcc:`, so they know who had it.
+    pub fn into_sender_copy(self) -> Vec<u8> {
+        self.message
+    }
+}
+
+/// Prepares a message to send: the `Message-ID:` and `Date:` a client left out are added
+/// (RFC 6409 §8.2, §8.3), made from `hostname` and `now`, and a header block that ends without
+/// its empty line (a client that sent a body only) gets one, so every reader splits the
+/// message alike.
+pub fn prepare(raw: Vec<u8>, hostname: &str, now: chrono::DateTime<chrono::Utc>) -> Prepared {
+    let (header_end, has_separator) = header_block(&raw);
     let (mut has_message_id, mut has_date) = (false, false);
-    for field in fields(&raw[..header_end]) {
-        let name = field_name(field);
-        if name.eq_ignore_ascii_case(b"bcc") {
+    let mut bcc = Vec::new();
+    for field in fields(&raw, header_end) {
+        let name = field_name(&raw[field.clone()]);
+        if name.eq_ignore_ascii_case(b"bcc") || name.eq_ignore_ascii_case(b"resent-bcc") {
+            bcc.push(field);
             continue;
         }
         has_message_id |= name.eq_ignore_ascii_case(b"message-id");
         has_date |= name.eq_ignore_ascii_case(b"date");
-        out.extend_from_slice(field);
     }
-    // A header block without its line end (a message of headers only) gets one first.
-    if !out.is_empty() && !out.ends_with(b"\n") {
-        out.extend_from_slice(b"\r\n");
+    let mut added = Vec::new();
+    if header_end > 0 && !raw[..header_end].ends_with(b"\n") {
+        added.extend_from_slice(b"\r\n");
     }
     if !has_date {
-        out.extend_from_slice(format!("Date: {}\r\n", now.to_rfc2822()).as_bytes());
+        added.extend_from_slice(format!("Date: {}\r\n", now.to_rfc2822()).as_bytes());
     }
     if !has_message_id {
-        out.extend_from_slice(format!("Message-ID: <{}@{hostname}>\r\n", unique_id(now)).as_bytes());
+        added.extend_from_slice(format!("Message-ID: <{}@{hostname}>\r\n", unique_id(now)).as_bytes());
     }
-    out.extend_from_slice(&raw[header_end..]);
-    out
+    if !has_separator {
+        added.extend_from_slice(b"\r\n");
+    }
+    let mut message = raw;
+    // The Bcc ranges lie before `header_end`, so the insertion does not move them.
+    message.splice(header_end..header_end, added);
+    Prepared { message, bcc }
 }
 
-/// Where the header block ends: at the empty line that ends it (which stays with the body),
-/// or at the end of a message that has none.
-fn header_block_end(raw: &[u8]) -> usize {
+/// Where the header block ends, and whether an empty line ends it (that line stays with the
+/// body). Without one, it ends at the first line that is neither a field nor the continuation
+/// of one, or at the end of the message.
+fn header_block(raw: &[u8]) -> (usize, bool) {
     let mut at = 0;
     while at < raw.len() {
         let line_end = raw[at..].iter().position(|&b| b == b'\n').map_or(raw.len(), |i| at + i + 1);
         let line = &raw[at..line_end];
         if line == b"\r\n" || line == b"\n" {
-            return at;
+            return (at, true);
+        }
+        let continues = at > 0 && matches!(line[0], b' ' | b'\t');
+        if !continues && !is_field_start(line) {
+            return (at, false);
         }
         at = line_end;
     }
-    raw.len()
+    (raw.len(), false)
 }
 
-/// The fields of a header block, each with its continuation lines and line ends.
-fn fields(block: &[u8]) -> impl Iterator<Item = &[u8]> {
+/// RFC 5322 §3.6.8: a field name (printable ASCII but the colon), then the colon (white space
+/// before it is obsolete syntax, still taken).
+fn is_field_start(line: &[u8]) -> bool {
+    let name_end = line.iter().position(|&b| !(33..=126).contains(&b) || b == b':').unwrap_or(line.len());
+    name_end > 0 && line[name_end..].iter().find(|&&b| b != b' ' && b != b'\t') == Some(&b':')
+}
+
+/// The fields of the header block `raw[..end]`, each with its continuation lines and line ends.
+fn fields(raw: &[u8], end: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+    let block = &raw[..end];
     let mut at = 0;
     std::iter::from_fn(move || {
         if at >= block.len() {
@@ -64,7 +112,7 @@ fn fields(block: &[u8]) -> impl Iterator<Item = &[u8]> {
                 break;
             }
         }
-        Some(&block[start..at])
+        Some(start..at)
     })
 }
 
@@ -89,34 +137,50 @@ mod tests {
         chrono::Utc.with_ymd_and_hms(2026, 12, 6, 10, 0, 0).single().expect("valid date")
     }
 
+    fn prepared(raw: &[u8]) -> (String, String) {
+        let prepared = prepare(raw.to_vec(), "mail.example.org", now());
+        let without = String::from_utf8(prepared.without_bcc()).unwrap();
+        (without, String::from_utf8(prepared.into_sender_copy()).unwrap())
+    }
+
     #[test]
-    fn bcc_goes_with_its_continuation_lines() {
-        let raw = b"From: ana@example.org\r\nBcc: secret@example.net,\r\n  other@example.net\r\nTo: bob@example.org\r\n\
-                    BCC:\r\nMessage-ID: <x@y>\r\nDate: Sun, 6 Dec 2026 10:00:00 +0000\r\n\r\nBcc: in the body stays\r\n";
-        let out = String::from_utf8(prepare(raw, "mail.example.org", now())).unwrap();
+    fn bcc_goes_with_its_continuation_lines_but_stays_in_the_senders_copy() {
+        let raw =
+            b"From: ana@example.org\r\nBcc: secret@example.net,\r\n  other@example.net\r\nTo: bob@example.org\r\n\
+                    BCC :\r\nResent-Bcc: x@example.net\r\nBcc-Note: kept\r\nMessage-ID: <x@y>\r\n\
+                    Date: Sun, 6 Dec 2026 10:00:00 +0000\r\n\r\nBcc: in the body stays\r\n";
+        let (without, sender) = prepared(raw);
         assert_eq!(
-            out,
-            "From: ana@example.org\r\nTo: bob@example.org\r\nMessage-ID: <x@y>\r\n\
+            without,
+            "From: ana@example.org\r\nTo: bob@example.org\r\nBcc-Note: kept\r\nMessage-ID: <x@y>\r\n\
              Date: Sun, 6 Dec 2026 10:00:00 +0000\r\n\r\nBcc: in the body stays\r\n"
         );
+        assert_eq!(sender.as_bytes(), raw, "nothing to add: the sender's copy is the message");
     }
 
     #[test]
     fn a_missing_date_and_message_id_are_added() {
-        let out = String::from_utf8(prepare(b"Subject: hi\r\n\r\nbody\r\n", "mail.example.org", now())).unwrap();
+        let (out, _) = prepared(b"Subject: hi\r\n\r\nbody\r\n");
         assert!(out.starts_with("Subject: hi\r\nDate: Sun, 6 Dec 2026 10:00:00 +0000\r\nMessage-ID: <"), "{out}");
         assert!(out.ends_with("@mail.example.org>\r\n\r\nbody\r\n"), "{out}");
-        let again = String::from_utf8(prepare(b"Subject: hi\r\n\r\nbody\r\n", "mail.example.org", now())).unwrap();
+        let (again, _) = prepared(b"Subject: hi\r\n\r\nbody\r\n");
         assert_ne!(out, again, "each Message-ID is new");
     }
 
     #[test]
-    fn odd_messages_keep_their_bytes() {
+    fn a_header_block_without_its_empty_line_gets_one() {
+        // Trace fields, then a body sent without headers: the body starts after an empty line.
+        let (out, _) = prepared(b"Received: from x\r\n\tby y\r\nHello Bob\r\nbcc: me too\r\n");
+        assert!(out.starts_with("Received: from x\r\n\tby y\r\nDate: "), "{out}");
+        assert!(out.ends_with(">\r\n\r\nHello Bob\r\nbcc: me too\r\n"), "body lines stay: {out}");
+        // A line that is not a field ends the header block ("B cc" is no field name).
+        let (out, _) = prepared(b"Date: x\r\nMessage-ID: <a@b>\r\nB cc: c@d\r\n");
+        assert_eq!(out, "Date: x\r\nMessage-ID: <a@b>\r\n\r\nB cc: c@d\r\n");
         // Headers only, without a final line end.
-        let out = String::from_utf8(prepare(b"Date: x\r\nMessage-ID: <a@b>", "h", now())).unwrap();
-        assert_eq!(out, "Date: x\r\nMessage-ID: <a@b>\r\n");
+        let (out, _) = prepared(b"Date: x\r\nMessage-ID: <a@b>");
+        assert_eq!(out, "Date: x\r\nMessage-ID: <a@b>\r\n\r\n");
         // A body only.
-        let out = String::from_utf8(prepare(b"\r\nbody", "h", now())).unwrap();
+        let (out, _) = prepared(b"\r\nbody");
         assert!(out.starts_with("Date: ") && out.ends_with(">\r\n\r\nbody"), "{out}");
     }
 }
