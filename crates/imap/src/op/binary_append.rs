@@ -24,9 +24,15 @@ pub(crate) fn encode_binary_parts(raw: &[u8]) -> Result<Option<Vec<u8>>, ()> {
             continue;
         }
         let body = part.offset_body as usize..part.offset_end as usize;
-        let declared_binary = part.content_transfer_encoding().is_some_and(|cte| cte.eq_ignore_ascii_case("binary"));
-        if !declared_binary && !raw[body.clone()].contains(&0) {
+        let encoding = part.content_transfer_encoding().unwrap_or("7bit");
+        let has_nul = raw[body.clone()].contains(&0);
+        if !encoding.eq_ignore_ascii_case("binary") && !has_nul {
             continue;
+        }
+        // A NUL in a part that says it is base64 or quoted-printable: encoding it again would
+        // change what it decodes to.
+        if has_nul && ["base64", "quoted-printable"].iter().any(|e| encoding.eq_ignore_ascii_case(e)) {
+            return Err(());
         }
         let encoding_header = part.headers.iter().find(|h| h.name == HeaderName::ContentTransferEncoding);
         match encoding_header {
@@ -107,6 +113,12 @@ mod tests {
     fn a_message_without_binary_is_left_alone() {
         let raw = b"From: a@example.org\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\xc3\xa9t\xc3\xa9\r\n";
         assert_eq!(encode_binary_parts(raw), Ok(None));
+    }
+
+    #[test]
+    fn a_nul_in_a_part_said_to_be_base64_cannot_be_stored() {
+        let raw = b"Content-Transfer-Encoding: base64\r\n\r\nAA\x00==\r\n";
+        assert_eq!(encode_binary_parts(raw), Err(()));
     }
 
     #[test]
