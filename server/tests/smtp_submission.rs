@@ -1,6 +1,7 @@
-//! SMTP submission (K3, RFC 6409) on both ports, with Python's smtplib as the client: AUTH only
-//! over TLS, a sender of the account's own, local recipients delivered with Bcc removed and
-//! Message-ID and Date added, a copy in Sent, and the refusals. What was stored is read over IMAP.
+//! SMTP submission (K3, RFC 6409) on both ports, with Python's smtplib and swaks as clients: AUTH
+//! only over TLS, a sender and author of the account's own, local recipients delivered with Bcc
+//! removed and Message-ID and Date added, a copy in Sent, and the refusals. What was stored is
+//! read over IMAP.
 
 mod common;
 
@@ -80,7 +81,7 @@ fn submission_delivers_locally_keeps_a_sent_copy_and_drops_bcc() {
         Some("At noon?\r\n"),
         "the Sent copy is the message sent"
     );
-    assert!(!sent[0].to_ascii_lowercase().contains("\r\nbcc:"));
+    assert!(sent[0].contains("\r\nBcc: ana+hidden@example.org\r\n"), "the sender keeps who had it: {}", sent[0]);
     let flags = ana.ok("FETCH 1 FLAGS");
     assert!(flags[0].contains("\\Seen"), "Sent copies are read: {flags:?}");
 }
@@ -109,6 +110,10 @@ with smtplib.SMTP("localhost", port, timeout=30) as s:
     codes = [s.docmd("RCPT", "TO:<bob@example.org>")[0] for _ in range(101)]
     print("recipients:", codes.count(250), codes[-1])
     s.docmd("RSET")
+    try:
+        s.sendmail("ana@example.org", ["bob@example.org"], b"From: Bob <bob@example.org>\r\nSubject: forged\r\n\r\nx\r\n")
+    except smtplib.SMTPDataError as error:
+        print("forged author:", error.smtp_code)
     s.sendmail("ana@example.org", ["bob@example.org"], b"Subject: one\r\n\r\n1\r\n")
     s.sendmail("ana@example.org", ["bob@example.org"], b"Subject: two\r\n\r\n2\r\n")
     print("over the limit:", s.docmd("MAIL", "FROM:<ana@example.org>")[0])
@@ -136,6 +141,7 @@ fn submission_refuses_clear_passwords_strangers_forgeries_and_floods() {
         "own sender: 250",
         "remote: 451",
         "recipients: 100 452",
+        "forged author: 550",
         "over the limit: 450",
     ] {
         assert!(out.contains(expected), "{expected:?} in:\n{out}");
@@ -148,7 +154,36 @@ fn submission_refuses_clear_passwords_strangers_forgeries_and_floods() {
     mx.send_line("AUTH PLAIN AGFuYQBw");
     assert!(mx.read_line().starts_with("502"));
     let mut bob = Imap::login(&srv, "bob@example.org");
-    assert_eq!(bodies(&mut bob, "INBOX").len(), 2, "only the two messages within the limit");
+    assert_eq!(
+        bodies(&mut bob, "INBOX").len(),
+        2,
+        "only the two messages within the limit (the forged one gave its place back)"
+    );
     let mut ana = Imap::login(&srv, "ana@example.org");
     assert!(ana.ok("STATUS Sent (MESSAGES)")[0].contains("MESSAGES 0"), "no copies when turned off");
+}
+
+/// swaks, a client that is not Python, on both ports: STARTTLS with AUTH LOGIN on 587, TLS
+/// from the start with AUTH PLAIN on 465.
+#[test]
+fn swaks_sends_on_both_ports() {
+    let srv = TestServer::start();
+    for (port, tls, mechanism) in
+        [(srv.submission.port(), "--tls", "LOGIN"), (srv.submissions.port(), "--tlsc", "PLAIN")]
+    {
+        let output = std::process::Command::new("swaks")
+            .args(["--server", "127.0.0.1", "--port", &port.to_string(), tls])
+            .args(["--auth", mechanism, "--auth-user", "ana@example.org", "--auth-password", PASSWORD])
+            .args(["--from", "ana@example.org", "--to", "bob@example.org"])
+            .args(["--header", &format!("Subject: swaks {mechanism}")])
+            .output()
+            .expect("running swaks");
+        let transcript = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "swaks failed:\n{transcript}");
+        assert!(transcript.contains("<~  235 2.7.0") && transcript.contains("<~  250 2.0.0 OK"), "{transcript}");
+    }
+    let mut bob = Imap::login(&srv, "bob@example.org");
+    let inbox = bodies(&mut bob, "INBOX");
+    assert_eq!(inbox.len(), 2, "{inbox:?}");
+    assert!(inbox[0].contains("Subject: swaks LOGIN") && inbox[1].contains("Subject: swaks PLAIN"), "{inbox:?}");
 }

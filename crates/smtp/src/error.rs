@@ -66,6 +66,9 @@ pub enum Error {
     /// Submission: an envelope sender that is not one of the account's own addresses.
     #[error("sender address not owned")]
     SenderNotOwned,
+    /// Submission: a `From:` or `Sender:` address that is not one of the account's own.
+    #[error("author address not owned")]
+    AuthorNotOwned,
     /// Submission: the account sent as many messages this hour as it may.
     #[error("hourly sending limit reached")]
     SendingLimit(u32),
@@ -136,6 +139,7 @@ impl Error {
             AuthCancelled => Reply::new(501, "5.0.0", "Authentication cancelled"),
             UnsupportedMechanism => Reply::new(504, "5.5.4", "Unsupported mechanism: use PLAIN or LOGIN"),
             SenderNotOwned => Reply::new(553, "5.7.1", "Sender address is not one of the account's own"),
+            AuthorNotOwned => Reply::new(550, "5.7.1", "The From: address is not one of the account's own"),
             SendingLimit(per_hour) => {
                 Reply::new(450, "4.7.1", format!("Sending limit reached ({per_hour} messages an hour), try later"))
             }

@@ -64,7 +64,7 @@ pub struct SmtpServices {
     pub hostname: String,
     /// Messages one account may submit per hour.
     pub hourly_limit: u32,
-    pub(crate) sending: submission::SendingLog,
+    pub(crate) sending: Arc<submission::SendingLog>,
 }
 
 /// Messages an account may submit per hour unless configured otherwise: generous for a

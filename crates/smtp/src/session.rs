@@ -30,8 +30,11 @@ pub(crate) const DATA_TOTAL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// After this many bad commands the client is told 421 and disconnected.
 const MAX_BAD_COMMANDS: u32 = 20;
-/// How much we ask the socket for at once.
-const READ_CHUNK: usize = 64 * 1024;
+/// How much we ask the socket for at once in DATA.
+pub(crate) const READ_CHUNK: usize = 64 * 1024;
+/// How much between commands: a burst of pipelined commands, without holding a message's
+/// worth of buffer for every idle client.
+const COMMAND_READ: usize = 4 * 1024;
 /// How long a client on port 465 has to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -53,6 +56,9 @@ pub(crate) struct Transaction {
     /// Local mailboxes, each once however many recipients or aliases lead to it. Recipients
     /// that forward to external addresses are refused at RCPT, so this is every copy to store.
     pub(crate) accounts: Vec<store::AccountId>,
+    /// Submission: the message's place in the account's hourly count, given back if the
+    /// transaction ends without it being sent.
+    pub(crate) sending: Option<crate::submission::SendingSlot>,
 }
 
 pub(crate) struct Session {
@@ -158,7 +164,11 @@ impl Session {
                     }
                     let started = *command_started.get_or_insert_with(tokio::time::Instant::now);
                     let left = COMMAND_TIMEOUT.saturating_sub(started.elapsed());
-                    match self.read_more(left).await {
+                    // A quiet client is waited for without the last message's buffer.
+                    if self.inbuf.is_empty() && self.inbuf.capacity() > COMMAND_READ {
+                        self.inbuf = Vec::new();
+                    }
+                    match self.read_more(left, COMMAND_READ).await {
                         Ok(()) => continue,
                         Err(err) => Err(err),
                     }
@@ -166,7 +176,9 @@ impl Session {
                 Some(Frame::TooLong) => Err(Error::CommandLineTooLong),
                 Some(Frame::BareLf) => Err(Error::BareLfInCommand),
                 Some(Frame::Line { .. }) => match parse_command(&line) {
-                    Ok(command) => self.dispatch(command).await,
+                    // Boxed: a command's future (DATA's is large) lives only while it runs,
+                    // so an idle session's task stays small.
+                    Ok(command) => Box::pin(self.dispatch(command)).await,
                     Err(err) => Err(err.into()),
                 },
             };
@@ -237,8 +249,9 @@ impl Session {
         self.role != Role::Mx
     }
 
-    /// Reads one line outside the command loop (a SASL exchange), after sending what is queued.
-    pub(crate) async fn read_line(&mut self) -> Result<Vec<u8>> {
+    /// Reads one line outside the command loop (a SASL exchange), after sending what is queued,
+    /// by `deadline`: the whole exchange has one, so it cannot be trickled out.
+    pub(crate) async fn read_line(&mut self, deadline: tokio::time::Instant) -> Result<Vec<u8>> {
         loop {
             let (consumed, frame) = self.framer.next_frame(&self.inbuf);
             let line = match frame {
@@ -252,7 +265,11 @@ impl Session {
                 return line;
             }
             self.flush().await?;
-            self.read_more(COMMAND_TIMEOUT).await?;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout);
+            }
+            self.read_more(left, COMMAND_READ).await?;
         }
     }
 
@@ -278,10 +295,10 @@ impl Session {
         Ok(())
     }
 
-    /// Reads more input into `inbuf`. The end of the stream is an error: every caller was
-    /// waiting for more.
-    pub(crate) async fn read_more(&mut self, limit: Duration) -> Result<()> {
-        self.inbuf.reserve(READ_CHUNK);
+    /// Reads up to `size` more bytes into `inbuf`. The end of the stream is an error: every
+    /// caller was waiting for more.
+    pub(crate) async fn read_more(&mut self, limit: Duration, size: usize) -> Result<()> {
+        self.inbuf.reserve(size);
         let n_read =
             tokio::time::timeout(limit, self.stream.read_buf(&mut self.inbuf)).await.map_err(|_| Error::Timeout)??;
         if n_read == 0 {

@@ -8,7 +8,7 @@ use auth::sasl::parse_plain;
 use base64::Engine;
 
 use crate::reply::Reply;
-use crate::session::Session;
+use crate::session::{COMMAND_TIMEOUT, Session};
 use crate::{Error, Result};
 
 /// Failed AUTH attempts one connection may make; the last closes it.
@@ -34,21 +34,23 @@ impl Session {
         if self.transaction.is_some() {
             return Err(Error::BadSequence("AUTH is not allowed during a mail transaction"));
         }
+        // One deadline for the whole exchange, as for a command line.
+        let deadline = tokio::time::Instant::now() + COMMAND_TIMEOUT;
         let (login, password) = match mechanism {
             "PLAIN" => {
                 let data = match initial {
                     Some(initial) => decode(&initial)?,
                     // RFC 4954 §4: an empty challenge, then the response.
-                    None => self.sasl_response("").await?,
+                    None => self.sasl_response("", deadline).await?,
                 };
                 parse_plain(&data).map_err(|_| Error::AuthFailed)?
             }
             "LOGIN" => {
                 let login = match initial {
                     Some(initial) => decode(&initial)?,
-                    None => self.sasl_response("VXNlcm5hbWU6").await?,
+                    None => self.sasl_response("VXNlcm5hbWU6", deadline).await?,
                 };
-                let password = self.sasl_response("UGFzc3dvcmQ6").await?;
+                let password = self.sasl_response("UGFzc3dvcmQ6", deadline).await?;
                 (
                     String::from_utf8(login).map_err(|_| Error::AuthFailed)?,
                     String::from_utf8(password).map_err(|_| Error::AuthFailed)?,
@@ -76,9 +78,9 @@ impl Session {
 
     /// Sends a `334` challenge (base64, possibly empty) and decodes the client's one-line
     /// answer; `*` cancels the exchange (RFC 4954 §4).
-    async fn sasl_response(&mut self, challenge: &str) -> Result<Vec<u8>> {
+    async fn sasl_response(&mut self, challenge: &str, deadline: tokio::time::Instant) -> Result<Vec<u8>> {
         self.push(&Reply::plain(334, vec![challenge.to_string()]));
-        let line = self.read_line().await?;
+        let line = self.read_line(deadline).await?;
         if line == b"*" {
             return Err(Error::AuthCancelled);
         }
@@ -86,10 +88,29 @@ impl Session {
     }
 }
 
-/// Base64 as RFC 4954 §4 sends it; `=` is the empty response.
+/// Base64 as RFC 4954 §4 sends it (`=` is the empty response), padded or not: some clients
+/// leave the padding out.
 fn decode(text: &str) -> Result<Vec<u8>> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
     if text == "=" {
         return Ok(Vec::new());
     }
-    base64::engine::general_purpose::STANDARD.decode(text.trim()).map_err(|_| Error::AuthFailed)
+    LENIENT.decode(text.trim()).map_err(|_| Error::AuthFailed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    #[test]
+    fn sasl_base64_padded_or_not() {
+        assert_eq!(decode("AGFuYQBwdw==").unwrap(), b"\0ana\0pw");
+        assert_eq!(decode("AGFuYQBwdw").unwrap(), b"\0ana\0pw");
+        assert_eq!(decode("=").unwrap(), b"");
+        assert!(decode("not base64!").is_err());
+    }
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::data_budget::BUDGET;
 use crate::data_receiver::{DataOutcome, DataReceiver};
 use crate::reply::Reply;
-use crate::session::{DATA_BLOCK_TIMEOUT, DATA_TOTAL_TIMEOUT, Session};
+use crate::session::{DATA_BLOCK_TIMEOUT, DATA_TOTAL_TIMEOUT, READ_CHUNK, Session};
 use crate::trace::{TraceInfo, protocol_name, trace_headers};
 use crate::{Error, Result};
 
@@ -19,6 +19,27 @@ use crate::{Error, Result};
 static NEXT_MESSAGE: AtomicU64 = AtomicU64::new(0);
 
 impl Session {
+    /// Whether the message's author is the account: its `Sender:` when it has one (RFC 5322
+    /// §3.6.2: who sent it for the authors), else every `From:` address. A message without
+    /// either is let through (nobody is impersonated).
+    async fn authors_owned(&mut self, account: &store::Account, raw: &[u8]) -> Result<bool> {
+        let Some(headers) = mail_parser::MessageParser::new().parse_headers(raw) else { return Ok(true) };
+        let addresses = |value: Option<&mail_parser::Address<'_>>| -> Vec<String> {
+            value.map_or_else(Vec::new, |address| {
+                address.iter().map(|addr| addr.address().unwrap_or_default().to_string()).collect()
+            })
+        };
+        let sender = addresses(headers.sender());
+        let authors = if sender.is_empty() { addresses(headers.from()) } else { sender };
+        for author in authors {
+            let Ok(address) = store::parse_address(&author) else { return Ok(false) };
+            if !self.owns(account, &address).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     pub(crate) async fn handle_data(&mut self) -> Result<Reply> {
         let Some(transaction) = self.transaction.as_ref() else {
             return Err(Error::BadSequence("Need MAIL before DATA"));
@@ -88,7 +109,7 @@ impl Session {
             if left.is_zero() {
                 return Err(Error::Timeout);
             }
-            self.read_more(DATA_BLOCK_TIMEOUT.min(left)).await?;
+            self.read_more(DATA_BLOCK_TIMEOUT.min(left), READ_CHUNK).await?;
         }
         // RFC 5321 §4.1.1.4: whatever the outcome, the transaction ends with the data.
         let transaction = self.transaction.take().expect("checked at the top of handle_data");
@@ -106,15 +127,22 @@ impl Session {
             store::Error::QuotaExceeded => Error::MailboxFull,
             other => Error::Store(other),
         };
-        if let Some(account) = self.account.as_ref().filter(|_| self.is_submission()) {
+        if let Some(account) = self.account.clone().filter(|_| self.is_submission()) {
+            // RFC 6409 §8.1: the author shown is one of the account's own addresses too.
+            if !self.authors_owned(&account, &raw).await? {
+                tracing::info!(login = %account.login, "From: or Sender: address refused");
+                return Err(Error::AuthorNotOwned);
+            }
             // One pipeline for every way of sending: local recipients and the Sent copy.
             let submitted = self
                 .services
                 .mail
-                .submit(account.id, &transaction.accounts, &raw, &self.services.hostname)
+                .submit(account.id, &transaction.accounts, raw, &self.services.hostname)
                 .await
                 .map_err(store_error)?;
-            self.services.sending.record(account.id, std::time::Instant::now());
+            if let Some(slot) = transaction.sending {
+                slot.keep();
+            }
             tracing::info!(%id, size, n_mailboxes = submitted.delivered.len(), sent_copy = ?submitted.sent_copy, "message submitted");
             return Ok(Reply::new(250, "2.0.0", format!("OK, message {id} sent")));
         }

@@ -3,6 +3,7 @@
 use crate::codec::MailParameters;
 use crate::reply::Reply;
 use crate::session::{Session, Transaction};
+use crate::submission::SendingSlot;
 use crate::{Error, Result};
 
 impl Session {
@@ -22,32 +23,36 @@ impl Session {
         if !reverse_path.is_ascii() && !params.smtputf8 {
             return Err(Error::NeedsSmtpUtf8);
         }
-        if self.is_submission() {
-            self.check_submission_sender(&reverse_path).await?;
-        }
-        self.transaction = Some(Transaction { sender: reverse_path, params, ..Transaction::default() });
+        let sending =
+            if self.is_submission() { Some(self.check_submission_sender(&reverse_path).await?) } else { None };
+        self.transaction = Some(Transaction { sender: reverse_path, params, sending, ..Transaction::default() });
         Ok(Reply::new(250, "2.1.0", "Sender OK"))
     }
 
     /// Submission (RFC 6409 §4.3, §6.1): only a logged-in account sends, within its hourly
-    /// limit, and only from an address of its own: one that leads to its mailbox alone (its
-    /// login, a plus address of it, an alias for it only). Shared addresses and identities
-    /// come with shared boxes.
-    async fn check_submission_sender(&mut self, sender: &str) -> Result<()> {
-        let Some(account) = &self.account else { return Err(Error::AuthRequired) };
-        if !self.services.sending.allows(account.id, self.services.hourly_limit, std::time::Instant::now()) {
-            tracing::warn!(login = %account.login, "hourly sending limit reached");
-            return Err(Error::SendingLimit(self.services.hourly_limit));
-        }
+    /// limit (the message's place is taken now), and only from an address of its own.
+    async fn check_submission_sender(&mut self, sender: &str) -> Result<SendingSlot> {
+        let Some(account) = self.account.clone() else { return Err(Error::AuthRequired) };
         let address = store::parse_address(sender).map_err(|_| Error::SenderNotOwned)?;
-        let owned = matches!(
-            self.services.mail.route(&address).await?,
-            store::Route::Local { accounts, external } if accounts == [account.id] && external.is_empty()
-        );
-        if !owned {
+        if !self.owns(&account, &address).await? {
             tracing::info!(login = %account.login, sender = %address, "sender address refused");
             return Err(Error::SenderNotOwned);
         }
-        Ok(())
+        let now = std::time::Instant::now();
+        let Some(slot) = self.services.sending.reserve(account.id, self.services.hourly_limit, now) else {
+            tracing::warn!(login = %account.login, "hourly sending limit reached");
+            return Err(Error::SendingLimit(self.services.hourly_limit));
+        };
+        Ok(slot)
+    }
+
+    /// Whether an address is the account's own: one that leads to its mailbox alone (its
+    /// login, a plus address of it, an alias for it only). Shared addresses and identities
+    /// come with shared boxes.
+    pub(crate) async fn owns(&mut self, account: &store::Account, address: &store::Address) -> Result<bool> {
+        Ok(matches!(
+            self.services.mail.route(address).await?,
+            store::Route::Local { accounts, external } if accounts == [account.id] && external.is_empty()
+        ))
     }
 }

@@ -38,6 +38,7 @@ impl Session {
         // RFC 3207 §4.2: the server must forget everything learnt before TLS, EHLO included.
         self.hello = None;
         self.transaction = None;
+        self.account = None;
         Ok(None)
     }
 }
