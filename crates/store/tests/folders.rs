@@ -91,6 +91,17 @@ async fn renaming_moves_the_subtree_and_keeps_mail_and_uidvalidity() {
     }
     assert!(matches!(store.rename_folder(ana, "Nowhere", "Else").await, Err(Error::NotFound(_))));
     assert!(matches!(store.rename_folder(ana, "Archive", "Sent/Archive").await, Err(Error::Refused(_))));
+    // Paths are cut by characters, not bytes: accents on both sides, a subfolder below.
+    store.create_folder(ana, "Été/Août/Sous", true).await.unwrap();
+    store.create_folder(ana, "Étés", true).await.unwrap();
+    store.rename_folder(ana, "Été", "Réunions/日本").await.unwrap();
+    let renamed = self::names(&store, ana).await;
+    for name in ["Réunions/日本", "Réunions/日本/Août", "Réunions/日本/Août/Sous", "Étés"] {
+        assert!(renamed.contains(&name.to_string()), "{name}: {renamed:?}");
+    }
+    assert!(!renamed.iter().any(|n| n.starts_with("Été/")), "{renamed:?}");
+    assert!(store.has_subfolders(ana, "Réunions/日本").await.unwrap());
+    assert!(!store.has_subfolders(ana, "Étés").await.unwrap(), "a longer name is not a subfolder");
 }
 
 #[tokio::test]

@@ -126,14 +126,11 @@ impl Store {
 
     /// Whether a folder has subfolders (IMAP DELETE refuses those: RFC 9051 §6.3.5).
     pub async fn has_subfolders(&self, account: AccountId, name: &str) -> Result<bool> {
-        let prefix = format!("{}/", existing_path(name));
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM folders WHERE account_id = ? AND substr(name, 1, ?) = ? LIMIT 1")
-                .bind(account.0)
-                .bind(prefix.chars().count() as i64)
-                .bind(&prefix)
-                .fetch_optional(&self.reader)
-                .await?;
+        let found: Option<i64> = sqlx::query_scalar(&format!("SELECT 1 FROM folders WHERE {SUBFOLDERS} LIMIT 1"))
+            .bind(account.0)
+            .bind(existing_path(name))
+            .fetch_optional(&self.reader)
+            .await?;
         Ok(found.is_some())
     }
 
@@ -285,9 +282,20 @@ impl Store {
     }
 }
 
+/// Whether a row is below the folder whose path is `?2`. SQLite's `length` and `substr` count
+/// characters, as paths are compared.
+macro_rules! below {
+    () => {
+        "substr(name, 1, length(?2) + 1) = ?2 || '/'"
+    };
+}
+
 /// A folder and its subfolders, for a statement bound with the account (`?1`) and the folder's
-/// path (`?2`). SQLite's `length` and `substr` count characters, as paths are compared.
-const IN_TREE: &str = "account_id = ?1 AND (name = ?2 OR substr(name, 1, length(?2) + 1) = ?2 || '/')";
+/// path (`?2`).
+const IN_TREE: &str = concat!("account_id = ?1 AND (name = ?2 OR ", below!(), ")");
+
+/// A folder's subfolders only, bound as [`IN_TREE`].
+const SUBFOLDERS: &str = concat!("account_id = ?1 AND ", below!());
 
 /// What deleting a folder did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -414,20 +422,13 @@ async fn adopt_orphan_subscriptions(tx: &mut SqliteConnection, account: AccountI
 async fn move_tree(tx: &mut SqliteConnection, account: AccountId, id: FolderId, from: &str, to: &str) -> Result<()> {
     let parent = ensure_parents(tx, account, to, false, true).await?;
     check_depth(tx, account, from, to).await?;
-    // SQLite's substr counts characters, from 1.
-    let keep_from = from.chars().count() as i64 + 1;
-    sqlx::query(
-        "UPDATE folders SET name = ? || substr(name, ?)
-         WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)",
-    )
-    .bind(to)
-    .bind(keep_from)
-    .bind(account.0)
-    .bind(from)
-    .bind(keep_from)
-    .bind(format!("{from}/"))
-    .execute(&mut *tx)
-    .await?;
+    // The new path, then what followed the old one (SQLite's substr counts from 1).
+    sqlx::query(&format!("UPDATE folders SET name = ?3 || substr(name, length(?2) + 1) WHERE {IN_TREE}"))
+        .bind(account.0)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("UPDATE folders SET parent_id = ? WHERE id = ?")
         .bind(parent.map(|p| p.0))
         .bind(id.0)
@@ -438,14 +439,11 @@ async fn move_tree(tx: &mut SqliteConnection, account: AccountId, id: FolderId, 
 
 /// A rename must not push a subfolder past the depth or length caps.
 async fn check_depth(tx: &mut SqliteConnection, account: AccountId, from: &str, to: &str) -> Result<()> {
-    let prefix = format!("{from}/");
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM folders WHERE account_id = ? AND substr(name, 1, ?) = ?")
-            .bind(account.0)
-            .bind(prefix.chars().count() as i64)
-            .bind(&prefix)
-            .fetch_all(&mut *tx)
-            .await?;
+    let names: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM folders WHERE {SUBFOLDERS}"))
+        .bind(account.0)
+        .bind(from)
+        .fetch_all(&mut *tx)
+        .await?;
     for name in names {
         folder_path(&format!("{to}{}", &name[from.len()..]))?;
     }
