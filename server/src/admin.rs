@@ -47,6 +47,15 @@ pub(crate) enum DomainCommand {
         domain: String,
         target: Option<String>,
     },
+    /// Print the DNS records to publish for the domain (MX, SPF, DMARC, and the SRV records
+    /// mail programs look up), as zone-file lines.
+    Dns {
+        domain: String,
+        /// The mail server's host name, as in its certificate. Default: the server's
+        /// hostname setting, else mail.DOMAIN.
+        #[arg(long, env = "FACTEUR_HOSTNAME")]
+        host: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -160,6 +169,15 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Domain(DomainCommand::Remove { name }) => {
             store.remove_domain(&name).await?;
             println!("domain {name} removed");
+        }
+        AdminCommand::Domain(DomainCommand::Dns { domain, host }) => {
+            let domain = domain.trim().to_lowercase();
+            if !store.list_domains().await?.iter().any(|d| d.name == domain) {
+                bail!("no domain {domain}");
+            }
+            let host = host.unwrap_or_else(|| format!("mail.{domain}"));
+            print!("{}", mail::dns_records::zone_lines(&mail::dns_records::dns_records(&domain, &host)));
+            println!("; and an A (and AAAA) record for {host}; DKIM's record comes with outbound signing");
         }
         AdminCommand::Domain(DomainCommand::Postmaster { domain, target }) => {
             let target = target.map(|t| parse_address(&t)).transpose()?;

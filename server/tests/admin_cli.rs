@@ -14,6 +14,13 @@ fn stderr(output: &std::process::Output) -> String {
 fn admin_commands_manage_domains_users_and_aliases() {
     let srv = TestServer::start();
     assert!(srv.admin_ok(&["domain", "list"]).starts_with("example.org\t2 mailbox(es)"));
+    // A1, K6: the records to publish, for a host given or mail.DOMAIN.
+    let zone = srv.admin_ok(&["domain", "dns", "Example.org", "--host", "mx.example.org"]);
+    assert!(zone.contains("example.org.\t3600\tIN\tMX\t10 mx.example.org.\n"), "{zone}");
+    assert!(zone.contains("_submission._tcp.example.org.\t3600\tIN\tSRV\t0 1 587 mx.example.org.\n"), "{zone}");
+    let zone = srv.admin_ok(&["domain", "dns", "example.org"]);
+    assert!(zone.contains("IN\tMX\t10 mail.example.org.\n"), "{zone}");
+    assert!(!srv.admin(&["domain", "dns", "example.net"]).status.success(), "not one of ours");
     let created = srv.admin_ok(&["user", "add", "carl@example.org", "--quota-mb", "10"]);
     assert!(created.contains("mailbox carl@example.org created"), "{created}");
     let password = created.lines().find_map(|l| l.strip_prefix("password: ")).expect("generated password");

@@ -19,6 +19,7 @@
 //! Invariant: every change a method makes is in the store's change log when it returns (the
 //! store's triggers write it in the same transaction), and the feed is woken for it.
 
+pub mod dns_records;
 mod feed;
 pub mod outgoing;
 

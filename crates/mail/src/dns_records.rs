@@ -1,0 +1,69 @@
+//! The DNS records a domain publishes so that mail reaches Facteur and clients find it (A1,
+//! K6): printed by `facteur admin domain dns`, later shown and checked on the domain's page.
+
+/// One record, in zone-file terms, with why it is there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsRecord {
+    /// Fully qualified, with its final dot.
+    pub name: String,
+    pub kind: &'static str,
+    pub value: String,
+    pub why: &'static str,
+}
+
+/// The records for `domain` served by the host `mail_host` (the name in its certificate).
+/// DKIM's comes with outbound signing (issue 14).
+pub fn dns_records(domain: &str, mail_host: &str) -> Vec<DnsRecord> {
+    let record = |name: String, kind, value: String, why| DnsRecord { name, kind, value, why };
+    let srv = |service: &str, port: u16, why| {
+        record(format!("_{service}._tcp.{domain}."), "SRV", format!("0 1 {port} {mail_host}."), why)
+    };
+    vec![
+        record(format!("{domain}."), "MX", format!("10 {mail_host}."), "mail for the domain comes to this server"),
+        record(
+            format!("{domain}."),
+            "TXT",
+            "\"v=spf1 mx -all\"".to_string(),
+            "SPF: only the MX host sends the domain's mail",
+        ),
+        record(
+            format!("_dmarc.{domain}."),
+            "TXT",
+            format!("\"v=DMARC1; p=quarantine; rua=mailto:postmaster@{domain}\""),
+            "DMARC: mail failing SPF and DKIM is quarantined, reports to postmaster",
+        ),
+        // RFC 6186 and RFC 8314: how mail programs find the servers.
+        srv("submissions", 465, "sending, TLS (RFC 8314)"),
+        srv("submission", 587, "sending, STARTTLS"),
+        srv("imaps", 993, "reading, TLS"),
+        srv("imap", 143, "reading, STARTTLS"),
+        // RFC 6186 §3.4: "." says the service is not offered.
+        record(format!("_pop3s._tcp.{domain}."), "SRV", "0 0 0 .".to_string(), "no POP3 yet"),
+    ]
+}
+
+/// The records as zone-file lines, each after a comment saying why.
+pub fn zone_lines(records: &[DnsRecord]) -> String {
+    let mut out = String::new();
+    for record in records {
+        out.push_str(&format!("; {}\n{}\t3600\tIN\t{}\t{}\n", record.why, record.name, record.kind, record.value));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_for_a_domain() {
+        let records = dns_records("example.org", "mail.example.org");
+        let zone = zone_lines(&records);
+        assert!(zone.contains("example.org.\t3600\tIN\tMX\t10 mail.example.org.\n"), "{zone}");
+        assert!(zone.contains("example.org.\t3600\tIN\tTXT\t\"v=spf1 mx -all\"\n"), "{zone}");
+        assert!(zone.contains("_dmarc.example.org.\t3600\tIN\tTXT\t\"v=DMARC1; p=quarantine;"), "{zone}");
+        assert!(zone.contains("_submissions._tcp.example.org.\t3600\tIN\tSRV\t0 1 465 mail.example.org.\n"), "{zone}");
+        assert!(zone.contains("_pop3s._tcp.example.org.\t3600\tIN\tSRV\t0 0 0 .\n"), "{zone}");
+        assert_eq!(zone.lines().filter(|l| l.starts_with("; ")).count(), records.len());
+    }
+}
