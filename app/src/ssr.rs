@@ -61,23 +61,37 @@ pub fn router(mail: mail::Mail, auth: auth::Auth, options: LeptosOptions, secure
             get(move |path: Path<(i64, u32)>, headers: HeaderMap| download(auth.clone(), path, headers)),
         )
         .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
-            skip_login_when_signed_in(login_auth.clone(), request, next)
+            page_redirects(login_auth.clone(), request, next)
         }))
         .layer(axum::middleware::from_fn(csrf_guard))
         .with_state(options)
 }
 
-/// GET /login with a live session goes straight to the mail: a bookmark or the back button
-/// should not ask someone signed in to sign in again.
-async fn skip_login_when_signed_in(auth: auth::Auth, request: Request, next: Next) -> Response {
-    if request.method() == Method::GET
-        && request.uri().path() == "/login"
-        && let Some(token) = cookie_value(request.headers(), SESSION_COOKIE)
-        && let Ok(Some(_)) = auth.web_session_account(token).await
-    {
-        return axum::response::Redirect::to("/mail").into_response();
+/// Where a page request goes before anything is rendered, with a real `303 See Other` (the
+/// pages' own redirects come too late for a status: the browser got a blank 200 until the WASM
+/// loaded, a client without JavaScript nothing): `/` to the mail or the sign-in page, a page
+/// that needs a session to `/login` without one, and `/login` with one to the mail (a bookmark
+/// or the back button should not ask someone signed in to sign in again).
+async fn page_redirects(auth: auth::Auth, request: Request, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return next.run(request).await;
     }
-    next.run(request).await
+    let path = request.uri().path();
+    let needs_session = path == "/mail" || path.starts_with("/mail/") || path.starts_with("/settings/");
+    if path != "/" && path != "/login" && !needs_session {
+        return next.run(request).await;
+    }
+    let signed_in = match cookie_value(request.headers(), SESSION_COOKIE) {
+        Some(token) => matches!(auth.web_session_account(token).await, Ok(Some(_))),
+        None => false,
+    };
+    let to = match (path, signed_in) {
+        ("/", true) | ("/login", true) => "/mail",
+        ("/", false) => "/login",
+        (_, false) if needs_session => "/login",
+        _ => return next.run(request).await,
+    };
+    axum::response::Redirect::to(to).into_response()
 }
 
 // ----- CSRF (F-series: no cross-site state changes) -----

@@ -137,3 +137,40 @@ fn issue_12_one_client_cannot_take_every_web_connection() {
     assert!(head.starts_with("HTTP/1.1 200"), "another client is served: {head}");
     drop(held);
 }
+
+/// Issue 16: `/` and the pages that need a session answered `200` with a `Location` header and
+/// an empty body (a blank page until the WASM redirected, nothing for a client without
+/// JavaScript). They are real `303 See Other` redirects now, decided before rendering.
+#[test]
+fn pages_redirect_with_a_real_status() {
+    let srv = TestServer::start();
+    let location = |head: &str| {
+        head.lines()
+            .find_map(|l| l.strip_prefix("location: ").or_else(|| l.strip_prefix("Location: ")))
+            .map(str::to_string)
+    };
+    for (path, cookie, to) in [
+        ("/", None, "/login"),
+        ("/mail", None, "/login"),
+        ("/mail/1/2", None, "/login"),
+        ("/settings/app-passwords", None, "/login"),
+        ("/mail", Some("facteur_session=forged"), "/login"),
+    ] {
+        let cookie = cookie.map(|c| format!("\r\nCookie: {c}")).unwrap_or_default();
+        let (head, body) = request(&srv, &format!("GET {path} HTTP/1.1{cookie}"), "");
+        assert!(head.starts_with("HTTP/1.1 303"), "{path}: {head}");
+        assert_eq!(location(&head).as_deref(), Some(to), "{path}: {head}");
+        assert!(body.is_empty(), "{path}: {body}");
+    }
+    let cookie = log_in(&srv);
+    for (path, to) in [("/", "/mail"), ("/login", "/mail")] {
+        let (head, _) = request(&srv, &format!("GET {path} HTTP/1.1\r\nCookie: {cookie}"), "");
+        assert!(head.starts_with("HTTP/1.1 303"), "{path}: {head}");
+        assert_eq!(location(&head).as_deref(), Some(to), "{path}: {head}");
+    }
+    let (head, body) = request(&srv, &format!("GET /mail HTTP/1.1\r\nCookie: {cookie}"), "");
+    assert!(head.starts_with("HTTP/1.1 200") && location(&head).is_none(), "{head}");
+    assert!(body.contains("<html"), "rendered on the server: {body}");
+    let (head, _) = request(&srv, "GET /login HTTP/1.1", "");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+}
