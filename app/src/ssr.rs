@@ -94,6 +94,25 @@ async fn page_redirects(auth: auth::Auth, request: Request, next: Next) -> Respo
     axum::response::Redirect::to(to).into_response()
 }
 
+/// The page for an address that is nothing here: a whole HTML page (a title, a language, the
+/// way back), not a bare text, in the reader's language (issue 16: axe's `document-title` and
+/// `html-has-lang`).
+pub fn not_found_page(headers: &HeaderMap) -> Response {
+    use crate::i18n::{Key, t};
+    let lang =
+        headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::from_accept_language);
+    let (title, back) = (t(lang, Key::PageNotFound), t(lang, Key::BackHome));
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"{code}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · Facteur</title><link rel=\"stylesheet\" href=\"/facteur.css\"></head>\
+         <body><main class=\"centered-page\"><div class=\"card\"><h1>{title}</h1>\
+         <p><a href=\"/mail\">{back}</a></p></div></main></body></html>\n",
+        code = lang.code(),
+    );
+    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}
+
 // ----- CSRF (F-series: no cross-site state changes) -----
 
 /// Refuses (403) a request that may change state unless it comes from our own pages.

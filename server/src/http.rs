@@ -70,7 +70,7 @@ async fn static_file(method: Method, uri: axum::http::Uri, request_headers: Head
     }
     let path = uri.path().trim_start_matches('/');
     let Some(file) = Site::get(path) else {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
+        return app::ssr::not_found_page(&request_headers);
     };
     // The type is the original file's; the bytes may be its precompressed twin.
     let mime = file.metadata.mimetype().to_string();

@@ -174,3 +174,19 @@ fn pages_redirect_with_a_real_status() {
     let (head, _) = request(&srv, "GET /login HTTP/1.1", "");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
 }
+
+/// Issue 16: an unknown address was a bare "not found" text, a page without title or
+/// language for a browser (axe: `document-title`, `html-has-lang`).
+#[test]
+fn an_unknown_address_is_a_whole_page_in_the_readers_language() {
+    let srv = TestServer::start();
+    let (head, body) = request(&srv, "GET /nowhere HTTP/1.1\r\nAccept-Language: fr-FR,fr;q=0.9", "");
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    assert!(head.to_ascii_lowercase().contains("content-type: text/html"), "{head}");
+    assert!(
+        body.contains("<html lang=\"fr\">") && body.contains("<title>Page introuvable · Facteur</title>"),
+        "{body}"
+    );
+    let (_, body) = request(&srv, "GET /nowhere.js HTTP/1.1", "");
+    assert!(body.contains("<html lang=\"en\">") && body.contains("<title>Page not found · Facteur</title>"), "{body}");
+}
