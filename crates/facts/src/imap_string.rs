@@ -4,17 +4,23 @@
 /// cannot hold CR, LF, NUL or 8-bit bytes), a literal otherwise.
 pub fn push_string(out: &mut Vec<u8>, bytes: &[u8]) {
     if bytes.len() <= 1024 && bytes.iter().all(|&b| (0x20..0x7f).contains(&b)) {
-        out.push(b'"');
-        for &b in bytes {
-            if b == b'"' || b == b'\\' {
-                out.push(b'\\');
-            }
-            out.push(b);
-        }
-        out.push(b'"');
+        push_quoted(out, bytes);
     } else {
         push_literal(out, bytes);
     }
+}
+
+/// Appends `bytes` between double quotes, `"` and `\` escaped; the caller has checked that a
+/// quoted string may hold them.
+pub fn push_quoted(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    for &b in bytes {
+        if b == b'"' || b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
 }
 
 /// Appends `{N}\r\n` and the bytes, untouched.

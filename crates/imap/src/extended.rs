@@ -111,7 +111,7 @@ fn lift_create(mut cursor: Cursor<'_>) -> Option<Lifted> {
     let name_end = cursor.at;
     cursor.space()?;
     let group = cursor.group()?;
-    if &cursor.bytes[cursor.at..] != b"\r\n" && &cursor.bytes[cursor.at..] != b"\n" {
+    if !cursor.at_line_end() {
         return None;
     }
     let mut inner = Cursor { bytes: &cursor.bytes[group.start + 1..group.end - 1], at: 0 };
@@ -183,7 +183,7 @@ fn lift_list(mut cursor: Cursor<'_>) -> Option<Lifted> {
         parse_return_options(&cursor.bytes[group.start + 1..group.end - 1], &mut options)?;
         extended = true;
     }
-    if &cursor.bytes[cursor.at..] != b"\r\n" && &cursor.bytes[cursor.at..] != b"\n" {
+    if !cursor.at_line_end() {
         return None;
     }
     // RFC 5258 §3.1: RECURSIVEMATCH alone is a syntax error.
@@ -265,6 +265,11 @@ struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
+    }
+
+    /// Whether only the command's line end is left.
+    fn at_line_end(&self) -> bool {
+        matches!(&self.bytes[self.at..], b"\r\n" | b"\n")
     }
 
     fn space(&mut self) -> Option<()> {

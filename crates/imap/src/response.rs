@@ -54,7 +54,7 @@ fn sanitize_text(text: &str) -> String {
     if clean.is_empty() { "done".to_string() } else { clean }
 }
 
-use facts::imap_string::push_string;
+use facts::imap_string::{push_quoted, push_string};
 
 /// A string as it appears in a response line built with `format!` (mailbox names, ID values).
 pub(crate) fn string(text: &str) -> String {
@@ -70,16 +70,9 @@ pub(crate) fn utf8_string(text: &str) -> String {
     if text.len() > 1024 || text.chars().any(char::is_control) {
         return string(text);
     }
-    let mut quoted = String::with_capacity(text.len() + 2);
-    quoted.push('"');
-    for c in text.chars() {
-        if c == '"' || c == '\\' {
-            quoted.push('\\');
-        }
-        quoted.push(c);
-    }
-    quoted.push('"');
-    quoted
+    let mut out = Vec::with_capacity(text.len() + 2);
+    push_quoted(&mut out, text.as_bytes());
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

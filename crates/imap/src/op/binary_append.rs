@@ -14,11 +14,30 @@ use mail_parser::{HeaderName, MessageParser, MimeHeaders, PartType};
 /// The message with its binary parts base64-encoded; `None` when nothing needed it.
 /// `Err(())` when a NUL is left where no part encoding can carry it.
 pub(crate) fn encode_binary_parts(raw: &[u8]) -> Result<Option<Vec<u8>>, ()> {
-    let Some(message) = MessageParser::default().parse(raw) else {
+    let mut edits = binary_part_edits(raw)?;
+    if edits.is_empty() {
         return if raw.contains(&0) { Err(()) } else { Ok(None) };
-    };
-    // (range of `raw` to replace, replacement), in increasing order of position.
-    let mut edits: Vec<(std::ops::Range<usize>, Vec<u8>)> = Vec::new();
+    }
+    edits.sort_by_key(|(range, _)| (range.start, range.end));
+    let mut out = Vec::with_capacity(raw.len() * 4 / 3 + 64);
+    let mut at = 0;
+    for (range, replacement) in edits {
+        out.extend_from_slice(&raw[at..range.start]);
+        out.extend_from_slice(&replacement);
+        at = range.end;
+    }
+    out.extend_from_slice(&raw[at..]);
+    if out.contains(&0) { Err(()) } else { Ok(Some(out)) }
+}
+
+/// One change to the message: a range of it, and what replaces it.
+type Edit = (std::ops::Range<usize>, Vec<u8>);
+
+/// What re-encoding the binary parts changes. None for a message mail-parser cannot read. `Err(())` for a NUL in a part said to be base64 or
+/// quoted-printable: encoding it again would change what it decodes to.
+fn binary_part_edits(raw: &[u8]) -> Result<Vec<Edit>, ()> {
+    let Some(message) = MessageParser::default().parse(raw) else { return Ok(Vec::new()) };
+    let mut edits = Vec::new();
     for part in &message.parts {
         if matches!(part.body, PartType::Multipart(_) | PartType::Message(_)) {
             continue;
@@ -29,8 +48,6 @@ pub(crate) fn encode_binary_parts(raw: &[u8]) -> Result<Option<Vec<u8>>, ()> {
         if !encoding.eq_ignore_ascii_case("binary") && !has_nul {
             continue;
         }
-        // A NUL in a part that says it is base64 or quoted-printable: encoding it again would
-        // change what it decodes to.
         if has_nul && ["base64", "quoted-printable"].iter().any(|e| encoding.eq_ignore_ascii_case(e)) {
             return Err(());
         }
@@ -47,19 +64,7 @@ pub(crate) fn encode_binary_parts(raw: &[u8]) -> Result<Option<Vec<u8>>, ()> {
         }
         edits.push((body.clone(), base64_lines(&raw[body])));
     }
-    if edits.is_empty() {
-        return if raw.contains(&0) { Err(()) } else { Ok(None) };
-    }
-    edits.sort_by_key(|(range, _)| (range.start, range.end));
-    let mut out = Vec::with_capacity(raw.len() * 4 / 3 + 64);
-    let mut at = 0;
-    for (range, replacement) in edits {
-        out.extend_from_slice(&raw[at..range.start]);
-        out.extend_from_slice(&replacement);
-        at = range.end;
-    }
-    out.extend_from_slice(&raw[at..]);
-    if out.contains(&0) { Err(()) } else { Ok(Some(out)) }
+    Ok(edits)
 }
 
 /// Base64 in lines of 76 characters (RFC 2045 §6.8), each ended by CRLF.

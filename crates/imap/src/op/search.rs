@@ -74,11 +74,7 @@ impl Session {
         });
         let line = match returning {
             None => {
-                let mut line = String::from("SEARCH");
-                for number in numbers {
-                    line.push(' ');
-                    line.push_str(&number.to_string());
-                }
+                let mut line = numbers_line("SEARCH", numbers);
                 // RFC 7162 §3.1.5: with MODSEQ in the criteria, the highest modseq of the matches.
                 if let (true, Some(highest)) = (uses_modseq, highest) {
                     line.push_str(&format!(" (MODSEQ {highest})"));
@@ -155,6 +151,15 @@ impl Session {
         matched.sort_unstable();
         Ok(matched)
     }
+}
+
+/// The untagged `SEARCH` or `SORT` answer: the name, then each number.
+pub(crate) fn numbers_line(name: &str, numbers: impl Iterator<Item = u32>) -> String {
+    numbers.fold(name.to_string(), |mut line, number| {
+        line.push(' ');
+        line.push_str(&number.to_string());
+        line
+    })
 }
 
 /// RFC 4731 §3.1: `ESEARCH (TAG "t") [UID] MIN n MAX n COUNT n ALL set`, each asked item in that

@@ -16,7 +16,7 @@ use store::FactsWanted;
 
 use crate::error::{Error, Result};
 use crate::extended::SearchReturn;
-use crate::op::search::esearch_line;
+use crate::op::search::{esearch_line, numbers_line};
 use crate::response::Response;
 use crate::selected::Addressing;
 use crate::session::Session;
@@ -67,11 +67,7 @@ impl Session {
         // RFC 5267 §3.2 (ESORT): `SORT RETURN (...)` answers with ESEARCH, in sort order.
         let line = match returning {
             Some(options) => esearch_line(tag, addressing, numbers.collect(), &options, None),
-            None => numbers.fold(String::from("SORT"), |mut line, number| {
-                line.push(' ');
-                line.push_str(&number.to_string());
-                line
-            }),
+            None => numbers_line("SORT", numbers),
         };
         let mut response = Response::default();
         response.untagged(&line);
