@@ -125,39 +125,17 @@ async fn refuse_busy(mut socket: TcpStream, implicit_tls: bool) {
 
 async fn handle_connection(socket: TcpStream, peer: SocketAddr, services: Arc<ImapServices>, implicit_tls: bool) {
     let span = tracing::info_span!("imap", %peer);
-    // Boxed: the TLS handshake's state is large and short-lived; the task of a session that
-    // then sits idle for hours need not keep room for it.
-    let Some(stream) = Box::pin(open_stream(socket, peer, &services, implicit_tls)).await else { return };
+    let stream: Box<dyn AsyncStream> = if implicit_tls {
+        // Boxed: the handshake's state is large and short-lived; the task of a session that
+        // then sits idle for hours need not keep room for it.
+        let handshake = listener::accept_tls(services.tls.as_ref(), socket, "imaps", peer.ip());
+        let Some(tls) = Box::pin(handshake).await else { return };
+        tls
+    } else {
+        Box::new(socket)
+    };
     let mut session = session::Session::new(stream, services, Some(peer), implicit_tls);
     tracing::Instrument::instrument(session.run(), span).await;
-}
-
-/// The connection as the session will use it: after the TLS handshake on the IMAPS port.
-async fn open_stream(
-    socket: TcpStream,
-    peer: SocketAddr,
-    services: &ImapServices,
-    implicit_tls: bool,
-) -> Option<Box<dyn AsyncStream>> {
-    if !implicit_tls {
-        return Some(Box::new(socket));
-    }
-    let Some(acceptor) = services.tls.clone() else {
-        tracing::error!("IMAPS listener without a TLS certificate");
-        return None;
-    };
-    // A client that never finishes the handshake must not hold a task forever.
-    match tokio::time::timeout(session::HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
-        Ok(Ok(tls)) => Some(Box::new(tls)),
-        Ok(Err(error)) => {
-            tracing::debug!(%peer, %error, "IMAPS handshake failed");
-            None
-        }
-        Err(_) => {
-            tracing::debug!(%peer, "IMAPS handshake timed out");
-            None
-        }
-    }
 }
 
 #[cfg(test)]

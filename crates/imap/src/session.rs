@@ -45,9 +45,6 @@ pub(crate) const COMMAND_DEADLINE: Duration = Duration::from_secs(10 * 60);
 /// client, do not count.
 pub(crate) const MAX_BAD_COMMANDS: u32 = 20;
 
-/// How long a TLS handshake (IMAPS or STARTTLS) may take.
-pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// How long writing one response may take. A client that stops reading (while FETCH sends it
 /// a 50 MB message) would otherwise pin the response and the task forever.
 pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -119,6 +116,11 @@ enum State {
     NotAuthenticated,
     Authenticated { account: store::Account },
     Selected { account: store::Account, selected: Selected },
+}
+
+/// The stream is `None` only while STARTTLS or COMPRESS swaps it: a failed swap ends the session.
+fn stream_lost() -> Error {
+    Error::Io(std::io::Error::other("the connection was lost while switching to TLS or compression"))
 }
 
 /// Whether the command loop goes on after an event.
@@ -317,8 +319,9 @@ impl Session {
     async fn command_loop(&mut self) -> Result<()> {
         loop {
             while let Some(event) = self.framer.next_event() {
-                // Boxed: what answering needs lives only while it runs, so the task of an idle
-                // session holds little more than the session and its read.
+                // Boxed: what answering needs (FETCH's future is large) lives only while it
+                // runs, so the task of an idle session holds little more than the session and
+                // its read.
                 if Box::pin(self.handle_event(event)).await? == Flow::Stop {
                     return Ok(());
                 }
@@ -442,7 +445,7 @@ impl Session {
         if let Some(started) = self.command_started {
             deadline = deadline.min((started + command_deadline, "command not complete in time"));
         }
-        let stream = self.stream.as_mut().ok_or_else(|| Error::Io(std::io::Error::other("no stream")))?;
+        let stream = self.stream.as_mut().ok_or_else(stream_lost)?;
         let into = self.framer.receive_into(read_size);
         match tokio::time::timeout_at(deadline.0.into(), stream.read_buf(into)).await {
             Ok(Ok(0)) => Ok(false),
@@ -460,7 +463,7 @@ impl Session {
     /// when nothing is there. Polled once with a waker that does nothing: a read that is not
     /// ready takes no bytes, and the next poll registers the task's own waker.
     fn read_ready(&mut self, read_size: usize) -> Result<Option<bool>> {
-        let stream = self.stream.as_mut().ok_or_else(|| Error::Io(std::io::Error::other("no stream")))?;
+        let stream = self.stream.as_mut().ok_or_else(stream_lost)?;
         let read = std::pin::pin!(stream.read_buf(self.framer.receive_into(read_size)));
         match read.poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
             std::task::Poll::Ready(Ok(n)) => Ok(Some(n > 0)),
@@ -482,7 +485,7 @@ impl Session {
     }
 
     fn stream(&mut self) -> Result<&mut Box<dyn AsyncStream>> {
-        self.stream.as_mut().ok_or_else(|| Error::Io(std::io::Error::other("stream lost during STARTTLS")))
+        self.stream.as_mut().ok_or_else(stream_lost)
     }
 
     /// Writes what is buffered, then `bytes`, and flushes, within [`WRITE_TIMEOUT`]: a client
@@ -558,9 +561,7 @@ impl Session {
         let name = command.body.name();
         tracing::debug!(command = name, "IMAP command");
         let outcome = match self.check_state(&command.body) {
-            // Boxed: a command's future (FETCH's is large) lives only while it runs, so an idle
-            // session's task stays small.
-            Ok(()) => Box::pin(self.dispatch(&tag, command.body, extras)).await,
+            Ok(()) => self.dispatch(&tag, command.body, extras).await,
             Err(error) => Err(error),
         };
         match outcome {
@@ -702,8 +703,8 @@ impl Session {
             return Err(Error::Io(std::io::Error::other("STARTTLS without a certificate")));
         };
         self.framer.clear();
-        let plain = self.stream.take().ok_or_else(|| Error::Io(std::io::Error::other("no stream")))?;
-        let tls = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(plain))
+        let plain = self.stream.take().ok_or_else(stream_lost)?;
+        let tls = tokio::time::timeout(listener::TLS_HANDSHAKE_TIMEOUT, acceptor.accept(plain))
             .await
             .map_err(|_| Error::Io(std::io::Error::other("STARTTLS handshake timed out")))??;
         self.stream = Some(Box::new(tls));
@@ -716,7 +717,7 @@ impl Session {
     /// anything it pipelined is not part of the deflate stream: dropped, as after STARTTLS.
     fn start_compression(&mut self) -> Result<()> {
         self.framer.clear();
-        let plain = self.stream.take().ok_or_else(|| Error::Io(std::io::Error::other("no stream")))?;
+        let plain = self.stream.take().ok_or_else(stream_lost)?;
         self.stream = Some(Box::new(crate::compress::Deflated::new(plain)));
         self.compressing = true;
         Ok(())

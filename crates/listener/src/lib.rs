@@ -28,6 +28,37 @@ pub trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send {}
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> AsyncStream for T {}
 
+/// How long a client of an implicit-TLS port (IMAPS, submissions) has to finish the handshake
+/// (IMAP's STARTTLS takes it too).
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The TLS handshake of a connection to an implicit-TLS port, within
+/// [`TLS_HANDSHAKE_TIMEOUT`] (a client that never finishes it must not hold a task for ever):
+/// the stream the session runs over, or `None`, logged, when there is no certificate or the
+/// handshake failed. Callers box this future: its state is large and short-lived.
+pub async fn accept_tls(
+    acceptor: Option<&tokio_rustls::TlsAcceptor>,
+    socket: TcpStream,
+    listener: &'static str,
+    peer: IpAddr,
+) -> Option<Box<dyn AsyncStream>> {
+    let Some(acceptor) = acceptor else {
+        tracing::error!(listener, "implicit-TLS listener without a TLS certificate");
+        return None;
+    };
+    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
+        Ok(Ok(tls)) => Some(Box::new(tls)),
+        Ok(Err(error)) => {
+            tracing::debug!(listener, %peer, %error, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(listener, %peer, "TLS handshake timed out");
+            None
+        }
+    }
+}
+
 /// How many connections a listener serves at once, in all and per client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

@@ -35,8 +35,6 @@ pub(crate) const READ_CHUNK: usize = 64 * 1024;
 /// How much between commands: a burst of pipelined commands, without holding a message's
 /// worth of buffer for every idle client.
 const COMMAND_READ: usize = 4 * 1024;
-/// How long a client on port 465 has to finish the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the client said in EHLO/HELO.
 #[derive(Debug, Clone)]
@@ -84,15 +82,10 @@ pub(crate) async fn run(socket: tokio::net::TcpStream, peer: IpAddr, services: A
     if role != Role::Submissions {
         return run_stream(Box::new(socket), peer, services, role, false).await;
     }
-    let Some(acceptor) = services.tls.clone() else {
-        tracing::error!("submissions listener without a TLS certificate");
-        return;
-    };
     // Boxed: the handshake's state is large and short-lived.
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, Box::pin(acceptor.accept(socket))).await {
-        Ok(Ok(tls)) => run_stream(Box::new(tls), peer, services, role, true).await,
-        Ok(Err(error)) => tracing::debug!(%peer, %error, "submissions handshake failed"),
-        Err(_) => tracing::debug!(%peer, "submissions handshake timed out"),
+    let handshake = listener::accept_tls(services.tls.as_ref(), socket, "submissions", peer);
+    if let Some(tls) = Box::pin(handshake).await {
+        run_stream(tls, peer, services, role, true).await;
     }
 }
 
@@ -146,13 +139,7 @@ impl Session {
         // When the first byte of the command line being received arrived.
         let mut command_started: Option<tokio::time::Instant> = None;
         loop {
-            let (consumed, frame) = self.framer.next_frame(&self.inbuf);
-            let line = match frame {
-                Some(Frame::Line { len }) => self.inbuf[..len].to_vec(),
-                _ => Vec::new(),
-            };
-            self.inbuf.drain(..consumed);
-            let result = match frame {
+            let result = match self.next_line() {
                 None => {
                     // No complete command left: this is the moment to send pending replies.
                     self.flush().await?;
@@ -173,9 +160,8 @@ impl Session {
                         Err(err) => Err(err),
                     }
                 }
-                Some(Frame::TooLong) => Err(Error::CommandLineTooLong),
-                Some(Frame::BareLf) => Err(Error::BareLfInCommand),
-                Some(Frame::Line { .. }) => match parse_command(&line) {
+                Some(Err(err)) => Err(err),
+                Some(Ok(line)) => match parse_command(&line) {
                     // Boxed: a command's future (DATA's is large) lives only while it runs,
                     // so an idle session's task stays small.
                     Ok(command) => Box::pin(self.dispatch(command)).await,
@@ -253,15 +239,7 @@ impl Session {
     /// by `deadline`: the whole exchange has one, so it cannot be trickled out.
     pub(crate) async fn read_line(&mut self, deadline: tokio::time::Instant) -> Result<Vec<u8>> {
         loop {
-            let (consumed, frame) = self.framer.next_frame(&self.inbuf);
-            let line = match frame {
-                Some(Frame::Line { len }) => Some(Ok(self.inbuf[..len].to_vec())),
-                Some(Frame::TooLong) => Some(Err(Error::CommandLineTooLong)),
-                Some(Frame::BareLf) => Some(Err(Error::BareLfInCommand)),
-                None => None,
-            };
-            self.inbuf.drain(..consumed);
-            if let Some(line) = line {
+            if let Some(line) = self.next_line() {
                 return line;
             }
             self.flush().await?;
@@ -271,6 +249,20 @@ impl Session {
             }
             self.read_more(left, COMMAND_READ).await?;
         }
+    }
+
+    /// The next line of input (without its CRLF), taken out of `inbuf`; `None` when no whole
+    /// line is there yet (what an over-long line's discarding consumed is dropped all the
+    /// same). A line too long or ended by a bare LF is an error.
+    fn next_line(&mut self) -> Option<Result<Vec<u8>>> {
+        let (consumed, frame) = self.framer.next_frame(&self.inbuf);
+        let line = frame.map(|frame| match frame {
+            Frame::Line { len } => Ok(self.inbuf[..len].to_vec()),
+            Frame::TooLong => Err(Error::CommandLineTooLong),
+            Frame::BareLf => Err(Error::BareLfInCommand),
+        });
+        self.inbuf.drain(..consumed);
+        line
     }
 
     /// Queues a reply; it is written at the next [`Session::flush`].
