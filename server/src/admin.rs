@@ -30,6 +30,21 @@ pub(crate) enum AdminCommand {
     /// Look at stored messages.
     #[command(subcommand)]
     Message(MessageCommand),
+    /// The outbound queue: mail waiting to leave for other servers (K3).
+    #[command(subcommand)]
+    Queue(QueueCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum QueueCommand {
+    /// One line per queued message (id, age, size, sender), then one per recipient waiting
+    /// (attempts made, next attempt, last error).
+    List,
+    /// Try one message (or all, without an id) again now. A running server picks it up
+    /// within 30 seconds.
+    Retry { id: Option<i64> },
+    /// Take a message off the queue without sending it or telling its sender.
+    Delete { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -268,6 +283,7 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             }
             println!("delivered to {} mailbox(es)", delivery.delivered.len());
         }
+        AdminCommand::Queue(command) => queue(store, command).await?,
         AdminCommand::Message(MessageCommand::List { address, folder }) => {
             let (account, folder) = find_folder(store, &address, &folder).await?;
             for message in store.messages(account, folder).await? {
@@ -282,6 +298,48 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             let raw = store.read_raw(message).await?;
             use std::io::Write;
             std::io::stdout().write_all(&raw)?;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+async fn queue(store: &Store, command: QueueCommand) -> anyhow::Result<()> {
+    match command {
+        QueueCommand::List => {
+            let now = chrono::Utc::now().timestamp();
+            let queued = store.list_outbound().await?;
+            for message in &queued {
+                let sender = if message.sender.is_empty() { "<> (a bounce)" } else { &message.sender };
+                let age = outbound::schedule::duration_text(std::time::Duration::from_secs(
+                    (now - message.created_at).max(0) as u64,
+                ));
+                println!("{}\tqueued {age} ago\t{} bytes\tfrom {sender}", message.id.0, message.size);
+                for recipient in &message.recipients {
+                    let next = (recipient.next_attempt - now).max(0) as u64;
+                    let next = if next == 0 {
+                        "now".to_string()
+                    } else {
+                        format!("in {}", outbound::schedule::duration_text(std::time::Duration::from_secs(next)))
+                    };
+                    let error = recipient.last_error.as_deref().unwrap_or("-");
+                    println!("\tto {}\t{} attempt(s)\tnext {next}\t{error}", recipient.address, recipient.attempts);
+                }
+            }
+            println!("{} message(s) queued", queued.len());
+        }
+        QueueCommand::Retry { id } => {
+            let n = store.retry_outbound(id.map(store::OutboundId)).await?;
+            if id.is_some() && n == 0 {
+                bail!("no queued message {}", id.unwrap_or_default());
+            }
+            println!("{n} recipient(s) to try again now");
+        }
+        QueueCommand::Delete { id } => {
+            if !store.delete_outbound(store::OutboundId(id)).await? {
+                bail!("no queued message {id}");
+            }
+            println!("message {id} taken off the queue");
         }
     }
     Ok(())

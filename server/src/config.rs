@@ -11,8 +11,9 @@ use serde::Deserialize;
 #[derive(clap::Args, Debug, Default)]
 pub(crate) struct ServeArgs {
     /// A TOML file with the same settings as the flags (data, http, smtp, submission,
-    /// submissions, submission_hourly_limit, imap, imaps, hostname, tls_cert, tls_key,
-    /// public_url, changes_horizon_days, plaintext_login_on_loopback).
+    /// submissions, submission_hourly_limit, relay, relay_user, dns_server, outbound_port,
+    /// queue_retry, queue_warn_after, queue_lifetime, imap, imaps, hostname, tls_cert,
+    /// tls_key, public_url, changes_horizon_days, plaintext_login_on_loopback).
     #[arg(long, env = "FACTEUR_CONFIG")]
     config: Option<PathBuf>,
     /// The data folder (database, message files, generated certificate). Default: ./data
@@ -33,6 +34,29 @@ pub(crate) struct ServeArgs {
     /// Messages one account may send per hour by submission. Default: 200
     #[arg(long, env = "FACTEUR_SUBMISSION_HOURLY_LIMIT")]
     submission_hourly_limit: Option<u32>,
+    /// Hand all outbound mail to this server (HOST:PORT: a smarthost, a test peer) instead of
+    /// each domain's MX hosts. Its password, with --relay-user, comes from FACTEUR_RELAY_PASSWORD.
+    #[arg(long, env = "FACTEUR_RELAY")]
+    relay: Option<String>,
+    /// The login for --relay (AUTH PLAIN, sent only over TLS or to a relay on loopback).
+    #[arg(long, env = "FACTEUR_RELAY_USER")]
+    relay_user: Option<String>,
+    /// The DNS server for MX lookups (IP:PORT). Default: the system's (/etc/resolv.conf).
+    #[arg(long, env = "FACTEUR_DNS_SERVER")]
+    dns_server: Option<SocketAddr>,
+    /// The port of other domains' MX hosts. Default: 25
+    #[arg(long, env = "FACTEUR_OUTBOUND_PORT")]
+    outbound_port: Option<u16>,
+    /// Waits between delivery attempts of a deferred message, the last repeated.
+    /// Default: 5m,15m,1h,4h
+    #[arg(long, env = "FACTEUR_QUEUE_RETRY")]
+    queue_retry: Option<String>,
+    /// When the sender of a message still not delivered is told it is late. Default: 4h
+    #[arg(long, env = "FACTEUR_QUEUE_WARN_AFTER")]
+    queue_warn_after: Option<String>,
+    /// When a message still not delivered is given up and bounced. Default: 5d
+    #[arg(long, env = "FACTEUR_QUEUE_LIFETIME")]
+    queue_lifetime: Option<String>,
     /// IMAP with STARTTLS. Default 127.0.0.1:1430; "off" turns it off.
     #[arg(long, env = "FACTEUR_IMAP")]
     imap: Option<String>,
@@ -78,6 +102,13 @@ struct FileConfig {
     submission: Option<String>,
     submissions: Option<String>,
     submission_hourly_limit: Option<u32>,
+    relay: Option<String>,
+    relay_user: Option<String>,
+    dns_server: Option<SocketAddr>,
+    outbound_port: Option<u16>,
+    queue_retry: Option<String>,
+    queue_warn_after: Option<String>,
+    queue_lifetime: Option<String>,
     imap: Option<String>,
     imaps: Option<String>,
     hostname: Option<String>,
@@ -97,6 +128,7 @@ pub(crate) struct ServeConfig {
     pub(crate) submission: Option<SocketAddr>,
     pub(crate) submissions: Option<SocketAddr>,
     pub(crate) submission_hourly_limit: u32,
+    pub(crate) outbound: Outbound,
     pub(crate) imap: Option<SocketAddr>,
     pub(crate) imaps: Option<SocketAddr>,
     pub(crate) hostname: String,
@@ -106,6 +138,45 @@ pub(crate) struct ServeConfig {
     pub(crate) first_admin: Option<String>,
     pub(crate) changes_horizon: std::time::Duration,
     pub(crate) plaintext_login_on_loopback: bool,
+}
+
+/// How mail leaves for other servers.
+#[derive(Debug)]
+pub(crate) struct Outbound {
+    /// HOST and PORT of the relay; `None` for MX delivery.
+    pub(crate) relay: Option<(String, u16)>,
+    pub(crate) relay_user: Option<String>,
+    pub(crate) dns_server: Option<SocketAddr>,
+    pub(crate) port: u16,
+    pub(crate) schedule: outbound::Schedule,
+}
+
+fn relay(value: Option<String>) -> anyhow::Result<Option<(String, u16)>> {
+    let Some(value) = value.filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("off")) else { return Ok(None) };
+    let (host, port) = value.rsplit_once(':').with_context(|| format!("--relay: {value:?} is not HOST:PORT"))?;
+    let port = port.parse().with_context(|| format!("--relay: {value:?} has no valid port"))?;
+    Ok(Some((host.trim_start_matches('[').trim_end_matches(']').to_string(), port)))
+}
+
+fn schedule(
+    retry: Option<String>,
+    warn_after: Option<String>,
+    lifetime: Option<String>,
+) -> anyhow::Result<outbound::Schedule> {
+    let mut schedule = outbound::Schedule::default();
+    if let Some(retry) = retry {
+        schedule.retry_delays =
+            outbound::schedule::parse_durations(&retry).map_err(|e| anyhow::anyhow!("--queue-retry: {e}"))?;
+    }
+    if let Some(warn_after) = warn_after {
+        schedule.warn_after =
+            outbound::schedule::parse_duration(&warn_after).map_err(|e| anyhow::anyhow!("--queue-warn-after: {e}"))?;
+    }
+    if let Some(lifetime) = lifetime {
+        schedule.lifetime =
+            outbound::schedule::parse_duration(&lifetime).map_err(|e| anyhow::anyhow!("--queue-lifetime: {e}"))?;
+    }
+    Ok(schedule)
 }
 
 fn listener(name: &str, value: Option<String>, default: &str) -> anyhow::Result<Option<SocketAddr>> {
@@ -142,6 +213,17 @@ impl ServeArgs {
                 .submission_hourly_limit
                 .or(file.submission_hourly_limit)
                 .unwrap_or(smtp::DEFAULT_HOURLY_LIMIT),
+            outbound: Outbound {
+                relay: relay(self.relay.or(file.relay))?,
+                relay_user: self.relay_user.or(file.relay_user),
+                dns_server: self.dns_server.or(file.dns_server),
+                port: self.outbound_port.or(file.outbound_port).unwrap_or(25),
+                schedule: schedule(
+                    self.queue_retry.or(file.queue_retry),
+                    self.queue_warn_after.or(file.queue_warn_after),
+                    self.queue_lifetime.or(file.queue_lifetime),
+                )?,
+            },
             imap: listener("imap", self.imap.or(file.imap), "127.0.0.1:1430")?,
             imaps: listener("imaps", self.imaps.or(file.imaps), "127.0.0.1:9930")?,
             hostname: self.hostname.or(file.hostname).unwrap_or_else(|| "localhost".into()),

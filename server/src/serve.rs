@@ -66,6 +66,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tasks.spawn(web::serve(listener, router));
     }
     tasks.spawn(housekeeping(store.clone(), config.changes_horizon));
+    tasks.spawn(outbound::run(mail.clone(), outbound_config(&config)?));
     announce("ready");
     if let Some(url) = web_url {
         announce(&format!("open {url} in a browser"));
@@ -168,4 +169,34 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = term.recv() => {}
     }
+}
+
+/// The outbound queue's settings: where mail goes, and when it is tried again.
+fn outbound_config(config: &ServeConfig) -> anyhow::Result<outbound::Config> {
+    let settings = &config.outbound;
+    let routing = match &settings.relay {
+        Some((host, port)) => {
+            let credentials = match &settings.relay_user {
+                Some(user) => Some(outbound::client::Credentials {
+                    user: user.clone(),
+                    password: std::env::var("FACTEUR_RELAY_PASSWORD")
+                        .context("--relay-user needs the password in FACTEUR_RELAY_PASSWORD")?,
+                }),
+                None => None,
+            };
+            outbound::route::Routing::Relay { host: host.clone(), port: *port, credentials }
+        }
+        // Receiving mail does not need DNS: a server whose resolver cannot be set up still
+        // starts, and keeps outbound mail queued.
+        None => outbound::route::Routing::mx(settings.dns_server, settings.port).unwrap_or_else(|why| {
+            tracing::error!(%why, "no DNS for outbound mail; it stays queued");
+            outbound::route::Routing::Unavailable(why)
+        }),
+    };
+    Ok(outbound::Config {
+        hostname: config.hostname.clone(),
+        routing,
+        schedule: settings.schedule.clone(),
+        limits: outbound::Limits::default(),
+    })
 }

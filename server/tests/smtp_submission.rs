@@ -139,8 +139,8 @@ fn submission_refuses_clear_passwords_strangers_forgeries_and_floods() {
         "forged sender: 553",
         "null sender: 553",
         "own sender: 250",
-        "remote: 451",
-        "recipients: 100 452",
+        "remote: 250",
+        "recipients: 99 452",
         "forged author: 550",
         "over the limit: 450",
     ] {

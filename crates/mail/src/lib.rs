@@ -26,8 +26,8 @@ pub mod outgoing;
 use std::sync::Arc;
 
 use store::{
-    AccountId, Address, Delivery, FlagOp, Flags, Folder, FolderDeletion, FolderId, MessageState, Route, Store,
-    UidMapping,
+    AccountId, Address, Delivery, FlagOp, Flags, Folder, FolderDeletion, FolderId, MessageState, Outbound, OutboundId,
+    Route, Store, UidMapping,
 };
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -73,8 +73,21 @@ pub enum AddressDelivery {
 pub struct Submitted {
     /// The local mailboxes it was delivered to.
     pub delivered: Vec<AccountId>,
+    /// Its place in the outbound queue, when it has recipients on other servers.
+    pub queued: Option<OutboundId>,
     /// The UID of the sender's copy in Sent, when one was kept.
     pub sent_copy: Option<u32>,
+}
+
+/// Who a message is sent to, as the SMTP envelope says ([`Mail::submit`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    /// RFC 5321 MAIL FROM: one of the account's addresses.
+    pub sender: &'a str,
+    /// The local mailboxes its recipients route to.
+    pub local: &'a [AccountId],
+    /// The recipients on other servers, full addresses.
+    pub remote: &'a [String],
 }
 
 /// The mail domain over one store. Cheap to clone; clones share the feed.
@@ -82,6 +95,8 @@ pub struct Submitted {
 pub struct Mail {
     store: Store,
     feed: Arc<feed::Feed>,
+    /// Woken when a message is queued for other servers.
+    outbound: Arc<tokio::sync::Notify>,
     _follower: Option<Arc<Follower>>,
 }
 
@@ -99,7 +114,7 @@ impl Mail {
     /// which change mail but have no subscribers. Their changes reach a running server's
     /// subscribers through the log.
     pub fn new(store: Store) -> Mail {
-        Mail { store, feed: feed::Feed::new(), _follower: None }
+        Mail { store, feed: feed::Feed::new(), outbound: Arc::default(), _follower: None }
     }
 
     /// A mail domain that follows the change log and broadcasts it to [`Mail::subscribe`]rs.
@@ -107,7 +122,7 @@ impl Mail {
     pub fn start(store: Store) -> Mail {
         let feed = feed::Feed::new();
         let follower = tokio::spawn(Arc::clone(&feed).follow(store.clone()));
-        Mail { store, feed, _follower: Some(Arc::new(Follower(follower))) }
+        Mail { store, feed, outbound: Arc::default(), _follower: Some(Arc::new(Follower(follower))) }
     }
 
     /// The store, for reading.
@@ -128,35 +143,58 @@ impl Mail {
     /// Ingest: stores one message in the Inbox of each account, all or nothing (a full
     /// mailbox keeps it from everyone: see `store::Store::deliver`).
     pub async fn deliver(&self, accounts: &[AccountId], raw: Vec<u8>) -> Result<Delivery> {
-        let delivery = self.store.deliver(accounts, raw).await?;
+        self.deliver_and_queue(accounts, None, raw).await
+    }
+
+    /// [`Mail::deliver`], and the message queued in the same transaction for the recipients of
+    /// `outbound` on other servers (submission, forwards, bounces): all or nothing.
+    pub async fn deliver_and_queue(
+        &self,
+        accounts: &[AccountId],
+        outbound: Option<Outbound>,
+        raw: Vec<u8>,
+    ) -> Result<Delivery> {
+        let delivery = self.store.deliver_and_queue(accounts, outbound, raw).await?;
         if !delivery.delivered.is_empty() {
             self.feed.committed();
+        }
+        if delivery.queued.is_some() {
+            self.outbound.notify_one();
         }
         Ok(delivery)
     }
 
-    /// Sends a message an account submitted (SMTP submission; the web composer later), to
-    /// these local mailboxes: prepared once (`outgoing::prepare`), delivered without its
-    /// `Bcc:` through ingest (all or nothing, as [`Mail::deliver`]), then copied, read and
-    /// with its `Bcc:`, to the sender's Sent folder unless the account keeps its own copies
-    /// (clients that save them over IMAP). Once delivered the message is sent: a Sent copy
-    /// that cannot be kept is logged, never a reason to have it sent again.
+    /// Returns when a message was queued for other servers since the last call (by this
+    /// process): the outbound sender waits on it between its rounds.
+    pub async fn outbound_queued(&self) {
+        self.outbound.notified().await;
+    }
+
+    /// Sends a message an account submitted (SMTP submission; the web composer later): prepared
+    /// once (`outgoing::prepare`), delivered without its `Bcc:` to the `local` mailboxes and
+    /// queued for the `remote` addresses in one transaction (all or nothing, as
+    /// [`Mail::deliver_and_queue`]), then copied, read and with its `Bcc:`, to the sender's Sent
+    /// folder unless the account keeps its own copies (clients that save them over IMAP). Once
+    /// delivered and queued the message is sent: a Sent copy that cannot be kept is logged,
+    /// never a reason to have it sent again.
     pub async fn submit(
         &self,
         account: AccountId,
-        local: &[AccountId],
+        envelope: Envelope<'_>,
         raw: Vec<u8>,
         hostname: &str,
     ) -> Result<Submitted> {
         let prepared = outgoing::prepare(raw, hostname, chrono::Utc::now());
-        let mut delivered = Vec::new();
-        if !local.is_empty() {
-            let delivery = self.deliver(local, prepared.without_bcc()).await?;
-            if delivery.delivered.is_empty() {
-                return Err(Error::QuotaExceeded);
-            }
-            delivered = delivery.delivered.into_iter().map(|(account, _)| account).collect();
+        let outbound = (!envelope.remote.is_empty()).then(|| Outbound {
+            sender: envelope.sender.to_string(),
+            account: Some(account),
+            recipients: envelope.remote.to_vec(),
+        });
+        let delivery = self.deliver_and_queue(envelope.local, outbound, prepared.without_bcc()).await?;
+        if !delivery.stored() {
+            return Err(Error::QuotaExceeded);
         }
+        let delivered = delivery.delivered.into_iter().map(|(account, _)| account).collect();
         let sent_copy = match self.keep_sent_copy(account, prepared.into_sender_copy()).await {
             Ok(uid) => uid,
             Err(error) => {
@@ -164,7 +202,7 @@ impl Mail {
                 None
             }
         };
-        Ok(Submitted { delivered, sent_copy })
+        Ok(Submitted { delivered, queued: delivery.queued, sent_copy })
     }
 
     /// The sender's copy in Sent, read, unless the account keeps its own.

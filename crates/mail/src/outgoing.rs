@@ -58,7 +58,7 @@ pub fn prepare(raw: Vec<u8>, hostname: &str, now: chrono::DateTime<chrono::Utc>)
         added.extend_from_slice(format!("Date: {}\r\n", now.to_rfc2822()).as_bytes());
     }
     if !has_message_id {
-        added.extend_from_slice(format!("Message-ID: <{}@{hostname}>\r\n", unique_id(now)).as_bytes());
+        added.extend_from_slice(format!("Message-ID: <{}>\r\n", new_message_id(hostname, now)).as_bytes());
     }
     if !has_separator {
         added.extend_from_slice(b"\r\n");
@@ -119,6 +119,17 @@ fn fields(raw: &[u8], end: usize) -> impl Iterator<Item = Range<usize>> + '_ {
 fn field_name(field: &[u8]) -> &[u8] {
     let colon = field.iter().position(|&b| b == b':').unwrap_or(field.len());
     field[..colon].trim_ascii_end()
+}
+
+/// The header section of a message (without the empty line that ends it): what a bounce
+/// shows of the message it returns.
+pub fn header_section(raw: &[u8]) -> &[u8] {
+    &raw[..header_block(raw).0]
+}
+
+/// A new Message-ID's text (without the angle brackets) for a message made here.
+pub fn new_message_id(hostname: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{}@{hostname}", unique_id(now))
 }
 
 /// Unique enough for a Message-ID: the time in microseconds and 64 random bits.

@@ -72,9 +72,6 @@ pub enum Error {
     /// Submission: the account sent as many messages this hour as it may.
     #[error("hourly sending limit reached")]
     SendingLimit(u32),
-    /// Submission: a recipient on another server, and there is no outbound queue yet.
-    #[error("sending to other servers is not implemented yet")]
-    RemoteDeliveryUnavailable,
     /// RFC 5321 §4.5.3.1.8: more than 100 recipients.
     #[error("too many recipients")]
     TooManyRecipients,
@@ -142,9 +139,6 @@ impl Error {
             AuthorNotOwned => Reply::new(550, "5.7.1", "The From: address is not one of the account's own"),
             SendingLimit(per_hour) => {
                 Reply::new(450, "4.7.1", format!("Sending limit reached ({per_hour} messages an hour), try later"))
-            }
-            RemoteDeliveryUnavailable => {
-                Reply::new(451, "4.4.3", "Sending to other servers is not available yet; local recipients only")
             }
             TooManyRecipients => Reply::new(452, "4.5.3", "Too many recipients"),
             NoValidRecipients => Reply::new(554, "5.5.1", "No valid recipients"),

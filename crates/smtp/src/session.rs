@@ -54,6 +54,8 @@ pub(crate) struct Transaction {
     /// Local mailboxes, each once however many recipients or aliases lead to it. Recipients
     /// that forward to external addresses are refused at RCPT, so this is every copy to store.
     pub(crate) accounts: Vec<store::AccountId>,
+    /// Submission: recipients on other servers, each once, for the outbound queue.
+    pub(crate) remote: Vec<String>,
     /// Submission: the message's place in the account's hourly count, given back if the
     /// transaction ends without it being sent.
     pub(crate) sending: Option<crate::submission::SendingSlot>,

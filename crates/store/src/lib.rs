@@ -35,6 +35,7 @@ pub use sqlite::messages::{
 // The plain data the store hands out lives in `types`, so the WASM side can use it too;
 // re-exported so callers can name it through the store they use.
 pub use facts::{Summary, display_addresses};
+pub use sqlite::queue::{AttemptOutcome, Outbound, OutboundId, QueuedMessage, QueuedRecipient};
 pub use sqlite::routing::Route;
 pub use sqlite::transfer::UidMapping;
 pub use types::*;

@@ -9,6 +9,7 @@ pub(crate) mod folders;
 pub(crate) mod ingest;
 pub(crate) mod messages;
 pub(crate) mod migrate;
+pub(crate) mod queue;
 pub(crate) mod routing;
 pub(crate) mod transfer;
 

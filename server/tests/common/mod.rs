@@ -83,6 +83,9 @@ impl TestServer {
             .args(["--submission", "127.0.0.1:0", "--submissions", "127.0.0.1:0"])
             .args(["--hostname", "mx.example.org"])
             .env("FACTEUR_LOG", "info")
+            // Mail for other servers goes to a closed port on loopback (deferred, never to the
+            // internet) unless a test gives a relay of its own.
+            .env("FACTEUR_RELAY", "127.0.0.1:9")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("FACTEUR_ADMIN_ADDRESS")
             .stdin(Stdio::null())
@@ -177,6 +180,12 @@ impl TestServer {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Sets a `FACTEUR_*` setting for the next (re)start.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
     }
 
     /// Starts the server again on the same data folder (new ports).

@@ -134,16 +134,24 @@ impl Session {
                 return Err(Error::AuthorNotOwned);
             }
             // One pipeline for every way of sending: local recipients and the Sent copy.
+            let envelope = mail::Envelope {
+                sender: &transaction.sender,
+                local: &transaction.accounts,
+                remote: &transaction.remote,
+            };
             let submitted = self
                 .services
                 .mail
-                .submit(account.id, &transaction.accounts, raw, &self.services.hostname)
+                .submit(account.id, envelope, raw, &self.services.hostname)
                 .await
                 .map_err(store_error)?;
             if let Some(slot) = transaction.sending {
                 slot.keep();
             }
-            tracing::info!(%id, size, n_mailboxes = submitted.delivered.len(), sent_copy = ?submitted.sent_copy, "message submitted");
+            tracing::info!(
+                %id, size, n_mailboxes = submitted.delivered.len(), queued = ?submitted.queued,
+                sent_copy = ?submitted.sent_copy, "message submitted"
+            );
             return Ok(Reply::new(250, "2.0.0", format!("OK, message {id} sent")));
         }
         // RFC 5321 §6.1: after 250 the message must not be lost, and SMTP has one reply for

@@ -2,8 +2,9 @@
 //! A5 postmaster, A9 plus addressing) and collects the mailboxes to deliver to.
 //!
 //! A recipient is accepted only if every copy it stands for can be stored (RFC 5321 §6.1):
-//! one that also forwards to another server gets 451 (no outbound queue yet), one with a full
-//! mailbox gets 452 (A10); the other recipients of the transaction are unaffected.
+//! one that also forwards to another server gets 451 (no SRS yet), one with a full mailbox gets
+//! 452 (A10); the other recipients of the transaction are unaffected. On submission, a
+//! recipient on another server is queued for it.
 
 use crate::codec::ForwardPath;
 use crate::reply::Reply;
@@ -25,35 +26,43 @@ impl Session {
         // RFC 1870 lets a server refuse a recipient for the declared size; without SIZE we can
         // only tell whether a mailbox is already over quota.
         let announced_size = transaction.params.size.unwrap_or(0);
-        let address = match forward_path {
+        let (address, as_written) = match forward_path {
             ForwardPath::Postmaster => {
                 // RFC 5321 §4.1.1.3: "<postmaster>" alone means the postmaster of this host;
                 // our first domain stands for the host.
                 let domains = self.services.store().list_domains().await?;
                 let Some(domain) = domains.first() else { return Err(Error::UnknownUser) };
-                store::Address { local: "postmaster".to_string(), domain: domain.name.clone() }
+                (store::Address { local: "postmaster".to_string(), domain: domain.name.clone() }, None)
             }
             ForwardPath::Mailbox(text) => {
                 if !text.is_ascii() && !smtputf8 {
                     return Err(Error::NeedsSmtpUtf8);
                 }
-                store::parse_address(&text).map_err(|_| Error::BadRecipientSyntax)?
+                (store::parse_address(&text).map_err(|_| Error::BadRecipientSyntax)?, Some(text))
             }
         };
         let (accounts, external) = match self.services.mail.route(&address).await? {
             store::Route::Local { accounts, external } => (accounts, external),
             store::Route::UnknownUser => return Err(Error::UnknownUser),
-            // A logged-in account may send anywhere, once the outbound queue exists.
-            store::Route::NotLocal if self.is_submission() => return Err(Error::RemoteDeliveryUnavailable),
+            // A logged-in account may send anywhere: the message is queued for that server.
+            store::Route::NotLocal if self.is_submission() => {
+                let remote = remote_form(&address, as_written.as_deref());
+                let transaction = self.transaction.as_mut().expect("checked at the top of handle_rcpt");
+                transaction.n_recipients += 1;
+                if !transaction.remote.contains(&remote) {
+                    transaction.remote.push(remote);
+                }
+                return Ok(Reply::new(250, "2.1.5", "Recipient OK"));
+            }
             // Unauthenticated clients may only send to our own domains (RFC 5321 §3.6.2:
             // an open relay is not acceptable).
             store::Route::NotLocal => return Err(Error::RelayDenied),
         };
-        // RFC 5321 §6.1: once we answer 250 we may not lose the message. There is no outbound
-        // queue yet, so a recipient that also forwards elsewhere cannot be accepted, even when
-        // it has local mailboxes too: that would silently drop the external copies. A
-        // temporary failure keeps the message with the sender, who retries once forwarding
-        // exists.
+        // RFC 5321 §6.1: once we answer 250 we may not lose the message. Forwarding from the
+        // MX needs SRS (so SPF still passes downstream), which is not there yet: a recipient
+        // that also forwards elsewhere cannot be accepted, even when it has local mailboxes
+        // too, as that would silently drop the external copies. A temporary failure keeps the
+        // message with the sender, who retries once forwarding exists.
         if !external.is_empty() {
             tracing::warn!(%address, ?external, "forwarding to external addresses is not implemented yet; deferring");
             return Err(Error::ForwardingUnavailable);
@@ -74,5 +83,14 @@ impl Session {
             }
         }
         Ok(Reply::new(250, "2.1.5", "Recipient OK"))
+    }
+}
+
+/// A recipient on another server as it goes out: its domain lowercased, its local part as the
+/// client wrote it (only the other server may say whether case matters there, RFC 5321 §2.4).
+fn remote_form(address: &store::Address, as_written: Option<&str>) -> String {
+    match as_written.and_then(|text| text.trim().rsplit_once('@')) {
+        Some((local, _)) if !local.starts_with('"') => format!("{local}@{}", address.domain),
+        _ => address.to_string(),
     }
 }

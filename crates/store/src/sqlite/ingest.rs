@@ -17,6 +17,7 @@ use facts::Facts;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::sqlite::messages::{NewMessage, insert_facts, insert_into_inboxes};
+use crate::sqlite::queue::insert_outbound;
 use crate::{AccountId, Delivery, Error, Flags, Result, Store};
 
 /// Deliveries committed in one transaction at most.
@@ -27,6 +28,8 @@ const QUEUE: usize = 256;
 /// One delivery whose file is written, waiting for its rows.
 pub(crate) struct Pending {
     pub(crate) accounts: Vec<AccountId>,
+    /// Recipients on other servers, queued in the same transaction.
+    pub(crate) outbound: Option<crate::Outbound>,
     pub(crate) blob_hash: String,
     pub(crate) raw: Arc<Vec<u8>>,
     pub(crate) facts: Facts,
@@ -103,10 +106,15 @@ impl Store {
                     keywords: &[],
                     internal_date: pending.internal_date,
                 };
-                insert_into_inboxes(&mut tx, &pending.accounts, &new).await
+                let mut delivery = insert_into_inboxes(&mut tx, &pending.accounts, &new).await?;
+                if let Some(outbound) = pending.outbound.as_ref().filter(|_| delivery.over_quota.is_empty()) {
+                    let size = pending.raw.len() as i64;
+                    delivery.queued = Some(insert_outbound(&mut tx, &pending.blob_hash, size, outbound).await?);
+                }
+                Ok(delivery)
             }
             .await;
-            if !outcome.as_ref().is_ok_and(|delivery| !delivery.delivered.is_empty()) {
+            if !outcome.as_ref().is_ok_and(Delivery::stored) {
                 sqlx::query("ROLLBACK TO delivery").execute(&mut *tx).await?;
             }
             sqlx::query("RELEASE delivery").execute(&mut *tx).await?;

@@ -23,6 +23,15 @@ pub struct Delivery {
     pub delivered: Vec<(AccountId, MessageId)>,
     /// A10: mailboxes that had no room. When there is any, nothing was stored for anyone.
     pub over_quota: Vec<AccountId>,
+    /// The message's place in the outbound queue, when it also leaves for other servers.
+    pub queued: Option<crate::OutboundId>,
+}
+
+impl Delivery {
+    /// Whether the message is kept: in a mailbox, in the outbound queue, or both.
+    pub fn stored(&self) -> bool {
+        self.over_quota.is_empty() && (!self.delivered.is_empty() || self.queued.is_some())
+    }
 }
 
 const MESSAGE_COLUMNS: &str = "m.id, m.folder_id, m.uid, m.modseq, m.flags, m.blob_hash, m.size, m.internal_date,
@@ -515,6 +524,18 @@ impl Store {
     /// nothing is stored for anyone and the full ones are in [`Delivery::over_quota`], so SMTP
     /// can defer the message whole instead of losing one copy after its `250`.
     pub async fn deliver(&self, accounts: &[AccountId], raw: Vec<u8>) -> Result<Delivery> {
+        self.deliver_and_queue(accounts, None, raw).await
+    }
+
+    /// [`Store::deliver`], and in the same transaction the message queued for the recipients
+    /// of `outbound` on other servers: once this returns `Ok` with [`Delivery::stored`], every
+    /// copy is on disk, local or leaving, and none is if it is not.
+    pub async fn deliver_and_queue(
+        &self,
+        accounts: &[AccountId],
+        outbound: Option<crate::Outbound>,
+        raw: Vec<u8>,
+    ) -> Result<Delivery> {
         if raw.len() > MAX_MESSAGE_BYTES {
             return Err(Error::Refused(format!("message larger than {MAX_MESSAGE_BYTES} bytes")));
         }
@@ -527,7 +548,7 @@ impl Store {
             }
         }
         if !over_quota.is_empty() {
-            return Ok(Delivery { delivered: Vec::new(), over_quota });
+            return Ok(Delivery { delivered: Vec::new(), over_quota, queued: None });
         }
         let (raw, facts) = compute_facts(raw).await?;
         let blob_hash = self.blobs.put(Arc::clone(&raw)).await?;
@@ -535,6 +556,7 @@ impl Store {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let pending = crate::sqlite::ingest::Pending {
             accounts: accounts.to_vec(),
+            outbound,
             blob_hash: blob_hash.clone(),
             raw,
             facts,
@@ -546,7 +568,7 @@ impl Store {
             Ok(()) => answer.await.unwrap_or_else(|_| Err(committer_gone())),
             Err(_) => Err(committer_gone()),
         };
-        if !result.as_ref().is_ok_and(|delivery| !delivery.delivered.is_empty()) {
+        if !result.as_ref().is_ok_and(Delivery::stored) {
             // Nothing refers to the file: do not leave it behind.
             self.remove_unreferenced_blobs_logged(vec![blob_hash]).await;
         }
@@ -765,7 +787,7 @@ impl Store {
     }
 
     /// Removes the files of these blobs that no row refers to, and says how many it removed.
-    async fn remove_unreferenced_blobs(&self, mut hashes: Vec<String>) -> Result<usize> {
+    pub(crate) async fn remove_unreferenced_blobs(&self, mut hashes: Vec<String>) -> Result<usize> {
         hashes.sort();
         hashes.dedup();
         // Inside a write transaction, so no delivery (of this process or another) is between
@@ -773,10 +795,13 @@ impl Store {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let mut removed = 0;
         for hash in hashes {
-            let referenced: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM messages WHERE blob_hash = ?)")
-                .bind(&hash)
-                .fetch_one(&mut *tx)
-                .await?;
+            let referenced: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM messages WHERE blob_hash = ?1)
+                     OR EXISTS (SELECT 1 FROM outbound_messages WHERE blob_hash = ?1)",
+            )
+            .bind(&hash)
+            .fetch_one(&mut *tx)
+            .await?;
             if !referenced {
                 sqlx::query("DELETE FROM message_facts WHERE blob_hash = ?").bind(&hash).execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM message_headers WHERE blob_hash = ?").bind(&hash).execute(&mut *tx).await?;

@@ -22,6 +22,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "recent", include_str!("../../../../migrations/sqlite/0009_recent.sql")),
     (10, "orphan subscriptions", include_str!("../../../../migrations/sqlite/0010_orphan_subscriptions.sql")),
     (11, "sent copies", include_str!("../../../../migrations/sqlite/0011_sent_copies.sql")),
+    (12, "outbound queue", include_str!("../../../../migrations/sqlite/0012_outbound_queue.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {

@@ -1,0 +1,417 @@
+//! Facteur's outbound queue runner (issue 14, K3, A3): sends the messages the store queued for
+//! other servers, retries with backoff, and tells senders what failed (RFC 3464 bounces).
+//!
+//! - [`run`] is the loop: it takes the due recipients, groups them by destination (one
+//!   attempt per message and domain carries all that domain's recipients; with a relay, all
+//!   of a message's), and runs attempts within [`Limits`].
+//! - `route`: where a domain's mail goes (MX lookup or the fixed relay).
+//! - `client`: one SMTP conversation with one server.
+//! - `schedule`: when to try again, when to warn the sender, when to give up.
+//! - `dsn`: the bounce and delay messages.
+//!
+//! Nothing is lost: a recipient leaves the queue only after the other server took it or its
+//! sender was told (the bounce stored first), so a crash anywhere sends again, at worst.
+
+pub mod client;
+pub mod dsn;
+pub mod route;
+pub mod schedule;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mail::Mail;
+use store::{AttemptOutcome, QueuedMessage, QueuedRecipient};
+use tokio::sync::Notify;
+
+use crate::client::{Outcome, SessionError, Transaction};
+use crate::route::{NoRoute, Routing};
+pub use crate::schedule::Schedule;
+
+/// How many attempts may run at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections in all.
+    pub connections: usize,
+    /// Connections to one destination domain (or to the relay, which is one destination).
+    pub per_domain: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        // Postfix's default is 20 in all and 20 per domain; big providers throttle senders
+        // that open many at once, so fewer per domain.
+        Limits { connections: 20, per_domain: 4 }
+    }
+}
+
+/// Everything the runner needs.
+pub struct Config {
+    /// This server's name: EHLO, bounces.
+    pub hostname: String,
+    pub routing: Routing,
+    pub schedule: Schedule,
+    pub limits: Limits,
+}
+
+/// Recipients taken at most per look at the queue.
+const BATCH: usize = 500;
+/// The longest the runner sleeps without looking at the queue: a `facteur admin queue retry`
+/// run by another process is seen within this.
+const MAX_SLEEP: Duration = Duration::from_secs(30);
+
+/// Runs the queue until the task is dropped.
+pub async fn run(mail: Mail, config: Config) {
+    let runner = Arc::new(Runner {
+        mail,
+        config,
+        tls: client::opportunistic_tls(),
+        in_flight: Mutex::default(),
+        finished: Notify::new(),
+    });
+    loop {
+        let blocked = match runner.start_due().await {
+            Ok(blocked) => blocked,
+            Err(error) => {
+                tracing::error!(%error, "reading the outbound queue failed");
+                false
+            }
+        };
+        let sleep = if blocked { MAX_SLEEP } else { runner.until_next_due().await };
+        tokio::select! {
+            () = runner.mail.outbound_queued() => {}
+            () = runner.finished.notified() => {}
+            () = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+struct Runner {
+    mail: Mail,
+    config: Config,
+    tls: tokio_rustls::TlsConnector,
+    /// Recipients being tried, and attempts running per destination.
+    in_flight: Mutex<InFlight>,
+    /// Woken when an attempt ends (its destination may take another).
+    finished: Notify,
+}
+
+#[derive(Default)]
+struct InFlight {
+    recipients: HashSet<i64>,
+    per_destination: HashMap<String, usize>,
+    attempts: usize,
+}
+
+/// One attempt: a message to some of its recipients, all going to one destination.
+struct Attempt {
+    message: QueuedMessage,
+    destination: String,
+}
+
+impl Runner {
+    /// Starts an attempt for each due group there is room for. Returns whether some had to
+    /// wait for room.
+    async fn start_due(self: &Arc<Self>) -> store::Result<bool> {
+        let now = chrono::Utc::now().timestamp();
+        let due = self.mail.store().due_outbound(now, BATCH).await?;
+        let mut blocked = false;
+        for message in due {
+            for attempt in self.group(message) {
+                if !self.claim(&attempt) {
+                    blocked |= !self.is_running(&attempt);
+                    continue;
+                }
+                let runner = Arc::clone(self);
+                tokio::spawn(async move {
+                    runner.attempt(&attempt).await;
+                    runner.release(&attempt);
+                    runner.finished.notify_one();
+                });
+            }
+        }
+        Ok(blocked)
+    }
+
+    /// Splits a message's due recipients by destination.
+    fn group(&self, message: QueuedMessage) -> Vec<Attempt> {
+        let mut by_destination: Vec<(String, Vec<QueuedRecipient>)> = Vec::new();
+        for recipient in message.recipients.iter().cloned() {
+            let destination = if self.config.routing.is_relay() { String::new() } else { recipient.domain.clone() };
+            match by_destination.iter_mut().find(|(d, _)| *d == destination) {
+                Some((_, recipients)) => recipients.push(recipient),
+                None => by_destination.push((destination, vec![recipient])),
+            }
+        }
+        by_destination
+            .into_iter()
+            .map(|(destination, recipients)| Attempt {
+                message: QueuedMessage { recipients, ..message.clone() },
+                destination,
+            })
+            .collect()
+    }
+
+    fn is_running(&self, attempt: &Attempt) -> bool {
+        let in_flight = self.in_flight.lock().expect("not poisoned");
+        attempt.message.recipients.iter().any(|r| in_flight.recipients.contains(&r.id))
+    }
+
+    /// Marks the attempt's recipients as being tried, if none already is and there is room
+    /// for one more attempt, in all and to its destination.
+    fn claim(&self, attempt: &Attempt) -> bool {
+        let mut in_flight = self.in_flight.lock().expect("not poisoned");
+        let busy = attempt.message.recipients.iter().any(|r| in_flight.recipients.contains(&r.id));
+        let running = in_flight.per_destination.get(&attempt.destination).copied().unwrap_or(0);
+        let limits = self.config.limits;
+        if busy || running >= limits.per_domain || in_flight.attempts >= limits.connections {
+            return false;
+        }
+        in_flight.recipients.extend(attempt.message.recipients.iter().map(|r| r.id));
+        *in_flight.per_destination.entry(attempt.destination.clone()).or_default() += 1;
+        in_flight.attempts += 1;
+        true
+    }
+
+    fn release(&self, attempt: &Attempt) {
+        let mut in_flight = self.in_flight.lock().expect("not poisoned");
+        for recipient in &attempt.message.recipients {
+            in_flight.recipients.remove(&recipient.id);
+        }
+        in_flight.attempts -= 1;
+        if let Some(running) = in_flight.per_destination.get_mut(&attempt.destination) {
+            *running -= 1;
+            if *running == 0 {
+                in_flight.per_destination.remove(&attempt.destination);
+            }
+        }
+    }
+
+    /// How long until the next recipient not being tried is due.
+    async fn until_next_due(&self) -> Duration {
+        let next = match self.mail.store().next_outbound_attempt().await {
+            Ok(next) => next,
+            Err(error) => {
+                tracing::error!(%error, "reading the outbound queue failed");
+                return MAX_SLEEP;
+            }
+        };
+        let now = chrono::Utc::now().timestamp();
+        match next {
+            // Due already: those are being tried (or wait for room), and their end wakes us.
+            Some(at) if at <= now => MAX_SLEEP,
+            Some(at) => Duration::from_secs((at - now) as u64).min(MAX_SLEEP),
+            None => MAX_SLEEP,
+        }
+    }
+
+    /// Tries one group, then records what became of each recipient.
+    async fn attempt(&self, attempt: &Attempt) {
+        let message = &attempt.message;
+        let recipients: Vec<String> = message.recipients.iter().map(|r| r.address.clone()).collect();
+        let (outcomes, remote_mta, raw) = match self.mail.store().outbound_raw(message).await {
+            Ok(raw) => {
+                let (outcomes, remote_mta) =
+                    self.send(&message.recipients[0].domain, &message.sender, &recipients, &raw).await;
+                (outcomes, remote_mta, raw)
+            }
+            Err(error) => {
+                tracing::error!(%error, id = ?message.id, "a queued message cannot be read");
+                let why = format!("the queued message cannot be read: {error}");
+                (vec![Outcome::Temporary(why); recipients.len()], None, Vec::new())
+            }
+        };
+        if let Err(error) = self.record(message, &outcomes, remote_mta, &raw).await {
+            tracing::error!(%error, id = ?message.id, "recording a delivery attempt failed; it will be made again");
+        }
+    }
+
+    /// Delivers to the destination's servers in order until one decides. Returns the outcome
+    /// per recipient and the server that gave them.
+    async fn send(
+        &self,
+        domain: &str,
+        sender: &str,
+        recipients: &[String],
+        raw: &[u8],
+    ) -> (Vec<Outcome>, Option<String>) {
+        let everyone = |outcome: Outcome| vec![outcome; recipients.len()];
+        let hosts = match self.config.routing.hosts(domain).await {
+            Ok(hosts) => hosts,
+            Err(NoRoute::Temporary(why)) => return (everyone(Outcome::Temporary(why)), None),
+            Err(NoRoute::Permanent(why)) => return (everyone(Outcome::Permanent(why)), None),
+        };
+        let mut last_failure = format!("no server to deliver to for {domain}");
+        for host in hosts {
+            let relay_on_loopback =
+                self.config.routing.is_relay() && host.addresses.iter().all(|a| a.ip().is_loopback());
+            for address in &host.addresses {
+                let mut use_tls = true;
+                loop {
+                    let stream = match client::connect(*address).await {
+                        Ok(stream) => stream,
+                        Err(why) => {
+                            last_failure = why;
+                            break;
+                        }
+                    };
+                    let transaction = Transaction {
+                        hello: &self.config.hostname,
+                        server_name: &host.name,
+                        tls: use_tls.then_some(&self.tls),
+                        credentials: self.config.routing.credentials(),
+                        plaintext_auth_ok: relay_on_loopback,
+                        sender,
+                        recipients,
+                        message: raw,
+                    };
+                    match client::deliver(stream, &transaction).await {
+                        Ok(outcomes) => return (outcomes, Some(host.name.clone())),
+                        Err(SessionError::Refused(outcome)) => return (everyone(outcome), Some(host.name.clone())),
+                        // RFC 7435: opportunistic TLS that fails falls back to no TLS, as
+                        // Postfix's `may` does, rather than not delivering.
+                        Err(SessionError::Tls(why)) if use_tls => {
+                            tracing::info!(host = %host.name, %address, %why, "STARTTLS failed; trying again without");
+                            use_tls = false;
+                        }
+                        Err(SessionError::Tls(why) | SessionError::Unreachable(why)) => {
+                            last_failure = format!("{} ({address}): {why}", host.name);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        (everyone(Outcome::Temporary(last_failure)), None)
+    }
+
+    /// Writes the outcomes to the queue; tells the sender of failures (and of a long delay)
+    /// first, so a crash in between repeats the notice rather than losing it.
+    async fn record(
+        &self,
+        message: &QueuedMessage,
+        outcomes: &[Outcome],
+        remote_mta: Option<String>,
+        raw: &[u8],
+    ) -> store::Result<()> {
+        let now = chrono::Utc::now().timestamp();
+        let schedule = &self.config.schedule;
+        let mut failed = Vec::new();
+        let mut delayed = Vec::new();
+        let mut results = Vec::new();
+        for (recipient, outcome) in message.recipients.iter().zip(outcomes) {
+            let report = |diagnostic: &str| dsn::Recipient {
+                address: recipient.address.clone(),
+                diagnostic: diagnostic.to_string(),
+                remote_mta: remote_mta.clone(),
+            };
+            match outcome {
+                Outcome::Delivered(reply) => {
+                    tracing::info!(id = ?message.id, to = %recipient.address, relay = ?remote_mta, %reply, "delivered");
+                    results.push((recipient.id, AttemptOutcome::Done));
+                }
+                Outcome::Permanent(why) => {
+                    tracing::info!(id = ?message.id, to = %recipient.address, %why, "delivery failed for good");
+                    failed.push((recipient.id, report(why)));
+                }
+                Outcome::Temporary(why) => match schedule.next_attempt(recipient.attempts, message.created_at, now) {
+                    None => {
+                        tracing::info!(id = ?message.id, to = %recipient.address, %why, "giving up: too long in the queue");
+                        failed.push((
+                            recipient.id,
+                            report(&format!("{why} (gave up after {})", schedule.lifetime_text())),
+                        ));
+                    }
+                    Some(next_attempt) => {
+                        let warn = !recipient.delay_warned && schedule.warn_now(message.created_at, now);
+                        tracing::info!(id = ?message.id, to = %recipient.address, %why, next_attempt, "delivery deferred");
+                        if warn {
+                            delayed.push(report(why));
+                        }
+                        results.push((
+                            recipient.id,
+                            AttemptOutcome::Later {
+                                next_attempt,
+                                error: why.clone(),
+                                delay_warned: recipient.delay_warned || warn,
+                            },
+                        ));
+                    }
+                },
+            }
+        }
+        if !failed.is_empty() {
+            let reports: Vec<dsn::Recipient> = failed.iter().map(|(_, r)| r.clone()).collect();
+            match self.notify(message, dsn::Action::Failed, &reports, raw).await {
+                Ok(()) => results.extend(failed.iter().map(|(id, _)| (*id, AttemptOutcome::Done))),
+                Err(error) => {
+                    // Not told, so not done: kept and tried again, and told next time.
+                    tracing::error!(%error, id = ?message.id, "a bounce could not be stored; the recipients stay queued");
+                    results.extend(failed.iter().map(|(id, r)| {
+                        (
+                            *id,
+                            AttemptOutcome::Later {
+                                next_attempt: now + 300,
+                                error: r.diagnostic.clone(),
+                                delay_warned: true,
+                            },
+                        )
+                    }));
+                }
+            }
+        }
+        if !delayed.is_empty()
+            && let Err(error) = self.notify(message, dsn::Action::Delayed, &delayed, raw).await
+        {
+            tracing::warn!(%error, id = ?message.id, "a delay notice could not be stored");
+        }
+        self.mail.store().finish_outbound(&results).await
+    }
+
+    /// Sends a report to the message's sender: into their mailbox when they are ours, through
+    /// the queue from the null sender otherwise. A bounce (null sender) is never reported on
+    /// (RFC 5321 §4.5.5), nor is a message whose sender is unknown here.
+    async fn notify(
+        &self,
+        message: &QueuedMessage,
+        action: dsn::Action,
+        recipients: &[dsn::Recipient],
+        original: &[u8],
+    ) -> mail::Result<()> {
+        if message.sender.is_empty() {
+            tracing::info!(id = ?message.id, "a bounce could not be delivered; nobody to tell");
+            return Ok(());
+        }
+        let report = dsn::Report {
+            action,
+            hostname: &self.config.hostname,
+            to: &message.sender,
+            arrival: message.created_at,
+            recipients,
+            original,
+        }
+        .render(chrono::Utc::now());
+        let Ok(sender) = store::parse_address(&message.sender) else {
+            tracing::info!(sender = %message.sender, "the sender's address is malformed; no bounce");
+            return Ok(());
+        };
+        let (accounts, remote) = match self.mail.route(&sender).await? {
+            store::Route::Local { accounts, external } => (accounts, external),
+            store::Route::NotLocal => (Vec::new(), vec![message.sender.clone()]),
+            store::Route::UnknownUser => {
+                tracing::info!(sender = %message.sender, "the sender is not known here any more; no bounce");
+                return Ok(());
+            }
+        };
+        let outbound =
+            (!remote.is_empty()).then(|| store::Outbound { sender: String::new(), account: None, recipients: remote });
+        let delivery = self.mail.deliver_and_queue(&accounts, outbound, report).await?;
+        if !delivery.stored() {
+            // A full mailbox: the notice cannot be kept, and keeping the message for it would
+            // keep it forever. Logged for the admin.
+            tracing::warn!(sender = %message.sender, "the sender's mailbox is full; the bounce is dropped");
+        }
+        Ok(())
+    }
+}

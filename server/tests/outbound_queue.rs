@@ -1,0 +1,307 @@
+//! The outbound queue (issue 14, K3) against a real SMTP peer on loopback (aiosmtpd, started by
+//! `peers/smtp_peer.py`) reached through `--relay`: submitted mail reaches it over STARTTLS
+//! without its Bcc, a peer that defers then refuses gets retries then a bounce that Python's
+//! `email` package reads as RFC 3464, a message deferred too long gets a delay notice then a
+//! bounce, the admin's queue commands, and a SIGKILL while sending loses nothing.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::imap::*;
+use common::*;
+
+/// A running aiosmtpd peer and the folder it writes what it receives to.
+struct Peer {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Peer {
+    /// A peer offering STARTTLS with the test server's own certificate (any will do: the
+    /// queue encrypts opportunistically).
+    fn start(srv: &TestServer) -> Peer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = srv.cert_path().with_file_name("key.pem");
+        let mut child = Command::new("python3")
+            .arg(Path::new("tests/peers/smtp_peer.py"))
+            .arg(dir.path())
+            .arg(srv.cert_path())
+            .arg(key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs the SMTP peer");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the peer's port");
+        let port = line.trim().strip_prefix("port ").and_then(|p| p.parse().ok()).expect("port N");
+        Peer { child, port, dir }
+    }
+
+    fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The messages accepted so far, as JSON values, in the order received.
+    fn messages(&self) -> Vec<serde_json::Value> {
+        let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(self.dir.path())
+            .expect("peer folder")
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let n = name.strip_prefix("msg-")?.strip_suffix(".json")?.parse().ok()?;
+                Some((n, e.path()))
+            })
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|(_, path)| serde_json::from_slice(&std::fs::read(path).expect("message file")).expect("json"))
+            .collect()
+    }
+
+    /// Each RCPT the peer answered: "address code".
+    fn rcpt_log(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("rcpt.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits (up to a minute) until `done` holds.
+fn wait_for(what: &str, srv: &TestServer, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}; log:\n{}", srv.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Sends by submission (port 587, STARTTLS, AUTH) with smtplib: argv is the sender's login,
+/// the envelope recipients (comma-separated) and the message.
+const SUBMIT: &str = r#"
+import smtplib, ssl, sys
+port, cert, password, login, recipients, message = sys.argv[1:7]
+context = ssl.create_default_context(cafile=cert)
+with smtplib.SMTP("localhost", int(port), timeout=30) as s:
+    s.starttls(context=context)
+    s.login(login, password)
+    print("refused:", s.sendmail(login, recipients.split(","), message.encode()))
+"#;
+
+fn submit(srv: &TestServer, from: &str, recipients: &[&str], message: &str) {
+    let out = python(
+        SUBMIT,
+        &[
+            srv.submission.port().to_string(),
+            srv.cert_path().display().to_string(),
+            PASSWORD.to_string(),
+            from.to_string(),
+            recipients.join(","),
+            message.to_string(),
+        ],
+    );
+    assert!(out.contains("refused: {}"), "{out}");
+}
+
+/// Starts a server whose outbound mail goes to a peer it starts first (the peer needs the
+/// server's certificate, so the server starts twice: once to make it).
+fn server_and_peer(env: &[(&str, &str)]) -> (TestServer, Peer) {
+    let mut srv = TestServer::start();
+    let peer = Peer::start(&srv);
+    srv.set_env("FACTEUR_RELAY", &peer.address());
+    for (key, value) in env {
+        srv.set_env(key, value);
+    }
+    srv.restart();
+    (srv, peer)
+}
+
+fn queue_list(srv: &TestServer) -> String {
+    srv.admin_ok(&["queue", "list"])
+}
+
+#[test]
+fn submitted_mail_reaches_the_relay_over_starttls_without_its_bcc() {
+    let (srv, peer) = server_and_peer(&[]);
+    submit(
+        &srv,
+        "ana@example.org",
+        &["carol@example.net", "Dave@Example.NET", "bob@example.org"],
+        "From: ana@example.org\r\nTo: carol@example.net\r\nCc: bob@example.org\r\nBcc: Dave@example.net\r\n\
+         Subject: Minutes\r\n\r\n.Lines starting with a dot\r\n..survive\r\n",
+    );
+    wait_for("the peer to receive the message", &srv, || !peer.messages().is_empty());
+    let messages = peer.messages();
+    assert_eq!(messages.len(), 1, "one transaction carries both remote recipients: {messages:?}");
+    let message = &messages[0];
+    assert_eq!(message["mail_from"], "ana@example.org");
+    assert_eq!(
+        message["rcpt_tos"],
+        serde_json::json!(["carol@example.net", "Dave@example.net"]),
+        "local part as written, domain lowercased"
+    );
+    assert_eq!(message["tls"], true, "STARTTLS was used");
+    let data = message["data"].as_str().expect("data");
+    assert!(!data.to_lowercase().contains("bcc"), "no Bcc leaves: {data}");
+    assert!(data.contains("\r\n.Lines starting with a dot\r\n..survive\r\n"), "dots intact: {data:?}");
+    assert!(data.contains("Message-ID: <") && data.contains("Date: "), "{data}");
+    // The local recipient has it at once, through ingest, also without the Bcc.
+    let mut bob = Imap::login(&srv, "bob@example.org");
+    bob.ok("SELECT INBOX");
+    let body = bob.ok("FETCH 1 BODY.PEEK[]").join("");
+    assert!(body.contains("Subject: Minutes") && !body.contains("Bcc"), "{body}");
+    wait_for("the queue to empty", &srv, || queue_list(&srv).contains("0 message(s) queued"));
+}
+
+/// Reads the DSNs in a mailbox with Python's email package: for each, its content type and,
+/// per recipient of its delivery-status part, "Final-Recipient Action Status".
+const READ_DSNS: &str = r#"
+import email, imaplib, ssl, sys
+port, cert, password = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+context = ssl.create_default_context(cafile=cert)
+with imaplib.IMAP4("localhost", port) as imap:
+    imap.starttls(context)
+    imap.login("ana@example.org", password)
+    imap.select("INBOX", readonly=True)
+    _, numbers = imap.search(None, "ALL")
+    for n in numbers[0].split():
+        _, data = imap.fetch(n, "(BODY.PEEK[])")
+        message = email.message_from_bytes(data[0][1])
+        print("dsn:", message.get_content_type(), message.get_param("report-type"), message["Auto-Submitted"])
+        for part in message.walk():
+            if part.get_content_type() == "message/delivery-status":
+                # The email package parses the part as a list of field blocks (RFC 3464 §2).
+                blocks = part.get_payload()
+                print("reporting:", blocks[0]["Reporting-MTA"])
+                for block in blocks[1:]:
+                    print("recipient:", block["Final-Recipient"], block["Action"], block["Status"], "|", block["Diagnostic-Code"])
+            if part.get_content_type() == "text/rfc822-headers":
+                print("returned subject:", "Subject: Report" in part.get_payload())
+"#;
+
+fn read_dsns(srv: &TestServer) -> String {
+    python(READ_DSNS, &[srv.imap.port().to_string(), srv.cert_path().display().to_string(), PASSWORD.to_string()])
+}
+
+fn inbox_count(srv: &TestServer, user: &str) -> usize {
+    let mut imap = Imap::login(srv, user);
+    let status = imap.ok("STATUS INBOX (MESSAGES)").join("");
+    let n = status.split("MESSAGES ").nth(1).and_then(|rest| rest.split(')').next()).expect("MESSAGES n");
+    n.trim().parse().expect("a count")
+}
+
+#[test]
+fn a_peer_deferring_then_refusing_gets_a_retry_then_a_bounce() {
+    let (srv, peer) = server_and_peer(&[("FACTEUR_QUEUE_RETRY", "1s")]);
+    submit(
+        &srv,
+        "ana@example.org",
+        &["flaky-x@example.net", "reject-y@example.net", "zoe@example.net"],
+        "From: ana@example.org\r\nSubject: Report\r\n\r\nQ3 figures.\r\n",
+    );
+    wait_for("the queue to empty", &srv, || queue_list(&srv).contains("0 message(s) queued"));
+    let log = peer.rcpt_log();
+    assert!(log.contains(&"flaky-x@example.net 451".to_string()), "{log:?}");
+    assert!(log.contains(&"flaky-x@example.net 550".to_string()), "tried again after the 451: {log:?}");
+    assert_eq!(peer.messages().len(), 1, "zoe got it the first time");
+    // reject-y failed at once and flaky-x a second later: two bounces, each naming its
+    // recipient with the peer's status.
+    assert_eq!(inbox_count(&srv, "ana@example.org"), 2);
+    let dsns = read_dsns(&srv);
+    assert!(dsns.contains("dsn: multipart/report delivery-status auto-replied"), "{dsns}");
+    assert!(dsns.contains("reporting: dns; mx.example.org"), "{dsns}");
+    assert!(dsns.contains("recipient: rfc822; reject-y@example.net failed 5.1.1 | smtp; 550 5.1.1"), "{dsns}");
+    assert!(dsns.contains("recipient: rfc822; flaky-x@example.net failed 5.1.1"), "{dsns}");
+    assert!(!dsns.contains("zoe@"), "the delivered recipient is not reported: {dsns}");
+    assert!(dsns.contains("returned subject: True"), "{dsns}");
+}
+
+#[test]
+fn a_message_deferred_too_long_gets_a_delay_notice_then_a_bounce() {
+    let (srv, peer) = server_and_peer(&[
+        ("FACTEUR_QUEUE_RETRY", "1s"),
+        ("FACTEUR_QUEUE_WARN_AFTER", "1s"),
+        ("FACTEUR_QUEUE_LIFETIME", "4s"),
+    ]);
+    submit(&srv, "ana@example.org", &["defer-q@example.net"], "Subject: Report\r\n\r\nLater.\r\n");
+    wait_for("a delay notice and a bounce", &srv, || inbox_count(&srv, "ana@example.org") >= 2);
+    let dsns = read_dsns(&srv);
+    assert!(dsns.contains("recipient: rfc822; defer-q@example.net delayed 4.3.0"), "{dsns}");
+    assert!(dsns.contains("recipient: rfc822; defer-q@example.net failed"), "{dsns}");
+    assert!(dsns.contains("gave up after 4 seconds"), "{dsns}");
+    assert!(peer.rcpt_log().len() >= 3, "retried meanwhile: {:?}", peer.rcpt_log());
+    assert!(queue_list(&srv).contains("0 message(s) queued"));
+    assert!(peer.messages().is_empty());
+}
+
+#[test]
+fn the_admin_lists_retries_and_deletes_queued_mail() {
+    // The relay is a closed port: everything stays queued.
+    let srv = TestServer::start();
+    submit(&srv, "ana@example.org", &["one@example.net", "two@example.com"], "Subject: a\r\n\r\na\r\n");
+    submit(&srv, "bob@example.org", &["three@example.net"], "Subject: b\r\n\r\nb\r\n");
+    wait_for("the first attempts", &srv, || queue_list(&srv).contains("1 attempt(s)"));
+    let list = queue_list(&srv);
+    assert!(list.contains("2 message(s) queued"), "{list}");
+    assert!(list.contains("from ana@example.org") && list.contains("from bob@example.org"), "{list}");
+    assert!(list.contains("to one@example.net") && list.contains("to two@example.com"), "{list}");
+    assert!(list.contains("connecting to 127.0.0.1:9"), "the last error is shown: {list}");
+    let first_id = list.lines().next().and_then(|l| l.split('\t').next()).expect("an id").to_string();
+    assert!(srv.admin_ok(&["queue", "retry", &first_id]).contains("2 recipient(s)"));
+    assert!(srv.admin(&["queue", "retry", "999"]).status.code() != Some(0));
+    assert!(srv.admin_ok(&["queue", "delete", &first_id]).contains("taken off the queue"));
+    let list = queue_list(&srv);
+    assert!(list.contains("1 message(s) queued") && !list.contains("ana@"), "{list}");
+    assert!(srv.admin(&["queue", "delete", &first_id]).status.code() != Some(0));
+}
+
+/// A SIGKILL while the queue is sending: after the restart every message reaches the peer,
+/// and only those in flight at the kill may arrive twice (RFC 5321 §6.3 allows no better).
+#[test]
+fn kill_9_while_sending_loses_nothing() {
+    let (mut srv, peer) = server_and_peer(&[]);
+    const N: usize = 12;
+    for i in 0..N {
+        submit(&srv, "ana@example.org", &["slow-r@example.net"], &format!("Subject: n{i}\r\n\r\nbody {i}\r\n"));
+    }
+    // The peer holds each reply to the data for 3 s: kill while attempts are running.
+    wait_for("attempts under way", &srv, || !peer.rcpt_log().is_empty());
+    srv.kill();
+    let before = peer.messages().len();
+    assert!(before < N, "the kill came while sending ({before} of {N} already through)");
+    srv.set_env("FACTEUR_QUEUE_RETRY", "1s");
+    srv.restart();
+    let start = Instant::now();
+    let subjects = || -> HashSet<String> {
+        peer.messages()
+            .iter()
+            .filter_map(|m| {
+                let data = m["data"].as_str()?;
+                data.lines().find_map(|l| l.strip_prefix("Subject: ")).map(str::to_string)
+            })
+            .collect()
+    };
+    while subjects().len() < N {
+        assert!(start.elapsed() < Duration::from_secs(90), "only {:?} arrived; log:\n{}", subjects(), srv.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    wait_for("the queue to empty", &srv, || queue_list(&srv).contains("0 message(s) queued"));
+    let total = peer.messages().len();
+    // At most the attempts running at the kill (4 to one destination) are sent twice.
+    assert!(total <= N + 4, "{total} deliveries for {N} messages");
+}
