@@ -33,11 +33,12 @@ if [ "$purpose" = test ]; then
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
-  # The SMTP peer the outbound-queue tests deliver to (server/tests/outbound_queue.rs).
-  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
-    echo "setup: installing aiosmtpd from PyPI"
-    python3 -m pip install --quiet --user aiosmtpd 2>/dev/null \
-      || python3 -m pip install --quiet --user --break-system-packages aiosmtpd
+  # The SMTP peer the outbound-queue tests deliver to, and the DKIM verifier that checks
+  # what it got (server/tests/outbound_queue.rs).
+  if ! python3 -c 'import aiosmtpd, dkim' 2>/dev/null; then
+    echo "setup: installing aiosmtpd and dkimpy from PyPI"
+    python3 -m pip install --quiet --user aiosmtpd dkimpy 2>/dev/null \
+      || python3 -m pip install --quiet --user --break-system-packages aiosmtpd dkimpy
   fi
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     echo "setup: installing the browser-test packages (npm)"

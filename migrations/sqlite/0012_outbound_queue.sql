@@ -24,6 +24,9 @@ CREATE TABLE outbound_recipients (
     last_error   TEXT,
     -- Whether the sender was told it is late (a "delayed" DSN, once).
     delay_warned INTEGER NOT NULL DEFAULT 0,
+    -- Being tried right now by the running server: taken in a write, so an attempt that just
+    -- ended cannot be started again from an older read. Cleared when the server starts.
+    leased       INTEGER NOT NULL DEFAULT 0,
     UNIQUE (message_id, address)
 );
 CREATE INDEX outbound_recipients_due ON outbound_recipients(next_attempt);

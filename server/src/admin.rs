@@ -173,7 +173,9 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::Domain(DomainCommand::Add { name }) => {
             let name = store.add_domain(&name).await?;
+            add_dkim_key(store, &name).await?;
             println!("domain {name} added; postmaster@{name} and abuse@{name} go to its first admin");
+            println!("its DNS records: facteur admin domain dns {name}");
         }
         AdminCommand::Domain(DomainCommand::List) => {
             for domain in store.list_domains().await? {
@@ -191,8 +193,16 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                 bail!("no domain {domain}");
             }
             let host = host.unwrap_or_else(|| format!("mail.{domain}"));
-            print!("{}", mail::dns_records::zone_lines(&mail::dns_records::dns_records(&domain, &host)));
-            println!("; and an A (and AAAA) record for {host}; DKIM's record comes with outbound signing");
+            let dkim = match store.dkim_key(&domain).await? {
+                Some(key) => key,
+                None => add_dkim_key(store, &domain).await?,
+            };
+            let dkim = mail::dns_records::DkimRecord {
+                selector: dkim.selector.clone(),
+                text: outbound::dkim::record_text(&dkim),
+            };
+            print!("{}", mail::dns_records::zone_lines(&mail::dns_records::dns_records(&domain, &host, Some(&dkim))));
+            println!("; and an A (and AAAA) record for {host}");
         }
         AdminCommand::Domain(DomainCommand::Postmaster { domain, target }) => {
             let target = target.map(|t| parse_address(&t)).transpose()?;
@@ -343,6 +353,17 @@ async fn queue(store: &Store, command: QueueCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Makes and keeps a DKIM key for a domain (A1: each domain signs its mail). Another process
+/// may have made one meanwhile: the first kept is the one used.
+pub(crate) async fn add_dkim_key(store: &Store, domain: &str) -> anyhow::Result<store::DkimKey> {
+    let name = domain.to_string();
+    let key = tokio::task::spawn_blocking(move || outbound::dkim::generate(&name, chrono::Utc::now()))
+        .await?
+        .map_err(|e| anyhow::anyhow!("making a DKIM key for {domain}: {e}"))?;
+    store.add_dkim_key(&key).await?;
+    store.dkim_key(domain).await?.with_context(|| format!("the DKIM key of {domain} was not kept"))
 }
 
 async fn find_folder(

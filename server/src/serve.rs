@@ -27,6 +27,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let auth = auth::Auth::new(store.clone());
     let mail = mail::Mail::start(store.clone());
     first_run(&auth, &config).await?;
+    // Domains from before DKIM signing get their key now (new ones get it when added).
+    for domain in store.domains_without_dkim_key().await? {
+        admin::add_dkim_key(&store, &domain).await?;
+        tracing::info!(%domain, "DKIM key made; publish it: facteur admin domain dns {domain}");
+    }
     let tls = tls::acceptor(config.tls_files.as_ref(), &config.data, &config.hostname)?;
 
     let mut tasks = tokio::task::JoinSet::new();

@@ -11,14 +11,21 @@ pub struct DnsRecord {
     pub why: &'static str,
 }
 
-/// The records for `domain` served by the host `mail_host` (the name in its certificate).
-/// DKIM's comes with outbound signing (issue 14).
-pub fn dns_records(domain: &str, mail_host: &str) -> Vec<DnsRecord> {
+/// A domain's DKIM public key record: its selector and the TXT text (`v=DKIM1; k=rsa; p=...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DkimRecord {
+    pub selector: String,
+    pub text: String,
+}
+
+/// The records for `domain` served by the host `mail_host` (the name in its certificate), with
+/// its DKIM key's when it has one.
+pub fn dns_records(domain: &str, mail_host: &str, dkim: Option<&DkimRecord>) -> Vec<DnsRecord> {
     let record = |name: String, kind, value: String, why| DnsRecord { name, kind, value, why };
     let srv = |service: &str, port: u16, why| {
         record(format!("_{service}._tcp.{domain}."), "SRV", format!("0 1 {port} {mail_host}."), why)
     };
-    vec![
+    let mut records = vec![
         record(format!("{domain}."), "MX", format!("10 {mail_host}."), "mail for the domain comes to this server"),
         record(
             format!("{domain}."),
@@ -39,7 +46,27 @@ pub fn dns_records(domain: &str, mail_host: &str) -> Vec<DnsRecord> {
         srv("imap", 143, "reading, STARTTLS"),
         // RFC 6186 §3.4: "." says the service is not offered.
         record(format!("_pop3s._tcp.{domain}."), "SRV", "0 0 0 .".to_string(), "no POP3 yet"),
-    ]
+    ];
+    if let Some(dkim) = dkim {
+        records.insert(
+            2,
+            record(
+                format!("{}._domainkey.{domain}.", dkim.selector),
+                "TXT",
+                quoted_strings(&dkim.text),
+                "DKIM: the key that signs the domain's outgoing mail",
+            ),
+        );
+    }
+    records
+}
+
+/// A TXT value as quoted strings of at most 255 characters each (RFC 1035 §3.3: a longer
+/// text, like an RSA key, is split; receivers join the pieces).
+fn quoted_strings(text: &str) -> String {
+    let pieces: Vec<String> =
+        text.as_bytes().chunks(255).map(|piece| format!("\"{}\"", String::from_utf8_lossy(piece))).collect();
+    pieces.join(" ")
 }
 
 /// The records as zone-file lines, each after a comment saying why.
@@ -57,13 +84,22 @@ mod tests {
 
     #[test]
     fn records_for_a_domain() {
-        let records = dns_records("example.org", "mail.example.org");
+        let dkim =
+            DkimRecord { selector: "facteur202612".into(), text: format!("v=DKIM1; k=rsa; p={}", "A".repeat(392)) };
+        let records = dns_records("example.org", "mail.example.org", Some(&dkim));
         let zone = zone_lines(&records);
         assert!(zone.contains("example.org.\t3600\tIN\tMX\t10 mail.example.org.\n"), "{zone}");
         assert!(zone.contains("example.org.\t3600\tIN\tTXT\t\"v=spf1 mx -all\"\n"), "{zone}");
         assert!(zone.contains("_dmarc.example.org.\t3600\tIN\tTXT\t\"v=DMARC1; p=quarantine;"), "{zone}");
         assert!(zone.contains("_submissions._tcp.example.org.\t3600\tIN\tSRV\t0 1 465 mail.example.org.\n"), "{zone}");
         assert!(zone.contains("_pop3s._tcp.example.org.\t3600\tIN\tSRV\t0 0 0 .\n"), "{zone}");
+        let dkim_line = zone
+            .lines()
+            .find(|l| l.starts_with("facteur202612._domainkey.example.org.\t3600\tIN\tTXT\t\"v=DKIM1; k=rsa; p=AAA"));
+        let value = dkim_line.expect("the DKIM record").rsplit('\t').next().expect("a value");
+        let pieces: Vec<&str> = value.trim_matches('"').split("\" \"").collect();
+        assert_eq!(pieces.len(), 2, "split in quoted strings of 255 at most: {value}");
+        assert!(pieces.iter().all(|p| p.len() <= 255) && pieces.concat().len() == 18 + 392, "{value}");
         assert_eq!(zone.lines().filter(|l| l.starts_with("; ")).count(), records.len());
     }
 }

@@ -20,8 +20,13 @@ use tokio_rustls::TlsConnector;
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 const DATA_END_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// A reply longer than this is not SMTP (RFC 5321 §4.5.3.1.5 allows 512 octets a line).
+/// A reply line longer than this is not SMTP (RFC 5321 §4.5.3.1.5 allows 512 octets).
 const MAX_REPLY_BYTES: usize = 64 * 1024;
+/// Lines of one reply at most (an EHLO reply has a dozen).
+const MAX_REPLY_LINES: usize = 100;
+/// RFC 5321 §4.5.3.2.5: each block of the data must be taken within 3 minutes.
+const DATA_BLOCK_TIMEOUT: Duration = Duration::from_secs(3 * 60);
+const DATA_BLOCK: usize = 64 * 1024;
 
 /// A reply of the other server: its code and text (lines joined by spaces).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +163,9 @@ impl Connection {
             }
             code = Some(this);
             let last = bytes.get(3) != Some(&b'-');
+            if lines.len() == MAX_REPLY_LINES {
+                return Err("a reply of too many lines".to_string());
+            }
             lines.push(line.get(4..).unwrap_or("").to_string());
             if last {
                 break;
@@ -201,6 +209,20 @@ impl Connection {
         .await
         .map_err(|_| "timed out sending".to_string())?
         .map_err(|e| format!("sending: {e}"))
+    }
+
+    /// The message text, in blocks each written within [`DATA_BLOCK_TIMEOUT`].
+    async fn send_data(&mut self, data: &[u8]) -> Result<(), String> {
+        for block in data.chunks(DATA_BLOCK) {
+            timeout(DATA_BLOCK_TIMEOUT, self.stream.write_all(block))
+                .await
+                .map_err(|_| "timed out sending the message".to_string())?
+                .map_err(|e| format!("sending the message: {e}"))?;
+        }
+        timeout(DATA_BLOCK_TIMEOUT, self.stream.flush())
+            .await
+            .map_err(|_| "timed out sending the message".to_string())?
+            .map_err(|e| format!("sending the message: {e}"))
     }
 
     async fn command(&mut self, line: &str) -> Result<Reply, String> {
@@ -309,6 +331,9 @@ async fn envelope_and_data(
 ) -> Result<Vec<Outcome>, SessionError> {
     let message = transaction.message;
     let needs_utf8 = !transaction.sender.is_ascii() || transaction.recipients.iter().any(|r| !r.is_ascii());
+    // RFC 6531 §3.4: a message with UTF-8 header fields goes with SMTPUTF8 where it is offered
+    // (where it is not, it goes as it is, as Postfix does, rather than not at all).
+    let utf8_headers = !mail::outgoing::header_section(message).is_ascii();
     if needs_utf8 && !extensions.smtputf8 {
         // RFC 6531 §3.2: such a message cannot go to this server as it is.
         return Err(SessionError::Refused(Outcome::Permanent(
@@ -328,22 +353,23 @@ async fn envelope_and_data(
     if extensions.eight_bit && !message.is_ascii() {
         mail.push_str(" BODY=8BITMIME");
     }
-    if needs_utf8 {
+    if needs_utf8 || (utf8_headers && extensions.smtputf8) {
         mail.push_str(" SMTPUTF8");
     }
     let reply = connection.command(&mail).await.map_err(SessionError::Unreachable)?;
     match reply.class() {
         2 => {}
-        4 => return Err(SessionError::Refused(Outcome::Temporary(reply.to_string()))),
-        _ => return Err(SessionError::Refused(Outcome::Permanent(reply.to_string()))),
+        5 => return Err(SessionError::Refused(Outcome::Permanent(reply.to_string()))),
+        // 4xx, and a 3xx no server should send here: not a refusal for good.
+        _ => return Err(SessionError::Refused(Outcome::Temporary(reply.to_string()))),
     }
     let mut outcomes = Vec::with_capacity(transaction.recipients.len());
     for recipient in transaction.recipients {
         let reply = connection.command(&format!("RCPT TO:<{recipient}>")).await.map_err(SessionError::Unreachable)?;
         outcomes.push(match reply.class() {
             2 => None,
-            4 => Some(Outcome::Temporary(reply.to_string())),
-            _ => Some(Outcome::Permanent(reply.to_string())),
+            5 => Some(Outcome::Permanent(reply.to_string())),
+            _ => Some(Outcome::Temporary(reply.to_string())),
         });
     }
     if outcomes.iter().all(Option::is_some) {
@@ -352,12 +378,15 @@ async fn envelope_and_data(
     }
     let reply = connection.command("DATA").await.map_err(SessionError::Unreachable)?;
     let data_outcome = if reply.code == 354 {
-        connection.send(&dot_stuffed(message)).await.map_err(SessionError::Unreachable)?;
-        let reply = connection.read_reply(DATA_END_TIMEOUT).await.map_err(SessionError::Unreachable)?;
+        // Once the data is on its way this server may have taken the message: a failure now
+        // ends the attempt (tried again later, here) rather than moving to another server.
+        let uncertain = |why: String| SessionError::Refused(Outcome::Temporary(why));
+        connection.send_data(&dot_stuffed(message)).await.map_err(uncertain)?;
+        let reply = connection.read_reply(DATA_END_TIMEOUT).await.map_err(uncertain)?;
         match reply.class() {
             2 => Outcome::Delivered(reply.to_string()),
-            4 => Outcome::Temporary(reply.to_string()),
-            _ => Outcome::Permanent(reply.to_string()),
+            5 => Outcome::Permanent(reply.to_string()),
+            _ => Outcome::Temporary(reply.to_string()),
         }
     } else if reply.class() == 5 {
         Outcome::Permanent(reply.to_string())
@@ -404,6 +433,30 @@ pub fn opportunistic_tls() -> TlsConnector {
         .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
         .with_no_client_auth();
     TlsConnector::from(Arc::new(config))
+}
+
+/// A TLS client that checks the server's certificate against the system's trusted roots
+/// (`SSL_CERT_FILE`, else Debian's bundle): for a relay we log in to, whose password must
+/// reach that relay and nobody in between.
+pub fn verified_tls() -> Result<TlsConnector, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let bundle = std::env::var("SSL_CERT_FILE").unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_string());
+    let mut roots = rustls::RootCertStore::empty();
+    let certificates = CertificateDer::pem_file_iter(&bundle).map_err(|e| format!("reading {bundle}: {e}"))?;
+    for certificate in certificates.flatten() {
+        let _ = roots.add(certificate);
+    }
+    if roots.is_empty() {
+        return Err(format!("no trusted certificate in {bundle}"));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
 }
 
 #[derive(Debug)]

@@ -41,15 +41,16 @@ pub struct Report<'a> {
 impl Report<'_> {
     pub fn render(&self, now: DateTime<Utc>) -> Vec<u8> {
         let boundary = format!("dsn-{}", mail::outgoing::new_message_id("boundary", now).replace('@', "-"));
-        let (subject, status_class) = match self.action {
-            Action::Failed => ("Undelivered Mail Returned to Sender / Message non distribué", '5'),
-            Action::Delayed => ("Delayed Mail (still being retried) / Message retardé (nouvel essai en cours)", '4'),
+        let (english, french, status_class) = match self.action {
+            Action::Failed => ("Undelivered Mail Returned to Sender", "Message non distribué", '5'),
+            Action::Delayed => ("Delayed Mail (still being retried)", "Message retardé (nouvel essai en cours)", '4'),
         };
         let arrival = Utc.timestamp_opt(self.arrival, 0).single().unwrap_or(now);
         let mut out = String::new();
         out.push_str(&format!("From: Mail Delivery System <MAILER-DAEMON@{}>\r\n", self.hostname));
         out.push_str(&format!("To: <{}>\r\n", self.to));
-        out.push_str(&format!("Subject: =?utf-8?b?{}?=\r\n", base64_utf8(subject)));
+        // The French half as an encoded word (RFC 2047), within its 75 characters.
+        out.push_str(&format!("Subject: {english} /\r\n =?utf-8?b?{}?=\r\n", base64_utf8(french)));
         out.push_str(&format!("Date: {}\r\n", now.to_rfc2822()));
         out.push_str(&format!("Message-ID: <{}>\r\n", mail::outgoing::new_message_id(self.hostname, now)));
         // RFC 3834 §5: an automatic message, to which nobody should reply automatically.

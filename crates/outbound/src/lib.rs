@@ -8,16 +8,18 @@
 //! - `client`: one SMTP conversation with one server.
 //! - `schedule`: when to try again, when to warn the sender, when to give up.
 //! - `dsn`: the bounce and delay messages.
+//! - `dkim`: the domains' keys, their DNS records, and the signature on what leaves.
 //!
 //! Nothing is lost: a recipient leaves the queue only after the other server took it or its
 //! sender was told (the bounce stored first), so a crash anywhere sends again, at worst.
 
 pub mod client;
+pub mod dkim;
 pub mod dsn;
 pub mod route;
 pub mod schedule;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -55,7 +57,7 @@ pub struct Config {
     pub limits: Limits,
 }
 
-/// Recipients taken at most per look at the queue.
+/// Messages taken at most per look at the queue.
 const BATCH: usize = 500;
 /// The longest the runner sleeps without looking at the queue: a `facteur admin queue retry`
 /// run by another process is seen within this.
@@ -63,10 +65,29 @@ const MAX_SLEEP: Duration = Duration::from_secs(30);
 
 /// Runs the queue until the task is dropped.
 pub async fn run(mail: Mail, config: Config) {
+    if !config.routing.is_relay() && config.hostname == "localhost" {
+        tracing::warn!("the hostname is \"localhost\": many mail servers refuse such a greeting; set --hostname");
+    }
+    // Attempts that were running when the last process stopped are not running now.
+    while let Err(error) = mail.store().release_outbound_leases().await {
+        tracing::error!(%error, "the outbound queue cannot be read; trying again in a minute");
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+    // A relay we log in to must prove who it is before it gets the password (over TLS with a
+    // certificate the system trusts; without TLS only on loopback).
+    let relay_tls = match config.routing.credentials() {
+        Some(_) => client::verified_tls()
+            .inspect_err(
+                |why| tracing::error!(%why, "no trusted certificates: the relay's password is sent only on loopback"),
+            )
+            .ok(),
+        None => None,
+    };
     let runner = Arc::new(Runner {
         mail,
         config,
         tls: client::opportunistic_tls(),
+        relay_tls,
         in_flight: Mutex::default(),
         finished: Notify::new(),
     });
@@ -90,8 +111,11 @@ pub async fn run(mail: Mail, config: Config) {
 struct Runner {
     mail: Mail,
     config: Config,
+    /// Opportunistic TLS (RFC 7435): encrypts, checks no certificate.
     tls: tokio_rustls::TlsConnector,
-    /// Recipients being tried, and attempts running per destination.
+    /// Checked TLS, for a relay that gets our password.
+    relay_tls: Option<tokio_rustls::TlsConnector>,
+    /// Attempts running, in all and per destination.
     in_flight: Mutex<InFlight>,
     /// Woken when an attempt ends (its destination may take another).
     finished: Notify,
@@ -99,7 +123,6 @@ struct Runner {
 
 #[derive(Default)]
 struct InFlight {
-    recipients: HashSet<i64>,
     per_destination: HashMap<String, usize>,
     attempts: usize,
 }
@@ -110,6 +133,27 @@ struct Attempt {
     destination: String,
 }
 
+/// An attempt's place among those running, given back when dropped (even by a panic).
+struct Slot {
+    runner: Arc<Runner>,
+    destination: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut in_flight = self.runner.in_flight.lock().expect("not poisoned");
+        in_flight.attempts -= 1;
+        if let Some(running) = in_flight.per_destination.get_mut(&self.destination) {
+            *running -= 1;
+            if *running == 0 {
+                in_flight.per_destination.remove(&self.destination);
+            }
+        }
+        drop(in_flight);
+        self.runner.finished.notify_one();
+    }
+}
+
 impl Runner {
     /// Starts an attempt for each due group there is room for. Returns whether some had to
     /// wait for room.
@@ -118,20 +162,37 @@ impl Runner {
         let due = self.mail.store().due_outbound(now, BATCH).await?;
         let mut blocked = false;
         for message in due {
-            for attempt in self.group(message) {
-                if !self.claim(&attempt) {
-                    blocked |= !self.is_running(&attempt);
+            for mut attempt in self.group(message) {
+                let Some(slot) = self.slot(&attempt.destination) else {
+                    blocked = true;
+                    continue;
+                };
+                let ids: Vec<i64> = attempt.message.recipients.iter().map(|r| r.id).collect();
+                let leased = self.mail.store().lease_outbound(&ids, now).await?;
+                attempt.message.recipients.retain(|r| leased.contains(&r.id));
+                if attempt.message.recipients.is_empty() {
                     continue;
                 }
-                let runner = Arc::clone(self);
                 tokio::spawn(async move {
-                    runner.attempt(&attempt).await;
-                    runner.release(&attempt);
-                    runner.finished.notify_one();
+                    slot.runner.attempt(&attempt).await;
+                    drop(slot);
                 });
             }
         }
         Ok(blocked)
+    }
+
+    /// A place for one more attempt, if there is room in all and for its destination.
+    fn slot(self: &Arc<Self>, destination: &str) -> Option<Slot> {
+        let mut in_flight = self.in_flight.lock().expect("not poisoned");
+        let running = in_flight.per_destination.get(destination).copied().unwrap_or(0);
+        let limits = self.config.limits;
+        if running >= limits.per_domain || in_flight.attempts >= limits.connections {
+            return None;
+        }
+        *in_flight.per_destination.entry(destination.to_string()).or_default() += 1;
+        in_flight.attempts += 1;
+        Some(Slot { runner: Arc::clone(self), destination: destination.to_string() })
     }
 
     /// Splits a message's due recipients by destination.
@@ -153,41 +214,6 @@ impl Runner {
             .collect()
     }
 
-    fn is_running(&self, attempt: &Attempt) -> bool {
-        let in_flight = self.in_flight.lock().expect("not poisoned");
-        attempt.message.recipients.iter().any(|r| in_flight.recipients.contains(&r.id))
-    }
-
-    /// Marks the attempt's recipients as being tried, if none already is and there is room
-    /// for one more attempt, in all and to its destination.
-    fn claim(&self, attempt: &Attempt) -> bool {
-        let mut in_flight = self.in_flight.lock().expect("not poisoned");
-        let busy = attempt.message.recipients.iter().any(|r| in_flight.recipients.contains(&r.id));
-        let running = in_flight.per_destination.get(&attempt.destination).copied().unwrap_or(0);
-        let limits = self.config.limits;
-        if busy || running >= limits.per_domain || in_flight.attempts >= limits.connections {
-            return false;
-        }
-        in_flight.recipients.extend(attempt.message.recipients.iter().map(|r| r.id));
-        *in_flight.per_destination.entry(attempt.destination.clone()).or_default() += 1;
-        in_flight.attempts += 1;
-        true
-    }
-
-    fn release(&self, attempt: &Attempt) {
-        let mut in_flight = self.in_flight.lock().expect("not poisoned");
-        for recipient in &attempt.message.recipients {
-            in_flight.recipients.remove(&recipient.id);
-        }
-        in_flight.attempts -= 1;
-        if let Some(running) = in_flight.per_destination.get_mut(&attempt.destination) {
-            *running -= 1;
-            if *running == 0 {
-                in_flight.per_destination.remove(&attempt.destination);
-            }
-        }
-    }
-
     /// How long until the next recipient not being tried is due.
     async fn until_next_due(&self) -> Duration {
         let next = match self.mail.store().next_outbound_attempt().await {
@@ -199,7 +225,7 @@ impl Runner {
         };
         let now = chrono::Utc::now().timestamp();
         match next {
-            // Due already: those are being tried (or wait for room), and their end wakes us.
+            // Due already: those wait for room, and an attempt's end wakes us.
             Some(at) if at <= now => MAX_SLEEP,
             Some(at) => Duration::from_secs((at - now) as u64).min(MAX_SLEEP),
             None => MAX_SLEEP,
@@ -212,8 +238,9 @@ impl Runner {
         let recipients: Vec<String> = message.recipients.iter().map(|r| r.address.clone()).collect();
         let (outcomes, remote_mta, raw) = match self.mail.store().outbound_raw(message).await {
             Ok(raw) => {
+                let signed = self.signed(message, &raw).await;
                 let (outcomes, remote_mta) =
-                    self.send(&message.recipients[0].domain, &message.sender, &recipients, &raw).await;
+                    self.send(&message.recipients[0].domain, &message.sender, &recipients, &signed).await;
                 (outcomes, remote_mta, raw)
             }
             Err(error) => {
@@ -222,8 +249,52 @@ impl Runner {
                 (vec![Outcome::Temporary(why); recipients.len()], None, Vec::new())
             }
         };
-        if let Err(error) = self.record(message, &outcomes, remote_mta, &raw).await {
-            tracing::error!(%error, id = ?message.id, "recording a delivery attempt failed; it will be made again");
+        // Until the outcomes are written, the recipients stay leased: a failed write must not
+        // have them sent again and again, so it is tried again, with a growing wait.
+        let results = self.outcomes(message, &outcomes, remote_mta, &raw).await;
+        let mut wait = Duration::from_secs(1);
+        while let Err(error) = self.mail.store().finish_outbound(&results).await {
+            tracing::error!(%error, id = ?message.id, "recording a delivery attempt failed; trying again");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(60));
+        }
+    }
+
+    /// The message with a DKIM signature of its author's domain in front, when that domain
+    /// is ours (else of the envelope sender's). Unsigned, and logged, if signing fails: a
+    /// message is better late-checked than not sent.
+    async fn signed(&self, message: &QueuedMessage, raw: &[u8]) -> Vec<u8> {
+        let envelope_domain = message.sender.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
+        let mut key = None;
+        for domain in dkim::author_domain(raw).into_iter().chain(envelope_domain) {
+            match self.mail.store().dkim_key(&domain).await {
+                Ok(Some(found)) => {
+                    key = Some(found);
+                    break;
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, %domain, "reading the DKIM key failed"),
+            }
+        }
+        let Some(key) = key else { return raw.to_vec() };
+        match dkim::signature(&key, raw) {
+            Ok(header) => {
+                let mut signed = Vec::with_capacity(header.len() + raw.len());
+                signed.extend_from_slice(header.as_bytes());
+                signed.extend_from_slice(raw);
+                signed
+            }
+            Err(error) => {
+                tracing::error!(%error, domain = %key.domain, "DKIM signing failed; sending unsigned");
+                raw.to_vec()
+            }
+        }
+    }
+
+    fn tls_for_attempt(&self) -> Option<&tokio_rustls::TlsConnector> {
+        match self.config.routing.credentials() {
+            Some(_) => self.relay_tls.as_ref(),
+            None => Some(&self.tls),
         }
     }
 
@@ -259,7 +330,7 @@ impl Runner {
                     let transaction = Transaction {
                         hello: &self.config.hostname,
                         server_name: &host.name,
-                        tls: use_tls.then_some(&self.tls),
+                        tls: if use_tls { self.tls_for_attempt() } else { None },
                         credentials: self.config.routing.credentials(),
                         plaintext_auth_ok: relay_on_loopback,
                         sender,
@@ -286,19 +357,21 @@ impl Runner {
         (everyone(Outcome::Temporary(last_failure)), None)
     }
 
-    /// Writes the outcomes to the queue; tells the sender of failures (and of a long delay)
-    /// first, so a crash in between repeats the notice rather than losing it.
-    async fn record(
+    /// What to write to the queue for each recipient; tells the sender of failures (and of
+    /// a long delay) first, so a crash before the write repeats the notice rather than losing
+    /// it.
+    async fn outcomes(
         &self,
         message: &QueuedMessage,
         outcomes: &[Outcome],
         remote_mta: Option<String>,
         raw: &[u8],
-    ) -> store::Result<()> {
+    ) -> Vec<(i64, AttemptOutcome)> {
         let now = chrono::Utc::now().timestamp();
         let schedule = &self.config.schedule;
         let mut failed = Vec::new();
         let mut delayed = Vec::new();
+        let mut newly_warned = Vec::new();
         let mut results = Vec::new();
         for (recipient, outcome) in message.recipients.iter().zip(outcomes) {
             let report = |diagnostic: &str| dsn::Recipient {
@@ -328,6 +401,7 @@ impl Runner {
                         tracing::info!(id = ?message.id, to = %recipient.address, %why, next_attempt, "delivery deferred");
                         if warn {
                             delayed.push(report(why));
+                            newly_warned.push(recipient.id);
                         }
                         results.push((
                             recipient.id,
@@ -364,9 +438,17 @@ impl Runner {
         if !delayed.is_empty()
             && let Err(error) = self.notify(message, dsn::Action::Delayed, &delayed, raw).await
         {
+            // Not told: told at a later attempt.
             tracing::warn!(%error, id = ?message.id, "a delay notice could not be stored");
+            for (id, outcome) in &mut results {
+                if let AttemptOutcome::Later { delay_warned, .. } = outcome
+                    && newly_warned.contains(id)
+                {
+                    *delay_warned = false;
+                }
+            }
         }
-        self.mail.store().finish_outbound(&results).await
+        results
     }
 
     /// Sends a report to the message's sender: into their mailbox when they are ours, through

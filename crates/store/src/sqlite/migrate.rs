@@ -23,6 +23,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "orphan subscriptions", include_str!("../../../../migrations/sqlite/0010_orphan_subscriptions.sql")),
     (11, "sent copies", include_str!("../../../../migrations/sqlite/0011_sent_copies.sql")),
     (12, "outbound queue", include_str!("../../../../migrations/sqlite/0012_outbound_queue.sql")),
+    (13, "dkim keys", include_str!("../../../../migrations/sqlite/0013_dkim_keys.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {

@@ -129,14 +129,14 @@ fn group(rows: Vec<sqlx::sqlite::SqliteRow>) -> Vec<QueuedMessage> {
 }
 
 impl Store {
-    /// The recipients due at `now`, by message, the longest waiting first; at most `limit`
-    /// recipients (a message's due recipients are never split).
+    /// The recipients due at `now` and not being tried, by message, the longest waiting
+    /// first; at most `limit` messages.
     pub async fn due_outbound(&self, now: i64, limit: usize) -> Result<Vec<QueuedMessage>> {
         let rows = sqlx::query(&format!(
             "SELECT {QUEUE_COLUMNS} FROM outbound_recipients r JOIN outbound_messages m ON m.id = r.message_id
-             WHERE r.message_id IN (SELECT message_id FROM outbound_recipients WHERE next_attempt <= ?1
+             WHERE r.message_id IN (SELECT message_id FROM outbound_recipients WHERE next_attempt <= ?1 AND leased = 0
                                     GROUP BY message_id ORDER BY MIN(next_attempt) LIMIT ?2)
-               AND r.next_attempt <= ?1
+               AND r.next_attempt <= ?1 AND r.leased = 0
              ORDER BY m.id, r.id"
         ))
         .bind(now)
@@ -146,9 +146,34 @@ impl Store {
         Ok(group(rows))
     }
 
-    /// When the next recipient is due (unix seconds), if any is queued.
+    /// When the next recipient not being tried is due (unix seconds), if any is queued.
     pub async fn next_outbound_attempt(&self) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT MIN(next_attempt) FROM outbound_recipients").fetch_one(&self.reader).await?)
+        Ok(sqlx::query_scalar("SELECT MIN(next_attempt) FROM outbound_recipients WHERE leased = 0")
+            .fetch_one(&self.reader)
+            .await?)
+    }
+
+    /// Takes these recipients for an attempt, those still due and not taken: returns their
+    /// ids. In a write, so a recipient that an attempt ended meanwhile (delivered, or put off)
+    /// is not taken again from the caller's older read.
+    pub async fn lease_outbound(&self, recipients: &[i64], now: i64) -> Result<Vec<i64>> {
+        let ids = format!("[{}]", recipients.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+        let mut writer = self.relaxed_writer().await?;
+        Ok(sqlx::query_scalar(
+            "UPDATE outbound_recipients SET leased = 1
+             WHERE id IN (SELECT value FROM json_each(?)) AND leased = 0 AND next_attempt <= ? RETURNING id",
+        )
+        .bind(ids)
+        .bind(now)
+        .fetch_all(&mut *writer)
+        .await?)
+    }
+
+    /// Frees every lease: the server starting, attempts of a process that is gone are not
+    /// running.
+    pub async fn release_outbound_leases(&self) -> Result<()> {
+        sqlx::query("UPDATE outbound_recipients SET leased = 0 WHERE leased = 1").execute(&self.writer).await?;
+        Ok(())
     }
 
     /// Every queued message with all its recipients (`facteur admin queue list`).
@@ -182,7 +207,7 @@ impl Store {
                 AttemptOutcome::Later { next_attempt, error, delay_warned } => {
                     sqlx::query(
                         "UPDATE outbound_recipients SET attempts = attempts + 1, next_attempt = ?, last_error = ?,
-                            delay_warned = ? WHERE id = ?",
+                            delay_warned = ?, leased = 0 WHERE id = ?",
                     )
                     .bind(next_attempt)
                     .bind(error)
