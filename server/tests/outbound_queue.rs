@@ -191,7 +191,10 @@ fn submitted_mail_reaches_the_relay_over_starttls_without_its_bcc() {
     // Signed with example.org's key, which an independent verifier (dkimpy) accepts with the
     // record `facteur admin domain dns` asks to publish.
     let (selector, record) = dkim_record(&srv);
-    assert!(data.starts_with("DKIM-Signature: v=1; a=rsa-sha256;") && data.contains(&format!("s={selector}")), "{data}");
+    assert!(
+        data.starts_with("DKIM-Signature: v=1; a=rsa-sha256;") && data.contains(&format!("s={selector}")),
+        "{data}"
+    );
     let verdict = verify_dkim(data, &format!("{selector}._domainkey.example.org."), &record);
     assert_eq!(verdict.trim(), "dkim: True", "{data}");
     let tampered = data.replace("survive", "survivE");
