@@ -39,16 +39,16 @@ impl Reply {
     fn class(&self) -> u16 {
         self.code / 100
     }
+}
 
-    /// The enhanced status code (RFC 3463) the text starts with, if it has one.
-    pub fn enhanced_status(&self) -> Option<&str> {
-        let first = self.text.split_whitespace().next()?;
-        let mut parts = first.split('.');
-        let valid = parts.next().is_some_and(|c| matches!(c, "2" | "4" | "5"))
-            && parts.clone().count() == 2
-            && parts.all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()));
-        valid.then_some(first)
-    }
+/// The enhanced status code (RFC 3463) a reply's text starts with, if it has one.
+pub fn enhanced_status(text: &str) -> Option<&str> {
+    let first = text.split_whitespace().next()?;
+    let mut parts = first.split('.');
+    let valid = parts.next().is_some_and(|c| matches!(c, "2" | "4" | "5"))
+        && parts.clone().count() == 2
+        && parts.all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()));
+    valid.then_some(first)
 }
 
 impl std::fmt::Display for Reply {
@@ -511,11 +511,10 @@ mod tests {
 
     #[test]
     fn enhanced_status_codes_are_recognised() {
-        let reply = |text: &str| Reply { code: 550, text: text.to_string() };
-        assert_eq!(reply("5.1.1 No such user").enhanced_status(), Some("5.1.1"));
-        assert_eq!(reply("No such user").enhanced_status(), None);
-        assert_eq!(reply("5.1 x").enhanced_status(), None);
-        assert_eq!(reply("6.1.1 x").enhanced_status(), None);
+        assert_eq!(enhanced_status("5.1.1 No such user"), Some("5.1.1"));
+        assert_eq!(enhanced_status("No such user"), None);
+        assert_eq!(enhanced_status("5.1 x"), None);
+        assert_eq!(enhanced_status("6.1.1 x"), None);
     }
 
     #[test]

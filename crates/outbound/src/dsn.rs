@@ -131,9 +131,9 @@ impl Report<'_> {
 /// RFC 3464 §2.3.4: the status is the reply's enhanced code when it has one of the right
 /// class, else the class alone.
 fn status(diagnostic: &str, class: char) -> String {
-    let code = diagnostic.split_whitespace().nth(1).filter(|_| starts_with_reply_code(diagnostic));
-    match code {
-        Some(code) if code.starts_with(class) && code.split('.').count() == 3 && code.len() <= 11 => code.to_string(),
+    let reply_text = diagnostic.get(4..).filter(|_| starts_with_reply_code(diagnostic));
+    match reply_text.and_then(crate::client::enhanced_status) {
+        Some(code) if code.starts_with(class) => code.to_string(),
         _ => format!("{class}.0.0"),
     }
 }
@@ -201,5 +201,6 @@ mod tests {
         assert_eq!(status("451 4.3.0 try later", '5'), "5.0.0");
         assert_eq!(status("451 4.3.0 try later", '4'), "4.3.0");
         assert_eq!(status("550 no such user", '5'), "5.0.0");
+        assert_eq!(status("550 5.1.x not a status", '5'), "5.0.0");
     }
 }
