@@ -9,6 +9,7 @@
 
 use sqlx::{Row, SqliteConnection};
 
+use crate::sqlite::messages::json_array;
 use crate::{AccountId, Result, Store, now_unix};
 
 /// A queued message.
@@ -157,7 +158,7 @@ impl Store {
     /// ids. In a write, so a recipient that an attempt ended meanwhile (delivered, or put off)
     /// is not taken again from the caller's older read.
     pub async fn lease_outbound(&self, recipients: &[i64], now: i64) -> Result<Vec<i64>> {
-        let ids = format!("[{}]", recipients.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+        let ids = json_array(recipients.iter());
         let mut writer = self.relaxed_writer().await?;
         Ok(sqlx::query_scalar(
             "UPDATE outbound_recipients SET leased = 1
@@ -196,13 +197,16 @@ impl Store {
     /// messages with no recipient left off the queue, their files with them.
     pub async fn finish_outbound(&self, outcomes: &[(i64, AttemptOutcome)]) -> Result<()> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut finished_in = Vec::new();
         for (recipient, outcome) in outcomes {
             match outcome {
                 AttemptOutcome::Done => {
-                    sqlx::query("DELETE FROM outbound_recipients WHERE id = ?")
-                        .bind(recipient)
-                        .execute(&mut *tx)
-                        .await?;
+                    let message: Option<i64> =
+                        sqlx::query_scalar("DELETE FROM outbound_recipients WHERE id = ? RETURNING message_id")
+                            .bind(recipient)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    finished_in.extend(message);
                 }
                 AttemptOutcome::Later { next_attempt, error, delay_warned } => {
                     sqlx::query(
@@ -218,7 +222,7 @@ impl Store {
                 }
             }
         }
-        let emptied = remove_empty_outbound(&mut tx).await?;
+        let emptied = remove_if_empty(&mut tx, &finished_in).await?;
         tx.commit().await?;
         self.remove_unreferenced_blobs_logged(emptied).await;
         Ok(())
@@ -251,13 +255,20 @@ impl Store {
     }
 }
 
-/// Deletes the messages no recipient is waiting for; returns their blobs, for clean-up.
-async fn remove_empty_outbound(tx: &mut SqliteConnection) -> Result<Vec<String>> {
+/// Deletes those of these messages no recipient is waiting for any more (only these: a look
+/// at the whole queue on every attempt would grow with it); returns their blobs, for clean-up.
+async fn remove_if_empty(tx: &mut SqliteConnection, messages: &[i64]) -> Result<Vec<String>> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = json_array(messages.iter());
     Ok(sqlx::query_scalar(
         "DELETE FROM outbound_messages
-         WHERE NOT EXISTS (SELECT 1 FROM outbound_recipients r WHERE r.message_id = outbound_messages.id)
+         WHERE id IN (SELECT value FROM json_each(?))
+           AND NOT EXISTS (SELECT 1 FROM outbound_recipients r WHERE r.message_id = outbound_messages.id)
          RETURNING blob_hash",
     )
+    .bind(ids)
     .fetch_all(&mut *tx)
     .await?)
 }
