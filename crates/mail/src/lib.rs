@@ -7,7 +7,8 @@
 //!   will plug in before the store is called; indexing and notifications follow the feed.
 //! - Sending: [`Mail::submit`] is the one pipeline for every way of sending (`outgoing`
 //!   prepares the message: Bcc removed, Message-ID and Date added): local recipients get it
-//!   through ingest, the sender's Sent folder a copy.
+//!   through ingest, remote ones through the outbound queue, the sender's Sent folder a copy.
+//!   [`Mail::send_from_server`] sends what the server itself writes (bounces).
 //! - Flags and expunge: [`Mail::set_flags`], [`Mail::expunge`].
 //! - Folders and moves: [`Mail::create_folder`], [`Mail::rename_folder`], [`Mail::delete_folder`],
 //!   [`Mail::set_subscribed`], [`Mail::copy`] and [`Mail::move_messages`], with the folder rules
@@ -77,6 +78,17 @@ pub struct Submitted {
     pub queued: Option<OutboundId>,
     /// The UID of the sender's copy in Sent, when one was kept.
     pub sent_copy: Option<u32>,
+}
+
+/// What became of a message the server wrote itself ([`Mail::send_from_server`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerMessage {
+    /// Stored in the mailboxes or queued.
+    Sent,
+    /// The address is malformed, or ours and nobody's (any more).
+    NoSuchAddress,
+    /// A mailbox it goes to is full.
+    MailboxFull,
 }
 
 /// Who a message is sent to, as the SMTP envelope says ([`Mail::submit`]).
@@ -162,6 +174,22 @@ impl Mail {
             self.outbound.notify_one();
         }
         Ok(delivery)
+    }
+
+    /// Sends a message this server writes itself (a bounce, a delay notice) to one address:
+    /// into its mailboxes when it is ours (and on to where it forwards), through the outbound
+    /// queue otherwise, always from the null sender, which nothing answers (RFC 5321 §4.5.5).
+    pub async fn send_from_server(&self, to: &str, raw: Vec<u8>) -> Result<ServerMessage> {
+        let Ok(address) = store::parse_address(to) else { return Ok(ServerMessage::NoSuchAddress) };
+        let (accounts, remote) = match self.route(&address).await? {
+            Route::Local { accounts, external } => (accounts, external),
+            Route::NotLocal => (Vec::new(), vec![to.to_string()]),
+            Route::UnknownUser => return Ok(ServerMessage::NoSuchAddress),
+        };
+        let outbound =
+            (!remote.is_empty()).then(|| Outbound { sender: String::new(), account: None, recipients: remote });
+        let delivery = self.deliver_and_queue(&accounts, outbound, raw).await?;
+        Ok(if delivery.stored() { ServerMessage::Sent } else { ServerMessage::MailboxFull })
     }
 
     /// Returns when a message was queued for other servers since the last call (by this

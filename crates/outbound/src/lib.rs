@@ -451,9 +451,9 @@ impl Runner {
         results
     }
 
-    /// Sends a report to the message's sender: into their mailbox when they are ours, through
-    /// the queue from the null sender otherwise. A bounce (null sender) is never reported on
-    /// (RFC 5321 §4.5.5), nor is a message whose sender is unknown here.
+    /// Sends a report to the message's sender (`Mail::send_from_server`). A bounce (null
+    /// sender) is never reported on (RFC 5321 §4.5.5), nor is a message whose sender is
+    /// unknown here.
     async fn notify(
         &self,
         message: &QueuedMessage,
@@ -474,25 +474,11 @@ impl Runner {
             original,
         }
         .render(chrono::Utc::now());
-        let Ok(sender) = store::parse_address(&message.sender) else {
-            tracing::info!(sender = %message.sender, "the sender's address is malformed; no bounce");
-            return Ok(());
-        };
-        let (accounts, remote) = match self.mail.route(&sender).await? {
-            store::Route::Local { accounts, external } => (accounts, external),
-            store::Route::NotLocal => (Vec::new(), vec![message.sender.clone()]),
-            store::Route::UnknownUser => {
-                tracing::info!(sender = %message.sender, "the sender is not known here any more; no bounce");
-                return Ok(());
-            }
-        };
-        let outbound =
-            (!remote.is_empty()).then(|| store::Outbound { sender: String::new(), account: None, recipients: remote });
-        let delivery = self.mail.deliver_and_queue(&accounts, outbound, report).await?;
-        if !delivery.stored() {
-            // A full mailbox: the notice cannot be kept, and keeping the message for it would
-            // keep it forever. Logged for the admin.
-            tracing::warn!(sender = %message.sender, "the sender's mailbox is full; the bounce is dropped");
+        match self.mail.send_from_server(&message.sender, report).await? {
+            mail::ServerMessage::Sent => {}
+            // The notice cannot be kept, and keeping the message for it would keep it forever.
+            // Logged for the admin.
+            unsent => tracing::warn!(sender = %message.sender, ?unsent, "the report is dropped"),
         }
         Ok(())
     }
