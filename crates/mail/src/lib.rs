@@ -22,7 +22,9 @@
 
 pub mod dns_records;
 mod feed;
+pub mod header;
 pub mod outgoing;
+mod srs;
 
 use std::sync::Arc;
 
@@ -34,6 +36,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 pub use feed::POLL_INTERVAL;
+pub use srs::SrsError;
 pub use store::{Error, Result};
 pub use types::{Change, ChangeKind};
 
@@ -109,6 +112,8 @@ pub struct Mail {
     feed: Arc<feed::Feed>,
     /// Woken when a message is queued for other servers.
     outbound: Arc<tokio::sync::Notify>,
+    /// The SRS key, read (or made) on first use.
+    srs: Arc<tokio::sync::OnceCell<srs::Srs>>,
     _follower: Option<Arc<Follower>>,
 }
 
@@ -126,7 +131,7 @@ impl Mail {
     /// which change mail but have no subscribers. Their changes reach a running server's
     /// subscribers through the log.
     pub fn new(store: Store) -> Mail {
-        Mail { store, feed: feed::Feed::new(), outbound: Arc::default(), _follower: None }
+        Mail { store, feed: feed::Feed::new(), outbound: Arc::default(), srs: Arc::default(), _follower: None }
     }
 
     /// A mail domain that follows the change log and broadcasts it to [`Mail::subscribe`]rs.
@@ -134,7 +139,13 @@ impl Mail {
     pub fn start(store: Store) -> Mail {
         let feed = feed::Feed::new();
         let follower = tokio::spawn(Arc::clone(&feed).follow(store.clone()));
-        Mail { store, feed, outbound: Arc::default(), _follower: Some(Arc::new(Follower(follower))) }
+        Mail {
+            store,
+            feed,
+            outbound: Arc::default(),
+            srs: Arc::default(),
+            _follower: Some(Arc::new(Follower(follower))),
+        }
     }
 
     /// The store, for reading.
@@ -148,8 +159,48 @@ impl Mail {
     }
 
     /// Where mail for an address goes (aliases, plus addressing, postmaster@).
+    /// An address nobody has may be one our forwarding wrote ([`Mail::forwarding_sender`]): a
+    /// bounce of forwarded mail, which goes on to the original sender.
     pub async fn route(&self, recipient: &Address) -> Result<Route> {
-        self.store.route(recipient).await
+        let route = self.store.route(recipient).await?;
+        if route != Route::UnknownUser || !srs::is_srs(&recipient.local) {
+            return Ok(route);
+        }
+        match self.srs().await?.reverse(&recipient.local, today()) {
+            Ok(original) => Ok(Route::Local { accounts: Vec::new(), external: vec![original] }),
+            Err(why) => {
+                tracing::info!(%recipient, ?why, "SRS address refused");
+                Ok(Route::UnknownUser)
+            }
+        }
+    }
+
+    /// The envelope sender of a message from `sender` that `our_domain` forwards to another
+    /// server (A3): rewritten with SRS so SPF passes there and bounces come back to us. The
+    /// null sender (a bounce is forwarded as a bounce) and our own domains' senders, whom our
+    /// SPF record covers already, stay as they are.
+    pub async fn forwarding_sender(&self, sender: &str, our_domain: &str) -> Result<String> {
+        let Some((_, domain)) = sender.rsplit_once('@') else { return Ok(sender.to_string()) };
+        if self.store.is_local_domain(domain).await? {
+            return Ok(sender.to_string());
+        }
+        Ok(self.srs().await?.forward(sender, our_domain, today()))
+    }
+
+    async fn srs(&self) -> Result<&srs::Srs> {
+        self.srs
+            .get_or_try_init(|| async {
+                let key = self
+                    .store
+                    .server_secret("srs", || {
+                        let mut key = vec![0; 32];
+                        getrandom::fill(&mut key).expect("the system's random source works");
+                        key
+                    })
+                    .await?;
+                Ok(srs::Srs::new(key))
+            })
+            .await
     }
 
     /// Ingest: stores one message in the Inbox of each account, all or nothing (a full
@@ -385,3 +436,8 @@ impl Mail {
 
 #[cfg(test)]
 mod tests;
+
+/// Days since the Unix epoch, the clock of SRS addresses.
+fn today() -> i64 {
+    chrono::Utc::now().timestamp().div_euclid(86_400)
+}

@@ -6,6 +6,8 @@
 
 use std::ops::Range;
 
+use crate::header::{field_name, fields, header_block};
+
 /// A message ready to leave: the sender's copy, and where its `Bcc:` fields are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prepared {
@@ -67,64 +69,6 @@ pub fn prepare(raw: Vec<u8>, hostname: &str, now: chrono::DateTime<chrono::Utc>)
     // The Bcc ranges lie before `header_end`, so the insertion does not move them.
     message.splice(header_end..header_end, added);
     Prepared { message, bcc }
-}
-
-/// Where the header block ends, and whether an empty line ends it (that line stays with the
-/// body). Without one, it ends at the first line that is neither a field nor the continuation
-/// of one, or at the end of the message.
-fn header_block(raw: &[u8]) -> (usize, bool) {
-    let mut at = 0;
-    while at < raw.len() {
-        let line_end = raw[at..].iter().position(|&b| b == b'\n').map_or(raw.len(), |i| at + i + 1);
-        let line = &raw[at..line_end];
-        if line == b"\r\n" || line == b"\n" {
-            return (at, true);
-        }
-        let continues = at > 0 && matches!(line[0], b' ' | b'\t');
-        if !continues && !is_field_start(line) {
-            return (at, false);
-        }
-        at = line_end;
-    }
-    (raw.len(), false)
-}
-
-/// RFC 5322 §3.6.8: a field name (printable ASCII but the colon), then the colon (white space
-/// before it is obsolete syntax, still taken).
-fn is_field_start(line: &[u8]) -> bool {
-    let name_end = line.iter().position(|&b| !(33..=126).contains(&b) || b == b':').unwrap_or(line.len());
-    name_end > 0 && line[name_end..].iter().find(|&&b| b != b' ' && b != b'\t') == Some(&b':')
-}
-
-/// The fields of the header block `raw[..end]`, each with its continuation lines and line ends.
-fn fields(raw: &[u8], end: usize) -> impl Iterator<Item = Range<usize>> + '_ {
-    let block = &raw[..end];
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        if at >= block.len() {
-            return None;
-        }
-        let start = at;
-        loop {
-            at = block[at..].iter().position(|&b| b == b'\n').map_or(block.len(), |i| at + i + 1);
-            // A line starting with a space or tab continues the field (RFC 5322 §2.2.3).
-            if !matches!(block.get(at), Some(b' ' | b'\t')) {
-                break;
-            }
-        }
-        Some(start..at)
-    })
-}
-
-fn field_name(field: &[u8]) -> &[u8] {
-    let colon = field.iter().position(|&b| b == b':').unwrap_or(field.len());
-    field[..colon].trim_ascii_end()
-}
-
-/// The header section of a message (without the empty line that ends it): what a bounce
-/// shows of the message it returns.
-pub fn header_section(raw: &[u8]) -> &[u8] {
-    &raw[..header_block(raw).0]
 }
 
 /// A new Message-ID's text (without the angle brackets) for a message made here.

@@ -333,7 +333,7 @@ async fn envelope_and_data(
     let needs_utf8 = !transaction.sender.is_ascii() || transaction.recipients.iter().any(|r| !r.is_ascii());
     // RFC 6531 §3.4: a message with UTF-8 header fields goes with SMTPUTF8 where it is offered
     // (where it is not, it goes as it is, as Postfix does, rather than not at all).
-    let utf8_headers = !mail::outgoing::header_section(message).is_ascii();
+    let utf8_headers = !mail::header::header_section(message).is_ascii();
     if needs_utf8 && !extensions.smtputf8 {
         // RFC 6531 §3.2: such a message cannot go to this server as it is.
         return Err(SessionError::Refused(Outcome::Permanent(

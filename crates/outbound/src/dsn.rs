@@ -92,7 +92,7 @@ impl Report<'_> {
         out.push_str(&format!("--{boundary}\r\n"));
         out.push_str("Content-Type: text/rfc822-headers\r\n\r\n");
         let mut bytes = out.into_bytes();
-        let headers = mail::outgoing::header_section(self.original);
+        let headers = mail::header::header_section(self.original);
         bytes.extend_from_slice(headers);
         if !headers.ends_with(b"\n") {
             bytes.extend_from_slice(b"\r\n");

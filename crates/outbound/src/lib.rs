@@ -238,7 +238,10 @@ impl Runner {
         let recipients: Vec<String> = message.recipients.iter().map(|r| r.address.clone()).collect();
         let (outcomes, remote_mta, raw) = match self.mail.store().outbound_raw(message).await {
             Ok(raw) => {
-                let signed = self.signed(message, &raw).await;
+                // RFC 5321 §4.4: only the final delivery adds Return-Path:; the copy a local
+                // mailbox got with ours (a forward's) must not leave with it.
+                let leaving = mail::header::without_fields(&raw, |name, _| name.eq_ignore_ascii_case(b"return-path"));
+                let signed = self.signed(message, &leaving).await;
                 let (outcomes, remote_mta) =
                     self.send(&message.recipients[0].domain, &message.sender, &recipients, &signed).await;
                 (outcomes, remote_mta, raw)

@@ -12,6 +12,7 @@ pub(crate) mod messages;
 pub(crate) mod migrate;
 pub(crate) mod queue;
 pub(crate) mod routing;
+pub(crate) mod secrets;
 pub(crate) mod transfer;
 
 use sqlx::Sqlite;

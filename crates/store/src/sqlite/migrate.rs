@@ -24,6 +24,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "sent copies", include_str!("../../../../migrations/sqlite/0011_sent_copies.sql")),
     (12, "outbound queue", include_str!("../../../../migrations/sqlite/0012_outbound_queue.sql")),
     (13, "dkim keys", include_str!("../../../../migrations/sqlite/0013_dkim_keys.sql")),
+    (14, "server secrets", include_str!("../../../../migrations/sqlite/0014_server_secrets.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
