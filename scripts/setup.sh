@@ -33,12 +33,13 @@ if [ "$purpose" = test ]; then
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
-  # The SMTP peer the outbound-queue tests deliver to, and the DKIM verifier that checks
-  # what it got (server/tests/outbound_queue.rs).
-  if ! python3 -c 'import aiosmtpd, dkim' 2>/dev/null; then
-    echo "setup: installing aiosmtpd and dkimpy from PyPI"
-    python3 -m pip install --quiet --user aiosmtpd dkimpy 2>/dev/null \
-      || python3 -m pip install --quiet --user --break-system-packages aiosmtpd dkimpy
+  # The SMTP peer the outbound-queue tests deliver to, the DKIM verifier that checks what it
+  # got (server/tests/outbound_queue.rs), and the stub name server of the sender checks'
+  # tests (server/tests/sender_checks.rs).
+  if ! python3 -c 'import aiosmtpd, dkim, dnslib' 2>/dev/null; then
+    echo "setup: installing aiosmtpd, dkimpy and dnslib from PyPI"
+    python3 -m pip install --quiet --user aiosmtpd dkimpy dnslib 2>/dev/null \
+      || python3 -m pip install --quiet --user --break-system-packages aiosmtpd dkimpy dnslib
   fi
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     echo "setup: installing the browser-test packages (npm)"

@@ -11,7 +11,7 @@ use serde::Deserialize;
 #[derive(clap::Args, Debug, Default)]
 pub(crate) struct ServeArgs {
     /// A TOML file with the same settings as the flags (data, http, smtp, submission,
-    /// submissions, submission_hourly_limit, relay, relay_user, dns_server, outbound_port,
+    /// submissions, submission_hourly_limit, sender_checks, relay, relay_user, dns_server, outbound_port,
     /// queue_retry, queue_warn_after, queue_lifetime, imap, imaps, hostname, tls_cert,
     /// tls_key, public_url, changes_horizon_days, plaintext_login_on_loopback).
     #[arg(long, env = "FACTEUR_CONFIG")]
@@ -34,6 +34,10 @@ pub(crate) struct ServeArgs {
     /// Messages one account may send per hour by submission. Default: 200
     #[arg(long, env = "FACTEUR_SUBMISSION_HOURLY_LIMIT")]
     submission_hourly_limit: Option<u32>,
+    /// Check SPF, DKIM, DMARC and ARC of mail arriving on the MX, note the results in an
+    /// Authentication-Results field and refuse what fails a DMARC p=reject policy. Default: true
+    #[arg(long, env = "FACTEUR_SENDER_CHECKS")]
+    sender_checks: Option<bool>,
     /// Hand all outbound mail to this server (HOST:PORT: a smarthost, a test peer) instead of
     /// each domain's MX hosts. Its password, with --relay-user, comes from FACTEUR_RELAY_PASSWORD.
     #[arg(long, env = "FACTEUR_RELAY")]
@@ -41,7 +45,8 @@ pub(crate) struct ServeArgs {
     /// The login for --relay (AUTH PLAIN, sent only over TLS or to a relay on loopback).
     #[arg(long, env = "FACTEUR_RELAY_USER")]
     relay_user: Option<String>,
-    /// The DNS server for MX lookups (IP:PORT). Default: the system's (/etc/resolv.conf).
+    /// The DNS server for MX lookups and sender checks (IP:PORT). Default: the system's
+    /// (/etc/resolv.conf).
     #[arg(long, env = "FACTEUR_DNS_SERVER")]
     dns_server: Option<SocketAddr>,
     /// The port of other domains' MX hosts. Default: 25
@@ -102,6 +107,7 @@ struct FileConfig {
     submission: Option<String>,
     submissions: Option<String>,
     submission_hourly_limit: Option<u32>,
+    sender_checks: Option<bool>,
     relay: Option<String>,
     relay_user: Option<String>,
     dns_server: Option<SocketAddr>,
@@ -128,6 +134,7 @@ pub(crate) struct ServeConfig {
     pub(crate) submission: Option<SocketAddr>,
     pub(crate) submissions: Option<SocketAddr>,
     pub(crate) submission_hourly_limit: u32,
+    pub(crate) sender_checks: bool,
     pub(crate) outbound: Outbound,
     pub(crate) imap: Option<SocketAddr>,
     pub(crate) imaps: Option<SocketAddr>,
@@ -213,6 +220,7 @@ impl ServeArgs {
                 .submission_hourly_limit
                 .or(file.submission_hourly_limit)
                 .unwrap_or(smtp::DEFAULT_HOURLY_LIMIT),
+            sender_checks: self.sender_checks.or(file.sender_checks).unwrap_or(true),
             outbound: Outbound {
                 relay: relay(self.relay.or(file.relay))?,
                 relay_user: self.relay_user.or(file.relay_user),

@@ -38,6 +38,15 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut smtp_services =
         smtp::SmtpServices::new(mail.clone(), auth.clone(), Some(tls.clone()), config.hostname.clone());
     smtp_services.hourly_limit = config.submission_hourly_limit;
+    // Receiving and sending mail work without DNS: a server whose resolver cannot be set up
+    // still starts, delivers unchecked and keeps outbound mail queued.
+    let resolver = outbound::route::resolver(config.outbound.dns_server);
+    if let Err(why) = &resolver {
+        tracing::error!(%why, "no DNS: sender checks are off and outbound mail stays queued");
+    }
+    if config.sender_checks {
+        smtp_services.sender_checks = resolver.clone().ok().map(smtp::sender_checks::SenderChecks::new);
+    }
     let smtp_services = Arc::new(smtp_services);
     for (name, addr, role) in [
         ("smtp", config.smtp, smtp::Role::Mx),
@@ -71,7 +80,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tasks.spawn(web::serve(listener, router));
     }
     tasks.spawn(housekeeping(store.clone(), config.changes_horizon));
-    tasks.spawn(outbound::run(mail.clone(), outbound_config(&config)?));
+    tasks.spawn(outbound::run(mail.clone(), outbound_config(&config, resolver)?));
     announce("ready");
     if let Some(url) = web_url {
         announce(&format!("open {url} in a browser"));
@@ -177,7 +186,10 @@ async fn shutdown_signal() {
 }
 
 /// The outbound queue's settings: where mail goes, and when it is tried again.
-fn outbound_config(config: &ServeConfig) -> anyhow::Result<outbound::Config> {
+fn outbound_config(
+    config: &ServeConfig,
+    resolver: Result<outbound::route::TokioResolver, String>,
+) -> anyhow::Result<outbound::Config> {
     let settings = &config.outbound;
     let routing = match &settings.relay {
         Some((host, port)) => {
@@ -191,12 +203,10 @@ fn outbound_config(config: &ServeConfig) -> anyhow::Result<outbound::Config> {
             };
             outbound::route::Routing::Relay { host: host.clone(), port: *port, credentials }
         }
-        // Receiving mail does not need DNS: a server whose resolver cannot be set up still
-        // starts, and keeps outbound mail queued.
-        None => outbound::route::Routing::mx(settings.dns_server, settings.port).unwrap_or_else(|why| {
-            tracing::error!(%why, "no DNS for outbound mail; it stays queued");
-            outbound::route::Routing::Unavailable(why)
-        }),
+        None => match resolver {
+            Ok(resolver) => outbound::route::Routing::mx(resolver, settings.port),
+            Err(why) => outbound::route::Routing::Unavailable(why),
+        },
     };
     Ok(outbound::Config {
         hostname: config.hostname.clone(),

@@ -2,7 +2,8 @@
 //! `peers/smtp_peer.py`) reached through `--relay`: submitted mail reaches it over STARTTLS
 //! without its Bcc, a peer that defers then refuses gets retries then a bounce that Python's
 //! `email` package reads as RFC 3464, a message deferred too long gets a delay notice then a
-//! bounce, the admin's queue commands, and a SIGKILL while sending loses nothing.
+//! bounce, the admin's queue commands, a SIGKILL while sending loses nothing, and mail for an
+//! alias's external target is forwarded with SRS.
 
 mod common;
 
@@ -207,6 +208,65 @@ fn submitted_mail_reaches_the_relay_over_starttls_without_its_bcc() {
     let body = bob.ok("FETCH 1 BODY.PEEK[]").join("");
     assert!(body.contains("Subject: Minutes") && !body.contains("Bcc"), "{body}");
     wait_for("the queue to empty", &srv, || queue_list(&srv).contains("0 message(s) queued"));
+}
+
+/// Sends to the MX (port 25 role) with smtplib, as another server would: argv is the envelope
+/// sender (empty for the null sender), the recipients (comma-separated) and the message.
+const RELAY_IN: &str = r#"
+import smtplib, sys
+port, sender, recipients, message = sys.argv[1:5]
+with smtplib.SMTP("127.0.0.1", int(port), timeout=30) as s:
+    s.ehlo("mx.sender.test")
+    try:
+        print("refused:", s.sendmail(sender, recipients.split(","), message.encode()))
+    except smtplib.SMTPRecipientsRefused as error:
+        print("all refused:", error.recipients)
+"#;
+
+fn send_to_mx(srv: &TestServer, sender: &str, recipients: &[&str], message: &str) {
+    let out =
+        python(RELAY_IN, &[srv.smtp.port().to_string(), sender.to_string(), recipients.join(","), message.to_string()]);
+    assert!(out.contains("refused: {}"), "{out}");
+}
+
+/// A3: mail for an alias with an external target arrives on the MX and leaves for that
+/// target through the queue: under an SRS sender at our domain (so the next server's SPF
+/// check passes), without our Return-Path:, signed with our domain's key; the local target
+/// has it too. The next server's bounce, sent to the SRS address, goes on to the sender.
+#[test]
+fn mail_for_an_external_alias_target_is_forwarded_with_srs() {
+    let (srv, peer) = server_and_peer(&[]);
+    srv.admin_ok(&["alias", "add", "fwd@example.org", "ana@example.org", "friend@example.net"]);
+    send_to_mx(
+        &srv,
+        "jo@sender.test",
+        &["fwd@example.org"],
+        "From: Jo <jo@sender.test>\r\nTo: fwd@example.org\r\nSubject: Forward me\r\n\r\nHello\r\n",
+    );
+    wait_for("the peer to receive the forward", &srv, || !peer.messages().is_empty());
+    let message = &peer.messages()[0];
+    let srs = message["mail_from"].as_str().expect("a sender").to_string();
+    assert!(srs.starts_with("SRS0=") && srs.ends_with("=sender.test=jo@example.org"), "{srs}");
+    assert_eq!(message["rcpt_tos"], serde_json::json!(["friend@example.net"]));
+    let data = message["data"].as_str().expect("data");
+    assert!(!data.to_ascii_lowercase().contains("return-path:"), "our Return-Path stays here: {data}");
+    assert!(data.contains("Subject: Forward me") && data.contains("Received: from mx.sender.test"), "{data}");
+    let (selector, record) = dkim_record(&srv);
+    assert!(data.starts_with("DKIM-Signature:") && data.contains("d=example.org;"), "{data}");
+    let verdict = verify_dkim(data, &format!("{selector}._domainkey.example.org."), &record);
+    assert_eq!(verdict.trim(), "dkim: True", "{data}");
+    assert_eq!(inbox_count(&srv, "ana@example.org"), 1);
+
+    // The next server bounces it to the SRS address: it goes on, from the null sender, to
+    // the original sender; a forged SRS address is refused.
+    send_to_mx(&srv, "", &[&srs], "From: MAILER-DAEMON@example.net\r\nSubject: Undelivered\r\n\r\nSorry\r\n");
+    wait_for("the bounce to go on to the sender", &srv, || peer.messages().len() == 2);
+    let bounce = &peer.messages()[1];
+    assert_eq!(bounce["mail_from"], "<>", "the null sender, as aiosmtpd writes it");
+    assert_eq!(bounce["rcpt_tos"], serde_json::json!(["jo@sender.test"]));
+    let forged = srs.replacen("SRS0=", "SRS0=x", 1);
+    let out = python(RELAY_IN, &[srv.smtp.port().to_string(), String::new(), forged, "Subject: x\r\n\r\nx\r\n".into()]);
+    assert!(out.contains("all refused:") && out.contains("550"), "{out}");
 }
 
 /// Reads the DSNs in a mailbox with Python's email package: for each, its content type and,

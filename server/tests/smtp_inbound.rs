@@ -385,30 +385,6 @@ fn a_full_mailbox_is_deferred_and_never_silently_skipped() {
     assert_eq!(subjects(&srv, "carol@example.org"), ["filler"]);
 }
 
-/// Finding 1b: with no outbound queue, a recipient whose alias forwards to another server is
-/// deferred (451, the sender keeps the message) instead of accepted for its local part only.
-/// `alias add` refuses external targets, but removing a domain turns its addresses external.
-#[test]
-fn an_alias_forwarding_outside_is_deferred_not_half_delivered() {
-    let srv = TestServer::start();
-    srv.admin_ok(&["domain", "add", "old.test"]);
-    srv.admin_ok(&["alias", "add", "mixed@example.org", "ana@example.org", "friend@old.test"]);
-    srv.admin_ok(&["domain", "remove", "old.test"]);
-    let mut c = connect(&srv);
-    cmd(&mut c, "EHLO mx.remote.test");
-    expect(&cmd(&mut c, "MAIL FROM:<x@remote.test>"), "250 2.1.0");
-    assert_eq!(
-        cmd(&mut c, "RCPT TO:<mixed@example.org>"),
-        "451 4.3.3 Forwarding to external addresses is not available yet"
-    );
-    expect(&cmd(&mut c, "RCPT TO:<bob@example.org>"), "250 2.1.5");
-    expect(&cmd(&mut c, "DATA"), "354");
-    c.send(b"Subject: for bob\r\n\r\n.\r\n");
-    expect(&reply(&mut c), "250 2.0.0");
-    assert!(subjects(&srv, "ana@example.org").is_empty());
-    assert_eq!(subjects(&srv, "bob@example.org"), ["for bob"]);
-}
-
 /// Issue 12, defect 3: 16 sessions from one address that sent DATA and then nothing made
 /// every other sender get 452. DATA phases are now shared per client: the others' mail goes
 /// through, and the stalling client's next DATA waits for one of its own phases to end.

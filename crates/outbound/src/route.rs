@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use hickory_resolver::TokioResolver;
+pub use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
@@ -39,26 +39,29 @@ pub enum Routing {
     Unavailable(String),
 }
 
+/// A resolver with the system's name servers, or the one at `dns_server` (tests use a stub).
+/// Clones share its cache: the queue's MX lookups and the MX's sender checks use one.
+pub fn resolver(dns_server: Option<SocketAddr>) -> Result<TokioResolver, String> {
+    let builder = match dns_server {
+        Some(server) => {
+            let mut name_server = NameServerConfig::udp_and_tcp(server.ip());
+            for connection in &mut name_server.connections {
+                connection.port = server.port();
+            }
+            TokioResolver::builder_with_config(
+                ResolverConfig::from_name_servers(vec![name_server]),
+                TokioRuntimeProvider::default(),
+            )
+        }
+        None => TokioResolver::builder_tokio().map_err(|e| format!("reading the system's resolver settings: {e}"))?,
+    };
+    builder.build().map_err(|e| format!("setting up the resolver: {e}"))
+}
+
 impl Routing {
-    /// MX delivery with the system's resolver, or with the name server at `dns_server`.
-    pub fn mx(dns_server: Option<SocketAddr>, port: u16) -> Result<Routing, String> {
-        let builder = match dns_server {
-            Some(server) => {
-                let mut name_server = NameServerConfig::udp_and_tcp(server.ip());
-                for connection in &mut name_server.connections {
-                    connection.port = server.port();
-                }
-                TokioResolver::builder_with_config(
-                    ResolverConfig::from_name_servers(vec![name_server]),
-                    TokioRuntimeProvider::default(),
-                )
-            }
-            None => {
-                TokioResolver::builder_tokio().map_err(|e| format!("reading the system's resolver settings: {e}"))?
-            }
-        };
-        let resolver = builder.build().map_err(|e| format!("setting up the resolver: {e}"))?;
-        Ok(Routing::Mx { resolver: Box::new(resolver), port })
+    /// MX delivery with `resolver` ([`resolver`]).
+    pub fn mx(resolver: TokioResolver, port: u16) -> Routing {
+        Routing::Mx { resolver: Box::new(resolver), port }
     }
 
     /// Whether every domain goes the same way (so one attempt may carry them all).

@@ -41,10 +41,13 @@ pub enum Error {
     /// The domain is not ours and the client is not authenticated.
     #[error("relaying denied")]
     RelayDenied,
-    /// The address forwards (at least partly) to other servers, and there is no outbound queue
-    /// yet.
-    #[error("forwarding to external addresses is not implemented yet")]
-    ForwardingUnavailable,
+    /// MX: more `Received:` fields than [`crate::MAX_HOPS`]: a mail loop (RFC 5321 §6.3).
+    #[error("too many hops")]
+    TooManyHops,
+    /// MX: the author's domain publishes DMARC `p=reject` and the message fails it (RFC 7489
+    /// §6.7): the text is the Authentication-Results summary.
+    #[error("DMARC policy rejects the message")]
+    DmarcReject(String),
     /// Submission: MAIL before AUTH (RFC 4954 §6, RFC 6409 §4.3).
     #[error("authentication required")]
     AuthRequired,
@@ -128,7 +131,6 @@ impl Error {
             ),
             UnknownUser => Reply::new(550, "5.1.1", "No such user here"),
             RelayDenied => Reply::new(550, "5.7.1", "Relaying denied"),
-            ForwardingUnavailable => Reply::new(451, "4.3.3", "Forwarding to external addresses is not available yet"),
             AuthRequired => Reply::new(530, "5.7.0", "Authentication required"),
             EncryptionRequired => Reply::new(538, "5.7.11", "Encryption required: use STARTTLS first"),
             AuthFailed => Reply::new(535, "5.7.8", "Authentication credentials invalid"),
@@ -151,6 +153,11 @@ impl Error {
             MailboxFull => Reply::new(452, "4.2.2", "Mailbox full"),
             // RFC 3463 §3.4: X.3.1 the mail system has no room for more right now.
             InsufficientResources => Reply::new(452, "4.3.1", "Insufficient system resources, try later"),
+            TooManyHops => Reply::new(554, "5.4.6", "Too many hops: mail loop detected"),
+            // RFC 7372 §3.1: X.7.1 delivery not authorised, as the DMARC policy asks.
+            DmarcReject(domain) => {
+                Reply::new(550, "5.7.1", format!("Rejected by the DMARC policy of {domain}: not authenticated"))
+            }
             Timeout => Reply::new(421, "4.4.2", "Timeout, closing connection"),
             TooManyErrors => Reply::new(421, "4.7.0", "Too many errors, closing connection"),
             Io(_) | Tls(_) => return None,

@@ -15,16 +15,18 @@
 //! - `op/*`: one file per command family (`handle_<command>`).
 //! - `error` + `reply`: the one error enum and the one place that turns it into a reply.
 //! - `trace`: the `Return-Path:` and `Received:` header fields added before storing.
+//! - [`sender_checks`]: SPF, DKIM, DMARC and ARC on the MX, the `Authentication-Results:`
+//!   field, DMARC `p=reject`.
 //! - `submission`: what only submission has: the accounts' hourly sending counts.
 //!
 //! Invariants:
 //! - A message is answered `250` only after [`mail::Mail::deliver`] returned `Ok`, which
 //!   means the blob is fsynced and the rows are committed.
-//! - No recipient is accepted whose copy we could not keep (RFC 5321 §6.1): a recipient that
-//!   forwards to another server is deferred with 451 (no outbound queue yet) and a full mailbox
-//!   with 452, at RCPT; at DATA, a mailbox without room for the real size defers the whole
-//!   message, and the store's delivery is all or nothing, so a mailbox filled meanwhile by a
-//!   concurrent delivery defers it too.
+//! - No recipient is accepted whose copy we could not keep (RFC 5321 §6.1): a full mailbox is
+//!   deferred with 452 at RCPT; copies for other servers (an alias's external targets) are
+//!   queued in the same transaction as the local ones; at DATA, a mailbox without room for the
+//!   real size defers the whole message, and the store's delivery is all or nothing, so a
+//!   mailbox filled meanwhile by a concurrent delivery defers it too.
 //! - Messages being received hold memory only within `data_budget`'s fair shares: so many
 //!   DATA phases per client (one client cannot stop everyone's mail), and a byte budget for
 //!   the whole process reserved before the buffer grows; past it a message is deferred (452).
@@ -42,6 +44,7 @@ mod error;
 pub mod fuzzing;
 mod op;
 mod reply;
+pub mod sender_checks;
 mod session;
 mod submission;
 mod trace;
@@ -64,6 +67,8 @@ pub struct SmtpServices {
     pub hostname: String,
     /// Messages one account may submit per hour.
     pub hourly_limit: u32,
+    /// MX: SPF, DKIM, DMARC and ARC checks of arriving mail; `None` turns them off.
+    pub sender_checks: Option<sender_checks::SenderChecks>,
     pub(crate) sending: Arc<submission::SendingLog>,
 }
 
@@ -89,7 +94,15 @@ impl SmtpServices {
         tls: Option<tokio_rustls::TlsAcceptor>,
         hostname: String,
     ) -> SmtpServices {
-        SmtpServices { mail, auth, tls, hostname, hourly_limit: DEFAULT_HOURLY_LIMIT, sending: Default::default() }
+        SmtpServices {
+            mail,
+            auth,
+            tls,
+            hostname,
+            hourly_limit: DEFAULT_HOURLY_LIMIT,
+            sender_checks: None,
+            sending: Default::default(),
+        }
     }
 
     /// The store, for lookups (delivery goes through [`SmtpServices::mail`]).
@@ -99,6 +112,10 @@ impl SmtpServices {
 }
 
 pub use listener::AsyncStream;
+
+/// RFC 5321 §6.3: a message that went through this many servers is in a loop (Postfix's
+/// `hopcount_limit`).
+pub const MAX_HOPS: usize = 50;
 
 /// Connections served at once, in all and per client; past these a newcomer gets `421`
 /// (RFC 5321 §3.8) and is closed, so a flood cannot exhaust memory or file descriptors, nor one

@@ -51,11 +51,16 @@ pub(crate) struct Transaction {
     pub(crate) sender: String,
     pub(crate) params: MailParameters,
     pub(crate) n_recipients: usize,
-    /// Local mailboxes, each once however many recipients or aliases lead to it. Recipients
-    /// that forward to external addresses are refused at RCPT, so this is every copy to store.
+    /// Local mailboxes, each once however many recipients or aliases lead to it.
     pub(crate) accounts: Vec<store::AccountId>,
-    /// Submission: recipients on other servers, each once, for the outbound queue.
+    /// Submission: recipients on other servers, each once, for the outbound queue (an alias's
+    /// external targets among them).
     pub(crate) remote: Vec<String>,
+    /// MX: the external targets of aliases among the recipients (A3), each once, forwarded
+    /// through the outbound queue under an SRS sender.
+    pub(crate) forwards: Vec<String>,
+    /// MX: the domain whose alias forwards first, the SRS sender's domain.
+    pub(crate) forwarded_by: Option<String>,
     /// Submission: the message's place in the account's hourly count, given back if the
     /// transaction ends without it being sent.
     pub(crate) sending: Option<crate::submission::SendingSlot>,

@@ -53,9 +53,24 @@ pub(crate) fn trace_headers(info: &TraceInfo<'_>) -> Vec<u8> {
     .into_bytes()
 }
 
+/// How many `Received:` fields the header section has: one per server the message went
+/// through (RFC 5321 §6.3 counts them to find loops).
+pub(crate) fn hop_count(raw: &[u8]) -> usize {
+    mail::header::header_fields(raw)
+        .filter(|field| mail::header::field_name(&raw[field.clone()]).eq_ignore_ascii_case(b"received"))
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_received_fields_of_the_header_section_only() {
+        let raw = b"Received: from a\r\n\tby b\r\nreceived: x\r\nReceived-SPF: pass\r\nSubject: Received: no\r\n\r\nReceived: body\r\n";
+        assert_eq!(hop_count(raw), 2);
+        assert_eq!(hop_count(b""), 0);
+    }
     use chrono::TimeZone;
 
     #[test]

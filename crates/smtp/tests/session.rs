@@ -180,35 +180,67 @@ async fn aliases_reach_every_target_once_and_postmaster_reaches_the_admin() {
     assert_eq!(inbox(&world, world.bob).await.len(), 1);
 }
 
-/// Finding 1b: there is no outbound queue, so accepting an alias that forwards elsewhere would
-/// store the local copies and silently drop the external ones after a 250 (RFC 5321 §6.1).
-/// `add_alias` now refuses external targets, but a target becomes external when its domain is
-/// removed afterwards, which is how old aliases reach RCPT.
+/// A3: an alias's external targets get the message through the outbound queue, in the same
+/// transaction as its local copies, under an SRS sender at the alias's domain (so SPF passes
+/// at the next server); a bounce to that address goes back to the original sender, and a
+/// forged one is refused.
 #[tokio::test]
-async fn an_alias_with_any_external_target_is_deferred() {
+async fn an_alias_forwards_outside_through_the_queue_under_an_srs_sender() {
     let world = world().await;
-    world.store.add_domain("old.test").await.expect("domain");
-    let fwd = parse_address("fwd@example.org").expect("address");
-    world.store.add_alias(&fwd, &[parse_address("friend@old.test").expect("f")]).await.expect("alias");
     let mixed = parse_address("mixed@example.org").expect("address");
-    let targets = [parse_address("ana@example.org").expect("a"), parse_address("friend@old.test").expect("f")];
+    let targets = [parse_address("ana@example.org").expect("a"), parse_address("Friend@Elsewhere.test").expect("f")];
     world.store.add_alias(&mixed, &targets).await.expect("alias");
-    world.store.remove_domain("old.test").await.expect("remove domain");
     let mut c = connect(services(&world, None)).await;
     c.cmd("EHLO mx.remote.test").await;
     c.cmd("MAIL FROM:<x@remote.test>").await;
-    assert_eq!(
-        c.cmd("RCPT TO:<fwd@example.org>").await,
-        "451 4.3.3 Forwarding to external addresses is not available yet"
-    );
-    assert_code(&c.cmd("RCPT TO:<mixed@example.org>").await, "451 4.3.3");
-    // The other recipients of the transaction are unaffected.
+    assert_code(&c.cmd("RCPT TO:<mixed@example.org>").await, "250 2.1.5");
     assert_code(&c.cmd("RCPT TO:<bob@example.org>").await, "250 2.1.5");
     assert_code(&c.cmd("DATA").await, "354");
     c.send(b"Subject: mixed\r\n\r\n.\r\n").await;
     assert_code(&c.reply().await, "250 2.0.0");
-    assert!(inbox(&world, world.ana).await.is_empty(), "the deferred alias's local copy is not stored either");
+    assert_eq!(inbox(&world, world.ana).await.len(), 1);
     assert_eq!(inbox(&world, world.bob).await.len(), 1);
+    let queued = world.store.list_outbound().await.expect("queue");
+    assert_eq!(queued.len(), 1);
+    let recipients: Vec<&str> = queued[0].recipients.iter().map(|r| r.address.as_str()).collect();
+    assert_eq!(recipients, ["friend@elsewhere.test"]);
+    let srs = &queued[0].sender;
+    assert!(srs.starts_with("SRS0=") && srs.ends_with("=remote.test=x@example.org"), "{srs}");
+
+    // The next server bounces it: the bounce is taken for the original sender, who is not
+    // ours, so it is queued again, from the null sender, to x@remote.test.
+    c.cmd("MAIL FROM:<>").await;
+    assert_code(&c.cmd(&format!("RCPT TO:<{srs}>")).await, "250 2.1.5");
+    let forged = srs.replacen("SRS0=", "SRS0=x", 1);
+    assert_code(&c.cmd(&format!("RCPT TO:<{forged}>")).await, "550 5.1.1");
+    assert_code(&c.cmd("DATA").await, "354");
+    c.send(b"Subject: Undelivered Mail\r\n\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    let queued = world.store.list_outbound().await.expect("queue");
+    let bounce = queued.iter().find(|m| m.sender.is_empty()).expect("the bounce is queued");
+    assert_eq!(bounce.recipients[0].address, "x@remote.test");
+}
+
+/// RFC 5321 §6.3: a message that went through more than 50 servers is in a loop.
+#[tokio::test]
+async fn a_message_in_a_loop_is_refused() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    c.cmd("MAIL FROM:<x@remote.test>").await;
+    assert_code(&c.cmd("RCPT TO:<bob@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("DATA").await, "354");
+    // With ours, 51 Received: fields.
+    c.send("Received: from a by b; Mon, 1 Jan 2024 00:00:00 +0000\r\n".repeat(50).as_bytes()).await;
+    c.send(b"Subject: loop\r\n\r\n.\r\n").await;
+    assert_eq!(c.reply().await, "554 5.4.6 Too many hops: mail loop detected");
+    assert!(inbox(&world, world.bob).await.is_empty());
+    c.cmd("MAIL FROM:<x@remote.test>").await;
+    assert_code(&c.cmd("RCPT TO:<bob@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("DATA").await, "354");
+    c.send("Received: from a by b; Mon, 1 Jan 2024 00:00:00 +0000\r\n".repeat(49).as_bytes()).await;
+    c.send(b"Subject: far but fine\r\n\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
 }
 
 /// A mailbox with a 1 MB quota (A10) and only `room` bytes left in it.

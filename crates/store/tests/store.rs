@@ -54,10 +54,11 @@ async fn routing_follows_aliases_plus_and_postmaster() {
     let (_dir, store) = store_with_users().await;
     let ana = store.list_users().await.unwrap();
     assert_eq!(ana.len(), 2);
-    // No outbound queue yet: an external target is refused when the alias is made...
-    let external = store.add_alias(&addr("out@example.org"), &[addr("x@elsewhere.net")]).await;
-    assert!(matches!(external, Err(Error::Refused(_))), "{external:?}");
-    // ...and one that became external (its domain removed) is reported by routing.
+    // An external target is taken (A3: forwarded through the outbound queue)...
+    store.add_alias(&addr("out@example.org"), &[addr("x@elsewhere.net")]).await.unwrap();
+    let route = store.route(&addr("out@example.org")).await.unwrap();
+    assert_eq!(route, Route::Local { accounts: Vec::new(), external: vec!["x@elsewhere.net".to_string()] });
+    // ...and so is one that became external (its domain removed).
     store.add_domain("elsewhere.net").await.unwrap();
     store
         .add_alias(

@@ -86,6 +86,8 @@ impl TestServer {
             // Mail for other servers goes to a closed port on loopback (deferred, never to the
             // internet) unless a test gives a relay of its own.
             .env("FACTEUR_RELAY", "127.0.0.1:9")
+            // No DNS lookups either: the sender checks' tests give a stub name server.
+            .env("FACTEUR_SENDER_CHECKS", "false")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("FACTEUR_ADMIN_ADDRESS")
             .stdin(Stdio::null())

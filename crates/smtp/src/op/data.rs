@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::data_budget::BUDGET;
 use crate::data_receiver::{DataOutcome, DataReceiver};
 use crate::reply::Reply;
+use crate::sender_checks::{Arrival, Verdict, remove_forged_results};
 use crate::session::{DATA_BLOCK_TIMEOUT, DATA_TOTAL_TIMEOUT, READ_CHUNK, Session};
 use crate::trace::{TraceInfo, protocol_name, trace_headers};
 use crate::{Error, Result};
@@ -75,6 +76,8 @@ impl Session {
             id: &id,
             date: chrono::Utc::now(),
         });
+
+        let trace_len = raw.len();
 
         self.push(&Reply::new(354, "2.0.0", "Start mail input; end with <CRLF>.<CRLF>"));
         self.flush().await?;
@@ -154,18 +157,58 @@ impl Session {
             );
             return Ok(Reply::new(250, "2.0.0", format!("OK, message {id} sent")));
         }
+        // RFC 5321 §6.3: a loop (two aliases forwarding to each other across servers) ends here.
+        if crate::trace::hop_count(&raw) > crate::MAX_HOPS {
+            tracing::info!(%id, "too many Received: fields; refused as a mail loop");
+            return Err(Error::TooManyHops);
+        }
+        if let Some(checks) = &self.services.sender_checks {
+            let arrival = Arrival {
+                peer: self.peer,
+                helo: self.hello.as_ref().map_or("", |hello| hello.domain.as_str()),
+                sender: &transaction.sender,
+                hostname: &self.services.hostname,
+            };
+            match checks.check(&arrival, &raw).await {
+                Verdict::Reject { domain } => {
+                    tracing::info!(%id, %domain, sender = %transaction.sender, "refused by its DMARC policy");
+                    return Err(Error::DmarcReject(domain));
+                }
+                Verdict::Deliver(results) => {
+                    remove_forged_results(&mut raw, trace_len, &self.services.hostname);
+                    // Below Return-Path:, which stays first (RFC 5321 §4.4), above Received:.
+                    let at = raw.iter().position(|&b| b == b'\n').map_or(0, |end| end + 1);
+                    raw.reserve_exact(results.len());
+                    raw.splice(at..at, results.into_bytes());
+                }
+            }
+        }
+        // An alias's external targets get the message through the outbound queue (A3), under
+        // an SRS sender so the next server's SPF check passes.
+        let outbound = match transaction.forwarded_by.as_deref() {
+            Some(domain) if !transaction.forwards.is_empty() => Some(store::Outbound {
+                sender: self.services.mail.forwarding_sender(&transaction.sender, domain).await?,
+                account: None,
+                recipients: transaction.forwards,
+            }),
+            _ => None,
+        };
         // RFC 5321 §6.1: after 250 the message must not be lost, and SMTP has one reply for
         // all recipients. RCPT checked quotas with the announced size (or none); the store
-        // checks again with the real size and delivers all or nothing, so a mailbox without
-        // room defers the whole message with nothing stored, and the sender retries rather
-        // than some recipients silently missing it.
+        // checks again with the real size and delivers (and queues) all or nothing, so a
+        // mailbox without room defers the whole message with nothing stored, and the sender
+        // retries rather than some recipients silently missing it.
         // FIXME: per-recipient results and bounces (a later issue) will let the others have it.
-        let delivery = self.services.mail.deliver(&transaction.accounts, raw).await.map_err(store_error)?;
-        if delivery.delivered.is_empty() {
+        let delivery =
+            self.services.mail.deliver_and_queue(&transaction.accounts, outbound, raw).await.map_err(store_error)?;
+        if !delivery.stored() {
             tracing::info!(%id, size, over_quota = ?delivery.over_quota, "mailbox full for the real size; message deferred");
             return Err(Error::MailboxFull);
         }
-        tracing::info!(%id, size, n_mailboxes = delivery.delivered.len(), sender = %transaction.sender, "message delivered");
+        tracing::info!(
+            %id, size, n_mailboxes = delivery.delivered.len(), forwarded = ?delivery.queued,
+            sender = %transaction.sender, "message delivered"
+        );
         Ok(Reply::new(250, "2.0.0", format!("OK, message {id} delivered")))
     }
 }

@@ -2,9 +2,9 @@
 //! A5 postmaster, A9 plus addressing) and collects the mailboxes to deliver to.
 //!
 //! A recipient is accepted only if every copy it stands for can be stored (RFC 5321 §6.1):
-//! one that also forwards to another server gets 451 (no SRS yet), one with a full mailbox gets
-//! 452 (A10); the other recipients of the transaction are unaffected. On submission, a
-//! recipient on another server is queued for it.
+//! one with a full mailbox gets 452 (A10); the other recipients of the transaction are
+//! unaffected. Copies for other servers (a recipient there on submission, an alias's external
+//! targets) go to the outbound queue with the local ones, in the same transaction.
 
 use crate::codec::ForwardPath;
 use crate::reply::Reply;
@@ -58,14 +58,11 @@ impl Session {
             // an open relay is not acceptable).
             store::Route::NotLocal => return Err(Error::RelayDenied),
         };
-        // RFC 5321 §6.1: once we answer 250 we may not lose the message. Forwarding from the
-        // MX needs SRS (so SPF still passes downstream), which is not there yet: a recipient
-        // that also forwards elsewhere cannot be accepted, even when it has local mailboxes
-        // too, as that would silently drop the external copies. A temporary failure keeps the
-        // message with the sender, who retries once forwarding exists.
+        // An alias may also forward to other servers (A3). From submission those copies leave
+        // from the account's own address like any remote recipient; from the MX, under an SRS
+        // sender at this domain (`Mail::forwarding_sender`), decided at DATA.
         if !external.is_empty() {
-            tracing::warn!(%address, ?external, "forwarding to external addresses is not implemented yet; deferring");
-            return Err(Error::ForwardingUnavailable);
+            tracing::debug!(%address, ?external, "recipient forwards to other servers");
         }
         // A10: refuse a full mailbox now, per recipient, rather than after the data, when one
         // reply has to cover every recipient. DATA checks again with the real size.
@@ -75,8 +72,18 @@ impl Session {
                 return Err(Error::MailboxFull);
             }
         }
+        let submission = self.is_submission();
         let transaction = self.transaction.as_mut().expect("checked at the top of handle_rcpt");
         transaction.n_recipients += 1;
+        let copies = if submission { &mut transaction.remote } else { &mut transaction.forwards };
+        for target in external {
+            if !copies.contains(&target) {
+                copies.push(target);
+            }
+        }
+        if !submission && transaction.forwarded_by.is_none() && !transaction.forwards.is_empty() {
+            transaction.forwarded_by = Some(address.domain.clone());
+        }
         for account in accounts {
             if !transaction.accounts.contains(&account) {
                 transaction.accounts.push(account);

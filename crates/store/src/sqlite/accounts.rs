@@ -215,22 +215,14 @@ impl Store {
 
     // ----- Aliases (A3) -----
 
-    /// Creates an alias with one or more targets (local or external addresses).
+    /// Creates an alias with one or more targets (local or external addresses: mail for an
+    /// external one is forwarded through the outbound queue, A3).
     pub async fn add_alias(&self, address: &Address, targets: &[Address]) -> Result<()> {
         if targets.is_empty() {
             return Err(Error::invalid("alias", "it needs at least one target"));
         }
         if targets.contains(address) {
             return Err(Error::invalid("alias", "it cannot point to itself"));
-        }
-        // There is no outbound queue yet: a target outside our domains could not be reached,
-        // so refuse it now rather than accept mail that cannot be forwarded.
-        for target in targets {
-            if !self.is_local_domain(&target.domain).await? {
-                return Err(Error::Refused(format!(
-                    "{target} is not in a local domain; forwarding to external addresses is not available yet"
-                )));
-            }
         }
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let domain_id = domain_id(&mut tx, &address.domain).await?;
