@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::dns::Dns;
 use common::imap::*;
 use common::*;
 
@@ -208,6 +209,32 @@ fn submitted_mail_reaches_the_relay_over_starttls_without_its_bcc() {
     let body = bob.ok("FETCH 1 BODY.PEEK[]").join("");
     assert!(body.contains("Subject: Minutes") && !body.contains("Bcc"), "{body}");
     wait_for("the queue to empty", &srv, || queue_list(&srv).contains("0 message(s) queued"));
+}
+
+/// Without a relay, mail goes to the recipient domain's MX hosts, found by DNS (here a stub
+/// whose MX for example.net is the peer on loopback), best preference first: a host that does
+/// not answer is skipped for the next.
+#[test]
+fn without_a_relay_mail_goes_to_the_domains_mx_hosts() {
+    let mut srv = TestServer::start();
+    let peer = Peer::start(&srv);
+    let zone = "example.net. 300 IN MX 10 dead.example.net.\n\
+                example.net. 300 IN MX 20 mx.example.net.\n\
+                dead.example.net. 300 IN A 127.0.0.9\n\
+                mx.example.net. 300 IN A 127.0.0.1\n";
+    let dns = Dns::start(zone);
+    srv.set_env("FACTEUR_RELAY", "off");
+    srv.set_env("FACTEUR_DNS_SERVER", &dns.address());
+    srv.set_env("FACTEUR_OUTBOUND_PORT", &peer.port.to_string());
+    srv.restart();
+    submit(&srv, "ana@example.org", &["carol@example.net"], "From: ana@example.org\r\nSubject: By MX\r\n\r\nHi\r\n");
+    wait_for("the MX host to receive the message", &srv, || !peer.messages().is_empty());
+    assert_eq!(peer.messages()[0]["rcpt_tos"], serde_json::json!(["carol@example.net"]));
+    // A domain that does not exist bounces at once rather than waiting days.
+    submit(&srv, "ana@example.org", &["x@nowhere.example"], "From: ana@example.org\r\nSubject: Nowhere\r\n\r\nHi\r\n");
+    wait_for("the bounce for the missing domain", &srv, || {
+        read_dsns(&srv).contains("recipient: rfc822; x@nowhere.example failed 5.")
+    });
 }
 
 /// Sends to the MX (port 25 role) with smtplib, as another server would: argv is the envelope

@@ -4,10 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-
+use common::dns::Dns;
 use common::imap::*;
 use common::*;
 
@@ -53,38 +50,6 @@ lax.test. 300 IN TXT "v=spf1 -all"
 _dmarc.lax.test. 300 IN TXT "v=DMARC1; p=none"
 "#;
 
-/// The stub name server, stopped when dropped.
-struct Dns {
-    child: Child,
-    port: u16,
-    _zone: tempfile::NamedTempFile,
-}
-
-impl Dns {
-    fn start() -> Dns {
-        let zone = tempfile::NamedTempFile::new().expect("zone file");
-        std::fs::write(zone.path(), ZONE).expect("zone");
-        let mut child = Command::new("python3")
-            .arg(Path::new("tests/peers/dns_stub.py"))
-            .arg(zone.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 runs the stub name server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the stub's port");
-        let port = line.trim().strip_prefix("port ").and_then(|p| p.parse().ok()).expect("port N");
-        Dns { child, port, _zone: zone }
-    }
-}
-
-impl Drop for Dns {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Sends a message to the MX as another server would, DKIM-signed by dkimpy when a key is
 /// given: argv is the port, the envelope sender, the recipient, the message and the key
 /// (PEM, or "-" for none). Prints the server's reply to the data.
@@ -118,10 +83,7 @@ fn send(srv: &TestServer, sender: &str, message: &str, key: Option<&str>) -> Str
 }
 
 fn server_with_checks(dns: &Dns) -> TestServer {
-    TestServer::start_with_env(&[
-        ("FACTEUR_SENDER_CHECKS", "true"),
-        ("FACTEUR_DNS_SERVER", &format!("127.0.0.1:{}", dns.port)),
-    ])
+    TestServer::start_with_env(&[("FACTEUR_SENDER_CHECKS", "true"), ("FACTEUR_DNS_SERVER", &dns.address())])
 }
 
 /// The last message in ana's Inbox, whole.
@@ -133,7 +95,7 @@ fn last_message(srv: &TestServer) -> String {
 
 #[test]
 fn authenticated_mail_is_marked_pass_and_forged_results_are_removed() {
-    let dns = Dns::start();
+    let dns = Dns::start(ZONE);
     let srv = server_with_checks(&dns);
     let arc = "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=relay.test; s=arc; t=1700000000;\r\n\tb=AAAA\r\n\
                ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=relay.test; s=arc;\r\n\th=from; bh=AAAA; b=AAAA\r\n\
@@ -165,7 +127,7 @@ fn authenticated_mail_is_marked_pass_and_forged_results_are_removed() {
 
 #[test]
 fn dmarc_reject_is_honoured_and_p_none_only_marks() {
-    let dns = Dns::start();
+    let dns = Dns::start(ZONE);
     let srv = server_with_checks(&dns);
     // strict.test says p=reject and nothing authenticates this message.
     let forged = "From: CEO <ceo@strict.test>\r\nTo: ana@example.org\r\nSubject: Wire the money\r\n\r\nNow.\r\n";
