@@ -160,29 +160,42 @@ impl Mail {
 
     /// Where mail for an address goes (aliases, plus addressing, postmaster@).
     /// An address nobody has may be one our forwarding wrote ([`Mail::forwarding_sender`]): a
-    /// bounce of forwarded mail, which goes on to the original sender.
+    /// bounce of forwarded mail, which goes on to the original sender (one of ours, or on
+    /// another server).
     pub async fn route(&self, recipient: &Address) -> Result<Route> {
-        let route = self.store.route(recipient).await?;
-        if route != Route::UnknownUser || !srs::is_srs(&recipient.local) {
-            return Ok(route);
-        }
-        match self.srs().await?.reverse(&recipient.local, today()) {
-            Ok(original) => Ok(Route::Local { accounts: Vec::new(), external: vec![original] }),
-            Err(why) => {
-                tracing::info!(%recipient, ?why, "SRS address refused");
-                Ok(Route::UnknownUser)
+        let mut address = recipient.clone();
+        // A sender already rewritten by us and forwarded again is rewritten again: a few layers.
+        for _ in 0..4 {
+            let route = self.store.route(&address).await?;
+            if route != Route::UnknownUser || !srs::is_srs(&address.local) {
+                return Ok(route);
             }
+            let original = match self.srs().await?.reverse(&address.local, today()) {
+                Ok(original) => original,
+                Err(why) => {
+                    tracing::info!(%recipient, ?why, "SRS address refused");
+                    return Ok(Route::UnknownUser);
+                }
+            };
+            let Ok(next) = store::parse_address(&original) else { return Ok(Route::UnknownUser) };
+            if !self.store.is_local_domain(&next.domain).await? {
+                return Ok(Route::Local { accounts: Vec::new(), external: vec![original] });
+            }
+            address = next;
         }
+        Ok(Route::UnknownUser)
     }
 
-    /// The envelope sender of a message from `sender` that `our_domain` forwards to another
-    /// server (A3): rewritten with SRS so SPF passes there and bounces come back to us. The
-    /// null sender (a bounce is forwarded as a bounce) and our own domains' senders, whom our
-    /// SPF record covers already, stay as they are.
+    /// The envelope sender of a message from `sender` that `our_domain` forwards from the MX to
+    /// another server (A3): rewritten with SRS so SPF passes there and bounces come back to us.
+    /// Senders claiming our own domains too: a message from outside is never sent on under a
+    /// sender of ours. The null sender (a bounce is forwarded as a bounce) stays, and so does
+    /// a sender SRS cannot carry (a quoted local part, an address literal), which becomes the
+    /// null sender: the forward goes, its bounce could not.
     pub async fn forwarding_sender(&self, sender: &str, our_domain: &str) -> Result<String> {
-        let Some((_, domain)) = sender.rsplit_once('@') else { return Ok(sender.to_string()) };
-        if self.store.is_local_domain(domain).await? {
-            return Ok(sender.to_string());
+        let Some((local, domain)) = sender.rsplit_once('@') else { return Ok(String::new()) };
+        if local.starts_with('"') || domain.starts_with('[') {
+            return Ok(String::new());
         }
         Ok(self.srs().await?.forward(sender, our_domain, today()))
     }

@@ -266,7 +266,15 @@ impl Runner {
     /// The message with a DKIM signature of its author's domain in front, when that domain
     /// is ours (else of the envelope sender's). Unsigned, and logged, if signing fails: a
     /// message is better late-checked than not sent.
+    ///
+    /// Only what one of our accounts submitted is signed. A forward (or a bounce passed back
+    /// to an SRS address) is someone else's message: it keeps its author's signatures, and
+    /// signing it would let anyone who can reach our MX have any `From:` signed with our keys
+    /// and replay it (DKIM replay). The bounces we write are not signed either.
     async fn signed(&self, message: &QueuedMessage, raw: &[u8]) -> Vec<u8> {
+        if message.account.is_none() {
+            return raw.to_vec();
+        }
         let envelope_domain = message.sender.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
         let mut key = None;
         for domain in dkim::author_domain(raw).into_iter().chain(envelope_domain) {

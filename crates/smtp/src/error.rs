@@ -44,10 +44,19 @@ pub enum Error {
     /// MX: more `Received:` fields than [`crate::MAX_HOPS`]: a mail loop (RFC 5321 §6.3).
     #[error("too many hops")]
     TooManyHops,
-    /// MX: the author's domain publishes DMARC `p=reject` and the message fails it (RFC 7489
-    /// §6.7): the text is the Authentication-Results summary.
+    /// MX: the author's domain (the text) publishes DMARC `p=reject` and the message fails it
+    /// (RFC 7489 §6.7).
     #[error("DMARC policy rejects the message")]
     DmarcReject(String),
+    /// MX: `From:` twice, or naming several domains: DMARC cannot judge it (RFC 7489 §6.6.1).
+    #[error("ambiguous author")]
+    AmbiguousAuthor,
+    /// MX: the sender checks' lookups took too long for a domain with a strict DMARC policy.
+    #[error("sender checks timed out")]
+    ChecksDeferred,
+    /// MX: a header section beyond `sender_checks::MAX_HEADER_BYTES` or `MAX_HEADER_FIELDS`.
+    #[error("header section too large")]
+    HeaderTooLarge,
     /// Submission: MAIL before AUTH (RFC 4954 §6, RFC 6409 §4.3).
     #[error("authentication required")]
     AuthRequired,
@@ -158,6 +167,11 @@ impl Error {
             DmarcReject(domain) => {
                 Reply::new(550, "5.7.1", format!("Rejected by the DMARC policy of {domain}: not authenticated"))
             }
+            AmbiguousAuthor => {
+                Reply::new(550, "5.7.1", "A message needs one From: field naming one domain (RFC 5322, RFC 7489)")
+            }
+            ChecksDeferred => Reply::new(451, "4.7.0", "Sender checks timed out, try again later"),
+            HeaderTooLarge => Reply::new(552, "5.3.4", "Header section too large"),
             Timeout => Reply::new(421, "4.4.2", "Timeout, closing connection"),
             TooManyErrors => Reply::new(421, "4.7.0", "Too many errors, closing connection"),
             Io(_) | Tls(_) => return None,

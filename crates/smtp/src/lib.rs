@@ -113,9 +113,9 @@ impl SmtpServices {
 
 pub use listener::AsyncStream;
 
-/// RFC 5321 §6.3: a message that went through this many servers is in a loop (Postfix's
-/// `hopcount_limit`).
-pub const MAX_HOPS: usize = 50;
+/// RFC 5321 §6.3: a message that went through more servers than this is in a loop (the RFC
+/// asks for at least 100; Postfix's `hopcount_limit` is 50).
+pub const MAX_HOPS: usize = 100;
 
 /// Connections served at once, in all and per client; past these a newcomer gets `421`
 /// (RFC 5321 §3.8) and is closed, so a flood cannot exhaust memory or file descriptors, nor one

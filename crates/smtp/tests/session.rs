@@ -219,9 +219,26 @@ async fn an_alias_forwards_outside_through_the_queue_under_an_srs_sender() {
     let queued = world.store.list_outbound().await.expect("queue");
     let bounce = queued.iter().find(|m| m.sender.is_empty()).expect("the bounce is queued");
     assert_eq!(bounce.recipients[0].address, "x@remote.test");
+
+    // From outside, a sender claiming one of our domains is wrapped too (nothing from outside
+    // leaves under a sender of ours), and a bounce to it comes home to the mailbox.
+    c.cmd("MAIL FROM:<bob@example.org>").await;
+    assert_code(&c.cmd("RCPT TO:<mixed@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("DATA").await, "354");
+    c.send(b"Subject: claims to be bob\r\n\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    let queued = world.store.list_outbound().await.expect("queue");
+    let wrapped = queued.iter().map(|m| m.sender.clone()).find(|s| s.ends_with("=example.org=bob@example.org"));
+    let wrapped = wrapped.expect("bob's address wrapped with SRS");
+    c.cmd("MAIL FROM:<>").await;
+    assert_code(&c.cmd(&format!("RCPT TO:<{wrapped}>")).await, "250 2.1.5");
+    assert_code(&c.cmd("DATA").await, "354");
+    c.send(b"Subject: Undelivered, for bob\r\n\r\n.\r\n").await;
+    assert_code(&c.reply().await, "250 2.0.0");
+    assert_eq!(inbox(&world, world.bob).await.len(), 2, "the bounce is in bob's Inbox");
 }
 
-/// RFC 5321 §6.3: a message that went through more than 50 servers is in a loop.
+/// RFC 5321 §6.3: a message that went through more than 100 servers is in a loop.
 #[tokio::test]
 async fn a_message_in_a_loop_is_refused() {
     let world = world().await;
@@ -230,17 +247,33 @@ async fn a_message_in_a_loop_is_refused() {
     c.cmd("MAIL FROM:<x@remote.test>").await;
     assert_code(&c.cmd("RCPT TO:<bob@example.org>").await, "250 2.1.5");
     assert_code(&c.cmd("DATA").await, "354");
-    // With ours, 51 Received: fields.
-    c.send("Received: from a by b; Mon, 1 Jan 2024 00:00:00 +0000\r\n".repeat(50).as_bytes()).await;
+    // With ours, 101 Received: fields.
+    c.send("Received: from a by b; Mon, 1 Jan 2024 00:00:00 +0000\r\n".repeat(100).as_bytes()).await;
     c.send(b"Subject: loop\r\n\r\n.\r\n").await;
     assert_eq!(c.reply().await, "554 5.4.6 Too many hops: mail loop detected");
     assert!(inbox(&world, world.bob).await.is_empty());
     c.cmd("MAIL FROM:<x@remote.test>").await;
     assert_code(&c.cmd("RCPT TO:<bob@example.org>").await, "250 2.1.5");
     assert_code(&c.cmd("DATA").await, "354");
-    c.send("Received: from a by b; Mon, 1 Jan 2024 00:00:00 +0000\r\n".repeat(49).as_bytes()).await;
+    c.send("Received: from a by b; Mon, 1 Jan 2024 00:00:00 +0000\r\n".repeat(99).as_bytes()).await;
     c.send(b"Subject: far but fine\r\n\r\n.\r\n").await;
     assert_code(&c.reply().await, "250 2.0.0");
+}
+
+/// Every reader of a message (the sender checks, the store's parser) works on its header
+/// section: more than 1,000 fields (or 1 MiB) is refused.
+#[tokio::test]
+async fn an_oversized_header_section_is_refused() {
+    let world = world().await;
+    let mut c = connect(services(&world, None)).await;
+    c.cmd("EHLO mx.remote.test").await;
+    c.cmd("MAIL FROM:<x@remote.test>").await;
+    assert_code(&c.cmd("RCPT TO:<bob@example.org>").await, "250 2.1.5");
+    assert_code(&c.cmd("DATA").await, "354");
+    c.send("X-Filler: y\r\n".repeat(1000).as_bytes()).await;
+    c.send(b"Subject: too many fields\r\n\r\n.\r\n").await;
+    assert_eq!(c.reply().await, "552 5.3.4 Header section too large");
+    assert!(inbox(&world, world.bob).await.is_empty());
 }
 
 /// A mailbox with a 1 MB quota (A10) and only `room` bytes left in it.

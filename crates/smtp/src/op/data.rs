@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::data_budget::BUDGET;
 use crate::data_receiver::{DataOutcome, DataReceiver};
 use crate::reply::Reply;
-use crate::sender_checks::{Arrival, Verdict, remove_forged_results};
+use crate::sender_checks::{Arrival, Verdict, header_too_large, remove_forged_results};
 use crate::session::{DATA_BLOCK_TIMEOUT, DATA_TOTAL_TIMEOUT, READ_CHUNK, Session};
 use crate::trace::{TraceInfo, protocol_name, trace_headers};
 use crate::{Error, Result};
@@ -157,6 +157,10 @@ impl Session {
             );
             return Ok(Reply::new(250, "2.0.0", format!("OK, message {id} sent")));
         }
+        if header_too_large(&raw) {
+            tracing::info!(%id, "header section too large; refused");
+            return Err(Error::HeaderTooLarge);
+        }
         // RFC 5321 §6.3: a loop (two aliases forwarding to each other across servers) ends here.
         if crate::trace::hop_count(&raw) > crate::MAX_HOPS {
             tracing::info!(%id, "too many Received: fields; refused as a mail loop");
@@ -174,6 +178,11 @@ impl Session {
                     tracing::info!(%id, %domain, sender = %transaction.sender, "refused by its DMARC policy");
                     return Err(Error::DmarcReject(domain));
                 }
+                Verdict::AmbiguousAuthor => {
+                    tracing::info!(%id, sender = %transaction.sender, "several From: fields or domains; refused");
+                    return Err(Error::AmbiguousAuthor);
+                }
+                Verdict::Defer => return Err(Error::ChecksDeferred),
                 Verdict::Deliver(results) => {
                     remove_forged_results(&mut raw, trace_len, &self.services.hostname);
                     // Below Return-Path:, which stays first (RFC 5321 §4.4), above Received:.
