@@ -159,7 +159,7 @@ impl Runner {
     /// wait for room.
     async fn start_due(self: &Arc<Self>) -> store::Result<bool> {
         let now = chrono::Utc::now().timestamp();
-        let due = self.mail.store().due_outbound(now, BATCH).await?;
+        let due = self.mail.store().due_outbound(now, BATCH, &self.saturated()).await?;
         let mut blocked = false;
         for message in due {
             for mut attempt in self.group(message) {
@@ -180,6 +180,18 @@ impl Runner {
             }
         }
         Ok(blocked)
+    }
+
+    /// The destination domains that take no more attempts for now.
+    fn saturated(&self) -> Vec<String> {
+        let in_flight = self.in_flight.lock().expect("not poisoned");
+        let per_domain = self.config.limits.per_domain;
+        in_flight
+            .per_destination
+            .iter()
+            .filter(|(_, running)| **running >= per_domain)
+            .map(|(d, _)| d.clone())
+            .collect()
     }
 
     /// A place for one more attempt, if there is room in all and for its destination.

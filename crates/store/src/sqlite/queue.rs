@@ -131,20 +131,25 @@ fn group(rows: Vec<sqlx::sqlite::SqliteRow>) -> Vec<QueuedMessage> {
 
 impl Store {
     /// The recipients due at `now` and not being tried, by message, the longest waiting
-    /// first; at most `limit` messages.
-    pub async fn due_outbound(&self, now: i64, limit: usize) -> Result<Vec<QueuedMessage>> {
-        let rows = sqlx::query(&format!(
+    /// first; at most `limit` messages. Recipients in `skip_domains` (destinations that take
+    /// no more attempts for now) are left out, so a blocked destination's backlog cannot fill
+    /// every batch and starve the others.
+    pub async fn due_outbound(&self, now: i64, limit: usize, skip_domains: &[String]) -> Result<Vec<QueuedMessage>> {
+        let skipped: Vec<String> = (0..skip_domains.len()).map(|i| format!("?{}", i + 3)).collect();
+        let skipped = skipped.join(", ");
+        let sql = format!(
             "SELECT {QUEUE_COLUMNS} FROM outbound_recipients r JOIN outbound_messages m ON m.id = r.message_id
-             WHERE r.message_id IN (SELECT message_id FROM outbound_recipients WHERE next_attempt <= ?1 AND leased = 0
+             WHERE r.message_id IN (SELECT message_id FROM outbound_recipients
+                                    WHERE next_attempt <= ?1 AND leased = 0 AND domain NOT IN ({skipped})
                                     GROUP BY message_id ORDER BY MIN(next_attempt) LIMIT ?2)
-               AND r.next_attempt <= ?1 AND r.leased = 0
+               AND r.next_attempt <= ?1 AND r.leased = 0 AND r.domain NOT IN ({skipped})
              ORDER BY m.id, r.id"
-        ))
-        .bind(now)
-        .bind(limit as i64)
-        .fetch_all(&self.reader)
-        .await?;
-        Ok(group(rows))
+        );
+        let mut query = sqlx::query(&sql).bind(now).bind(limit as i64);
+        for domain in skip_domains {
+            query = query.bind(domain);
+        }
+        Ok(group(query.fetch_all(&self.reader).await?))
     }
 
     /// When the next recipient not being tried is due (unix seconds), if any is queued.
@@ -289,10 +294,16 @@ mod tests {
         let delivery = store.deliver_and_queue(&[], Some(outbound), b"Subject: x\r\n\r\nbody\r\n".to_vec()).await;
         assert!(delivery.expect("queued").stored());
         let now = now_unix();
-        let due = store.due_outbound(now, 10).await.expect("due");
+        let due = store.due_outbound(now, 10, &[]).await.expect("due");
         assert_eq!(due.len(), 1);
         let message = &due[0];
         assert_eq!(message.recipients.len(), 2, "each recipient once");
+        // A destination taking no more attempts is left out, the others not.
+        let others = store.due_outbound(now, 10, &["example.net".to_string()]).await.expect("due");
+        let addresses: Vec<&str> = others[0].recipients.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(addresses, ["c@example.com"]);
+        let none = store.due_outbound(now, 10, &["example.net".into(), "example.com".into()]).await.expect("due");
+        assert!(none.is_empty());
         assert_eq!(message.recipients[1].domain, "example.com");
         // The blob sweeper leaves a queued message's file alone.
         assert_eq!(store.remove_unreferenced_blobs(vec![message.blob_hash.clone()]).await.expect("sweep"), 0);
@@ -301,7 +312,7 @@ mod tests {
             .finish_outbound(&[(message.recipients[0].id, AttemptOutcome::Done), (message.recipients[1].id, later)])
             .await
             .expect("recorded");
-        assert!(store.due_outbound(now, 10).await.expect("due").is_empty());
+        assert!(store.due_outbound(now, 10, &[]).await.expect("due").is_empty());
         assert_eq!(store.next_outbound_attempt().await.expect("next"), Some(now + 60));
         let listed = store.list_outbound().await.expect("list");
         assert_eq!(listed[0].recipients[0].attempts, 1);
