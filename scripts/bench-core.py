@@ -565,6 +565,21 @@ FETCHES = [
 ]
 
 
+def smtp_source(binary, server, sessions, messages, size):
+    """Runs Postfix's smtp-source against `server`'s MX: (when it started, by
+    time.perf_counter(), its wall time in seconds, how many messages SMTP refused, why)."""
+    command = [binary, "-A", "-s", str(sessions), "-m", str(messages), "-l", str(size),
+               "-f", "bench@remote.example", "-t", server.user, f"127.0.0.1:{server.smtp_port}"]
+    say(f"{server.name}: {' '.join(command[1:])}")
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        say(f"{server.name}: smtp-source exited with {done.returncode}: {done.stderr.strip()[-300:]}")
+    rejected = [line for line in done.stderr.splitlines() if "rejected" in line]
+    return start, elapsed, len(rejected), sorted({re.sub(r"^.*?: ", "", line) for line in rejected})
+
+
 def timed(operation, runs, server=None):
     """(median seconds, every run's seconds, what the last run returned); with a server, also
     the median CPU seconds its processes used per run (else None)."""
@@ -711,20 +726,11 @@ def measure(server, args, corpus, picks):
     for sessions in args.sessions:
         watcher = server.imap()
         before = watcher.status_messages()
-        command = [args.smtp_source, "-A", "-s", str(sessions), "-m", str(args.smtp_messages),
-                   "-l", str(args.smtp_size), "-f", "bench@remote.example", "-t", server.user,
-                   f"127.0.0.1:{server.smtp_port}"]
-        say(f"{server.name}: {' '.join(command[1:])}")
-        start = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True)
-        accepted = time.perf_counter() - start
-        refused = sum("rejected" in line for line in done.stderr.splitlines())
-        if done.returncode != 0:
-            say(f"{server.name}: smtp-source exited with {done.returncode}: {done.stderr.strip()[-300:]}")
+        start, accepted, refused, reasons = smtp_source(args.smtp_source, server, sessions, args.smtp_messages,
+                                                        args.smtp_size)
         count, seen = wait_for(server, watcher, before + args.smtp_messages - refused, settle=args.settle)
         watcher.logout()
         stored = count - before
-        reasons = sorted({re.sub(r"^.*?: ", "", line) for line in done.stderr.splitlines() if "rejected" in line})
         row(f"ingest {sessions} rate", args.smtp_messages / accepted)
         row(f"ingest {sessions} e2e", stored / max(seen - start, accepted))
         row(f"ingest {sessions} stored", (stored, args.smtp_messages),

@@ -35,10 +35,8 @@ library is used; everything stays on 127.0.0.1.
 import argparse
 import importlib.util
 import os
-import re
 import resource
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -72,22 +70,13 @@ def ingest(server, args, sessions, size):
     time.sleep(1)  # let the expunge's work end before measuring
     watcher = server.imap()
     before = watcher.status_messages()
-    command = [args.smtp_source, "-A", "-s", str(sessions), "-m", str(args.m), "-l", str(size),
-               "-f", "bench@remote.example", "-t", server.user, f"127.0.0.1:{server.smtp_port}"]
-    say(f"{server.name}: {' '.join(command[1:])}")
     own, busy, process = own_cpu(), busy_cpu(), core.cpu_seconds(server.pids())
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
-    accepted = time.perf_counter() - start
-    refused = sum("rejected" in line for line in done.stderr.splitlines())
-    if done.returncode != 0:
-        say(f"{server.name}: smtp-source exited with {done.returncode}: {done.stderr.strip()[-300:]}")
+    start, accepted, refused, reasons = core.smtp_source(args.smtp_source, server, sessions, args.m, size)
     count, seen = core.wait_for(server, watcher, before + args.m - refused, settle=args.settle)
     cpu = busy_cpu() - busy - (own_cpu() - own)
     process = core.cpu_seconds(server.pids()) - process
     watcher.logout()
     stored = count - before
-    reasons = sorted({re.sub(r"^.*?: ", "", line) for line in done.stderr.splitlines() if "rejected" in line})
     if refused:
         say(f"{server.name}: {refused} refused by SMTP: {reasons[:3]}")
     return {"rate": args.m / accepted, "e2e": stored / max(seen - start, accepted),

@@ -8,9 +8,8 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::dns::Dns;
@@ -30,18 +29,8 @@ impl Peer {
     fn start(srv: &TestServer) -> Peer {
         let dir = tempfile::tempdir().expect("temp dir");
         let key = srv.cert_path().with_file_name("key.pem");
-        let mut child = Command::new("python3")
-            .arg(Path::new("tests/peers/smtp_peer.py"))
-            .arg(dir.path())
-            .arg(srv.cert_path())
-            .arg(key)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 runs the SMTP peer");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the peer's port");
-        let port = line.trim().strip_prefix("port ").and_then(|p| p.parse().ok()).expect("port N");
+        let cert = srv.cert_path();
+        let (child, port) = start_peer("smtp_peer.py", &[dir.path().as_os_str(), cert.as_os_str(), key.as_os_str()]);
         Peer { child, port, dir }
     }
 

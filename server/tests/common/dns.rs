@@ -1,8 +1,6 @@
 //! The stub name server of `peers/dns_stub.py`, so lookups never leave loopback.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 /// A running stub answering from a zone, stopped when dropped.
 pub struct Dns {
@@ -16,16 +14,7 @@ impl Dns {
     pub fn start(zone: &str) -> Dns {
         let file = tempfile::NamedTempFile::new().expect("zone file");
         std::fs::write(file.path(), zone).expect("zone");
-        let mut child = Command::new("python3")
-            .arg(Path::new("tests/peers/dns_stub.py"))
-            .arg(file.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 runs the stub name server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the stub's port");
-        let port = line.trim().strip_prefix("port ").and_then(|p| p.parse().ok()).expect("port N");
+        let (child, port) = super::start_peer("dns_stub.py", &[file.path().as_os_str()]);
         Dns { child, port, _zone: file }
     }
 

@@ -279,3 +279,19 @@ impl LineConn {
         matches!(self.reader.read(&mut byte), Ok(0))
     }
 }
+
+/// Starts `tests/peers/SCRIPT` with `args` under python3 and reads the "port N" line it
+/// prints once listening: the child (to kill) and the port.
+pub fn start_peer(script: &str, args: &[&std::ffi::OsStr]) -> (Child, u16) {
+    let mut child = Command::new("python3")
+        .arg(Path::new("tests/peers").join(script))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 runs {script}: {e}"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the peer's port");
+    let port = line.trim().strip_prefix("port ").and_then(|p| p.parse().ok()).expect("port N");
+    (child, port)
+}
