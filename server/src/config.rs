@@ -31,7 +31,7 @@ pub(crate) struct ServeArgs {
     /// SMTP submission over implicit TLS (port 465 role). Default 127.0.0.1:4650; "off" turns it off.
     #[arg(long, env = "FACTEUR_SUBMISSIONS")]
     submissions: Option<String>,
-    /// Messages one account may send per hour by submission. Default: 200
+    /// Messages one account may send per hour (SMTP submission and the web client). Default: 200
     #[arg(long, env = "FACTEUR_SUBMISSION_HOURLY_LIMIT")]
     submission_hourly_limit: Option<u32>,
     /// Check SPF, DKIM, DMARC and ARC of mail arriving on the MX, note the results in an
@@ -219,7 +219,7 @@ impl ServeArgs {
             submission_hourly_limit: self
                 .submission_hourly_limit
                 .or(file.submission_hourly_limit)
-                .unwrap_or(smtp::DEFAULT_HOURLY_LIMIT),
+                .unwrap_or(mail::DEFAULT_HOURLY_LIMIT),
             sender_checks: self.sender_checks.or(file.sender_checks).unwrap_or(true),
             outbound: Outbound {
                 relay: relay(self.relay.or(file.relay))?,

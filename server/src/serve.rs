@@ -25,7 +25,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the data folder {}", config.data.display()))?;
     let auth = auth::Auth::new(store.clone());
-    let mail = mail::Mail::start(store.clone());
+    let mail = mail::Mail::start(store.clone()).with_hourly_limit(config.submission_hourly_limit);
     first_run(&auth, &config).await?;
     // Domains from before DKIM signing get their key now (new ones get it when added).
     for domain in store.domains_without_dkim_key().await? {
@@ -37,7 +37,6 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     let mut smtp_services =
         smtp::SmtpServices::new(mail.clone(), auth.clone(), Some(tls.clone()), config.hostname.clone());
-    smtp_services.hourly_limit = config.submission_hourly_limit;
     // Receiving and sending mail work without DNS: a server whose resolver cannot be set up
     // still starts, delivers unchecked and keeps outbound mail queued.
     let resolver = outbound::route::resolver(config.outbound.dns_server);

@@ -24,21 +24,27 @@ pub mod dns_records;
 mod feed;
 pub mod header;
 pub mod outgoing;
+mod sending;
 mod srs;
 
 use std::sync::Arc;
 
 use store::{
-    AccountId, Address, Delivery, FlagOp, Flags, Folder, FolderDeletion, FolderId, MessageState, Outbound, OutboundId,
-    Route, Store, UidMapping,
+    AccountId, Address, Delivery, FlagOp, Flags, Folder, FolderDeletion, FolderId, MessageId, MessageState, Outbound,
+    OutboundId, Route, Store, UidMapping,
 };
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 pub use feed::POLL_INTERVAL;
+pub use sending::SendingSlot;
 pub use srs::SrsError;
 pub use store::{Error, Result};
 pub use types::{Change, ChangeKind};
+
+/// Messages an account may send per hour unless configured otherwise: generous for a
+/// person, a brake on a stolen password used for spam.
+pub const DEFAULT_HOURLY_LIMIT: u32 = 200;
 
 /// How a message is being read; [`Reading::marks_seen`] says whether that marks it `\Seen`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +120,9 @@ pub struct Mail {
     outbound: Arc<tokio::sync::Notify>,
     /// The SRS key, read (or made) on first use.
     srs: Arc<tokio::sync::OnceCell<srs::Srs>>,
+    /// The messages each account sent in the last hour, and how many it may.
+    sending: Arc<sending::SendingLog>,
+    hourly_limit: u32,
     _follower: Option<Arc<Follower>>,
 }
 
@@ -131,7 +140,15 @@ impl Mail {
     /// which change mail but have no subscribers. Their changes reach a running server's
     /// subscribers through the log.
     pub fn new(store: Store) -> Mail {
-        Mail { store, feed: feed::Feed::new(), outbound: Arc::default(), srs: Arc::default(), _follower: None }
+        Mail {
+            store,
+            feed: feed::Feed::new(),
+            outbound: Arc::default(),
+            srs: Arc::default(),
+            sending: Arc::default(),
+            hourly_limit: DEFAULT_HOURLY_LIMIT,
+            _follower: None,
+        }
     }
 
     /// A mail domain that follows the change log and broadcasts it to [`Mail::subscribe`]rs.
@@ -144,8 +161,28 @@ impl Mail {
             feed,
             outbound: Arc::default(),
             srs: Arc::default(),
+            sending: Arc::default(),
+            hourly_limit: DEFAULT_HOURLY_LIMIT,
             _follower: Some(Arc::new(Follower(follower))),
         }
+    }
+
+    /// This mail domain with `per_hour` messages an account may send (every way of sending).
+    pub fn with_hourly_limit(mut self, per_hour: u32) -> Mail {
+        self.hourly_limit = per_hour;
+        self
+    }
+
+    /// How many messages an account may send per hour.
+    pub fn hourly_limit(&self) -> u32 {
+        self.hourly_limit
+    }
+
+    /// A place for one more message of `account` in its hourly count, if it has one left:
+    /// taken before the message is sent, kept with [`SendingSlot::keep`] once it is, given
+    /// back when dropped otherwise.
+    pub fn reserve_sending(&self, account: AccountId) -> Option<SendingSlot> {
+        self.sending.reserve(account, self.hourly_limit, std::time::Instant::now())
     }
 
     /// The store, for reading.
@@ -303,7 +340,7 @@ impl Mail {
             return Ok(None);
         }
         let sent = self.store.special_folder(account, store::SpecialUse::Sent).await?;
-        Ok(Some(self.append(account, sent.id, raw, Flags::SEEN, &[], None).await?))
+        Ok(Some(self.append(account, sent.id, raw, Flags::SEEN, &[], None).await?.0))
     }
 
     /// Ingest to one address, routed as the MX routes it (`facteur admin deliver`).
@@ -312,7 +349,7 @@ impl Mail {
         Ok(AddressDelivery::Delivered(self.deliver(&accounts, raw).await?))
     }
 
-    /// Adds a message to a folder (IMAP APPEND, saving to Sent or Drafts). Returns its UID.
+    /// Adds a message to a folder (IMAP APPEND, saving to Sent or Drafts). Returns its UID and id.
     pub async fn append(
         &self,
         account: AccountId,
@@ -321,10 +358,10 @@ impl Mail {
         flags: Flags,
         keywords: &[String],
         internal_date: Option<i64>,
-    ) -> Result<u32> {
-        let (uid, _) = self.store.append(account, folder, raw, flags, keywords, internal_date).await?;
+    ) -> Result<(u32, MessageId)> {
+        let appended = self.store.append(account, folder, raw, flags, keywords, internal_date).await?;
         self.feed.committed();
-        Ok(uid)
+        Ok(appended)
     }
 
     /// Changes flags and keywords (RFC 9051 §6.4.6); returns each found message's state.

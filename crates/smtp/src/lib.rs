@@ -17,7 +17,6 @@
 //! - `trace`: the `Return-Path:` and `Received:` header fields added before storing.
 //! - [`sender_checks`]: SPF, DKIM, DMARC and ARC on the MX, the `Authentication-Results:`
 //!   field, DMARC `p=reject`.
-//! - `submission`: what only submission has: the accounts' hourly sending counts.
 //!
 //! Invariants:
 //! - A message is answered `250` only after [`mail::Mail::deliver`] returned `Ok`, which
@@ -46,7 +45,6 @@ mod op;
 mod reply;
 pub mod sender_checks;
 mod session;
-mod submission;
 mod trace;
 
 use std::sync::Arc;
@@ -65,16 +63,9 @@ pub struct SmtpServices {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// Our name in the greeting and in `Received:` fields.
     pub hostname: String,
-    /// Messages one account may submit per hour.
-    pub hourly_limit: u32,
     /// MX: SPF, DKIM, DMARC and ARC checks of arriving mail; `None` turns them off.
     pub sender_checks: Option<sender_checks::SenderChecks>,
-    pub(crate) sending: Arc<submission::SendingLog>,
 }
-
-/// Messages an account may submit per hour unless configured otherwise: generous for a
-/// person, a brake on a stolen password used for spam.
-pub const DEFAULT_HOURLY_LIMIT: u32 = 200;
 
 /// The role a listener plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,15 +85,7 @@ impl SmtpServices {
         tls: Option<tokio_rustls::TlsAcceptor>,
         hostname: String,
     ) -> SmtpServices {
-        SmtpServices {
-            mail,
-            auth,
-            tls,
-            hostname,
-            hourly_limit: DEFAULT_HOURLY_LIMIT,
-            sender_checks: None,
-            sending: Default::default(),
-        }
+        SmtpServices { mail, auth, tls, hostname, sender_checks: None }
     }
 
     /// The store, for lookups (delivery goes through [`SmtpServices::mail`]).

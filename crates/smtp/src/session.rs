@@ -63,7 +63,7 @@ pub(crate) struct Transaction {
     pub(crate) forwarded_by: Option<String>,
     /// Submission: the message's place in the account's hourly count, given back if the
     /// transaction ends without it being sent.
-    pub(crate) sending: Option<crate::submission::SendingSlot>,
+    pub(crate) sending: Option<mail::SendingSlot>,
 }
 
 pub(crate) struct Session {

@@ -48,7 +48,7 @@ impl Session {
             return Err(Error::no(Some(Code::TryCreate), format!("No folder named {name}")));
         };
         let internal_date = date.map(|date| date.as_ref().timestamp());
-        let uid = self.services.mail.append(account, folder.id, raw, system, &keywords, internal_date).await?;
+        let (uid, _) = self.services.mail.append(account, folder.id, raw, system, &keywords, internal_date).await?;
         let mut response = Response::default();
         // RFC 9051 §6.3.12: the selected folder's new message is announced at once.
         self.report_changes(&mut response).await?;

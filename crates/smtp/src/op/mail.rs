@@ -3,8 +3,8 @@
 use crate::codec::MailParameters;
 use crate::reply::Reply;
 use crate::session::{Session, Transaction};
-use crate::submission::SendingSlot;
 use crate::{Error, Result};
+use mail::SendingSlot;
 
 impl Session {
     pub(crate) async fn handle_mail(&mut self, reverse_path: String, params: MailParameters) -> Result<Reply> {
@@ -38,10 +38,9 @@ impl Session {
             tracing::info!(login = %account.login, sender = %address, "sender address refused");
             return Err(Error::SenderNotOwned);
         }
-        let now = std::time::Instant::now();
-        let Some(slot) = self.services.sending.reserve(account.id, self.services.hourly_limit, now) else {
+        let Some(slot) = self.services.mail.reserve_sending(account.id) else {
             tracing::warn!(login = %account.login, "hourly sending limit reached");
-            return Err(Error::SendingLimit(self.services.hourly_limit));
+            return Err(Error::SendingLimit(self.services.mail.hourly_limit()));
         };
         Ok(slot)
     }

@@ -1,10 +1,10 @@
-//! What only submission has: how many messages each account sent in the last hour, for the
-//! hourly limit. Kept in memory: a restart forgets it, which costs at most one more hour's
-//! worth; the outbound queue will keep what leaves.
+//! How many messages each account sent in the last hour, for the hourly limit that every way
+//! of sending shares (SMTP submission, the web composer): [`crate::Mail::reserve_sending`].
+//! Kept in memory: a restart forgets it, which costs at most one more hour's worth.
 //!
-//! A message takes its place at MAIL, checked and counted under one lock, so connections in
-//! parallel cannot all pass the check before any is counted; a transaction that ends without
-//! a message sent gives its place back.
+//! A message takes its place before it is sent (SMTP: at MAIL), checked and counted under one
+//! lock, so senders in parallel cannot all pass the check before any is counted; one that ends
+//! without a message sent gives its place back.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -21,7 +21,7 @@ pub(crate) struct SendingLog {
 }
 
 /// A message's place in the hourly count: given back when dropped, unless kept.
-pub(crate) struct SendingSlot {
+pub struct SendingSlot {
     log: Arc<SendingLog>,
     account: AccountId,
     at: Instant,
@@ -30,7 +30,7 @@ pub(crate) struct SendingSlot {
 
 impl SendingSlot {
     /// The message was sent: its place stays counted.
-    pub(crate) fn keep(mut self) {
+    pub fn keep(mut self) {
         self.kept = true;
     }
 }
