@@ -122,3 +122,26 @@ pub struct AppPasswordsView {
     pub login: String,
     pub passwords: Vec<AppPasswordView>,
 }
+
+/// What the composer starts from (B1, B2, B4, B5): empty for a new message, filled for a reply,
+/// a forward or a draft taken up again.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ComposeForm {
+    pub login: String,
+    /// The address the message goes out from.
+    pub from: String,
+    pub to: String,
+    pub cc: String,
+    pub bcc: String,
+    pub subject: String,
+    pub body: String,
+    /// The message this answers (its `\Answered` flag is set once sent).
+    pub reply_to: Option<i64>,
+    /// The message this forwards (its attachments go along; `$Forwarded` once sent).
+    pub forward_of: Option<i64>,
+    /// The draft this continues (removed once sent, replaced when saved again; its thread and
+    /// attachments go along).
+    pub draft_id: Option<i64>,
+    /// The names of the attachments the message carries along: a forward's, a draft's.
+    pub attachments: Vec<String>,
+}

@@ -26,6 +26,16 @@ pub enum AppError {
     InvalidName,
     /// The reader already has something by that name.
     NameTaken,
+    /// The composer: a message with no recipient.
+    NoRecipient,
+    /// The composer: this is not an address.
+    BadRecipient(String),
+    /// The composer: this address is in one of our domains, and nobody has it.
+    UnknownRecipient(String),
+    /// The composer: a local recipient's mailbox has no room for the message.
+    RecipientMailboxFull,
+    /// The composer: the account sent as many messages this hour as it may.
+    SendingLimit,
     /// The server failed; the details are in its log.
     Internal,
     /// The server function machinery failed (bad request encoding, network). The text comes from
@@ -43,8 +53,21 @@ impl AppError {
             AppError::NotFound => Key::ErrNotFound,
             AppError::InvalidName => Key::ErrInvalidName,
             AppError::NameTaken => Key::ErrNameTaken,
+            AppError::NoRecipient => Key::ErrNoRecipient,
+            AppError::BadRecipient(_) => Key::ErrBadRecipient,
+            AppError::UnknownRecipient(_) => Key::ErrUnknownRecipient,
+            AppError::RecipientMailboxFull => Key::ErrRecipientMailboxFull,
+            AppError::SendingLimit => Key::ErrSendingLimit,
             AppError::Internal => Key::ErrInternal,
             AppError::Request(_) => Key::ErrRequest,
+        }
+    }
+
+    /// What the sentence is about, when it names something the reader typed (an address).
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            AppError::BadRecipient(what) | AppError::UnknownRecipient(what) => Some(what),
+            _ => None,
         }
     }
 }
@@ -58,6 +81,11 @@ impl fmt::Display for AppError {
             AppError::NotFound => f.write_str("not found"),
             AppError::InvalidName => f.write_str("invalid name"),
             AppError::NameTaken => f.write_str("name already used"),
+            AppError::NoRecipient => f.write_str("no recipient"),
+            AppError::BadRecipient(what) => write!(f, "not an address: {what}"),
+            AppError::UnknownRecipient(what) => write!(f, "no such local address: {what}"),
+            AppError::RecipientMailboxFull => f.write_str("a recipient's mailbox is full"),
+            AppError::SendingLimit => f.write_str("hourly sending limit reached"),
             AppError::Internal => f.write_str("internal error"),
             AppError::Request(text) => write!(f, "request failed: {text}"),
         }

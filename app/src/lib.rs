@@ -96,6 +96,7 @@ pub fn App() -> impl IntoView {
                 // with a real 302 to /login. One wildcard route (not one per depth) keeps the
                 // page alive while the reader moves between folders and messages.
                 <Route path=path!("/mail") view=pages::mail::MailPage ssr=SsrMode::Async/>
+                <Route path=path!("/compose") view=pages::compose::ComposePage ssr=SsrMode::Async/>
                 <Route
                     path=path!("/settings/app-passwords")
                     view=pages::settings::AppPasswordsPage

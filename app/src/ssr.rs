@@ -5,6 +5,7 @@
 //! server function that shows mail resolves the account from the session cookie through
 //! [`current_account`]; the account id then scopes every store call.
 
+pub(crate) mod compose;
 mod views;
 
 use std::net::SocketAddr;
@@ -29,16 +30,24 @@ pub(crate) use views::{folder_view, full_date, list_item, local_time, message_vi
 pub(crate) const SESSION_COOKIE: &str = "facteur_session";
 
 /// Settings the server passes to the web client, provided as context to pages and server fns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WebSettings {
     /// Set `Secure` on cookies (the site is served over HTTPS).
     pub(crate) secure_cookies: bool,
+    /// The server's name, in the `Message-ID` of messages written here.
+    pub(crate) hostname: String,
 }
 
 /// The web client's routes: pages, server functions (under `/api`), attachment downloads, all
 /// behind the CSRF guard. Static files, security headers and the fallback are the caller's.
-pub fn router(mail: mail::Mail, auth: auth::Auth, options: LeptosOptions, secure_cookies: bool) -> axum::Router {
-    let settings = WebSettings { secure_cookies };
+pub fn router(
+    mail: mail::Mail,
+    auth: auth::Auth,
+    options: LeptosOptions,
+    secure_cookies: bool,
+    hostname: String,
+) -> axum::Router {
+    let settings = WebSettings { secure_cookies, hostname };
     let store = auth.store().clone();
     let routes = generate_route_list(crate::App);
     let context_store = store.clone();
@@ -48,7 +57,7 @@ pub fn router(mail: mail::Mail, auth: auth::Auth, options: LeptosOptions, secure
         provide_context(context_store.clone());
         provide_context(context_auth.clone());
         provide_context(context_mail.clone());
-        provide_context(settings);
+        provide_context(settings.clone());
     };
     // leptos_routes_with_context also registers every server function, handled by
     // handle_server_fns_with_context with this same context.
@@ -77,7 +86,8 @@ async fn page_redirects(auth: auth::Auth, request: Request, next: Next) -> Respo
         return next.run(request).await;
     }
     let path = request.uri().path();
-    let needs_session = path == "/mail" || path.starts_with("/mail/") || path.starts_with("/settings/");
+    let needs_session =
+        path == "/mail" || path.starts_with("/mail/") || path.starts_with("/settings/") || path == "/compose";
     if path != "/" && path != "/login" && !needs_session {
         return next.run(request).await;
     }
@@ -205,7 +215,7 @@ pub(crate) async fn current_account() -> Result<(store::Store, store::Account), 
 }
 
 pub(crate) fn web_settings() -> WebSettings {
-    use_context::<WebSettings>().unwrap_or(WebSettings { secure_cookies: true })
+    use_context::<WebSettings>().unwrap_or(WebSettings { secure_cookies: true, hostname: "localhost".into() })
 }
 
 /// The language of the current request.

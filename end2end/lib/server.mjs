@@ -27,10 +27,12 @@ function admin(bin, dataDir, args, input) {
 
 /**
  * Starts the server. `users` are `{ address, password }`; their domains are created first.
- * `aliases` are `{ address, targets: [...] }`. `imap: true` also opens IMAPS.
+ * `aliases` are `{ address, targets: [...] }`. `imap: true` also opens IMAPS. Mail for other
+ * servers goes to `relay` (HOST:PORT, e.g. an SMTP peer of `peer.mjs`), by default a closed
+ * port on loopback: never to the internet.
  * Returns `{ baseUrl, smtpPort, imapsPort, certPath, dataDir, stop }`.
  */
-export async function startServer({ users, aliases = [], imap = false }) {
+export async function startServer({ users, aliases = [], imap = false, relay = '127.0.0.1:9' }) {
   const bin = facteurBinary();
   if (!existsSync(bin)) {
     throw new Error(`${bin} does not exist: run scripts/build-site.sh && cargo build -p server (or set FACTEUR_BIN)`);
@@ -47,8 +49,12 @@ export async function startServer({ users, aliases = [], imap = false }) {
     bin,
     ['serve', '--data', dataDir, '--http', '127.0.0.1:0', '--smtp', '127.0.0.1:0', '--imap', 'off', '--imaps', imap ? '127.0.0.1:0' : 'off',
       '--submission', 'off', '--submissions', 'off'],
-    // No DNS lookups of senders (SPF, DKIM, DMARC) from tests: never the internet.
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FACTEUR_SENDER_CHECKS: 'false' } },
+    // No DNS lookups of senders (SPF, DKIM, DMARC) nor of MX hosts from tests: never the internet.
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FACTEUR_SENDER_CHECKS: 'false', FACTEUR_RELAY: relay },
+    },
   );
   let stderr = '';
   child.stderr.on('data', (chunk) => {

@@ -23,10 +23,16 @@ struct Site;
 /// downloads a sandbox; what is left (static files, errors) needs no script, style or frame.
 const FALLBACK_CSP: &str = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-pub(crate) fn router(mail: mail::Mail, auth: auth::Auth, addr: SocketAddr, secure_cookies: bool) -> Router {
+pub(crate) fn router(
+    mail: mail::Mail,
+    auth: auth::Auth,
+    addr: SocketAddr,
+    secure_cookies: bool,
+    hostname: String,
+) -> Router {
     let options =
         LeptosOptions::builder().output_name("facteur").site_root("site").site_pkg_dir("pkg").site_addr(addr).build();
-    app::ssr::router(mail, auth, options, secure_cookies)
+    app::ssr::router(mail, auth, options, secure_cookies, hostname)
         .fallback(static_file)
         .layer(middleware::from_fn(limit_requests))
         .layer(middleware::from_fn(security_headers))

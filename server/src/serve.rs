@@ -74,7 +74,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let listener = bind("http", addr).await?;
         let local = listener.local_addr()?;
         let secure_cookies = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
-        let router = http::router(mail.clone(), auth.clone(), local, secure_cookies);
+        let router = http::router(mail.clone(), auth.clone(), local, secure_cookies, config.hostname.clone());
         web_url = Some(config.public_url.clone().unwrap_or_else(|| format!("http://{local}/")));
         tasks.spawn(web::serve(listener, router));
     }

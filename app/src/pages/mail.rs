@@ -140,7 +140,8 @@ pub fn MailPage() -> impl IntoView {
                 match data.await {
                     Ok(mailbox) => {
                         let pane = pane_for(folder_param.is_some(), message_param.is_some());
-                        view! { <MailLayout mailbox pane/> }.into_any()
+                        let sent = query.with(|q| q.get("sent").is_some());
+                        view! { <MailLayout mailbox pane sent/> }.into_any()
                     }
                     Err(AppError::NotLoggedIn) => view! { <Redirect path="/login"/> }.into_any(),
                     Err(error) => view! { <MailError error/> }.into_any(),
@@ -173,14 +174,17 @@ pub(crate) fn MailError(error: AppError) -> impl IntoView {
 }
 
 #[component]
-fn MailLayout(mailbox: MailboxView, pane: &'static str) -> impl IntoView {
+fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: bool) -> impl IntoView {
     let lang = use_lang();
     let MailboxView { login, folders, current_folder_id, messages, truncated, message } = mailbox;
-    let current_folder = folders.iter().find(|f| f.id == current_folder_id).map(|f| f.label(lang)).unwrap_or_default();
+    let current = folders.iter().find(|f| f.id == current_folder_id);
+    let current_folder = current.map(|f| f.label(lang)).unwrap_or_default();
+    let in_drafts = current.is_some_and(|f| f.role == Some(SpecialUse::Drafts));
     let selected_message = message.as_ref().map(|m| m.id);
     view! {
         <div class="app">
             <AppHeader login/>
+            {sent.then(|| view! { <p class="banner sent-banner" role="status">{t(lang, Key::MessageSent)}</p> })}
             <div class="mail" data-pane=pane>
                 <FolderTree folders current_folder_id/>
                 <main class="mail-main">
@@ -191,7 +195,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str) -> impl IntoView {
                         truncated
                         selected_message
                     />
-                    <ReadingPane message folder_id=current_folder_id/>
+                    <ReadingPane message folder_id=current_folder_id in_drafts/>
                 </main>
             </div>
         </div>
@@ -222,6 +226,7 @@ pub(crate) fn AppHeader(login: String) -> impl IntoView {
             </a>
             <div class="account">
                 <span class="visually-hidden">{t(lang, Key::SignedInAs)}" "</span>
+                <a class="button primary" href=crate::pages::compose::COMPOSE_PATH>{t(lang, Key::NewMessage)}</a>
                 <span class="account-address" title=login.clone()>{login.clone()}</span>
                 <a class="button subtle" href=crate::pages::settings::APP_PASSWORDS_PATH>
                     {t(lang, Key::AppPasswords)}
@@ -366,11 +371,11 @@ fn Paperclip(label: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn ReadingPane(message: Option<MessageView>, folder_id: i64) -> impl IntoView {
+fn ReadingPane(message: Option<MessageView>, folder_id: i64, in_drafts: bool) -> impl IntoView {
     let lang = use_lang();
     let content = match message {
         None => view! { <p class="empty reader-empty">{t(lang, Key::NoMessageSelected)}</p> }.into_any(),
-        Some(message) => view! { <MessageDisplay message folder_id/> }.into_any(),
+        Some(message) => view! { <MessageDisplay message folder_id in_drafts/> }.into_any(),
     };
     view! {
         <article class="pane reader-pane" aria-label=t(lang, Key::MessageBody)>
@@ -379,8 +384,28 @@ fn ReadingPane(message: Option<MessageView>, folder_id: i64) -> impl IntoView {
     }
 }
 
+/// What can be done with the message shown: answer or forward it, or continue it when it is a
+/// draft. Plain links to the composer, so they work before the page is hydrated.
 #[component]
-fn MessageDisplay(message: MessageView, folder_id: i64) -> impl IntoView {
+fn MessageActions(id: i64, in_drafts: bool) -> impl IntoView {
+    let lang = use_lang();
+    let compose = crate::pages::compose::COMPOSE_PATH;
+    let actions = if in_drafts {
+        view! { <a class="button primary" href=format!("{compose}?draft={id}")>{t(lang, Key::EditDraft)}</a> }
+            .into_any()
+    } else {
+        view! {
+            <a class="button" href=format!("{compose}?reply={id}")>{t(lang, Key::Reply)}</a>
+            <a class="button" href=format!("{compose}?reply_all={id}")>{t(lang, Key::ReplyAll)}</a>
+            <a class="button" href=format!("{compose}?forward={id}")>{t(lang, Key::Forward)}</a>
+        }
+        .into_any()
+    };
+    view! { <nav class="message-actions" aria-label=t(lang, Key::MessageActions)>{actions}</nav> }
+}
+
+#[component]
+fn MessageDisplay(message: MessageView, folder_id: i64, in_drafts: bool) -> impl IntoView {
     let lang = use_lang();
     let MessageView { id, from, to, cc, date, subject, body, attachments } = message;
     let subject = if subject.trim().is_empty() { t(lang, Key::NoSubject).to_string() } else { subject };
@@ -451,6 +476,7 @@ fn MessageDisplay(message: MessageView, folder_id: i64) -> impl IntoView {
             <a class="back" href=format!("/mail/{folder_id}")>"‹ "{t(lang, Key::BackToList)}</a>
         </div>
         <div class="message">
+            <MessageActions id in_drafts/>
             <h2 class="message-subject">{subject}</h2>
             <dl class="message-headers">
                 {header_row(Key::From, from)}

@@ -6,6 +6,7 @@
 //! target (`fuzz/`) call the same code. Parsing is lenient: a message mail-parser cannot read
 //! still renders, with an empty body.
 
+pub mod compose;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -98,7 +99,16 @@ pub fn render(raw: &[u8], remote_images: RemoteImages) -> Option<Rendered> {
 /// The attachment at `index` (as listed by [`render`]).
 pub fn attachment(raw: &[u8], index: u32) -> Option<Attachment> {
     let message = MessageParser::default().parse(raw)?;
-    let part = message.attachment(index)?;
+    Some(extracted(message.attachment(index)?, index as usize))
+}
+
+/// Every attachment (a forward carries them along).
+pub fn attachments(raw: &[u8]) -> Vec<Attachment> {
+    let Some(message) = MessageParser::default().parse(raw) else { return Vec::new() };
+    message.attachments().enumerate().map(|(index, part)| extracted(part, index)).collect()
+}
+
+fn extracted(part: &mail_parser::MessagePart<'_>, index: usize) -> Attachment {
     let content_type = part
         .content_type()
         .map(|ct| match ct.subtype() {
@@ -107,7 +117,7 @@ pub fn attachment(raw: &[u8], index: u32) -> Option<Attachment> {
         })
         .unwrap_or_default()
         .to_ascii_lowercase();
-    Some(Attachment { file_name: attachment_name(part, index as usize), content_type, bytes: part.contents().to_vec() })
+    Attachment { file_name: attachment_name(part, index), content_type, bytes: part.contents().to_vec() }
 }
 
 /// An attachment's file name, or a neutral one when the message gives none.

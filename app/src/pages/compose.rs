@@ -1,0 +1,206 @@
+//! /compose: writing a message (B1, B2, B4, B5): a new one, a reply (`?reply=ID`), a reply to
+//! all (`?reply_all=ID`), a forward (`?forward=ID`) or a draft taken up again (`?draft=ID`).
+//! Plain text for now; the message leaves through the same pipeline as SMTP submission.
+//!
+//! The form is an `ActionForm`: it posts to `compose_submit` without JavaScript too. Errors
+//! (an unknown local recipient, a full mailbox, the hourly limit) are shown above the form,
+//! which keeps what was typed.
+
+// A server function's arguments are the form's fields, one each (a plain HTML form posts them
+// so), and the macro's wrappers repeat them.
+#![allow(clippy::too_many_arguments)]
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+use crate::dto::ComposeForm;
+use crate::error::AppError;
+use crate::i18n::{Key, t, use_lang};
+use crate::pages::mail::{AppHeader, MailError};
+
+/// Where the composer lives.
+pub const COMPOSE_PATH: &str = "/compose";
+
+#[server(endpoint = "compose_view")]
+pub async fn compose_view(
+    reply: Option<i64>,
+    reply_all: Option<i64>,
+    forward: Option<i64>,
+    draft: Option<i64>,
+) -> Result<ComposeForm, AppError> {
+    use crate::ssr;
+    use crate::ssr::compose::Start;
+    let (_, account) = ssr::current_account().await?;
+    let mail = expect_context::<mail::Mail>();
+    let start = match (reply, reply_all, forward, draft) {
+        (Some(id), _, _, _) => Start::Reply(id),
+        (_, Some(id), _, _) => Start::ReplyAll(id),
+        (_, _, Some(id), _) => Start::Forward(id),
+        (_, _, _, Some(id)) => Start::Draft(id),
+        _ => Start::New,
+    };
+    ssr::compose::compose_from(&mail, &account, start, ssr::request_lang()).await
+}
+
+/// Sends the message (`intent` "send") or saves it in Drafts ("draft"), then goes to the
+/// mail (or back to the composer, with the saved draft).
+#[server(endpoint = "compose_submit")]
+pub async fn compose_submit(
+    to: String,
+    cc: Option<String>,
+    bcc: Option<String>,
+    subject: String,
+    body: String,
+    reply_to: Option<i64>,
+    forward_of: Option<i64>,
+    draft_id: Option<i64>,
+    intent: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr;
+    use crate::ssr::compose::{Done, Intent, Written};
+    let (_, account) = ssr::current_account().await?;
+    let mail = expect_context::<mail::Mail>();
+    let intent = if intent.as_deref() == Some("draft") { Intent::SaveDraft } else { Intent::Send };
+    let written = Written {
+        to,
+        cc: cc.unwrap_or_default(),
+        bcc: bcc.unwrap_or_default(),
+        subject,
+        body,
+        reply_to,
+        forward_of,
+        draft_id,
+    };
+    match ssr::compose::send_or_save(&mail, &account, written, intent, &ssr::web_settings().hostname).await? {
+        Done::Sent => leptos_axum::redirect("/mail?sent=1"),
+        Done::Saved(id) => leptos_axum::redirect(&format!("{COMPOSE_PATH}?draft={id}&saved=1")),
+    }
+    Ok(())
+}
+
+/// Reads an id from the query, `None` when absent or not a number.
+fn query_id(query: &leptos_router::params::ParamsMap, name: &str) -> Option<i64> {
+    query.get(name).and_then(|value| value.parse().ok())
+}
+
+#[component]
+pub fn ComposePage() -> impl IntoView {
+    let lang = use_lang();
+    let query = use_query_map();
+    let start = move || {
+        query.with(|q| (query_id(q, "reply"), query_id(q, "reply_all"), query_id(q, "forward"), query_id(q, "draft")))
+    };
+    let saved = move || query.with(|q| q.get("saved").is_some());
+    let data =
+        Resource::new(start, |(reply, reply_all, forward, draft)| compose_view(reply, reply_all, forward, draft));
+    view! {
+        <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(form) => view! { <Composer form saved=saved()/> }.into_any(),
+                    Err(AppError::NotLoggedIn) => view! { <Redirect path="/login"/> }.into_any(),
+                    Err(error) => view! { <MailError error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
+    let lang = use_lang();
+    let submit = ServerAction::<ComposeSubmit>::new();
+    let ComposeForm { login, from, to, cc, bcc, subject, body, reply_to, forward_of, draft_id, attachments } = form;
+    let open_copies = !cc.is_empty() || !bcc.is_empty();
+    let hidden = |name: &'static str, value: Option<i64>| {
+        value.map(|value| view! { <input type="hidden" name=name value=value.to_string()/> })
+    };
+    let error = move || {
+        submit.value().get().and_then(Result::err).map(|error| {
+            let detail = error.detail().map(|d| format!(" {d}")).unwrap_or_default();
+            view! { <p class="form-error" role="alert">{t(lang, error.message_key())}{detail}</p> }
+        })
+    };
+    let title = t(lang, if forward_of.is_some() { Key::ForwardedAttachments } else { Key::Attachments });
+    let forwarded = (!attachments.is_empty()).then(|| {
+        let names = attachments.into_iter().map(|name| view! { <li>{name}</li> }).collect_view();
+        view! {
+            <section class="forwarded" aria-label=title>
+                <h2>{title}</h2>
+                <ul>{names}</ul>
+            </section>
+        }
+    });
+    view! {
+        <div class="app">
+            <AppHeader login/>
+            <main class="compose-page">
+                <h1>{t(lang, Key::NewMessage)}</h1>
+                {saved.then(|| view! { <p class="banner" role="status">{t(lang, Key::DraftSaved)}</p> })}
+                {error}
+                <ActionForm action=submit attr:class="compose-form">
+                    {hidden("reply_to", reply_to)}
+                    {hidden("forward_of", forward_of)}
+                    {hidden("draft_id", draft_id)}
+                    <div class="field">
+                        <span class="label">{t(lang, Key::From)}</span>
+                        <span class="from">{from}</span>
+                    </div>
+                    <div class="field">
+                        <label for="compose-to">{t(lang, Key::To)}</label>
+                        <input
+                            id="compose-to"
+                            name="to"
+                            type="text"
+                            value=to
+                            autocomplete="off"
+                            placeholder=t(lang, Key::RecipientsHint)
+                        />
+                    </div>
+                    <details class="copies" open=open_copies>
+                        <summary>{t(lang, Key::CcBcc)}</summary>
+                        <div class="field">
+                            <label for="compose-cc">{t(lang, Key::Cc)}</label>
+                            <input id="compose-cc" name="cc" type="text" value=cc autocomplete="off"/>
+                        </div>
+                        <div class="field">
+                            <label for="compose-bcc">{t(lang, Key::Bcc)}</label>
+                            <input id="compose-bcc" name="bcc" type="text" value=bcc autocomplete="off"/>
+                        </div>
+                    </details>
+                    <div class="field">
+                        <label for="compose-subject">{t(lang, Key::Subject)}</label>
+                        <input id="compose-subject" name="subject" type="text" value=subject maxlength="998"/>
+                    </div>
+                    <div class="field">
+                        <label for="compose-body" class="visually-hidden">{t(lang, Key::MessageBody)}</label>
+                        <textarea id="compose-body" name="body" rows="18">{body}</textarea>
+                    </div>
+                    {forwarded}
+                    <div class="actions">
+                        <button
+                            type="submit"
+                            name="intent"
+                            value="send"
+                            class="button primary"
+                            disabled=move || submit.pending().get()
+                        >
+                            {t(lang, Key::Send)}
+                        </button>
+                        <button
+                            type="submit"
+                            name="intent"
+                            value="draft"
+                            class="button"
+                            disabled=move || submit.pending().get()
+                        >
+                            {t(lang, Key::SaveDraft)}
+                        </button>
+                        <a class="button subtle" href="/mail">{t(lang, Key::Cancel)}</a>
+                    </div>
+                </ActionForm>
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,320 @@
+//! The composer's server side (B1, B2, B4, B5): what a new message starts from (a reply to the
+//! sender or to all, a forward, a draft taken up again), and what was written, sent through the
+//! one sending pipeline (`mail::Mail::submit`, as SMTP submission: Bcc removed, a Sent copy,
+//! the queue for other servers) or saved in Drafts. The message is built with mail-builder.
+
+use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address as BuiltAddress;
+use render::compose::{Mailbox, Original, parse_recipients, prefixed_subject, quoted};
+use store::{Account, FlagOp, Flags, FolderId, MessageId, MessageRow, SpecialUse};
+
+use crate::dto::ComposeForm;
+use crate::error::AppError;
+use crate::i18n::{Key, Lang, t};
+
+/// Where the composer starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    New,
+    Reply(i64),
+    ReplyAll(i64),
+    Forward(i64),
+    Draft(i64),
+}
+
+/// What the reader wrote in the composer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Written {
+    pub(crate) to: String,
+    pub(crate) cc: String,
+    pub(crate) bcc: String,
+    pub(crate) subject: String,
+    pub(crate) body: String,
+    pub(crate) reply_to: Option<i64>,
+    pub(crate) forward_of: Option<i64>,
+    pub(crate) draft_id: Option<i64>,
+}
+
+/// What the reader asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Intent {
+    Send,
+    SaveDraft,
+}
+
+/// What was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Done {
+    Sent,
+    /// Saved in Drafts as this message.
+    Saved(i64),
+}
+
+/// One of the account's messages and its bytes; another account's is simply not found.
+async fn own_message(store: &store::Store, account: &Account, id: i64) -> Result<(MessageRow, Vec<u8>), AppError> {
+    let row = store.message(account.id, MessageId(id)).await?.ok_or(AppError::NotFound)?;
+    let raw = store.read_raw_if_present(account.id, row.id, &row.blob_hash).await?.ok_or(AppError::NotFound)?;
+    Ok((row, raw))
+}
+
+async fn folder_of_role(store: &store::Store, account: &Account, role: SpecialUse) -> Result<FolderId, AppError> {
+    let folders = store.folders(account.id).await?;
+    folders.iter().find(|f| f.special_use == Some(role)).map(|f| f.id).ok_or(AppError::Internal)
+}
+
+/// Whether `address` is the account's own: its login, or an address that leads to its mailbox
+/// alone (a reply to all leaves them out).
+async fn is_own(mail: &mail::Mail, account: &Account, address: &str) -> bool {
+    if address.eq_ignore_ascii_case(&account.login) {
+        return true;
+    }
+    let Ok(parsed) = store::parse_address(address) else { return false };
+    matches!(mail.route(&parsed).await, Ok(store::Route::Local { accounts, external })
+        if accounts == [account.id] && external.is_empty())
+}
+
+/// The composer's fields for `start`.
+pub(crate) async fn compose_from(
+    mail: &mail::Mail,
+    account: &Account,
+    start: Start,
+    lang: Lang,
+) -> Result<ComposeForm, AppError> {
+    let store = mail.store();
+    let mut view = ComposeForm { login: account.login.clone(), from: account.login.clone(), ..ComposeForm::default() };
+    let id = match start {
+        Start::New => return Ok(view),
+        Start::Reply(id) | Start::ReplyAll(id) | Start::Forward(id) | Start::Draft(id) => id,
+    };
+    let (row, raw) = own_message(store, account, id).await?;
+    let original = Original::parse(&raw).unwrap_or_default();
+    match start {
+        Start::New => {}
+        Start::Reply(_) | Start::ReplyAll(_) => {
+            let (to, cc) = if start == Start::ReplyAll(id) {
+                let mut own = Vec::new();
+                for mailbox in original.reply_recipients().iter().chain(&original.to).chain(&original.cc) {
+                    if is_own(mail, account, &mailbox.address).await {
+                        own.push(mailbox.address.to_ascii_lowercase());
+                    }
+                }
+                original.reply_all_recipients(|address| own.contains(&address.to_ascii_lowercase()))
+            } else {
+                (original.reply_recipients(), Vec::new())
+            };
+            view.to = Mailbox::list(&to);
+            view.cc = Mailbox::list(&cc);
+            view.subject = prefixed_subject("Re", &original.subject);
+            view.body = format!("\n\n{}\n{}\n", attribution(&original, lang), quoted(&original.text));
+            view.reply_to = Some(id);
+        }
+        Start::Forward(_) => {
+            view.subject = prefixed_subject("Fwd", &original.subject);
+            view.body = format!("\n\n{}\n{}", forwarded_header(&original, lang), original.text);
+            view.forward_of = Some(id);
+            view.attachments = render::attachments(&raw).into_iter().map(|a| a.file_name).collect();
+        }
+        Start::Draft(_) => {
+            // Only a message in Drafts continues as a draft.
+            if row.folder_id != folder_of_role(store, account, SpecialUse::Drafts).await? {
+                return Err(AppError::NotFound);
+            }
+            view.to = Mailbox::list(&original.to);
+            view.cc = Mailbox::list(&original.cc);
+            view.bcc = Mailbox::list(&original.bcc);
+            view.subject = original.subject.clone();
+            view.body = original.text.clone();
+            view.draft_id = Some(id);
+            view.attachments = render::attachments(&raw).into_iter().map(|a| a.file_name).collect();
+        }
+    }
+    Ok(view)
+}
+
+/// "On {date}, {sender} wrote:", above the quoted text of a reply.
+fn attribution(original: &Original, lang: Lang) -> String {
+    let who = original.from.first().map(|m| m.name.clone().unwrap_or_else(|| m.address.clone())).unwrap_or_default();
+    let date = original.date.map(|unix| super::full_date(&super::local_time(unix), lang)).unwrap_or_default();
+    // The sentence's word order differs between the languages, so it is written here whole.
+    match lang {
+        Lang::En => format!("On {date}, {who} wrote:"),
+        Lang::Fr => format!("Le {date}, {who} a écrit :"),
+    }
+}
+
+/// The forwarded message's header lines, above its text.
+fn forwarded_header(original: &Original, lang: Lang) -> String {
+    let date = original.date.map(|unix| super::full_date(&super::local_time(unix), lang)).unwrap_or_default();
+    let mut lines = vec![t(lang, Key::ForwardedMessage).to_string()];
+    for (key, value) in [
+        (Key::From, Mailbox::list(&original.from)),
+        (Key::Date, date),
+        (Key::Subject, original.subject.clone()),
+        (Key::To, Mailbox::list(&original.to)),
+        (Key::Cc, Mailbox::list(&original.cc)),
+    ] {
+        if !value.is_empty() {
+            lines.push(format!("{}: {value}", t(lang, key)));
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+/// Sends what was written, or saves it in Drafts.
+pub(crate) async fn send_or_save(
+    mail: &mail::Mail,
+    account: &Account,
+    written: Written,
+    intent: Intent,
+    hostname: &str,
+) -> Result<Done, AppError> {
+    let store = mail.store();
+    let recipients = |text: &str| parse_recipients(text).map_err(AppError::BadRecipient);
+    let (to, cc, bcc) = (recipients(&written.to)?, recipients(&written.cc)?, recipients(&written.bcc)?);
+    let answered = match written.reply_to {
+        Some(id) => Some(own_message(store, account, id).await?),
+        None => None,
+    };
+    let forwarded = match written.forward_of {
+        Some(id) => Some(own_message(store, account, id).await?),
+        None => None,
+    };
+    // A draft taken up again keeps its place in a thread and its attachments.
+    let draft = match written.draft_id {
+        Some(id) => own_message(store, account, id).await.ok(),
+        None => None,
+    };
+    let draft_original = draft.as_ref().and_then(|(_, raw)| Original::parse(raw));
+    let (in_reply_to, references) = match answered.as_ref().and_then(|(_, raw)| Original::parse(raw)) {
+        Some(original) => (original.message_id.clone(), original.answer_references()),
+        None => draft_original.map(|d| (d.in_reply_to, d.references)).unwrap_or_default(),
+    };
+    let attachments =
+        forwarded.as_ref().or(draft.as_ref()).map(|(_, raw)| render::attachments(raw)).unwrap_or_default();
+
+    let mut builder = MessageBuilder::new()
+        .from(account.login.as_str())
+        .subject(written.subject.trim())
+        .message_id(mail::outgoing::new_message_id(hostname, chrono::Utc::now()))
+        .text_body(written.body.replace("\r\n", "\n"));
+    for (mailboxes, field) in [(&to, "To"), (&cc, "Cc"), (&bcc, "Bcc")] {
+        if mailboxes.is_empty() {
+            continue;
+        }
+        let list = BuiltAddress::new_list(
+            mailboxes.iter().map(|m| BuiltAddress::new_address(m.name.clone(), m.address.clone())).collect(),
+        );
+        builder = match field {
+            "To" => builder.to(list),
+            "Cc" => builder.cc(list),
+            _ => builder.bcc(list),
+        };
+    }
+    if let Some(id) = in_reply_to {
+        builder = builder.in_reply_to(id);
+    }
+    if !references.is_empty() {
+        builder = builder.references(references.as_slice());
+    }
+    for attachment in &attachments {
+        let content_type = match attachment.content_type.as_str() {
+            "" => "application/octet-stream".to_string(),
+            known => known.to_string(),
+        };
+        builder = builder.attachment(content_type, attachment.file_name.clone(), attachment.bytes.as_slice());
+    }
+    let raw = builder.write_to_vec().map_err(|_| AppError::Internal)?;
+
+    let done = match intent {
+        Intent::SaveDraft => {
+            let drafts = folder_of_role(store, account, SpecialUse::Drafts).await?;
+            let (_, id) = mail.append(account.id, drafts, raw, Flags::SEEN.union(Flags::DRAFT), &[], None).await?;
+            Done::Saved(id.0)
+        }
+        Intent::Send => {
+            send(mail, account, &to, &cc, &bcc, raw, hostname).await?;
+            // The thread shows the original answered or forwarded (C6).
+            if let Some((row, _)) = &answered {
+                mail.set_flags(account.id, row.folder_id, &[row.uid], FlagOp::Add, Flags::ANSWERED, &[]).await?;
+            }
+            if let Some((row, _)) = &forwarded {
+                let keyword = ["$Forwarded".to_string()];
+                mail.set_flags(account.id, row.folder_id, &[row.uid], FlagOp::Add, Flags::empty(), &keyword).await?;
+            }
+            Done::Sent
+        }
+    };
+    // The draft this continued is replaced by the new one, or gone once sent.
+    if let Some(id) = written.draft_id {
+        remove_draft(mail, account, id).await?;
+    }
+    Ok(done)
+}
+
+/// Removes a draft the composer continued, if it is still one of the account's drafts.
+async fn remove_draft(mail: &mail::Mail, account: &Account, id: i64) -> Result<(), AppError> {
+    let store = mail.store();
+    let Some(row) = store.message(account.id, MessageId(id)).await? else { return Ok(()) };
+    if row.folder_id != folder_of_role(store, account, SpecialUse::Drafts).await? {
+        return Ok(());
+    }
+    mail.set_flags(account.id, row.folder_id, &[row.uid], FlagOp::Add, Flags::DELETED, &[]).await?;
+    mail.expunge(account.id, row.folder_id, Some(&[row.uid])).await?;
+    Ok(())
+}
+
+/// Routes the recipients and hands the message to the sending pipeline, within the account's
+/// hourly limit.
+async fn send(
+    mail: &mail::Mail,
+    account: &Account,
+    to: &[Mailbox],
+    cc: &[Mailbox],
+    bcc: &[Mailbox],
+    raw: Vec<u8>,
+    hostname: &str,
+) -> Result<(), AppError> {
+    let mut local = Vec::new();
+    let mut remote: Vec<String> = Vec::new();
+    let all: Vec<&Mailbox> = to.iter().chain(cc).chain(bcc).collect();
+    if all.is_empty() {
+        return Err(AppError::NoRecipient);
+    }
+    for mailbox in all {
+        let address =
+            store::parse_address(&mailbox.address).map_err(|_| AppError::BadRecipient(mailbox.address.clone()))?;
+        match mail.route(&address).await? {
+            store::Route::Local { accounts, external } => {
+                for id in accounts {
+                    if !local.contains(&id) {
+                        local.push(id);
+                    }
+                }
+                remote.extend(external.into_iter().filter(|e| !remote.contains(e)).collect::<Vec<_>>());
+            }
+            store::Route::NotLocal => {
+                // The domain lowercased, the local part as written (only its server may say
+                // whether case matters there), as SMTP submission does.
+                let remote_form = match mailbox.address.rsplit_once('@') {
+                    Some((local_part, _)) if !local_part.starts_with('"') => format!("{local_part}@{}", address.domain),
+                    _ => address.to_string(),
+                };
+                if !remote.contains(&remote_form) {
+                    remote.push(remote_form);
+                }
+            }
+            store::Route::UnknownUser => return Err(AppError::UnknownRecipient(mailbox.address.clone())),
+        }
+    }
+    let slot = mail.reserve_sending(account.id).ok_or(AppError::SendingLimit)?;
+    let envelope = mail::Envelope { sender: &account.login, local: &local, remote: &remote };
+    match mail.submit(account.id, envelope, raw, hostname).await {
+        Ok(submitted) => {
+            slot.keep();
+            tracing::info!(login = %account.login, queued = ?submitted.queued, n_local = submitted.delivered.len(), "message sent from the web client");
+            Ok(())
+        }
+        Err(store::Error::QuotaExceeded) => Err(AppError::RecipientMailboxFull),
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,212 @@
+// Writing mail in the web client (issue 17: B1, B2, B4, B5): a new message to a local user and
+// to another server (a real SMTP peer on loopback) with a Bcc nobody else sees; a reply and a
+// reply to all; a draft saved, reloaded and sent; a forward carrying the original's attachment,
+// also through a draft;
+// an unknown local recipient refused in plain words with nothing typed lost.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../lib/server.mjs';
+import { startPeer } from '../lib/peer.mjs';
+import { sendMail } from '../lib/smtp.mjs';
+import { openBrowser, waitForHydration, login } from '../lib/browser.mjs';
+
+const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
+const BOB = { address: 'bob@example.org', password: 'battery staple 42' };
+let server;
+let peer;
+
+before(async () => {
+  peer = await startPeer();
+  server = await startServer({ users: [ANA, BOB], relay: peer.relay });
+});
+
+after(async () => {
+  await server?.stop();
+  await peer?.stop();
+});
+
+/** A page signed in as `user`, in a browser of its own (its own session cookie); closing
+ * the page closes that browser. */
+async function signedIn(user) {
+  const own = await openBrowser();
+  const page = await own.context.newPage();
+  await login(page, server.baseUrl, user.address, user.password);
+  const close = page.close.bind(page);
+  page.close = async () => {
+    await close();
+    await own.close();
+  };
+  return page;
+}
+
+/** Opens the message with this subject in the folder shown, and waits for its reading pane. */
+async function openMessage(page, subject) {
+  const row = page.locator('.message-row', { hasText: subject });
+  await row.waitFor();
+  await row.getByRole('link').click();
+  await page.locator('.reader-pane').getByRole('heading', { name: subject }).waitFor();
+}
+
+async function waitFor(what, check, timeout = 20_000) {
+  const start = Date.now();
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('a new message reaches a local mailbox and another server, its Bcc seen by nobody', async () => {
+  const page = await signedIn(ANA);
+  await waitForHydration(page);
+  await page.getByRole('link', { name: 'New message' }).click();
+  await page.waitForURL(/\/compose$/);
+  await waitForHydration(page);
+  await page.getByLabel('To').fill('Bob <bob@example.org>, carol@example.net');
+  await page.getByText('Cc and Bcc').click();
+  await page.getByLabel('Bcc').fill('dave@example.net');
+  await page.getByLabel('Subject').fill('Assemblée générale');
+  await page.locator('#compose-body').fill('Bonjour,\nRendez-vous samedi à 10 h.\nAna');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+  await page.getByRole('status').filter({ hasText: 'Message sent.' }).waitFor();
+
+  // The other server got one copy for Carol and Dave, without the Bcc field.
+  await waitFor('the peer to receive the message', () => peer.messages().length === 1);
+  const [remote] = peer.messages();
+  assert.equal(remote.mail_from, ANA.address);
+  assert.deepEqual(remote.rcpt_tos.sort(), ['carol@example.net', 'dave@example.net']);
+  assert.doesNotMatch(remote.data, /^bcc:/im);
+  assert.doesNotMatch(remote.data, /dave@example\.net/i);
+  assert.match(remote.data, /^Subject: =\?utf-8\?/im, 'a non-ASCII subject is encoded');
+  assert.match(remote.data, /^DKIM-Signature:/m, 'signed like mail sent by SMTP submission');
+
+  // Bob has it; Ana's Sent keeps a copy with its Bcc.
+  const bob = await signedIn(BOB);
+  await openMessage(bob, 'Assemblée générale');
+  assert.equal(await bob.locator('.reader-pane .text-body').innerText(), 'Bonjour,\nRendez-vous samedi à 10 h.\nAna');
+  await bob.close();
+  await page.locator('.folder', { hasText: 'Sent' }).click();
+  await openMessage(page, 'Assemblée générale');
+  await page.close();
+});
+
+test('a reply quotes the original and a reply to all leaves the replier out', async () => {
+  await sendMail({
+    port: server.smtpPort,
+    from: 'jo@example.net',
+    to: BOB.address,
+    message:
+      'From: Jo Martin <jo@example.net>\r\nTo: bob@example.org, ana@example.org\r\nCc: carol@example.net\r\n' +
+      'Subject: Budget 2027\r\nMessage-ID: <budget@example.net>\r\nDate: Mon, 7 Dec 2026 09:30:00 +0100\r\n\r\n' +
+      'Voici le budget.\r\n',
+  });
+  const page = await signedIn(BOB);
+  await openMessage(page, 'Budget 2027');
+  await page.getByRole('link', { name: 'Reply all' }).click();
+  await page.waitForURL(/\/compose\?reply_all=\d+$/);
+  await waitForHydration(page);
+  assert.equal(await page.getByLabel('To').inputValue(), 'Jo Martin <jo@example.net>, ana@example.org');
+  assert.equal(await page.getByLabel('Cc', { exact: true }).inputValue(), 'carol@example.net');
+  assert.equal(await page.getByLabel('Subject').inputValue(), 'Re: Budget 2027');
+  const body = await page.locator('#compose-body').inputValue();
+  assert.match(body, /^\n\nOn .*2026.*, Jo Martin wrote:\n> Voici le budget\.\n$/);
+  await page.locator('#compose-body').press('Control+Home');
+  await page.locator('#compose-body').type('Merci, parfait.');
+  const before = peer.messages().length;
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+  await waitFor('the reply at the peer', () => peer.messages().length === before + 1);
+  const reply = peer.messages().at(-1);
+  assert.match(reply.data, /^In-Reply-To: <budget@example\.net>/m);
+  assert.match(reply.data, /^References: <budget@example\.net>/m);
+  await page.close();
+
+  const ana = await signedIn(ANA);
+  await openMessage(ana, 'Re: Budget 2027');
+  assert.match(await ana.locator('.reader-pane .text-body').innerText(), /^Merci, parfait\.\n\nOn .* wrote:\n> Voici le budget\.$/);
+  await ana.getByRole('link', { name: 'Reply', exact: true }).click();
+  await waitForHydration(ana);
+  assert.equal(await ana.getByLabel('To').inputValue(), 'bob@example.org');
+  await ana.close();
+});
+
+test('a draft is saved, taken up again and sent, then gone from Drafts', async () => {
+  const page = await signedIn(ANA);
+  await page.goto(`${server.baseUrl}/compose`);
+  await waitForHydration(page);
+  await page.getByLabel('To').fill('bob@example.org');
+  await page.getByLabel('Subject').fill('Brouillon du compte rendu');
+  await page.locator('#compose-body').fill('Première version.');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await page.waitForURL(/\/compose\?draft=\d+&saved=1$/);
+  await page.getByRole('status').filter({ hasText: 'Draft saved.' }).waitFor();
+  // A reload shows what was saved.
+  await page.reload();
+  await waitForHydration(page);
+  assert.equal(await page.getByLabel('Subject').inputValue(), 'Brouillon du compte rendu');
+  assert.equal(await page.locator('#compose-body').inputValue(), 'Première version.');
+
+  // It is in Drafts, and continues from there.
+  await page.goto(`${server.baseUrl}/mail`);
+  await page.locator('.folder', { hasText: 'Drafts' }).click();
+  await openMessage(page, 'Brouillon du compte rendu');
+  await page.getByRole('link', { name: 'Continue this draft' }).click();
+  await waitForHydration(page);
+  await page.locator('#compose-body').fill('Version finale.');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+  await page.locator('.folder', { hasText: 'Drafts' }).click();
+  await page.getByText('No messages in this folder.').waitFor();
+  await page.close();
+
+  const bob = await signedIn(BOB);
+  await openMessage(bob, 'Brouillon du compte rendu');
+  assert.equal(await bob.locator('.reader-pane .text-body').innerText(), 'Version finale.');
+  await bob.close();
+});
+
+test('a forward carries the attachment; an unknown local recipient is refused, nothing lost', async () => {
+  const pdf = Buffer.from('%PDF-1.4 not really').toString('base64');
+  await sendMail({
+    port: server.smtpPort,
+    from: 'jo@example.net',
+    to: ANA.address,
+    message:
+      'From: jo@example.net\r\nTo: ana@example.org\r\nSubject: Le devis\r\nMIME-Version: 1.0\r\n' +
+      'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nCi-joint.\r\n' +
+      `--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="devis.pdf"\r\n` +
+      `Content-Transfer-Encoding: base64\r\n\r\n${pdf}\r\n--b--\r\n`,
+  });
+  const page = await signedIn(ANA);
+  await openMessage(page, 'Le devis');
+  await page.getByRole('link', { name: 'Forward' }).click();
+  await waitForHydration(page);
+  assert.equal(await page.getByLabel('Subject').inputValue(), 'Fwd: Le devis');
+  await page.getByRole('region', { name: 'Attachments forwarded with the message' }).getByText('devis.pdf').waitFor();
+  assert.match(await page.locator('#compose-body').inputValue(), /-------- Forwarded message --------\nFrom: jo@example\.net/);
+
+  // A typo in a local address: said plainly, the message stays in the composer.
+  await page.getByLabel('To').fill('bbo@example.org');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Nobody has this address here: bbo@example.org' }).waitFor();
+  assert.equal(await page.getByLabel('Subject').inputValue(), 'Fwd: Le devis');
+  await page.getByLabel('To').fill('not an address');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('alert').filter({ hasText: 'This is not an email address: not an address' }).waitFor();
+
+  // Saved as a draft and taken up again, it still carries the attachment.
+  await page.getByLabel('To').fill('bob@example.org');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await page.waitForURL(/\/compose\?draft=\d+&saved=1$/);
+  await waitForHydration(page);
+  await page.getByRole('region', { name: 'Attachments' }).getByText('devis.pdf').waitFor();
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+  await page.close();
+  const bob = await signedIn(BOB);
+  await openMessage(bob, 'Fwd: Le devis');
+  const download = bob.locator('.attachments a', { hasText: 'devis.pdf' });
+  await download.waitFor();
+  await bob.close();
+});
