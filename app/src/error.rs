@@ -36,6 +36,10 @@ pub enum AppError {
     RecipientMailboxFull,
     /// The composer: the account sent as many messages this hour as it may.
     SendingLimit,
+    /// The composer: more recipients than one message may have.
+    TooManyRecipients,
+    /// The reader's own mailbox is full (a draft cannot be saved).
+    MailboxFull,
     /// The server failed; the details are in its log.
     Internal,
     /// The server function machinery failed (bad request encoding, network). The text comes from
@@ -58,6 +62,8 @@ impl AppError {
             AppError::UnknownRecipient(_) => Key::ErrUnknownRecipient,
             AppError::RecipientMailboxFull => Key::ErrRecipientMailboxFull,
             AppError::SendingLimit => Key::ErrSendingLimit,
+            AppError::TooManyRecipients => Key::ErrTooManyRecipients,
+            AppError::MailboxFull => Key::ErrMailboxFull,
             AppError::Internal => Key::ErrInternal,
             AppError::Request(_) => Key::ErrRequest,
         }
@@ -86,6 +92,8 @@ impl fmt::Display for AppError {
             AppError::UnknownRecipient(what) => write!(f, "no such local address: {what}"),
             AppError::RecipientMailboxFull => f.write_str("a recipient's mailbox is full"),
             AppError::SendingLimit => f.write_str("hourly sending limit reached"),
+            AppError::TooManyRecipients => f.write_str("too many recipients"),
+            AppError::MailboxFull => f.write_str("mailbox full"),
             AppError::Internal => f.write_str("internal error"),
             AppError::Request(text) => write!(f, "request failed: {text}"),
         }

@@ -156,6 +156,8 @@ keys! {
     ErrUnknownRecipient,
     ErrRecipientMailboxFull,
     ErrSendingLimit,
+    ErrTooManyRecipients,
+    ErrMailboxFull,
     Cancel,
 }
 
@@ -335,6 +337,14 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::En, ErrSendingLimit) => "You have sent as many messages as allowed this hour. Try again later.",
         (Lang::Fr, ErrSendingLimit) => {
             "Vous avez envoyé autant de messages que permis cette heure-ci. Réessayez plus tard."
+        }
+        (Lang::En, ErrTooManyRecipients) => "A message can have at most 100 recipients.",
+        (Lang::Fr, ErrTooManyRecipients) => "Un message peut avoir au plus 100 destinataires.",
+        (Lang::En, ErrMailboxFull) => {
+            "Your mailbox is full: the draft was not saved. Delete some messages and try again."
+        }
+        (Lang::Fr, ErrMailboxFull) => {
+            "Votre boîte est pleine : le brouillon n'a pas été enregistré. Supprimez des messages et réessayez."
         }
         (Lang::En, Cancel) => "Cancel",
         (Lang::Fr, Cancel) => "Annuler",

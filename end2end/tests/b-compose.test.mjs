@@ -191,6 +191,10 @@ test('a forward carries the attachment; an unknown local recipient is refused, n
   await page.getByRole('button', { name: 'Send' }).click();
   await page.getByRole('alert').filter({ hasText: 'Nobody has this address here: bbo@example.org' }).waitFor();
   assert.equal(await page.getByLabel('Subject').inputValue(), 'Fwd: Le devis');
+  const many = Array.from({ length: 101 }, (_, i) => `r${i}@example.net`).join(', ');
+  await page.getByLabel('To').fill(many);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('alert').filter({ hasText: 'A message can have at most 100 recipients.' }).waitFor();
   await page.getByLabel('To').fill('not an address');
   await page.getByRole('button', { name: 'Send' }).click();
   await page.getByRole('alert').filter({ hasText: 'This is not an email address: not an address' }).waitFor();

@@ -2,9 +2,9 @@
 //! all (`?reply_all=ID`), a forward (`?forward=ID`) or a draft taken up again (`?draft=ID`).
 //! Plain text for now; the message leaves through the same pipeline as SMTP submission.
 //!
-//! The form is an `ActionForm`: it posts to `compose_submit` without JavaScript too. Errors
-//! (an unknown local recipient, a full mailbox, the hourly limit) are shown above the form,
-//! which keeps what was typed.
+//! The form is an `ActionForm`: it posts to `compose_submit` without JavaScript too. Once the
+//! page is live, errors (an unknown local recipient, a full mailbox, the hourly limit) are shown
+//! above the form, which keeps what was typed.
 
 // A server function's arguments are the form's fields, one each (a plain HTML form posts them
 // so), and the macro's wrappers repeat them.
@@ -82,6 +82,13 @@ pub async fn compose_submit(
 /// Reads an id from the query, `None` when absent or not a number.
 fn query_id(query: &leptos_router::params::ParamsMap, name: &str) -> Option<i64> {
     query.get(name).and_then(|value| value.parse().ok())
+}
+
+/// The text of a `<textarea>`. Parsing HTML drops a line break right after `<textarea>`, so
+/// the server's markup starts with one more, and the text (a reply starts with blank lines)
+/// arrives as written; a page built in the browser sets the text as it is.
+fn textarea_text(text: String) -> String {
+    if cfg!(feature = "ssr") { format!("\n{text}") } else { text }
 }
 
 #[component]
@@ -175,7 +182,7 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                     </div>
                     <div class="field">
                         <label for="compose-body" class="visually-hidden">{t(lang, Key::MessageBody)}</label>
-                        <textarea id="compose-body" name="body" rows="18">{body}</textarea>
+                        <textarea id="compose-body" name="body" rows="18">{textarea_text(body)}</textarea>
                     </div>
                     {forwarded}
                     <div class="actions">

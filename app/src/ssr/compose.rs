@@ -12,6 +12,10 @@ use crate::dto::ComposeForm;
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t};
 
+/// Recipients per message, as SMTP submission allows (RFC 5321 §4.5.3.1.8): the hourly limit
+/// counts messages, so this keeps one message from reaching thousands.
+const MAX_RECIPIENTS: usize = 100;
+
 /// Where the composer starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Start {
@@ -86,7 +90,7 @@ pub(crate) async fn compose_from(
         Start::New => return Ok(view),
         Start::Reply(id) | Start::ReplyAll(id) | Start::Forward(id) | Start::Draft(id) => id,
     };
-    let (row, raw) = own_message(store, account, id).await?;
+    let (_, raw) = own_message(store, account, id).await?;
     let original = Original::parse(&raw).unwrap_or_default();
     match start {
         Start::New => {}
@@ -116,7 +120,7 @@ pub(crate) async fn compose_from(
         }
         Start::Draft(_) => {
             // Only a message in Drafts continues as a draft.
-            if row.folder_id != folder_of_role(store, account, SpecialUse::Drafts).await? {
+            if own_draft(store, account, id).await?.is_none() {
                 return Err(AppError::NotFound);
             }
             view.to = Mailbox::list(&original.to);
@@ -171,17 +175,21 @@ pub(crate) async fn send_or_save(
     let store = mail.store();
     let recipients = |text: &str| parse_recipients(text).map_err(AppError::BadRecipient);
     let (to, cc, bcc) = (recipients(&written.to)?, recipients(&written.cc)?, recipients(&written.bcc)?);
+    if to.len() + cc.len() + bcc.len() > MAX_RECIPIENTS {
+        return Err(AppError::TooManyRecipients);
+    }
+    // An original deleted meanwhile only loses the message its thread and flag, not its sending.
     let answered = match written.reply_to {
-        Some(id) => Some(own_message(store, account, id).await?),
+        Some(id) => own_message(store, account, id).await.ok(),
         None => None,
     };
     let forwarded = match written.forward_of {
-        Some(id) => Some(own_message(store, account, id).await?),
+        Some(id) => own_message(store, account, id).await.ok(),
         None => None,
     };
     // A draft taken up again keeps its place in a thread and its attachments.
     let draft = match written.draft_id {
-        Some(id) => own_message(store, account, id).await.ok(),
+        Some(id) => own_draft(store, account, id).await?,
         None => None,
     };
     let draft_original = draft.as_ref().and_then(|(_, raw)| Original::parse(raw));
@@ -228,36 +236,66 @@ pub(crate) async fn send_or_save(
     let done = match intent {
         Intent::SaveDraft => {
             let drafts = folder_of_role(store, account, SpecialUse::Drafts).await?;
-            let (_, id) = mail.append(account.id, drafts, raw, Flags::SEEN.union(Flags::DRAFT), &[], None).await?;
+            let flags = Flags::SEEN.union(Flags::DRAFT);
+            let (_, id) =
+                mail.append(account.id, drafts, raw, flags, &[], None).await.map_err(|error| match error {
+                    store::Error::QuotaExceeded => AppError::MailboxFull,
+                    other => other.into(),
+                })?;
             Done::Saved(id.0)
         }
         Intent::Send => {
             send(mail, account, &to, &cc, &bcc, raw, hostname).await?;
-            // The thread shows the original answered or forwarded (C6).
-            if let Some((row, _)) = &answered {
-                mail.set_flags(account.id, row.folder_id, &[row.uid], FlagOp::Add, Flags::ANSWERED, &[]).await?;
-            }
-            if let Some((row, _)) = &forwarded {
-                let keyword = ["$Forwarded".to_string()];
-                mail.set_flags(account.id, row.folder_id, &[row.uid], FlagOp::Add, Flags::empty(), &keyword).await?;
-            }
             Done::Sent
         }
     };
-    // The draft this continued is replaced by the new one, or gone once sent.
-    if let Some(id) = written.draft_id {
-        remove_draft(mail, account, id).await?;
+    // Sent (or saved): what follows only tidies up, and a failure there is logged, never
+    // reported as the message's, which would have it sent again.
+    if let Err(error) = tidy_up(mail, account, done, &answered, &forwarded, written.draft_id).await {
+        tracing::warn!(login = %account.login, ?error, "after sending from the web client: flags or draft not updated");
     }
     Ok(done)
 }
 
+/// After a message was sent: the original shows answered or forwarded (C6), and the draft it
+/// continued is gone (or, saved again, replaced by the new one).
+async fn tidy_up(
+    mail: &mail::Mail,
+    account: &Account,
+    done: Done,
+    answered: &Option<(MessageRow, Vec<u8>)>,
+    forwarded: &Option<(MessageRow, Vec<u8>)>,
+    draft_id: Option<i64>,
+) -> Result<(), AppError> {
+    if done == Done::Sent {
+        if let Some((row, _)) = answered {
+            mail.set_flags(account.id, row.folder_id, &[row.uid], FlagOp::Add, Flags::ANSWERED, &[]).await?;
+        }
+        if let Some((row, _)) = forwarded {
+            let keyword = ["$Forwarded".to_string()];
+            mail.set_flags(account.id, row.folder_id, &[row.uid], FlagOp::Add, Flags::empty(), &keyword).await?;
+        }
+    }
+    if let Some(id) = draft_id {
+        remove_draft(mail, account, id).await?;
+    }
+    Ok(())
+}
+
+/// One of the account's drafts and its bytes, if `id` still is one (in Drafts).
+async fn own_draft(
+    store: &store::Store,
+    account: &Account,
+    id: i64,
+) -> Result<Option<(MessageRow, Vec<u8>)>, AppError> {
+    let Ok(draft) = own_message(store, account, id).await else { return Ok(None) };
+    let drafts = folder_of_role(store, account, SpecialUse::Drafts).await?;
+    Ok((draft.0.folder_id == drafts).then_some(draft))
+}
+
 /// Removes a draft the composer continued, if it is still one of the account's drafts.
 async fn remove_draft(mail: &mail::Mail, account: &Account, id: i64) -> Result<(), AppError> {
-    let store = mail.store();
-    let Some(row) = store.message(account.id, MessageId(id)).await? else { return Ok(()) };
-    if row.folder_id != folder_of_role(store, account, SpecialUse::Drafts).await? {
-        return Ok(());
-    }
+    let Some((row, _)) = own_draft(mail.store(), account, id).await? else { return Ok(()) };
     mail.set_flags(account.id, row.folder_id, &[row.uid], FlagOp::Add, Flags::DELETED, &[]).await?;
     mail.expunge(account.id, row.folder_id, Some(&[row.uid])).await?;
     Ok(())
@@ -276,6 +314,7 @@ async fn send(
 ) -> Result<(), AppError> {
     let mut local = Vec::new();
     let mut remote: Vec<String> = Vec::new();
+    // At most MAX_RECIPIENTS each way: the lists stay short, `contains` is fine.
     let all: Vec<&Mailbox> = to.iter().chain(cc).chain(bcc).collect();
     if all.is_empty() {
         return Err(AppError::NoRecipient);

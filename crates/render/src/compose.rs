@@ -165,11 +165,14 @@ pub fn parse_recipients(text: &str) -> Result<Vec<Mailbox>, String> {
 }
 
 /// One `@` with something on both sides, no white space: what is left for the server to judge.
+/// (Two addresses typed with only a space between come out of the parser glued together, with
+/// two `@`: refused, not sent to a made-up address.)
 fn is_plausible(address: &str) -> bool {
-    match address.rsplit_once('@') {
+    match address.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
                 && domain.contains('.')
+                && !domain.contains('@')
                 && !address.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
         }
         None => false,
@@ -244,6 +247,8 @@ mod tests {
         assert_eq!(parse_recipients("  , ;"), Ok(Vec::new()));
         assert_eq!(parse_recipients("ana@example.org, not an address"), Err("not an address".to_string()));
         assert_eq!(parse_recipients("ana@localhost"), Err("ana@localhost".to_string()));
+        assert!(parse_recipients("ana@example.org bob@example.org").is_err(), "not glued into one");
+        assert_eq!(parse_recipients("undisclosed-recipients:;"), Ok(Vec::new()), "an empty group");
         assert_eq!(found[2].display(), "\"Dupont, Jean\" <jean@example.net>");
         assert_eq!(Mailbox::list(&found[..2]), "Ana <ana@example.org>, bob@example.org");
     }
