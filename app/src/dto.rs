@@ -128,8 +128,10 @@ pub struct AppPasswordsView {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ComposeForm {
     pub login: String,
-    /// The address the message goes out from.
+    /// The address the message goes out from, one of `identities`.
     pub from: String,
+    /// The addresses the account may send from (B6): its own, then its aliases.
+    pub identities: Vec<String>,
     pub to: String,
     pub cc: String,
     pub bcc: String,
@@ -144,4 +146,7 @@ pub struct ComposeForm {
     pub draft_id: Option<i64>,
     /// The names of the attachments the message carries along: a forward's, a draft's.
     pub attachments: Vec<String>,
+    /// B14: marked urgent, and asking for a read receipt.
+    pub high_priority: bool,
+    pub receipt: bool,
 }

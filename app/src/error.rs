@@ -38,6 +38,8 @@ pub enum AppError {
     SendingLimit,
     /// The composer: more recipients than one message may have.
     TooManyRecipients,
+    /// The composer: an address to send from that is not the account's.
+    NotYourAddress(String),
     /// The reader's own mailbox is full (a draft cannot be saved).
     MailboxFull,
     /// The server failed; the details are in its log.
@@ -63,6 +65,7 @@ impl AppError {
             AppError::RecipientMailboxFull => Key::ErrRecipientMailboxFull,
             AppError::SendingLimit => Key::ErrSendingLimit,
             AppError::TooManyRecipients => Key::ErrTooManyRecipients,
+            AppError::NotYourAddress(_) => Key::ErrNotYourAddress,
             AppError::MailboxFull => Key::ErrMailboxFull,
             AppError::Internal => Key::ErrInternal,
             AppError::Request(_) => Key::ErrRequest,
@@ -72,7 +75,9 @@ impl AppError {
     /// What the sentence is about, when it names something the reader typed (an address).
     pub fn detail(&self) -> Option<&str> {
         match self {
-            AppError::BadRecipient(what) | AppError::UnknownRecipient(what) => Some(what),
+            AppError::BadRecipient(what) | AppError::UnknownRecipient(what) | AppError::NotYourAddress(what) => {
+                Some(what)
+            }
             _ => None,
         }
     }
@@ -93,6 +98,7 @@ impl fmt::Display for AppError {
             AppError::RecipientMailboxFull => f.write_str("a recipient's mailbox is full"),
             AppError::SendingLimit => f.write_str("hourly sending limit reached"),
             AppError::TooManyRecipients => f.write_str("too many recipients"),
+            AppError::NotYourAddress(what) => write!(f, "not the account's address: {what}"),
             AppError::MailboxFull => f.write_str("mailbox full"),
             AppError::Internal => f.write_str("internal error"),
             AppError::Request(text) => write!(f, "request failed: {text}"),

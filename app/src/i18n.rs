@@ -158,6 +158,9 @@ keys! {
     ErrSendingLimit,
     ErrTooManyRecipients,
     ErrMailboxFull,
+    ErrNotYourAddress,
+    ReadReceipt,
+    Options,
     Cancel,
 }
 
@@ -346,6 +349,12 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, ErrMailboxFull) => {
             "Votre boîte est pleine : le brouillon n'a pas été enregistré. Supprimez des messages et réessayez."
         }
+        (Lang::En, ErrNotYourAddress) => "You cannot send from this address:",
+        (Lang::Fr, ErrNotYourAddress) => "Vous ne pouvez pas envoyer depuis cette adresse :",
+        (Lang::En, ReadReceipt) => "Ask for a read receipt",
+        (Lang::Fr, ReadReceipt) => "Demander un accusé de lecture",
+        (Lang::En, Options) => "Options",
+        (Lang::Fr, Options) => "Options d'envoi",
         (Lang::En, Cancel) => "Cancel",
         (Lang::Fr, Cancel) => "Annuler",
     }

@@ -17,7 +17,11 @@ let peer;
 
 before(async () => {
   peer = await startPeer();
-  server = await startServer({ users: [ANA, BOB], relay: peer.relay });
+  server = await startServer({
+    users: [ANA, BOB],
+    aliases: [{ address: 'contact@example.org', targets: [ANA.address] }],
+    relay: peer.relay,
+  });
 });
 
 after(async () => {
@@ -213,4 +217,48 @@ test('a forward carries the attachment; an unknown local recipient is refused, n
   const download = bob.locator('.attachments a', { hasText: 'devis.pdf' });
   await download.waitFor();
   await bob.close();
+});
+
+test('a message leaves from an alias, urgent and asking for a receipt; a reply picks the alias', async () => {
+  const page = await signedIn(ANA);
+  await page.goto(`${server.baseUrl}/compose`);
+  await waitForHydration(page);
+  const from = page.getByLabel('From');
+  assert.deepEqual(await from.locator('option').allInnerTexts(), ['ana@example.org', 'contact@example.org']);
+  // A forged choice (someone else's address in the form) is refused by the server.
+  await from.evaluate((select) => {
+    select.options[0].value = 'bob@example.org';
+  });
+  await page.getByLabel('To').fill('carol@example.net');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('alert').filter({ hasText: 'You cannot send from this address: bob@example.org' }).waitFor();
+  await from.selectOption('contact@example.org');
+  await page.getByLabel('Subject').fill('Adhésion');
+  await page.locator('#compose-body').fill('Bienvenue.');
+  await page.getByLabel('High priority').check();
+  await page.getByLabel('Ask for a read receipt').check();
+  const before = peer.messages().length;
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+  await waitFor('the peer to receive it', () => peer.messages().length === before + 1);
+  const sent = peer.messages().at(-1);
+  assert.equal(sent.mail_from, 'contact@example.org');
+  assert.match(sent.data, /^From: <?contact@example\.org>?\r$/m);
+  assert.match(sent.data, /^X-Priority: 1/m);
+  assert.match(sent.data, /^Importance: high/m);
+  assert.match(sent.data, /^Disposition-Notification-To: <?contact@example\.org>?\r$/m);
+
+  // Mail that came to the alias is answered from it.
+  await sendMail({
+    port: server.smtpPort,
+    from: 'carol@example.net',
+    to: 'contact@example.org',
+    message: 'From: carol@example.net\r\nTo: contact@example.org\r\nSubject: Question\r\n\r\nBonjour ?\r\n',
+  });
+  await page.goto(`${server.baseUrl}/mail`);
+  await openMessage(page, 'Question');
+  await page.getByRole('link', { name: 'Reply', exact: true }).click();
+  await waitForHydration(page);
+  assert.equal(await page.getByLabel('From').inputValue(), 'contact@example.org');
+  await page.close();
 });

@@ -47,6 +47,7 @@ pub async fn compose_view(
 /// mail (or back to the composer, with the saved draft).
 #[server(endpoint = "compose_submit")]
 pub async fn compose_submit(
+    from: Option<String>,
     to: String,
     cc: Option<String>,
     bcc: Option<String>,
@@ -55,6 +56,8 @@ pub async fn compose_submit(
     reply_to: Option<i64>,
     forward_of: Option<i64>,
     draft_id: Option<i64>,
+    high_priority: Option<String>,
+    receipt: Option<String>,
     intent: Option<String>,
 ) -> Result<(), AppError> {
     use crate::ssr;
@@ -63,6 +66,7 @@ pub async fn compose_submit(
     let mail = expect_context::<mail::Mail>();
     let intent = if intent.as_deref() == Some("draft") { Intent::SaveDraft } else { Intent::Send };
     let written = Written {
+        from,
         to,
         cc: cc.unwrap_or_default(),
         bcc: bcc.unwrap_or_default(),
@@ -71,6 +75,9 @@ pub async fn compose_submit(
         reply_to,
         forward_of,
         draft_id,
+        // A checkbox is sent only when checked.
+        high_priority: high_priority.is_some(),
+        receipt: receipt.is_some(),
     };
     match ssr::compose::send_or_save(&mail, &account, written, intent, &ssr::web_settings().hostname).await? {
         Done::Sent => leptos_axum::redirect("/mail?sent=1"),
@@ -118,7 +125,22 @@ pub fn ComposePage() -> impl IntoView {
 fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
     let lang = use_lang();
     let submit = ServerAction::<ComposeSubmit>::new();
-    let ComposeForm { login, from, to, cc, bcc, subject, body, reply_to, forward_of, draft_id, attachments } = form;
+    let ComposeForm {
+        login,
+        from,
+        identities,
+        to,
+        cc,
+        bcc,
+        subject,
+        body,
+        reply_to,
+        forward_of,
+        draft_id,
+        attachments,
+        high_priority,
+        receipt,
+    } = form;
     let open_copies = !cc.is_empty() || !bcc.is_empty();
     let hidden = |name: &'static str, value: Option<i64>| {
         value.map(|value| view! { <input type="hidden" name=name value=value.to_string()/> })
@@ -151,8 +173,16 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                     {hidden("forward_of", forward_of)}
                     {hidden("draft_id", draft_id)}
                     <div class="field">
-                        <span class="label">{t(lang, Key::From)}</span>
-                        <span class="from">{from}</span>
+                        <label for="compose-from">{t(lang, Key::From)}</label>
+                        <select id="compose-from" name="from">
+                            {identities
+                                .into_iter()
+                                .map(|identity| {
+                                    let selected = identity == from;
+                                    view! { <option value=identity.clone() selected=selected>{identity.clone()}</option> }
+                                })
+                                .collect_view()}
+                        </select>
                     </div>
                     <div class="field">
                         <label for="compose-to">{t(lang, Key::To)}</label>
@@ -185,6 +215,17 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                         <textarea id="compose-body" name="body" rows="18">{textarea_text(body)}</textarea>
                     </div>
                     {forwarded}
+                    <fieldset class="options">
+                        <legend>{t(lang, Key::Options)}</legend>
+                        <label>
+                            <input type="checkbox" name="high_priority" value="on" checked=high_priority/>
+                            " "{t(lang, Key::HighPriority)}
+                        </label>
+                        <label>
+                            <input type="checkbox" name="receipt" value="on" checked=receipt/>
+                            " "{t(lang, Key::ReadReceipt)}
+                        </label>
+                    </fieldset>
                     <div class="actions">
                         <button
                             type="submit"

@@ -5,6 +5,7 @@
 
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address as BuiltAddress;
+use mail_builder::headers::raw::Raw;
 use render::compose::{Mailbox, Original, parse_recipients, prefixed_subject, quoted};
 use store::{Account, FlagOp, Flags, FolderId, MessageId, MessageRow, SpecialUse};
 
@@ -29,6 +30,8 @@ pub(crate) enum Start {
 /// What the reader wrote in the composer.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Written {
+    /// The address to send from; the login when absent.
+    pub(crate) from: Option<String>,
     pub(crate) to: String,
     pub(crate) cc: String,
     pub(crate) bcc: String,
@@ -37,6 +40,8 @@ pub(crate) struct Written {
     pub(crate) reply_to: Option<i64>,
     pub(crate) forward_of: Option<i64>,
     pub(crate) draft_id: Option<i64>,
+    pub(crate) high_priority: bool,
+    pub(crate) receipt: bool,
 }
 
 /// What the reader asked for.
@@ -85,13 +90,29 @@ pub(crate) async fn compose_from(
     lang: Lang,
 ) -> Result<ComposeForm, AppError> {
     let store = mail.store();
-    let mut view = ComposeForm { login: account.login.clone(), from: account.login.clone(), ..ComposeForm::default() };
+    let identities = identities(mail, account).await?;
+    let mut view = ComposeForm {
+        login: account.login.clone(),
+        from: account.login.clone(),
+        identities: identities.clone(),
+        ..ComposeForm::default()
+    };
     let id = match start {
         Start::New => return Ok(view),
         Start::Reply(id) | Start::ReplyAll(id) | Start::Forward(id) | Start::Draft(id) => id,
     };
     let (_, raw) = own_message(store, account, id).await?;
     let original = Original::parse(&raw).unwrap_or_default();
+    // B6: an answer or a forward leaves from the address the message came to, a draft from
+    // the one it was written from.
+    let came_to = if matches!(start, Start::Draft(_)) { &original.from } else { &original.to };
+    let addressed = came_to
+        .iter()
+        .chain(&original.cc)
+        .find_map(|mailbox| identities.iter().find(|identity| identity.eq_ignore_ascii_case(&mailbox.address)));
+    if let Some(identity) = addressed {
+        view.from = identity.clone();
+    }
     match start {
         Start::New => {}
         Start::Reply(_) | Start::ReplyAll(_) => {
@@ -129,10 +150,25 @@ pub(crate) async fn compose_from(
             view.subject = original.subject.clone();
             view.body = original.text.clone();
             view.draft_id = Some(id);
+            view.high_priority = original.high_priority;
+            view.receipt = original.asks_receipt;
             view.attachments = render::attachments(&raw).into_iter().map(|a| a.file_name).collect();
         }
     }
     Ok(view)
+}
+
+/// The addresses the account sends from (B6): its login, then the aliases that lead to its
+/// mailbox alone.
+async fn identities(mail: &mail::Mail, account: &Account) -> Result<Vec<String>, AppError> {
+    let mut found = vec![account.login.clone()];
+    let Ok(login) = store::parse_address(&account.login) else { return Ok(found) };
+    for alias in mail.store().aliases_targeting(&login).await? {
+        if !found.contains(&alias) && is_own(mail, account, &alias).await {
+            found.push(alias);
+        }
+    }
+    Ok(found)
 }
 
 /// "On {date}, {sender} wrote:", above the quoted text of a reply.
@@ -178,6 +214,11 @@ pub(crate) async fn send_or_save(
     if to.len() + cc.len() + bcc.len() > MAX_RECIPIENTS {
         return Err(AppError::TooManyRecipients);
     }
+    // Only one of the account's own addresses (RFC 6409 §8.1, as SMTP submission checks).
+    let from = written.from.as_deref().map(str::trim).filter(|f| !f.is_empty()).unwrap_or(&account.login).to_string();
+    if !is_own(mail, account, &from).await {
+        return Err(AppError::NotYourAddress(from));
+    }
     // An original deleted meanwhile only loses the message its thread and flag, not its sending.
     let answered = match written.reply_to {
         Some(id) => own_message(store, account, id).await.ok(),
@@ -201,7 +242,7 @@ pub(crate) async fn send_or_save(
         forwarded.as_ref().or(draft.as_ref()).map(|(_, raw)| render::attachments(raw)).unwrap_or_default();
 
     let mut builder = MessageBuilder::new()
-        .from(account.login.as_str())
+        .from(from.as_str())
         .subject(written.subject.trim())
         .message_id(mail::outgoing::new_message_id(hostname, chrono::Utc::now()))
         .text_body(written.body.replace("\r\n", "\n"));
@@ -220,6 +261,14 @@ pub(crate) async fn send_or_save(
     }
     if let Some(id) = in_reply_to {
         builder = builder.in_reply_to(id);
+    }
+    // B14: both fields a priority is read from (X-Priority by most programs, Importance by
+    // Outlook), and RFC 8098's receipt request to the sender.
+    if written.high_priority {
+        builder = builder.header("X-Priority", Raw::new("1 (Highest)")).header("Importance", Raw::new("high"));
+    }
+    if written.receipt {
+        builder = builder.header("Disposition-Notification-To", BuiltAddress::new_address(None::<&str>, from.clone()));
     }
     if !references.is_empty() {
         builder = builder.references(references.as_slice());
@@ -245,7 +294,7 @@ pub(crate) async fn send_or_save(
             Done::Saved(id.0)
         }
         Intent::Send => {
-            send(mail, account, &to, &cc, &bcc, raw, hostname).await?;
+            send(mail, account, &from, &to, &cc, &bcc, raw, hostname).await?;
             Done::Sent
         }
     };
@@ -303,9 +352,11 @@ async fn remove_draft(mail: &mail::Mail, account: &Account, id: i64) -> Result<(
 
 /// Routes the recipients and hands the message to the sending pipeline, within the account's
 /// hourly limit.
+#[allow(clippy::too_many_arguments)] // the envelope's parts, each named
 async fn send(
     mail: &mail::Mail,
     account: &Account,
+    from: &str,
     to: &[Mailbox],
     cc: &[Mailbox],
     bcc: &[Mailbox],
@@ -346,7 +397,7 @@ async fn send(
         }
     }
     let slot = mail.reserve_sending(account.id).ok_or(AppError::SendingLimit)?;
-    let envelope = mail::Envelope { sender: &account.login, local: &local, remote: &remote };
+    let envelope = mail::Envelope { sender: from, local: &local, remote: &remote };
     match mail.submit(account.id, envelope, raw, hostname).await {
         Ok(submitted) => {
             slot.keep();

@@ -52,6 +52,10 @@ pub struct Original {
     pub date: Option<i64>,
     /// Its text (an HTML-only message's, as text), with `\n` line ends.
     pub text: String,
+    /// It says it is urgent (`X-Priority:` 1 or 2, or `Importance: high`).
+    pub high_priority: bool,
+    /// It asks for a read receipt (RFC 8098 `Disposition-Notification-To:`).
+    pub asks_receipt: bool,
 }
 
 impl Original {
@@ -80,6 +84,8 @@ impl Original {
                 .body_text(0)
                 .map(|text| text.replace("\r\n", "\n").trim_end().to_string())
                 .unwrap_or_default(),
+            high_priority: facts::Summary::of(Some(&message)).priority_high,
+            asks_receipt: message.header("Disposition-Notification-To").is_some(),
         })
     }
 

@@ -70,6 +70,8 @@ async fn routing_follows_aliases_plus_and_postmaster() {
     store.remove_domain("elsewhere.net").await.unwrap();
     store.add_alias(&addr("loop1@example.org"), &[addr("loop2@example.org")]).await.unwrap();
     store.add_alias(&addr("loop2@example.org"), &[addr("loop1@example.org"), addr("ana@example.org")]).await.unwrap();
+    let targeting_ana = store.aliases_targeting(&addr("ana@example.org")).await.unwrap();
+    assert_eq!(targeting_ana, ["loop2@example.org", "team@example.org"]);
     let Route::Local { accounts, external } = store.route(&addr("team@example.org")).await.unwrap() else { panic!() };
     assert_eq!((accounts.len(), external), (2, vec!["x@elsewhere.net".to_string()]));
     let Route::Local { accounts, .. } = store.route(&addr("loop1@example.org")).await.unwrap() else { panic!() };

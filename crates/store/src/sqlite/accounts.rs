@@ -266,6 +266,20 @@ impl Store {
         Ok(aliases)
     }
 
+    /// The aliases that have `target` among their targets (a mailbox's addresses to send
+    /// from are among them: B6), by address.
+    pub async fn aliases_targeting(&self, target: &Address) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT ad.local_part || '@' || d.name AS address
+             FROM addresses ad JOIN domains d ON d.id = ad.domain_id
+             JOIN alias_targets t ON t.address_id = ad.id
+             WHERE ad.kind = 'alias' AND t.target = ? ORDER BY address",
+        )
+        .bind(target.to_string())
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
     pub async fn remove_alias(&self, address: &Address) -> Result<()> {
         let done = sqlx::query(
             "DELETE FROM addresses WHERE kind = 'alias' AND local_part = ?
