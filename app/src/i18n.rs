@@ -160,6 +160,7 @@ keys! {
     ErrMailboxFull,
     ErrNotYourAddress,
     ReadReceipt,
+    DraftAutosaved,
     Options,
     Cancel,
 }
@@ -351,6 +352,8 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         }
         (Lang::En, ErrNotYourAddress) => "You cannot send from this address:",
         (Lang::Fr, ErrNotYourAddress) => "Vous ne pouvez pas envoyer depuis cette adresse :",
+        (Lang::En, DraftAutosaved) => "Draft saved automatically.",
+        (Lang::Fr, DraftAutosaved) => "Brouillon enregistré automatiquement.",
         (Lang::En, ReadReceipt) => "Ask for a read receipt",
         (Lang::Fr, ReadReceipt) => "Demander un accusé de lecture",
         (Lang::En, Options) => "Options",

@@ -2,7 +2,8 @@
 // to another server (a real SMTP peer on loopback) with a Bcc nobody else sees; a reply and a
 // reply to all; a draft saved, reloaded and sent; a forward carrying the original's attachment,
 // also through a draft;
-// an unknown local recipient refused in plain words with nothing typed lost.
+// an unknown local recipient refused in plain words with nothing typed lost; identities and
+// options; autosave.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
@@ -260,5 +261,30 @@ test('a message leaves from an alias, urgent and asking for a receipt; a reply p
   await page.getByRole('link', { name: 'Reply', exact: true }).click();
   await waitForHydration(page);
   assert.equal(await page.getByLabel('From').inputValue(), 'contact@example.org');
+  await page.close();
+});
+
+test('what is typed is saved by itself and survives a reload', async () => {
+  const page = await signedIn(ANA);
+  await page.goto(`${server.baseUrl}/compose`);
+  await waitForHydration(page);
+  await page.getByLabel('To').fill('bob@example.org');
+  await page.getByLabel('Subject').fill('Saved by itself');
+  await page.locator('#compose-body').pressSequentially('Nothing typed is lost.');
+  // A few seconds after typing stops, without a click.
+  await page.getByRole('status').filter({ hasText: 'Draft saved automatically.' }).waitFor({ timeout: 15_000 });
+  await page.waitForURL(/\/compose\?draft=\d+$/);
+  const firstDraft = page.url();
+  // Typing on saves again, replacing the draft rather than piling up copies.
+  await page.locator('#compose-body').pressSequentially(' Still.');
+  await page.waitForFunction((first) => location.href !== first, firstDraft, { timeout: 15_000 });
+  await page.reload();
+  await waitForHydration(page);
+  assert.equal(await page.getByLabel('Subject').inputValue(), 'Saved by itself');
+  assert.equal(await page.locator('#compose-body').inputValue(), 'Nothing typed is lost. Still.');
+  await page.goto(`${server.baseUrl}/mail`);
+  await page.locator('.folder', { hasText: 'Drafts' }).click();
+  await page.locator('.message-row', { hasText: 'Saved by itself' }).waitFor();
+  assert.equal(await page.locator('.message-row', { hasText: 'Saved by itself' }).count(), 1, 'one draft, not one per save');
   await page.close();
 });

@@ -22,6 +22,11 @@ use crate::pages::mail::{AppHeader, MailError};
 /// Where the composer lives.
 pub const COMPOSE_PATH: &str = "/compose";
 
+/// The `intent` of a save the page makes by itself, a few seconds after typing stops (B2).
+const AUTOSAVE: &str = "autosave";
+/// How long after the last keystroke the draft is saved.
+const AUTOSAVE_DELAY: std::time::Duration = std::time::Duration::from_secs(3);
+
 #[server(endpoint = "compose_view")]
 pub async fn compose_view(
     reply: Option<i64>,
@@ -59,12 +64,17 @@ pub async fn compose_submit(
     high_priority: Option<String>,
     receipt: Option<String>,
     intent: Option<String>,
-) -> Result<(), AppError> {
+) -> Result<Option<i64>, AppError> {
     use crate::ssr;
     use crate::ssr::compose::{Done, Intent, Written};
     let (_, account) = ssr::current_account().await?;
     let mail = expect_context::<mail::Mail>();
-    let intent = if intent.as_deref() == Some("draft") { Intent::SaveDraft } else { Intent::Send };
+    // An autosave stays on the page; the buttons go on to the mail or the saved draft.
+    let autosave = intent.as_deref() == Some(AUTOSAVE);
+    let intent = match intent.as_deref() {
+        Some("draft" | AUTOSAVE) => Intent::SaveDraft,
+        _ => Intent::Send,
+    };
     let written = Written {
         from,
         to,
@@ -80,10 +90,17 @@ pub async fn compose_submit(
         receipt: receipt.is_some(),
     };
     match ssr::compose::send_or_save(&mail, &account, written, intent, &ssr::web_settings().hostname).await? {
-        Done::Sent => leptos_axum::redirect("/mail?sent=1"),
-        Done::Saved(id) => leptos_axum::redirect(&format!("{COMPOSE_PATH}?draft={id}&saved=1")),
+        Done::Sent => {
+            leptos_axum::redirect("/mail?sent=1");
+            Ok(None)
+        }
+        Done::Saved(id) => {
+            if !autosave {
+                leptos_axum::redirect(&format!("{COMPOSE_PATH}?draft={id}&saved=1"));
+            }
+            Ok(Some(id))
+        }
     }
-    Ok(())
 }
 
 /// Reads an id from the query, `None` when absent or not a number.
@@ -125,6 +142,36 @@ pub fn ComposePage() -> impl IntoView {
 fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
     let lang = use_lang();
     let submit = ServerAction::<ComposeSubmit>::new();
+    // B2: a few seconds after typing stops, the draft is saved in place, and the address bar
+    // points at it, so a reload or a lost connection loses nothing.
+    let autosave = ServerAction::<ComposeSubmit>::new();
+    let draft = RwSignal::new(form.draft_id);
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(Some(id))) = autosave.value().get() {
+            draft.set(Some(id));
+            if let Ok(history) = window().history() {
+                let url = format!("{COMPOSE_PATH}?draft={id}");
+                let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(&url));
+            }
+        }
+    });
+    let mut save_later = leptos::leptos_dom::helpers::debounce(AUTOSAVE_DELAY, move |()| {
+        // Not while the message is being sent or saved by a button (it would come back as
+        // a draft after leaving), nor twice at once (the older draft would stay).
+        if submit.pending().get_untracked() || autosave.pending().get_untracked() {
+            return;
+        }
+        let Some(element) = form_ref.get_untracked() else { return };
+        let Ok(data) = leptos::web_sys::FormData::new_with_form(&element) else { return };
+        let Ok(mut save) = <ComposeSubmit as leptos::form::FromFormData>::from_form_data(&data) else { return };
+        save.intent = Some(AUTOSAVE.to_string());
+        autosave.dispatch(save);
+    });
+    let autosaved = move || {
+        matches!(autosave.value().get(), Some(Ok(Some(_))))
+            .then(|| view! { <p class="note autosaved" role="status">{t(lang, Key::DraftAutosaved)}</p> })
+    };
     let ComposeForm {
         login,
         from,
@@ -136,7 +183,7 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
         body,
         reply_to,
         forward_of,
-        draft_id,
+        draft_id: _,
         attachments,
         high_priority,
         receipt,
@@ -168,10 +215,13 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                 <h1>{t(lang, Key::NewMessage)}</h1>
                 {saved.then(|| view! { <p class="banner" role="status">{t(lang, Key::DraftSaved)}</p> })}
                 {error}
-                <ActionForm action=submit attr:class="compose-form">
+                {autosaved}
+                <ActionForm action=submit node_ref=form_ref attr:class="compose-form" on:input=move |_| save_later(())>
                     {hidden("reply_to", reply_to)}
                     {hidden("forward_of", forward_of)}
-                    {hidden("draft_id", draft_id)}
+                    {move || {
+                        draft.get().map(|id| view! { <input type="hidden" name="draft_id" value=id.to_string()/> })
+                    }}
                     <div class="field">
                         <label for="compose-from">{t(lang, Key::From)}</label>
                         <select id="compose-from" name="from">
@@ -232,7 +282,7 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                             name="intent"
                             value="send"
                             class="button primary"
-                            disabled=move || submit.pending().get()
+                            disabled=move || submit.pending().get() || autosave.pending().get()
                         >
                             {t(lang, Key::Send)}
                         </button>
@@ -241,7 +291,7 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                             name="intent"
                             value="draft"
                             class="button"
-                            disabled=move || submit.pending().get()
+                            disabled=move || submit.pending().get() || autosave.pending().get()
                         >
                             {t(lang, Key::SaveDraft)}
                         </button>
