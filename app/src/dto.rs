@@ -144,6 +144,8 @@ pub struct ComposeForm {
     /// The draft this continues (removed once sent, replaced when saved again; its thread and
     /// attachments go along).
     pub draft_id: Option<i64>,
+    /// The template this starts from (B12: its attachments go along; it stays as it is).
+    pub template_of: Option<i64>,
     /// The names of the attachments the message carries along: a forward's, a draft's.
     pub attachments: Vec<String>,
     /// B14: marked urgent, and asking for a read receipt.

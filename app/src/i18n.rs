@@ -161,6 +161,8 @@ keys! {
     ErrNotYourAddress,
     ReadReceipt,
     DraftAutosaved,
+    SaveTemplate,
+    UseTemplate,
     Options,
     Cancel,
 }
@@ -352,6 +354,10 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         }
         (Lang::En, ErrNotYourAddress) => "You cannot send from this address:",
         (Lang::Fr, ErrNotYourAddress) => "Vous ne pouvez pas envoyer depuis cette adresse :",
+        (Lang::En, SaveTemplate) => "Save as template",
+        (Lang::Fr, SaveTemplate) => "Enregistrer comme modèle",
+        (Lang::En, UseTemplate) => "New message from this template",
+        (Lang::Fr, UseTemplate) => "Nouveau message avec ce modèle",
         (Lang::En, DraftAutosaved) => "Draft saved automatically.",
         (Lang::Fr, DraftAutosaved) => "Brouillon enregistré automatiquement.",
         (Lang::En, ReadReceipt) => "Ask for a read receipt",

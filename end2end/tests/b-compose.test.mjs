@@ -3,7 +3,7 @@
 // reply to all; a draft saved, reloaded and sent; a forward carrying the original's attachment,
 // also through a draft;
 // an unknown local recipient refused in plain words with nothing typed lost; identities and
-// options; autosave.
+// options; autosave; templates.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
@@ -287,4 +287,36 @@ test('what is typed is saved by itself and survives a reload', async () => {
   await page.locator('.message-row', { hasText: 'Saved by itself' }).waitFor();
   assert.equal(await page.locator('.message-row', { hasText: 'Saved by itself' }).count(), 1, 'one draft, not one per save');
   await page.close();
+});
+
+test('a template makes new messages and stays as it was', async () => {
+  const page = await signedIn(ANA);
+  await page.goto(`${server.baseUrl}/compose`);
+  await waitForHydration(page);
+  await page.getByLabel('Subject').fill('Convocation à l’assemblée');
+  await page.locator('#compose-body').fill('Madame, Monsieur,\nVous êtes convié(e)...');
+  await page.getByRole('button', { name: 'Save as template' }).click();
+  await page.waitForURL(/\/mail\/\d+\/\d+$/);
+  const reader = page.locator('.reader-pane');
+  await reader.getByRole('heading', { name: 'Convocation à l’assemblée' }).waitFor();
+  assert.match(await page.locator('.folder.current').innerText(), /^Templates/);
+
+  await reader.getByRole('link', { name: 'New message from this template' }).click();
+  await page.waitForURL(/\/compose\?template=\d+$/);
+  await waitForHydration(page);
+  assert.equal(await page.getByLabel('Subject').inputValue(), 'Convocation à l’assemblée');
+  await page.getByLabel('To').fill('bob@example.org');
+  await page.locator('#compose-body').fill('Madame, Monsieur,\nVous êtes convié(e) samedi.');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+
+  // The template is as it was.
+  await page.locator('.folder', { hasText: 'Templates' }).click();
+  await openMessage(page, 'Convocation à l’assemblée');
+  assert.equal(await page.locator('.reader-pane .text-body').innerText(), 'Madame, Monsieur,\nVous êtes convié(e)...');
+  await page.close();
+  const bob = await signedIn(BOB);
+  await openMessage(bob, 'Convocation à l’assemblée');
+  assert.match(await bob.locator('.reader-pane .text-body').innerText(), /samedi/);
+  await bob.close();
 });

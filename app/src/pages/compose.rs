@@ -1,5 +1,6 @@
 //! /compose: writing a message (B1, B2, B4, B5): a new one, a reply (`?reply=ID`), a reply to
-//! all (`?reply_all=ID`), a forward (`?forward=ID`) or a draft taken up again (`?draft=ID`).
+//! all (`?reply_all=ID`), a forward (`?forward=ID`), a draft taken up again (`?draft=ID`) or
+//! a new one from a template (`?template=ID`, B12).
 //! Plain text for now; the message leaves through the same pipeline as SMTP submission.
 //!
 //! The form is an `ActionForm`: it posts to `compose_submit` without JavaScript too. Once the
@@ -33,16 +34,18 @@ pub async fn compose_view(
     reply_all: Option<i64>,
     forward: Option<i64>,
     draft: Option<i64>,
+    template: Option<i64>,
 ) -> Result<ComposeForm, AppError> {
     use crate::ssr;
     use crate::ssr::compose::Start;
     let (_, account) = ssr::current_account().await?;
     let mail = expect_context::<mail::Mail>();
-    let start = match (reply, reply_all, forward, draft) {
-        (Some(id), _, _, _) => Start::Reply(id),
-        (_, Some(id), _, _) => Start::ReplyAll(id),
-        (_, _, Some(id), _) => Start::Forward(id),
-        (_, _, _, Some(id)) => Start::Draft(id),
+    let start = match (reply, reply_all, forward, draft, template) {
+        (Some(id), ..) => Start::Reply(id),
+        (_, Some(id), ..) => Start::ReplyAll(id),
+        (_, _, Some(id), ..) => Start::Forward(id),
+        (_, _, _, Some(id), _) => Start::Draft(id),
+        (.., Some(id)) => Start::Template(id),
         _ => Start::New,
     };
     ssr::compose::compose_from(&mail, &account, start, ssr::request_lang()).await
@@ -61,6 +64,7 @@ pub async fn compose_submit(
     reply_to: Option<i64>,
     forward_of: Option<i64>,
     draft_id: Option<i64>,
+    template_of: Option<i64>,
     high_priority: Option<String>,
     receipt: Option<String>,
     intent: Option<String>,
@@ -73,6 +77,7 @@ pub async fn compose_submit(
     let autosave = intent.as_deref() == Some(AUTOSAVE);
     let intent = match intent.as_deref() {
         Some("draft" | AUTOSAVE) => Intent::SaveDraft,
+        Some("template") => Intent::SaveTemplate,
         _ => Intent::Send,
     };
     let written = Written {
@@ -85,6 +90,7 @@ pub async fn compose_submit(
         reply_to,
         forward_of,
         draft_id,
+        template_of,
         // A checkbox is sent only when checked.
         high_priority: high_priority.is_some(),
         receipt: receipt.is_some(),
@@ -99,6 +105,10 @@ pub async fn compose_submit(
                 leptos_axum::redirect(&format!("{COMPOSE_PATH}?draft={id}&saved=1"));
             }
             Ok(Some(id))
+        }
+        Done::Template { folder, id } => {
+            leptos_axum::redirect(&format!("/mail/{folder}/{id}"));
+            Ok(None)
         }
     }
 }
@@ -120,11 +130,15 @@ pub fn ComposePage() -> impl IntoView {
     let lang = use_lang();
     let query = use_query_map();
     let start = move || {
-        query.with(|q| (query_id(q, "reply"), query_id(q, "reply_all"), query_id(q, "forward"), query_id(q, "draft")))
+        query.with(|q| {
+            let id = |name| query_id(q, name);
+            (id("reply"), id("reply_all"), id("forward"), id("draft"), id("template"))
+        })
     };
     let saved = move || query.with(|q| q.get("saved").is_some());
-    let data =
-        Resource::new(start, |(reply, reply_all, forward, draft)| compose_view(reply, reply_all, forward, draft));
+    let data = Resource::new(start, |(reply, reply_all, forward, draft, template)| {
+        compose_view(reply, reply_all, forward, draft, template)
+    });
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
@@ -184,6 +198,7 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
         reply_to,
         forward_of,
         draft_id: _,
+        template_of,
         attachments,
         high_priority,
         receipt,
@@ -219,6 +234,7 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                 <ActionForm action=submit node_ref=form_ref attr:class="compose-form" on:input=move |_| save_later(())>
                     {hidden("reply_to", reply_to)}
                     {hidden("forward_of", forward_of)}
+                    {hidden("template_of", template_of)}
                     {move || {
                         draft.get().map(|id| view! { <input type="hidden" name="draft_id" value=id.to_string()/> })
                     }}
@@ -294,6 +310,15 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                             disabled=move || submit.pending().get() || autosave.pending().get()
                         >
                             {t(lang, Key::SaveDraft)}
+                        </button>
+                        <button
+                            type="submit"
+                            name="intent"
+                            value="template"
+                            class="button subtle"
+                            disabled=move || submit.pending().get() || autosave.pending().get()
+                        >
+                            {t(lang, Key::SaveTemplate)}
                         </button>
                         <a class="button subtle" href="/mail">{t(lang, Key::Cancel)}</a>
                     </div>

@@ -179,7 +179,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: bool) -> impl Into
     let MailboxView { login, folders, current_folder_id, messages, truncated, message } = mailbox;
     let current = folders.iter().find(|f| f.id == current_folder_id);
     let current_folder = current.map(|f| f.label(lang)).unwrap_or_default();
-    let in_drafts = current.is_some_and(|f| f.role == Some(SpecialUse::Drafts));
+    let role = current.and_then(|f| f.role);
     let selected_message = message.as_ref().map(|m| m.id);
     view! {
         <div class="app">
@@ -195,7 +195,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: bool) -> impl Into
                         truncated
                         selected_message
                     />
-                    <ReadingPane message folder_id=current_folder_id in_drafts/>
+                    <ReadingPane message folder_id=current_folder_id role/>
                 </main>
             </div>
         </div>
@@ -371,11 +371,11 @@ fn Paperclip(label: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn ReadingPane(message: Option<MessageView>, folder_id: i64, in_drafts: bool) -> impl IntoView {
+fn ReadingPane(message: Option<MessageView>, folder_id: i64, role: Option<SpecialUse>) -> impl IntoView {
     let lang = use_lang();
     let content = match message {
         None => view! { <p class="empty reader-empty">{t(lang, Key::NoMessageSelected)}</p> }.into_any(),
-        Some(message) => view! { <MessageDisplay message folder_id in_drafts/> }.into_any(),
+        Some(message) => view! { <MessageDisplay message folder_id role/> }.into_any(),
     };
     view! {
         <article class="pane reader-pane" aria-label=t(lang, Key::MessageBody)>
@@ -384,14 +384,18 @@ fn ReadingPane(message: Option<MessageView>, folder_id: i64, in_drafts: bool) ->
     }
 }
 
-/// What can be done with the message shown: answer or forward it, or continue it when it is a
-/// draft. Plain links to the composer, so they work before the page is hydrated.
+/// What can be done with the message shown: answer or forward it, continue it when it is a
+/// draft, start a new message from it when it is a template. Plain links to the composer, so
+/// they work before the page is hydrated.
 #[component]
-fn MessageActions(id: i64, in_drafts: bool) -> impl IntoView {
+fn MessageActions(id: i64, role: Option<SpecialUse>) -> impl IntoView {
     let lang = use_lang();
     let compose = crate::pages::compose::COMPOSE_PATH;
-    let actions = if in_drafts {
+    let actions = if role == Some(SpecialUse::Drafts) {
         view! { <a class="button primary" href=format!("{compose}?draft={id}")>{t(lang, Key::EditDraft)}</a> }
+            .into_any()
+    } else if role == Some(SpecialUse::Templates) {
+        view! { <a class="button primary" href=format!("{compose}?template={id}")>{t(lang, Key::UseTemplate)}</a> }
             .into_any()
     } else {
         view! {
@@ -405,7 +409,7 @@ fn MessageActions(id: i64, in_drafts: bool) -> impl IntoView {
 }
 
 #[component]
-fn MessageDisplay(message: MessageView, folder_id: i64, in_drafts: bool) -> impl IntoView {
+fn MessageDisplay(message: MessageView, folder_id: i64, role: Option<SpecialUse>) -> impl IntoView {
     let lang = use_lang();
     let MessageView { id, from, to, cc, date, subject, body, attachments } = message;
     let subject = if subject.trim().is_empty() { t(lang, Key::NoSubject).to_string() } else { subject };
@@ -476,7 +480,7 @@ fn MessageDisplay(message: MessageView, folder_id: i64, in_drafts: bool) -> impl
             <a class="back" href=format!("/mail/{folder_id}")>"‹ "{t(lang, Key::BackToList)}</a>
         </div>
         <div class="message">
-            <MessageActions id in_drafts/>
+            <MessageActions id role/>
             <h2 class="message-subject">{subject}</h2>
             <dl class="message-headers">
                 {header_row(Key::From, from)}

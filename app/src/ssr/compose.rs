@@ -25,6 +25,8 @@ pub(crate) enum Start {
     ReplyAll(i64),
     Forward(i64),
     Draft(i64),
+    /// B12: a new message from a template, which stays as it is.
+    Template(i64),
 }
 
 /// What the reader wrote in the composer.
@@ -40,6 +42,8 @@ pub(crate) struct Written {
     pub(crate) reply_to: Option<i64>,
     pub(crate) forward_of: Option<i64>,
     pub(crate) draft_id: Option<i64>,
+    /// The template this started from (its attachments go along).
+    pub(crate) template_of: Option<i64>,
     pub(crate) high_priority: bool,
     pub(crate) receipt: bool,
 }
@@ -49,6 +53,8 @@ pub(crate) struct Written {
 pub(crate) enum Intent {
     Send,
     SaveDraft,
+    /// B12: keep it in Templates, to start new messages from.
+    SaveTemplate,
 }
 
 /// What was done.
@@ -57,6 +63,11 @@ pub(crate) enum Done {
     Sent,
     /// Saved in Drafts as this message.
     Saved(i64),
+    /// Saved in Templates (this folder) as this message.
+    Template {
+        folder: i64,
+        id: i64,
+    },
 }
 
 /// One of the account's messages and its bytes; another account's is simply not found.
@@ -99,13 +110,13 @@ pub(crate) async fn compose_from(
     };
     let id = match start {
         Start::New => return Ok(view),
-        Start::Reply(id) | Start::ReplyAll(id) | Start::Forward(id) | Start::Draft(id) => id,
+        Start::Reply(id) | Start::ReplyAll(id) | Start::Forward(id) | Start::Draft(id) | Start::Template(id) => id,
     };
     let (_, raw) = own_message(store, account, id).await?;
     let original = Original::parse(&raw).unwrap_or_default();
     // B6: an answer or a forward leaves from the address the message came to, a draft from
     // the one it was written from.
-    let came_to = if matches!(start, Start::Draft(_)) { &original.from } else { &original.to };
+    let came_to = if matches!(start, Start::Draft(_) | Start::Template(_)) { &original.from } else { &original.to };
     let addressed = came_to
         .iter()
         .chain(&original.cc)
@@ -139,9 +150,11 @@ pub(crate) async fn compose_from(
             view.forward_of = Some(id);
             view.attachments = render::attachments(&raw).into_iter().map(|a| a.file_name).collect();
         }
-        Start::Draft(_) => {
-            // Only a message in Drafts continues as a draft.
-            if own_draft(store, account, id).await?.is_none() {
+        Start::Draft(_) | Start::Template(_) => {
+            // Only a message in Drafts continues as a draft, only one in Templates is used as
+            // a template.
+            let role = if matches!(start, Start::Draft(_)) { SpecialUse::Drafts } else { SpecialUse::Templates };
+            if own_in(store, account, id, role).await?.is_none() {
                 return Err(AppError::NotFound);
             }
             view.to = Mailbox::list(&original.to);
@@ -149,7 +162,11 @@ pub(crate) async fn compose_from(
             view.bcc = Mailbox::list(&original.bcc);
             view.subject = original.subject.clone();
             view.body = original.text.clone();
-            view.draft_id = Some(id);
+            if role == SpecialUse::Drafts {
+                view.draft_id = Some(id);
+            } else {
+                view.template_of = Some(id);
+            }
             view.high_priority = original.high_priority;
             view.receipt = original.asks_receipt;
             view.attachments = render::attachments(&raw).into_iter().map(|a| a.file_name).collect();
@@ -230,7 +247,11 @@ pub(crate) async fn send_or_save(
     };
     // A draft taken up again keeps its place in a thread and its attachments.
     let draft = match written.draft_id {
-        Some(id) => own_draft(store, account, id).await?,
+        Some(id) => own_in(store, account, id, SpecialUse::Drafts).await?,
+        None => None,
+    };
+    let template = match written.template_of {
+        Some(id) => own_in(store, account, id, SpecialUse::Templates).await?,
         None => None,
     };
     let draft_original = draft.as_ref().and_then(|(_, raw)| Original::parse(raw));
@@ -239,7 +260,8 @@ pub(crate) async fn send_or_save(
         None => draft_original.map(|d| (d.in_reply_to, d.references)).unwrap_or_default(),
     };
     let attachments =
-        forwarded.as_ref().or(draft.as_ref()).map(|(_, raw)| render::attachments(raw)).unwrap_or_default();
+        forwarded.as_ref().or(draft.as_ref()).or(template.as_ref()).map(|(_, raw)| render::attachments(raw));
+    let attachments = attachments.unwrap_or_default();
 
     let mut builder = MessageBuilder::new()
         .from(from.as_str())
@@ -282,16 +304,19 @@ pub(crate) async fn send_or_save(
     }
     let raw = builder.write_to_vec().map_err(|_| AppError::Internal)?;
 
+    let keep = |role: SpecialUse, flags: Flags, raw: Vec<u8>| async move {
+        let folder = folder_of_role(store, account, role).await?;
+        let (_, id) = mail.append(account.id, folder, raw, flags, &[], None).await.map_err(|error| match error {
+            store::Error::QuotaExceeded => AppError::MailboxFull,
+            other => AppError::from(other),
+        })?;
+        Ok::<_, AppError>((folder, id))
+    };
     let done = match intent {
-        Intent::SaveDraft => {
-            let drafts = folder_of_role(store, account, SpecialUse::Drafts).await?;
-            let flags = Flags::SEEN.union(Flags::DRAFT);
-            let (_, id) =
-                mail.append(account.id, drafts, raw, flags, &[], None).await.map_err(|error| match error {
-                    store::Error::QuotaExceeded => AppError::MailboxFull,
-                    other => other.into(),
-                })?;
-            Done::Saved(id.0)
+        Intent::SaveDraft => Done::Saved(keep(SpecialUse::Drafts, Flags::SEEN.union(Flags::DRAFT), raw).await?.1.0),
+        Intent::SaveTemplate => {
+            let (folder, id) = keep(SpecialUse::Templates, Flags::SEEN, raw).await?;
+            Done::Template { folder: folder.0, id: id.0 }
         }
         Intent::Send => {
             send(mail, account, &from, &to, &cc, &bcc, raw, hostname).await?;
@@ -325,26 +350,29 @@ async fn tidy_up(
             mail.set_flags(account.id, row.folder_id, &[row.uid], FlagOp::Add, Flags::empty(), &keyword).await?;
         }
     }
-    if let Some(id) = draft_id {
+    // A template made from a draft leaves the draft as it was.
+    if let Some(id) = draft_id.filter(|_| !matches!(done, Done::Template { .. })) {
         remove_draft(mail, account, id).await?;
     }
     Ok(())
 }
 
-/// One of the account's drafts and its bytes, if `id` still is one (in Drafts).
-async fn own_draft(
+/// One of the account's messages and its bytes, if `id` is one in the folder of `role` (a
+/// draft in Drafts, a template in Templates).
+async fn own_in(
     store: &store::Store,
     account: &Account,
     id: i64,
+    role: SpecialUse,
 ) -> Result<Option<(MessageRow, Vec<u8>)>, AppError> {
-    let Ok(draft) = own_message(store, account, id).await else { return Ok(None) };
-    let drafts = folder_of_role(store, account, SpecialUse::Drafts).await?;
-    Ok((draft.0.folder_id == drafts).then_some(draft))
+    let Ok(message) = own_message(store, account, id).await else { return Ok(None) };
+    let folder = folder_of_role(store, account, role).await?;
+    Ok((message.0.folder_id == folder).then_some(message))
 }
 
 /// Removes a draft the composer continued, if it is still one of the account's drafts.
 async fn remove_draft(mail: &mail::Mail, account: &Account, id: i64) -> Result<(), AppError> {
-    let Some((row, _)) = own_draft(mail.store(), account, id).await? else { return Ok(()) };
+    let Some((row, _)) = own_in(mail.store(), account, id, SpecialUse::Drafts).await? else { return Ok(()) };
     mail.set_flags(account.id, row.folder_id, &[row.uid], FlagOp::Add, Flags::DELETED, &[]).await?;
     mail.expunge(account.id, row.folder_id, Some(&[row.uid])).await?;
     Ok(())
