@@ -148,7 +148,27 @@ pub struct ComposeForm {
     pub template_of: Option<i64>,
     /// The names of the attachments the message carries along: a forward's, a draft's.
     pub attachments: Vec<String>,
+    /// B13: the signature of each address to send from that has one, (address, text); the
+    /// page swaps them when another address is chosen.
+    pub signatures: Vec<(String, String)>,
+    /// B13: the organisation's footer, added below every message sent.
+    pub footer: Option<String>,
     /// B14: marked urgent, and asking for a read receipt.
     pub high_priority: bool,
     pub receipt: bool,
+}
+
+/// One address's signature on /settings/signatures (B13).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureView {
+    pub address: String,
+    /// Empty when the address has none.
+    pub body: String,
+}
+
+/// What /settings/signatures shows: each address the account sends from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignaturesView {
+    pub login: String,
+    pub signatures: Vec<SignatureView>,
 }

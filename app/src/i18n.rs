@@ -162,6 +162,11 @@ keys! {
     ReadReceipt,
     DraftAutosaved,
     SaveTemplate,
+    FooterNote,
+    Signatures,
+    SignaturesIntro,
+    Save,
+    SignatureSaved,
     UseTemplate,
     Options,
     Cancel,
@@ -354,6 +359,23 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         }
         (Lang::En, ErrNotYourAddress) => "You cannot send from this address:",
         (Lang::Fr, ErrNotYourAddress) => "Vous ne pouvez pas envoyer depuis cette adresse :",
+        (Lang::En, FooterNote) => "Your organisation adds this footer below the message:",
+        (Lang::Fr, FooterNote) => "Votre organisation ajoute ce pied de page sous le message :",
+        (Lang::En, Signatures) => "Signatures",
+        (Lang::Fr, Signatures) => "Signatures",
+        (Lang::En, SignaturesIntro) => {
+            "A signature for each address you send from, put below new messages, replies and forwards \
+             written here. Leave it empty for none; you can still change or remove it in any message."
+        }
+        (Lang::Fr, SignaturesIntro) => {
+            "Une signature pour chaque adresse d'envoi, placée sous les nouveaux messages, réponses et \
+             transferts écrits ici. Laissez vide pour aucune ; vous pouvez la modifier ou l'enlever dans \
+             chaque message."
+        }
+        (Lang::En, Save) => "Save",
+        (Lang::Fr, Save) => "Enregistrer",
+        (Lang::En, SignatureSaved) => "Signature saved.",
+        (Lang::Fr, SignatureSaved) => "Signature enregistrée.",
         (Lang::En, SaveTemplate) => "Save as template",
         (Lang::Fr, SaveTemplate) => "Enregistrer comme modèle",
         (Lang::En, UseTemplate) => "New message from this template",
@@ -425,7 +447,7 @@ mod tests {
     /// the English left behind by copy and paste, except for the words both languages share.
     #[test]
     fn every_key_has_both_languages() {
-        let same_in_both = [Key::AppName, Key::Messages, Key::Cc, Key::Date];
+        let same_in_both = [Key::AppName, Key::Messages, Key::Cc, Key::Date, Key::Signatures];
         assert!(Key::ALL.len() > 40);
         for &key in Key::ALL {
             let (en, fr) = (t(Lang::En, key), t(Lang::Fr, key));

@@ -14,6 +14,7 @@ pub mod dto;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod signature;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
@@ -100,6 +101,11 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=path!("/settings/app-passwords")
                     view=pages::settings::AppPasswordsPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/settings/signatures")
+                    view=pages::signatures::SignaturesPage
                     ssr=SsrMode::Async
                 />
                 <Route path=path!("/mail/*selection") view=pages::mail::MailPage ssr=SsrMode::Async/>

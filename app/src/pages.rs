@@ -4,3 +4,4 @@ pub mod compose;
 pub mod login;
 pub mod mail;
 pub mod settings;
+pub mod signatures;

@@ -3,10 +3,11 @@
 // reply to all; a draft saved, reloaded and sent; a forward carrying the original's attachment,
 // also through a draft;
 // an unknown local recipient refused in plain words with nothing typed lost; identities and
-// options; autosave; templates.
+// options; autosave; templates; signatures and the organisation's footer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
+import { spawnSync } from 'node:child_process';
+import { startServer, facteurBinary } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
 import { sendMail } from '../lib/smtp.mjs';
 import { openBrowser, waitForHydration, login } from '../lib/browser.mjs';
@@ -319,4 +320,51 @@ test('a template makes new messages and stays as it was', async () => {
   await openMessage(bob, 'Convocation à l’assemblée');
   assert.match(await bob.locator('.reader-pane .text-body').innerText(), /samedi/);
   await bob.close();
+});
+
+/** `facteur admin ARGS` on the test server's data folder, with `input` on standard input. */
+function admin(args, input) {
+  const result = spawnSync(facteurBinary(), ['admin', '--data', server.dataDir, ...args], { input, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout;
+}
+
+test('each address has its signature, swapped with the address; the footer ends what is sent', async () => {
+  admin(['footer', 'set'], 'Association Les Amis du Quartier\n12 rue des Lilas, Lyon\n');
+  const page = await signedIn(ANA);
+  await page.getByRole('link', { name: 'Signatures' }).click();
+  await page.waitForURL(/\/settings\/signatures$/);
+  await waitForHydration(page);
+  await page.getByLabel('ana@example.org').fill('Ana Martin\nTrésorière');
+  await page.getByRole('button', { name: 'Save ana@example.org' }).click();
+  await page.getByRole('status').filter({ hasText: 'Signature saved.' }).waitFor();
+  await page.getByLabel('contact@example.org').fill("L'équipe contact");
+  await page.getByRole('button', { name: 'Save contact@example.org' }).click();
+  await page.waitForFunction(() => document.querySelector('#signature-1')?.value === "L'équipe contact");
+
+  await page.goto(`${server.baseUrl}/compose`);
+  await waitForHydration(page);
+  const body = page.locator('#compose-body');
+  assert.equal(await body.inputValue(), '\n\n-- \nAna Martin\nTrésorière');
+  await page.getByText('Your organisation adds this footer below the message:').waitFor();
+  await page.getByLabel('From').selectOption('contact@example.org');
+  assert.equal(await body.inputValue(), "\n\n-- \nL'équipe contact");
+  await page.getByLabel('To').fill('bob@example.org');
+  await page.getByLabel('Subject').fill('Signé');
+  await body.press('Control+Home');
+  await body.pressSequentially('Bonjour Bob,');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+  await page.close();
+
+  const bob = await signedIn(BOB);
+  await openMessage(bob, 'Signé');
+  assert.equal(
+    await bob.locator('.reader-pane .text-body').innerText(),
+    "Bonjour Bob,\n\n-- \nL'équipe contact\n\nAssociation Les Amis du Quartier\n12 rue des Lilas, Lyon",
+  );
+  await bob.close();
+  assert.match(admin(['footer', 'show']), /Les Amis du Quartier/);
+  admin(['footer', 'clear']);
+  assert.match(admin(['footer', 'show']), /no footer/);
 });

@@ -33,6 +33,20 @@ pub(crate) enum AdminCommand {
     /// The outbound queue: mail waiting to leave for other servers (K3).
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// The footer every message written in the web client ends with, for the whole
+    /// organisation (B13): a legal notice, the association's address.
+    #[command(subcommand)]
+    Footer(FooterCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum FooterCommand {
+    /// Print it.
+    Show,
+    /// Set it, read from standard input.
+    Set,
+    /// Remove it.
+    Clear,
 }
 
 #[derive(Subcommand)]
@@ -294,6 +308,24 @@ async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             println!("delivered to {} mailbox(es)", delivery.delivered.len());
         }
         AdminCommand::Queue(command) => queue(store, command).await?,
+        AdminCommand::Footer(FooterCommand::Show) => match store.server_setting(store::FOOTER_SETTING).await? {
+            Some(footer) => println!("{footer}"),
+            None => println!("(no footer)"),
+        },
+        AdminCommand::Footer(FooterCommand::Set) => {
+            let mut footer = String::new();
+            std::io::stdin().read_to_string(&mut footer).context("reading the footer from standard input")?;
+            let footer = footer.trim_end().replace("\r\n", "\n");
+            if footer.trim().is_empty() {
+                bail!("the footer is empty: use `facteur admin footer clear` to remove it");
+            }
+            store.set_server_setting(store::FOOTER_SETTING, Some(&footer)).await?;
+            println!("footer set ({} lines)", footer.lines().count());
+        }
+        AdminCommand::Footer(FooterCommand::Clear) => {
+            store.set_server_setting(store::FOOTER_SETTING, None).await?;
+            println!("footer removed");
+        }
         AdminCommand::Message(MessageCommand::List { address, folder }) => {
             let (account, folder) = find_folder(store, &address, &folder).await?;
             for message in store.messages(account, folder).await? {

@@ -121,7 +121,7 @@ fn query_id(query: &leptos_router::params::ParamsMap, name: &str) -> Option<i64>
 /// The text of a `<textarea>`. Parsing HTML drops a line break right after `<textarea>`, so
 /// the server's markup starts with one more, and the text (a reply starts with blank lines)
 /// arrives as written; a page built in the browser sets the text as it is.
-fn textarea_text(text: String) -> String {
+pub(crate) fn textarea_text(text: String) -> String {
     if cfg!(feature = "ssr") { format!("\n{text}") } else { text }
 }
 
@@ -202,7 +202,38 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
         attachments,
         high_priority,
         receipt,
+        signatures,
+        footer,
     } = form;
+    // B13: choosing another address to send from swaps the signature in the text (when the
+    // writer left it as it was).
+    let body_ref = NodeRef::<leptos::html::Textarea>::new();
+    let chosen = StoredValue::new(from.clone());
+    let signatures = StoredValue::new(signatures);
+    let swap_signature = move |ev: leptos::ev::Event| {
+        let new_from = event_target_value(&ev);
+        let old_from = chosen.get_value();
+        chosen.set_value(new_from.clone());
+        let signature_of = |address: &str| {
+            signatures.with_value(|all| {
+                all.iter().find(|(a, _)| a.eq_ignore_ascii_case(address)).map(|(_, body)| body.clone())
+            })
+        };
+        if let Some(textarea) = body_ref.get_untracked() {
+            let text = textarea.value();
+            let swapped =
+                crate::signature::swap(&text, signature_of(&old_from).as_deref(), signature_of(&new_from).as_deref());
+            textarea.set_value(&swapped);
+        }
+    };
+    let footer_note = footer.map(|footer| {
+        view! {
+            <div class="note footer-note">
+                <p>{t(lang, Key::FooterNote)}</p>
+                <pre>{footer}</pre>
+            </div>
+        }
+    });
     let open_copies = !cc.is_empty() || !bcc.is_empty();
     let hidden = |name: &'static str, value: Option<i64>| {
         value.map(|value| view! { <input type="hidden" name=name value=value.to_string()/> })
@@ -240,7 +271,7 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                     }}
                     <div class="field">
                         <label for="compose-from">{t(lang, Key::From)}</label>
-                        <select id="compose-from" name="from">
+                        <select id="compose-from" name="from" on:change=swap_signature>
                             {identities
                                 .into_iter()
                                 .map(|identity| {
@@ -278,8 +309,11 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                     </div>
                     <div class="field">
                         <label for="compose-body" class="visually-hidden">{t(lang, Key::MessageBody)}</label>
-                        <textarea id="compose-body" name="body" rows="18">{textarea_text(body)}</textarea>
+                        <textarea id="compose-body" name="body" rows="18" node_ref=body_ref>
+                            {textarea_text(body)}
+                        </textarea>
                     </div>
+                    {footer_note}
                     {forwarded}
                     <fieldset class="options">
                         <legend>{t(lang, Key::Options)}</legend>

@@ -228,6 +228,9 @@ pub(crate) fn AppHeader(login: String) -> impl IntoView {
                 <span class="visually-hidden">{t(lang, Key::SignedInAs)}" "</span>
                 <a class="button primary" href=crate::pages::compose::COMPOSE_PATH>{t(lang, Key::NewMessage)}</a>
                 <span class="account-address" title=login.clone()>{login.clone()}</span>
+                <a class="button subtle" href=crate::pages::signatures::SIGNATURES_PATH>
+                    {t(lang, Key::Signatures)}
+                </a>
                 <a class="button subtle" href=crate::pages::settings::APP_PASSWORDS_PATH>
                     {t(lang, Key::AppPasswords)}
                 </a>

@@ -84,7 +84,7 @@ async fn folder_of_role(store: &store::Store, account: &Account, role: SpecialUs
 
 /// Whether `address` is the account's own: its login, or an address that leads to its mailbox
 /// alone (a reply to all leaves them out).
-async fn is_own(mail: &mail::Mail, account: &Account, address: &str) -> bool {
+pub(crate) async fn is_own(mail: &mail::Mail, account: &Account, address: &str) -> bool {
     if address.eq_ignore_ascii_case(&account.login) {
         return true;
     }
@@ -102,14 +102,24 @@ pub(crate) async fn compose_from(
 ) -> Result<ComposeForm, AppError> {
     let store = mail.store();
     let identities = identities(mail, account).await?;
+    let signatures = store.signatures(account.id).await?;
+    let signature_of =
+        |address: &str| signatures.iter().find(|(a, _)| a.eq_ignore_ascii_case(address)).map(|(_, body)| body.clone());
     let mut view = ComposeForm {
         login: account.login.clone(),
         from: account.login.clone(),
         identities: identities.clone(),
+        footer: store.server_setting(store::FOOTER_SETTING).await?,
         ..ComposeForm::default()
     };
+    view.signatures = signatures.clone();
     let id = match start {
-        Start::New => return Ok(view),
+        Start::New => {
+            // B13: a new message starts with its sender's signature below the text to come.
+            view.body =
+                signature_of(&view.from).map(|s| format!("\n\n{}", crate::signature::block(&s))).unwrap_or_default();
+            return Ok(view);
+        }
         Start::Reply(id) | Start::ReplyAll(id) | Start::Forward(id) | Start::Draft(id) | Start::Template(id) => id,
     };
     let (_, raw) = own_message(store, account, id).await?;
@@ -124,6 +134,9 @@ pub(crate) async fn compose_from(
     if let Some(identity) = addressed {
         view.from = identity.clone();
     }
+    // An answer's signature goes between its text and what it quotes.
+    let signature =
+        signature_of(&view.from).map(|s| format!("{}\n\n", crate::signature::block(&s))).unwrap_or_default();
     match start {
         Start::New => {}
         Start::Reply(_) | Start::ReplyAll(_) => {
@@ -141,12 +154,12 @@ pub(crate) async fn compose_from(
             view.to = Mailbox::list(&to);
             view.cc = Mailbox::list(&cc);
             view.subject = prefixed_subject("Re", &original.subject);
-            view.body = format!("\n\n{}\n{}\n", attribution(&original, lang), quoted(&original.text));
+            view.body = format!("\n\n{signature}{}\n{}\n", attribution(&original, lang), quoted(&original.text));
             view.reply_to = Some(id);
         }
         Start::Forward(_) => {
             view.subject = prefixed_subject("Fwd", &original.subject);
-            view.body = format!("\n\n{}\n{}", forwarded_header(&original, lang), original.text);
+            view.body = format!("\n\n{signature}{}\n{}", forwarded_header(&original, lang), original.text);
             view.forward_of = Some(id);
             view.attachments = render::attachments(&raw).into_iter().map(|a| a.file_name).collect();
         }
@@ -177,7 +190,7 @@ pub(crate) async fn compose_from(
 
 /// The addresses the account sends from (B6): its login, then the aliases that lead to its
 /// mailbox alone.
-async fn identities(mail: &mail::Mail, account: &Account) -> Result<Vec<String>, AppError> {
+pub(crate) async fn identities(mail: &mail::Mail, account: &Account) -> Result<Vec<String>, AppError> {
     let mut found = vec![account.login.clone()];
     let Ok(login) = store::parse_address(&account.login) else { return Ok(found) };
     for alias in mail.store().aliases_targeting(&login).await? {
@@ -263,11 +276,21 @@ pub(crate) async fn send_or_save(
         forwarded.as_ref().or(draft.as_ref()).or(template.as_ref()).map(|(_, raw)| render::attachments(raw));
     let attachments = attachments.unwrap_or_default();
 
+    let mut body = written.body.replace("\r\n", "\n");
+    // B13: the organisation's footer ends every message sent from here; drafts and templates
+    // get it when they are sent.
+    let footer = match intent {
+        Intent::Send => store.server_setting(store::FOOTER_SETTING).await?,
+        Intent::SaveDraft | Intent::SaveTemplate => None,
+    };
+    if let Some(footer) = footer {
+        body = format!("{}\n\n{footer}\n", body.trim_end());
+    }
     let mut builder = MessageBuilder::new()
         .from(from.as_str())
         .subject(written.subject.trim())
         .message_id(mail::outgoing::new_message_id(hostname, chrono::Utc::now()))
-        .text_body(written.body.replace("\r\n", "\n"));
+        .text_body(body);
     for (mailboxes, field) in [(&to, "To"), (&cc, "Cc"), (&bcc, "Bcc")] {
         if mailboxes.is_empty() {
             continue;

@@ -13,6 +13,7 @@ pub(crate) mod migrate;
 pub(crate) mod queue;
 pub(crate) mod routing;
 pub(crate) mod secrets;
+pub(crate) mod settings;
 pub(crate) mod transfer;
 
 use sqlx::Sqlite;

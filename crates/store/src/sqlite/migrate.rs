@@ -25,6 +25,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "outbound queue", include_str!("../../../../migrations/sqlite/0012_outbound_queue.sql")),
     (13, "dkim keys", include_str!("../../../../migrations/sqlite/0013_dkim_keys.sql")),
     (14, "server secrets", include_str!("../../../../migrations/sqlite/0014_server_secrets.sql")),
+    (15, "signatures", include_str!("../../../../migrations/sqlite/0015_signatures.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {

@@ -1,0 +1,122 @@
+//! /settings/signatures: a signature for each address the account sends from (B13), put by the
+//! composer below new messages, replies and forwards. Saving works without the WASM too.
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+use crate::dto::{SignatureView, SignaturesView};
+use crate::error::AppError;
+use crate::i18n::{Key, t, use_lang};
+use crate::pages::mail::{AppHeader, MailError};
+
+/// Where this page lives, for links and redirects.
+pub const SIGNATURES_PATH: &str = "/settings/signatures";
+
+#[server(endpoint = "load_signatures")]
+pub async fn load_signatures() -> Result<SignaturesView, AppError> {
+    use crate::ssr;
+    let (store, account) = ssr::current_account().await?;
+    let mail = expect_context::<mail::Mail>();
+    let saved = store.signatures(account.id).await?;
+    let signatures = ssr::compose::identities(&mail, &account)
+        .await?
+        .into_iter()
+        .map(|address| {
+            let body = saved.iter().find(|(a, _)| a.eq_ignore_ascii_case(&address)).map(|(_, b)| b.clone());
+            SignatureView { address, body: body.unwrap_or_default() }
+        })
+        .collect();
+    Ok(SignaturesView { login: account.login.clone(), signatures })
+}
+
+/// Keeps the signature of one of the account's addresses (empty: none).
+#[server(endpoint = "save_signature")]
+pub async fn save_signature(address: String, body: String) -> Result<(), AppError> {
+    use crate::ssr;
+    let (store, account) = ssr::current_account().await?;
+    let mail = expect_context::<mail::Mail>();
+    if !ssr::compose::is_own(&mail, &account, &address).await {
+        return Err(AppError::NotYourAddress(address));
+    }
+    let body = body.replace("\r\n", "\n");
+    store.set_signature(account.id, &address, body.trim_end()).await.map_err(|error| match error {
+        store::Error::Invalid { .. } => AppError::InvalidName,
+        other => other.into(),
+    })?;
+    leptos_axum::redirect(&format!("{SIGNATURES_PATH}?saved=1"));
+    Ok(())
+}
+
+#[component]
+pub fn SignaturesPage() -> impl IntoView {
+    let lang = use_lang();
+    let query = use_query_map();
+    let save = ServerAction::<SaveSignature>::new();
+    let data = Resource::new(move || save.version().get(), |_| load_signatures());
+    let saved = move || query.with(|q| q.get("saved").is_some()) || matches!(save.value().get(), Some(Ok(())));
+    view! {
+        <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(SignaturesView { login, signatures }) => {
+                        let cards = signatures
+                            .into_iter()
+                            .enumerate()
+                            .map(|(index, SignatureView { address, body })| {
+                                let id = format!("signature-{index}");
+                                view! {
+                                    <section class="card settings-card">
+                                        <ActionForm action=save>
+                                            <input type="hidden" name="address" value=address.clone()/>
+                                            <div class="field">
+                                                <label for=id.clone()>{address.clone()}</label>
+                                                <textarea id=id name="body" rows="4" class="signature-text">
+                                                    {crate::pages::compose::textarea_text(body)}
+                                                </textarea>
+                                            </div>
+                                            <button type="submit" class="button primary">
+                                                {t(lang, Key::Save)}
+                                                <span class="visually-hidden">" "{address}</span>
+                                            </button>
+                                        </ActionForm>
+                                    </section>
+                                }
+                            })
+                            .collect_view();
+                        view! {
+                            <div class="app">
+                                <AppHeader login/>
+                                <main class="settings-page">
+                                    <p><a href="/mail">"‹ "{t(lang, Key::BackHome)}</a></p>
+                                    <h1>{t(lang, Key::Signatures)}</h1>
+                                    <p class="note">{t(lang, Key::SignaturesIntro)}</p>
+                                    {move || {
+                                        saved()
+                                            .then(|| {
+                                                view! { <p class="banner" role="status">{t(lang, Key::SignatureSaved)}</p> }
+                                            })
+                                    }}
+                                    {move || {
+                                        save.value()
+                                            .get()
+                                            .and_then(Result::err)
+                                            .map(|error| {
+                                                view! {
+                                                    <p class="form-error" role="alert">{t(lang, error.message_key())}</p>
+                                                }
+                                            })
+                                    }}
+                                    {cards}
+                                </main>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Err(AppError::NotLoggedIn) => view! { <Redirect path="/login"/> }.into_any(),
+                    Err(error) => view! { <MailError error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
