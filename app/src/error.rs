@@ -42,6 +42,8 @@ pub enum AppError {
     NotYourAddress(String),
     /// The reader's own mailbox is full (a draft cannot be saved).
     MailboxFull,
+    /// A text the reader wrote (a signature) is longer than what is kept.
+    TooLong,
     /// The server failed; the details are in its log.
     Internal,
     /// The server function machinery failed (bad request encoding, network). The text comes from
@@ -67,6 +69,7 @@ impl AppError {
             AppError::TooManyRecipients => Key::ErrTooManyRecipients,
             AppError::NotYourAddress(_) => Key::ErrNotYourAddress,
             AppError::MailboxFull => Key::ErrMailboxFull,
+            AppError::TooLong => Key::ErrTooLong,
             AppError::Internal => Key::ErrInternal,
             AppError::Request(_) => Key::ErrRequest,
         }
@@ -100,6 +103,7 @@ impl fmt::Display for AppError {
             AppError::TooManyRecipients => f.write_str("too many recipients"),
             AppError::NotYourAddress(what) => write!(f, "not the account's address: {what}"),
             AppError::MailboxFull => f.write_str("mailbox full"),
+            AppError::TooLong => f.write_str("too long"),
             AppError::Internal => f.write_str("internal error"),
             AppError::Request(text) => write!(f, "request failed: {text}"),
         }

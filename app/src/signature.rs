@@ -9,16 +9,22 @@ pub fn block(signature: &str) -> String {
 }
 
 /// `text` with the block of signature `old` replaced by that of `new` (or taken out, with the
-/// blank lines before it, when `new` is `None`). Text without `old`'s block (the writer removed
-/// or changed it) stays as it is: what they wrote wins.
+/// blank lines before it, when `new` is `None`). When `old`'s block is not there (there was
+/// none, or the writer changed it), `new`'s goes where a signature belongs: above what an
+/// answer quotes or a forward carries, else at the end. Text the writer changed in a block is
+/// never replaced: what they wrote wins.
 pub fn swap(text: &str, old: Option<&str>, new: Option<&str>) -> String {
-    let Some(old) = old.filter(|o| !o.trim().is_empty()) else { return text.to_string() };
-    let old_block = block(old);
-    let Some(at) = text.find(&old_block) else { return text.to_string() };
-    let end = at + old_block.len();
-    match new.filter(|n| !n.trim().is_empty()) {
-        Some(new) => format!("{}{}{}", &text[..at], block(new), &text[end..]),
-        None => {
+    let new = new.filter(|n| !n.trim().is_empty());
+    let found = old.filter(|o| !o.trim().is_empty()).and_then(|old| {
+        let old_block = block(old);
+        // The whole block: followed by a line break or the end, not a longer signature.
+        text.match_indices(&old_block)
+            .map(|(at, _)| (at, at + old_block.len()))
+            .find(|&(_, end)| matches!(text.as_bytes().get(end), None | Some(b'\n')))
+    });
+    match (found, new) {
+        (Some((at, end)), Some(new)) => format!("{}{}{}", &text[..at], block(new), &text[end..]),
+        (Some((at, end)), None) => {
             let before = text[..at].trim_end_matches('\n');
             let after = text[end..].trim_start_matches('\n');
             match (before.is_empty(), after.is_empty()) {
@@ -27,9 +33,27 @@ pub fn swap(text: &str, old: Option<&str>, new: Option<&str>) -> String {
                 (false, false) => format!("{before}\n\n{after}"),
             }
         }
+        (None, Some(new)) if !text.contains("\n-- \n") && !text.starts_with("-- \n") => insert(text, new),
+        (None, _) => text.to_string(),
     }
 }
 
+/// `text` with `signature`'s block where a signature belongs: before the attribution line of
+/// a quote ("On ..., X wrote:") or the header of a forwarded message, else at the end.
+fn insert(text: &str, signature: &str) -> String {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let quoted = lines.iter().position(|line| line.starts_with('>') || line.starts_with("--------"));
+    let Some(mut at) = quoted else {
+        return format!("{}\n\n{}", text.trim_end(), block(signature));
+    };
+    // The attribution just above a quote goes with it.
+    if at > 0 && lines[at].starts_with('>') && !lines[at - 1].trim().is_empty() {
+        at -= 1;
+    }
+    let before = lines[..at].join("\n");
+    let after = lines[at..].join("\n");
+    format!("{}\n\n{}\n\n{after}", before.trim_end(), block(signature))
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,8 +68,21 @@ mod tests {
         assert_eq!(swap(text, Some("Ana\nTreasurer"), None), "Hello\n\nOn Monday, Jo wrote:\n> Hi");
         assert_eq!(swap("\n\n-- \nAna", Some("Ana"), None), "");
         assert_eq!(swap("\n\n-- \nAna", Some("Ana"), Some("Bob")), "\n\n-- \nBob");
-        // Edited by the writer, or never there: left alone.
+        // Edited by the writer: left alone; a longer signature is not taken for a shorter one.
         assert_eq!(swap("Hello\n-- \nAna (edited)", Some("Ana B"), Some("Bob")), "Hello\n-- \nAna (edited)");
-        assert_eq!(swap("Hello", None, Some("Bob")), "Hello");
+        assert_eq!(swap("Hi\n\n-- \nAnabelle", Some("Ana"), Some("Bob")), "Hi\n\n-- \nAnabelle");
+        // None before: the new one goes at the end, or above the quote with its attribution.
+        assert_eq!(swap("Hello", None, Some("Bob")), "Hello\n\n-- \nBob");
+        assert_eq!(
+            swap("\n\nOn Monday, Jo wrote:\n> Hi\n", None, Some("Bob")),
+            "\n\n-- \nBob\n\nOn Monday, Jo wrote:\n> Hi\n"
+        );
+        assert_eq!(
+            swap("Look\n\n-------- Forwarded message --------\nFrom: x", Some("Gone"), Some("Bob")),
+            "Look\n\n-- \nBob\n\n-------- Forwarded message --------\nFrom: x"
+        );
+        // Removed, then chosen again: it comes back.
+        let removed = swap("Hello\n\n-- \nAna", Some("Ana"), None);
+        assert_eq!(swap(&removed, None, Some("Ana")), "Hello\n\n-- \nAna");
     }
 }

@@ -176,15 +176,31 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
         if submit.pending().get_untracked() || autosave.pending().get_untracked() {
             return;
         }
+        // Sent or saved by a button: the page is on its way out, its draft already replaced.
+        if matches!(submit.value().get_untracked(), Some(Ok(_))) {
+            return;
+        }
         let Some(element) = form_ref.get_untracked() else { return };
         let Ok(data) = leptos::web_sys::FormData::new_with_form(&element) else { return };
         let Ok(mut save) = <ComposeSubmit as leptos::form::FromFormData>::from_form_data(&data) else { return };
         save.intent = Some(AUTOSAVE.to_string());
         autosave.dispatch(save);
     });
-    let autosaved = move || {
-        matches!(autosave.value().get(), Some(Ok(Some(_))))
-            .then(|| view! { <p class="note autosaved" role="status">{t(lang, Key::DraftAutosaved)}</p> })
+    let autosaved = move || match autosave.value().get() {
+        Some(Ok(Some(_))) => {
+            view! { <p class="note autosaved" role="status">{t(lang, Key::DraftAutosaved)}</p> }.into_any()
+        }
+        // Say why (an address half typed, a full mailbox): the next pause tries again.
+        Some(Err(error)) => {
+            let detail = error.detail().map(|d| format!(" {d}")).unwrap_or_default();
+            view! {
+                <p class="note autosaved" role="status">
+                    {t(lang, Key::DraftNotSaved)}" "{t(lang, error.message_key())}{detail}
+                </p>
+            }
+            .into_any()
+        }
+        _ => ().into_any(),
     };
     let ComposeForm {
         login,

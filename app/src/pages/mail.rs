@@ -226,7 +226,11 @@ pub(crate) fn AppHeader(login: String) -> impl IntoView {
             </a>
             <div class="account">
                 <span class="visually-hidden">{t(lang, Key::SignedInAs)}" "</span>
-                <a class="button primary" href=crate::pages::compose::COMPOSE_PATH>{t(lang, Key::NewMessage)}</a>
+                // A full load: the composer rewrites its own address as it saves (autosave), which
+                // the router does not see, so a routed link from the composer would not reset it.
+                <a class="button primary" href=crate::pages::compose::COMPOSE_PATH rel="external">
+                    {t(lang, Key::NewMessage)}
+                </a>
                 <span class="account-address" title=login.clone()>{login.clone()}</span>
                 <a class="button subtle" href=crate::pages::signatures::SIGNATURES_PATH>
                     {t(lang, Key::Signatures)}

@@ -41,7 +41,7 @@ pub async fn save_signature(address: String, body: String) -> Result<(), AppErro
     }
     let body = body.replace("\r\n", "\n");
     store.set_signature(account.id, &address, body.trim_end()).await.map_err(|error| match error {
-        store::Error::Invalid { .. } => AppError::InvalidName,
+        store::Error::Invalid { .. } => AppError::TooLong,
         other => other.into(),
     })?;
     leptos_axum::redirect(&format!("{SIGNATURES_PATH}?saved=1"));
@@ -53,7 +53,9 @@ pub fn SignaturesPage() -> impl IntoView {
     let lang = use_lang();
     let query = use_query_map();
     let save = ServerAction::<SaveSignature>::new();
-    let data = Resource::new(move || save.version().get(), |_| load_signatures());
+    // Read once: each form keeps its own text, so saving one does not redraw the others
+    // (which would throw away what is being typed there).
+    let data = Resource::new(|| (), |()| load_signatures());
     let saved = move || query.with(|q| q.get("saved").is_some()) || matches!(save.value().get(), Some(Ok(())));
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>

@@ -1,7 +1,8 @@
-//! The composer's server side (B1, B2, B4, B5): what a new message starts from (a reply to the
-//! sender or to all, a forward, a draft taken up again), and what was written, sent through the
-//! one sending pipeline (`mail::Mail::submit`, as SMTP submission: Bcc removed, a Sent copy,
-//! the queue for other servers) or saved in Drafts. The message is built with mail-builder.
+//! The composer's server side (B1, B2, B4, B5, B6, B12, B13, B14): what a new message starts
+//! from (a reply to the sender or to all, a forward, a draft taken up again, a template, the
+//! sender's signature), and what was written, sent through the one sending pipeline
+//! (`mail::Mail::submit`, as SMTP submission: Bcc removed, a Sent copy, the queue for other
+//! servers) or saved in Drafts or Templates. The message is built with mail-builder.
 
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address as BuiltAddress;
@@ -230,7 +231,7 @@ fn forwarded_header(original: &Original, lang: Lang) -> String {
     lines.join("\n") + "\n"
 }
 
-/// Sends what was written, or saves it in Drafts.
+/// Sends what was written, or saves it in Drafts or Templates.
 pub(crate) async fn send_or_save(
     mail: &mail::Mail,
     account: &Account,
