@@ -92,6 +92,8 @@ pub struct MessageView {
     pub subject: String,
     pub body: MessageBody,
     pub attachments: Vec<AttachmentView>,
+    /// C8: the address the message asks a read receipt to go to, while not yet answered.
+    pub receipt_requested: Option<String>,
 }
 
 /// Everything the three panes of /mail show.

@@ -6,6 +6,7 @@
 //! [`current_account`]; the account id then scopes every store call.
 
 pub(crate) mod compose;
+pub(crate) mod receipt;
 mod views;
 
 use std::net::SocketAddr;

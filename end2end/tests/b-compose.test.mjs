@@ -3,7 +3,7 @@
 // reply to all; a draft saved, reloaded and sent; a forward carrying the original's attachment,
 // also through a draft;
 // an unknown local recipient refused in plain words with nothing typed lost; identities and
-// options; autosave; templates; signatures and the organisation's footer.
+// options; autosave; templates; signatures and the organisation's footer; read receipts (C8).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -367,4 +367,42 @@ test('each address has its signature, swapped with the address; the footer ends 
   assert.match(admin(['footer', 'show']), /Les Amis du Quartier/);
   admin(['footer', 'clear']);
   assert.match(admin(['footer', 'show']), /no footer/);
+});
+
+test('a read receipt asked for is sent on request, or declined, and asked once', async () => {
+  for (const subject of ['Receipt please', 'Receipt again']) {
+    await sendMail({
+      port: server.smtpPort,
+      from: 'carol@example.net',
+      to: ANA.address,
+      message:
+        `From: carol@example.net\r\nTo: ana@example.org\r\nSubject: ${subject}\r\n` +
+        `Message-ID: <${subject.replace(' ', '-')}@example.net>\r\nDisposition-Notification-To: carol@example.net\r\n\r\nHi\r\n`,
+    });
+  }
+  const page = await signedIn(ANA);
+  await openMessage(page, 'Receipt please');
+  const asked = page.getByRole('status').filter({ hasText: 'The sender asks for a read receipt, to carol@example.net' });
+  await asked.waitFor();
+  const before = peer.messages().length;
+  await page.getByRole('button', { name: 'Send the receipt' }).click();
+  await waitFor('the receipt at the peer', () => peer.messages().length === before + 1);
+  const receipt = peer.messages().at(-1);
+  assert.equal(receipt.mail_from, '<>', 'from the null sender (RFC 8098)');
+  assert.deepEqual(receipt.rcpt_tos, ['carol@example.net']);
+  assert.match(receipt.data, /^Content-Type: multipart\/report;[\s\S]*report-type="?disposition-notification/m);
+  assert.match(receipt.data, /^Disposition: manual-action\/MDN-sent-manually; displayed\r$/m);
+  assert.match(receipt.data, /^Original-Message-ID: <Receipt-please@example\.net>\r$/m);
+  assert.match(receipt.data, /^Subject: Read: Receipt please\r$/m);
+  await page.reload();
+  await page.locator('.reader-pane').getByRole('heading', { name: 'Receipt please' }).waitFor();
+  assert.equal(await asked.count(), 0, 'not asked again');
+
+  await page.goto(`${server.baseUrl}/mail`);
+  await openMessage(page, 'Receipt again');
+  await page.getByRole('button', { name: 'Do not send' }).click();
+  await page.waitForFunction(() => !document.querySelector('.receipt-request'));
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(peer.messages().length, before + 1, 'nothing sent when declined');
+  await page.close();
 });

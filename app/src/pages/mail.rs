@@ -88,6 +88,20 @@ pub async fn mail_view(
     })
 }
 
+/// Answers a message's request for a read receipt (C8): `answer` "send" sends it, anything
+/// else declines; either way it is not asked again.
+#[server(endpoint = "answer_receipt")]
+pub async fn answer_receipt(message_id: i64, answer: String) -> Result<(), AppError> {
+    use crate::ssr;
+    let (_, account) = ssr::current_account().await?;
+    let mail = expect_context::<mail::Mail>();
+    let hostname = ssr::web_settings().hostname;
+    let (folder, id) =
+        ssr::receipt::answer(&mail, &account, message_id, answer == "send", &hostname, ssr::request_lang()).await?;
+    leptos_axum::redirect(&format!("/mail/{folder}/{id}"));
+    Ok(())
+}
+
 /// Closes the session and clears its cookie.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
@@ -415,10 +429,45 @@ fn MessageActions(id: i64, role: Option<SpecialUse>) -> impl IntoView {
     view! { <nav class="message-actions" aria-label=t(lang, Key::MessageActions)>{actions}</nav> }
 }
 
+/// C8: the message asks for a read receipt; the reader sends one or declines, once.
+#[component]
+fn ReceiptRequest(id: i64, address: String) -> impl IntoView {
+    let lang = use_lang();
+    let answer = ServerAction::<AnswerReceipt>::new();
+    // Answered: gone at once (the server's redirect is to this same page, which the router
+    // does not load again).
+    let unanswered = move || !matches!(answer.value().get(), Some(Ok(())));
+    view! {
+        <Show when=unanswered>
+        <div class="banner receipt-request" role="status">
+            <span>{t(lang, Key::ReceiptAsked)}" "{address.clone()}</span>
+            <ActionForm action=answer>
+                <input type="hidden" name="message_id" value=id.to_string()/>
+                <button type="submit" name="answer" value="send" class="button">
+                    {t(lang, Key::SendReceipt)}
+                </button>
+                " "
+                <button type="submit" name="answer" value="decline" class="button subtle">
+                    {t(lang, Key::DeclineReceipt)}
+                </button>
+            </ActionForm>
+            {move || {
+                answer
+                    .value()
+                    .get()
+                    .and_then(Result::err)
+                    .map(|error| view! { <span class="form-error">{t(lang, error.message_key())}</span> })
+            }}
+        </div>
+        </Show>
+    }
+}
+
 #[component]
 fn MessageDisplay(message: MessageView, folder_id: i64, role: Option<SpecialUse>) -> impl IntoView {
     let lang = use_lang();
-    let MessageView { id, from, to, cc, date, subject, body, attachments } = message;
+    let MessageView { id, from, to, cc, date, subject, body, attachments, receipt_requested } = message;
+    let receipt = receipt_requested.map(|address| view! { <ReceiptRequest id address/> });
     let subject = if subject.trim().is_empty() { t(lang, Key::NoSubject).to_string() } else { subject };
     let header_row = move |key: Key, value: String| {
         (!value.is_empty()).then(|| {
@@ -488,6 +537,7 @@ fn MessageDisplay(message: MessageView, folder_id: i64, role: Option<SpecialUse>
         </div>
         <div class="message">
             <MessageActions id role/>
+            {receipt}
             <h2 class="message-subject">{subject}</h2>
             <dl class="message-headers">
                 {header_row(Key::From, from)}

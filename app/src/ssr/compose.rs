@@ -182,7 +182,7 @@ pub(crate) async fn compose_from(
                 view.template_of = Some(id);
             }
             view.high_priority = original.high_priority;
-            view.receipt = original.asks_receipt;
+            view.receipt = original.receipt_to.is_some();
             view.attachments = render::attachments(&raw).into_iter().map(|a| a.file_name).collect();
         }
     }

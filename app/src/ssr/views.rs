@@ -120,6 +120,7 @@ pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang, show
             subject: row.subject.clone(),
             body: MessageBody::Empty,
             attachments: Vec::new(),
+            receipt_requested: None,
         };
     };
     let body = match message.body {
@@ -146,6 +147,10 @@ pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang, show
         subject: message.subject,
         body,
         attachments,
+        // Asked once: answered (sent or declined) is marked with $MDNSent.
+        receipt_requested: message
+            .receipt_to
+            .filter(|_| !row.keywords.iter().any(|k| k.eq_ignore_ascii_case(super::receipt::MDN_SENT))),
     }
 }
 

@@ -54,8 +54,8 @@ pub struct Original {
     pub text: String,
     /// It says it is urgent (`X-Priority:` 1 or 2, or `Importance: high`).
     pub high_priority: bool,
-    /// It asks for a read receipt (RFC 8098 `Disposition-Notification-To:`).
-    pub asks_receipt: bool,
+    /// Where it asks its read receipt to go (RFC 8098 `Disposition-Notification-To:`).
+    pub receipt_to: Option<String>,
 }
 
 impl Original {
@@ -85,7 +85,7 @@ impl Original {
                 .map(|text| text.replace("\r\n", "\n").trim_end().to_string())
                 .unwrap_or_default(),
             high_priority: facts::Summary::of(Some(&message)).priority_high,
-            asks_receipt: message.header("Disposition-Notification-To").is_some(),
+            receipt_to: receipt_address(&message),
         })
     }
 
@@ -183,6 +183,13 @@ fn is_plausible(address: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// Where a message asks its read receipt to go (RFC 8098 §2.1: `Disposition-Notification-To:`,
+/// its first address), if it does.
+pub(crate) fn receipt_address(message: &mail_parser::Message<'_>) -> Option<String> {
+    let field = message.header_raw("Disposition-Notification-To")?;
+    parse_recipients(field).ok()?.into_iter().next().map(|mailbox| mailbox.address)
 }
 
 fn mailboxes(address: Option<&Address<'_>>) -> Vec<Mailbox> {

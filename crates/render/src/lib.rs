@@ -31,6 +31,8 @@ pub struct Rendered {
     pub subject: String,
     pub body: Body,
     pub attachments: Vec<AttachmentInfo>,
+    /// Where the message asks a read receipt to go, if it does (C8).
+    pub receipt_to: Option<String>,
 }
 
 /// A message's body, ready to show.
@@ -93,6 +95,7 @@ pub fn render(raw: &[u8], remote_images: RemoteImages) -> Option<Rendered> {
         subject: message.subject().unwrap_or("").to_string(),
         body,
         attachments,
+        receipt_to: compose::receipt_address(&message),
     })
 }
 
