@@ -406,3 +406,17 @@ test('a read receipt asked for is sent on request, or declined, and asked once',
   assert.equal(peer.messages().length, before + 1, 'nothing sent when declined');
   await page.close();
 });
+
+test('the composer speaks French to a French reader', async () => {
+  const page = await signedIn(ANA);
+  await page.setExtraHTTPHeaders({ 'Accept-Language': 'fr-FR,fr;q=0.9' });
+  await page.goto(`${server.baseUrl}/compose`);
+  await waitForHydration(page);
+  await page.getByRole('heading', { name: 'Nouveau message' }).waitFor();
+  await page.getByLabel('À', { exact: true }).fill('personne@example.org');
+  await page.getByLabel('Objet').fill('Essai');
+  await page.getByRole('button', { name: 'Envoyer' }).click();
+  await page.getByRole('alert').filter({ hasText: "Personne n'a cette adresse ici : personne@example.org" }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Enregistrer le brouillon' }).count(), 1);
+  await page.close();
+});

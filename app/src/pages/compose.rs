@@ -12,13 +12,12 @@
 #![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 use crate::dto::ComposeForm;
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
-use crate::pages::mail::{AppHeader, MailError};
+use crate::pages::mail::{AppHeader, page_or_error};
 
 /// Where the composer lives.
 pub const COMPOSE_PATH: &str = "/compose";
@@ -142,11 +141,7 @@ pub fn ComposePage() -> impl IntoView {
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
-                match data.await {
-                    Ok(form) => view! { <Composer form saved=saved()/> }.into_any(),
-                    Err(AppError::NotLoggedIn) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(error) => view! { <MailError error/> }.into_any(),
-                }
+                page_or_error(data.await, |form| view! { <Composer form saved=saved()/> }.into_any())
             })}
         </Transition>
     }

@@ -151,17 +151,23 @@ pub fn MailPage() -> impl IntoView {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
                 let (folder_param, message_param) = selection();
-                match data.await {
-                    Ok(mailbox) => {
-                        let pane = pane_for(folder_param.is_some(), message_param.is_some());
-                        let sent = query.with(|q| q.get("sent").is_some());
-                        view! { <MailLayout mailbox pane sent/> }.into_any()
-                    }
-                    Err(AppError::NotLoggedIn) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(error) => view! { <MailError error/> }.into_any(),
-                }
+                page_or_error(data.await, |mailbox| {
+                    let pane = pane_for(folder_param.is_some(), message_param.is_some());
+                    let sent = query.with(|q| q.get("sent").is_some());
+                    view! { <MailLayout mailbox pane sent/> }.into_any()
+                })
             })}
         </Transition>
+    }
+}
+
+/// What a page shows once its data came: the page, the sign-in page when the session ended,
+/// else the error in plain words.
+pub(crate) fn page_or_error<T>(data: Result<T, AppError>, page: impl FnOnce(T) -> AnyView) -> AnyView {
+    match data {
+        Ok(data) => page(data),
+        Err(AppError::NotLoggedIn) => view! { <Redirect path="/login"/> }.into_any(),
+        Err(error) => view! { <MailError error/> }.into_any(),
     }
 }
 

@@ -6,12 +6,11 @@
 //! a URL); listing and removing work without it.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
 use crate::dto::{AppPasswordView, AppPasswordsView};
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
-use crate::pages::mail::{AppHeader, MailError};
+use crate::pages::mail::{AppHeader, page_or_error};
 
 /// Where this page lives, for links and redirects.
 pub const APP_PASSWORDS_PATH: &str = "/settings/app-passwords";
@@ -70,8 +69,7 @@ pub fn AppPasswordsPage() -> impl IntoView {
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
-                match data.await {
-                    Ok(AppPasswordsView { login, passwords }) => {
+                page_or_error(data.await, |AppPasswordsView { login, passwords }| {
                         view! {
                             <div class="app">
                                 <AppHeader login/>
@@ -85,10 +83,7 @@ pub fn AppPasswordsPage() -> impl IntoView {
                             </div>
                         }
                             .into_any()
-                    }
-                    Err(AppError::NotLoggedIn) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(error) => view! { <MailError error/> }.into_any(),
-                }
+                })
             })}
         </Transition>
     }

@@ -2,13 +2,12 @@
 //! composer below new messages, replies and forwards. Saving works without the WASM too.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 use crate::dto::{SignatureView, SignaturesView};
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
-use crate::pages::mail::{AppHeader, MailError};
+use crate::pages::mail::{AppHeader, page_or_error};
 
 /// Where this page lives, for links and redirects.
 pub const SIGNATURES_PATH: &str = "/settings/signatures";
@@ -60,8 +59,7 @@ pub fn SignaturesPage() -> impl IntoView {
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
-                match data.await {
-                    Ok(SignaturesView { login, signatures }) => {
+                page_or_error(data.await, |SignaturesView { login, signatures }| {
                         let cards = signatures
                             .into_iter()
                             .enumerate()
@@ -114,10 +112,7 @@ pub fn SignaturesPage() -> impl IntoView {
                             </div>
                         }
                             .into_any()
-                    }
-                    Err(AppError::NotLoggedIn) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(error) => view! { <MailError error/> }.into_any(),
-                }
+                })
             })}
         </Transition>
     }
