@@ -237,6 +237,20 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
             textarea.set_value(&swapped);
         }
     };
+    // One per thing to do with what is written; none while a save is under way.
+    let intent_button = move |intent: &'static str, class: &'static str, label: Key| {
+        view! {
+            <button
+                type="submit"
+                name="intent"
+                value=intent
+                class=class
+                disabled=move || submit.pending().get() || autosave.pending().get()
+            >
+                {t(lang, label)}
+            </button>
+        }
+    };
     let footer_note = footer.map(|footer| {
         view! {
             <div class="note footer-note">
@@ -338,33 +352,9 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                         </label>
                     </fieldset>
                     <div class="actions">
-                        <button
-                            type="submit"
-                            name="intent"
-                            value="send"
-                            class="button primary"
-                            disabled=move || submit.pending().get() || autosave.pending().get()
-                        >
-                            {t(lang, Key::Send)}
-                        </button>
-                        <button
-                            type="submit"
-                            name="intent"
-                            value="draft"
-                            class="button"
-                            disabled=move || submit.pending().get() || autosave.pending().get()
-                        >
-                            {t(lang, Key::SaveDraft)}
-                        </button>
-                        <button
-                            type="submit"
-                            name="intent"
-                            value="template"
-                            class="button subtle"
-                            disabled=move || submit.pending().get() || autosave.pending().get()
-                        >
-                            {t(lang, Key::SaveTemplate)}
-                        </button>
+                        {intent_button("send", "button primary", Key::Send)}
+                        {intent_button("draft", "button", Key::SaveDraft)}
+                        {intent_button("template", "button subtle", Key::SaveTemplate)}
                         <a class="button subtle" href="/mail">{t(lang, Key::Cancel)}</a>
                     </div>
                 </ActionForm>
