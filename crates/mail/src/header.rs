@@ -68,6 +68,11 @@ pub fn header_fields(raw: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     fields(raw, header_block(raw).0)
 }
 
+/// How many fields called `name` (any case) the header section has.
+pub fn count_fields(raw: &[u8], name: &[u8]) -> usize {
+    header_fields(raw).filter(|field| field_name(&raw[field.clone()]).eq_ignore_ascii_case(name)).count()
+}
+
 /// `raw` without the header fields that `drop` picks (given each field's name and whole text).
 pub fn without_fields(raw: &[u8], mut drop: impl FnMut(&[u8], &[u8]) -> bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());
@@ -95,5 +100,7 @@ mod tests {
         let kept = without_fields(raw, |name, _| name.eq_ignore_ascii_case(b"return-path"));
         assert_eq!(kept, b"Subject: one\r\n two\r\n\r\nReturn-Path: body\r\n");
         assert_eq!(without_fields(b"", |_, _| true), b"");
+        assert_eq!(count_fields(raw, b"RETURN-PATH"), 2);
+        assert_eq!(count_fields(raw, b"Received"), 0);
     }
 }

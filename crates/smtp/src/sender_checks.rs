@@ -76,11 +76,7 @@ impl SenderChecks {
     }
 
     pub(crate) async fn check(&self, arrival: &Arrival<'_>, raw: &[u8]) -> Verdict {
-        let fields = |name: &[u8]| {
-            mail::header::header_fields(raw)
-                .filter(|field| mail::header::field_name(&raw[field.clone()]).eq_ignore_ascii_case(name))
-                .count()
-        };
+        let fields = |name: &[u8]| mail::header::count_fields(raw, name);
         if fields(b"from") > 1 {
             return Verdict::AmbiguousAuthor;
         }

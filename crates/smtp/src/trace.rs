@@ -56,9 +56,7 @@ pub(crate) fn trace_headers(info: &TraceInfo<'_>) -> Vec<u8> {
 /// How many `Received:` fields the header section has: one per server the message went
 /// through (RFC 5321 §6.3 counts them to find loops).
 pub(crate) fn hop_count(raw: &[u8]) -> usize {
-    mail::header::header_fields(raw)
-        .filter(|field| mail::header::field_name(&raw[field.clone()]).eq_ignore_ascii_case(b"received"))
-        .count()
+    mail::header::count_fields(raw, b"received")
 }
 
 #[cfg(test)]
