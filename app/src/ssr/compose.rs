@@ -8,7 +8,7 @@ use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address as BuiltAddress;
 use mail_builder::headers::raw::Raw;
 use render::compose::{Mailbox, Original, parse_recipients, prefixed_subject, quoted};
-use store::{Account, FlagOp, Flags, FolderId, MessageId, MessageRow, SpecialUse};
+use store::{Account, FlagOp, Flags, MessageId, MessageRow, SpecialUse};
 
 use crate::dto::ComposeForm;
 use crate::error::AppError;
@@ -78,20 +78,11 @@ async fn own_message(store: &store::Store, account: &Account, id: i64) -> Result
     Ok((row, raw))
 }
 
-async fn folder_of_role(store: &store::Store, account: &Account, role: SpecialUse) -> Result<FolderId, AppError> {
-    let folders = store.folders(account.id).await?;
-    folders.iter().find(|f| f.special_use == Some(role)).map(|f| f.id).ok_or(AppError::Internal)
-}
-
-/// Whether `address` is the account's own: its login, or an address that leads to its mailbox
-/// alone (a reply to all leaves them out).
+/// Whether `address` (as typed) is the account's own ([`mail::Mail::owns`]); not when it is
+/// not an address, or cannot be looked up now.
 pub(crate) async fn is_own(mail: &mail::Mail, account: &Account, address: &str) -> bool {
-    if address.eq_ignore_ascii_case(&account.login) {
-        return true;
-    }
     let Ok(parsed) = store::parse_address(address) else { return false };
-    matches!(mail.route(&parsed).await, Ok(store::Route::Local { accounts, external })
-        if accounts == [account.id] && external.is_empty())
+    mail.owns(account.id, &parsed).await.unwrap_or(false)
 }
 
 /// The composer's fields for `start`.
@@ -329,7 +320,7 @@ pub(crate) async fn send_or_save(
     let raw = builder.write_to_vec().map_err(|_| AppError::Internal)?;
 
     let keep = |role: SpecialUse, flags: Flags, raw: Vec<u8>| async move {
-        let folder = folder_of_role(store, account, role).await?;
+        let folder = store.special_folder(account.id, role).await?.id;
         let (_, id) = mail.append(account.id, folder, raw, flags, &[], None).await.map_err(|error| match error {
             store::Error::QuotaExceeded => AppError::MailboxFull,
             other => AppError::from(other),
@@ -390,7 +381,7 @@ async fn own_in(
     role: SpecialUse,
 ) -> Result<Option<(MessageRow, Vec<u8>)>, AppError> {
     let Ok(message) = own_message(store, account, id).await else { return Ok(None) };
-    let folder = folder_of_role(store, account, role).await?;
+    let folder = store.special_folder(account.id, role).await?.id;
     Ok((message.0.folder_id == folder).then_some(message))
 }
 
@@ -435,12 +426,7 @@ async fn send(
                 remote.extend(external.into_iter().filter(|e| !remote.contains(e)).collect::<Vec<_>>());
             }
             store::Route::NotLocal => {
-                // The domain lowercased, the local part as written (only its server may say
-                // whether case matters there), as SMTP submission does.
-                let remote_form = match mailbox.address.rsplit_once('@') {
-                    Some((local_part, _)) if !local_part.starts_with('"') => format!("{local_part}@{}", address.domain),
-                    _ => address.to_string(),
-                };
+                let remote_form = mail::outgoing::remote_form(&address, Some(&mailbox.address));
                 if !remote.contains(&remote_form) {
                     remote.push(remote_form);
                 }

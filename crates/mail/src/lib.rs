@@ -223,6 +223,16 @@ impl Mail {
         Ok(Route::UnknownUser)
     }
 
+    /// Whether `address` is the account's own, to send from (RFC 6409 §8.1) or to leave out of
+    /// a reply to all: one that leads to its mailbox alone (its login, a plus address of it, an
+    /// alias for it only). Shared addresses and identities come with shared boxes.
+    pub async fn owns(&self, account: AccountId, address: &Address) -> Result<bool> {
+        Ok(matches!(
+            self.route(address).await?,
+            Route::Local { accounts, external } if accounts == [account] && external.is_empty()
+        ))
+    }
+
     /// The envelope sender of a message from `sender` that `our_domain` forwards from the MX to
     /// another server (A3): rewritten with SRS so SPF passes there and bounces come back to us.
     /// Senders claiming our own domains too: a message from outside is never sent on under a
@@ -299,7 +309,7 @@ impl Mail {
         self.outbound.notified().await;
     }
 
-    /// Sends a message an account submitted (SMTP submission; the web composer later): prepared
+    /// Sends a message an account submitted (SMTP submission, the web composer): prepared
     /// once (`outgoing::prepare`), delivered without its `Bcc:` to the `local` mailboxes and
     /// queued for the `remote` addresses in one transaction (all or nothing, as
     /// [`Mail::deliver_and_queue`]), then copied, read and with its `Bcc:`, to the sender's Sent

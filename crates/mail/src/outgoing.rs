@@ -71,6 +71,16 @@ pub fn prepare(raw: Vec<u8>, hostname: &str, now: chrono::DateTime<chrono::Utc>)
     Prepared { message, bcc }
 }
 
+/// A recipient on another server as it goes out: its domain lowercased (as `address` has it),
+/// its local part as the sender wrote it in `as_written` (only the other server may say whether
+/// case matters there, RFC 5321 §2.4); a quoted local part, or none written, as `address` has it.
+pub fn remote_form(address: &store::Address, as_written: Option<&str>) -> String {
+    match as_written.and_then(|text| text.trim().rsplit_once('@')) {
+        Some((local, _)) if !local.starts_with('"') => format!("{local}@{}", address.domain),
+        _ => address.to_string(),
+    }
+}
+
 /// A new Message-ID's text (without the angle brackets) for a message made here.
 pub fn new_message_id(hostname: &str, now: chrono::DateTime<chrono::Utc>) -> String {
     format!("{}@{hostname}", unique_id(now))
@@ -96,6 +106,15 @@ mod tests {
         let prepared = prepare(raw.to_vec(), "mail.example.org", now());
         let without = String::from_utf8(prepared.without_bcc()).unwrap();
         (without, String::from_utf8(prepared.into_sender_copy()).unwrap())
+    }
+
+    #[test]
+    fn a_remote_recipient_keeps_its_local_part_as_written() {
+        let address = store::parse_address("Dave@Example.NET").expect("address");
+        assert_eq!(remote_form(&address, Some(" Dave@Example.NET ")), "Dave@example.net");
+        assert_eq!(remote_form(&address, None), address.to_string());
+        // A quoted local part is written as the address has it.
+        assert_eq!(remote_form(&address, Some("\"Dave\"@Example.NET")), address.to_string());
     }
 
     #[test]

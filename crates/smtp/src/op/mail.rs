@@ -45,13 +45,8 @@ impl Session {
         Ok(slot)
     }
 
-    /// Whether an address is the account's own: one that leads to its mailbox alone (its
-    /// login, a plus address of it, an alias for it only). Shared addresses and identities
-    /// come with shared boxes.
+    /// Whether an address is the account's own ([`mail::Mail::owns`]).
     pub(crate) async fn owns(&mut self, account: &store::Account, address: &store::Address) -> Result<bool> {
-        Ok(matches!(
-            self.services.mail.route(address).await?,
-            store::Route::Local { accounts, external } if accounts == [account.id] && external.is_empty()
-        ))
+        Ok(self.services.mail.owns(account.id, address).await?)
     }
 }

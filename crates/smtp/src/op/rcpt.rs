@@ -46,7 +46,7 @@ impl Session {
             store::Route::UnknownUser => return Err(Error::UnknownUser),
             // A logged-in account may send anywhere: the message is queued for that server.
             store::Route::NotLocal if self.is_submission() => {
-                let remote = remote_form(&address, as_written.as_deref());
+                let remote = mail::outgoing::remote_form(&address, as_written.as_deref());
                 let transaction = self.transaction.as_mut().expect("checked at the top of handle_rcpt");
                 transaction.n_recipients += 1;
                 if !transaction.remote.contains(&remote) {
@@ -90,14 +90,5 @@ impl Session {
             }
         }
         Ok(Reply::new(250, "2.1.5", "Recipient OK"))
-    }
-}
-
-/// A recipient on another server as it goes out: its domain lowercased, its local part as the
-/// client wrote it (only the other server may say whether case matters there, RFC 5321 §2.4).
-fn remote_form(address: &store::Address, as_written: Option<&str>) -> String {
-    match as_written.and_then(|text| text.trim().rsplit_once('@')) {
-        Some((local, _)) if !local.starts_with('"') => format!("{local}@{}", address.domain),
-        _ => address.to_string(),
     }
 }
