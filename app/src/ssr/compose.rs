@@ -159,7 +159,7 @@ pub(crate) async fn compose_from(
             // Only a message in Drafts continues as a draft, only one in Templates is used as
             // a template.
             let role = if matches!(start, Start::Draft(_)) { SpecialUse::Drafts } else { SpecialUse::Templates };
-            if own_in(store, account, id, role).await?.is_none() {
+            if row_in(store, account, id, role).await?.is_none() {
                 return Err(AppError::NotFound);
             }
             view.to = Mailbox::list(&original.to);
@@ -283,18 +283,21 @@ pub(crate) async fn send_or_save(
         .subject(written.subject.trim())
         .message_id(mail::outgoing::new_message_id(hostname, chrono::Utc::now()))
         .text_body(body);
-    for (mailboxes, field) in [(&to, "To"), (&cc, "Cc"), (&bcc, "Bcc")] {
-        if mailboxes.is_empty() {
-            continue;
-        }
-        let list = BuiltAddress::new_list(
-            mailboxes.iter().map(|m| BuiltAddress::new_address(m.name.clone(), m.address.clone())).collect(),
-        );
-        builder = match field {
-            "To" => builder.to(list),
-            "Cc" => builder.cc(list),
-            _ => builder.bcc(list),
-        };
+    let list = |mailboxes: &[Mailbox]| {
+        (!mailboxes.is_empty()).then(|| {
+            BuiltAddress::new_list(
+                mailboxes.iter().map(|m| BuiltAddress::new_address(m.name.clone(), m.address.clone())).collect(),
+            )
+        })
+    };
+    if let Some(to) = list(&to) {
+        builder = builder.to(to);
+    }
+    if let Some(cc) = list(&cc) {
+        builder = builder.cc(cc);
+    }
+    if let Some(bcc) = list(&bcc) {
+        builder = builder.bcc(bcc);
     }
     if let Some(id) = in_reply_to {
         builder = builder.in_reply_to(id);
@@ -372,22 +375,33 @@ async fn tidy_up(
     Ok(())
 }
 
-/// One of the account's messages and its bytes, if `id` is one in the folder of `role` (a
-/// draft in Drafts, a template in Templates).
+/// One of the account's messages, if `id` is one in the folder of `role` (a draft in Drafts, a
+/// template in Templates).
+async fn row_in(
+    store: &store::Store,
+    account: &Account,
+    id: i64,
+    role: SpecialUse,
+) -> Result<Option<MessageRow>, AppError> {
+    let Some(row) = store.message(account.id, MessageId(id)).await? else { return Ok(None) };
+    let folder = store.special_folder(account.id, role).await?.id;
+    Ok((row.folder_id == folder).then_some(row))
+}
+
+/// [`row_in`], with the message's bytes (read only once it is known to be there).
 async fn own_in(
     store: &store::Store,
     account: &Account,
     id: i64,
     role: SpecialUse,
 ) -> Result<Option<(MessageRow, Vec<u8>)>, AppError> {
-    let Ok(message) = own_message(store, account, id).await else { return Ok(None) };
-    let folder = store.special_folder(account.id, role).await?.id;
-    Ok((message.0.folder_id == folder).then_some(message))
+    let Some(row) = row_in(store, account, id, role).await? else { return Ok(None) };
+    Ok(store.read_raw_if_present(account.id, row.id, &row.blob_hash).await?.map(|raw| (row, raw)))
 }
 
 /// Removes a draft the composer continued, if it is still one of the account's drafts.
 async fn remove_draft(mail: &mail::Mail, account: &Account, id: i64) -> Result<(), AppError> {
-    let Some((row, _)) = own_in(mail.store(), account, id, SpecialUse::Drafts).await? else { return Ok(()) };
+    let Some(row) = row_in(mail.store(), account, id, SpecialUse::Drafts).await? else { return Ok(()) };
     mail.set_flags(account.id, row.folder_id, &[row.uid], FlagOp::Add, Flags::DELETED, &[]).await?;
     mail.expunge(account.id, row.folder_id, Some(&[row.uid])).await?;
     Ok(())
