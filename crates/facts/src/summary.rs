@@ -73,6 +73,12 @@ pub fn display_addresses(address: Option<&mail_parser::Address<'_>>) -> String {
         .join(", ")
 }
 
+/// Whether a message says it is urgent: `X-Priority:` 1 or 2, or `Importance: high`.
+pub fn is_high_priority(message: &Message<'_>) -> bool {
+    message.header_raw("X-Priority").is_some_and(|v| matches!(v.trim().chars().next(), Some('1' | '2')))
+        || message.header_raw("Importance").is_some_and(|v| v.trim().eq_ignore_ascii_case("high"))
+}
+
 impl Summary {
     pub fn parse(raw: &[u8]) -> Summary {
         Summary::of(MessageParser::default().parse(raw).as_ref())
@@ -85,9 +91,7 @@ impl Summary {
         let in_reply_to = header_ids(message.in_reply_to());
         let mut parent_ids = in_reply_to.clone();
         parent_ids.extend(header_ids(message.references()));
-        let priority_high =
-            message.header_raw("X-Priority").is_some_and(|v| matches!(v.trim().chars().next(), Some('1' | '2')))
-                || message.header_raw("Importance").is_some_and(|v| v.trim().eq_ignore_ascii_case("high"));
+        let priority_high = is_high_priority(message);
         let preview: String = message
             .body_preview(PREVIEW_CHARS)
             .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))

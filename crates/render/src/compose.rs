@@ -84,7 +84,7 @@ impl Original {
                 .body_text(0)
                 .map(|text| text.replace("\r\n", "\n").trim_end().to_string())
                 .unwrap_or_default(),
-            high_priority: facts::Summary::of(Some(&message)).priority_high,
+            high_priority: facts::is_high_priority(&message),
             receipt_to: receipt_address(&message),
         })
     }
