@@ -146,10 +146,9 @@ pub struct ComposeForm {
     /// The draft this continues (removed once sent, replaced when saved again; its thread and
     /// attachments go along).
     pub draft_id: Option<i64>,
-    /// The template this starts from (B12: its attachments go along; it stays as it is).
-    pub template_of: Option<i64>,
-    /// The names of the attachments the message carries along: a forward's, a draft's.
-    pub attachments: Vec<String>,
+    /// The files the message carries (B1): uploaded, a forward's, a draft's, a template's
+    /// (B12: the template stays as it is).
+    pub attachments: Vec<AttachedFile>,
     /// B13: the signature of each address to send from that has one, (address, text); the
     /// page swaps them when another address is chosen.
     pub signatures: Vec<(String, String)>,
@@ -158,6 +157,16 @@ pub struct ComposeForm {
     /// B14: marked urgent, and asking for a read receipt.
     pub high_priority: bool,
     pub receipt: bool,
+}
+
+/// A file the composer's message carries (B1).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AttachedFile {
+    /// Its key in the form ([`crate::attachments::AttachmentKey`]).
+    pub key: String,
+    pub name: String,
+    /// Bytes.
+    pub size: u64,
 }
 
 /// One address's signature on /settings/signatures (B13).

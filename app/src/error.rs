@@ -44,6 +44,10 @@ pub enum AppError {
     MailboxFull,
     /// A text the reader wrote (a signature) is longer than what is kept.
     TooLong,
+    /// The composer: an attached file is no longer there (its message was deleted).
+    AttachmentGone,
+    /// The composer: the attachments weigh more than a message may carry.
+    AttachmentsTooLarge,
     /// The server failed; the details are in its log.
     Internal,
     /// The server function machinery failed (bad request encoding, network). The text comes from
@@ -70,6 +74,8 @@ impl AppError {
             AppError::NotYourAddress(_) => Key::ErrNotYourAddress,
             AppError::MailboxFull => Key::ErrMailboxFull,
             AppError::TooLong => Key::ErrTooLong,
+            AppError::AttachmentGone => Key::ErrAttachmentGone,
+            AppError::AttachmentsTooLarge => Key::ErrAttachmentsTooLarge,
             AppError::Internal => Key::ErrInternal,
             AppError::Request(_) => Key::ErrRequest,
         }
@@ -104,6 +110,8 @@ impl fmt::Display for AppError {
             AppError::NotYourAddress(what) => write!(f, "not the account's address: {what}"),
             AppError::MailboxFull => f.write_str("mailbox full"),
             AppError::TooLong => f.write_str("too long"),
+            AppError::AttachmentGone => f.write_str("an attached file is gone"),
+            AppError::AttachmentsTooLarge => f.write_str("attachments too large"),
             AppError::Internal => f.write_str("internal error"),
             AppError::Request(text) => write!(f, "request failed: {text}"),
         }

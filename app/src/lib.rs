@@ -10,6 +10,7 @@
 // Leptos view types nest deeply; the hydrate build needs more than the default 128 levels.
 #![recursion_limit = "256"]
 
+pub mod attachments;
 pub mod dto;
 pub mod error;
 pub mod i18n;

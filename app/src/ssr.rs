@@ -22,6 +22,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
+use crate::attachments::{UPLOAD_PATH, UPLOAD_TOO_LARGE, UPLOAD_TOO_MANY};
 use crate::error::AppError;
 use crate::i18n::Lang;
 
@@ -64,8 +65,19 @@ pub fn router(
     // handle_server_fns_with_context with this same context.
     let shell_options = options.clone();
     let login_auth = auth.clone();
+    let upload_auth = auth.clone();
     axum::Router::<LeptosOptions>::new()
         .leptos_routes_with_context(&options, routes, provide_web_context, move || crate::shell(shell_options.clone()))
+        .route(
+            UPLOAD_PATH,
+            axum::routing::post(
+                move |query: axum::extract::Query<UploadQuery>, headers: HeaderMap, body: axum::body::Bytes| {
+                    upload(upload_auth.clone(), query, headers, body)
+                },
+            )
+            // axum's own bound on a body taken whole is 2 MB.
+            .layer(axum::extract::DefaultBodyLimit::max(store::MAX_ATTACHMENTS_BYTES + 1)),
+        )
         .route(
             "/download/{message_id}/{part_index}",
             get(move |path: Path<(i64, u32)>, headers: HeaderMap| download(auth.clone(), path, headers)),
@@ -236,6 +248,75 @@ pub(crate) fn set_cookie(value: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+// ----- Uploads (B1) -----
+
+/// How long an upload may take: 25 MB over a slow line.
+pub const UPLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+#[derive(Debug, serde::Deserialize)]
+struct UploadQuery {
+    name: String,
+}
+
+/// POST [`UPLOAD_PATH`]: keeps a file for the composer, answers its key.
+async fn upload(
+    auth: auth::Auth,
+    axum::extract::Query(query): axum::extract::Query<UploadQuery>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some(token) = cookie_value(&headers, SESSION_COOKIE) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let account = match auth.web_session_account(token).await {
+        Ok(Some(account)) => account,
+        Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "web client: upload failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    if body.len() > store::MAX_ATTACHMENTS_BYTES {
+        return (StatusCode::PAYLOAD_TOO_LARGE, UPLOAD_TOO_LARGE).into_response();
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .filter(|v| is_simple_media_type(v))
+        .unwrap_or_else(|| "application/octet-stream".to_string());
+    let name = upload_name(&query.name);
+    match auth.store().add_upload(account.id, &name, &content_type, &body).await {
+        Ok(id) => crate::attachments::AttachmentKey::Upload(id).to_string().into_response(),
+        Err(store::Error::Refused(_)) => (StatusCode::PAYLOAD_TOO_LARGE, UPLOAD_TOO_MANY).into_response(),
+        Err(error) => {
+            tracing::error!(%error, login = %account.login, "web client: upload not kept");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A file name as a message may carry it: no path, no control characters, at most 200
+/// characters (the extension kept), never empty.
+fn upload_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() {
+        return "attachment".to_string();
+    }
+    if cleaned.chars().count() <= 200 {
+        return cleaned.to_string();
+    }
+    let extension = cleaned.rsplit_once('.').map(|(_, ext)| ext).filter(|ext| ext.chars().count() <= 10);
+    let keep = 200 - extension.map_or(0, |ext| ext.chars().count() + 1);
+    let stem: String = cleaned.chars().take(keep).collect();
+    match extension {
+        Some(ext) => format!("{stem}.{ext}"),
+        None => stem,
+    }
+}
+
 // ----- Attachments (C7) -----
 
 /// GET /download/{message_id}/{part_index}: an attachment of one of the account's messages.
@@ -377,6 +458,17 @@ mod tests {
         assert_eq!(session_cookie(Some("t"), false), "facteur_session=t; HttpOnly; SameSite=Lax; Path=/");
         assert_eq!(session_cookie(Some("t"), true), "facteur_session=t; HttpOnly; SameSite=Lax; Path=/; Secure");
         assert!(session_cookie(None, false).contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn upload_names_lose_paths_and_controls() {
+        assert_eq!(upload_name("C:\\Users\\ana\\Rapport été.pdf"), "Rapport été.pdf");
+        assert_eq!(upload_name("../../etc/passwd"), "passwd");
+        assert_eq!(upload_name("a\r\nb.txt"), "ab.txt");
+        assert_eq!(upload_name("  "), "attachment");
+        let long = format!("{}.docx", "x".repeat(300));
+        assert_eq!(upload_name(&long).chars().count(), 200);
+        assert!(upload_name(&long).ends_with("x.docx"));
     }
 
     #[test]

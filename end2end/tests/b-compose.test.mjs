@@ -189,7 +189,7 @@ test('a forward carries the attachment; an unknown local recipient is refused, n
   await page.getByRole('link', { name: 'Forward' }).click();
   await waitForHydration(page);
   assert.equal(await page.getByLabel('Subject').inputValue(), 'Fwd: Le devis');
-  await page.getByRole('region', { name: 'Attachments forwarded with the message' }).getByText('devis.pdf').waitFor();
+  await page.getByRole('region', { name: 'Attachments' }).getByText('devis.pdf').waitFor();
   assert.match(await page.locator('#compose-body').inputValue(), /-------- Forwarded message --------\nFrom: jo@example\.net/);
 
   // A typo in a local address: said plainly, the message stays in the composer.

@@ -38,8 +38,8 @@ pub(crate) fn router(
         .layer(middleware::from_fn(security_headers))
 }
 
-/// The largest request body taken: sign-in and server-function forms are small (uploads, when
-/// they come, will stream past this on their own route).
+/// The largest request body taken: sign-in and server-function forms are small. The
+/// composer's uploads have their own bound ([`app::attachments::UPLOAD_PATH`]).
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// How long a request may take to arrive whole and be answered (a body sent a byte at a time
@@ -49,15 +49,20 @@ pub(crate) const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::fro
 /// Bounds each request: a body over [`MAX_BODY_BYTES`] is `413` (it used to be a `500` from
 /// deep inside), and a request not read and answered within [`REQUEST_TIMEOUT`] is `408`.
 async fn limit_requests(request: Request<Body>, next: Next) -> Response {
+    let (max_bytes, timeout) = if request.uri().path() == app::attachments::UPLOAD_PATH {
+        (store::MAX_ATTACHMENTS_BYTES, app::ssr::UPLOAD_TIMEOUT)
+    } else {
+        (MAX_BODY_BYTES, REQUEST_TIMEOUT)
+    };
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|length| length > max_bytes as u64) {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     }
     let answer = async {
         let (parts, body) = request.into_parts();
         // Read whole, within the cap, so the pages never see a body larger than it.
-        let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        let bytes = match axum::body::to_bytes(body, max_bytes).await {
             Ok(bytes) => bytes,
             Err(error) => {
                 let too_large = std::error::Error::source(&error)
@@ -67,7 +72,7 @@ async fn limit_requests(request: Request<Body>, next: Next) -> Response {
         };
         next.run(Request::from_parts(parts, Body::from(bytes))).await
     };
-    tokio::time::timeout(REQUEST_TIMEOUT, answer).await.unwrap_or_else(|_| StatusCode::REQUEST_TIMEOUT.into_response())
+    tokio::time::timeout(timeout, answer).await.unwrap_or_else(|_| StatusCode::REQUEST_TIMEOUT.into_response())
 }
 
 async fn static_file(method: Method, uri: axum::http::Uri, request_headers: HeaderMap) -> Response {

@@ -14,9 +14,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::attachments::{AttachmentKey, parse_keys, renumbered};
 use crate::dto::ComposeForm;
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
+use crate::pages::attach::Attachments;
 use crate::pages::mail::{AppHeader, page_or_error};
 
 /// Where the composer lives.
@@ -63,7 +65,7 @@ pub async fn compose_submit(
     reply_to: Option<i64>,
     forward_of: Option<i64>,
     draft_id: Option<i64>,
-    template_of: Option<i64>,
+    attachments: Option<String>,
     high_priority: Option<String>,
     receipt: Option<String>,
     intent: Option<String>,
@@ -89,7 +91,7 @@ pub async fn compose_submit(
         reply_to,
         forward_of,
         draft_id,
-        template_of,
+        attachments: attachments.unwrap_or_default(),
         // A checkbox is sent only when checked.
         high_priority: high_priority.is_some(),
         receipt: receipt.is_some(),
@@ -155,17 +157,28 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
     // points at it, so a reload or a lost connection loses nothing.
     let autosave = ServerAction::<ComposeSubmit>::new();
     let draft = RwSignal::new(form.draft_id);
+    let attached = RwSignal::new(form.attachments.clone());
+    // The attachments the last autosave carried: once saved, they are the new draft's.
+    let saved_keys = StoredValue::new(Vec::<AttachmentKey>::new());
     let form_ref = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
         if let Some(Ok(Some(id))) = autosave.value().get() {
             draft.set(Some(id));
+            let saved = saved_keys.get_value();
+            attached.update(|files| {
+                for file in files.iter_mut() {
+                    if let Some(key) = AttachmentKey::parse(&file.key) {
+                        file.key = renumbered(&saved, id, key).to_string();
+                    }
+                }
+            });
             if let Ok(history) = window().history() {
                 let url = format!("{COMPOSE_PATH}?draft={id}");
                 let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(&url));
             }
         }
     });
-    let mut save_later = leptos::leptos_dom::helpers::debounce(AUTOSAVE_DELAY, move |()| {
+    let save_later = leptos::leptos_dom::helpers::debounce(AUTOSAVE_DELAY, move |()| {
         // Not while the message is being sent or saved by a button (it would come back as
         // a draft after leaving), nor twice at once (the older draft would stay).
         if submit.pending().get_untracked() || autosave.pending().get_untracked() {
@@ -179,8 +192,12 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
         let Ok(data) = leptos::web_sys::FormData::new_with_form(&element) else { return };
         let Ok(mut save) = <ComposeSubmit as leptos::form::FromFormData>::from_form_data(&data) else { return };
         save.intent = Some(AUTOSAVE.to_string());
+        saved_keys.set_value(parse_keys(save.attachments.as_deref().unwrap_or("")));
         autosave.dispatch(save);
     });
+    // Typing and adding or removing a file both save later.
+    let save_later = StoredValue::new_local(save_later);
+    let save_later = move || save_later.update_value(|save| save(()));
     let autosaved = move || match autosave.value().get() {
         Some(Ok(Some(_))) => {
             view! { <p class="note autosaved" role="status">{t(lang, Key::DraftAutosaved)}</p> }.into_any()
@@ -209,8 +226,7 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
         reply_to,
         forward_of,
         draft_id: _,
-        template_of,
-        attachments,
+        attachments: _,
         high_priority,
         receipt,
         signatures,
@@ -269,16 +285,6 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
             view! { <p class="form-error" role="alert">{t(lang, error.message_key())}{detail}</p> }
         })
     };
-    let title = t(lang, if forward_of.is_some() { Key::ForwardedAttachments } else { Key::Attachments });
-    let forwarded = (!attachments.is_empty()).then(|| {
-        let names = attachments.into_iter().map(|name| view! { <li>{name}</li> }).collect_view();
-        view! {
-            <section class="forwarded" aria-label=title>
-                <h2>{title}</h2>
-                <ul>{names}</ul>
-            </section>
-        }
-    });
     view! {
         <div class="app">
             <AppHeader login/>
@@ -287,10 +293,9 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                 {saved.then(|| view! { <p class="banner" role="status">{t(lang, Key::DraftSaved)}</p> })}
                 {error}
                 {autosaved}
-                <ActionForm action=submit node_ref=form_ref attr:class="compose-form" on:input=move |_| save_later(())>
+                <ActionForm action=submit node_ref=form_ref attr:class="compose-form" on:input=move |_| save_later()>
                     {hidden("reply_to", reply_to)}
                     {hidden("forward_of", forward_of)}
-                    {hidden("template_of", template_of)}
                     {move || {
                         draft.get().map(|id| view! { <input type="hidden" name="draft_id" value=id.to_string()/> })
                     }}
@@ -339,7 +344,7 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                         </textarea>
                     </div>
                     {footer_note}
-                    {forwarded}
+                    <Attachments attached changed=Callback::new(move |()| save_later())/>
                     <fieldset class="options">
                         <legend>{t(lang, Key::Options)}</legend>
                         <label>

@@ -7,10 +7,13 @@
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address as BuiltAddress;
 use mail_builder::headers::raw::Raw;
-use render::compose::{Mailbox, Original, parse_recipients, prefixed_subject, quoted};
+use render::compose::{
+    DRAFT_ANSWERS_FIELD, DRAFT_FORWARDS_FIELD, Mailbox, Original, parse_recipients, prefixed_subject, quoted,
+};
 use store::{Account, FlagOp, Flags, MessageId, MessageRow, SpecialUse};
 
-use crate::dto::ComposeForm;
+use crate::attachments::AttachmentKey;
+use crate::dto::{AttachedFile, ComposeForm};
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t};
 
@@ -43,8 +46,8 @@ pub(crate) struct Written {
     pub(crate) reply_to: Option<i64>,
     pub(crate) forward_of: Option<i64>,
     pub(crate) draft_id: Option<i64>,
-    /// The template this started from (its attachments go along).
-    pub(crate) template_of: Option<i64>,
+    /// The attachments' keys ([`crate::attachments::parse_keys`]).
+    pub(crate) attachments: String,
     pub(crate) high_priority: bool,
     pub(crate) receipt: bool,
 }
@@ -153,7 +156,7 @@ pub(crate) async fn compose_from(
             view.subject = prefixed_subject("Fwd", &original.subject);
             view.body = format!("\n\n{signature}{}\n{}", forwarded_header(&original, lang), original.text);
             view.forward_of = Some(id);
-            view.attachments = render::attachments(&raw).into_iter().map(|a| a.file_name).collect();
+            view.attachments = attached_files(id, &raw);
         }
         Start::Draft(_) | Start::Template(_) => {
             // Only a message in Drafts continues as a draft, only one in Templates is used as
@@ -169,12 +172,12 @@ pub(crate) async fn compose_from(
             view.body = original.text.clone();
             if role == SpecialUse::Drafts {
                 view.draft_id = Some(id);
-            } else {
-                view.template_of = Some(id);
+                view.reply_to = original.answers;
+                view.forward_of = original.forwards;
             }
             view.high_priority = original.high_priority;
             view.receipt = original.receipt_to.is_some();
-            view.attachments = render::attachments(&raw).into_iter().map(|a| a.file_name).collect();
+            view.attachments = attached_files(id, &raw);
         }
     }
     Ok(view)
@@ -191,6 +194,56 @@ pub(crate) async fn identities(mail: &mail::Mail, account: &Account) -> Result<V
         }
     }
     Ok(found)
+}
+
+/// The attachments of message `id` (a forward's, a draft's, a template's), as the composer
+/// carries them.
+fn attached_files(id: i64, raw: &[u8]) -> Vec<AttachedFile> {
+    let parts = render::attachments(raw).into_iter().enumerate();
+    parts
+        .map(|(index, part)| AttachedFile {
+            key: AttachmentKey::Part { message: id, index: index as u32 }.to_string(),
+            name: part.file_name,
+            size: part.bytes.len() as u64,
+        })
+        .collect()
+}
+
+/// The files behind the composer's attachment keys, each checked to be the account's; at most
+/// [`store::MAX_ATTACHMENTS_BYTES`] together.
+async fn attachment_files(
+    store: &store::Store,
+    account: &Account,
+    keys: &[AttachmentKey],
+) -> Result<Vec<render::Attachment>, AppError> {
+    let mut files = Vec::with_capacity(keys.len());
+    // Several parts of one message are read from one parse of it.
+    let mut parts_of: Vec<(i64, Vec<render::Attachment>)> = Vec::new();
+    for key in keys {
+        let file = match *key {
+            AttachmentKey::Upload(id) => {
+                let upload = store.upload(account.id, id).await?.ok_or(AppError::AttachmentGone)?;
+                render::Attachment {
+                    file_name: upload.file_name,
+                    content_type: upload.content_type,
+                    bytes: upload.bytes,
+                }
+            }
+            AttachmentKey::Part { message, index } => {
+                if !parts_of.iter().any(|(id, _)| *id == message) {
+                    let (_, raw) = own_message(store, account, message).await.map_err(|_| AppError::AttachmentGone)?;
+                    parts_of.push((message, render::attachments(&raw)));
+                }
+                let parts = parts_of.iter().find(|(id, _)| *id == message).map(|(_, parts)| parts);
+                parts.and_then(|parts| parts.get(index as usize)).cloned().ok_or(AppError::AttachmentGone)?
+            }
+        };
+        files.push(file);
+    }
+    if files.iter().map(|file| file.bytes.len()).sum::<usize>() > store::MAX_ATTACHMENTS_BYTES {
+        return Err(AppError::AttachmentsTooLarge);
+    }
+    Ok(files)
 }
 
 /// "On {date}, {sender} wrote:", above the quoted text of a reply.
@@ -250,13 +303,9 @@ pub(crate) async fn send_or_save(
         Some(id) => own_message(store, account, id).await.ok(),
         None => None,
     };
-    // A draft taken up again keeps its place in a thread and its attachments.
+    // A draft taken up again keeps its place in a thread.
     let draft = match written.draft_id {
         Some(id) => own_in(store, account, id, SpecialUse::Drafts).await?,
-        None => None,
-    };
-    let template = match written.template_of {
-        Some(id) => own_in(store, account, id, SpecialUse::Templates).await?,
         None => None,
     };
     let draft_original = draft.as_ref().and_then(|(_, raw)| Original::parse(raw));
@@ -264,9 +313,8 @@ pub(crate) async fn send_or_save(
         Some(original) => (original.message_id.clone(), original.answer_references()),
         None => draft_original.map(|d| (d.in_reply_to, d.references)).unwrap_or_default(),
     };
-    let attachments =
-        forwarded.as_ref().or(draft.as_ref()).or(template.as_ref()).map(|(_, raw)| render::attachments(raw));
-    let attachments = attachments.unwrap_or_default();
+    let keys = crate::attachments::parse_keys(&written.attachments);
+    let attachments = attachment_files(store, account, &keys).await?;
 
     let mut body = written.body.replace("\r\n", "\n");
     // B13: the organisation's footer ends every message sent from here; drafts and templates
@@ -313,6 +361,14 @@ pub(crate) async fn send_or_save(
     if !references.is_empty() {
         builder = builder.references(references.as_slice());
     }
+    // A draft remembers what it answers or forwards, to mark it once sent.
+    if intent == Intent::SaveDraft {
+        for (field, row) in [(DRAFT_ANSWERS_FIELD, &answered), (DRAFT_FORWARDS_FIELD, &forwarded)] {
+            if let Some((row, _)) = row {
+                builder = builder.header(field, Raw::new(row.id.0.to_string()));
+            }
+        }
+    }
     for attachment in &attachments {
         let content_type = match attachment.content_type.as_str() {
             "" => "application/octet-stream".to_string(),
@@ -343,14 +399,22 @@ pub(crate) async fn send_or_save(
     };
     // Sent (or saved): what follows only tidies up, and a failure there is logged, never
     // reported as the message's, which would have it sent again.
-    if let Err(error) = tidy_up(mail, account, done, &answered, &forwarded, written.draft_id).await {
+    let uploads: Vec<i64> = keys
+        .iter()
+        .filter_map(|key| match key {
+            AttachmentKey::Upload(id) => Some(*id),
+            AttachmentKey::Part { .. } => None,
+        })
+        .collect();
+    if let Err(error) = tidy_up(mail, account, done, &answered, &forwarded, written.draft_id, &uploads).await {
         tracing::warn!(login = %account.login, ?error, "after sending from the web client: flags or draft not updated");
     }
     Ok(done)
 }
 
 /// After a message was sent: the original shows answered or forwarded (C6), and the draft it
-/// continued is gone (or, saved again, replaced by the new one).
+/// continued is gone (or, saved again, replaced by the new one). The files uploaded for it are
+/// in the message now (sent, or saved: the page names them by their place in the new draft).
 async fn tidy_up(
     mail: &mail::Mail,
     account: &Account,
@@ -358,7 +422,9 @@ async fn tidy_up(
     answered: &Option<(MessageRow, Vec<u8>)>,
     forwarded: &Option<(MessageRow, Vec<u8>)>,
     draft_id: Option<i64>,
+    uploads: &[i64],
 ) -> Result<(), AppError> {
+    mail.store().remove_uploads(account.id, uploads).await?;
     if done == Done::Sent {
         if let Some((row, _)) = answered {
             mail.set_flags(account.id, row.folder_id, &[row.uid], FlagOp::Add, Flags::ANSWERED, &[]).await?;

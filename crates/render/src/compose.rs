@@ -56,6 +56,22 @@ pub struct Original {
     pub high_priority: bool,
     /// Where it asks its read receipt to go (RFC 8098 `Disposition-Notification-To:`).
     pub receipt_to: Option<String>,
+    /// A draft's: the message it answers and the one it forwards ([`DRAFT_ANSWERS_FIELD`],
+    /// [`DRAFT_FORWARDS_FIELD`]), to mark once it is sent.
+    pub answers: Option<i64>,
+    pub forwards: Option<i64>,
+}
+
+/// The field a draft written in the web client names the message it answers with (the
+/// message's id in the store): taken up again, it still marks that one answered once sent.
+/// Only drafts carry it; what is sent is built anew without it.
+pub const DRAFT_ANSWERS_FIELD: &str = "X-Facteur-Answers";
+/// The same for the message a draft forwards.
+pub const DRAFT_FORWARDS_FIELD: &str = "X-Facteur-Forwards";
+
+/// A number in one of the fields a draft keeps for itself.
+fn id_field(message: &mail_parser::Message<'_>, name: &str) -> Option<i64> {
+    message.header_raw(name).and_then(|value| value.trim().parse().ok())
 }
 
 impl Original {
@@ -86,6 +102,8 @@ impl Original {
                 .unwrap_or_default(),
             high_priority: facts::is_high_priority(&message),
             receipt_to: receipt_address(&message),
+            answers: id_field(&message, DRAFT_ANSWERS_FIELD),
+            forwards: id_field(&message, DRAFT_FORWARDS_FIELD),
         })
     }
 

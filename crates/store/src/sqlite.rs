@@ -5,6 +5,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod changes;
+pub(crate) mod compose;
 pub(crate) mod dkim;
 pub(crate) mod folders;
 pub(crate) mod ingest;

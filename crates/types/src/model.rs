@@ -246,3 +246,8 @@ pub struct Change {
     pub uid: u32,
     pub kind: ChangeKind,
 }
+
+/// The most a message written in the web client may carry in attachments (B1). Base64 makes
+/// them a third larger, so the message stays well within the 50 MB a message may weigh. Here,
+/// so the composer's page checks a file before uploading it.
+pub const MAX_ATTACHMENTS_BYTES: usize = 25 * 1000 * 1000;

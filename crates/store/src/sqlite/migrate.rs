@@ -26,6 +26,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "dkim keys", include_str!("../../../../migrations/sqlite/0013_dkim_keys.sql")),
     (14, "server secrets", include_str!("../../../../migrations/sqlite/0014_server_secrets.sql")),
     (15, "signatures", include_str!("../../../../migrations/sqlite/0015_signatures.sql")),
+    (
+        16,
+        "compose uploads and schedules",
+        include_str!("../../../../migrations/sqlite/0016_compose_uploads_and_schedules.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
