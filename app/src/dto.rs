@@ -157,6 +157,26 @@ pub struct ComposeForm {
     /// B14: marked urgent, and asking for a read receipt.
     pub high_priority: bool,
     pub receipt: bool,
+    /// B15: a draft scheduled to be sent, when (saved again, it stays scheduled).
+    pub scheduled_for: Option<String>,
+}
+
+/// What /scheduled shows (B15): the undo delay, and the drafts waiting to be sent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ScheduledView {
+    pub login: String,
+    /// Seconds.
+    pub undo_delay: u32,
+    pub messages: Vec<ScheduledMessage>,
+}
+
+/// A draft waiting to be sent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ScheduledMessage {
+    pub id: i64,
+    pub subject: String,
+    pub to: String,
+    pub when: String,
 }
 
 /// A file the composer's message carries (B1).

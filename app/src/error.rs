@@ -48,6 +48,10 @@ pub enum AppError {
     AttachmentGone,
     /// The composer: the attachments weigh more than a message may carry.
     AttachmentsTooLarge,
+    /// The composer: a time to send at that is past, or more than a year away.
+    BadSendTime,
+    /// "Undo" came after the message left.
+    TooLateToUndo,
     /// The server failed; the details are in its log.
     Internal,
     /// The server function machinery failed (bad request encoding, network). The text comes from
@@ -76,6 +80,8 @@ impl AppError {
             AppError::TooLong => Key::ErrTooLong,
             AppError::AttachmentGone => Key::ErrAttachmentGone,
             AppError::AttachmentsTooLarge => Key::ErrAttachmentsTooLarge,
+            AppError::BadSendTime => Key::ErrBadSendTime,
+            AppError::TooLateToUndo => Key::ErrTooLateToUndo,
             AppError::Internal => Key::ErrInternal,
             AppError::Request(_) => Key::ErrRequest,
         }
@@ -112,6 +118,8 @@ impl fmt::Display for AppError {
             AppError::TooLong => f.write_str("too long"),
             AppError::AttachmentGone => f.write_str("an attached file is gone"),
             AppError::AttachmentsTooLarge => f.write_str("attachments too large"),
+            AppError::BadSendTime => f.write_str("bad time to send at"),
+            AppError::TooLateToUndo => f.write_str("too late to undo"),
             AppError::Internal => f.write_str("internal error"),
             AppError::Request(text) => write!(f, "request failed: {text}"),
         }

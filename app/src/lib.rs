@@ -99,6 +99,7 @@ pub fn App() -> impl IntoView {
                 // page alive while the reader moves between folders and messages.
                 <Route path=path!("/mail") view=pages::mail::MailPage ssr=SsrMode::Async/>
                 <Route path=path!("/compose") view=pages::compose::ComposePage ssr=SsrMode::Async/>
+                <Route path=path!("/scheduled") view=pages::scheduled::ScheduledPage ssr=SsrMode::Async/>
                 <Route
                     path=path!("/settings/app-passwords")
                     view=pages::settings::AppPasswordsPage

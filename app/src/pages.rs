@@ -4,5 +4,6 @@ pub mod attach;
 pub mod compose;
 pub mod login;
 pub mod mail;
+pub mod scheduled;
 pub mod settings;
 pub mod signatures;

@@ -7,6 +7,7 @@
 
 pub(crate) mod compose;
 pub(crate) mod receipt;
+pub mod send_later;
 mod views;
 
 use std::net::SocketAddr;
@@ -33,11 +34,14 @@ pub(crate) const SESSION_COOKIE: &str = "facteur_session";
 
 /// Settings the server passes to the web client, provided as context to pages and server fns.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct WebSettings {
+pub struct WebSettings {
     /// Set `Secure` on cookies (the site is served over HTTPS).
-    pub(crate) secure_cookies: bool,
+    pub secure_cookies: bool,
     /// The server's name, in the `Message-ID` of messages written here.
-    pub(crate) hostname: String,
+    pub hostname: String,
+    /// B15: the seconds a message sent waits, with "undo" offered, for an account that did not
+    /// choose (0 to 30).
+    pub undo_send_seconds: u32,
 }
 
 /// The web client's routes: pages, server functions (under `/api`), attachment downloads, all
@@ -46,10 +50,9 @@ pub fn router(
     mail: mail::Mail,
     auth: auth::Auth,
     options: LeptosOptions,
-    secure_cookies: bool,
-    hostname: String,
+    settings: WebSettings,
+    send_later: send_later::SendLater,
 ) -> axum::Router {
-    let settings = WebSettings { secure_cookies, hostname };
     let store = auth.store().clone();
     let routes = generate_route_list(crate::App);
     let context_store = store.clone();
@@ -60,6 +63,7 @@ pub fn router(
         provide_context(context_auth.clone());
         provide_context(context_mail.clone());
         provide_context(settings.clone());
+        provide_context(send_later.clone());
     };
     // leptos_routes_with_context also registers every server function, handled by
     // handle_server_fns_with_context with this same context.
@@ -99,8 +103,11 @@ async fn page_redirects(auth: auth::Auth, request: Request, next: Next) -> Respo
         return next.run(request).await;
     }
     let path = request.uri().path();
-    let needs_session =
-        path == "/mail" || path.starts_with("/mail/") || path.starts_with("/settings/") || path == "/compose";
+    let needs_session = path == "/mail"
+        || path.starts_with("/mail/")
+        || path.starts_with("/settings/")
+        || path == "/compose"
+        || path == "/scheduled";
     if path != "/" && path != "/login" && !needs_session {
         return next.run(request).await;
     }
@@ -228,7 +235,21 @@ pub(crate) async fn current_account() -> Result<(store::Store, store::Account), 
 }
 
 pub(crate) fn web_settings() -> WebSettings {
-    use_context::<WebSettings>().unwrap_or(WebSettings { secure_cookies: true, hostname: "localhost".into() })
+    use_context::<WebSettings>().unwrap_or(WebSettings {
+        secure_cookies: true,
+        hostname: "localhost".into(),
+        undo_send_seconds: 0,
+    })
+}
+
+/// The account setting holding its undo delay (B15), in seconds.
+pub(crate) const UNDO_DELAY_SETTING: &str = "undo_send_seconds";
+
+/// The seconds a message the account sends waits with "undo" offered: its own choice, else the
+/// server's default.
+pub(crate) async fn undo_delay(store: &store::Store, account: &store::Account) -> Result<u32, AppError> {
+    let chosen = store.account_setting(account.id, UNDO_DELAY_SETTING).await?.and_then(|v| v.parse::<u32>().ok());
+    Ok(chosen.unwrap_or(web_settings().undo_send_seconds).min(30))
 }
 
 /// The language of the current request.

@@ -29,10 +29,10 @@ function admin(bin, dataDir, args, input) {
  * Starts the server. `users` are `{ address, password }`; their domains are created first.
  * `aliases` are `{ address, targets: [...] }`. `imap: true` also opens IMAPS. Mail for other
  * servers goes to `relay` (HOST:PORT, e.g. an SMTP peer of `peer.mjs`), by default a closed
- * port on loopback: never to the internet.
+ * port on loopback: never to the internet. `undoSendSeconds` is the web client's undo delay.
  * Returns `{ baseUrl, smtpPort, imapsPort, certPath, dataDir, stop }`.
  */
-export async function startServer({ users, aliases = [], imap = false, relay = '127.0.0.1:9' }) {
+export async function startServer({ users, aliases = [], imap = false, relay = '127.0.0.1:9', undoSendSeconds = 0 }) {
   const bin = facteurBinary();
   if (!existsSync(bin)) {
     throw new Error(`${bin} does not exist: run scripts/build-site.sh && cargo build -p server (or set FACTEUR_BIN)`);
@@ -53,7 +53,13 @@ export async function startServer({ users, aliases = [], imap = false, relay = '
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FACTEUR_SENDER_CHECKS: 'false', FACTEUR_RELAY: relay },
+      // No undo delay unless a test asks: a message sent is on its way at once.
+      env: {
+        ...process.env,
+        FACTEUR_SENDER_CHECKS: 'false',
+        FACTEUR_RELAY: relay,
+        FACTEUR_UNDO_SEND_SECONDS: String(undoSendSeconds),
+      },
     },
   );
   let stderr = '';

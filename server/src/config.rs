@@ -11,7 +11,7 @@ use serde::Deserialize;
 #[derive(clap::Args, Debug, Default)]
 pub(crate) struct ServeArgs {
     /// A TOML file with the same settings as the flags (data, http, smtp, submission,
-    /// submissions, submission_hourly_limit, sender_checks, relay, relay_user, dns_server, outbound_port,
+    /// submissions, submission_hourly_limit, sender_checks, undo_send_seconds, relay, relay_user, dns_server, outbound_port,
     /// queue_retry, queue_warn_after, queue_lifetime, imap, imaps, hostname, tls_cert,
     /// tls_key, public_url, changes_horizon_days, plaintext_login_on_loopback).
     #[arg(long, env = "FACTEUR_CONFIG")]
@@ -38,6 +38,10 @@ pub(crate) struct ServeArgs {
     /// Authentication-Results field and refuse what fails a DMARC p=reject policy. Default: true
     #[arg(long, env = "FACTEUR_SENDER_CHECKS")]
     sender_checks: Option<bool>,
+    /// How many seconds a message sent from the web client waits, with an "undo" offered,
+    /// for accounts that did not choose (0 to 30). Default: 5
+    #[arg(long, env = "FACTEUR_UNDO_SEND_SECONDS", value_parser = clap::value_parser!(u32).range(0..=30))]
+    undo_send_seconds: Option<u32>,
     /// Hand all outbound mail to this server (HOST:PORT: a smarthost, a test peer) instead of
     /// each domain's MX hosts. Its password, with --relay-user, comes from FACTEUR_RELAY_PASSWORD.
     #[arg(long, env = "FACTEUR_RELAY")]
@@ -108,6 +112,7 @@ struct FileConfig {
     submissions: Option<String>,
     submission_hourly_limit: Option<u32>,
     sender_checks: Option<bool>,
+    undo_send_seconds: Option<u32>,
     relay: Option<String>,
     relay_user: Option<String>,
     dns_server: Option<SocketAddr>,
@@ -135,6 +140,7 @@ pub(crate) struct ServeConfig {
     pub(crate) submissions: Option<SocketAddr>,
     pub(crate) submission_hourly_limit: u32,
     pub(crate) sender_checks: bool,
+    pub(crate) undo_send_seconds: u32,
     pub(crate) outbound: Outbound,
     pub(crate) imap: Option<SocketAddr>,
     pub(crate) imaps: Option<SocketAddr>,
@@ -221,6 +227,7 @@ impl ServeArgs {
                 .or(file.submission_hourly_limit)
                 .unwrap_or(mail::DEFAULT_HOURLY_LIMIT),
             sender_checks: self.sender_checks.or(file.sender_checks).unwrap_or(true),
+            undo_send_seconds: self.undo_send_seconds.or(file.undo_send_seconds).unwrap_or(5).min(30),
             outbound: Outbound {
                 relay: relay(self.relay.or(file.relay))?,
                 relay_user: self.relay_user.or(file.relay_user),

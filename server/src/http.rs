@@ -27,12 +27,12 @@ pub(crate) fn router(
     mail: mail::Mail,
     auth: auth::Auth,
     addr: SocketAddr,
-    secure_cookies: bool,
-    hostname: String,
+    settings: app::ssr::WebSettings,
+    send_later: app::ssr::send_later::SendLater,
 ) -> Router {
     let options =
         LeptosOptions::builder().output_name("facteur").site_root("site").site_pkg_dir("pkg").site_addr(addr).build();
-    app::ssr::router(mail, auth, options, secure_cookies, hostname)
+    app::ssr::router(mail, auth, options, settings, send_later)
         .fallback(static_file)
         .layer(middleware::from_fn(limit_requests))
         .layer(middleware::from_fn(security_headers))

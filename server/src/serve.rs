@@ -70,11 +70,18 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tasks.spawn(imap::serve(listener, imap_services.clone(), true));
     }
     let mut web_url = None;
+    // B15: messages the web client sends later; drafts scheduled before a restart go too.
+    let send_later = app::ssr::send_later::SendLater::new();
+    tasks.spawn(app::ssr::send_later::run(mail.clone(), config.hostname.clone(), send_later.clone()));
     if let Some(addr) = config.http {
         let listener = bind("http", addr).await?;
         let local = listener.local_addr()?;
-        let secure_cookies = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
-        let router = http::router(mail.clone(), auth.clone(), local, secure_cookies, config.hostname.clone());
+        let settings = app::ssr::WebSettings {
+            secure_cookies: config.public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
+            hostname: config.hostname.clone(),
+            undo_send_seconds: config.undo_send_seconds,
+        };
+        let router = http::router(mail.clone(), auth.clone(), local, settings, send_later.clone());
         web_url = Some(config.public_url.clone().unwrap_or_else(|| format!("http://{local}/")));
         tasks.spawn(web::serve(listener, router));
     }
@@ -94,8 +101,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Work that needs no hurry: at start, the stored facts of messages delivered before facts
-/// existed; at start and then hourly, message files a crash left without a row and changes
-/// older than the log's horizon. It never ends (the listeners' join set treats an ended task as
+/// existed; at start and then hourly, message files a crash left without a row, old uploads of
+/// the web composer, and changes older than the log's horizon. It never ends (the listeners' join set treats an ended task as
 /// a failure).
 async fn housekeeping(store: store::Store, changes_horizon: std::time::Duration) {
     match store.backfill_facts().await {
@@ -108,6 +115,14 @@ async fn housekeeping(store: store::Store, changes_horizon: std::time::Duration)
             Ok(0) => {}
             Ok(n) => tracing::info!(n, "removed message files no message refers to (left by a crash)"),
             Err(error) => tracing::warn!(%error, "sweeping message files failed"),
+        }
+        // The composer's uploads live until their message is saved or sent; a page left open
+        // two days has its draft in Drafts, which carries them.
+        let two_days_ago = chrono::Utc::now().timestamp() - 2 * 24 * 60 * 60;
+        match store.purge_uploads(two_days_ago).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n, "forgot files uploaded to the web composer two days ago or more"),
+            Err(error) => tracing::warn!(%error, "forgetting old uploads failed"),
         }
         match store.prune_changes(changes_horizon).await {
             Ok(0) => {}

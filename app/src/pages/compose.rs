@@ -68,6 +68,8 @@ pub async fn compose_submit(
     attachments: Option<String>,
     high_priority: Option<String>,
     receipt: Option<String>,
+    send_at: Option<String>,
+    tz_offset: Option<String>,
     intent: Option<String>,
 ) -> Result<Option<i64>, AppError> {
     use crate::ssr;
@@ -76,10 +78,19 @@ pub async fn compose_submit(
     let mail = expect_context::<mail::Mail>();
     // An autosave stays on the page; the buttons go on to the mail or the saved draft.
     let autosave = intent.as_deref() == Some(AUTOSAVE);
+    let now = chrono::Utc::now().timestamp();
     let intent = match intent.as_deref() {
         Some("draft" | AUTOSAVE) => Intent::SaveDraft,
         Some("template") => Intent::SaveTemplate,
-        _ => Intent::Send,
+        // B15: at the time chosen, or after the undo delay.
+        Some("schedule") => Intent::SendLater {
+            at: ssr::compose::send_time(send_at.as_deref().unwrap_or(""), tz_offset.as_deref(), now)?,
+            undo: false,
+        },
+        _ => match ssr::undo_delay(mail.store(), &account).await? {
+            0 => Intent::Send,
+            delay => Intent::SendLater { at: now + i64::from(delay), undo: true },
+        },
     };
     let written = Written {
         from,
@@ -106,6 +117,14 @@ pub async fn compose_submit(
                 leptos_axum::redirect(&format!("{COMPOSE_PATH}?draft={id}&saved=1"));
             }
             Ok(Some(id))
+        }
+        Done::Scheduled { id, undo: true } => {
+            leptos_axum::redirect(&format!("/mail?sent=1&undo={id}"));
+            Ok(None)
+        }
+        Done::Scheduled { undo: false, .. } => {
+            leptos_axum::redirect("/mail?scheduled=1");
+            Ok(None)
         }
         Done::Template { folder, id } => {
             leptos_axum::redirect(&format!("/mail/{folder}/{id}"));
@@ -136,21 +155,28 @@ pub fn ComposePage() -> impl IntoView {
             (id("reply"), id("reply_all"), id("forward"), id("draft"), id("template"))
         })
     };
-    let saved = move || query.with(|q| q.get("saved").is_some());
+    // What brought the reader here: a draft saved by the button, or a send undone (B15).
+    let notice = move || {
+        query.with(|q| match (q.get("saved"), q.get("undone")) {
+            (_, Some(_)) => Some(Key::SendingUndone),
+            (Some(_), _) => Some(Key::DraftSaved),
+            _ => None,
+        })
+    };
     let data = Resource::new(start, |(reply, reply_all, forward, draft, template)| {
         compose_view(reply, reply_all, forward, draft, template)
     });
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
-                page_or_error(data.await, |form| view! { <Composer form saved=saved()/> }.into_any())
+                page_or_error(data.await, |form| view! { <Composer form notice=notice()/> }.into_any())
             })}
         </Transition>
     }
 }
 
 #[component]
-fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
+fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
     let lang = use_lang();
     let submit = ServerAction::<ComposeSubmit>::new();
     // B2: a few seconds after typing stops, the draft is saved in place, and the address bar
@@ -231,7 +257,12 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
         receipt,
         signatures,
         footer,
+        scheduled_for,
     } = form;
+    // B15: the page's time zone, for a time chosen to send at (the server's own without it).
+    let tz_offset = RwSignal::new(String::new());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| tz_offset.set(js_sys::Date::new_0().get_timezone_offset().to_string()));
     // B13: choosing another address to send from swaps the signature in the text (when the
     // writer left it as it was).
     let body_ref = NodeRef::<leptos::html::Textarea>::new();
@@ -290,7 +321,11 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
             <AppHeader login/>
             <main class="compose-page">
                 <h1>{t(lang, Key::NewMessage)}</h1>
-                {saved.then(|| view! { <p class="banner" role="status">{t(lang, Key::DraftSaved)}</p> })}
+                {notice.map(|key| view! { <p class="banner" role="status">{t(lang, key)}</p> })}
+                {scheduled_for
+                    .map(|when| {
+                        view! { <p class="banner scheduled-note" role="status">{t(lang, Key::ScheduledFor)}" "{when}"."</p> }
+                    })}
                 {error}
                 {autosaved}
                 <ActionForm action=submit node_ref=form_ref attr:class="compose-form" on:input=move |_| save_later()>
@@ -356,6 +391,15 @@ fn Composer(form: ComposeForm, saved: bool) -> impl IntoView {
                             " "{t(lang, Key::ReadReceipt)}
                         </label>
                     </fieldset>
+                    <details class="send-later">
+                        <summary>{t(lang, Key::SendLater)}</summary>
+                        <div class="field">
+                            <label for="compose-send-at">{t(lang, Key::SendAt)}</label>
+                            <input id="compose-send-at" name="send_at" type="datetime-local" step="1"/>
+                            <input type="hidden" name="tz_offset" value=move || tz_offset.get()/>
+                        </div>
+                        {intent_button("schedule", "button", Key::Schedule)}
+                    </details>
                     <div class="actions">
                         {intent_button("send", "button primary", Key::Send)}
                         {intent_button("draft", "button", Key::SaveDraft)}

@@ -153,7 +153,11 @@ pub fn MailPage() -> impl IntoView {
                 let (folder_param, message_param) = selection();
                 page_or_error(data.await, |mailbox| {
                     let pane = pane_for(folder_param.is_some(), message_param.is_some());
-                    let sent = query.with(|q| q.get("sent").is_some());
+                    let sent = query.with(|q| SentNote {
+                        sent: q.get("sent").is_some(),
+                        undo: q.get("undo").and_then(|id| id.parse().ok()),
+                        scheduled: q.get("scheduled").is_some(),
+                    });
                     view! { <MailLayout mailbox pane sent/> }.into_any()
                 })
             })}
@@ -194,7 +198,7 @@ pub(crate) fn MailError(error: AppError) -> impl IntoView {
 }
 
 #[component]
-fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: bool) -> impl IntoView {
+fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote) -> impl IntoView {
     let lang = use_lang();
     let MailboxView { login, folders, current_folder_id, messages, truncated, message } = mailbox;
     let current = folders.iter().find(|f| f.id == current_folder_id);
@@ -204,7 +208,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: bool) -> impl Into
     view! {
         <div class="app">
             <AppHeader login/>
-            {sent.then(|| view! { <p class="banner sent-banner" role="status">{t(lang, Key::MessageSent)}</p> })}
+            <SentBanner sent/>
             <div class="mail" data-pane=pane>
                 <FolderTree folders current_folder_id/>
                 <main class="mail-main">
@@ -220,6 +224,49 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: bool) -> impl Into
             </div>
         </div>
     }
+}
+
+/// What the composer said on its way back to the mail (B15): sent (with the draft that waits
+/// the undo delay, if any), or scheduled.
+#[derive(Debug, Clone, Copy, Default)]
+struct SentNote {
+    sent: bool,
+    undo: Option<i64>,
+    scheduled: bool,
+}
+
+#[component]
+fn SentBanner(sent: SentNote) -> impl IntoView {
+    let lang = use_lang();
+    let undo = ServerAction::<crate::pages::scheduled::UndoSend>::new();
+    let key = match sent {
+        SentNote { scheduled: true, .. } => Key::MessageScheduled,
+        SentNote { sent: true, .. } => Key::MessageSent,
+        _ => return ().into_any(),
+    };
+    let undo_form = sent.undo.map(|id| {
+        view! {
+            <ActionForm action=undo attr:class="inline-form">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <button type="submit" class="link-button">{t(lang, Key::Undo)}</button>
+            </ActionForm>
+        }
+    });
+    let error = move || {
+        undo.value()
+            .get()
+            .and_then(Result::err)
+            .map(|error| view! { <span role="alert">" "{t(lang, error.message_key())}</span> })
+    };
+    view! {
+        <div class="banner sent-banner" role="status">
+            {t(lang, key)}
+            " "
+            {undo_form}
+            {error}
+        </div>
+    }
+    .into_any()
 }
 
 /// The app's mark: an envelope, drawn inline so it needs no request.
@@ -252,6 +299,9 @@ pub(crate) fn AppHeader(login: String) -> impl IntoView {
                     {t(lang, Key::NewMessage)}
                 </a>
                 <span class="account-address" title=login.clone()>{login.clone()}</span>
+                <a class="button subtle" href=crate::pages::scheduled::SCHEDULED_PATH>
+                    {t(lang, Key::Scheduled)}
+                </a>
                 <a class="button subtle" href=crate::pages::signatures::SIGNATURES_PATH>
                     {t(lang, Key::Signatures)}
                 </a>

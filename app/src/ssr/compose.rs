@@ -56,6 +56,12 @@ pub(crate) struct Written {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Intent {
     Send,
+    /// B15: keep it in Drafts and send it at this time (unix seconds): a few seconds from now
+    /// with "undo" offered meanwhile (`undo`), or when the reader chose.
+    SendLater {
+        at: i64,
+        undo: bool,
+    },
     SaveDraft,
     /// B12: keep it in Templates, to start new messages from.
     SaveTemplate,
@@ -67,6 +73,11 @@ pub(crate) enum Done {
     Sent,
     /// Saved in Drafts as this message.
     Saved(i64),
+    /// Saved in Drafts as this message, to be sent later (B15).
+    Scheduled {
+        id: i64,
+        undo: bool,
+    },
     /// Saved in Templates (this folder) as this message.
     Template {
         folder: i64,
@@ -86,6 +97,28 @@ async fn own_message(store: &store::Store, account: &Account, id: i64) -> Result
 pub(crate) async fn is_own(mail: &mail::Mail, account: &Account, address: &str) -> bool {
     let Ok(parsed) = store::parse_address(address) else { return false };
     mail.owns(account.id, &parsed).await.unwrap_or(false)
+}
+
+/// When a message scheduled from the composer goes (B15): `text` as a `datetime-local` field
+/// gives it (`2026-12-07T09:30`, seconds optional), in the reader's time zone: `tz_offset` is
+/// what the page's JavaScript read (minutes from local time to UTC, as
+/// `Date.getTimezoneOffset` counts them), else the server's own zone. It must be in the future
+/// and within a year of `now`.
+pub(crate) fn send_time(text: &str, tz_offset: Option<&str>, now: i64) -> Result<i64, AppError> {
+    use chrono::TimeZone;
+    let text = text.trim();
+    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| AppError::BadSendTime)?;
+    let offset = tz_offset.and_then(|o| o.trim().parse::<i64>().ok()).filter(|o| o.abs() <= 24 * 60);
+    let at = match offset {
+        Some(minutes) => naive.and_utc().timestamp() + minutes * 60,
+        None => chrono::Local.from_local_datetime(&naive).earliest().ok_or(AppError::BadSendTime)?.timestamp(),
+    };
+    if at <= now || at > now + 366 * 24 * 60 * 60 {
+        return Err(AppError::BadSendTime);
+    }
+    Ok(at)
 }
 
 /// The composer's fields for `start`.
@@ -174,6 +207,8 @@ pub(crate) async fn compose_from(
                 view.draft_id = Some(id);
                 view.reply_to = original.answers;
                 view.forward_of = original.forwards;
+                let scheduled = store.scheduled_send(account.id, MessageId(id)).await?;
+                view.scheduled_for = scheduled.map(|s| super::full_date(&super::local_time(s.send_at), lang));
             }
             view.high_priority = original.high_priority;
             view.receipt = original.receipt_to.is_some();
@@ -321,7 +356,7 @@ pub(crate) async fn send_or_save(
     // get it when they are sent.
     let footer = match intent {
         Intent::Send => store.server_setting(store::FOOTER_SETTING).await?,
-        Intent::SaveDraft | Intent::SaveTemplate => None,
+        Intent::SendLater { .. } | Intent::SaveDraft | Intent::SaveTemplate => None,
     };
     if let Some(footer) = footer {
         body = format!("{}\n\n{footer}\n", body.trim_end());
@@ -362,7 +397,7 @@ pub(crate) async fn send_or_save(
         builder = builder.references(references.as_slice());
     }
     // A draft remembers what it answers or forwards, to mark it once sent.
-    if intent == Intent::SaveDraft {
+    if matches!(intent, Intent::SaveDraft | Intent::SendLater { .. }) {
         for (field, row) in [(DRAFT_ANSWERS_FIELD, &answered), (DRAFT_FORWARDS_FIELD, &forwarded)] {
             if let Some((row, _)) = row {
                 builder = builder.header(field, Raw::new(row.id.0.to_string()));
@@ -387,7 +422,33 @@ pub(crate) async fn send_or_save(
         Ok::<_, AppError>((folder, id))
     };
     let done = match intent {
-        Intent::SaveDraft => Done::Saved(keep(SpecialUse::Drafts, Flags::SEEN.union(Flags::DRAFT), raw).await?.1.0),
+        Intent::SaveDraft => {
+            let (_, id) = keep(SpecialUse::Drafts, Flags::SEEN.union(Flags::DRAFT), raw).await?;
+            // A scheduled draft saved again stays scheduled, as the new draft.
+            if let Some((row, _)) = &draft
+                && let Some(scheduled) = store.scheduled_send(account.id, row.id).await?
+            {
+                store.schedule_send(&store::ScheduledSend { message_id: id, ..scheduled }).await?;
+            }
+            Done::Saved(id.0)
+        }
+        Intent::SendLater { at, undo } => {
+            // Said now rather than when it is due: an unknown local address, no recipient.
+            route(mail, &to, &cc, &bcc).await?;
+            let (_, id) = keep(SpecialUse::Drafts, Flags::SEEN.union(Flags::DRAFT), raw).await?;
+            store
+                .schedule_send(&store::ScheduledSend {
+                    message_id: id,
+                    account_id: account.id,
+                    send_at: at,
+                    is_undo: undo,
+                })
+                .await?;
+            if let Some(send_later) = leptos::prelude::use_context::<super::send_later::SendLater>() {
+                send_later.wake();
+            }
+            Done::Scheduled { id: id.0, undo }
+        }
         Intent::SaveTemplate => {
             let (folder, id) = keep(SpecialUse::Templates, Flags::SEEN, raw).await?;
             Done::Template { folder: folder.0, id: id.0 }
@@ -486,6 +547,28 @@ async fn send(
     raw: Vec<u8>,
     hostname: &str,
 ) -> Result<(), AppError> {
+    let (local, remote) = route(mail, to, cc, bcc).await?;
+    let slot = mail.reserve_sending(account.id).ok_or(AppError::SendingLimit)?;
+    let envelope = mail::Envelope { sender: from, local: &local, remote: &remote };
+    match mail.submit(account.id, envelope, raw, hostname).await {
+        Ok(submitted) => {
+            slot.keep();
+            tracing::info!(login = %account.login, queued = ?submitted.queued, n_local = submitted.delivered.len(), "message sent from the web client");
+            Ok(())
+        }
+        Err(store::Error::QuotaExceeded) => Err(AppError::RecipientMailboxFull),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The accounts here and the addresses elsewhere the recipients lead to; an error for a
+/// local address nobody has, or no recipient at all.
+async fn route(
+    mail: &mail::Mail,
+    to: &[Mailbox],
+    cc: &[Mailbox],
+    bcc: &[Mailbox],
+) -> Result<(Vec<store::AccountId>, Vec<String>), AppError> {
     let mut local = Vec::new();
     let mut remote: Vec<String> = Vec::new();
     // At most MAX_RECIPIENTS each way: the lists stay short, `contains` is fine.
@@ -514,15 +597,22 @@ async fn send(
             store::Route::UnknownUser => return Err(AppError::UnknownRecipient(mailbox.address.clone())),
         }
     }
-    let slot = mail.reserve_sending(account.id).ok_or(AppError::SendingLimit)?;
-    let envelope = mail::Envelope { sender: from, local: &local, remote: &remote };
-    match mail.submit(account.id, envelope, raw, hostname).await {
-        Ok(submitted) => {
-            slot.keep();
-            tracing::info!(login = %account.login, queued = ?submitted.queued, n_local = submitted.delivered.len(), "message sent from the web client");
-            Ok(())
-        }
-        Err(store::Error::QuotaExceeded) => Err(AppError::RecipientMailboxFull),
-        Err(other) => Err(other.into()),
+    Ok((local, remote))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::send_time;
+
+    #[test]
+    fn scheduled_times_are_read_in_the_readers_zone() {
+        let now = 1_796_000_000; // 2026-11-30
+        // 2026-12-07 09:30 in Paris (UTC+1: the page says -60) is 08:30 UTC.
+        assert_eq!(send_time("2026-12-07T09:30", Some("-60"), now).ok(), Some(1_796_632_200));
+        assert_eq!(send_time("2026-12-07T09:30:15", Some("-60"), now).ok(), Some(1_796_632_215));
+        assert!(send_time("2026-11-01T09:30", Some("0"), now).is_err(), "in the past");
+        assert!(send_time("2028-12-07T09:30", Some("0"), now).is_err(), "beyond a year");
+        assert!(send_time("tomorrow", Some("0"), now).is_err());
+        assert!(send_time("2026-12-07T09:30", None, now).is_ok(), "the server's zone");
     }
 }

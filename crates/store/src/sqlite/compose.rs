@@ -26,24 +26,14 @@ pub struct ScheduledSend {
     pub send_at: i64,
     /// The few seconds of "undo send", rather than a date the writer chose.
     pub is_undo: bool,
-    /// The message the draft answers or forwards, to mark once it is sent.
-    pub reply_to: Option<i64>,
-    pub forward_of: Option<i64>,
 }
 
 /// The columns [`ScheduledSend`] is read from, in its fields' order.
-type ScheduledRow = (i64, i64, i64, bool, Option<i64>, Option<i64>);
+type ScheduledRow = (i64, i64, i64, bool);
 
 impl From<ScheduledRow> for ScheduledSend {
-    fn from((message_id, account_id, send_at, is_undo, reply_to, forward_of): ScheduledRow) -> Self {
-        ScheduledSend {
-            message_id: MessageId(message_id),
-            account_id: AccountId(account_id),
-            send_at,
-            is_undo,
-            reply_to,
-            forward_of,
-        }
+    fn from((message_id, account_id, send_at, is_undo): ScheduledRow) -> Self {
+        ScheduledSend { message_id: MessageId(message_id), account_id: AccountId(account_id), send_at, is_undo }
     }
 }
 
@@ -119,13 +109,11 @@ impl Store {
     /// Has one of the account's drafts sent at `send_at` (replacing an earlier schedule).
     pub async fn schedule_send(&self, send: &ScheduledSend) -> Result<()> {
         sqlx::query(
-            "INSERT OR REPLACE INTO scheduled_sends (message_id, account_id, send_at, is_undo, reply_to, forward_of)
-             SELECT id, account_id, ?, ?, ?, ? FROM messages WHERE id = ? AND account_id = ?",
+            "INSERT OR REPLACE INTO scheduled_sends (message_id, account_id, send_at, is_undo)
+             SELECT id, account_id, ?, ? FROM messages WHERE id = ? AND account_id = ?",
         )
         .bind(send.send_at)
         .bind(send.is_undo)
-        .bind(send.reply_to)
-        .bind(send.forward_of)
         .bind(send.message_id.0)
         .bind(send.account_id.0)
         .execute(&self.writer)
@@ -146,7 +134,7 @@ impl Store {
     /// The account's drafts waiting to be sent, soonest first.
     pub async fn scheduled_sends(&self, account: AccountId) -> Result<Vec<ScheduledSend>> {
         let rows: Vec<ScheduledRow> = sqlx::query_as(
-            "SELECT message_id, account_id, send_at, is_undo, reply_to, forward_of FROM scheduled_sends
+            "SELECT message_id, account_id, send_at, is_undo FROM scheduled_sends
              WHERE account_id = ? ORDER BY send_at, message_id",
         )
         .bind(account.0)
@@ -155,11 +143,11 @@ impl Store {
         Ok(rows.into_iter().map(ScheduledSend::from).collect())
     }
 
-    /// Whether one of the account's drafts is waiting to be sent, and when.
+    /// Whether one of the account's drafts is waiting to be sent (not being sent), and when.
     pub async fn scheduled_send(&self, account: AccountId, message: MessageId) -> Result<Option<ScheduledSend>> {
         let row: Option<ScheduledRow> = sqlx::query_as(
-            "SELECT message_id, account_id, send_at, is_undo, reply_to, forward_of FROM scheduled_sends
-             WHERE account_id = ? AND message_id = ?",
+            "SELECT message_id, account_id, send_at, is_undo FROM scheduled_sends
+             WHERE account_id = ? AND message_id = ? AND claimed = 0",
         )
         .bind(account.0)
         .bind(message.0)
@@ -172,7 +160,7 @@ impl Store {
     pub async fn claim_due_sends(&self, now: i64) -> Result<Vec<ScheduledSend>> {
         let rows: Vec<ScheduledRow> = sqlx::query_as(
             "UPDATE scheduled_sends SET claimed = 1 WHERE claimed = 0 AND send_at <= ?
-             RETURNING message_id, account_id, send_at, is_undo, reply_to, forward_of",
+             RETURNING message_id, account_id, send_at, is_undo",
         )
         .bind(now)
         .fetch_all(&self.writer)
@@ -257,14 +245,7 @@ mod tests {
         let raw = b"From: ana@example.org\r\nSubject: later\r\n\r\nhi\r\n".to_vec();
         let (_, first) = store.append(ana, drafts, raw.clone(), Flags::DRAFT, &[], None).await.expect("draft");
         let (_, second) = store.append(ana, drafts, raw, Flags::DRAFT, &[], None).await.expect("draft");
-        let at = |message_id, send_at, account_id| ScheduledSend {
-            message_id,
-            account_id,
-            send_at,
-            is_undo: false,
-            reply_to: Some(7),
-            forward_of: None,
-        };
+        let at = |message_id, send_at, account_id| ScheduledSend { message_id, account_id, send_at, is_undo: false };
         store.schedule_send(&at(first, 100, ana)).await.expect("scheduled");
         store.schedule_send(&at(second, 50, ana)).await.expect("scheduled");
         store.schedule_send(&at(second, 200, bob)).await.expect("not bob's draft: nothing");
@@ -273,6 +254,7 @@ mod tests {
         assert_eq!(store.claim_due_sends(60).await.expect("due"), [at(second, 50, ana)]);
         assert_eq!(store.claim_due_sends(60).await.expect("due"), [], "claimed once");
         assert!(!store.unschedule_send(ana, second).await.expect("undo"), "too late once claimed");
+        assert_eq!(store.scheduled_send(ana, second).await.expect("read"), None, "being sent");
         assert!(!store.unschedule_send(bob, first).await.expect("undo"), "another account's");
         assert!(store.unschedule_send(ana, first).await.expect("undo"));
         store.release_send(None).await.expect("released at start");

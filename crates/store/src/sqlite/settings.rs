@@ -1,6 +1,7 @@
 //! What people set for themselves and the administrator for everyone (issue 17): each
-//! account's signatures (B13), by the address they send from; the server's settings, such as
-//! the footer every message written in the web client ends with.
+//! account's signatures (B13), by the address they send from, and its other settings (the undo
+//! delay of B15); the server's settings, such as the footer every message written in the web
+//! client ends with.
 
 use crate::{AccountId, Result, Store};
 
@@ -44,6 +45,42 @@ impl Store {
             .await?;
         }
         Ok(())
+    }
+
+    /// One of the account's own settings, if set.
+    pub async fn account_setting(&self, account: AccountId, name: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM account_settings WHERE account_id = ? AND name = ?")
+            .bind(account.0)
+            .bind(name)
+            .fetch_optional(&self.reader)
+            .await?)
+    }
+
+    /// Sets one of the account's own settings; `None` puts the default back.
+    pub async fn set_account_setting(&self, account: AccountId, name: &str, value: Option<&str>) -> Result<()> {
+        match value {
+            Some(value) if value.len() > MAX_SETTING_BYTES => Err(crate::Error::invalid("setting", "it is too long")),
+            Some(value) => {
+                sqlx::query(
+                    "INSERT INTO account_settings (account_id, name, value) VALUES (?, ?, ?)
+                     ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(account.0)
+                .bind(name)
+                .bind(value)
+                .execute(&self.writer)
+                .await?;
+                Ok(())
+            }
+            None => {
+                sqlx::query("DELETE FROM account_settings WHERE account_id = ? AND name = ?")
+                    .bind(account.0)
+                    .bind(name)
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
+            }
+        }
     }
 
     /// A server setting, if set.
@@ -100,6 +137,13 @@ mod tests {
         assert_eq!(store.signatures(ana).await.expect("read").len(), 1);
         assert!(store.signatures(bob).await.expect("read").is_empty(), "per account");
         assert!(store.set_signature(ana, "ana@example.org", &"x".repeat(MAX_SETTING_BYTES + 1)).await.is_err());
+
+        store.set_account_setting(ana, "undo_send_seconds", Some("10")).await.expect("set");
+        store.set_account_setting(ana, "undo_send_seconds", Some("20")).await.expect("replaced");
+        assert_eq!(store.account_setting(ana, "undo_send_seconds").await.expect("read").as_deref(), Some("20"));
+        assert_eq!(store.account_setting(bob, "undo_send_seconds").await.expect("read"), None, "per account");
+        store.set_account_setting(ana, "undo_send_seconds", None).await.expect("default again");
+        assert_eq!(store.account_setting(ana, "undo_send_seconds").await.expect("read"), None);
 
         assert_eq!(store.server_setting("footer").await.expect("read"), None);
         store.set_server_setting("footer", Some("-- Association")).await.expect("set");
