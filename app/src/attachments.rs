@@ -16,6 +16,8 @@ pub const UPLOAD_PATH: &str = "/compose/upload";
 /// the file is too large, or the account has too many waiting.
 pub const UPLOAD_TOO_LARGE: &str = "too-large";
 pub const UPLOAD_TOO_MANY: &str = "too-many";
+/// The server is reading as many uploads as it takes at once: try again shortly.
+pub const UPLOAD_BUSY: &str = "busy";
 
 /// Where an attachment's bytes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

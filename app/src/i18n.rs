@@ -166,6 +166,7 @@ keys! {
     SendReceipt,
     DeclineReceipt,
     ErrTooLong,
+    UploadBusy,
     ErrBadSendTime,
     ErrTooLateToUndo,
     Scheduled,
@@ -427,6 +428,10 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, DraftNotSaved) => "Brouillon pas encore enregistré :",
         (Lang::En, ErrTooLong) => "This text is too long.",
         (Lang::Fr, ErrTooLong) => "Ce texte est trop long.",
+        (Lang::En, UploadBusy) => "could not be uploaded now: the server is busy, try again in a moment.",
+        (Lang::Fr, UploadBusy) => {
+            "n'a pas pu être envoyé maintenant : le serveur est occupé, réessayez dans un instant."
+        }
         (Lang::En, ErrBadSendTime) => "Choose a date and time to come, within a year.",
         (Lang::Fr, ErrBadSendTime) => "Choisissez une date et une heure à venir, dans l'année.",
         (Lang::En, ErrTooLateToUndo) => "Too late: the message has left.",

@@ -15,6 +15,7 @@ pub mod dto;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod recipients;
 pub mod signature;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -4,6 +4,7 @@ pub mod attach;
 pub mod compose;
 pub mod login;
 pub mod mail;
+pub mod recipients;
 pub mod scheduled;
 pub mod settings;
 pub mod signatures;

@@ -23,7 +23,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
-use crate::attachments::{UPLOAD_PATH, UPLOAD_TOO_LARGE, UPLOAD_TOO_MANY};
+use crate::attachments::{UPLOAD_BUSY, UPLOAD_PATH, UPLOAD_TOO_LARGE, UPLOAD_TOO_MANY};
 use crate::error::AppError;
 use crate::i18n::Lang;
 
@@ -74,13 +74,9 @@ pub fn router(
         .leptos_routes_with_context(&options, routes, provide_web_context, move || crate::shell(shell_options.clone()))
         .route(
             UPLOAD_PATH,
-            axum::routing::post(
-                move |query: axum::extract::Query<UploadQuery>, headers: HeaderMap, body: axum::body::Bytes| {
-                    upload(upload_auth.clone(), query, headers, body)
-                },
-            )
-            // axum's own bound on a body taken whole is 2 MB.
-            .layer(axum::extract::DefaultBodyLimit::max(store::MAX_ATTACHMENTS_BYTES + 1)),
+            axum::routing::post(move |query: axum::extract::Query<UploadQuery>, headers: HeaderMap, body: Body| {
+                upload(upload_auth.clone(), query, headers, body)
+            }),
         )
         .route(
             "/download/{message_id}/{part_index}",
@@ -280,12 +276,19 @@ struct UploadQuery {
 }
 
 /// POST [`UPLOAD_PATH`]: keeps a file for the composer, answers its key.
+/// Uploads read at once, across all accounts: each holds up to 25 MB in memory.
+const CONCURRENT_UPLOADS: usize = 8;
+
+/// The body is read only once the session is known (the server's request limits let this path
+/// through unread), and only [`CONCURRENT_UPLOADS`] at a time: strangers cannot make the
+/// server hold 25 MB per connection.
 async fn upload(
     auth: auth::Auth,
     axum::extract::Query(query): axum::extract::Query<UploadQuery>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> Response {
+    static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_UPLOADS);
     let Some(token) = cookie_value(&headers, SESSION_COOKIE) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
@@ -297,9 +300,13 @@ async fn upload(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    if body.len() > store::MAX_ATTACHMENTS_BYTES {
-        return (StatusCode::PAYLOAD_TOO_LARGE, UPLOAD_TOO_LARGE).into_response();
-    }
+    let Ok(_slot) = SLOTS.try_acquire() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, UPLOAD_BUSY).into_response();
+    };
+    let body = match axum::body::to_bytes(body, store::MAX_ATTACHMENTS_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, UPLOAD_TOO_LARGE).into_response(),
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -398,7 +405,7 @@ fn attachment_response(attachment: render::Attachment) -> Response {
 }
 
 /// `type/subtype` made of token characters only, so it cannot smuggle parameters or headers.
-fn is_simple_media_type(text: &str) -> bool {
+pub(crate) fn is_simple_media_type(text: &str) -> bool {
     let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b));
     matches!(text.split_once('/'), Some((kind, subtype)) if token(kind) && token(subtype))
 }

@@ -82,6 +82,12 @@ test('files are uploaded, listed, removed, kept by the draft and sent as parts',
   // Saved by itself, then reloaded: the files are the draft's now.
   await page.getByRole('status').filter({ hasText: 'Draft saved automatically.' }).waitFor({ timeout: 15_000 });
   await page.waitForURL(/\/compose\?draft=\d+$/);
+  // Saved with both files: they are the draft's parts now.
+  await page.waitForFunction(
+    () => /^m\d+\.0,m\d+\.1$/.test(document.querySelector('input[name=attachments]').value),
+    null,
+    { timeout: 15_000 },
+  );
   await page.reload();
   await waitForHydration(page);
   const reloaded = page.getByRole('region', { name: 'Attachments' });

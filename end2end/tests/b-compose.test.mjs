@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { startServer, facteurBinary } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
 import { sendMail } from '../lib/smtp.mjs';
+import { recipients, setRecipients } from '../lib/compose.mjs';
 import { openBrowser, waitForHydration, login } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
@@ -112,8 +113,11 @@ test('a reply quotes the original and a reply to all leaves the replier out', as
   await page.getByRole('link', { name: 'Reply all' }).click();
   await page.waitForURL(/\/compose\?reply_all=\d+$/);
   await waitForHydration(page);
-  assert.equal(await page.getByLabel('To').inputValue(), 'Jo Martin <jo@example.net>, ana@example.org');
-  assert.equal(await page.getByLabel('Cc', { exact: true }).inputValue(), 'carol@example.net');
+  assert.equal(await recipients(page, 'to'), 'Jo Martin <jo@example.net>, ana@example.org');
+  assert.equal(await recipients(page, 'cc'), 'carol@example.net');
+  // Each address a chip, none marked wrong.
+  assert.deepEqual(await page.locator('.chip').allInnerTexts(), ['Jo Martin <jo@example.net>×', 'ana@example.org×', 'carol@example.net×']);
+  assert.equal(await page.locator('.chip.invalid').count(), 0);
   assert.equal(await page.getByLabel('Subject').inputValue(), 'Re: Budget 2027');
   const body = await page.locator('#compose-body').inputValue();
   assert.match(body, /^\n\nOn .*2026.*, Jo Martin wrote:\n> Voici le budget\.\n$/);
@@ -133,7 +137,7 @@ test('a reply quotes the original and a reply to all leaves the replier out', as
   assert.match(await ana.locator('.reader-pane .text-body').innerText(), /^Merci, parfait\.\n\nOn .* wrote:\n> Voici le budget\.$/);
   await ana.getByRole('link', { name: 'Reply', exact: true }).click();
   await waitForHydration(ana);
-  assert.equal(await ana.getByLabel('To').inputValue(), 'bob@example.org');
+  assert.equal(await recipients(ana, 'to'), 'bob@example.org');
   await ana.close();
 });
 
@@ -193,20 +197,21 @@ test('a forward carries the attachment; an unknown local recipient is refused, n
   assert.match(await page.locator('#compose-body').inputValue(), /-------- Forwarded message --------\nFrom: jo@example\.net/);
 
   // A typo in a local address: said plainly, the message stays in the composer.
-  await page.getByLabel('To').fill('bbo@example.org');
+  await setRecipients(page, 'To', 'bbo@example.org');
   await page.getByRole('button', { name: 'Send' }).click();
   await page.getByRole('alert').filter({ hasText: 'Nobody has this address here: bbo@example.org' }).waitFor();
   assert.equal(await page.getByLabel('Subject').inputValue(), 'Fwd: Le devis');
   const many = Array.from({ length: 101 }, (_, i) => `r${i}@example.net`).join(', ');
-  await page.getByLabel('To').fill(many);
+  await setRecipients(page, 'To', many);
   await page.getByRole('button', { name: 'Send' }).click();
   await page.getByRole('alert').filter({ hasText: 'A message can have at most 100 recipients.' }).waitFor();
-  await page.getByLabel('To').fill('not an address');
+  await setRecipients(page, 'To', 'not an address');
+  assert.equal(await page.locator('.chip.invalid', { hasText: 'not an address' }).count(), 1, 'marked as typed');
   await page.getByRole('button', { name: 'Send' }).click();
   await page.getByRole('alert').filter({ hasText: 'This is not an email address: not an address' }).waitFor();
 
   // Saved as a draft and taken up again, it still carries the attachment.
-  await page.getByLabel('To').fill('bob@example.org');
+  await setRecipients(page, 'To', 'bob@example.org');
   await page.getByRole('button', { name: 'Save draft' }).click();
   await page.waitForURL(/\/compose\?draft=\d+&saved=1$/);
   await waitForHydration(page);
@@ -418,5 +423,46 @@ test('the composer speaks French to a French reader', async () => {
   await page.getByRole('button', { name: 'Envoyer' }).click();
   await page.getByRole('alert').filter({ hasText: "Personne n'a cette adresse ici : personne@example.org" }).waitFor();
   assert.equal(await page.getByRole('button', { name: 'Enregistrer le brouillon' }).count(), 1);
+  await page.close();
+});
+
+test('recipients are chips: suggested from correspondents, checked, dragged between fields', async () => {
+  await sendMail({
+    port: server.smtpPort,
+    from: 'josephine@example.net',
+    to: ANA.address,
+    message: 'From: =?utf-8?q?Jos=C3=A9phine_Durand?= <josephine@example.net>\r\nTo: ana@example.org\r\nSubject: Bonjour\r\n\r\nSalut.\r\n',
+  });
+  const page = await signedIn(ANA);
+  await page.goto(`${server.baseUrl}/compose`);
+  await waitForHydration(page);
+  const to = page.getByLabel('To');
+  await to.pressSequentially('jos');
+  const suggestion = page.getByRole('listbox').getByRole('option', { name: 'Joséphine Durand <josephine@example.net>' });
+  await suggestion.waitFor();
+  // Her own addresses are never suggested to the writer.
+  await to.fill('ana');
+  await page.waitForTimeout(500);
+  assert.equal(await page.getByRole('listbox').getByRole('option', { name: /ana@example\.org/ }).count(), 0);
+  await to.fill('Durand');
+  await suggestion.waitFor();
+  await to.press('ArrowDown');
+  await to.press('Enter');
+  assert.equal(await recipients(page, 'to'), 'Joséphine Durand <josephine@example.net>');
+
+  // Typed with a comma: a chip; a wrong one is marked; Backspace takes the last back as text.
+  await to.pressSequentially('carol@example, ');
+  assert.equal(await page.locator('.chip.invalid', { hasText: 'carol@example' }).count(), 1);
+  await to.press('Backspace');
+  assert.equal(await to.inputValue(), 'carol@example');
+  await to.pressSequentially('.net,');
+  assert.equal(await recipients(page, 'to'), 'Joséphine Durand <josephine@example.net>, carol@example.net');
+
+  // Dragged from To to Cc.
+  await page.getByText('Cc and Bcc').click();
+  const ccField = page.locator('.field', { has: page.getByLabel('Cc', { exact: true }) });
+  await page.locator('.chip', { hasText: 'carol@example.net' }).dragTo(ccField.locator('.recipients'));
+  assert.equal(await recipients(page, 'to'), 'Joséphine Durand <josephine@example.net>');
+  assert.equal(await recipients(page, 'cc'), 'carol@example.net');
   await page.close();
 });

@@ -49,13 +49,18 @@ pub(crate) const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::fro
 /// Bounds each request: a body over [`MAX_BODY_BYTES`] is `413` (it used to be a `500` from
 /// deep inside), and a request not read and answered within [`REQUEST_TIMEOUT`] is `408`.
 async fn limit_requests(request: Request<Body>, next: Next) -> Response {
-    let (max_bytes, timeout) = if request.uri().path() == app::attachments::UPLOAD_PATH {
-        (store::MAX_ATTACHMENTS_BYTES, app::ssr::UPLOAD_TIMEOUT)
-    } else {
-        (MAX_BODY_BYTES, REQUEST_TIMEOUT)
-    };
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    // The composer's uploads are read by their handler, once it knows who sends them.
+    if request.uri().path() == app::attachments::UPLOAD_PATH {
+        if declared.is_some_and(|length| length > store::MAX_ATTACHMENTS_BYTES as u64) {
+            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        }
+        return tokio::time::timeout(app::ssr::UPLOAD_TIMEOUT, next.run(request))
+            .await
+            .unwrap_or_else(|_| StatusCode::REQUEST_TIMEOUT.into_response());
+    }
+    let (max_bytes, timeout) = (MAX_BODY_BYTES, REQUEST_TIMEOUT);
     if declared.is_some_and(|length| length > max_bytes as u64) {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     }

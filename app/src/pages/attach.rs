@@ -145,6 +145,7 @@ fn start_uploads(
                         let text = match refusal.as_str() {
                             crate::attachments::UPLOAD_TOO_LARGE => format!("{name} {}", t(lang, Key::FileTooLarge)),
                             crate::attachments::UPLOAD_TOO_MANY => t(lang, Key::TooManyUploads).to_string(),
+                            crate::attachments::UPLOAD_BUSY => format!("{name} {}", t(lang, Key::UploadBusy)),
                             _ => format!("{name} {}", t(lang, Key::UploadFailed)),
                         };
                         problems.update(|p| p.push(text));

@@ -20,6 +20,7 @@ use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
 use crate::pages::attach::Attachments;
 use crate::pages::mail::{AppHeader, page_or_error};
+use crate::pages::recipients::{DraggedChip, RecipientField};
 
 /// Where the composer lives.
 pub const COMPOSE_PATH: &str = "/compose";
@@ -224,6 +225,9 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
     // Typing and adding or removing a file both save later.
     let save_later = StoredValue::new_local(save_later);
     let save_later = move || save_later.update_value(|save| save(()));
+    let edited = Callback::new(move |()| save_later());
+    // B8: a recipient dragged from one field to another.
+    provide_context(DraggedChip(RwSignal::new(None)));
     let autosaved = move || match autosave.value().get() {
         Some(Ok(Some(_))) => {
             view! { <p class="note autosaved" role="status">{t(lang, Key::DraftAutosaved)}</p> }.into_any()
@@ -259,10 +263,20 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
         footer,
         scheduled_for,
     } = form;
-    // B15: the page's time zone, for a time chosen to send at (the server's own without it).
+    // B15: the page's time zone at the time chosen to send at (a clock change may come between),
+    // read by the browser; the server's own zone without it.
     let tz_offset = RwSignal::new(String::new());
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| tz_offset.set(js_sys::Date::new_0().get_timezone_offset().to_string()));
+    let read_offset = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            // A date and time without a zone is read in the browser's own (ECMAScript §21.4.3.2).
+            let chosen = js_sys::Date::new(&leptos::wasm_bindgen::JsValue::from_str(&event_target_value(&ev)));
+            let offset = chosen.get_timezone_offset();
+            tz_offset.set(if offset.is_finite() { offset.to_string() } else { String::new() });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, tz_offset);
+    };
     // B13: choosing another address to send from swaps the signature in the text (when the
     // writer left it as it was).
     let body_ref = NodeRef::<leptos::html::Textarea>::new();
@@ -346,27 +360,18 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
                                 .collect_view()}
                         </select>
                     </div>
-                    <div class="field">
-                        <label for="compose-to">{t(lang, Key::To)}</label>
-                        <input
-                            id="compose-to"
-                            name="to"
-                            type="text"
-                            value=to
-                            autocomplete="off"
-                            placeholder=t(lang, Key::RecipientsHint)
-                        />
-                    </div>
+                    <RecipientField
+                        id="compose-to"
+                        name="to"
+                        label=Key::To
+                        value=to
+                        changed=edited
+                        placeholder=Key::RecipientsHint
+                    />
                     <details class="copies" open=open_copies>
                         <summary>{t(lang, Key::CcBcc)}</summary>
-                        <div class="field">
-                            <label for="compose-cc">{t(lang, Key::Cc)}</label>
-                            <input id="compose-cc" name="cc" type="text" value=cc autocomplete="off"/>
-                        </div>
-                        <div class="field">
-                            <label for="compose-bcc">{t(lang, Key::Bcc)}</label>
-                            <input id="compose-bcc" name="bcc" type="text" value=bcc autocomplete="off"/>
-                        </div>
+                        <RecipientField id="compose-cc" name="cc" label=Key::Cc value=cc changed=edited/>
+                        <RecipientField id="compose-bcc" name="bcc" label=Key::Bcc value=bcc changed=edited/>
                     </details>
                     <div class="field">
                         <label for="compose-subject">{t(lang, Key::Subject)}</label>
@@ -379,7 +384,7 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
                         </textarea>
                     </div>
                     {footer_note}
-                    <Attachments attached changed=Callback::new(move |()| save_later())/>
+                    <Attachments attached changed=edited/>
                     <fieldset class="options">
                         <legend>{t(lang, Key::Options)}</legend>
                         <label>
@@ -391,21 +396,21 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
                             " "{t(lang, Key::ReadReceipt)}
                         </label>
                     </fieldset>
-                    <details class="send-later">
-                        <summary>{t(lang, Key::SendLater)}</summary>
-                        <div class="field">
-                            <label for="compose-send-at">{t(lang, Key::SendAt)}</label>
-                            <input id="compose-send-at" name="send_at" type="datetime-local" step="1"/>
-                            <input type="hidden" name="tz_offset" value=move || tz_offset.get()/>
-                        </div>
-                        {intent_button("schedule", "button", Key::Schedule)}
-                    </details>
                     <div class="actions">
                         {intent_button("send", "button primary", Key::Send)}
                         {intent_button("draft", "button", Key::SaveDraft)}
                         {intent_button("template", "button subtle", Key::SaveTemplate)}
                         <a class="button subtle" href="/mail">{t(lang, Key::Cancel)}</a>
                     </div>
+                    <details class="send-later">
+                        <summary>{t(lang, Key::SendLater)}</summary>
+                        <div class="field">
+                            <label for="compose-send-at">{t(lang, Key::SendAt)}</label>
+                            <input id="compose-send-at" name="send_at" type="datetime-local" step="1" on:input=read_offset/>
+                            <input type="hidden" name="tz_offset" value=move || tz_offset.get()/>
+                        </div>
+                        {intent_button("schedule", "button", Key::Schedule)}
+                    </details>
                 </ActionForm>
             </main>
         </div>

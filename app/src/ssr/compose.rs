@@ -56,6 +56,9 @@ pub(crate) struct Written {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Intent {
     Send,
+    /// The schedule sends a draft it claimed (B15): the draft's row goes as soon as the message
+    /// is on its way, so a stop before the draft is removed cannot send it twice.
+    SendScheduled,
     /// B15: keep it in Drafts and send it at this time (unix seconds): a few seconds from now
     /// with "undo" offered meanwhile (`undo`), or when the reader chose.
     SendLater {
@@ -343,6 +346,15 @@ pub(crate) async fn send_or_save(
         Some(id) => own_in(store, account, id, SpecialUse::Drafts).await?,
         None => None,
     };
+    // Sent from the composer while the schedule is sending it: once is enough.
+    if let Some((row, _)) = &draft
+        && matches!(intent, Intent::Send | Intent::SendLater { .. })
+    {
+        store.unschedule_send(account.id, row.id).await?;
+        if store.send_claimed(account.id, row.id).await? {
+            return Err(AppError::TooLateToUndo);
+        }
+    }
     let draft_original = draft.as_ref().and_then(|(_, raw)| Original::parse(raw));
     let (in_reply_to, references) = match answered.as_ref().and_then(|(_, raw)| Original::parse(raw)) {
         Some(original) => (original.message_id.clone(), original.answer_references()),
@@ -355,7 +367,7 @@ pub(crate) async fn send_or_save(
     // B13: the organisation's footer ends every message sent from here; drafts and templates
     // get it when they are sent.
     let footer = match intent {
-        Intent::Send => store.server_setting(store::FOOTER_SETTING).await?,
+        Intent::Send | Intent::SendScheduled => store.server_setting(store::FOOTER_SETTING).await?,
         Intent::SendLater { .. } | Intent::SaveDraft | Intent::SaveTemplate => None,
     };
     if let Some(footer) = footer {
@@ -405,9 +417,11 @@ pub(crate) async fn send_or_save(
         }
     }
     for attachment in &attachments {
+        // Only a plain `type/subtype` goes into the part's header (a forwarded message's own
+        // could be anything).
         let content_type = match attachment.content_type.as_str() {
-            "" => "application/octet-stream".to_string(),
-            known => known.to_string(),
+            known if super::is_simple_media_type(known) => known.to_string(),
+            _ => "application/octet-stream".to_string(),
         };
         builder = builder.attachment(content_type, attachment.file_name.clone(), attachment.bytes.as_slice());
     }
@@ -425,10 +439,8 @@ pub(crate) async fn send_or_save(
         Intent::SaveDraft => {
             let (_, id) = keep(SpecialUse::Drafts, Flags::SEEN.union(Flags::DRAFT), raw).await?;
             // A scheduled draft saved again stays scheduled, as the new draft.
-            if let Some((row, _)) = &draft
-                && let Some(scheduled) = store.scheduled_send(account.id, row.id).await?
-            {
-                store.schedule_send(&store::ScheduledSend { message_id: id, ..scheduled }).await?;
+            if let Some((row, _)) = &draft {
+                store.move_schedule(account.id, row.id, id).await?;
             }
             Done::Saved(id.0)
         }
@@ -455,6 +467,16 @@ pub(crate) async fn send_or_save(
         }
         Intent::Send => {
             send(mail, account, &from, &to, &cc, &bcc, raw, hostname).await?;
+            Done::Sent
+        }
+        Intent::SendScheduled => {
+            send(mail, account, &from, &to, &cc, &bcc, raw, hostname).await?;
+            // Sent: whatever follows must not report it as failed (the schedule would say so).
+            if let Some((row, _)) = &draft
+                && let Err(error) = store.drop_send(row.id).await
+            {
+                tracing::error!(%error, "a scheduled message left, but its schedule was not cleared");
+            }
             Done::Sent
         }
     };

@@ -78,7 +78,7 @@ async fn send_one(mail: &mail::Mail, hostname: &str, send: ScheduledSend) {
         Ok(None) => return,
         Err(error) => {
             tracing::error!(%error, "scheduled sends: account not read; tried again in a minute");
-            let _ = store.release_send(Some((send.message_id, send.send_at + 60))).await;
+            let _ = store.release_send(Some((send.message_id, chrono::Utc::now().timestamp() + 60))).await;
             return;
         }
     };
@@ -91,13 +91,12 @@ async fn send_one(mail: &mail::Mail, hostname: &str, send: ScheduledSend) {
         }
         Err(error) => {
             tracing::error!(?error, login = %account.login, "scheduled sends: draft not read; tried again in a minute");
-            let _ = store.release_send(Some((send.message_id, send.send_at + 60))).await;
+            let _ = store.release_send(Some((send.message_id, chrono::Utc::now().timestamp() + 60))).await;
             return;
         }
     };
     let subject = written.subject.clone();
-    match send_or_save(mail, &account, written, Intent::Send, hostname).await {
-        // The draft is gone, and its row with it.
+    match send_or_save(mail, &account, written, Intent::SendScheduled, hostname).await {
         Ok(_) => tracing::info!(login = %account.login, undo = send.is_undo, "scheduled message sent"),
         Err(AppError::SendingLimit) => {
             let later = chrono::Utc::now().timestamp() + LIMIT_RETRY_SECONDS;

@@ -27,6 +27,7 @@ pub use error::{DbError, Error, Result};
 pub use facts_cache::{CachedFacts, FACTS_CACHE_BYTES};
 pub use sqlite::changes::FolderChanges;
 pub use sqlite::compose::{MAX_PENDING_UPLOADS_BYTES, ScheduledSend, Upload};
+pub use sqlite::correspondents::Correspondents;
 pub use sqlite::dkim::DkimKey;
 pub use sqlite::folders::{
     FolderDeletion, MAX_FOLDER_DEPTH, MAX_FOLDER_NAME_BYTES, MAX_FOLDERS_PER_ACCOUNT, folder_path,

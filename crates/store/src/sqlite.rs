@@ -6,6 +6,7 @@
 pub(crate) mod accounts;
 pub(crate) mod changes;
 pub(crate) mod compose;
+pub(crate) mod correspondents;
 pub(crate) mod dkim;
 pub(crate) mod folders;
 pub(crate) mod ingest;

@@ -121,6 +121,31 @@ impl Store {
         Ok(())
     }
 
+    /// Moves a draft's schedule to the draft that replaces it (saved again), in one statement:
+    /// not if it is being sent (the new draft is then a plain one). True when it moved.
+    pub async fn move_schedule(&self, account: AccountId, from: MessageId, to: MessageId) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE scheduled_sends SET message_id = ? WHERE message_id = ? AND account_id = ? AND claimed = 0",
+        )
+        .bind(to.0)
+        .bind(from.0)
+        .bind(account.0)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Whether one of the account's drafts is being sent by the schedule right now.
+    pub async fn send_claimed(&self, account: AccountId, message: MessageId) -> Result<bool> {
+        let claimed: Option<bool> =
+            sqlx::query_scalar("SELECT claimed FROM scheduled_sends WHERE account_id = ? AND message_id = ?")
+                .bind(account.0)
+                .bind(message.0)
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(claimed == Some(true))
+    }
+
     /// Takes a draft off the schedule, unless it is being sent: true when it was waiting.
     pub async fn unschedule_send(&self, account: AccountId, message: MessageId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM scheduled_sends WHERE account_id = ? AND message_id = ? AND claimed = 0")
@@ -257,9 +282,21 @@ mod tests {
         assert_eq!(store.scheduled_send(ana, second).await.expect("read"), None, "being sent");
         assert!(!store.unschedule_send(bob, first).await.expect("undo"), "another account's");
         assert!(store.unschedule_send(ana, first).await.expect("undo"));
+        assert!(store.send_claimed(ana, second).await.expect("read"));
+        let (_, third) = store
+            .append(ana, drafts, b"Subject: again\r\n\r\nhi\r\n".to_vec(), Flags::DRAFT, &[], None)
+            .await
+            .expect("draft");
+        assert!(!store.move_schedule(ana, second, third).await.expect("move"), "not while it is being sent");
+        store.schedule_send(&at(first, 100, ana)).await.expect("scheduled again");
+        assert!(store.move_schedule(ana, first, third).await.expect("move"));
+        assert_eq!(store.scheduled_send(ana, third).await.expect("read"), Some(at(third, 100, ana)));
+        assert!(!store.send_claimed(ana, third).await.expect("read"));
         store.release_send(None).await.expect("released at start");
         assert_eq!(store.scheduled_send(ana, second).await.expect("read"), Some(at(second, 50, ana)));
         store.drop_send(second).await.expect("dropped");
+        assert_eq!(store.next_send_at().await.expect("next"), Some(100), "the moved one");
+        store.drop_send(third).await.expect("dropped");
         assert_eq!(store.next_send_at().await.expect("next"), None);
     }
 }
