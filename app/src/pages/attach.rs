@@ -9,6 +9,17 @@ use crate::attachments::{human_size, join_keys};
 use crate::dto::AttachedFile;
 use crate::i18n::{Key, t, use_lang};
 
+/// Forgets one of the account's uploads (removed from the message before it was saved).
+#[server(endpoint = "forget_upload")]
+pub async fn forget_upload(key: String) -> Result<(), crate::error::AppError> {
+    use crate::attachments::AttachmentKey;
+    let (store, account) = crate::ssr::current_account().await?;
+    if let Some(AttachmentKey::Upload(id)) = AttachmentKey::parse(&key) {
+        store.remove_uploads(account.id, &[id]).await?;
+    }
+    Ok(())
+}
+
 /// A file on its way up.
 #[derive(Debug, Clone)]
 // The server renders none; only the page's uploads read these.
@@ -29,8 +40,14 @@ pub fn Attachments(attached: RwSignal<Vec<AttachedFile>>, changed: Callback<()>)
     let uploading = RwSignal::new(Vec::<Uploading>::new());
     let problems = RwSignal::new(Vec::<String>::new());
     let keys = move || attached.with(|files| join_keys(files.iter().map(|f| f.key.as_str())));
+    let forget = ServerAction::<ForgetUpload>::new();
     let remove = move |key: String| {
         attached.update(|files| files.retain(|f| f.key != key));
+        // An uploaded file no message carries is dropped on the server at once (it would
+        // count against the account's uploads for two days).
+        if key.starts_with('u') {
+            forget.dispatch(ForgetUpload { key: key.clone() });
+        }
         changed.run(());
     };
     let file_rows = move || {
