@@ -16,6 +16,9 @@ const ARGS = [
   '--disable-sync',
 ];
 
+/** The browsers open now, for `closeBrowsers`. */
+const open = new Set();
+
 /** Opens a browser context on a fresh profile; `options` go to launchPersistentContext. */
 export async function openBrowser(options = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'facteur-chromium-'));
@@ -26,13 +29,22 @@ export async function openBrowser(options = {}) {
     viewport: { width: 1280, height: 800 },
     ...options,
   });
-  return {
+  const browser = {
     context,
     async close() {
+      open.delete(browser);
       await context.close();
       rmSync(profile, { recursive: true, force: true });
     },
   };
+  open.add(browser);
+  return browser;
+}
+
+/** Closes every browser still open: a test that failed half-way left its own open, and an
+ * open browser keeps the test file's process from ending. For `after()`. */
+export async function closeBrowsers() {
+  await Promise.all([...open].map((browser) => browser.close()));
 }
 
 /** Waits until the page's WASM has hydrated (the app sets data-hydrated on <body>). */

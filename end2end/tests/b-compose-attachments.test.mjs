@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { startServer } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
-import { openBrowser, waitForHydration, login } from '../lib/browser.mjs';
+import { openBrowser, closeBrowsers, waitForHydration, login } from '../lib/browser.mjs';
+import { waitFor } from '../lib/wait.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
 let server;
@@ -20,6 +21,7 @@ before(async () => {
 });
 
 after(async () => {
+  await closeBrowsers();
   await server?.stop();
   await peer?.stop();
 });
@@ -30,15 +32,6 @@ async function signedIn() {
   const page = await browser.context.newPage();
   await login(page, server.baseUrl, ANA.address, ANA.password);
   return { browser, page };
-}
-
-async function waitFor(what, check, timeout = 20_000) {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** The parts of a MIME message as Python's `email` package reads them. */

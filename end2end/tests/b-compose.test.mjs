@@ -11,7 +11,8 @@ import { startServer, facteurBinary } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
 import { sendMail } from '../lib/smtp.mjs';
 import { recipients, setRecipients } from '../lib/compose.mjs';
-import { openBrowser, waitForHydration, login } from '../lib/browser.mjs';
+import { openBrowser, closeBrowsers, waitForHydration, login } from '../lib/browser.mjs';
+import { waitFor } from '../lib/wait.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
 const BOB = { address: 'bob@example.org', password: 'battery staple 42' };
@@ -28,6 +29,7 @@ before(async () => {
 });
 
 after(async () => {
+  await closeBrowsers();
   await server?.stop();
   await peer?.stop();
 });
@@ -52,15 +54,6 @@ async function openMessage(page, subject) {
   await row.waitFor();
   await row.getByRole('link').click();
   await page.locator('.reader-pane').getByRole('heading', { name: subject }).waitFor();
-}
-
-async function waitFor(what, check, timeout = 20_000) {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 test('a new message reaches a local mailbox and another server, its Bcc seen by nobody', async () => {
@@ -116,7 +109,7 @@ test('a reply quotes the original and a reply to all leaves the replier out', as
   assert.equal(await recipients(page, 'to'), 'Jo Martin <jo@example.net>, ana@example.org');
   assert.equal(await recipients(page, 'cc'), 'carol@example.net');
   // Each address a chip, none marked wrong.
-  assert.deepEqual(await page.locator('.chip').allInnerTexts(), ['Jo Martin <jo@example.net>×', 'ana@example.org×', 'carol@example.net×']);
+  assert.deepEqual(await page.locator('.chip').allTextContents(), ['Jo Martin <jo@example.net>×', 'ana@example.org×', 'carol@example.net×']);
   assert.equal(await page.locator('.chip.invalid').count(), 0);
   assert.equal(await page.getByLabel('Subject').inputValue(), 'Re: Budget 2027');
   const body = await page.locator('#compose-body').inputValue();

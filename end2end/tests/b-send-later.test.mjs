@@ -6,7 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
-import { openBrowser, waitForHydration, login } from '../lib/browser.mjs';
+import { openBrowser, closeBrowsers, waitForHydration, login } from '../lib/browser.mjs';
+import { waitFor } from '../lib/wait.mjs';
 import { recipients } from '../lib/compose.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
@@ -21,6 +22,7 @@ before(async () => {
 });
 
 after(async () => {
+  await closeBrowsers();
   await server?.stop();
   await peer?.stop();
 });
@@ -31,15 +33,6 @@ async function signedIn(user, options = {}) {
   const page = await browser.context.newPage();
   await login(page, server.baseUrl, user.address, user.password);
   return { browser, page };
-}
-
-async function waitFor(what, check, timeout = 20_000) {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
