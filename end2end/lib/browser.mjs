@@ -62,3 +62,12 @@ export async function login(page, baseUrl, address, password) {
   await page.waitForURL(/\/mail(\/|$)/);
   await page.getByRole('navigation', { name: 'Mail folders' }).waitFor();
 }
+
+/** A page signed in as `user` (`{ address, password }`) in a browser of its own, so with its
+ * own session cookie; `options` go to the browser. Returns `{ browser, page }`. */
+export async function signIn(baseUrl, user, options = {}) {
+  const browser = await openBrowser(options);
+  const page = await browser.context.newPage();
+  await login(page, baseUrl, user.address, user.password);
+  return { browser, page };
+}

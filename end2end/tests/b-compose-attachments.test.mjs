@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { startServer } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
-import { openBrowser, closeBrowsers, waitForHydration, login } from '../lib/browser.mjs';
+import { closeBrowsers, signIn, waitForHydration } from '../lib/browser.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
@@ -26,13 +26,8 @@ after(async () => {
   await peer?.stop();
 });
 
-/** A page signed in as Ana, in a browser of its own (its own session cookie). */
-async function signedIn() {
-  const browser = await openBrowser();
-  const page = await browser.context.newPage();
-  await login(page, server.baseUrl, ANA.address, ANA.password);
-  return { browser, page };
-}
+/** A page signed in as Ana, in a browser of its own. */
+const signedIn = () => signIn(server.baseUrl, ANA);
 
 /** The parts of a MIME message as Python's `email` package reads them. */
 function parseMime(data) {

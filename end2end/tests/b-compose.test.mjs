@@ -11,7 +11,7 @@ import { startServer, facteurBinary } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
 import { sendMail } from '../lib/smtp.mjs';
 import { recipients, setRecipients } from '../lib/compose.mjs';
-import { openBrowser, closeBrowsers, waitForHydration, login } from '../lib/browser.mjs';
+import { closeBrowsers, signIn, waitForHydration } from '../lib/browser.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
@@ -37,9 +37,7 @@ after(async () => {
 /** A page signed in as `user`, in a browser of its own (its own session cookie); closing
  * the page closes that browser. */
 async function signedIn(user) {
-  const own = await openBrowser();
-  const page = await own.context.newPage();
-  await login(page, server.baseUrl, user.address, user.password);
+  const { browser: own, page } = await signIn(server.baseUrl, user);
   const close = page.close.bind(page);
   page.close = async () => {
     await close();

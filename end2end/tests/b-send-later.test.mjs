@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
-import { openBrowser, closeBrowsers, waitForHydration, login } from '../lib/browser.mjs';
+import { closeBrowsers, signIn, waitForHydration } from '../lib/browser.mjs';
 import { waitFor } from '../lib/wait.mjs';
 import { recipients } from '../lib/compose.mjs';
 
@@ -28,12 +28,7 @@ after(async () => {
 });
 
 /** A page signed in as `user`, in a browser of its own; `options` go to the browser. */
-async function signedIn(user, options = {}) {
-  const browser = await openBrowser(options);
-  const page = await browser.context.newPage();
-  await login(page, server.baseUrl, user.address, user.password);
-  return { browser, page };
-}
+const signedIn = (user, options) => signIn(server.baseUrl, user, options);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
