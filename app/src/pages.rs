@@ -2,6 +2,7 @@
 
 pub mod attach;
 pub mod compose;
+pub mod debounced;
 pub mod login;
 pub mod mail;
 pub mod recipients;

@@ -63,8 +63,13 @@ export async function startServer({ users, aliases = [], imap = false, relay = '
     },
   );
   let stderr = '';
+  // A panic in a request closes its connection with no answer: the browser sees only an empty
+  // response. What the server said is kept, and a panic fails the test file.
+  let panic = '';
   child.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-8000);
+    if (!panic && stderr.includes('panicked')) panic = stderr.slice(Math.max(0, stderr.indexOf('panicked') - 200));
+    else if (panic && panic.length < 4000) panic += chunk;
   });
 
   const ports = await new Promise((resolvePorts, reject) => {
@@ -108,6 +113,11 @@ export async function startServer({ users, aliases = [], imap = false, relay = '
         clearTimeout(timeout);
       }
       rmSync(dataDir, { recursive: true, force: true });
+      if (panic) {
+        // Not thrown: the caller still has peers to stop. The file fails by its exit code.
+        console.error(`facteur panicked:\n${panic}`);
+        process.exitCode = 1;
+      }
     },
   };
 }

@@ -141,8 +141,7 @@ test('a draft is saved, taken up again and sent, then gone from Drafts', async (
   await page.locator('#compose-body').fill('Première version.');
   await page.getByRole('button', { name: 'Save draft' }).click();
   await page.waitForURL(/\/compose\?draft=\d+&saved=1$/);
-  // (The "Draft saved." banner is not awaited here: under a full `scripts/test` it failed to
-  // show twice, never alone; noted in stop 28 to find out why. What was saved is checked.)
+  await page.getByRole('status').filter({ hasText: 'Draft saved.' }).waitFor();
   // A reload shows what was saved, with the banner.
   await page.reload();
   await waitForHydration(page);

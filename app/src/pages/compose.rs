@@ -19,6 +19,7 @@ use crate::dto::ComposeForm;
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
 use crate::pages::attach::Attachments;
+use crate::pages::debounced::debounced;
 use crate::pages::mail::{AppHeader, page_or_error};
 use crate::pages::recipients::{DraggedChip, RecipientField};
 
@@ -205,7 +206,7 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
             }
         }
     });
-    let save_later = leptos::leptos_dom::helpers::debounce(AUTOSAVE_DELAY, move |()| {
+    let save_later = debounced(AUTOSAVE_DELAY, move |()| {
         // Not while the message is being sent or saved by a button (it would come back as
         // a draft after leaving), nor twice at once (the older draft would stay).
         if submit.pending().get_untracked() || autosave.pending().get_untracked() {
@@ -223,8 +224,7 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
         autosave.dispatch(save);
     });
     // Typing and adding or removing a file both save later.
-    let save_later = StoredValue::new_local(save_later);
-    let save_later = move || save_later.update_value(|save| save(()));
+    let save_later = move || save_later(());
     let edited = Callback::new(move |()| save_later());
     // B8: a recipient dragged from one field to another.
     provide_context(DraggedChip(RwSignal::new(None)));

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
+use crate::pages::debounced::debounced;
 use crate::recipients::{join_recipients, looks_valid, split_recipients};
 
 /// At most this many suggestions are shown.
@@ -95,10 +96,9 @@ pub fn RecipientField(
         Some(Ok(list)) if open.get() => list,
         _ => Vec::new(),
     };
-    let ask_later = leptos::leptos_dom::helpers::debounce(SUGGEST_DELAY, move |text: String| {
+    let ask_later = debounced(SUGGEST_DELAY, move |text: String| {
         suggest.dispatch(SuggestRecipients { text });
     });
-    let ask_later = StoredValue::new_local(ask_later);
     let dragged = use_context::<DraggedChip>();
 
     let hidden = move || {
@@ -139,7 +139,7 @@ pub fn RecipientField(
         active.set(None);
         open.set(rest.trim().chars().count() >= 2);
         if rest.trim().chars().count() >= 2 {
-            ask_later.update_value(|ask| ask(rest.trim().to_string()));
+            ask_later(rest.trim().to_string());
         }
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
