@@ -1,7 +1,8 @@
 //! The composer's attachments (B1), as its form carries them: one hidden field listing a key
 //! per file, so a plain form post (no WASM) keeps them, and removing one is dropping its key.
-//! A key names an uploaded file (`u12`) or a part of one of the account's messages (`m34.1`:
-//! a forwarded message's or a template's attachment). The server checks every key against the
+//! A key names an uploaded file (`u12`), a part of one of the account's messages (`m34.1`:
+//! a forwarded message's or a template's attachment) or one of its messages whole (`e34`: a
+//! forward as a `.eml` file). The server checks every key against the
 //! account when the message is sent or saved.
 
 use std::fmt;
@@ -26,6 +27,8 @@ pub enum AttachmentKey {
     Upload(i64),
     /// Attachment `index` of one of the account's messages.
     Part { message: i64, index: u32 },
+    /// One of the account's messages, whole (`message/rfc822`).
+    Message(i64),
 }
 
 impl fmt::Display for AttachmentKey {
@@ -33,6 +36,7 @@ impl fmt::Display for AttachmentKey {
         match self {
             AttachmentKey::Upload(id) => write!(f, "u{id}"),
             AttachmentKey::Part { message, index } => write!(f, "m{message}.{index}"),
+            AttachmentKey::Message(id) => write!(f, "e{id}"),
         }
     }
 }
@@ -43,6 +47,9 @@ impl AttachmentKey {
         let text = text.trim();
         if let Some(id) = text.strip_prefix('u') {
             return id.parse().ok().map(AttachmentKey::Upload);
+        }
+        if let Some(id) = text.strip_prefix('e') {
+            return id.parse().ok().map(AttachmentKey::Message);
         }
         let (message, index) = text.strip_prefix('m')?.split_once('.')?;
         Some(AttachmentKey::Part { message: message.parse().ok()?, index: index.parse().ok()? })
@@ -91,15 +98,17 @@ mod tests {
 
     #[test]
     fn keys_read_back_what_they_write() {
-        for key in [AttachmentKey::Upload(12), AttachmentKey::Part { message: 34, index: 1 }] {
+        for key in [AttachmentKey::Upload(12), AttachmentKey::Part { message: 34, index: 1 }, AttachmentKey::Message(5)]
+        {
             assert_eq!(AttachmentKey::parse(&key.to_string()), Some(key));
         }
         assert_eq!(
-            parse_keys("u1, m2.0,,u1,x9,m3,m4.-1,u,m5.2"),
+            parse_keys("u1, m2.0,,u1,x9,m3,m4.-1,u,m5.2,e7,e"),
             [
                 AttachmentKey::Upload(1),
                 AttachmentKey::Part { message: 2, index: 0 },
-                AttachmentKey::Part { message: 5, index: 2 }
+                AttachmentKey::Part { message: 5, index: 2 },
+                AttachmentKey::Message(7)
             ]
         );
         assert_eq!(join_keys(["u1", "m2.0"]), "u1,m2.0");

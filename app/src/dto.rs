@@ -138,7 +138,11 @@ pub struct ComposeForm {
     pub cc: String,
     pub bcc: String,
     pub subject: String,
+    /// The text; of a rich message, its text version (what the page shows without WASM).
     pub body: String,
+    /// B3: the message in rich text, as the editor starts from it (cleaned HTML); `None` for
+    /// plain text.
+    pub html: Option<String>,
     /// The message this answers (its `\Answered` flag is set once sent).
     pub reply_to: Option<i64>,
     /// The message this forwards (its attachments go along; `$Forwarded` once sent).
@@ -197,9 +201,14 @@ pub struct SignatureView {
     pub body: String,
 }
 
-/// What /settings/signatures shows: each address the account sends from.
+/// What /settings/signatures shows: how messages are written, and a signature for each
+/// address the account sends from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignaturesView {
     pub login: String,
+    /// B3: new messages start in rich text.
+    pub rich: bool,
+    /// B5: a forward carries the message as a `.eml` file.
+    pub forward_attached: bool,
     pub signatures: Vec<SignatureView>,
 }

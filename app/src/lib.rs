@@ -16,6 +16,7 @@ pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod recipients;
+pub mod rich_text;
 pub mod signature;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -240,6 +240,21 @@ pub(crate) fn web_settings() -> WebSettings {
 
 /// The account setting holding its undo delay (B15), in seconds.
 pub(crate) const UNDO_DELAY_SETTING: &str = "undo_send_seconds";
+/// The account setting saying new messages start in rich text (B3): "rich"; plain otherwise.
+pub(crate) const COMPOSE_FORMAT_SETTING: &str = "compose_format";
+/// The account setting saying a forward carries the message as a `.eml` file (B5):
+/// "attachment"; in the text otherwise.
+pub(crate) const FORWARD_MODE_SETTING: &str = "forward_mode";
+
+/// How the account writes: (new messages in rich text, forwards as `.eml` files).
+pub(crate) async fn compose_preferences(
+    store: &store::Store,
+    account: &store::Account,
+) -> Result<(bool, bool), AppError> {
+    let rich = store.account_setting(account.id, COMPOSE_FORMAT_SETTING).await?.as_deref() == Some("rich");
+    let attached = store.account_setting(account.id, FORWARD_MODE_SETTING).await?.as_deref() == Some("attachment");
+    Ok((rich, attached))
+}
 
 /// The seconds a message the account sends waits with "undo" offered: its own choice, else the
 /// server's default.
@@ -326,7 +341,7 @@ async fn upload(
 
 /// A file name as a message may carry it: no path, no control characters, at most 200
 /// characters (the extension kept), never empty.
-fn upload_name(name: &str) -> String {
+pub(crate) fn upload_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
     let cleaned = cleaned.trim();

@@ -1,7 +1,8 @@
 //! /compose: writing a message (B1, B2, B4, B5): a new one, a reply (`?reply=ID`), a reply to
 //! all (`?reply_all=ID`), a forward (`?forward=ID`), a draft taken up again (`?draft=ID`) or
 //! a new one from a template (`?template=ID`, B12).
-//! Plain text for now; the message leaves through the same pipeline as SMTP submission.
+//! Plain or rich text (B3, [`crate::pages::editor`]); the message leaves through the same
+//! pipeline as SMTP submission.
 //!
 //! The form is an `ActionForm`: it posts to `compose_submit` without JavaScript too. Once the
 //! page is live, errors (an unknown local recipient, a full mailbox, the hourly limit) are shown
@@ -20,6 +21,7 @@ use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
 use crate::pages::attach::Attachments;
 use crate::pages::debounced::debounced;
+use crate::pages::editor::MessageText;
 use crate::pages::mail::{AppHeader, page_or_error};
 use crate::pages::recipients::{DraggedChip, RecipientField};
 
@@ -64,6 +66,8 @@ pub async fn compose_submit(
     bcc: Option<String>,
     subject: String,
     body: String,
+    html: Option<String>,
+    format: Option<String>,
     reply_to: Option<i64>,
     forward_of: Option<i64>,
     draft_id: Option<i64>,
@@ -101,6 +105,8 @@ pub async fn compose_submit(
         bcc: bcc.unwrap_or_default(),
         subject,
         body,
+        // B3: the editor's HTML, when the message is written in rich text.
+        html: html.filter(|_| format.as_deref() == Some(crate::pages::editor::RICH)),
         reply_to,
         forward_of,
         draft_id,
@@ -253,6 +259,7 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
         bcc,
         subject,
         body,
+        html,
         reply_to,
         forward_of,
         draft_id: _,
@@ -377,12 +384,7 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
                         <label for="compose-subject">{t(lang, Key::Subject)}</label>
                         <input id="compose-subject" name="subject" type="text" value=subject maxlength="998"/>
                     </div>
-                    <div class="field">
-                        <label for="compose-body" class="visually-hidden">{t(lang, Key::MessageBody)}</label>
-                        <textarea id="compose-body" name="body" rows="18" node_ref=body_ref>
-                            {textarea_text(body)}
-                        </textarea>
-                    </div>
+                    <MessageText body html body_ref changed=edited/>
                     {footer_note}
                     <Attachments attached changed=edited/>
                     <fieldset class="options">

@@ -1,5 +1,6 @@
-//! /settings/signatures: a signature for each address the account sends from (B13), put by the
-//! composer below new messages, replies and forwards. Saving works without the WASM too.
+//! /settings/signatures: how messages are written (plain or rich text, B3; forwards in the
+//! text or attached, B5), and a signature for each address the account sends from (B13), put
+//! by the composer below new messages, replies and forwards. Saving works without the WASM too.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -26,7 +27,22 @@ pub async fn load_signatures() -> Result<SignaturesView, AppError> {
             SignatureView { address, body: body.unwrap_or_default() }
         })
         .collect();
-    Ok(SignaturesView { login: account.login.clone(), signatures })
+    let (rich, forward_attached) = ssr::compose_preferences(&store, &account).await?;
+    Ok(SignaturesView { login: account.login.clone(), rich, forward_attached, signatures })
+}
+
+/// Keeps how the account writes: `format` "rich" or plain, `forward` "attachment" or inline.
+#[server(endpoint = "save_compose_preferences")]
+pub async fn save_compose_preferences(format: String, forward: String) -> Result<(), AppError> {
+    use crate::ssr;
+    let (store, account) = ssr::current_account().await?;
+    // The default is no row: only the other choice is kept.
+    let rich = (format == "rich").then_some("rich");
+    let attached = (forward == "attachment").then_some("attachment");
+    store.set_account_setting(account.id, ssr::COMPOSE_FORMAT_SETTING, rich).await?;
+    store.set_account_setting(account.id, ssr::FORWARD_MODE_SETTING, attached).await?;
+    leptos_axum::redirect(&format!("{SIGNATURES_PATH}?preferences=1"));
+    Ok(())
 }
 
 /// Keeps the signature of one of the account's addresses (empty: none).
@@ -52,14 +68,18 @@ pub fn SignaturesPage() -> impl IntoView {
     let lang = use_lang();
     let query = use_query_map();
     let save = ServerAction::<SaveSignature>::new();
+    let save_preferences = ServerAction::<SaveComposePreferences>::new();
     // Read once: each form keeps its own text, so saving one does not redraw the others
     // (which would throw away what is being typed there).
     let data = Resource::new(|| (), |()| load_signatures());
     let saved = move || query.with(|q| q.get("saved").is_some()) || matches!(save.value().get(), Some(Ok(())));
+    let preferences_saved = move || {
+        query.with(|q| q.get("preferences").is_some()) || matches!(save_preferences.value().get(), Some(Ok(())))
+    };
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
-                page_or_error(data.await, |SignaturesView { login, signatures }| {
+                page_or_error(data.await, |SignaturesView { login, rich, forward_attached, signatures }| {
                         let cards = signatures
                             .into_iter()
                             .enumerate()
@@ -89,7 +109,37 @@ pub fn SignaturesPage() -> impl IntoView {
                                 <AppHeader login/>
                                 <main class="settings-page">
                                     <p><a href="/mail">"‹ "{t(lang, Key::BackHome)}</a></p>
-                                    <h1>{t(lang, Key::Signatures)}</h1>
+                                    <h1>{t(lang, Key::ComposePreferences)}</h1>
+                                    {move || {
+                                        preferences_saved()
+                                            .then(|| {
+                                                view! { <p class="banner" role="status">{t(lang, Key::PreferencesSaved)}</p> }
+                                            })
+                                    }}
+                                    <section class="card settings-card">
+                                        <ActionForm action=save_preferences>
+                                            <div class="field">
+                                                <label for="compose-format">{t(lang, Key::FormatSetting)}</label>
+                                                <select id="compose-format" name="format">
+                                                    <option value="plain" selected=!rich>{t(lang, Key::PlainText)}</option>
+                                                    <option value="rich" selected=rich>{t(lang, Key::RichText)}</option>
+                                                </select>
+                                            </div>
+                                            <div class="field">
+                                                <label for="forward-mode">{t(lang, Key::ForwardSetting)}</label>
+                                                <select id="forward-mode" name="forward">
+                                                    <option value="inline" selected=!forward_attached>
+                                                        {t(lang, Key::ForwardInline)}
+                                                    </option>
+                                                    <option value="attachment" selected=forward_attached>
+                                                        {t(lang, Key::ForwardAttached)}
+                                                    </option>
+                                                </select>
+                                            </div>
+                                            <button type="submit" class="button primary">{t(lang, Key::Save)}</button>
+                                        </ActionForm>
+                                    </section>
+                                    <h2>{t(lang, Key::Signatures)}</h2>
                                     <p class="note">{t(lang, Key::SignaturesIntro)}</p>
                                     {move || {
                                         saved()

@@ -43,6 +43,9 @@ pub(crate) struct Written {
     pub(crate) bcc: String,
     pub(crate) subject: String,
     pub(crate) body: String,
+    /// B3: the message as the rich text editor wrote it (HTML, not yet cleaned); its text
+    /// version is made from it, and `body` is not used.
+    pub(crate) html: Option<String>,
     pub(crate) reply_to: Option<i64>,
     pub(crate) forward_of: Option<i64>,
     pub(crate) draft_id: Option<i64>,
@@ -144,12 +147,20 @@ pub(crate) async fn compose_from(
         ..ComposeForm::default()
     };
     view.signatures = signatures.clone();
+    let (rich, forward_attached) = super::compose_preferences(store, account).await?;
+    // B3: a message started in rich text starts from its text, as HTML.
+    let in_format = |mut view: ComposeForm| {
+        if rich {
+            view.html = Some(crate::rich_text::text_to_html(&view.body));
+        }
+        view
+    };
     let id = match start {
         Start::New => {
             // B13: a new message starts with its sender's signature below the text to come.
             view.body =
                 signature_of(&view.from).map(|s| format!("\n\n{}", crate::signature::block(&s))).unwrap_or_default();
-            return Ok(view);
+            return Ok(in_format(view));
         }
         Start::Reply(id) | Start::ReplyAll(id) | Start::Forward(id) | Start::Draft(id) | Start::Template(id) => id,
     };
@@ -188,6 +199,17 @@ pub(crate) async fn compose_from(
             view.body = format!("\n\n{signature}{}\n{}\n", attribution(&original, lang), quoted(&original.text));
             view.reply_to = Some(id);
         }
+        Start::Forward(_) if forward_attached => {
+            // B5: the message goes along whole, as a file a mail program opens.
+            view.subject = prefixed_subject("Fwd", &original.subject);
+            view.body = format!("\n\n{signature}");
+            view.forward_of = Some(id);
+            view.attachments = vec![AttachedFile {
+                key: AttachmentKey::Message(id).to_string(),
+                name: eml_name(&original.subject),
+                size: raw.len() as u64,
+            }];
+        }
         Start::Forward(_) => {
             view.subject = prefixed_subject("Fwd", &original.subject);
             view.body = format!("\n\n{signature}{}\n{}", forwarded_header(&original, lang), original.text);
@@ -206,6 +228,8 @@ pub(crate) async fn compose_from(
             view.bcc = Mailbox::list(&original.bcc);
             view.subject = original.subject.clone();
             view.body = original.text.clone();
+            // Written in rich text, it goes on in rich text.
+            view.html = original.html.as_deref().map(render::composed::clean_composed_html);
             if role == SpecialUse::Drafts {
                 view.draft_id = Some(id);
                 view.reply_to = original.answers;
@@ -216,9 +240,10 @@ pub(crate) async fn compose_from(
             view.high_priority = original.high_priority;
             view.receipt = original.receipt_to.is_some();
             view.attachments = attached_files(id, &raw);
+            return Ok(view);
         }
     }
-    Ok(view)
+    Ok(in_format(view))
 }
 
 /// The addresses the account sends from (B6): its login, then the aliases that lead to its
@@ -267,6 +292,11 @@ async fn attachment_files(
                     bytes: upload.bytes,
                 }
             }
+            AttachmentKey::Message(id) => {
+                let (_, raw) = own_message(store, account, id).await.map_err(|_| AppError::AttachmentGone)?;
+                let subject = Original::parse(&raw).map(|original| original.subject).unwrap_or_default();
+                render::Attachment { file_name: eml_name(&subject), content_type: MESSAGE_TYPE.to_string(), bytes: raw }
+            }
             AttachmentKey::Part { message, index } => {
                 if !parts_of.iter().any(|(id, _)| *id == message) {
                     let (_, raw) = own_message(store, account, message).await.map_err(|_| AppError::AttachmentGone)?;
@@ -282,6 +312,40 @@ async fn attachment_files(
         return Err(AppError::AttachmentsTooLarge);
     }
     Ok(files)
+}
+
+/// The media type of a message carried whole.
+const MESSAGE_TYPE: &str = "message/rfc822";
+
+/// The file name of a message carried whole: its subject, made a safe file name.
+fn eml_name(subject: &str) -> String {
+    let cleaned: String = subject
+        .chars()
+        .map(|c| if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') { '_' } else { c })
+        .collect();
+    let stem: String = super::upload_name(&cleaned).chars().take(100).collect();
+    let stem = if stem == "attachment" && subject.trim().is_empty() { "message".to_string() } else { stem };
+    format!("{}.eml", stem.trim())
+}
+
+/// A part carrying a whole message (RFC 2046 §5.2.1): as it is, 7bit or 8bit, never base64;
+/// `None` when its bytes could not go so (a NUL, a bare line end, a line over 998 octets), and
+/// it goes as any other file.
+fn message_part(attachment: &render::Attachment) -> Option<mail_builder::mime::MimePart<'_>> {
+    let bytes = attachment.bytes.as_slice();
+    let lines_ok = bytes.split(|b| *b == b'\n').all(|line| line.len() <= 999);
+    let ends_ok = bytes.windows(2).all(|w| (w[1] != b'\n' || w[0] == b'\r') && (w[0] != b'\r' || w[1] == b'\n'))
+        && bytes.first() != Some(&b'\n')
+        && bytes.last() != Some(&b'\r');
+    if bytes.contains(&0) || !lines_ok || !ends_ok {
+        return None;
+    }
+    let encoding = if bytes.is_ascii() { "7bit" } else { "8bit" };
+    Some(
+        mail_builder::mime::MimePart::new(MESSAGE_TYPE, mail_builder::mime::BodyPart::Binary(bytes.into()))
+            .attachment(attachment.file_name.clone())
+            .transfer_encoding(encoding),
+    )
 }
 
 /// "On {date}, {sender} wrote:", above the quoted text of a reply.
@@ -363,13 +427,22 @@ pub(crate) async fn send_or_save(
     let keys = crate::attachments::parse_keys(&written.attachments);
     let attachments = attachment_files(store, account, &keys).await?;
 
-    let mut body = written.body.replace("\r\n", "\n");
+    // B3: rich text is cleaned like mail that comes in, and its text version made from it.
+    let html = written.html.as_deref().map(render::composed::clean_composed_html);
+    let mut body = match &html {
+        Some(html) => render::composed::composed_to_text(html),
+        None => written.body.replace("\r\n", "\n"),
+    };
     // B13: the organisation's footer ends every message sent from here; drafts and templates
     // get it when they are sent.
     let footer = match intent {
         Intent::Send | Intent::SendScheduled => store.server_setting(store::FOOTER_SETTING).await?,
         Intent::SendLater { .. } | Intent::SaveDraft | Intent::SaveTemplate => None,
     };
+    let html = html.map(|html| match &footer {
+        Some(footer) => format!("{html}<div><br></div>{}", crate::rich_text::text_to_html(footer)),
+        None => html,
+    });
     if let Some(footer) = footer {
         body = format!("{}\n\n{footer}\n", body.trim_end());
     }
@@ -378,6 +451,10 @@ pub(crate) async fn send_or_save(
         .subject(written.subject.trim())
         .message_id(mail::outgoing::new_message_id(hostname, chrono::Utc::now()))
         .text_body(body);
+    if let Some(html) = html {
+        builder = builder
+            .html_body(format!("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>{html}</body></html>"));
+    }
     let list = |mailboxes: &[Mailbox]| {
         (!mailboxes.is_empty()).then(|| {
             BuiltAddress::new_list(
@@ -417,6 +494,12 @@ pub(crate) async fn send_or_save(
         }
     }
     for attachment in &attachments {
+        if attachment.content_type == MESSAGE_TYPE
+            && let Some(part) = message_part(attachment)
+        {
+            builder.attachments.get_or_insert_with(Vec::new).push(part);
+            continue;
+        }
         // Only a plain `type/subtype` goes into the part's header (a forwarded message's own
         // could be anything).
         let content_type = match attachment.content_type.as_str() {
@@ -486,7 +569,7 @@ pub(crate) async fn send_or_save(
         .iter()
         .filter_map(|key| match key {
             AttachmentKey::Upload(id) => Some(*id),
-            AttachmentKey::Part { .. } => None,
+            AttachmentKey::Part { .. } | AttachmentKey::Message(_) => None,
         })
         .collect();
     if let Err(error) = tidy_up(mail, account, done, &answered, &forwarded, written.draft_id, &uploads).await {

@@ -7,6 +7,7 @@
 //! still renders, with an empty body.
 
 pub mod compose;
+pub mod composed;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -1,0 +1,231 @@
+//! The composer's text (B3): a plain text area, or rich text in the browser's own editor
+//! (`contenteditable`) with a toolbar (bold, italic, underline, size, colour, alignment, lists,
+//! link, quote). The choice is the account's setting and can be switched for one message.
+//!
+//! Rich text needs the WASM: until it runs (or without JavaScript) the page shows the text area
+//! with the message's text, and that is what is sent. Once live, rich text posts the editor's
+//! HTML in a hidden `html` field with `format=rich`; the server cleans it (`render::composed`)
+//! and makes the text/plain alternative from it.
+
+use leptos::prelude::*;
+
+use crate::i18n::{Key, t, use_lang};
+
+/// The `format` a rich text message is posted with.
+pub const RICH: &str = "rich";
+
+/// The message's text, plain or rich. `body_ref` is the text area (the signature is swapped
+/// there); `changed` runs when the rich text changed (the draft is then saved).
+#[component]
+pub fn MessageText(
+    body: String,
+    html: Option<String>,
+    body_ref: NodeRef<leptos::html::Textarea>,
+    changed: Callback<()>,
+) -> impl IntoView {
+    let lang = use_lang();
+    // Rendered as the text area first, on the server and while hydrating (they must agree);
+    // rich text once the page is live.
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
+    let rich = RwSignal::new(html.is_some());
+    let html = RwSignal::new(html.unwrap_or_default());
+    let editing_rich = move || live.get() && rich.get();
+    let editor_ref = NodeRef::<leptos::html::Div>::new();
+    let switch = move |_| {
+        if rich.get_untracked() {
+            // To plain text: the editor's text as the browser lays it out.
+            #[cfg(feature = "hydrate")]
+            if let (Some(editor), Some(area)) = (editor_ref.get_untracked(), body_ref.get_untracked()) {
+                use leptos::wasm_bindgen::JsCast;
+                let text = editor.unchecked_ref::<web_sys::HtmlElement>().inner_text();
+                area.set_value(text.trim_end_matches('\n'));
+            }
+            rich.set(false);
+        } else {
+            let text = body_ref.get_untracked().map(|area| area.value()).unwrap_or_default();
+            html.set(crate::rich_text::text_to_html(&text));
+            rich.set(true);
+        }
+        changed.run(());
+    };
+    let edited = move |_| {
+        if let Some(editor) = editor_ref.get_untracked() {
+            html.set(editor.inner_html());
+        }
+    };
+    view! {
+        <div class="field message-text">
+            <div class="text-mode">
+                <Show when=move || live.get()>
+                    <button
+                        type="button"
+                        class="button subtle format-switch"
+                        aria-pressed=move || rich.get().to_string()
+                        on:click=switch
+                    >
+                        {t(lang, Key::RichText)}
+                    </button>
+                </Show>
+            </div>
+            <label for="compose-body" class="visually-hidden">
+                {t(lang, Key::MessageBody)}
+            </label>
+            <textarea id="compose-body" name="body" rows="18" node_ref=body_ref hidden=editing_rich>
+                {crate::pages::compose::textarea_text(body)}
+            </textarea>
+            <Show when=editing_rich>
+                <input type="hidden" name="format" value=RICH/>
+                <input type="hidden" name="html" prop:value=move || html.get()/>
+                <Toolbar editor_ref/>
+                <div
+                    id="compose-editor"
+                    class="rich-editor"
+                    contenteditable="true"
+                    role="textbox"
+                    aria-multiline="true"
+                    aria-label=t(lang, Key::MessageBody)
+                    node_ref=editor_ref
+                    inner_html=html.get_untracked()
+                    on:input=edited
+                ></div>
+            </Show>
+        </div>
+    }
+}
+
+/// The formatting buttons. Each runs one of the browser's editing commands on the editor's
+/// selection (`document.execCommand`: deprecated in name, but what every browser's
+/// `contenteditable` implements, and it keeps the editor's undo history).
+#[component]
+fn Toolbar(editor_ref: NodeRef<leptos::html::Div>) -> impl IntoView {
+    let lang = use_lang();
+    let button = move |command: &'static str, label: Key, symbol: &'static str| {
+        view! {
+            <button
+                type="button"
+                class="tool"
+                title=t(lang, label)
+                aria-label=t(lang, label)
+                // Keeps the editor's selection: a click would move the focus to the button.
+                on:mousedown=|ev| ev.prevent_default()
+                on:click=move |_| run(editor_ref, command, None)
+            >
+                {symbol}
+            </button>
+        }
+    };
+    let link = move |_| {
+        let answer = window().prompt_with_message(t(lang, Key::LinkAddress)).ok().flatten().unwrap_or_default();
+        if let Some(url) = link_target(&answer) {
+            run(editor_ref, "createLink", Some(&url));
+        }
+    };
+    let size = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        if !value.is_empty() {
+            run(editor_ref, "fontSize", Some(&value));
+        }
+    };
+    let colour = move |ev: leptos::ev::Event| run(editor_ref, "foreColor", Some(&event_target_value(&ev)));
+    view! {
+        <div class="toolbar" role="toolbar" aria-label=t(lang, Key::Formatting) aria-controls="compose-editor">
+            {button("bold", Key::Bold, "B")}
+            {button("italic", Key::Italic, "I")}
+            {button("underline", Key::Underline, "U")}
+            <select class="tool" aria-label=t(lang, Key::FontSize) title=t(lang, Key::FontSize) on:change=size>
+                <option value="">{t(lang, Key::FontSize)}</option>
+                <option value="2">{t(lang, Key::SizeSmall)}</option>
+                <option value="3">{t(lang, Key::SizeNormal)}</option>
+                <option value="5">{t(lang, Key::SizeLarge)}</option>
+                <option value="7">{t(lang, Key::SizeHuge)}</option>
+            </select>
+            <input
+                type="color"
+                class="tool"
+                aria-label=t(lang, Key::TextColour)
+                title=t(lang, Key::TextColour)
+                on:change=colour
+            />
+            {button("justifyLeft", Key::AlignLeft, "⯇")}
+            {button("justifyCenter", Key::AlignCenter, "≡")}
+            {button("justifyRight", Key::AlignRight, "⯈")}
+            {button("insertUnorderedList", Key::BulletList, "•")}
+            {button("insertOrderedList", Key::NumberedList, "1.")}
+            <button
+                type="button"
+                class="tool"
+                title=t(lang, Key::InsertLink)
+                aria-label=t(lang, Key::InsertLink)
+                on:mousedown=|ev| ev.prevent_default()
+                on:click=link
+            >
+                "🔗"
+            </button>
+            {button("formatBlock:blockquote", Key::QuoteBlock, "❝")}
+            {button("removeFormat", Key::ClearFormatting, "⌫")}
+        </div>
+    }
+}
+
+/// What a link typed in the prompt points to: the web address as typed, `https://` added when
+/// it has no scheme, `mailto:` for an address; `None` for nothing or another scheme (the
+/// server would drop it anyway).
+pub fn link_target(typed: &str) -> Option<String> {
+    let typed = typed.trim();
+    if typed.is_empty() || typed.chars().any(char::is_whitespace) {
+        return None;
+    }
+    let lower = typed.to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:") {
+        return Some(typed.to_string());
+    }
+    if lower.contains(':') && !lower.contains('.') {
+        return None;
+    }
+    match typed.split_once('@') {
+        Some((local, domain)) if !local.is_empty() && domain.contains('.') && !typed.contains('/') => {
+            Some(format!("mailto:{typed}"))
+        }
+        _ if lower.contains("://") || lower.starts_with("javascript:") || lower.starts_with("data:") => None,
+        _ => Some(format!("https://{typed}")),
+    }
+}
+
+/// Runs an editing command (`name`, or `formatBlock:tag`) on the editor, focused first: after
+/// a choice in the size list or the colour picker the focus is there, not in the text.
+fn run(editor_ref: NodeRef<leptos::html::Div>, name: &str, value: Option<&str>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(editor) = editor_ref.get_untracked() else { return };
+        let _ = editor.focus();
+        let Ok(document) = document().dyn_into::<web_sys::HtmlDocument>() else { return };
+        // Sizes and colours as `style`, which the server keeps (it drops `<font>`).
+        let _ = document.exec_command_with_show_ui_and_value("styleWithCSS", false, "true");
+        let (name, value) = match name.split_once(':') {
+            Some((name, tag)) => (name, Some(tag)),
+            None => (name, value),
+        };
+        let _ = document.exec_command_with_show_ui_and_value(name, false, value.unwrap_or(""));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (editor_ref, name, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_target;
+
+    #[test]
+    fn typed_links_get_a_scheme_and_only_a_safe_one() {
+        assert_eq!(link_target("https://example.org/a b"), None, "white space");
+        assert_eq!(link_target(" https://example.org/cr "), Some("https://example.org/cr".into()));
+        assert_eq!(link_target("example.org/cr"), Some("https://example.org/cr".into()));
+        assert_eq!(link_target("ana@example.org"), Some("mailto:ana@example.org".into()));
+        assert_eq!(link_target("javascript:alert(1)"), None);
+        assert_eq!(link_target("data:text/html,x"), None);
+        assert_eq!(link_target("ftp://example.org"), None);
+        assert_eq!(link_target(""), None);
+    }
+}

@@ -1,0 +1,204 @@
+// Rich text and forwards as files in the web composer (issue 17: B3, B5): the writing
+// preferences; the toolbar's bold, list, link and quote; what a hostile page script puts in the
+// editor is cleaned on the server; the draft keeps the formatting through an autosave and a
+// reload; what leaves is multipart/alternative with a faithful text version, checked by
+// Python's `email` package; rich text switched off for one message; a forward as a `.eml` file
+// that opens as the original message.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { startServer } from '../lib/server.mjs';
+import { startPeer } from '../lib/peer.mjs';
+import { sendMail } from '../lib/smtp.mjs';
+import { closeBrowsers, signIn, waitForHydration } from '../lib/browser.mjs';
+import { waitFor } from '../lib/wait.mjs';
+
+const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
+let server;
+let peer;
+
+before(async () => {
+  peer = await startPeer();
+  server = await startServer({ users: [ANA], relay: peer.relay });
+});
+
+after(async () => {
+  await closeBrowsers();
+  await server?.stop();
+  await peer?.stop();
+});
+
+/** The parts of a MIME message as Python's `email` package reads them; a `message/rfc822`
+ * part's own subject and text too. */
+function parseMime(data) {
+  const script = `
+import email, email.policy, json, sys
+message = email.message_from_bytes(sys.stdin.buffer.read(), policy=email.policy.default)
+parts = []
+for p in message.walk():
+    if p.get_content_type() == "message/rfc822":
+        inner = p.get_payload(0)
+        parts.append({"type": "message/rfc822", "name": p.get_filename(), "cte": p["content-transfer-encoding"],
+                      "subject": str(inner["subject"]), "text": inner.get_body(("plain",)).get_content()})
+    elif not p.is_multipart():
+        parts.append({"type": p.get_content_type(), "name": p.get_filename(),
+                      "text": p.get_content() if p.get_content_maintype() == "text" else None})
+print(json.dumps({"type": message.get_content_type(), "parts": parts, "defects": len(message.defects)}))
+`;
+  // The peer hands the bytes over as Latin-1 text: back to the very bytes sent.
+  const result = spawnSync('python3', ['-c', script], { input: Buffer.from(data, 'latin1'), encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`python: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+/** The message the peer received last, once it has one more than `before`. */
+async function nextAtPeer(before) {
+  await waitFor('the peer to receive the message', () => peer.messages().length === before + 1);
+  return parseMime(peer.messages().at(-1).data);
+}
+
+/** Selects the last `count` characters typed in the focused editor. */
+async function selectBack(page, count) {
+  for (let i = 0; i < count; i += 1) await page.keyboard.press('Shift+ArrowLeft');
+}
+
+test('rich text: chosen in the preferences, formatted with the toolbar, cleaned, kept by the draft, sent with its text version', async () => {
+  const { page } = await signIn(server.baseUrl, ANA);
+  await page.goto(`${server.baseUrl}/settings/signatures`);
+  await waitForHydration(page);
+  await page.getByLabel('Write new messages in').selectOption('rich');
+  await page.getByRole('button', { name: 'Save', exact: true }).first().click();
+  await page.getByRole('status').filter({ hasText: 'Preferences saved.' }).waitFor();
+
+  await page.goto(`${server.baseUrl}/compose`);
+  await waitForHydration(page);
+  const editor = page.getByRole('textbox', { name: 'Message content' });
+  await editor.waitFor();
+  const toolbar = page.getByRole('toolbar', { name: 'Formatting' });
+  assert.equal(await page.getByRole('button', { name: 'Rich text' }).getAttribute('aria-pressed'), 'true');
+  await page.getByLabel('To').fill('carol@example.net');
+  await page.getByLabel('Subject').fill('Ordre du jour de l’été');
+
+  await editor.click();
+  await page.keyboard.type('Bonjour Carol');
+  await selectBack(page, 5);
+  await toolbar.getByRole('button', { name: 'Bold' }).click();
+  await page.keyboard.press('End');
+  await toolbar.getByRole('button', { name: 'Bold' }).click();
+  await page.keyboard.press('Enter');
+  await toolbar.getByRole('button', { name: 'Bulleted list' }).click();
+  await page.keyboard.type('Budget');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('Fête');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('Voir le site');
+  await selectBack(page, 4);
+  page.once('dialog', (dialog) => dialog.accept('example.org/cr'));
+  await toolbar.getByRole('button', { name: 'Link' }).click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('Une citation');
+  await toolbar.getByRole('button', { name: 'Quote' }).click();
+  assert.equal(await editor.locator('b, strong, span[style*="bold"]').first().innerText(), 'Carol');
+  assert.deepEqual(await editor.locator('li').allInnerTexts(), ['Budget', 'Fête']);
+  assert.equal(await editor.locator('a').getAttribute('href'), 'https://example.org/cr');
+
+  // What a script in the page (or a paste) could put there: the server keeps none of it.
+  await editor.evaluate((node) => {
+    node.insertAdjacentHTML(
+      'beforeend',
+      '<div>Fin<img src="https://tracker.example/p.gif" onerror="alert(1)"><a href="javascript:alert(2)">x</a>' +
+        '<span style="color: rgb(200, 0, 0); position: fixed">rouge</span></div>',
+    );
+    node.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+
+  // Saved by itself, then reloaded: the formatting is the draft's.
+  await page.getByRole('status').filter({ hasText: 'Draft saved automatically.' }).waitFor({ timeout: 15_000 });
+  await page.waitForURL(/\/compose\?draft=\d+$/);
+  await page.reload();
+  await waitForHydration(page);
+  const reloaded = page.getByRole('textbox', { name: 'Message content' });
+  await reloaded.locator('li').first().waitFor();
+  assert.deepEqual(await reloaded.locator('li').allInnerTexts(), ['Budget', 'Fête']);
+  assert.equal(await reloaded.locator('a').first().getAttribute('href'), 'https://example.org/cr');
+  assert.equal(await reloaded.locator('img, [onerror]').count(), 0, 'cleaned before it came back');
+  assert.equal(await reloaded.locator('blockquote').innerText(), 'Une citation');
+
+  const before = peer.messages().length;
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+  const sent = await nextAtPeer(before);
+  assert.equal(sent.type, 'multipart/alternative');
+  assert.equal(sent.defects, 0);
+  const [text, html] = sent.parts;
+  assert.equal(text.type, 'text/plain');
+  assert.equal(html.type, 'text/html');
+  assert.match(text.text, /^- Budget$/m);
+  assert.match(text.text, /^- Fête$/m);
+  assert.match(text.text, /Voir le site <https:\/\/example\.org\/cr>/);
+  assert.match(text.text, /^> Une citation$/m);
+  assert.match(html.text, /<li>Budget<\/li>/);
+  assert.match(html.text, /href="https:\/\/example\.org\/cr"/);
+  assert.match(html.text, /<blockquote>/);
+  assert.match(html.text, /style="color:rgb\(200, 0, 0\)"/);
+  for (const bad of ['<img', 'onerror', 'javascript:', 'tracker.example', 'position']) {
+    assert.ok(!html.text.includes(bad), `${bad} is not sent`);
+  }
+  await page.close();
+});
+
+test('rich text can be switched off for one message; a forward goes as a .eml file that opens as the original', async () => {
+  await sendMail({
+    port: server.smtpPort,
+    from: 'jo@example.net',
+    to: ANA.address,
+    message:
+      'From: Jo <jo@example.net>\r\nTo: ana@example.org\r\nSubject: =?utf-8?q?Devis_=C3=A9t=C3=A9_2027?=\r\n' +
+      'Message-ID: <devis@example.net>\r\n' +
+      'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' +
+      'Voici le devis de l’été.\r\n',
+  });
+  const { page } = await signIn(server.baseUrl, ANA);
+  await page.goto(`${server.baseUrl}/settings/signatures`);
+  await waitForHydration(page);
+  await page.getByLabel('Write new messages in').selectOption('rich');
+  await page.getByLabel('Forward a message').selectOption('attachment');
+  await page.getByRole('button', { name: 'Save', exact: true }).first().click();
+  await page.getByRole('status').filter({ hasText: 'Preferences saved.' }).waitFor();
+
+  await page.goto(`${server.baseUrl}/mail`);
+  const row = page.locator('.message-row', { hasText: 'Devis été 2027' });
+  await row.getByRole('link').click();
+  await page.getByRole('link', { name: 'Forward' }).click();
+  await page.waitForURL(/\/compose\?forward=\d+$/);
+  await waitForHydration(page);
+  await page.getByRole('region', { name: 'Attachments' }).getByText('Devis été 2027.eml').waitFor();
+  assert.equal(await page.getByLabel('Subject').inputValue(), 'Fwd: Devis été 2027');
+
+  // Plain text for this one: the editor's text goes back to the text area.
+  await page.getByRole('textbox', { name: 'Message content' }).click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.type('Pour information.');
+  await page.getByRole('button', { name: 'Rich text' }).click();
+  assert.equal(await page.getByRole('toolbar', { name: 'Formatting' }).count(), 0);
+  assert.match(await page.locator('#compose-body').inputValue(), /^Pour information\./);
+  await page.getByLabel('To').fill('carol@example.net');
+
+  const before = peer.messages().length;
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+  const sent = await nextAtPeer(before);
+  assert.equal(sent.type, 'multipart/mixed');
+  assert.equal(sent.defects, 0);
+  assert.equal(sent.parts[0].type, 'text/plain', 'plain text only: no HTML part');
+  assert.match(sent.parts[0].text, /^Pour information\./);
+  const forwarded = sent.parts.find((part) => part.type === 'message/rfc822');
+  assert.ok(forwarded, 'the original goes as a message/rfc822 part');
+  assert.equal(forwarded.name, 'Devis été 2027.eml');
+  assert.notEqual(forwarded.cte?.toLowerCase(), 'base64', 'RFC 2046: a message part is never base64');
+  assert.equal(forwarded.subject, 'Devis été 2027');
+  assert.equal(forwarded.text.trim(), 'Voici le devis de l’été.');
+  await page.close();
+});
