@@ -163,6 +163,8 @@ pub struct ComposeForm {
     pub receipt: bool,
     /// B15: a draft scheduled to be sent, when (saved again, it stays scheduled).
     pub scheduled_for: Option<String>,
+    /// B12: the account's templates (id, subject), offered to a reply.
+    pub templates: Vec<(i64, String)>,
 }
 
 /// What /scheduled shows (B15): the undo delay, and the drafts waiting to be sent.

@@ -234,6 +234,8 @@ keys! {
     LinkAddress,
     QuoteBlock,
     ClearFormatting,
+    ReplyWithTemplate,
+    UseThisTemplate,
 }
 
 /// The text of `key` in `lang`.
@@ -584,6 +586,10 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, QuoteBlock) => "Citation",
         (Lang::En, ClearFormatting) => "Clear formatting",
         (Lang::Fr, ClearFormatting) => "Effacer la mise en forme",
+        (Lang::En, ReplyWithTemplate) => "Reply with a template",
+        (Lang::Fr, ReplyWithTemplate) => "Répondre avec un modèle",
+        (Lang::En, UseThisTemplate) => "Use",
+        (Lang::Fr, UseThisTemplate) => "Utiliser",
     }
 }
 

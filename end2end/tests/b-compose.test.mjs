@@ -287,7 +287,7 @@ test('what is typed is saved by itself and survives a reload', async () => {
   await page.close();
 });
 
-test('a template makes new messages and stays as it was', async () => {
+test('a template makes new messages and replies, and stays as it was', async () => {
   const page = await signedIn(ANA);
   await page.goto(`${server.baseUrl}/compose`);
   await waitForHydration(page);
@@ -312,6 +312,30 @@ test('a template makes new messages and stays as it was', async () => {
   await page.locator('.folder', { hasText: 'Templates' }).click();
   await openMessage(page, 'Convocation à l’assemblée');
   assert.equal(await page.locator('.reader-pane .text-body').innerText(), 'Madame, Monsieur,\nVous êtes convié(e)...');
+
+  // A reply written from the template: its text above the quote, the reply's thread kept.
+  await sendMail({
+    port: server.smtpPort,
+    from: 'jo@example.net',
+    to: ANA.address,
+    message: 'From: jo@example.net\r\nTo: ana@example.org\r\nSubject: Inscription\r\nMessage-ID: <inscription@example.net>\r\n\r\nJe viendrai.\r\n',
+  });
+  await page.locator('.folder', { hasText: 'Inbox' }).click();
+  await openMessage(page, 'Inscription');
+  await page.getByRole('link', { name: 'Reply', exact: true }).click();
+  await page.waitForURL(/\/compose\?reply=\d+$/);
+  await waitForHydration(page);
+  await page.getByLabel('Reply with a template').selectOption({ label: 'Convocation à l’assemblée' });
+  await page.getByRole('button', { name: 'Use', exact: true }).click();
+  await page.waitForURL(/\/compose\?reply=\d+&template=\d+$/);
+  await waitForHydration(page);
+  assert.equal(await page.getByLabel('Subject').inputValue(), 'Re: Inscription');
+  assert.match(await page.locator('#compose-body').inputValue(), /^Madame, Monsieur,\nVous êtes convié\(e\)\.\.\.\n\n.*jo@example\.net wrote:\n> Je viendrai\.$/ms);
+  const before = peer.messages().length;
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+  await waitFor('the peer to receive the reply', () => peer.messages().length === before + 1);
+  assert.match(peer.messages().at(-1).data, /^In-Reply-To: <inscription@example\.net>/m);
   await page.close();
   const bob = await signedIn(BOB);
   await openMessage(bob, 'Convocation à l’assemblée');

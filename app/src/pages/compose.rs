@@ -53,7 +53,14 @@ pub async fn compose_view(
         (.., Some(id)) => Start::Template(id),
         _ => Start::New,
     };
-    ssr::compose::compose_from(&mail, &account, start, ssr::request_lang()).await
+    let form = ssr::compose::compose_from(&mail, &account, start, ssr::request_lang()).await?;
+    // B12: a reply written from a template.
+    match (start, template) {
+        (Start::Reply(_) | Start::ReplyAll(_), Some(id)) => {
+            ssr::compose::with_template(mail.store(), &account, form, id).await
+        }
+        _ => Ok(form),
+    }
 }
 
 /// Sends the message (`intent` "send") or saves it in Drafts ("draft"), then goes to the
@@ -139,6 +146,36 @@ pub async fn compose_submit(
             Ok(None)
         }
     }
+}
+
+/// B12: on a reply, a choice of template to write it from: a plain GET of the composer with
+/// the same reply and the template (the template's text and files replace the reply's start).
+#[component]
+fn ReplyTemplates(templates: Vec<(i64, String)>) -> impl IntoView {
+    let lang = use_lang();
+    let query = use_query_map();
+    // The reply as the address says it: to the sender, or to all.
+    let (name, id) = query.with_untracked(|q| match query_id(q, "reply_all") {
+        Some(id) => ("reply_all", id),
+        None => ("reply", query_id(q, "reply").unwrap_or_default()),
+    });
+    (!templates.is_empty()).then(|| {
+        view! {
+            <form method="get" action=COMPOSE_PATH class="reply-template">
+                <input type="hidden" name=name value=id.to_string()/>
+                <label for="reply-template">{t(lang, Key::ReplyWithTemplate)}</label>
+                " "
+                <select id="reply-template" name="template">
+                    {templates
+                        .into_iter()
+                        .map(|(id, subject)| view! { <option value=id.to_string()>{subject}</option> })
+                        .collect_view()}
+                </select>
+                " "
+                <button type="submit" class="button subtle">{t(lang, Key::UseThisTemplate)}</button>
+            </form>
+        }
+    })
 }
 
 /// Reads an id from the query, `None` when absent or not a number.
@@ -269,6 +306,7 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
         signatures,
         footer,
         scheduled_for,
+        templates,
     } = form;
     // B15: the page's time zone at the time chosen to send at (a clock change may come between),
     // read by the browser; the server's own zone without it.
@@ -349,6 +387,7 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
                     })}
                 {error}
                 {autosaved}
+                <ReplyTemplates templates/>
                 <ActionForm action=submit node_ref=form_ref attr:class="compose-form" on:input=move |_| save_later()>
                     {hidden("reply_to", reply_to)}
                     {hidden("forward_of", forward_of)}

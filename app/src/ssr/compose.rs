@@ -196,6 +196,7 @@ pub(crate) async fn compose_from(
             view.to = Mailbox::list(&to);
             view.cc = Mailbox::list(&cc);
             view.subject = prefixed_subject("Re", &original.subject);
+            view.templates = templates(store, account).await?;
             view.body = format!("\n\n{signature}{}\n{}\n", attribution(&original, lang), quoted(&original.text));
             view.reply_to = Some(id);
         }
@@ -244,6 +245,33 @@ pub(crate) async fn compose_from(
         }
     }
     Ok(in_format(view))
+}
+
+/// The account's templates (B12), newest first: (id, subject).
+async fn templates(store: &store::Store, account: &Account) -> Result<Vec<(i64, String)>, AppError> {
+    let folder = store.special_folder(account.id, SpecialUse::Templates).await?.id;
+    let rows = store.newest_messages(account.id, folder, 100).await?;
+    Ok(rows.into_iter().map(|row| (row.id.0, row.subject)).collect())
+}
+
+/// B12: a reply written from template `id`: its text above what the reply quotes, its
+/// attachments along. The template stays as it is.
+pub(crate) async fn with_template(
+    store: &store::Store,
+    account: &Account,
+    mut view: ComposeForm,
+    id: i64,
+) -> Result<ComposeForm, AppError> {
+    let Some((_, raw)) = own_in(store, account, id, SpecialUse::Templates).await? else {
+        return Err(AppError::NotFound);
+    };
+    let template = Original::parse(&raw).unwrap_or_default();
+    view.body = format!("{}\n\n{}", template.text.trim_end(), view.body.trim_start_matches('\n'));
+    if view.html.is_some() {
+        view.html = Some(crate::rich_text::text_to_html(&view.body));
+    }
+    view.attachments = attached_files(id, &raw);
+    Ok(view)
 }
 
 /// The addresses the account sends from (B6): its login, then the aliases that lead to its
