@@ -47,7 +47,7 @@ test('undo brings a message just sent back to the composer; after the delay it h
   const { browser, page } = await signedIn(ANA);
   await write(page, 'Undo me', 'Premier jet.');
   await page.getByRole('button', { name: 'Send' }).click();
-  await page.waitForURL(/\/mail\?sent=1&undo=\d+$/);
+  await page.waitForURL(/\/mail\?sent=1&undo=\d+&delay=5$/);
   await waitForHydration(page);
   await page.getByRole('status').filter({ hasText: 'Message sent.' }).getByRole('button', { name: 'Undo' }).click();
   await page.waitForURL(/\/compose\?draft=\d+&undone=1$/);
@@ -61,12 +61,15 @@ test('undo brings a message just sent back to the composer; after the delay it h
   await waitForHydration(page);
   await page.locator('#compose-body').fill('Version revue.');
   await page.getByRole('button', { name: 'Send' }).click();
-  await page.waitForURL(/\/mail\?sent=1&undo=\d+$/);
+  await page.waitForURL(/\/mail\?sent=1&undo=\d+&delay=5$/);
   await waitFor('the message at the peer', () => arrived('Undo me').length === 1);
   const sent = arrived('Undo me')[0].data;
   assert.match(sent, /Version revue\./);
   assert.doesNotMatch(sent, /X-Facteur/i, 'what the draft kept for itself does not leave');
-  // Too late now: said plainly.
+  // The button went with the delay; from a page that still offers it, too late is said plainly.
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Undo' }).waitFor({ state: 'hidden' });
+  await page.goto(page.url().replace(/&delay=\d+$/, ''));
   await waitForHydration(page);
   await page.getByRole('button', { name: 'Undo' }).click();
   await page.getByRole('alert').filter({ hasText: 'Too late: the message has left.' }).waitFor();

@@ -105,6 +105,10 @@ pub async fn compose_submit(
             delay => Intent::SendLater { at: now + i64::from(delay), undo: true },
         },
     };
+    let undo_seconds = match intent {
+        Intent::SendLater { at, undo: true } => (at - now).max(0),
+        _ => 0,
+    };
     let written = Written {
         from,
         to,
@@ -134,7 +138,7 @@ pub async fn compose_submit(
             Ok(Some(id))
         }
         Done::Scheduled { id, undo: true } => {
-            leptos_axum::redirect(&format!("/mail?sent=1&undo={id}"));
+            leptos_axum::redirect(&format!("/mail?sent=1&undo={id}&delay={undo_seconds}"));
             Ok(None)
         }
         Done::Scheduled { undo: false, .. } => {

@@ -156,6 +156,7 @@ pub fn MailPage() -> impl IntoView {
                     let sent = query.with(|q| SentNote {
                         sent: q.get("sent").is_some(),
                         undo: q.get("undo").and_then(|id| id.parse().ok()),
+                        undo_seconds: q.get("delay").and_then(|s| s.parse().ok()),
                         scheduled: q.get("scheduled").is_some(),
                     });
                     view! { <MailLayout mailbox pane sent/> }.into_any()
@@ -232,6 +233,8 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote) -> impl 
 struct SentNote {
     sent: bool,
     undo: Option<i64>,
+    /// How long the undo is offered for, from when the page shows.
+    undo_seconds: Option<u32>,
     scheduled: bool,
 }
 
@@ -244,12 +247,21 @@ fn SentBanner(sent: SentNote) -> impl IntoView {
         SentNote { sent: true, .. } => Key::MessageSent,
         _ => return ().into_any(),
     };
+    // The Undo button goes once the message has left (a click would only say "too late").
+    let offered = RwSignal::new(true);
+    if let Some(seconds) = sent.undo_seconds {
+        Effect::new(move |_| {
+            set_timeout(move || offered.set(false), std::time::Duration::from_secs(u64::from(seconds)));
+        });
+    }
     let undo_form = sent.undo.map(|id| {
         view! {
-            <ActionForm action=undo attr:class="inline-form">
-                <input type="hidden" name="id" value=id.to_string()/>
-                <button type="submit" class="link-button">{t(lang, Key::Undo)}</button>
-            </ActionForm>
+            <Show when=move || offered.get()>
+                <ActionForm action=undo attr:class="inline-form">
+                    <input type="hidden" name="id" value=id.to_string()/>
+                    <button type="submit" class="link-button">{t(lang, Key::Undo)}</button>
+                </ActionForm>
+            </Show>
         }
     });
     let error = move || {
