@@ -236,6 +236,9 @@ keys! {
     ClearFormatting,
     ReplyWithTemplate,
     UseThisTemplate,
+    InsertImage,
+    NotAnImage,
+    ImageTooLarge,
 }
 
 /// The text of `key` in `lang`.
@@ -590,6 +593,12 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, ReplyWithTemplate) => "Répondre avec un modèle",
         (Lang::En, UseThisTemplate) => "Use",
         (Lang::Fr, UseThisTemplate) => "Utiliser",
+        (Lang::En, InsertImage) => "Picture",
+        (Lang::Fr, InsertImage) => "Image",
+        (Lang::En, NotAnImage) => "Only PNG, JPEG, GIF or WebP pictures go in the text.",
+        (Lang::Fr, NotAnImage) => "Seules les images PNG, JPEG, GIF ou WebP vont dans le texte.",
+        (Lang::En, ImageTooLarge) => "This picture is over 2 MB: attach it as a file instead.",
+        (Lang::Fr, ImageTooLarge) => "Cette image dépasse 2 Mo : joignez-la plutôt comme fichier.",
     }
 }
 

@@ -341,6 +341,13 @@ async fn upload(
 
 /// A file name as a message may carry it: no path, no control characters, at most 200
 /// characters (the extension kept), never empty.
+/// Whether the request carries the cookie of a live web session (checked before a large body
+/// is read).
+pub async fn has_web_session(auth: &auth::Auth, headers: &HeaderMap) -> bool {
+    let Some(token) = cookie_value(headers, SESSION_COOKIE) else { return false };
+    matches!(auth.web_session_account(token).await, Ok(Some(_)))
+}
+
 pub(crate) fn upload_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();

@@ -1,5 +1,6 @@
 // Rich text and forwards as files in the web composer (issue 17: B3, B5): the writing
-// preferences; the toolbar's bold, list, link and quote; what a hostile page script puts in the
+// preferences; the toolbar's bold, list, link, quote and a picture in the text (sent as a
+// `cid:` part of multipart/related, taken up again from the draft); what a hostile page script puts in the
 // editor is cleaned on the server; the draft keeps the formatting through an autosave and a
 // reload; what leaves is multipart/alternative with a faithful text version, checked by
 // Python's `email` package; rich text switched off for one message; a forward as a `.eml` file
@@ -32,7 +33,7 @@ after(async () => {
  * part's own subject and text too. */
 function parseMime(data) {
   const script = `
-import email, email.policy, json, sys
+import base64, email, email.policy, json, sys
 message = email.message_from_bytes(sys.stdin.buffer.read(), policy=email.policy.default)
 parts = []
 for p in message.walk():
@@ -41,12 +42,13 @@ for p in message.walk():
         parts.append({"type": "message/rfc822", "name": p.get_filename(), "cte": p["content-transfer-encoding"],
                       "subject": str(inner["subject"]), "text": inner.get_body(("plain",)).get_content()})
     elif not p.is_multipart():
-        parts.append({"type": p.get_content_type(), "name": p.get_filename(),
-                      "text": p.get_content() if p.get_content_maintype() == "text" else None})
+        parts.append({"type": p.get_content_type(), "name": p.get_filename(), "cid": p["content-id"],
+                      "text": p.get_content() if p.get_content_maintype() == "text" else None,
+                      "base64": None if p.get_content_maintype() == "text" else base64.b64encode(p.get_payload(decode=True)).decode()})
 print(json.dumps({"type": message.get_content_type(), "parts": parts, "defects": len(message.defects)}))
 `;
   // The peer hands the bytes over as Latin-1 text: back to the very bytes sent.
-  const result = spawnSync('python3', ['-c', script], { input: Buffer.from(data, 'latin1'), encoding: 'utf8' });
+  const result = spawnSync('python3', ['-c', script], { input: Buffer.from(data, 'latin1'), encoding: 'utf8', maxBuffer: 64 << 20 });
   if (result.status !== 0) throw new Error(`python: ${result.stderr}`);
   return JSON.parse(result.stdout);
 }
@@ -56,6 +58,12 @@ async function nextAtPeer(before) {
   await waitFor('the peer to receive the message', () => peer.messages().length === before + 1);
   return parseMime(peer.messages().at(-1).data);
 }
+
+/** A 1×1 PNG. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 /** Selects the last `count` characters typed in the focused editor. */
 async function selectBack(page, count) {
@@ -98,6 +106,13 @@ test('rich text: chosen in the preferences, formatted with the toolbar, cleaned,
   await toolbar.getByRole('button', { name: 'Link' }).click();
   await page.keyboard.press('End');
   await page.keyboard.press('Enter');
+  // A picture in the text; a drawing (SVG) is refused in plain words.
+  const picker = toolbar.locator('input[type=file]');
+  await picker.setInputFiles({ name: 'dessin.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg/>') });
+  await toolbar.getByRole('alert').filter({ hasText: 'Only PNG, JPEG, GIF or WebP pictures go in the text.' }).waitFor();
+  await picker.setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: PNG });
+  await editor.locator('img[src^="data:image/png;base64,"]').waitFor();
+  await page.keyboard.press('Enter');
   await page.keyboard.type('Une citation');
   await toolbar.getByRole('button', { name: 'Quote' }).click();
   assert.equal(await editor.locator('b, strong, span[style*="bold"]').first().innerText(), 'Carol');
@@ -123,18 +138,30 @@ test('rich text: chosen in the preferences, formatted with the toolbar, cleaned,
   await reloaded.locator('li').first().waitFor();
   assert.deepEqual(await reloaded.locator('li').allInnerTexts(), ['Budget', 'Fête']);
   assert.equal(await reloaded.locator('a').first().getAttribute('href'), 'https://example.org/cr');
-  assert.equal(await reloaded.locator('img, [onerror]').count(), 0, 'cleaned before it came back');
+  assert.equal(await reloaded.locator('img[src^="http"], [onerror]').count(), 0, 'cleaned before it came back');
+  assert.equal(
+    await reloaded.locator('img').getAttribute('src'),
+    `data:image/png;base64,${PNG.toString('base64')}`,
+    'the picture comes back from the draft',
+  );
+  assert.equal(await page.locator('.attached-file').count(), 0, 'a picture of the text is not an attachment');
   assert.equal(await reloaded.locator('blockquote').innerText(), 'Une citation');
 
   const before = peer.messages().length;
   await page.getByRole('button', { name: 'Send' }).click();
   await page.waitForURL(/\/mail\?sent=1$/);
   const sent = await nextAtPeer(before);
-  assert.equal(sent.type, 'multipart/alternative');
+  assert.equal(sent.type, 'multipart/related', 'the text and the picture it shows');
   assert.equal(sent.defects, 0);
-  const [text, html] = sent.parts;
+  const [text, html, picture] = sent.parts;
   assert.equal(text.type, 'text/plain');
   assert.equal(html.type, 'text/html');
+  assert.equal(picture.type, 'image/png');
+  assert.equal(picture.base64, PNG.toString('base64'), 'the same bytes');
+  const cid = picture.cid.replace(/^<|>$/g, '');
+  assert.ok(html.text.includes(`src="cid:${cid}"`), 'the HTML shows it by its Content-ID');
+  assert.ok(!html.text.includes('data:'), 'no data: URL leaves');
+  assert.match(text.text, /\[image\]/);
   assert.match(text.text, /^- Budget$/m);
   assert.match(text.text, /^- Fête$/m);
   assert.match(text.text, /Voir le site <https:\/\/example\.org\/cr>/);
@@ -143,7 +170,8 @@ test('rich text: chosen in the preferences, formatted with the toolbar, cleaned,
   assert.match(html.text, /href="https:\/\/example\.org\/cr"/);
   assert.match(html.text, /<blockquote>/);
   assert.match(html.text, /style="color:rgb\(200, 0, 0\)"/);
-  for (const bad of ['<img', 'onerror', 'javascript:', 'tracker.example', 'position']) {
+  assert.equal(html.text.match(/<img /g).length, 1, 'only the picture put in the text');
+  for (const bad of ['onerror', 'javascript:', 'tracker.example', 'position']) {
     assert.ok(!html.text.includes(bad), `${bad} is not sent`);
   }
   await page.close();
@@ -200,5 +228,40 @@ test('rich text can be switched off for one message; a forward goes as a .eml fi
   assert.notEqual(forwarded.cte?.toLowerCase(), 'base64', 'RFC 2046: a message part is never base64');
   assert.equal(forwarded.subject, 'Devis été 2027');
   assert.equal(forwarded.text.trim(), 'Voici le devis de l’été.');
+  await page.close();
+});
+
+test('a large picture travels in the post of a signed-in writer; a stranger’s large post is refused unread', async () => {
+  // Over the usual 1 MB of a form, without a session: refused before its body is read.
+  const stranger = await fetch(`${server.baseUrl}/api/compose_submit`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.baseUrl },
+    body: `to=carol%40example.net&subject=x&body=${'a'.repeat(2_000_000)}`,
+  });
+  assert.equal(stranger.status, 413);
+
+  const { page } = await signIn(server.baseUrl, ANA);
+  await page.goto(`${server.baseUrl}/compose`);
+  await waitForHydration(page);
+  const editor = page.getByRole('textbox', { name: 'Message content' });
+  await editor.waitFor();
+  await page.getByLabel('To').fill('carol@example.net');
+  await page.getByLabel('Subject').fill('Grande image');
+  await editor.click();
+  await page.keyboard.type('La voici :');
+  // 1.5 MB of picture: about 2 MB once in the text as a data: URL.
+  const large = Buffer.concat([PNG, Buffer.alloc(1_500_000, 0x5a)]);
+  await page.getByRole('toolbar', { name: 'Formatting' }).locator('input[type=file]').setInputFiles({
+    name: 'grande.png',
+    mimeType: 'image/png',
+    buffer: large,
+  });
+  await editor.locator('img').waitFor();
+  const before = peer.messages().length;
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+  const sent = await nextAtPeer(before);
+  const picture = sent.parts.find((part) => part.type === 'image/png');
+  assert.equal(picture.base64, large.toString('base64'), 'the same bytes');
   await page.close();
 });

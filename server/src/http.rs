@@ -32,9 +32,9 @@ pub(crate) fn router(
 ) -> Router {
     let options =
         LeptosOptions::builder().output_name("facteur").site_root("site").site_pkg_dir("pkg").site_addr(addr).build();
-    app::ssr::router(mail, auth, options, settings, send_later)
+    app::ssr::router(mail, auth.clone(), options, settings, send_later)
         .fallback(static_file)
-        .layer(middleware::from_fn(limit_requests))
+        .layer(middleware::from_fn_with_state(auth, limit_requests))
         .layer(middleware::from_fn(security_headers))
 }
 
@@ -46,9 +46,21 @@ pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// must not hold a connection for ever).
 pub(crate) const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// The largest message the composer posts (B3: its pictures travel in the text, as `data:`
+/// URLs), taken only from a signed-in reader and a few at a time.
+pub(crate) const MAX_COMPOSE_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// How many such large posts are read at once.
+const CONCURRENT_LARGE_POSTS: usize = 8;
+
 /// Bounds each request: a body over [`MAX_BODY_BYTES`] is `413` (it used to be a `500` from
 /// deep inside), and a request not read and answered within [`REQUEST_TIMEOUT`] is `408`.
-async fn limit_requests(request: Request<Body>, next: Next) -> Response {
+async fn limit_requests(
+    axum::extract::State(auth): axum::extract::State<auth::Auth>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    use leptos::server_fn::ServerFn as _;
+    static LARGE_POSTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_LARGE_POSTS);
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     // The composer's uploads are read by their handler, once it knows who sends them.
@@ -60,7 +72,20 @@ async fn limit_requests(request: Request<Body>, next: Next) -> Response {
             .await
             .unwrap_or_else(|_| StatusCode::REQUEST_TIMEOUT.into_response());
     }
-    let (max_bytes, timeout) = (MAX_BODY_BYTES, REQUEST_TIMEOUT);
+    // The composer's message may be larger, once its sender is known (a stranger's body is
+    // never read past the usual bound).
+    let large = request.uri().path() == app::pages::compose::ComposeSubmit::PATH
+        && declared.is_none_or(|length| length > MAX_BODY_BYTES as u64)
+        && app::ssr::has_web_session(&auth, request.headers()).await;
+    let _slot = if large {
+        match LARGE_POSTS.try_acquire() {
+            Ok(slot) => Some(slot),
+            Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
+    } else {
+        None
+    };
+    let (max_bytes, timeout) = (if large { MAX_COMPOSE_BODY_BYTES } else { MAX_BODY_BYTES }, REQUEST_TIMEOUT);
     if declared.is_some_and(|length| length > max_bytes as u64) {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     }

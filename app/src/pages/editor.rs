@@ -1,6 +1,8 @@
 //! The composer's text (B3): a plain text area, or rich text in the browser's own editor
 //! (`contenteditable`) with a toolbar (bold, italic, underline, size, colour, alignment, lists,
-//! link, quote). The choice is the account's setting and can be switched for one message.
+//! link, quote, picture). The choice is the account's setting and can be switched for one
+//! message. A picture is put in the text as a `data:` URL; the server makes it a part of the
+//! message (`cid:`), and gives it back as a `data:` URL when a draft is taken up.
 //!
 //! Rich text needs the WASM: until it runs (or without JavaScript) the page shows the text area
 //! with the message's text, and that is what is sent. Once live, rich text posts the editor's
@@ -128,6 +130,27 @@ fn Toolbar(editor_ref: NodeRef<leptos::html::Div>) -> impl IntoView {
         }
     };
     let colour = move |ev: leptos::ev::Event| run(editor_ref, "foreColor", Some(&event_target_value(&ev)));
+    // B3: a picture in the text, read in the page (no upload: it travels in the HTML).
+    let picker = NodeRef::<leptos::html::Input>::new();
+    let problem = RwSignal::new(None::<Key>);
+    let pick_image = move |_| {
+        if let Some(input) = picker.get_untracked() {
+            input.click();
+        }
+    };
+    let on_image = move |_ev: leptos::ev::Event| {
+        problem.set(None);
+        #[cfg(feature = "hydrate")]
+        if let Some(file) = picker.get_untracked().and_then(|input| input.files()).and_then(|files| files.item(0)) {
+            match image_problem(&file.type_(), file.size() as u64) {
+                Some(key) => problem.set(Some(key)),
+                None => insert_image(editor_ref, &file),
+            }
+        }
+        if let Some(input) = picker.get_untracked() {
+            input.set_value("");
+        }
+    };
     view! {
         <div class="toolbar" role="toolbar" aria-label=t(lang, Key::Formatting) aria-controls="compose-editor">
             {button("bold", Key::Bold, "B")}
@@ -163,9 +186,61 @@ fn Toolbar(editor_ref: NodeRef<leptos::html::Div>) -> impl IntoView {
                 "🔗"
             </button>
             {button("formatBlock:blockquote", Key::QuoteBlock, "❝")}
+            <button
+                type="button"
+                class="tool"
+                title=t(lang, Key::InsertImage)
+                aria-label=t(lang, Key::InsertImage)
+                on:mousedown=|ev| ev.prevent_default()
+                on:click=pick_image
+            >
+                "🖼"
+            </button>
+            <input
+                type="file"
+                class="visually-hidden"
+                tabindex="-1"
+                aria-label=t(lang, Key::InsertImage)
+                accept=IMAGE_TYPES.join(",")
+                node_ref=picker
+                on:change=on_image
+            />
             {button("removeFormat", Key::ClearFormatting, "⌫")}
+            {move || problem.get().map(|key| view! { <span class="form-error" role="alert">{t(lang, key)}</span> })}
         </div>
     }
+}
+
+/// The pictures the text may hold: what every mail program shows.
+const IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/// Why a file cannot go in the text, if it cannot: not a picture, or too large.
+pub fn image_problem(content_type: &str, size: u64) -> Option<Key> {
+    if !IMAGE_TYPES.contains(&content_type) {
+        Some(Key::NotAnImage)
+    } else if size > types::MAX_INLINE_IMAGE_BYTES as u64 {
+        Some(Key::ImageTooLarge)
+    } else {
+        None
+    }
+}
+
+/// Reads a picture and puts it at the editor's cursor.
+#[cfg(feature = "hydrate")]
+fn insert_image(editor_ref: NodeRef<leptos::html::Div>, file: &web_sys::File) {
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::wasm_bindgen::closure::Closure;
+    let Ok(reader) = web_sys::FileReader::new() else { return };
+    let read = reader.clone();
+    let loaded = Closure::once(move || {
+        if let Some(url) = read.result().ok().and_then(|result| result.as_string()) {
+            run(editor_ref, "insertImage", Some(&url));
+        }
+    });
+    reader.set_onload(Some(loaded.as_ref().unchecked_ref()));
+    // Runs once, when the file is read; the page keeps it until then.
+    loaded.forget();
+    let _ = reader.read_as_data_url(file);
 }
 
 /// What a link typed in the prompt points to: the web address as typed, `https://` added when
@@ -216,6 +291,16 @@ fn run(editor_ref: NodeRef<leptos::html::Div>, name: &str, value: Option<&str>) 
 #[cfg(test)]
 mod tests {
     use super::link_target;
+
+    #[test]
+    fn only_pictures_of_a_sensible_size_go_in_the_text() {
+        use super::image_problem;
+        use crate::i18n::Key;
+        assert_eq!(image_problem("image/png", 2_000), None);
+        assert_eq!(image_problem("image/svg+xml", 2_000), Some(Key::NotAnImage));
+        assert_eq!(image_problem("application/pdf", 2_000), Some(Key::NotAnImage));
+        assert_eq!(image_problem("image/jpeg", types::MAX_INLINE_IMAGE_BYTES as u64 + 1), Some(Key::ImageTooLarge));
+    }
 
     #[test]
     fn typed_links_get_a_scheme_and_only_a_safe_one() {

@@ -376,6 +376,33 @@ fn message_part(attachment: &render::Attachment) -> Option<mail_builder::mime::M
     )
 }
 
+/// The message's body made `multipart/related` (RFC 2387): its text and HTML, then the
+/// pictures the HTML shows; the attachments, if any, beside it in `multipart/mixed`.
+fn with_related_images<'x>(
+    mut builder: MessageBuilder<'x>,
+    images: &'x [render::composed::InlineImage],
+) -> MessageBuilder<'x> {
+    use mail_builder::mime::{BodyPart, MimePart};
+    let text = builder.text_body.take().into_iter();
+    let html = builder.html_body.take().into_iter();
+    let mut related = vec![MimePart::new("multipart/alternative", text.chain(html).collect::<Vec<_>>())];
+    for image in images {
+        related.push(
+            MimePart::new(image.content_type.as_str(), BodyPart::Binary(image.bytes.as_slice().into()))
+                .inline()
+                .cid(image.content_id.as_str()),
+        );
+    }
+    let related = MimePart::new("multipart/related", related);
+    let body = match builder.attachments.take() {
+        Some(attachments) => {
+            MimePart::new("multipart/mixed", std::iter::once(related).chain(attachments).collect::<Vec<_>>())
+        }
+        None => related,
+    };
+    builder.body(body)
+}
+
 /// "On {date}, {sender} wrote:", above the quoted text of a reply.
 fn attribution(original: &Original, lang: Lang) -> String {
     let who = original.from.first().map(|m| m.name.clone().unwrap_or_else(|| m.address.clone())).unwrap_or_default();
@@ -474,10 +501,25 @@ pub(crate) async fn send_or_save(
     if let Some(footer) = footer {
         body = format!("{}\n\n{footer}\n", body.trim_end());
     }
+    // B3: the pictures of the text become parts of the message, named from its id.
+    let message_id = mail::outgoing::new_message_id(hostname, chrono::Utc::now());
+    let (html, images) = match html {
+        Some(html) => {
+            let (html, images) = render::composed::take_inline_images(&html, |n| {
+                format!("part{n}.{}", message_id.trim_matches(['<', '>']))
+            });
+            (Some(html), images)
+        }
+        None => (None, Vec::new()),
+    };
+    let image_bytes: usize = images.iter().map(|image| image.bytes.len()).sum();
+    if image_bytes + attachments.iter().map(|file| file.bytes.len()).sum::<usize>() > store::MAX_ATTACHMENTS_BYTES {
+        return Err(AppError::AttachmentsTooLarge);
+    }
     let mut builder = MessageBuilder::new()
         .from(from.as_str())
         .subject(written.subject.trim())
-        .message_id(mail::outgoing::new_message_id(hostname, chrono::Utc::now()))
+        .message_id(message_id.clone())
         .text_body(body);
     if let Some(html) = html {
         builder = builder
@@ -535,6 +577,9 @@ pub(crate) async fn send_or_save(
             _ => "application/octet-stream".to_string(),
         };
         builder = builder.attachment(content_type, attachment.file_name.clone(), attachment.bytes.as_slice());
+    }
+    if !images.is_empty() {
+        builder = with_related_images(builder, &images);
     }
     let raw = builder.write_to_vec().map_err(|_| AppError::Internal)?;
 

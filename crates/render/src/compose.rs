@@ -52,7 +52,8 @@ pub struct Original {
     pub date: Option<i64>,
     /// Its text (an HTML-only message's, as text), with `\n` line ends.
     pub text: String,
-    /// Its HTML body, as written (not cleaned), when it has one.
+    /// Its HTML body, as written (not cleaned), its own images in it as `data:` URLs, when it
+    /// has one.
     pub html: Option<String>,
     /// It says it is urgent (`X-Priority:` 1 or 2, or `Importance: high`).
     pub high_priority: bool,
@@ -102,11 +103,7 @@ impl Original {
                 .body_text(0)
                 .map(|text| text.replace("\r\n", "\n").trim_end().to_string())
                 .unwrap_or_default(),
-            html: message
-                .html_part(0)
-                .filter(|part| part.is_text_html())
-                .and_then(|part| part.text_contents())
-                .map(str::to_string),
+            html: crate::html_with_images(&message),
             high_priority: facts::is_high_priority(&message),
             receipt_to: receipt_address(&message),
             answers: id_field(&message, DRAFT_ANSWERS_FIELD),

@@ -27,6 +27,7 @@ const TAGS: &[&str] = &[
     "h3",
     "hr",
     "i",
+    "img",
     "li",
     "ol",
     "p",
@@ -41,6 +42,12 @@ const TAGS: &[&str] = &[
     "ul",
 ];
 
+/// The images an editor may hold: pictures put in the text, as `data:` URLs until the message
+/// is built (then they are parts of it, `cid:`). Never an address on the network: a draft
+/// shown again must not call anyone.
+const IMAGE_PREFIXES: &[&str] =
+    &["data:image/png;base64,", "data:image/jpeg;base64,", "data:image/gif;base64,", "data:image/webp;base64,"];
+
 /// What a `style` attribute may say: the toolbar's size, colour and alignment.
 const STYLE_PROPERTIES: &[&str] = &[
     "background-color",
@@ -54,22 +61,111 @@ const STYLE_PROPERTIES: &[&str] = &[
 ];
 
 /// `html` (a fragment, as the editor holds it) with only [`TAGS`], links to the web or to an
-/// address, and [`STYLE_PROPERTIES`] left.
+/// address, images of [`IMAGE_PREFIXES`], and [`STYLE_PROPERTIES`] left.
 pub fn clean_composed_html(html: &str) -> String {
     let tags: HashSet<&str> = TAGS.iter().copied().collect();
     let mut attributes: HashMap<&str, HashSet<&str>> = HashMap::new();
     attributes.insert("a", ["href"].into_iter().collect());
-    ammonia::Builder::default()
+    attributes.insert("img", ["src", "alt"].into_iter().collect());
+    let cleaned = ammonia::Builder::default()
         .tags(tags)
         .tag_attributes(attributes)
         .generic_attributes(["style"].into_iter().collect())
         .filter_style_properties(STYLE_PROPERTIES.iter().copied().collect())
-        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .url_schemes(["http", "https", "mailto", "data"].into_iter().collect())
+        // `data:` only for an image's pixels, never a link.
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("img", "src") if IMAGE_PREFIXES.iter().any(|prefix| value.starts_with(prefix)) => Some(value.into()),
+            ("img", "src") => None,
+            (_, "href") if value.trim_start().to_ascii_lowercase().starts_with("data:") => None,
+            _ => Some(value.into()),
+        })
         .url_relative(ammonia::UrlRelative::Deny)
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true)
         .clean(html)
-        .to_string()
+        .to_string();
+    without_empty_images(&cleaned)
+}
+
+/// Cleaned HTML without the `<img>` whose source was dropped (a picture from the network):
+/// nothing to show, and "[image]" in the text version for nothing.
+fn without_empty_images(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<img") {
+        out.push_str(&rest[..at]);
+        let end = at + tag_len(&rest[at..]);
+        let tag = &rest[at..end];
+        if tag.contains(" src=\"") {
+            out.push_str(tag);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The length of the tag `html` starts with, up to its closing `>`. The cleaner's output
+/// quotes every attribute value with `"` and writes a `"` inside one as `&quot;`, so a `>`
+/// outside quotes ends the tag (one inside, as in `alt="a>b"`, does not). In text, `<` is
+/// always `&lt;`, so `<img` only ever starts a tag.
+fn tag_len(html: &str) -> usize {
+    let mut quoted = false;
+    for (index, c) in html.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '>' if !quoted => return index + 1,
+            _ => {}
+        }
+    }
+    html.len()
+}
+
+/// A picture of the text, as a part of the message built from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineImage {
+    /// Without angle brackets.
+    pub content_id: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Cleaned composed HTML with its `data:` images taken out as parts: each `src` becomes
+/// `cid:` and the id `content_id(n)` gives the n-th distinct image (the same picture twice is
+/// one part). An image whose data does not decode is dropped.
+pub fn take_inline_images(html: &str, mut content_id: impl FnMut(usize) -> String) -> (String, Vec<InlineImage>) {
+    use base64::Engine as _;
+    const SRC: &str = "src=\"";
+    let mut images: Vec<(String, InlineImage)> = Vec::new();
+    let mut out = String::with_capacity(html.len().min(64 * 1024));
+    let mut rest = html;
+    // Only in an `<img>` tag: the same letters typed in the text are text.
+    while let Some(at) = rest.find("<img").and_then(|img| {
+        let tag = &rest[img..img + tag_len(&rest[img..])];
+        tag.find(SRC).map(|src| img + src)
+    }) {
+        out.push_str(&rest[..at + SRC.len()]);
+        let value_start = &rest[at + SRC.len()..];
+        let end = value_start.find('"').unwrap_or(value_start.len());
+        let value = &value_start[..end];
+        rest = &value_start[end..];
+        let Some(prefix) = IMAGE_PREFIXES.iter().find(|prefix| value.starts_with(**prefix)) else {
+            out.push_str(value);
+            continue;
+        };
+        if let Some((_, image)) = images.iter().find(|(data, _)| data == value) {
+            out.push_str(&format!("cid:{}", image.content_id));
+            continue;
+        }
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&value[prefix.len()..]) else { continue };
+        let content_type = prefix["data:".len()..prefix.len() - ";base64,".len()].to_string();
+        let image = InlineImage { content_id: content_id(images.len()), content_type, bytes };
+        out.push_str(&format!("cid:{}", image.content_id));
+        images.push((value.to_string(), image));
+    }
+    out.push_str(rest);
+    (out, images.into_iter().map(|(_, image)| image).collect())
 }
 
 /// The text/plain alternative of cleaned composed HTML: a line per block, list items marked,
@@ -182,6 +278,14 @@ impl TokenSink for TextSink {
                         walk.in_pre = false;
                         Self::break_line(&mut text);
                     }
+                    (StartTag, "img") => {
+                        let alt = tag.attrs.iter().find(|a| &*a.name.local == "alt").map(|a| a.value.to_string());
+                        push_text(
+                            &mut text,
+                            walk.quote_depth,
+                            &format!("[{}]", alt.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| "image".into())),
+                        );
+                    }
                     (StartTag, "b" | "strong") | (EndTag, "b" | "strong") => text.push('*'),
                     (StartTag, "i" | "em") | (EndTag, "i" | "em") => text.push('_'),
                     (_, "div" | "p" | "h1" | "h2" | "h3" | "li") => Self::break_line(&mut text),
@@ -270,6 +374,29 @@ mod tests {
         assert!(clean.contains(r#"href="https://example.org/a?b=1&amp;c""#), "{clean}");
         assert!(clean.contains(r#"<span style="font-size:x-large">Grand</span>"#), "{clean}");
         assert!(!clean.contains("note"), "comments go");
+    }
+
+    #[test]
+    fn pictures_stay_as_data_and_leave_as_parts() {
+        let png = "data:image/png;base64,iVBORw0KGgo=";
+        let dirty = format!(
+            r#"<div><img src="{png}" alt="logo"><img src="https://t.example/p.gif"><img src="data:image/svg+xml;base64,PHN2Zz4="><a href="data:text/html;base64,PHNjcmlwdD4=">x</a><img src="{png}"></div>"#
+        );
+        let clean = clean_composed_html(&dirty);
+        assert_eq!(clean.matches(png).count(), 2, "{clean}");
+        assert!(!clean.contains("t.example") && !clean.contains("svg") && !clean.contains("text/html"), "{clean}");
+        let (html, images) = take_inline_images(&clean, |n| format!("img{n}@example.org"));
+        assert_eq!(images.len(), 1, "the same picture twice is one part");
+        assert_eq!(images[0].content_type, "image/png");
+        assert_eq!(images[0].bytes, b"\x89PNG\r\n\x1a\n");
+        assert_eq!(html.matches("cid:img0@example.org").count(), 2, "{html}");
+        assert!(!html.contains("data:"), "{html}");
+        assert_eq!(composed_to_text(&clean), "[logo]x[image]", "pictures from elsewhere are gone");
+        // The same letters in the text are text; an `alt` with a `>` does not end its tag.
+        let typed = clean_composed_html(&format!(r#"<div>src="{png}"<img alt="a>b" src="{png}"></div>"#));
+        let (html, images) = take_inline_images(&typed, |n| format!("img{n}@example.org"));
+        assert_eq!(images.len(), 1);
+        assert_eq!(html, format!(r#"<div>src="{png}"<img alt="a&gt;b" src="cid:img0@example.org"></div>"#));
     }
 
     #[test]

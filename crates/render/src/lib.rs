@@ -20,8 +20,8 @@ use mail_parser::{MessageParser, MimeHeaders};
 
 pub use sanitize::{RemoteImages, Sanitized, sanitize_email_html, srcdoc_document};
 
-/// Inline images larger than this are not inlined (they stay downloadable as attachments).
-const MAX_INLINE_IMAGE_BYTES: usize = 2 * 1024 * 1024;
+// Inline images larger than this are not inlined (they stay downloadable as attachments).
+use types::MAX_INLINE_IMAGE_BYTES;
 
 /// A message as the reading pane shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,8 +84,8 @@ pub fn render(raw: &[u8], remote_images: RemoteImages) -> Option<Rendered> {
             _ => Body::Empty,
         },
     };
-    let attachments = message
-        .attachments()
+    let attachments = listed_attachments(&message)
+        .into_iter()
         .enumerate()
         .map(|(index, part)| AttachmentInfo { name: attachment_name(part, index), size: part.contents().len() as u64 })
         .collect();
@@ -103,13 +103,63 @@ pub fn render(raw: &[u8], remote_images: RemoteImages) -> Option<Rendered> {
 /// The attachment at `index` (as listed by [`render`]).
 pub fn attachment(raw: &[u8], index: u32) -> Option<Attachment> {
     let message = MessageParser::default().parse(raw)?;
-    Some(extracted(message.attachment(index)?, index as usize))
+    let part = *listed_attachments(&message).get(index as usize)?;
+    Some(extracted(part, index as usize))
 }
 
 /// Every attachment (a forward carries them along).
 pub fn attachments(raw: &[u8]) -> Vec<Attachment> {
     let Some(message) = MessageParser::default().parse(raw) else { return Vec::new() };
-    message.attachments().enumerate().map(|(index, part)| extracted(part, index)).collect()
+    listed_attachments(&message).into_iter().enumerate().map(|(index, part)| extracted(part, index)).collect()
+}
+
+/// The parts listed as attachments: all of them but the images the HTML body shows in place
+/// (they are part of the text, not files). The reading pane's list, the download and the
+/// composer all count from this list, so an index names the same part everywhere.
+fn listed_attachments<'m>(message: &'m mail_parser::Message<'m>) -> Vec<&'m mail_parser::MessagePart<'m>> {
+    let html = message
+        .html_part(0)
+        .filter(|part| part.is_text_html())
+        .and_then(|part| part.text_contents())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    message
+        .attachments()
+        .filter(|part| {
+            let shown =
+                content_id_key(part).is_some_and(|id| shows_inline(part) && html.contains(&format!("cid:{id}")));
+            !shown
+        })
+        .collect()
+}
+
+/// Whether a part is an image shown in the text when the HTML refers to it: a raster image
+/// (SVG is a document, not just pixels) of at most [`MAX_INLINE_IMAGE_BYTES`].
+fn shows_inline(part: &mail_parser::MessagePart<'_>) -> bool {
+    let Some(content_type) = part.content_type() else { return false };
+    let subtype = content_type.subtype().unwrap_or("").to_ascii_lowercase();
+    content_type.ctype().eq_ignore_ascii_case("image")
+        && matches!(subtype.as_str(), "png" | "jpeg" | "jpg" | "gif" | "webp")
+        && part.contents().len() <= MAX_INLINE_IMAGE_BYTES
+}
+
+/// `html` with each `cid:` reference to one of `images` (lowercase Content-ID to `data:` URL)
+/// replaced by the image itself.
+pub(crate) fn resolve_cids(html: &str, images: &HashMap<String, String>) -> String {
+    let mut resolved = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.to_ascii_lowercase().find("cid:") {
+        resolved.push_str(&rest[..at]);
+        let after = &rest[at + 4..];
+        let end = after.find(|c: char| matches!(c, '"' | '\'' | '>' | ')') || c.is_whitespace()).unwrap_or(after.len());
+        match images.get(&after[..end].to_ascii_lowercase()) {
+            Some(url) => resolved.push_str(url),
+            None => resolved.push_str(&rest[at..at + 4 + end]),
+        }
+        rest = &after[end..];
+    }
+    resolved.push_str(rest);
+    resolved
 }
 
 fn extracted(part: &mail_parser::MessagePart<'_>, index: usize) -> Attachment {
@@ -136,22 +186,26 @@ fn attachment_name(part: &mail_parser::MessagePart<'_>, index: usize) -> String 
 /// The message's own images by lowercase Content-ID, as `data:` URLs, for `cid:` references.
 fn inline_images(message: &mail_parser::Message<'_>) -> HashMap<String, String> {
     let mut images = HashMap::new();
-    for part in message.attachments() {
-        let Some(content_id) = part.content_id() else { continue };
-        let Some(content_type) = part.content_type() else { continue };
-        let subtype = content_type.subtype().unwrap_or("").to_ascii_lowercase();
-        // SVG is left out: it is a document, not just pixels.
-        let is_raster = content_type.ctype().eq_ignore_ascii_case("image")
-            && matches!(subtype.as_str(), "png" | "jpeg" | "jpg" | "gif" | "webp");
-        let contents = part.contents();
-        if !is_raster || contents.len() > MAX_INLINE_IMAGE_BYTES {
-            continue;
-        }
-        let encoded = base64::engine::general_purpose::STANDARD.encode(contents);
-        let content_id = content_id.trim().trim_start_matches('<').trim_end_matches('>').to_ascii_lowercase();
+    for part in message.attachments().filter(|part| shows_inline(part)) {
+        let Some(content_id) = content_id_key(part) else { continue };
+        let subtype = part.content_type().and_then(|ct| ct.subtype()).unwrap_or("").to_ascii_lowercase();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(part.contents());
         images.insert(content_id, format!("data:image/{subtype};base64,{encoded}"));
     }
     images
+}
+
+/// A part's Content-ID as `cid:` URLs name it: without angle brackets, lowercase.
+fn content_id_key(part: &mail_parser::MessagePart<'_>) -> Option<String> {
+    let id = part.content_id()?.trim().trim_start_matches('<').trim_end_matches('>').to_ascii_lowercase();
+    (!id.is_empty()).then_some(id)
+}
+
+/// The HTML body of a message with its own images in place of their `cid:` references, as
+/// the composer takes up a draft or a template (B3).
+pub(crate) fn html_with_images(message: &mail_parser::Message<'_>) -> Option<String> {
+    let html = message.html_part(0).filter(|part| part.is_text_html())?.text_contents()?;
+    Some(resolve_cids(html, &inline_images(message)))
 }
 
 #[cfg(test)]
@@ -190,5 +244,30 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
         let raw = "From: a@example.org\r\nSubject: Hi\r\n\r\nline one\r\n<b>line two</b>\r\n";
         let view = render(raw.as_bytes(), RemoteImages::Block).expect("parses");
         assert_eq!(view.body, Body::Text("line one\n<b>line two</b>".into()));
+    }
+
+    /// A message whose HTML shows one picture by its Content-ID, with a second picture and a
+    /// file beside it.
+    const RELATED: &str = "From: ana@example.org\r\nSubject: Logo\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\nContent-Type: multipart/related; boundary=\"r\"\r\n\r\n\
+--r\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<div>Voici <img src=\"cid:Logo.1@example.org\"></div>\r\n\
+--r\r\nContent-Type: image/png\r\nContent-ID: <logo.1@example.org>\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+iVBORw0KGgo=\r\n--r--\r\n--m\r\nContent-Type: image/png; name=\"photo.png\"\r\nContent-ID: <photo@example.org>\r\n\
+Content-Disposition: attachment; filename=\"photo.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n\
+--m\r\nContent-Type: application/pdf; name=\"devis.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--m--\r\n";
+
+    #[test]
+    fn pictures_shown_in_the_text_are_not_listed_as_files() {
+        let view = render(RELATED.as_bytes(), RemoteImages::Block).expect("parses");
+        let names: Vec<&str> = view.attachments.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["photo.png", "devis.pdf"], "the logo is in the text; the photo is not referred to");
+        assert_eq!(attachments(RELATED.as_bytes()).len(), 2);
+        assert_eq!(attachment(RELATED.as_bytes(), 1).map(|a| a.file_name).as_deref(), Some("devis.pdf"));
+        let original = compose::Original::parse(RELATED.as_bytes()).expect("parses");
+        assert_eq!(
+            original.html.as_deref(),
+            Some("<div>Voici <img src=\"data:image/png;base64,iVBORw0KGgo=\"></div>"),
+            "the composer gets the picture itself"
+        );
     }
 }

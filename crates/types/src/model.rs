@@ -251,3 +251,7 @@ pub struct Change {
 /// them a third larger, so the message stays well within the 50 MB a message may weigh. Here,
 /// so the composer's page checks a file before uploading it.
 pub const MAX_ATTACHMENTS_BYTES: usize = 25 * 1000 * 1000;
+
+/// The largest picture shown in a message's text (a larger one stays a file to download), and
+/// so the largest one the composer puts in its text.
+pub const MAX_INLINE_IMAGE_BYTES: usize = 2 * 1024 * 1024;
