@@ -212,5 +212,7 @@ pub struct SignaturesView {
     pub rich: bool,
     /// B5: a forward carries the message as a `.eml` file.
     pub forward_attached: bool,
+    /// B13: where the signature goes.
+    pub placement: crate::signature::Placement,
     pub signatures: Vec<SignatureView>,
 }

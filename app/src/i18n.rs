@@ -239,6 +239,12 @@ keys! {
     InsertImage,
     NotAnImage,
     ImageTooLarge,
+    SignaturePlace,
+    PlaceAbove,
+    PlaceBelow,
+    PlaceManual,
+    InsertSignature,
+    RemoveSignature,
 }
 
 /// The text of `key` in `lang`.
@@ -599,6 +605,18 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, NotAnImage) => "Seules les images PNG, JPEG, GIF ou WebP vont dans le texte.",
         (Lang::En, ImageTooLarge) => "This picture is over 2 MB: attach it as a file instead.",
         (Lang::Fr, ImageTooLarge) => "Cette image dépasse 2 Mo : joignez-la plutôt comme fichier.",
+        (Lang::En, SignaturePlace) => "Put my signature",
+        (Lang::Fr, SignaturePlace) => "Placer ma signature",
+        (Lang::En, PlaceAbove) => "Above the quoted text",
+        (Lang::Fr, PlaceAbove) => "Au-dessus du texte cité",
+        (Lang::En, PlaceBelow) => "At the bottom of the message",
+        (Lang::Fr, PlaceBelow) => "En bas du message",
+        (Lang::En, PlaceManual) => "Only where I insert it",
+        (Lang::Fr, PlaceManual) => "Seulement là où je l’insère",
+        (Lang::En, InsertSignature) => "Insert signature",
+        (Lang::Fr, InsertSignature) => "Insérer la signature",
+        (Lang::En, RemoveSignature) => "Remove signature",
+        (Lang::Fr, RemoveSignature) => "Retirer la signature",
     }
 }
 

@@ -8,6 +8,67 @@ pub fn block(signature: &str) -> String {
     format!("-- \n{signature}")
 }
 
+/// The attribute marking the signature's block in rich text, so the page can find it again to
+/// swap it or take it out (the server's cleaning keeps it).
+pub const SIGNATURE_ATTRIBUTE: &str = "data-signature";
+
+/// The signature's block as rich text.
+pub fn block_html(signature: &str) -> String {
+    format!("<div {SIGNATURE_ATTRIBUTE}=\"\">{}</div>", crate::rich_text::text_to_html(&block(signature)))
+}
+
+/// `text` as rich text, the block of `signature` in it (if it is there, on lines of its own)
+/// marked as the signature.
+pub fn text_to_html_with_signature(text: &str, signature: Option<&str>) -> String {
+    let text_to_html = crate::rich_text::text_to_html;
+    let Some(signature) = signature.filter(|s| !s.trim().is_empty()) else { return text_to_html(text) };
+    let wanted = block(signature);
+    let found = text.match_indices(&wanted).map(|(at, _)| (at, at + wanted.len())).find(|&(at, end)| {
+        (at == 0 || text.as_bytes()[at - 1] == b'\n') && matches!(text.as_bytes().get(end), None | Some(b'\n'))
+    });
+    match found {
+        Some((at, end)) => {
+            // The line break after the block ends its last line, it is not a blank line.
+            let after = text[end..].strip_prefix('\n').unwrap_or(&text[end..]);
+            format!("{}{}{}", text_to_html(&text[..at]), block_html(signature), text_to_html(after))
+        }
+        None => text_to_html(text),
+    }
+}
+
+/// Where the signature goes in a new message, a reply or a forward (B13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Placement {
+    /// Above what a reply quotes or a forward carries (mail programs leave what follows
+    /// `-- ` out of the next quote), at the end of a new message.
+    #[default]
+    Above,
+    /// At the very end, below the quote.
+    Below,
+    /// Not put by itself: the writer inserts it where they want it.
+    Manual,
+}
+
+impl Placement {
+    /// As the setting keeps it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Placement::Above => "above",
+            Placement::Below => "below",
+            Placement::Manual => "manual",
+        }
+    }
+
+    /// Reads the setting; anything else is the default.
+    pub fn from_code(code: &str) -> Placement {
+        match code {
+            "below" => Placement::Below,
+            "manual" => Placement::Manual,
+            _ => Placement::Above,
+        }
+    }
+}
+
 /// `text` with the block of signature `old` replaced by that of `new` (or taken out, with the
 /// blank lines before it, when `new` is `None`). When `old`'s block is not there (there was
 /// none, or the writer changed it), `new`'s goes where a signature belongs: above what an
@@ -84,5 +145,25 @@ mod tests {
         // Removed, then chosen again: it comes back.
         let removed = swap("Hello\n\n-- \nAna", Some("Ana"), None);
         assert_eq!(swap(&removed, None, Some("Ana")), "Hello\n\n-- \nAna");
+    }
+
+    #[test]
+    fn in_rich_text_the_signature_is_a_marked_block() {
+        let sig = r#"<div data-signature=""><div>-- </div><div>Ana</div></div>"#;
+        assert_eq!(
+            text_to_html_with_signature("\n\n-- \nAna", Some("Ana")),
+            format!("<div><br></div><div><br></div>{sig}")
+        );
+        assert_eq!(
+            text_to_html_with_signature("Hi\n\n-- \nAna\n\nJo wrote:\n> x", Some("Ana")),
+            format!(
+                "<div>Hi</div><div><br></div>{sig}<div><br></div><div>Jo wrote:</div><blockquote><div>x</div></blockquote>"
+            )
+        );
+        assert_eq!(text_to_html_with_signature("-- \nAnabelle", Some("Ana")), "<div>-- </div><div>Anabelle</div>");
+        assert_eq!(text_to_html_with_signature("Hi", None), "<div>Hi</div>");
+        for placement in [Placement::Above, Placement::Below, Placement::Manual] {
+            assert_eq!(Placement::from_code(placement.code()), placement);
+        }
     }
 }

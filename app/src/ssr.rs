@@ -245,15 +245,29 @@ pub(crate) const COMPOSE_FORMAT_SETTING: &str = "compose_format";
 /// The account setting saying a forward carries the message as a `.eml` file (B5):
 /// "attachment"; in the text otherwise.
 pub(crate) const FORWARD_MODE_SETTING: &str = "forward_mode";
+/// The account setting saying where the signature goes (B13): a [`crate::signature::Placement`].
+pub(crate) const SIGNATURE_PLACE_SETTING: &str = "signature_place";
 
-/// How the account writes: (new messages in rich text, forwards as `.eml` files).
+/// How the account writes (B3, B5, B13).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ComposePreferences {
+    /// New messages start in rich text.
+    pub(crate) rich: bool,
+    /// A forward carries the message as a `.eml` file.
+    pub(crate) forward_attached: bool,
+    pub(crate) signature: crate::signature::Placement,
+}
+
 pub(crate) async fn compose_preferences(
     store: &store::Store,
     account: &store::Account,
-) -> Result<(bool, bool), AppError> {
-    let rich = store.account_setting(account.id, COMPOSE_FORMAT_SETTING).await?.as_deref() == Some("rich");
-    let attached = store.account_setting(account.id, FORWARD_MODE_SETTING).await?.as_deref() == Some("attachment");
-    Ok((rich, attached))
+) -> Result<ComposePreferences, AppError> {
+    let setting = |name| store.account_setting(account.id, name);
+    Ok(ComposePreferences {
+        rich: setting(COMPOSE_FORMAT_SETTING).await?.as_deref() == Some("rich"),
+        forward_attached: setting(FORWARD_MODE_SETTING).await?.as_deref() == Some("attachment"),
+        signature: crate::signature::Placement::from_code(&setting(SIGNATURE_PLACE_SETTING).await?.unwrap_or_default()),
+    })
 }
 
 /// The seconds a message the account sends waits with "undo" offered: its own choice, else the

@@ -390,6 +390,76 @@ test('each address has its signature, swapped with the address; the footer ends 
   assert.match(admin(['footer', 'show']), /no footer/);
 });
 
+test('a signature goes below the quote or only where inserted, can be taken out, and is swapped in rich text', async () => {
+  const page = await signedIn(ANA);
+  await page.goto(`${server.baseUrl}/settings/signatures`);
+  await waitForHydration(page);
+  const preferences = async (format, place) => {
+    await page.goto(`${server.baseUrl}/settings/signatures`);
+    await waitForHydration(page);
+    await page.getByLabel('Write new messages in').selectOption(format);
+    await page.getByLabel('Put my signature').selectOption(place);
+    await page.getByRole('button', { name: 'Save', exact: true }).first().click();
+    await page.getByRole('status').filter({ hasText: 'Preferences saved.' }).waitFor();
+  };
+  await page.getByLabel('ana@example.org').fill('Ana M.');
+  await page.getByRole('button', { name: 'Save ana@example.org' }).click();
+  await page.getByRole('status').filter({ hasText: 'Signature saved.' }).waitFor();
+  await page.getByLabel('contact@example.org').fill('Contact team');
+  await page.getByRole('button', { name: 'Save contact@example.org' }).click();
+  await page.waitForFunction(() => document.querySelector('#signature-1')?.value === 'Contact team');
+  await preferences('plain', 'below');
+
+  // Below the quote; taken out for this one message.
+  await sendMail({
+    port: server.smtpPort,
+    from: 'jo@example.net',
+    to: ANA.address,
+    message: 'From: jo@example.net\r\nTo: ana@example.org\r\nSubject: Sortie\r\n\r\nOn y va.\r\n',
+  });
+  await page.goto(`${server.baseUrl}/mail`);
+  await openMessage(page, 'Sortie');
+  await page.getByRole('link', { name: 'Reply', exact: true }).click();
+  await page.waitForURL(/\/compose\?reply=\d+$/);
+  await waitForHydration(page);
+  const body = page.locator('#compose-body');
+  assert.match(await body.inputValue(), /wrote:\n> On y va\.\n\n-- \nAna M\.$/);
+  await page.getByRole('button', { name: 'Remove signature' }).click();
+  assert.doesNotMatch(await body.inputValue(), /-- /);
+  // Inserted where the cursor is.
+  await body.press('Control+Home');
+  await page.getByRole('button', { name: 'Insert signature' }).click();
+  assert.match(await body.inputValue(), /^-- \nAna M\.\n/);
+
+  // Only where inserted, in rich text: a marked block, swapped with the address.
+  await preferences('rich', 'manual');
+  await page.goto(`${server.baseUrl}/compose`);
+  await waitForHydration(page);
+  const editor = page.getByRole('textbox', { name: 'Message content' });
+  await editor.waitFor();
+  assert.equal(await editor.locator('[data-signature]').count(), 0, 'not put by itself');
+  await editor.click();
+  await page.keyboard.type('Bonjour Carol,');
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: 'Insert signature' }).click();
+  // (The separator's space is there; a browser's innerText drops it at the end of a line.)
+  assert.match(await editor.locator('[data-signature]').innerText(), /^-- ?\nAna M\.$/);
+  await page.getByLabel('From').selectOption('contact@example.org');
+  assert.match(await editor.locator('[data-signature]').innerText(), /^-- ?\nContact team$/);
+  await page.getByLabel('To').fill('carol@example.net');
+  await page.getByLabel('Subject').fill('Signature riche');
+  const before = peer.messages().length;
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+  await waitFor('the peer to receive it', () => peer.messages().length === before + 1);
+  const sent = peer.messages().at(-1).data;
+  assert.match(sent, /data-signature/);
+  // The text version keeps the separator's space (quoted-printable writes it =20).
+  assert.match(sent, /Bonjour Carol,\r\n--=20\r\nContact team/);
+  await preferences('plain', 'above');
+  await page.close();
+});
+
 test('a read receipt asked for is sent on request, or declined, and asked once', async () => {
   for (const subject of ['Receipt please', 'Receipt again']) {
     await sendMail({

@@ -326,27 +326,14 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = (ev, tz_offset);
     };
-    // B13: choosing another address to send from swaps the signature in the text (when the
-    // writer left it as it was).
-    let body_ref = NodeRef::<leptos::html::Textarea>::new();
-    let chosen = StoredValue::new(from.clone());
+    // B13: the signature of the address chosen to send from (the text swaps it).
+    let chosen = RwSignal::new(from.clone());
     let signatures = StoredValue::new(signatures);
-    let swap_signature = move |ev: leptos::ev::Event| {
-        let new_from = event_target_value(&ev);
-        let old_from = chosen.get_value();
-        chosen.set_value(new_from.clone());
-        let signature_of = |address: &str| {
-            signatures.with_value(|all| {
-                all.iter().find(|(a, _)| a.eq_ignore_ascii_case(address)).map(|(_, body)| body.clone())
-            })
-        };
-        if let Some(textarea) = body_ref.get_untracked() {
-            let text = textarea.value();
-            let swapped =
-                crate::signature::swap(&text, signature_of(&old_from).as_deref(), signature_of(&new_from).as_deref());
-            textarea.set_value(&swapped);
-        }
-    };
+    let signature = Signal::derive(move || {
+        let address = chosen.get();
+        signatures
+            .with_value(|all| all.iter().find(|(a, _)| a.eq_ignore_ascii_case(&address)).map(|(_, body)| body.clone()))
+    });
     // One per thing to do with what is written; none while a save is under way.
     let intent_button = move |intent: &'static str, class: &'static str, label: Key| {
         view! {
@@ -400,7 +387,7 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
                     }}
                     <div class="field">
                         <label for="compose-from">{t(lang, Key::From)}</label>
-                        <select id="compose-from" name="from" on:change=swap_signature>
+                        <select id="compose-from" name="from" on:change=move |ev| chosen.set(event_target_value(&ev))>
                             {identities
                                 .into_iter()
                                 .map(|identity| {
@@ -427,7 +414,7 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
                         <label for="compose-subject">{t(lang, Key::Subject)}</label>
                         <input id="compose-subject" name="subject" type="text" value=subject maxlength="998"/>
                     </div>
-                    <MessageText body html body_ref changed=edited/>
+                    <MessageText body html signature changed=edited/>
                     {footer_note}
                     <Attachments attached changed=edited/>
                     <fieldset class="options">

@@ -11,9 +11,28 @@ use std::time::Duration;
 pub fn debounced<T: 'static>(delay: Duration, f: impl FnMut(T) + 'static) -> impl Fn(T) + Copy + 'static {
     #[cfg(feature = "hydrate")]
     {
-        use leptos::prelude::{StoredValue, UpdateValue};
-        let call = StoredValue::new_local(leptos::leptos_dom::helpers::debounce(delay, f));
-        move |value: T| call.update_value(|call| call(value))
+        use leptos::prelude::{Owner, StoredValue, UpdateValue};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        // Once the page's part that made it is gone (the composer replaced after "Save draft"),
+        // nothing runs: `f` reads actions and signals disposed with it, and reading one panics,
+        // which stopped the whole page. (A call made while it was being taken down could still
+        // set a timer after `debounce` cleared its own.)
+        let alive = Arc::new(AtomicBool::new(true));
+        Owner::on_cleanup({
+            let alive = Arc::clone(&alive);
+            move || alive.store(false, Ordering::Relaxed)
+        });
+        let mut f = f;
+        let debounced = leptos::leptos_dom::helpers::debounce(delay, move |value: T| {
+            if alive.load(Ordering::Relaxed) {
+                f(value);
+            }
+        });
+        let call = StoredValue::new_local(debounced);
+        move |value: T| {
+            call.try_update_value(|call| call(value));
+        }
     }
     #[cfg(not(feature = "hydrate"))]
     {

@@ -16,16 +16,19 @@ use crate::i18n::{Key, t, use_lang};
 /// The `format` a rich text message is posted with.
 pub const RICH: &str = "rich";
 
-/// The message's text, plain or rich. `body_ref` is the text area (the signature is swapped
-/// there); `changed` runs when the rich text changed (the draft is then saved).
+/// The message's text, plain or rich. `signature` is the one of the address chosen to send
+/// from (B13): when it changes, the text swaps it, and it can be inserted at the cursor or
+/// taken out for this message. `changed` runs when the text changed by other means than typing
+/// (the draft is then saved).
 #[component]
 pub fn MessageText(
     body: String,
     html: Option<String>,
-    body_ref: NodeRef<leptos::html::Textarea>,
+    signature: Signal<Option<String>>,
     changed: Callback<()>,
 ) -> impl IntoView {
     let lang = use_lang();
+    let body_ref = NodeRef::<leptos::html::Textarea>::new();
     // Rendered as the text area first, on the server and while hydrating (they must agree);
     // rich text once the page is live.
     let live = RwSignal::new(false);
@@ -56,10 +59,52 @@ pub fn MessageText(
             html.set(editor.inner_html());
         }
     };
+    // B13: the signature swapped when another address is chosen, inserted, or taken out.
+    let change_signature = move |change: SignatureChange| {
+        if editing_rich() {
+            #[cfg(feature = "hydrate")]
+            if let Some(editor) = editor_ref.get_untracked() {
+                rich_signature(&editor, editor_ref, change);
+                html.set(editor.inner_html());
+            }
+        } else if let Some(area) = body_ref.get_untracked() {
+            plain_signature(&area, change);
+        }
+        changed.run(());
+    };
+    Effect::new(move |previous: Option<Option<String>>| {
+        let current = signature.get();
+        if let Some(previous) = previous.filter(|previous| *previous != current) {
+            change_signature(SignatureChange::Swap { old: previous, new: current.clone() });
+        }
+        current
+    });
+    let signature_buttons = move || {
+        let current = signature.get().filter(|s| !s.trim().is_empty())?;
+        let insert = current.clone();
+        Some(view! {
+            <button
+                type="button"
+                class="button subtle"
+                on:mousedown=|ev| ev.prevent_default()
+                on:click=move |_| change_signature(SignatureChange::Insert(insert.clone()))
+            >
+                {t(lang, Key::InsertSignature)}
+            </button>
+            <button
+                type="button"
+                class="button subtle"
+                on:click=move |_| change_signature(SignatureChange::Remove(current.clone()))
+            >
+                {t(lang, Key::RemoveSignature)}
+            </button>
+        })
+    };
     view! {
         <div class="field message-text">
             <div class="text-mode">
                 <Show when=move || live.get()>
+                    {signature_buttons}
                     <button
                         type="button"
                         class="button subtle format-switch"
@@ -93,6 +138,67 @@ pub fn MessageText(
                 ></div>
             </Show>
         </div>
+    }
+}
+
+/// What is done to the signature in the text.
+#[derive(Debug, Clone)]
+enum SignatureChange {
+    /// Another address was chosen: its signature (or none) instead of the old one.
+    Swap {
+        old: Option<String>,
+        new: Option<String>,
+    },
+    /// At the cursor.
+    Insert(String),
+    Remove(String),
+}
+
+/// The change in the text area: a swap leaves a block the writer edited alone
+/// ([`crate::signature::swap`]), an insertion replaces the selection.
+fn plain_signature(area: &leptos::web_sys::HtmlTextAreaElement, change: SignatureChange) {
+    use crate::signature::{block, swap};
+    match change {
+        SignatureChange::Swap { old, new } => area.set_value(&swap(&area.value(), old.as_deref(), new.as_deref())),
+        SignatureChange::Remove(signature) => area.set_value(&swap(&area.value(), Some(&signature), None)),
+        SignatureChange::Insert(signature) => {
+            let _ = area.focus();
+            let _ = area.set_range_text(&block(&signature));
+        }
+    }
+}
+
+/// The change in the rich text: the signature is the block marked
+/// [`crate::signature::SIGNATURE_ATTRIBUTE`]; a new one with no old one goes above the quote
+/// (with the line that introduces it), else at the end.
+#[cfg(feature = "hydrate")]
+fn rich_signature(editor: &web_sys::HtmlDivElement, editor_ref: NodeRef<leptos::html::Div>, change: SignatureChange) {
+    use crate::signature::{SIGNATURE_ATTRIBUTE, block_html};
+    let marked = editor.query_selector(&format!("[{SIGNATURE_ATTRIBUTE}]")).ok().flatten();
+    match change {
+        SignatureChange::Swap { new: Some(new), .. } => match marked {
+            Some(block) => block.set_outer_html(&block_html(&new)),
+            None => match editor.query_selector("blockquote").ok().flatten() {
+                Some(quote) => {
+                    let anchor = quote.previous_element_sibling().unwrap_or(quote);
+                    let _ = anchor.insert_adjacent_html("beforebegin", &block_html(&new));
+                }
+                None => {
+                    let _ = editor.insert_adjacent_html("beforeend", &block_html(&new));
+                }
+            },
+        },
+        SignatureChange::Swap { new: None, .. } | SignatureChange::Remove(_) => {
+            if let Some(block) = marked {
+                block.remove();
+            }
+        }
+        SignatureChange::Insert(signature) => {
+            if let Some(block) = marked {
+                block.remove();
+            }
+            run(editor_ref, "insertHTML", Some(&block_html(&signature)));
+        }
     }
 }
 

@@ -89,15 +89,26 @@ pub fn RecipientField(
         }
         enhanced.set(true);
     });
-    let suggest = ServerAction::<SuggestRecipients>::new();
+    // The last suggestions found. Asked for without an action: an answer may come after the
+    // field is gone (the composer replaced after "Save draft"), and then it is dropped
+    // (`try_set`), where an action read its disposed value and stopped the page.
+    let found = RwSignal::new(Vec::<String>::new());
     let open = RwSignal::new(false);
     let active = RwSignal::new(None::<usize>);
-    let suggestions = move || match suggest.value().get() {
-        Some(Ok(list)) if open.get() => list,
-        _ => Vec::new(),
-    };
+    let suggestions = move || if open.get() { found.get() } else { Vec::new() };
+    // Only the answer to the last question counts (an older one may come back later).
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let ask_later = debounced(SUGGEST_DELAY, move |text: String| {
-        suggest.dispatch(SuggestRecipients { text });
+        use std::sync::atomic::Ordering;
+        let question = asked.fetch_add(1, Ordering::Relaxed) + 1;
+        let asked = std::sync::Arc::clone(&asked);
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = suggest_recipients(text).await
+                && asked.load(Ordering::Relaxed) == question
+            {
+                found.try_set(list);
+            }
+        });
     });
     let dragged = use_context::<DraggedChip>();
 

@@ -9,6 +9,7 @@ use crate::dto::{SignatureView, SignaturesView};
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
 use crate::pages::mail::{AppHeader, page_or_error};
+use crate::signature::Placement;
 
 /// Where this page lives, for links and redirects.
 pub const SIGNATURES_PATH: &str = "/settings/signatures";
@@ -27,13 +28,20 @@ pub async fn load_signatures() -> Result<SignaturesView, AppError> {
             SignatureView { address, body: body.unwrap_or_default() }
         })
         .collect();
-    let (rich, forward_attached) = ssr::compose_preferences(&store, &account).await?;
-    Ok(SignaturesView { login: account.login.clone(), rich, forward_attached, signatures })
+    let preferences = ssr::compose_preferences(&store, &account).await?;
+    Ok(SignaturesView {
+        login: account.login.clone(),
+        rich: preferences.rich,
+        forward_attached: preferences.forward_attached,
+        placement: preferences.signature,
+        signatures,
+    })
 }
 
-/// Keeps how the account writes: `format` "rich" or plain, `forward` "attachment" or inline.
+/// Keeps how the account writes: `format` "rich" or plain, `forward` "attachment" or inline,
+/// `signature` where it goes ([`Placement`]).
 #[server(endpoint = "save_compose_preferences")]
-pub async fn save_compose_preferences(format: String, forward: String) -> Result<(), AppError> {
+pub async fn save_compose_preferences(format: String, forward: String, signature: String) -> Result<(), AppError> {
     use crate::ssr;
     let (store, account) = ssr::current_account().await?;
     // The default is no row: only the other choice is kept.
@@ -41,6 +49,8 @@ pub async fn save_compose_preferences(format: String, forward: String) -> Result
     let attached = (forward == "attachment").then_some("attachment");
     store.set_account_setting(account.id, ssr::COMPOSE_FORMAT_SETTING, rich).await?;
     store.set_account_setting(account.id, ssr::FORWARD_MODE_SETTING, attached).await?;
+    let placement = Some(Placement::from_code(&signature)).filter(|p| *p != Placement::default());
+    store.set_account_setting(account.id, ssr::SIGNATURE_PLACE_SETTING, placement.map(Placement::code)).await?;
     leptos_axum::redirect(&format!("{SIGNATURES_PATH}?preferences=1"));
     Ok(())
 }
@@ -79,7 +89,14 @@ pub fn SignaturesPage() -> impl IntoView {
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
-                page_or_error(data.await, |SignaturesView { login, rich, forward_attached, signatures }| {
+                page_or_error(data.await, |SignaturesView { login, rich, forward_attached, placement, signatures }| {
+                        let place = move |value: Placement, label: Key| {
+                            view! {
+                                <option value=value.code() selected=placement == value>
+                                    {t(lang, label)}
+                                </option>
+                            }
+                        };
                         let cards = signatures
                             .into_iter()
                             .enumerate()
@@ -134,6 +151,14 @@ pub fn SignaturesPage() -> impl IntoView {
                                                     <option value="attachment" selected=forward_attached>
                                                         {t(lang, Key::ForwardAttached)}
                                                     </option>
+                                                </select>
+                                            </div>
+                                            <div class="field">
+                                                <label for="signature-place">{t(lang, Key::SignaturePlace)}</label>
+                                                <select id="signature-place" name="signature">
+                                                    {place(Placement::Above, Key::PlaceAbove)}
+                                                    {place(Placement::Below, Key::PlaceBelow)}
+                                                    {place(Placement::Manual, Key::PlaceManual)}
                                                 </select>
                                             </div>
                                             <button type="submit" class="button primary">{t(lang, Key::Save)}</button>

@@ -16,6 +16,7 @@ use crate::attachments::AttachmentKey;
 use crate::dto::{AttachedFile, ComposeForm};
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t};
+use crate::signature::Placement;
 
 /// Recipients per message, as SMTP submission allows (RFC 5321 §4.5.3.1.8): the hourly limit
 /// counts messages, so this keeps one message from reaching thousands.
@@ -147,19 +148,23 @@ pub(crate) async fn compose_from(
         ..ComposeForm::default()
     };
     view.signatures = signatures.clone();
-    let (rich, forward_attached) = super::compose_preferences(store, account).await?;
-    // B3: a message started in rich text starts from its text, as HTML.
+    let preferences = super::compose_preferences(store, account).await?;
+    let placement = preferences.signature;
+    // B3: a message started in rich text starts from its text, as HTML, its signature marked.
     let in_format = |mut view: ComposeForm| {
-        if rich {
-            view.html = Some(crate::rich_text::text_to_html(&view.body));
+        if preferences.rich {
+            let signature = signature_of(&view.from);
+            view.html = Some(crate::signature::text_to_html_with_signature(&view.body, signature.as_deref()));
         }
         view
     };
     let id = match start {
         Start::New => {
             // B13: a new message starts with its sender's signature below the text to come.
-            view.body =
-                signature_of(&view.from).map(|s| format!("\n\n{}", crate::signature::block(&s))).unwrap_or_default();
+            view.body = signature_of(&view.from)
+                .filter(|_| placement != Placement::Manual)
+                .map(|s| format!("\n\n{}", crate::signature::block(&s)))
+                .unwrap_or_default();
             return Ok(in_format(view));
         }
         Start::Reply(id) | Start::ReplyAll(id) | Start::Forward(id) | Start::Draft(id) | Start::Template(id) => id,
@@ -176,9 +181,15 @@ pub(crate) async fn compose_from(
     if let Some(identity) = addressed {
         view.from = identity.clone();
     }
-    // An answer's signature goes between its text and what it quotes.
-    let signature =
-        signature_of(&view.from).map(|s| format!("{}\n\n", crate::signature::block(&s))).unwrap_or_default();
+    // An answer's signature goes between its text and what it quotes, or at the very end.
+    let block = signature_of(&view.from).map(|s| crate::signature::block(&s));
+    let above = block.clone().filter(|_| placement == Placement::Above);
+    let signature = above.map(|b| format!("{b}\n\n")).unwrap_or_default();
+    let below = block.filter(|_| placement == Placement::Below);
+    let below = |body: String| match &below {
+        Some(block) => format!("{}\n\n{block}", body.trim_end()),
+        None => body,
+    };
     match start {
         Start::New => {}
         Start::Reply(_) | Start::ReplyAll(_) => {
@@ -197,13 +208,13 @@ pub(crate) async fn compose_from(
             view.cc = Mailbox::list(&cc);
             view.subject = prefixed_subject("Re", &original.subject);
             view.templates = templates(store, account).await?;
-            view.body = format!("\n\n{signature}{}\n{}\n", attribution(&original, lang), quoted(&original.text));
+            view.body = below(format!("\n\n{signature}{}\n{}\n", attribution(&original, lang), quoted(&original.text)));
             view.reply_to = Some(id);
         }
-        Start::Forward(_) if forward_attached => {
+        Start::Forward(_) if preferences.forward_attached => {
             // B5: the message goes along whole, as a file a mail program opens.
             view.subject = prefixed_subject("Fwd", &original.subject);
-            view.body = format!("\n\n{signature}");
+            view.body = below(format!("\n\n{signature}"));
             view.forward_of = Some(id);
             view.attachments = vec![AttachedFile {
                 key: AttachmentKey::Message(id).to_string(),
@@ -213,7 +224,7 @@ pub(crate) async fn compose_from(
         }
         Start::Forward(_) => {
             view.subject = prefixed_subject("Fwd", &original.subject);
-            view.body = format!("\n\n{signature}{}\n{}", forwarded_header(&original, lang), original.text);
+            view.body = below(format!("\n\n{signature}{}\n{}", forwarded_header(&original, lang), original.text));
             view.forward_of = Some(id);
             view.attachments = attached_files(id, &raw);
         }

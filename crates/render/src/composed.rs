@@ -67,6 +67,8 @@ pub fn clean_composed_html(html: &str) -> String {
     let mut attributes: HashMap<&str, HashSet<&str>> = HashMap::new();
     attributes.insert("a", ["href"].into_iter().collect());
     attributes.insert("img", ["src", "alt"].into_iter().collect());
+    // The composer finds the signature's block by it (B13).
+    attributes.insert("div", ["data-signature"].into_iter().collect());
     let cleaned = ammonia::Builder::default()
         .tags(tags)
         .tag_attributes(attributes)
@@ -343,7 +345,8 @@ fn push_text(text: &mut String, quote_depth: usize, chars: &str) {
 fn tidy_lines(text: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
     for line in text.lines() {
-        let line = line.trim_end();
+        // The signature's separator keeps its space (RFC 3676 §4.3).
+        let line = if line == "-- " { line } else { line.trim_end() };
         let blank = line.trim_start_matches(['>', ' ']).is_empty();
         if blank && lines.last().is_some_and(|last: &String| last.trim_start_matches(['>', ' ']).is_empty()) {
             continue;
