@@ -19,6 +19,18 @@ const ARGS = [
 /** The browsers open now, for `closeBrowsers`. */
 const open = new Set();
 
+/** What the page's WASM said when it panicked: a panic stops the whole page, whatever the test
+ * was looking at, so any one fails the test file (by its exit code, when it ends). */
+const panics = [];
+
+function watchForPanics(page) {
+  page.on('console', (message) => {
+    if (message.type() === 'error' && message.text().includes('panicked at')) {
+      panics.push(`${page.url()}: ${message.text().split('\n').slice(0, 3).join(' ')}`);
+    }
+  });
+}
+
 /** Opens a browser context on a fresh profile; `options` go to launchPersistentContext. */
 export async function openBrowser(options = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'facteur-chromium-'));
@@ -29,6 +41,8 @@ export async function openBrowser(options = {}) {
     viewport: { width: 1280, height: 800 },
     ...options,
   });
+  context.pages().forEach(watchForPanics);
+  context.on('page', watchForPanics);
   const browser = {
     context,
     async close() {
@@ -46,6 +60,13 @@ export async function openBrowser(options = {}) {
 export async function closeBrowsers() {
   await Promise.all([...open].map((browser) => browser.close()));
 }
+
+process.on('exit', () => {
+  if (panics.length) {
+    console.error(`the web client panicked:\n${panics.join('\n')}`);
+    process.exitCode = 1;
+  }
+});
 
 /** Waits until the page's WASM has hydrated (the app sets data-hydrated on <body>). */
 export async function waitForHydration(page) {
