@@ -134,6 +134,8 @@ pub struct ComposeForm {
     pub from: String,
     /// The addresses the account may send from (B6): its own, then its aliases.
     pub identities: Vec<String>,
+    /// The names shown with them, for those that have one (address, name).
+    pub identity_names: Vec<(String, String)>,
     pub to: String,
     pub cc: String,
     pub bcc: String,
@@ -195,10 +197,14 @@ pub struct AttachedFile {
     pub size: u64,
 }
 
-/// One address's signature on /settings/signatures (B13).
+/// One address's signature on /settings/signatures (B13), and its name (B6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignatureView {
     pub address: String,
+    /// The name shown with it; empty when none.
+    pub display_name: String,
+    /// Messages leave from it unless a reply says otherwise.
+    pub is_default: bool,
     /// Empty when the address has none.
     pub body: String,
 }

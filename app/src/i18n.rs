@@ -245,6 +245,9 @@ keys! {
     PlaceManual,
     InsertSignature,
     RemoveSignature,
+    DisplayName,
+    DefaultFrom,
+    SignatureOf,
 }
 
 /// The text of `key` in `lang`.
@@ -617,6 +620,12 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, InsertSignature) => "Insérer la signature",
         (Lang::En, RemoveSignature) => "Remove signature",
         (Lang::Fr, RemoveSignature) => "Retirer la signature",
+        (Lang::En, DisplayName) => "Name shown",
+        (Lang::Fr, DisplayName) => "Nom affiché",
+        (Lang::En, DefaultFrom) => "Send from this address by default",
+        (Lang::Fr, DefaultFrom) => "Envoyer depuis cette adresse par défaut",
+        (Lang::En, SignatureOf) => "Signature of",
+        (Lang::Fr, SignatureOf) => "Signature de",
     }
 }
 

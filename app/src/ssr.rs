@@ -245,6 +245,30 @@ pub(crate) const COMPOSE_FORMAT_SETTING: &str = "compose_format";
 /// The account setting saying a forward carries the message as a `.eml` file (B5):
 /// "attachment"; in the text otherwise.
 pub(crate) const FORWARD_MODE_SETTING: &str = "forward_mode";
+/// The account setting holding the address it sends from unless a reply says otherwise (B6).
+pub(crate) const DEFAULT_IDENTITY_SETTING: &str = "default_identity";
+
+/// The account setting holding the name shown with one of its addresses (B6).
+pub(crate) fn identity_name_setting(address: &str) -> String {
+    format!("identity_name:{}", address.trim().to_ascii_lowercase())
+}
+
+/// The name shown with one of the account's addresses, if it has one.
+pub(crate) async fn identity_name(
+    store: &store::Store,
+    account: &store::Account,
+    address: &str,
+) -> Result<Option<String>, AppError> {
+    let name = store.account_setting(account.id, &identity_name_setting(address)).await?;
+    Ok(name.filter(|name| !name.trim().is_empty()))
+}
+
+/// A display name as typed: one line, no control characters, at most 100 characters.
+pub(crate) fn clean_display_name(name: &str) -> String {
+    let one_line: String = name.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    one_line.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(100).collect()
+}
+
 /// The account setting saying where the signature goes (B13): a [`crate::signature::Placement`].
 pub(crate) const SIGNATURE_PLACE_SETTING: &str = "signature_place";
 

@@ -552,3 +552,55 @@ test('recipients are chips: suggested from correspondents, checked, dragged betw
   assert.equal(await recipients(page, 'cc'), 'carol@example.net');
   await page.close();
 });
+test('each address has a name shown, and one is the default to send from', async () => {
+  const page = await signedIn(ANA);
+  await page.goto(`${server.baseUrl}/settings/signatures`);
+  await waitForHydration(page);
+  await page.getByLabel('Name shown').first().fill('Ana Martin');
+  await page.getByRole('button', { name: 'Save ana@example.org' }).click();
+  await page.getByRole('status').filter({ hasText: 'Signature saved.' }).waitFor();
+  await page.goto(`${server.baseUrl}/settings/signatures`);
+  await waitForHydration(page);
+  await page.getByLabel('Name shown').nth(1).fill('Équipe contact');
+  await page.getByLabel('Send from this address by default').nth(1).check();
+  await page.getByRole('button', { name: 'Save contact@example.org' }).click();
+  await page.getByRole('status').filter({ hasText: 'Signature saved.' }).waitFor();
+  await page.reload();
+  assert.equal(await page.getByLabel('Name shown').first().inputValue(), 'Ana Martin');
+  assert.equal(await page.getByLabel('Send from this address by default').nth(1).isChecked(), true);
+  assert.equal(await page.getByLabel('Send from this address by default').first().isChecked(), false);
+
+  await page.goto(`${server.baseUrl}/compose`);
+  await waitForHydration(page);
+  const from = page.getByLabel('From');
+  assert.equal(await from.inputValue(), 'contact@example.org', 'the default');
+  assert.deepEqual(await from.locator('option').allInnerTexts(), [
+    'Ana Martin <ana@example.org>',
+    'Équipe contact <contact@example.org>',
+  ]);
+  await page.getByLabel('To').fill('carol@example.net');
+  await page.getByLabel('Subject').fill('De la part de l’équipe');
+  const before = peer.messages().length;
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.waitForURL(/\/mail\?sent=1$/);
+  await waitFor('the peer to receive it', () => peer.messages().length === before + 1);
+  const script = `
+import email, email.policy, json, sys
+m = email.message_from_bytes(sys.stdin.buffer.read(), policy=email.policy.default)
+a = m["from"].addresses[0]
+print(json.dumps([a.display_name, a.addr_spec]))`;
+  const parsed = spawnSync('python3', ['-c', script], { input: Buffer.from(peer.messages().at(-1).data, 'latin1'), encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(parsed.stdout), ['Équipe contact', 'contact@example.org']);
+
+  // The login is the default again once the other is unticked.
+  await page.goto(`${server.baseUrl}/settings/signatures`);
+  await waitForHydration(page);
+  await page.getByLabel('Send from this address by default').nth(1).uncheck();
+  await page.getByRole('button', { name: 'Save contact@example.org' }).click();
+  await page.getByRole('status').filter({ hasText: 'Signature saved.' }).waitFor();
+  await page.goto(`${server.baseUrl}/compose`);
+  await waitForHydration(page);
+  assert.equal(await page.getByLabel('From').inputValue(), 'ana@example.org');
+  await page.close();
+});
+

@@ -295,6 +295,7 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
         login,
         from,
         identities,
+        identity_names,
         to,
         cc,
         bcc,
@@ -392,7 +393,12 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
                                 .into_iter()
                                 .map(|identity| {
                                     let selected = identity == from;
-                                    view! { <option value=identity.clone() selected=selected>{identity.clone()}</option> }
+                                    let name = identity_names.iter().find(|(a, _)| *a == identity).map(|(_, n)| n);
+                                    let label = match name {
+                                        Some(name) => format!("{name} <{identity}>"),
+                                        None => identity.clone(),
+                                    };
+                                    view! { <option value=identity.clone() selected=selected>{label}</option> }
                                 })
                                 .collect_view()}
                         </select>

@@ -20,14 +20,17 @@ pub async fn load_signatures() -> Result<SignaturesView, AppError> {
     let (store, account) = ssr::current_account().await?;
     let mail = expect_context::<mail::Mail>();
     let saved = store.signatures(account.id).await?;
-    let signatures = ssr::compose::identities(&mail, &account)
-        .await?
-        .into_iter()
-        .map(|address| {
-            let body = saved.iter().find(|(a, _)| a.eq_ignore_ascii_case(&address)).map(|(_, b)| b.clone());
-            SignatureView { address, body: body.unwrap_or_default() }
-        })
-        .collect();
+    let default_from = store.account_setting(account.id, ssr::DEFAULT_IDENTITY_SETTING).await?;
+    let mut signatures = Vec::new();
+    for address in ssr::compose::identities(&mail, &account).await? {
+        let body = saved.iter().find(|(a, _)| a.eq_ignore_ascii_case(&address)).map(|(_, b)| b.clone());
+        let display_name = ssr::identity_name(&store, &account, &address).await?.unwrap_or_default();
+        let is_default = match &default_from {
+            Some(chosen) => chosen.eq_ignore_ascii_case(&address),
+            None => address == account.login,
+        };
+        signatures.push(SignatureView { address, display_name, is_default, body: body.unwrap_or_default() });
+    }
     let preferences = ssr::compose_preferences(&store, &account).await?;
     Ok(SignaturesView {
         login: account.login.clone(),
@@ -55,14 +58,37 @@ pub async fn save_compose_preferences(format: String, forward: String, signature
     Ok(())
 }
 
-/// Keeps the signature of one of the account's addresses (empty: none).
+/// Keeps the signature of one of the account's addresses (empty: none), the name shown with
+/// it (B6), and whether messages leave from it by default.
 #[server(endpoint = "save_signature")]
-pub async fn save_signature(address: String, body: String) -> Result<(), AppError> {
+pub async fn save_signature(
+    address: String,
+    body: String,
+    display_name: Option<String>,
+    default_from: Option<String>,
+) -> Result<(), AppError> {
     use crate::ssr;
     let (store, account) = ssr::current_account().await?;
     let mail = expect_context::<mail::Mail>();
     if !ssr::compose::is_own(&mail, &account, &address).await {
         return Err(AppError::NotYourAddress(address));
+    }
+    let name = ssr::clean_display_name(display_name.as_deref().unwrap_or(""));
+    let name_setting = ssr::identity_name_setting(&address);
+    store.set_account_setting(account.id, &name_setting, Some(name.as_str()).filter(|n| !n.is_empty())).await?;
+    // A checkbox is sent only when ticked. The login is the default when no other is, so
+    // unticking the default puts the login back.
+    let is_login = address.eq_ignore_ascii_case(&account.login);
+    let current = store.account_setting(account.id, ssr::DEFAULT_IDENTITY_SETTING).await?;
+    let is_current = current.as_deref().map_or(is_login, |chosen| chosen.eq_ignore_ascii_case(&address));
+    let lowercase = address.to_ascii_lowercase();
+    let chosen = match (default_from.is_some(), is_current) {
+        (true, false) => Some((!is_login).then_some(lowercase.as_str())),
+        (false, true) => Some(None),
+        _ => None,
+    };
+    if let Some(chosen) = chosen {
+        store.set_account_setting(account.id, ssr::DEFAULT_IDENTITY_SETTING, chosen).await?;
     }
     let body = body.replace("\r\n", "\n");
     store.set_signature(account.id, &address, body.trim_end()).await.map_err(|error| match error {
@@ -100,14 +126,24 @@ pub fn SignaturesPage() -> impl IntoView {
                         let cards = signatures
                             .into_iter()
                             .enumerate()
-                            .map(|(index, SignatureView { address, body })| {
+                            .map(|(index, SignatureView { address, display_name, is_default, body })| {
                                 let id = format!("signature-{index}");
+                                let name_id = format!("display-name-{index}");
                                 view! {
                                     <section class="card settings-card">
                                         <ActionForm action=save>
                                             <input type="hidden" name="address" value=address.clone()/>
+                                            <h3>{address.clone()}</h3>
                                             <div class="field">
-                                                <label for=id.clone()>{address.clone()}</label>
+                                                <label for=name_id.clone()>{t(lang, Key::DisplayName)}</label>
+                                                <input id=name_id type="text" name="display_name" maxlength="100" value=display_name/>
+                                            </div>
+                                            <label class="checkbox">
+                                                <input type="checkbox" name="default_from" value="on" checked=is_default/>
+                                                " "{t(lang, Key::DefaultFrom)}
+                                            </label>
+                                            <div class="field">
+                                                <label for=id.clone()>{t(lang, Key::SignatureOf)}" "{address.clone()}</label>
                                                 <textarea id=id name="body" rows="4" class="signature-text">
                                                     {crate::pages::compose::textarea_text(body)}
                                                 </textarea>

@@ -140,10 +140,23 @@ pub(crate) async fn compose_from(
     let signatures = store.signatures(account.id).await?;
     let signature_of =
         |address: &str| signatures.iter().find(|(a, _)| a.eq_ignore_ascii_case(address)).map(|(_, body)| body.clone());
+    // B6: the address chosen as the default, while it is still one of the account's.
+    let default_from = store
+        .account_setting(account.id, super::DEFAULT_IDENTITY_SETTING)
+        .await?
+        .and_then(|chosen| identities.iter().find(|identity| identity.eq_ignore_ascii_case(&chosen)).cloned())
+        .unwrap_or_else(|| account.login.clone());
+    let mut names = Vec::new();
+    for identity in &identities {
+        if let Some(name) = super::identity_name(store, account, identity).await? {
+            names.push((identity.clone(), name));
+        }
+    }
     let mut view = ComposeForm {
         login: account.login.clone(),
-        from: account.login.clone(),
+        from: default_from,
         identities: identities.clone(),
+        identity_names: names,
         footer: store.server_setting(store::FOOTER_SETTING).await?,
         ..ComposeForm::default()
     };
@@ -527,8 +540,10 @@ pub(crate) async fn send_or_save(
     if image_bytes + attachments.iter().map(|file| file.bytes.len()).sum::<usize>() > store::MAX_ATTACHMENTS_BYTES {
         return Err(AppError::AttachmentsTooLarge);
     }
+    // B6: the name the writer gave this address.
+    let from_name = super::identity_name(store, account, &from).await?;
     let mut builder = MessageBuilder::new()
-        .from(from.as_str())
+        .from(BuiltAddress::new_address(from_name, from.clone()))
         .subject(written.subject.trim())
         .message_id(message_id.clone())
         .text_body(body);
