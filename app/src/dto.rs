@@ -155,9 +155,9 @@ pub struct ComposeForm {
     /// The files the message carries (B1): uploaded, a forward's, a draft's, a template's
     /// (B12: the template stays as it is).
     pub attachments: Vec<AttachedFile>,
-    /// B13: the signature of each address to send from that has one, (address, text); the
-    /// page swaps them when another address is chosen.
-    pub signatures: Vec<(String, String)>,
+    /// B13: the signature of each address to send from that has one; the page swaps them
+    /// when another address is chosen.
+    pub signatures: Vec<(String, SignatureText)>,
     /// B13: the organisation's footer, added below every message sent.
     pub footer: Option<String>,
     /// B14: marked urgent, and asking for a read receipt.
@@ -197,6 +197,14 @@ pub struct AttachedFile {
     pub size: u64,
 }
 
+/// A signature (B13): its text, and its rich text when written so.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SignatureText {
+    pub text: String,
+    /// Cleaned HTML, its pictures as `data:` URLs.
+    pub html: Option<String>,
+}
+
 /// One address's signature on /settings/signatures (B13), and its name (B6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignatureView {
@@ -205,6 +213,8 @@ pub struct SignatureView {
     pub display_name: String,
     /// Messages leave from it unless a reply says otherwise.
     pub is_default: bool,
+    /// Its rich text, when written so.
+    pub html: Option<String>,
     /// Empty when the address has none.
     pub body: String,
 }

@@ -3,6 +3,8 @@
 //! the signature. Built for both sides: the server writes the first one, the page swaps it
 //! when another address to send from is chosen.
 
+use crate::dto::SignatureText;
+
 /// The block a signature stands in.
 pub fn block(signature: &str) -> String {
     format!("-- \n{signature}")
@@ -12,17 +14,21 @@ pub fn block(signature: &str) -> String {
 /// swap it or take it out (the server's cleaning keeps it).
 pub const SIGNATURE_ATTRIBUTE: &str = "data-signature";
 
-/// The signature's block as rich text.
-pub fn block_html(signature: &str) -> String {
-    format!("<div {SIGNATURE_ATTRIBUTE}=\"\">{}</div>", crate::rich_text::text_to_html(&block(signature)))
+/// The signature's block as rich text: its own rich text if it has one.
+pub fn block_html(signature: &SignatureText) -> String {
+    let inner = match &signature.html {
+        Some(html) => format!("<div>-- </div>{html}"),
+        None => crate::rich_text::text_to_html(&block(&signature.text)),
+    };
+    format!("<div {SIGNATURE_ATTRIBUTE}=\"\">{inner}</div>")
 }
 
 /// `text` as rich text, the block of `signature` in it (if it is there, on lines of its own)
 /// marked as the signature.
-pub fn text_to_html_with_signature(text: &str, signature: Option<&str>) -> String {
+pub fn text_to_html_with_signature(text: &str, signature: Option<&SignatureText>) -> String {
     let text_to_html = crate::rich_text::text_to_html;
-    let Some(signature) = signature.filter(|s| !s.trim().is_empty()) else { return text_to_html(text) };
-    let wanted = block(signature);
+    let Some(signature) = signature.filter(|s| !s.text.trim().is_empty()) else { return text_to_html(text) };
+    let wanted = block(&signature.text);
     let found = text.match_indices(&wanted).map(|(at, _)| (at, at + wanted.len())).find(|&(at, end)| {
         (at == 0 || text.as_bytes()[at - 1] == b'\n') && matches!(text.as_bytes().get(end), None | Some(b'\n'))
     });
@@ -149,18 +155,25 @@ mod tests {
 
     #[test]
     fn in_rich_text_the_signature_is_a_marked_block() {
+        let ana = SignatureText { text: "Ana".into(), html: None };
+        let rich = SignatureText { text: "Ana".into(), html: Some("<div><b>Ana</b></div>".into()) };
+        assert_eq!(
+            text_to_html_with_signature("-- \nAna", Some(&rich)),
+            r#"<div data-signature=""><div>-- </div><div><b>Ana</b></div></div>"#,
+            "its own rich text"
+        );
         let sig = r#"<div data-signature=""><div>-- </div><div>Ana</div></div>"#;
         assert_eq!(
-            text_to_html_with_signature("\n\n-- \nAna", Some("Ana")),
+            text_to_html_with_signature("\n\n-- \nAna", Some(&ana)),
             format!("<div><br></div><div><br></div>{sig}")
         );
         assert_eq!(
-            text_to_html_with_signature("Hi\n\n-- \nAna\n\nJo wrote:\n> x", Some("Ana")),
+            text_to_html_with_signature("Hi\n\n-- \nAna\n\nJo wrote:\n> x", Some(&ana)),
             format!(
                 "<div>Hi</div><div><br></div>{sig}<div><br></div><div>Jo wrote:</div><blockquote><div>x</div></blockquote>"
             )
         );
-        assert_eq!(text_to_html_with_signature("-- \nAnabelle", Some("Ana")), "<div>-- </div><div>Anabelle</div>");
+        assert_eq!(text_to_html_with_signature("-- \nAnabelle", Some(&ana)), "<div>-- </div><div>Anabelle</div>");
         assert_eq!(text_to_html_with_signature("Hi", None), "<div>Hi</div>");
         for placement in [Placement::Above, Placement::Below, Placement::Manual] {
             assert_eq!(Placement::from_code(placement.code()), placement);

@@ -420,7 +420,15 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
                         <label for="compose-subject">{t(lang, Key::Subject)}</label>
                         <input id="compose-subject" name="subject" type="text" value=subject maxlength="998"/>
                     </div>
-                    <MessageText body html signature changed=edited/>
+                    <MessageText
+                        body
+                        html
+                        text_id="compose-body".to_string()
+                        label=t(lang, Key::MessageBody).to_string()
+                        rows=18
+                        signature
+                        changed=edited
+                    />
                     {footer_note}
                     <Attachments attached changed=edited/>
                     <fieldset class="options">

@@ -11,23 +11,29 @@
 
 use leptos::prelude::*;
 
+use crate::dto::SignatureText;
 use crate::i18n::{Key, t, use_lang};
 
 /// The `format` a rich text message is posted with.
 pub const RICH: &str = "rich";
 
-/// The message's text, plain or rich. `signature` is the one of the address chosen to send
-/// from (B13): when it changes, the text swaps it, and it can be inserted at the cursor or
-/// taken out for this message. `changed` runs when the text changed by other means than typing
-/// (the draft is then saved).
+/// A text, plain or rich: a message's, or a signature's (B13). `text_id` is the text area's
+/// id (the editor's is the same with `-editor`), `label` their accessible name. For a message,
+/// `signature` is the one of the address chosen to send from: when it changes, the text swaps
+/// it, and it can be inserted at the cursor or taken out for this message. `changed` runs when
+/// the text changed by other means than typing (the draft is then saved).
 #[component]
 pub fn MessageText(
     body: String,
     html: Option<String>,
-    signature: Signal<Option<String>>,
+    text_id: String,
+    label: String,
+    rows: u32,
+    #[prop(optional)] signature: Option<Signal<Option<SignatureText>>>,
     changed: Callback<()>,
 ) -> impl IntoView {
     let lang = use_lang();
+    let editor_id = format!("{text_id}-editor");
     let body_ref = NodeRef::<leptos::html::Textarea>::new();
     // Rendered as the text area first, on the server and while hydrating (they must agree);
     // rich text once the page is live.
@@ -72,7 +78,8 @@ pub fn MessageText(
         }
         changed.run(());
     };
-    Effect::new(move |previous: Option<Option<String>>| {
+    let signature = signature.unwrap_or_else(|| Signal::derive(|| None));
+    Effect::new(move |previous: Option<Option<SignatureText>>| {
         let current = signature.get();
         if let Some(previous) = previous.filter(|previous| *previous != current) {
             change_signature(SignatureChange::Swap { old: previous, new: current.clone() });
@@ -80,7 +87,7 @@ pub fn MessageText(
         current
     });
     let signature_buttons = move || {
-        let current = signature.get().filter(|s| !s.trim().is_empty())?;
+        let current = signature.get().filter(|s| !s.text.trim().is_empty())?;
         let insert = current.clone();
         Some(view! {
             <button
@@ -115,23 +122,23 @@ pub fn MessageText(
                     </button>
                 </Show>
             </div>
-            <label for="compose-body" class="visually-hidden">
-                {t(lang, Key::MessageBody)}
+            <label for=text_id.clone() class="visually-hidden">
+                {label.clone()}
             </label>
-            <textarea id="compose-body" name="body" rows="18" node_ref=body_ref hidden=editing_rich>
+            <textarea id=text_id name="body" rows=rows node_ref=body_ref hidden=editing_rich>
                 {crate::pages::compose::textarea_text(body)}
             </textarea>
             <Show when=editing_rich>
                 <input type="hidden" name="format" value=RICH/>
                 <input type="hidden" name="html" prop:value=move || html.get()/>
-                <Toolbar editor_ref/>
+                <Toolbar editor_ref editor_id=editor_id.clone()/>
                 <div
-                    id="compose-editor"
+                    id=editor_id.clone()
                     class="rich-editor"
                     contenteditable="true"
                     role="textbox"
                     aria-multiline="true"
-                    aria-label=t(lang, Key::MessageBody)
+                    aria-label=label.clone()
                     node_ref=editor_ref
                     inner_html=html.get_untracked()
                     on:input=edited
@@ -146,12 +153,12 @@ pub fn MessageText(
 enum SignatureChange {
     /// Another address was chosen: its signature (or none) instead of the old one.
     Swap {
-        old: Option<String>,
-        new: Option<String>,
+        old: Option<SignatureText>,
+        new: Option<SignatureText>,
     },
     /// At the cursor.
-    Insert(String),
-    Remove(String),
+    Insert(SignatureText),
+    Remove(SignatureText),
 }
 
 /// The change in the text area: a swap leaves a block the writer edited alone
@@ -159,11 +166,14 @@ enum SignatureChange {
 fn plain_signature(area: &leptos::web_sys::HtmlTextAreaElement, change: SignatureChange) {
     use crate::signature::{block, swap};
     match change {
-        SignatureChange::Swap { old, new } => area.set_value(&swap(&area.value(), old.as_deref(), new.as_deref())),
-        SignatureChange::Remove(signature) => area.set_value(&swap(&area.value(), Some(&signature), None)),
+        SignatureChange::Swap { old, new } => {
+            let (old, new) = (old.map(|s| s.text), new.map(|s| s.text));
+            area.set_value(&swap(&area.value(), old.as_deref(), new.as_deref()));
+        }
+        SignatureChange::Remove(signature) => area.set_value(&swap(&area.value(), Some(&signature.text), None)),
         SignatureChange::Insert(signature) => {
             let _ = area.focus();
-            let _ = area.set_range_text(&block(&signature));
+            let _ = area.set_range_text(&block(&signature.text));
         }
     }
 }
@@ -206,7 +216,7 @@ fn rich_signature(editor: &web_sys::HtmlDivElement, editor_ref: NodeRef<leptos::
 /// selection (`document.execCommand`: deprecated in name, but what every browser's
 /// `contenteditable` implements, and it keeps the editor's undo history).
 #[component]
-fn Toolbar(editor_ref: NodeRef<leptos::html::Div>) -> impl IntoView {
+fn Toolbar(editor_ref: NodeRef<leptos::html::Div>, editor_id: String) -> impl IntoView {
     let lang = use_lang();
     let button = move |command: &'static str, label: Key, symbol: &'static str| {
         view! {
@@ -258,7 +268,7 @@ fn Toolbar(editor_ref: NodeRef<leptos::html::Div>) -> impl IntoView {
         }
     };
     view! {
-        <div class="toolbar" role="toolbar" aria-label=t(lang, Key::Formatting) aria-controls="compose-editor">
+        <div class="toolbar" role="toolbar" aria-label=t(lang, Key::Formatting) aria-controls=editor_id>
             {button("bold", Key::Bold, "B")}
             {button("italic", Key::Italic, "I")}
             {button("underline", Key::Underline, "U")}

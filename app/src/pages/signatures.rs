@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::dto::{SignatureView, SignaturesView};
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
+use crate::pages::editor::MessageText;
 use crate::pages::mail::{AppHeader, page_or_error};
 use crate::signature::Placement;
 
@@ -19,17 +20,18 @@ pub async fn load_signatures() -> Result<SignaturesView, AppError> {
     use crate::ssr;
     let (store, account) = ssr::current_account().await?;
     let mail = expect_context::<mail::Mail>();
-    let saved = store.signatures(account.id).await?;
+    let saved = ssr::compose::signatures(&store, &account).await?;
     let default_from = store.account_setting(account.id, ssr::DEFAULT_IDENTITY_SETTING).await?;
     let mut signatures = Vec::new();
     for address in ssr::compose::identities(&mail, &account).await? {
-        let body = saved.iter().find(|(a, _)| a.eq_ignore_ascii_case(&address)).map(|(_, b)| b.clone());
+        let saved = saved.iter().find(|(a, _)| a.eq_ignore_ascii_case(&address)).map(|(_, s)| s.clone());
+        let crate::dto::SignatureText { text: body, html } = saved.unwrap_or_default();
         let display_name = ssr::identity_name(&store, &account, &address).await?.unwrap_or_default();
         let is_default = match &default_from {
             Some(chosen) => chosen.eq_ignore_ascii_case(&address),
             None => address == account.login,
         };
-        signatures.push(SignatureView { address, display_name, is_default, body: body.unwrap_or_default() });
+        signatures.push(SignatureView { address, display_name, is_default, html, body });
     }
     let preferences = ssr::compose_preferences(&store, &account).await?;
     Ok(SignaturesView {
@@ -64,6 +66,8 @@ pub async fn save_compose_preferences(format: String, forward: String, signature
 pub async fn save_signature(
     address: String,
     body: String,
+    html: Option<String>,
+    format: Option<String>,
     display_name: Option<String>,
     default_from: Option<String>,
 ) -> Result<(), AppError> {
@@ -90,11 +94,21 @@ pub async fn save_signature(
     if let Some(chosen) = chosen {
         store.set_account_setting(account.id, ssr::DEFAULT_IDENTITY_SETTING, chosen).await?;
     }
-    let body = body.replace("\r\n", "\n");
-    store.set_signature(account.id, &address, body.trim_end()).await.map_err(|error| match error {
+    // B13: rich text is cleaned as the composer's is; its text version is the plain signature.
+    let html = html
+        .filter(|_| format.as_deref() == Some(crate::pages::editor::RICH))
+        .map(|html| render::composed::clean_composed_html(&html))
+        .filter(|html| !html.trim().is_empty());
+    let body = match &html {
+        Some(html) => render::composed::composed_to_text(html),
+        None => body.replace("\r\n", "\n"),
+    };
+    let too_long = |error| match error {
         store::Error::Invalid { .. } => AppError::TooLong,
         other => other.into(),
-    })?;
+    };
+    store.set_signature(account.id, &address, body.trim_end()).await.map_err(too_long)?;
+    store.set_signature_html(account.id, &address, html.as_deref()).await.map_err(too_long)?;
     leptos_axum::redirect(&format!("{SIGNATURES_PATH}?saved=1"));
     Ok(())
 }
@@ -126,7 +140,7 @@ pub fn SignaturesPage() -> impl IntoView {
                         let cards = signatures
                             .into_iter()
                             .enumerate()
-                            .map(|(index, SignatureView { address, display_name, is_default, body })| {
+                            .map(|(index, SignatureView { address, display_name, is_default, html, body })| {
                                 let id = format!("signature-{index}");
                                 let name_id = format!("display-name-{index}");
                                 view! {
@@ -142,12 +156,14 @@ pub fn SignaturesPage() -> impl IntoView {
                                                 <input type="checkbox" name="default_from" value="on" checked=is_default/>
                                                 " "{t(lang, Key::DefaultFrom)}
                                             </label>
-                                            <div class="field">
-                                                <label for=id.clone()>{t(lang, Key::SignatureOf)}" "{address.clone()}</label>
-                                                <textarea id=id name="body" rows="4" class="signature-text">
-                                                    {crate::pages::compose::textarea_text(body)}
-                                                </textarea>
-                                            </div>
+                                            <MessageText
+                                                body
+                                                html
+                                                text_id=id
+                                                label=format!("{} {address}", t(lang, Key::SignatureOf))
+                                                rows=4
+                                                changed=Callback::new(|()| {})
+                                            />
                                             <button type="submit" class="button primary">
                                                 {t(lang, Key::Save)}
                                                 <span class="visually-hidden">" "{address}</span>

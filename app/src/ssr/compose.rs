@@ -137,9 +137,9 @@ pub(crate) async fn compose_from(
 ) -> Result<ComposeForm, AppError> {
     let store = mail.store();
     let identities = identities(mail, account).await?;
-    let signatures = store.signatures(account.id).await?;
-    let signature_of =
-        |address: &str| signatures.iter().find(|(a, _)| a.eq_ignore_ascii_case(address)).map(|(_, body)| body.clone());
+    let signatures = signatures(store, account).await?;
+    let signature = |address: &str| signatures.iter().find(|(a, _)| a.eq_ignore_ascii_case(address)).map(|(_, s)| s);
+    let signature_of = |address: &str| signature(address).map(|s| s.text.clone());
     // B6: the address chosen as the default, while it is still one of the account's.
     let default_from = store
         .account_setting(account.id, super::DEFAULT_IDENTITY_SETTING)
@@ -166,8 +166,7 @@ pub(crate) async fn compose_from(
     // B3: a message started in rich text starts from its text, as HTML, its signature marked.
     let in_format = |mut view: ComposeForm| {
         if preferences.rich {
-            let signature = signature_of(&view.from);
-            view.html = Some(crate::signature::text_to_html_with_signature(&view.body, signature.as_deref()));
+            view.html = Some(crate::signature::text_to_html_with_signature(&view.body, signature(&view.from)));
         }
         view
     };
@@ -269,6 +268,23 @@ pub(crate) async fn compose_from(
         }
     }
     Ok(in_format(view))
+}
+
+/// The account's signatures (B13), by address, with their rich text.
+pub(crate) async fn signatures(
+    store: &store::Store,
+    account: &Account,
+) -> Result<Vec<(String, crate::dto::SignatureText)>, AppError> {
+    let rich = store.signatures_html(account.id).await?;
+    Ok(store
+        .signatures(account.id)
+        .await?
+        .into_iter()
+        .map(|(address, text)| {
+            let html = rich.iter().find(|(a, _)| *a == address).map(|(_, html)| html.clone());
+            (address, crate::dto::SignatureText { text, html })
+        })
+        .collect())
 }
 
 /// The account's templates (B12), newest first: (id, subject).

@@ -31,6 +31,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "compose uploads and schedules",
         include_str!("../../../../migrations/sqlite/0016_compose_uploads_and_schedules.sql"),
     ),
+    (17, "signature html", include_str!("../../../../migrations/sqlite/0017_signature_html.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {

@@ -11,6 +11,9 @@ pub const FOOTER_SETTING: &str = "footer";
 /// The longest signature or setting kept: generous for text, a bound for a database row.
 pub const MAX_SETTING_BYTES: usize = 10_000;
 
+/// The longest rich text signature kept: room for a logo (its pictures are in it).
+pub const MAX_SIGNATURE_HTML_BYTES: usize = 512 * 1024;
+
 impl Store {
     /// The account's signatures: (address, text), by address.
     pub async fn signatures(&self, account: AccountId) -> Result<Vec<(String, String)>> {
@@ -44,6 +47,31 @@ impl Store {
             .execute(&self.writer)
             .await?;
         }
+        Ok(())
+    }
+
+    /// The account's rich text signatures: (address, HTML), by address.
+    pub async fn signatures_html(&self, account: AccountId) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT address, html FROM signatures WHERE account_id = ? AND html IS NOT NULL ORDER BY address",
+        )
+        .bind(account.0)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// Sets the rich text of a signature kept with [`Store::set_signature`] (`None`: plain
+    /// text only); nothing when the address has no signature.
+    pub async fn set_signature_html(&self, account: AccountId, address: &str, html: Option<&str>) -> Result<()> {
+        if html.is_some_and(|html| html.len() > MAX_SIGNATURE_HTML_BYTES) {
+            return Err(crate::Error::invalid("signature", "it is too long"));
+        }
+        sqlx::query("UPDATE signatures SET html = ? WHERE account_id = ? AND address = ?")
+            .bind(html)
+            .bind(account.0)
+            .bind(address.to_ascii_lowercase())
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
@@ -137,6 +165,17 @@ mod tests {
         assert_eq!(store.signatures(ana).await.expect("read").len(), 1);
         assert!(store.signatures(bob).await.expect("read").is_empty(), "per account");
         assert!(store.set_signature(ana, "ana@example.org", &"x".repeat(MAX_SETTING_BYTES + 1)).await.is_err());
+        store.set_signature_html(ana, "ANA@example.org", Some("<div>Ana</div>")).await.expect("rich");
+        store.set_signature_html(ana, "nobody@example.org", Some("<div>x</div>")).await.expect("no signature: nothing");
+        assert_eq!(
+            store.signatures_html(ana).await.expect("read"),
+            [("ana@example.org".to_string(), "<div>Ana</div>".to_string())]
+        );
+        store.set_signature(ana, "ana@example.org", "Ana B").await.expect("text again");
+        assert_eq!(store.signatures_html(ana).await.expect("read").len(), 1, "the text leaves the rich text be");
+        store.set_signature_html(ana, "ana@example.org", None).await.expect("plain");
+        assert!(store.signatures_html(ana).await.expect("read").is_empty());
+        assert!(store.signatures_html(bob).await.expect("read").is_empty(), "per account");
 
         store.set_account_setting(ana, "undo_send_seconds", Some("10")).await.expect("set");
         store.set_account_setting(ana, "undo_send_seconds", Some("20")).await.expect("replaced");
