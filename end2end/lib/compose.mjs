@@ -15,3 +15,15 @@ export async function setRecipients(page, label, text) {
   await input.fill(text);
   await input.blur();
 }
+
+/** Sets the writing preferences on /settings/signatures: `format` ("plain", "rich"), `forward`
+ * ("inline", "attachment"), `signature` ("above", "below", "manual"); those not given stay. */
+export async function savePreferences(page, baseUrl, { format, forward, signature } = {}) {
+  await page.goto(`${baseUrl}/settings/signatures`);
+  await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+  if (format) await page.getByLabel('Write new messages in').selectOption(format);
+  if (forward) await page.getByLabel('Forward a message').selectOption(forward);
+  if (signature) await page.getByLabel('Put my signature').selectOption(signature);
+  await page.getByRole('button', { name: 'Save', exact: true }).first().click();
+  await page.getByRole('status').filter({ hasText: 'Preferences saved.' }).waitFor();
+}

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { startServer } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
 import { sendMail } from '../lib/smtp.mjs';
+import { savePreferences } from '../lib/compose.mjs';
 import { closeBrowsers, signIn, waitForHydration } from '../lib/browser.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
@@ -72,11 +73,7 @@ async function selectBack(page, count) {
 
 test('rich text: chosen in the preferences, formatted with the toolbar, cleaned, kept by the draft, sent with its text version', async () => {
   const { page } = await signIn(server.baseUrl, ANA);
-  await page.goto(`${server.baseUrl}/settings/signatures`);
-  await waitForHydration(page);
-  await page.getByLabel('Write new messages in').selectOption('rich');
-  await page.getByRole('button', { name: 'Save', exact: true }).first().click();
-  await page.getByRole('status').filter({ hasText: 'Preferences saved.' }).waitFor();
+  await savePreferences(page, server.baseUrl, { format: 'rich' });
 
   await page.goto(`${server.baseUrl}/compose`);
   await waitForHydration(page);
@@ -189,12 +186,7 @@ test('rich text can be switched off for one message; a forward goes as a .eml fi
       'Voici le devis de l’été.\r\n',
   });
   const { page } = await signIn(server.baseUrl, ANA);
-  await page.goto(`${server.baseUrl}/settings/signatures`);
-  await waitForHydration(page);
-  await page.getByLabel('Write new messages in').selectOption('rich');
-  await page.getByLabel('Forward a message').selectOption('attachment');
-  await page.getByRole('button', { name: 'Save', exact: true }).first().click();
-  await page.getByRole('status').filter({ hasText: 'Preferences saved.' }).waitFor();
+  await savePreferences(page, server.baseUrl, { format: 'rich', forward: 'attachment' });
 
   await page.goto(`${server.baseUrl}/mail`);
   const row = page.locator('.message-row', { hasText: 'Devis été 2027' });
@@ -268,11 +260,7 @@ test('a large picture travels in the post of a signed-in writer; a stranger’s 
 
 test('a signature in rich text, with a picture, goes into rich messages as it was written', async () => {
   const { page } = await signIn(server.baseUrl, ANA);
-  await page.goto(`${server.baseUrl}/settings/signatures`);
-  await waitForHydration(page);
-  await page.getByLabel('Write new messages in').selectOption('rich');
-  await page.getByRole('button', { name: 'Save', exact: true }).first().click();
-  await page.getByRole('status').filter({ hasText: 'Preferences saved.' }).waitFor();
+  await savePreferences(page, server.baseUrl, { format: 'rich' });
   await page.getByRole('button', { name: 'Rich text' }).click();
   const signature = page.getByRole('textbox', { name: 'Signature of ana@example.org' });
   await signature.click();

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { startServer, facteurBinary } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
 import { sendMail } from '../lib/smtp.mjs';
-import { recipients, setRecipients } from '../lib/compose.mjs';
+import { recipients, savePreferences, setRecipients } from '../lib/compose.mjs';
 import { closeBrowsers, signIn, waitForHydration } from '../lib/browser.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
@@ -394,14 +394,7 @@ test('a signature goes below the quote or only where inserted, can be taken out,
   const page = await signedIn(ANA);
   await page.goto(`${server.baseUrl}/settings/signatures`);
   await waitForHydration(page);
-  const preferences = async (format, place) => {
-    await page.goto(`${server.baseUrl}/settings/signatures`);
-    await waitForHydration(page);
-    await page.getByLabel('Write new messages in').selectOption(format);
-    await page.getByLabel('Put my signature').selectOption(place);
-    await page.getByRole('button', { name: 'Save', exact: true }).first().click();
-    await page.getByRole('status').filter({ hasText: 'Preferences saved.' }).waitFor();
-  };
+  const preferences = (format, signature) => savePreferences(page, server.baseUrl, { format, signature });
   await page.getByLabel('ana@example.org').fill('Ana M.');
   await page.getByRole('button', { name: 'Save ana@example.org' }).click();
   await page.getByRole('status').filter({ hasText: 'Signature saved.' }).waitFor();

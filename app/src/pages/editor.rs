@@ -218,22 +218,7 @@ fn rich_signature(editor: &web_sys::HtmlDivElement, editor_ref: NodeRef<leptos::
 #[component]
 fn Toolbar(editor_ref: NodeRef<leptos::html::Div>, editor_id: String) -> impl IntoView {
     let lang = use_lang();
-    let button = move |command: &'static str, label: Key, symbol: &'static str| {
-        view! {
-            <button
-                type="button"
-                class="tool"
-                title=t(lang, label)
-                aria-label=t(lang, label)
-                // Keeps the editor's selection: a click would move the focus to the button.
-                on:mousedown=|ev| ev.prevent_default()
-                on:click=move |_| run(editor_ref, command, None)
-            >
-                {symbol}
-            </button>
-        }
-    };
-    let link = move |_| {
+    let link = move || {
         let answer = window().prompt_with_message(t(lang, Key::LinkAddress)).ok().flatten().unwrap_or_default();
         if let Some(url) = link_target(&answer) {
             run(editor_ref, "createLink", Some(&url));
@@ -249,9 +234,29 @@ fn Toolbar(editor_ref: NodeRef<leptos::html::Div>, editor_id: String) -> impl In
     // B3: a picture in the text, read in the page (no upload: it travels in the HTML).
     let picker = NodeRef::<leptos::html::Input>::new();
     let problem = RwSignal::new(None::<Key>);
-    let pick_image = move |_| {
+    let pick_image = move || {
         if let Some(input) = picker.get_untracked() {
             input.click();
+        }
+    };
+    // One per command; "link" and "image" ask for what to put first.
+    let button = move |command: &'static str, label: Key, symbol: &'static str| {
+        view! {
+            <button
+                type="button"
+                class="tool"
+                title=t(lang, label)
+                aria-label=t(lang, label)
+                // Keeps the editor's selection: a click would move the focus to the button.
+                on:mousedown=|ev| ev.prevent_default()
+                on:click=move |_| match command {
+                    "link" => link(),
+                    "image" => pick_image(),
+                    command => run(editor_ref, command, None),
+                }
+            >
+                {symbol}
+            </button>
         }
     };
     let on_image = move |_ev: leptos::ev::Event| {
@@ -291,27 +296,9 @@ fn Toolbar(editor_ref: NodeRef<leptos::html::Div>, editor_id: String) -> impl In
             {button("justifyRight", Key::AlignRight, "⯈")}
             {button("insertUnorderedList", Key::BulletList, "•")}
             {button("insertOrderedList", Key::NumberedList, "1.")}
-            <button
-                type="button"
-                class="tool"
-                title=t(lang, Key::InsertLink)
-                aria-label=t(lang, Key::InsertLink)
-                on:mousedown=|ev| ev.prevent_default()
-                on:click=link
-            >
-                "🔗"
-            </button>
+            {button("link", Key::InsertLink, "🔗")}
             {button("formatBlock:blockquote", Key::QuoteBlock, "❝")}
-            <button
-                type="button"
-                class="tool"
-                title=t(lang, Key::InsertImage)
-                aria-label=t(lang, Key::InsertImage)
-                on:mousedown=|ev| ev.prevent_default()
-                on:click=pick_image
-            >
-                "🖼"
-            </button>
+            {button("image", Key::InsertImage, "🖼")}
             <input
                 type="file"
                 class="visually-hidden"

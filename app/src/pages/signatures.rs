@@ -77,6 +77,23 @@ pub async fn save_signature(
     if !ssr::compose::is_own(&mail, &account, &address).await {
         return Err(AppError::NotYourAddress(address));
     }
+    // B13: rich text is cleaned as the composer's is; its text version is the plain signature.
+    // An emptied editor is no signature (not the text area's older text).
+    let rich = format.as_deref() == Some(crate::pages::editor::RICH);
+    let html = html
+        .filter(|_| rich)
+        .map(|html| render::composed::clean_composed_html(&html))
+        .filter(|html| !html.trim().is_empty());
+    let body = match &html {
+        Some(html) => render::composed::composed_to_text(html),
+        None if rich => String::new(),
+        None => body.replace("\r\n", "\n"),
+    };
+    // Checked before anything is kept: a refusal changes nothing.
+    if body.len() > store::MAX_SETTING_BYTES || html.as_ref().is_some_and(|h| h.len() > store::MAX_SIGNATURE_HTML_BYTES)
+    {
+        return Err(AppError::TooLong);
+    }
     let name = ssr::clean_display_name(display_name.as_deref().unwrap_or(""));
     let name_setting = ssr::identity_name_setting(&address);
     store.set_account_setting(account.id, &name_setting, Some(name.as_str()).filter(|n| !n.is_empty())).await?;
@@ -94,15 +111,6 @@ pub async fn save_signature(
     if let Some(chosen) = chosen {
         store.set_account_setting(account.id, ssr::DEFAULT_IDENTITY_SETTING, chosen).await?;
     }
-    // B13: rich text is cleaned as the composer's is; its text version is the plain signature.
-    let html = html
-        .filter(|_| format.as_deref() == Some(crate::pages::editor::RICH))
-        .map(|html| render::composed::clean_composed_html(&html))
-        .filter(|html| !html.trim().is_empty());
-    let body = match &html {
-        Some(html) => render::composed::composed_to_text(html),
-        None => body.replace("\r\n", "\n"),
-    };
     let too_long = |error| match error {
         store::Error::Invalid { .. } => AppError::TooLong,
         other => other.into(),

@@ -253,7 +253,7 @@ pub(crate) async fn compose_from(
             view.subject = original.subject.clone();
             view.body = original.text.clone();
             // Written in rich text, it goes on in rich text.
-            view.html = original.html.as_deref().map(render::composed::clean_composed_html);
+            view.html = render::html_with_images(&raw).as_deref().map(render::composed::clean_composed_html);
             if role == SpecialUse::Drafts {
                 view.draft_id = Some(id);
                 view.reply_to = original.answers;
@@ -307,8 +307,15 @@ pub(crate) async fn with_template(
     };
     let template = Original::parse(&raw).unwrap_or_default();
     view.body = format!("{}\n\n{}", template.text.trim_end(), view.body.trim_start_matches('\n'));
-    if view.html.is_some() {
-        view.html = Some(crate::rich_text::text_to_html(&view.body));
+    // In rich text, the template's own (its pictures too) above the reply's, whose signature
+    // stays marked.
+    if let Some(reply) = view.html.take() {
+        let template_html = match render::html_with_images(&raw) {
+            Some(html) => render::composed::clean_composed_html(&html),
+            None => crate::rich_text::text_to_html(template.text.trim_end()),
+        };
+        let reply = reply.strip_prefix("<div><br></div>").unwrap_or(&reply);
+        view.html = Some(format!("{template_html}<div><br></div>{reply}"));
     }
     view.attachments = attached_files(id, &raw);
     Ok(view)

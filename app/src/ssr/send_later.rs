@@ -136,7 +136,7 @@ async fn written_from_draft(
         bcc: Mailbox::list(&original.bcc),
         subject: original.subject,
         body: original.text,
-        html: original.html,
+        html: render::html_with_images(&raw),
         reply_to: original.answers,
         forward_of: original.forwards,
         draft_id: Some(id.0),

@@ -52,9 +52,6 @@ pub struct Original {
     pub date: Option<i64>,
     /// Its text (an HTML-only message's, as text), with `\n` line ends.
     pub text: String,
-    /// Its HTML body, as written (not cleaned), its own images in it as `data:` URLs, when it
-    /// has one.
-    pub html: Option<String>,
     /// It says it is urgent (`X-Priority:` 1 or 2, or `Importance: high`).
     pub high_priority: bool,
     /// Where it asks its read receipt to go (RFC 8098 `Disposition-Notification-To:`).
@@ -103,7 +100,6 @@ impl Original {
                 .body_text(0)
                 .map(|text| text.replace("\r\n", "\n").trim_end().to_string())
                 .unwrap_or_default(),
-            html: crate::html_with_images(&message),
             high_priority: facts::is_high_priority(&message),
             receipt_to: receipt_address(&message),
             answers: id_field(&message, DRAFT_ANSWERS_FIELD),

@@ -75,17 +75,23 @@ pub fn clean_composed_html(html: &str) -> String {
         .generic_attributes(["style"].into_iter().collect())
         .filter_style_properties(STYLE_PROPERTIES.iter().copied().collect())
         .url_schemes(["http", "https", "mailto", "data"].into_iter().collect())
-        // `data:` only for an image's pixels, never a link.
+        // `data:` only for an image's pixels, never a link. A link's scheme is read as the
+        // browser reads it (a URL parser drops tabs and line breaks: "d&#10;ata:" is data:).
         .attribute_filter(|element, attribute, value| match (element, attribute) {
             ("img", "src") if IMAGE_PREFIXES.iter().any(|prefix| value.starts_with(prefix)) => Some(value.into()),
             ("img", "src") => None,
-            (_, "href") if value.trim_start().to_ascii_lowercase().starts_with("data:") => None,
+            (_, "href") => match ammonia::Url::parse(value) {
+                Ok(url) if matches!(url.scheme(), "http" | "https" | "mailto") => Some(value.into()),
+                _ => None,
+            },
             _ => Some(value.into()),
         })
         .url_relative(ammonia::UrlRelative::Deny)
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true)
-        .clean(html)
+        // Nesting is bounded first, as for mail that comes in: the text version's indents and
+        // quote marks, and the parser's time, grow with it.
+        .clean(&crate::sanitize::limit_nesting(html))
         .to_string();
     without_empty_images(&cleaned)
 }
@@ -99,13 +105,31 @@ fn without_empty_images(html: &str) -> String {
         out.push_str(&rest[..at]);
         let end = at + tag_len(&rest[at..]);
         let tag = &rest[at..end];
-        if tag.contains(" src=\"") {
+        if src_value(tag).is_some() {
             out.push_str(tag);
         }
         rest = &rest[end..];
     }
     out.push_str(rest);
     out
+}
+
+/// Where the value of the `src` attribute of `tag` (cleaned HTML) is, as a byte range: found
+/// outside quotes only (an `alt` may end with the letters `src=`).
+fn src_value(tag: &str) -> Option<std::ops::Range<usize>> {
+    const SRC: &str = " src=\"";
+    let mut quoted = false;
+    for (index, c) in tag.char_indices() {
+        if !quoted && tag[index..].starts_with(SRC) {
+            let start = index + SRC.len();
+            let end = tag[start..].find('"').map_or(tag.len(), |end| start + end);
+            return Some(start..end);
+        }
+        if c == '"' {
+            quoted = !quoted;
+        }
+    }
+    None
 }
 
 /// The length of the tag `html` starts with, up to its closing `>`. The cleaner's output
@@ -135,39 +159,49 @@ pub struct InlineImage {
 
 /// Cleaned composed HTML with its `data:` images taken out as parts: each `src` becomes
 /// `cid:` and the id `content_id(n)` gives the n-th distinct image (the same picture twice is
-/// one part). An image whose data does not decode is dropped.
+/// one part). An image whose data does not decode, or larger than a picture shown in the text
+/// may be ([`types::MAX_INLINE_IMAGE_BYTES`]), loses its source.
 pub fn take_inline_images(html: &str, mut content_id: impl FnMut(usize) -> String) -> (String, Vec<InlineImage>) {
     use base64::Engine as _;
-    const SRC: &str = "src=\"";
-    let mut images: Vec<(String, InlineImage)> = Vec::new();
+    let mut images: Vec<InlineImage> = Vec::new();
+    let mut by_data: HashMap<&str, usize> = HashMap::new();
     let mut out = String::with_capacity(html.len().min(64 * 1024));
     let mut rest = html;
     // Only in an `<img>` tag: the same letters typed in the text are text.
-    while let Some(at) = rest.find("<img").and_then(|img| {
-        let tag = &rest[img..img + tag_len(&rest[img..])];
-        tag.find(SRC).map(|src| img + src)
-    }) {
-        out.push_str(&rest[..at + SRC.len()]);
-        let value_start = &rest[at + SRC.len()..];
-        let end = value_start.find('"').unwrap_or(value_start.len());
-        let value = &value_start[..end];
-        rest = &value_start[end..];
+    while let Some(at) = rest.find("<img") {
+        let end = at + tag_len(&rest[at..]);
+        let tag = &rest[at..end];
+        let Some(src) = src_value(tag) else {
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        };
+        let value = &tag[src.clone()];
+        out.push_str(&rest[..at + src.start]);
+        rest = &rest[at + src.end..];
         let Some(prefix) = IMAGE_PREFIXES.iter().find(|prefix| value.starts_with(**prefix)) else {
             out.push_str(value);
             continue;
         };
-        if let Some((_, image)) = images.iter().find(|(data, _)| data == value) {
-            out.push_str(&format!("cid:{}", image.content_id));
+        if let Some(&index) = by_data.get(value) {
+            out.push_str(&format!("cid:{}", images[index].content_id));
             continue;
         }
-        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&value[prefix.len()..]) else { continue };
+        let decoded = base64::engine::general_purpose::STANDARD.decode(&value[prefix.len()..]);
+        let Ok(bytes) = decoded
+            .map_err(|_| ())
+            .and_then(|b| if b.len() <= types::MAX_INLINE_IMAGE_BYTES { Ok(b) } else { Err(()) })
+        else {
+            continue;
+        };
         let content_type = prefix["data:".len()..prefix.len() - ";base64,".len()].to_string();
         let image = InlineImage { content_id: content_id(images.len()), content_type, bytes };
         out.push_str(&format!("cid:{}", image.content_id));
-        images.push((value.to_string(), image));
+        by_data.insert(value, images.len());
+        images.push(image);
     }
     out.push_str(rest);
-    (out, images.into_iter().map(|(_, image)| image).collect())
+    (out, images)
 }
 
 /// The text/plain alternative of cleaned composed HTML: a line per block, list items marked,
@@ -182,6 +216,9 @@ pub fn composed_to_text(html: &str) -> String {
     let text = tokenizer.sink.text.take();
     tidy_lines(&text)
 }
+
+/// How deep quotes and lists show in the text version.
+const MAX_TEXT_DEPTH: usize = 10;
 
 /// Walks the tokens of cleaned HTML, writing text as it goes. (A token stream is enough: the
 /// HTML is the cleaner's output, well formed; no DOM is built.)
@@ -233,7 +270,9 @@ impl TokenSink for TextSink {
                     }
                     (StartTag, "blockquote") => {
                         Self::break_line(&mut text);
-                        walk.quote_depth += 1;
+                        // Deeper quotes than this read as this deep (each level costs a
+                        // character on every line).
+                        walk.quote_depth = (walk.quote_depth + 1).min(MAX_TEXT_DEPTH);
                     }
                     (EndTag, "blockquote") => {
                         Self::break_line(&mut text);
@@ -247,7 +286,7 @@ impl TokenSink for TextSink {
                     }
                     (StartTag, "li") => {
                         Self::break_line(&mut text);
-                        let indent = "  ".repeat(walk.lists.len().saturating_sub(1));
+                        let indent = "  ".repeat(walk.lists.len().saturating_sub(1).min(MAX_TEXT_DEPTH));
                         let marker = match walk.lists.last_mut() {
                             Some(Some(number)) => {
                                 *number += 1;
@@ -395,6 +434,20 @@ mod tests {
         assert_eq!(html.matches("cid:img0@example.org").count(), 2, "{html}");
         assert!(!html.contains("data:"), "{html}");
         assert_eq!(composed_to_text(&clean), "[logo]x[image]", "pictures from elsewhere are gone");
+        // An `alt` ending in `src=` is not the source; an image without a source does not stop
+        // the ones after it.
+        let tricky = clean_composed_html(&format!(r#"<img alt="x src="><img alt="y" src="{png}">"#));
+        let (html, images) = take_inline_images(&tricky, |n| format!("img{n}@example.org"));
+        assert_eq!(images.len(), 1, "{html}");
+        assert!(!html.contains("data:"), "{html}");
+        // A link smuggling `data:` past a naive check is dropped; deep nesting is bounded.
+        let smuggled =
+            clean_composed_html(r#"<a href="d&#10;ata:text/html,x">x</a><a href="java&#9;script:alert(1)">y</a>"#);
+        assert!(!smuggled.contains("href"), "{smuggled}");
+        for levels in [5_000, 50_000] {
+            let deep = format!("{}x{}", "<ul><li>".repeat(levels), "</li></ul>".repeat(levels));
+            assert!(composed_to_text(&clean_composed_html(&deep)).len() < 10_000, "bounded whatever the depth");
+        }
         // The same letters in the text are text; an `alt` with a `>` does not end its tag.
         let typed = clean_composed_html(&format!(r#"<div>src="{png}"<img alt="a>b" src="{png}"></div>"#));
         let (html, images) = take_inline_images(&typed, |n| format!("img{n}@example.org"));

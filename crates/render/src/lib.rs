@@ -117,20 +117,35 @@ pub fn attachments(raw: &[u8]) -> Vec<Attachment> {
 /// (they are part of the text, not files). The reading pane's list, the download and the
 /// composer all count from this list, so an index names the same part everywhere.
 fn listed_attachments<'m>(message: &'m mail_parser::Message<'m>) -> Vec<&'m mail_parser::MessagePart<'m>> {
-    let html = message
-        .html_part(0)
-        .filter(|part| part.is_text_html())
-        .and_then(|part| part.text_contents())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let html = message.html_part(0).filter(|part| part.is_text_html()).and_then(|part| part.text_contents());
+    let referenced = cid_references(html.unwrap_or(""));
     message
         .attachments()
         .filter(|part| {
-            let shown =
-                content_id_key(part).is_some_and(|id| shows_inline(part) && html.contains(&format!("cid:{id}")));
+            let shown = content_id_key(part).is_some_and(|id| shows_inline(part) && referenced.contains(&id));
             !shown
         })
         .collect()
+}
+
+/// The Content-IDs an HTML body refers to (`cid:...`), lowercase, read in one pass.
+fn cid_references(html: &str) -> std::collections::HashSet<String> {
+    // ASCII lowercasing keeps every byte where it was.
+    let lower = html.to_ascii_lowercase();
+    lower
+        .match_indices("cid:")
+        .map(|(at, _)| {
+            let after = &lower[at + 4..];
+            let end = after.find(is_cid_end).unwrap_or(after.len());
+            after[..end].to_string()
+        })
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+/// Where a `cid:` reference ends in HTML: a quote, the end of the tag, a bracket, white space.
+fn is_cid_end(c: char) -> bool {
+    matches!(c, '"' | '\'' | '>' | ')' | '<') || c.is_whitespace()
 }
 
 /// Whether a part is an image shown in the text when the HTML refers to it: a raster image
@@ -145,22 +160,36 @@ fn shows_inline(part: &mail_parser::MessagePart<'_>) -> bool {
 
 /// `html` with each `cid:` reference to one of `images` (lowercase Content-ID to `data:` URL)
 /// replaced by the image itself.
+/// Only a `src="cid:..."` is replaced (not the same letters in the text), and no more than
+/// [`MAX_RESOLVED_BYTES`] of pictures in all: one picture named a thousand times is not copied
+/// a thousand times.
 pub(crate) fn resolve_cids(html: &str, images: &HashMap<String, String>) -> String {
+    const SRC: &str = "src=\"cid:";
+    let lower = html.to_ascii_lowercase();
     let mut resolved = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(at) = rest.to_ascii_lowercase().find("cid:") {
-        resolved.push_str(&rest[..at]);
-        let after = &rest[at + 4..];
-        let end = after.find(|c: char| matches!(c, '"' | '\'' | '>' | ')') || c.is_whitespace()).unwrap_or(after.len());
-        match images.get(&after[..end].to_ascii_lowercase()) {
-            Some(url) => resolved.push_str(url),
-            None => resolved.push_str(&rest[at..at + 4 + end]),
+    let mut copied = 0;
+    let mut done = 0;
+    for (at, _) in lower.match_indices(SRC) {
+        if at < done {
+            continue;
         }
-        rest = &after[end..];
+        let id_start = at + SRC.len();
+        let end = lower[id_start..].find(is_cid_end).map_or(lower.len(), |end| id_start + end);
+        let Some(url) = images.get(&lower[id_start..end]).filter(|url| copied + url.len() <= MAX_RESOLVED_BYTES) else {
+            continue;
+        };
+        resolved.push_str(&html[done..at]);
+        resolved.push_str("src=\"");
+        resolved.push_str(url);
+        copied += url.len();
+        done = end;
     }
-    resolved.push_str(rest);
+    resolved.push_str(&html[done..]);
     resolved
 }
+
+/// The most picture data [`resolve_cids`] puts into one HTML body.
+const MAX_RESOLVED_BYTES: usize = 32 * 1024 * 1024;
 
 fn extracted(part: &mail_parser::MessagePart<'_>, index: usize) -> Attachment {
     let content_type = part
@@ -201,11 +230,13 @@ fn content_id_key(part: &mail_parser::MessagePart<'_>) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
-/// The HTML body of a message with its own images in place of their `cid:` references, as
-/// the composer takes up a draft or a template (B3).
-pub(crate) fn html_with_images(message: &mail_parser::Message<'_>) -> Option<String> {
+/// The HTML body of a message, its own pictures in place of their `cid:` references (as
+/// `data:` URLs), as the composer takes up a draft or a template (B3); `None` without one.
+/// Not cleaned: that is [`composed::clean_composed_html`]'s job.
+pub fn html_with_images(raw: &[u8]) -> Option<String> {
+    let message = MessageParser::default().parse(raw)?;
     let html = message.html_part(0).filter(|part| part.is_text_html())?.text_contents()?;
-    Some(resolve_cids(html, &inline_images(message)))
+    Some(resolve_cids(html, &inline_images(&message)))
 }
 
 #[cfg(test)]
@@ -263,11 +294,18 @@ Content-Disposition: attachment; filename=\"photo.png\"\r\nContent-Transfer-Enco
         assert_eq!(names, ["photo.png", "devis.pdf"], "the logo is in the text; the photo is not referred to");
         assert_eq!(attachments(RELATED.as_bytes()).len(), 2);
         assert_eq!(attachment(RELATED.as_bytes(), 1).map(|a| a.file_name).as_deref(), Some("devis.pdf"));
-        let original = compose::Original::parse(RELATED.as_bytes()).expect("parses");
         assert_eq!(
-            original.html.as_deref(),
+            html_with_images(RELATED.as_bytes()).as_deref(),
             Some("<div>Voici <img src=\"data:image/png;base64,iVBORw0KGgo=\"></div>"),
             "the composer gets the picture itself"
         );
+        // Named a thousand times (or in the text): copied within a bound, not a thousand times.
+        let mut images = HashMap::new();
+        images.insert("a".to_string(), "x".repeat(MAX_RESOLVED_BYTES / 10));
+        let html = format!("cid:a {}", r#"<img src="cid:A">"#.repeat(1_000));
+        let resolved = resolve_cids(&html, &images);
+        assert!(resolved.starts_with("cid:a <img src=\"xxx"));
+        assert!(resolved.len() <= html.len() + MAX_RESOLVED_BYTES);
+        assert_eq!(resolved.matches("src=\"cid:A").count(), 990, "the rest stay references");
     }
 }

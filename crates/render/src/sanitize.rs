@@ -134,7 +134,7 @@ const VOID_ELEMENTS: &[&str] =
 /// Drops the start and end tags of elements past [`MAX_NESTING`], in one pass, before the
 /// parser sees them. It only counts tags (comments are skipped, quotes in attributes
 /// respected); it need not be exact, since ammonia sanitises whatever comes out.
-fn limit_nesting(html: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn limit_nesting(html: &str) -> std::borrow::Cow<'_, str> {
     let bytes = html.as_bytes();
     if bytes.iter().filter(|&&b| b == b'<').count() <= MAX_NESTING {
         return std::borrow::Cow::Borrowed(html);
