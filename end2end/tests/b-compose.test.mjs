@@ -423,6 +423,13 @@ test('a signature goes below the quote or only where inserted, can be taken out,
   await body.press('Control+Home');
   await page.getByRole('button', { name: 'Insert signature' }).click();
   assert.match(await body.inputValue(), /^-- \nAna M\.\n/);
+  // Switched to rich text and back: the block stays a signature, swapped with the address.
+  await page.getByRole('button', { name: 'Rich text' }).click();
+  const marked = page.getByRole('textbox', { name: 'Message content' }).locator('[data-signature]');
+  assert.match(await marked.innerText(), /^-- ?\nAna M\.$/);
+  await page.getByRole('button', { name: 'Rich text' }).click();
+  await page.getByLabel('From').selectOption('contact@example.org');
+  assert.match(await body.inputValue(), /^-- \nContact team\n/);
 
   // Only where inserted, in rich text: a marked block, swapped with the address.
   await preferences('rich', 'manual');

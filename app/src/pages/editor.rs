@@ -43,6 +43,7 @@ pub fn MessageText(
     let html = RwSignal::new(html.unwrap_or_default());
     let editing_rich = move || live.get() && rich.get();
     let editor_ref = NodeRef::<leptos::html::Div>::new();
+    let signature = signature.unwrap_or_else(|| Signal::derive(|| None));
     let switch = move |_| {
         if rich.get_untracked() {
             // To plain text: the editor's text as the browser lays it out.
@@ -50,12 +51,17 @@ pub fn MessageText(
             if let (Some(editor), Some(area)) = (editor_ref.get_untracked(), body_ref.get_untracked()) {
                 use leptos::wasm_bindgen::JsCast;
                 let text = editor.unchecked_ref::<web_sys::HtmlElement>().inner_text();
-                area.set_value(text.trim_end_matches('\n'));
+                // The browser drops the space ending the signature's "-- " line; it is put
+                // back so the block is found again (RFC 3676 §4.3).
+                let text: Vec<&str> =
+                    text.trim_end_matches('\n').split('\n').map(|l| if l == "--" { "-- " } else { l }).collect();
+                area.set_value(&text.join("\n"));
             }
             rich.set(false);
         } else {
             let text = body_ref.get_untracked().map(|area| area.value()).unwrap_or_default();
-            html.set(crate::rich_text::text_to_html(&text));
+            // Its signature block stays marked, to be swapped or taken out.
+            html.set(crate::signature::text_to_html_with_signature(&text, signature.get_untracked().as_ref()));
             rich.set(true);
         }
         changed.run(());
@@ -78,7 +84,6 @@ pub fn MessageText(
         }
         changed.run(());
     };
-    let signature = signature.unwrap_or_else(|| Signal::derive(|| None));
     Effect::new(move |previous: Option<Option<SignatureText>>| {
         let current = signature.get();
         if let Some(previous) = previous.filter(|previous| *previous != current) {
