@@ -39,6 +39,19 @@ impl Store {
     }
 }
 
+/// For tests: a store in a temporary folder (kept while the returned guard lives) with the
+/// domain example.org and two accounts in it, ana and bob.
+#[cfg(test)]
+pub(crate) async fn store_with_ana_and_bob() -> (tempfile::TempDir, Store, crate::AccountId, crate::AccountId) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).await.expect("open");
+    store.add_domain("example.org").await.expect("domain");
+    let user = |local: &str| crate::parse_address(&format!("{local}@example.org")).expect("address");
+    let ana = store.add_user(&user("ana"), "hash", None).await.expect("ana").id;
+    let bob = store.add_user(&user("bob"), "hash", None).await.expect("bob").id;
+    (dir, store, ana, bob)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -234,12 +234,7 @@ mod tests {
 
     #[tokio::test]
     async fn uploads_are_per_account_bounded_and_purged() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).await.expect("open");
-        store.add_domain("example.org").await.expect("domain");
-        let user = |local: &str| crate::parse_address(&format!("{local}@example.org")).expect("address");
-        let ana = store.add_user(&user("ana"), "hash", None).await.expect("ana").id;
-        let bob = store.add_user(&user("bob"), "hash", None).await.expect("bob").id;
+        let (_dir, store, ana, bob) = crate::sqlite::store_with_ana_and_bob().await;
         let id = store.add_upload(ana, "été.pdf", "application/pdf", b"%PDF").await.expect("upload");
         let upload = store.upload(ana, id).await.expect("read").expect("there");
         assert_eq!((upload.file_name.as_str(), upload.bytes.as_slice()), ("été.pdf", &b"%PDF"[..]));
@@ -260,12 +255,7 @@ mod tests {
 
     #[tokio::test]
     async fn scheduled_sends_are_claimed_once_and_undone_only_before() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).await.expect("open");
-        store.add_domain("example.org").await.expect("domain");
-        let user = |local: &str| crate::parse_address(&format!("{local}@example.org")).expect("address");
-        let ana = store.add_user(&user("ana"), "hash", None).await.expect("ana").id;
-        let bob = store.add_user(&user("bob"), "hash", None).await.expect("bob").id;
+        let (_dir, store, ana, bob) = crate::sqlite::store_with_ana_and_bob().await;
         let drafts = store.special_folder(ana, SpecialUse::Drafts).await.expect("drafts").id;
         let raw = b"From: ana@example.org\r\nSubject: later\r\n\r\nhi\r\n".to_vec();
         let (_, first) = store.append(ana, drafts, raw.clone(), Flags::DRAFT, &[], None).await.expect("draft");

@@ -53,12 +53,7 @@ mod tests {
 
     #[tokio::test]
     async fn senders_and_recipients_are_found_by_address_or_name() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).await.expect("open");
-        store.add_domain("example.org").await.expect("domain");
-        let user = |local: &str| crate::parse_address(&format!("{local}@example.org")).expect("address");
-        let ana = store.add_user(&user("ana"), "hash", None).await.expect("ana").id;
-        let bob = store.add_user(&user("bob"), "hash", None).await.expect("bob").id;
+        let (_dir, store, ana, bob) = crate::sqlite::store_with_ana_and_bob().await;
         let inbox = store.folder_by_name(ana, "INBOX").await.expect("inbox").expect("there").id;
         let sent = store.special_folder(ana, SpecialUse::Sent).await.expect("sent").id;
         for (folder, raw) in [

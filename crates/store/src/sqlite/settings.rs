@@ -148,12 +148,7 @@ mod tests {
 
     #[tokio::test]
     async fn signatures_and_settings_are_kept_replaced_and_removed() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).await.expect("open");
-        store.add_domain("example.org").await.expect("domain");
-        let user = |local: &str| crate::parse_address(&format!("{local}@example.org")).expect("address");
-        let ana = store.add_user(&user("ana"), "hash", None).await.expect("ana").id;
-        let bob = store.add_user(&user("bob"), "hash", None).await.expect("bob").id;
+        let (_dir, store, ana, bob) = crate::sqlite::store_with_ana_and_bob().await;
         store.set_signature(ana, "Ana@Example.org", "Ana\nTrésorière").await.expect("set");
         store.set_signature(ana, "contact@example.org", "L'équipe").await.expect("set");
         store.set_signature(ana, "ana@example.org", "Ana").await.expect("replaced");
