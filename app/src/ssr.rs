@@ -328,13 +328,27 @@ struct UploadQuery {
     name: String,
 }
 
-/// POST [`UPLOAD_PATH`]: keeps a file for the composer, answers its key.
 /// Uploads read at once, across all accounts: each holds up to 25 MB in memory.
 const CONCURRENT_UPLOADS: usize = 8;
 
-/// The body is read only once the session is known (the server's request limits let this path
-/// through unread), and only [`CONCURRENT_UPLOADS`] at a time: strangers cannot make the
-/// server hold 25 MB per connection.
+/// The account of the request's web session cookie, if the cookie is there and live.
+async fn session_of(auth: &auth::Auth, headers: &HeaderMap) -> Result<Option<store::Account>, auth::Error> {
+    match cookie_value(headers, SESSION_COOKIE) {
+        Some(token) => auth.web_session_account(token).await,
+        None => Ok(None),
+    }
+}
+
+/// Whether the request carries the cookie of a live web session (checked before a large body
+/// is read).
+pub async fn has_web_session(auth: &auth::Auth, headers: &HeaderMap) -> bool {
+    matches!(session_of(auth, headers).await, Ok(Some(_)))
+}
+
+/// POST [`UPLOAD_PATH`]: keeps a file for the composer, answers its key. The body is read only
+/// once the session is known (the server's request limits let this path through unread), and
+/// only [`CONCURRENT_UPLOADS`] at a time: strangers cannot make the server hold 25 MB per
+/// connection.
 async fn upload(
     auth: auth::Auth,
     axum::extract::Query(query): axum::extract::Query<UploadQuery>,
@@ -342,10 +356,7 @@ async fn upload(
     body: Body,
 ) -> Response {
     static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_UPLOADS);
-    let Some(token) = cookie_value(&headers, SESSION_COOKIE) else {
-        return StatusCode::UNAUTHORIZED.into_response();
-    };
-    let account = match auth.web_session_account(token).await {
+    let account = match session_of(&auth, &headers).await {
         Ok(Some(account)) => account,
         Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
         Err(error) => {
@@ -379,13 +390,6 @@ async fn upload(
 
 /// A file name as a message may carry it: no path, no control characters, at most 200
 /// characters (the extension kept), never empty.
-/// Whether the request carries the cookie of a live web session (checked before a large body
-/// is read).
-pub async fn has_web_session(auth: &auth::Auth, headers: &HeaderMap) -> bool {
-    let Some(token) = cookie_value(headers, SESSION_COOKIE) else { return false };
-    matches!(auth.web_session_account(token).await, Ok(Some(_)))
-}
-
 pub(crate) fn upload_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();

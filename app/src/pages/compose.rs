@@ -271,8 +271,7 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
         autosave.dispatch(save);
     });
     // Typing and adding or removing a file both save later.
-    let save_later = move || save_later(());
-    let edited = Callback::new(move |()| save_later());
+    let edited = Callback::new(save_later);
     // B8: a recipient dragged from one field to another.
     provide_context(DraggedChip(RwSignal::new(None)));
     let autosaved = move || match autosave.value().get() {
@@ -380,7 +379,7 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
                 {error}
                 {autosaved}
                 <ReplyTemplates templates/>
-                <ActionForm action=submit node_ref=form_ref attr:class="compose-form" on:input=move |_| save_later()>
+                <ActionForm action=submit node_ref=form_ref attr:class="compose-form" on:input=move |_| save_later(())>
                     {hidden("reply_to", reply_to)}
                     {hidden("forward_of", forward_of)}
                     {move || {

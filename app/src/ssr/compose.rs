@@ -253,7 +253,7 @@ pub(crate) async fn compose_from(
             view.subject = original.subject.clone();
             view.body = original.text.clone();
             // Written in rich text, it goes on in rich text.
-            view.html = render::html_with_images(&raw).as_deref().map(render::composed::clean_composed_html);
+            view.html = rich_text_of(&raw);
             if role == SpecialUse::Drafts {
                 view.draft_id = Some(id);
                 view.reply_to = original.answers;
@@ -268,6 +268,12 @@ pub(crate) async fn compose_from(
         }
     }
     Ok(in_format(view))
+}
+
+/// A draft's or a template's rich text, as the editor takes it up (B3): its HTML with its own
+/// pictures, cleaned; `None` when it was written in plain text.
+fn rich_text_of(raw: &[u8]) -> Option<String> {
+    render::html_with_images(raw).as_deref().map(render::composed::clean_composed_html)
 }
 
 /// The account's signatures (B13), by address, with their rich text.
@@ -310,10 +316,8 @@ pub(crate) async fn with_template(
     // In rich text, the template's own (its pictures too) above the reply's, whose signature
     // stays marked.
     if let Some(reply) = view.html.take() {
-        let template_html = match render::html_with_images(&raw) {
-            Some(html) => render::composed::clean_composed_html(&html),
-            None => crate::rich_text::text_to_html(template.text.trim_end()),
-        };
+        let template_html =
+            rich_text_of(&raw).unwrap_or_else(|| crate::rich_text::text_to_html(template.text.trim_end()));
         let reply = reply.strip_prefix("<div><br></div>").unwrap_or(&reply);
         view.html = Some(format!("{template_html}<div><br></div>{reply}"));
     }
