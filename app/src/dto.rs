@@ -5,7 +5,7 @@
 //! travel as their [`SpecialUse`] and are translated by the page.
 
 use serde::{Deserialize, Serialize};
-use types::SpecialUse;
+use types::{ListSort, SpecialUse};
 
 use crate::i18n::{Key, Lang, t};
 
@@ -59,6 +59,12 @@ pub struct MessageListItem {
     pub unread: bool,
     pub has_attachments: bool,
     pub priority_high: bool,
+    pub flagged: bool,
+    pub answered: bool,
+    /// `$Forwarded`, as IMAP clients mark a message forwarded.
+    pub forwarded: bool,
+    /// `\Deleted`, set by an IMAP client and not yet expunged: shown struck through.
+    pub deleted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +100,7 @@ pub struct MessageView {
     pub attachments: Vec<AttachmentView>,
     /// C8: the address the message asks a read receipt to go to, while not yet answered.
     pub receipt_requested: Option<String>,
+    pub flagged: bool,
 }
 
 /// Everything the three panes of /mail show.
@@ -104,9 +111,56 @@ pub struct MailboxView {
     pub folders: Vec<FolderView>,
     pub current_folder_id: i64,
     pub messages: Vec<MessageListItem>,
-    /// True when the folder holds more messages than the list shows.
-    pub truncated: bool,
+    pub list: ListView,
     pub message: Option<MessageView>,
+}
+
+/// C1, C2: the list's order, filter and page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListView {
+    pub sort: ListSort,
+    /// The order is the one kept for the folder, which its address need not repeat.
+    pub sort_is_kept: bool,
+    pub unread_only: bool,
+    /// From 1.
+    pub page: u32,
+    pub pages: u32,
+    /// Messages on all the pages together.
+    pub total: u32,
+}
+
+impl ListView {
+    /// The query string of a list in order `sort` (none: the folder's kept order), filter and
+    /// page: empty for the first page of the whole folder in its kept order.
+    pub fn query_for(sort: Option<ListSort>, unread_only: bool, page: u32) -> String {
+        let mut pairs = Vec::new();
+        if let Some(sort) = sort {
+            pairs.push(format!("sort={}", sort.as_string()));
+        }
+        if unread_only {
+            pairs.push("unread=1".to_string());
+        }
+        if page > 1 {
+            pairs.push(format!("page={page}"));
+        }
+        if pairs.is_empty() { String::new() } else { format!("?{}", pairs.join("&")) }
+    }
+
+    /// The query string of page `page` of this list.
+    pub fn page_query(&self, page: u32) -> String {
+        ListView::query_for((!self.sort_is_kept).then_some(self.sort), self.unread_only, page)
+    }
+
+    /// The query string that shows this very list again.
+    pub fn query(&self) -> String {
+        self.page_query(self.page)
+    }
+}
+
+/// `url` with `pair` (`name=value`) added to its query.
+pub fn with_query_pair(url: &str, pair: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{pair}")
 }
 
 /// One app password on the settings page (F8); the token itself is never sent again.

@@ -6,6 +6,7 @@
 //! [`current_account`]; the account id then scopes every store call.
 
 pub(crate) mod compose;
+mod message_actions;
 pub(crate) mod receipt;
 pub mod send_later;
 mod views;
@@ -70,12 +71,19 @@ pub fn router(
     let shell_options = options.clone();
     let login_auth = auth.clone();
     let upload_auth = auth.clone();
+    let actions_auth = auth.clone();
     axum::Router::<LeptosOptions>::new()
         .leptos_routes_with_context(&options, routes, provide_web_context, move || crate::shell(shell_options.clone()))
         .route(
             UPLOAD_PATH,
             axum::routing::post(move |query: axum::extract::Query<UploadQuery>, headers: HeaderMap, body: Body| {
                 upload(upload_auth.clone(), query, headers, body)
+            }),
+        )
+        .route(
+            message_actions::ACTIONS_PATH,
+            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                message_actions::act(mail.clone(), actions_auth.clone(), headers, body)
             }),
         )
         .route(
@@ -124,19 +132,28 @@ async fn page_redirects(auth: auth::Auth, request: Request, next: Next) -> Respo
 /// way back), not a bare text, in the reader's language (issue 16: axe's `document-title` and
 /// `html-has-lang`).
 pub fn not_found_page(headers: &HeaderMap) -> Response {
-    use crate::i18n::{Key, t};
-    let lang =
-        headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::from_accept_language);
-    let (title, back) = (t(lang, Key::PageNotFound), t(lang, Key::BackHome));
-    let page = format!(
+    let lang = lang_of(headers);
+    let page = plain_page(lang, crate::i18n::t(lang, crate::i18n::Key::PageNotFound));
+    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}
+
+/// The reader's language, from the request's `Accept-Language`.
+pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
+    headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::from_accept_language)
+}
+
+/// A small whole page that says one thing (`title`, from our dictionary, never from the request)
+/// and offers the way back to the mail.
+pub(crate) fn plain_page(lang: Lang, title: &str) -> String {
+    let back = crate::i18n::t(lang, crate::i18n::Key::BackHome);
+    format!(
         "<!DOCTYPE html>\n<html lang=\"{code}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · Facteur</title><link rel=\"stylesheet\" href=\"/facteur.css\"></head>\
          <body><main class=\"centered-page\"><div class=\"card\"><h1>{title}</h1>\
          <p><a href=\"/mail\">{back}</a></p></div></main></body></html>\n",
         code = lang.code(),
-    );
-    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+    )
 }
 
 // ----- CSRF (F-series: no cross-site state changes) -----

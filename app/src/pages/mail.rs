@@ -10,29 +10,44 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::dto::{FolderView, MailboxView, MessageBody, MessageListItem, MessageView};
+use crate::dto::{FolderView, ListView, MailboxView, MessageBody, MessageListItem, MessageView, with_query_pair};
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t, use_lang};
-use types::SpecialUse;
+use types::{SortKey, SpecialUse};
 
 /// `?images=show` on a message's URL lets its remote images load (C3). The page's own CSP
 /// follows the same parameter (see `set_page_security_headers`), so the link to it is a full
 /// page load, not a client-side navigation.
 pub const SHOW_IMAGES_VALUE: &str = "show";
 
-/// The list shows at most this many messages (newest first).
+/// Where the list's and the reading pane's buttons post (`ssr::message_actions`).
+pub const ACTIONS_PATH: &str = "/actions";
+
+/// A page of the list holds this many messages (C2).
+pub const PAGE_SIZE: u32 = 100;
+
+/// The account setting holding the order a folder's list was last sorted in (C1: remembered
+/// per folder).
 #[cfg(feature = "ssr")]
-const MAX_LIST_ROWS: usize = 500;
+fn sort_setting(folder: store::FolderId) -> String {
+    format!("list_sort:{}", folder.0)
+}
 
 /// The data of the three panes. `message_id`, when given, must be in `folder_id`; it is marked
-/// read, and its remote images load when `show_images` (C3).
+/// read, and its remote images load when `show_images` (C3). The list is the page `page` (from
+/// 1) in the order `sort` (`date-desc`...; else the one kept for the folder), of the unread
+/// messages only when `unread_only`.
 #[server(endpoint = "mail_view")]
 pub async fn mail_view(
     folder_id: Option<i64>,
     message_id: Option<i64>,
     show_images: bool,
+    sort: Option<String>,
+    page: Option<u32>,
+    unread_only: bool,
 ) -> Result<MailboxView, AppError> {
     use crate::ssr;
+    use types::{ListSort, ListWindow};
     let (store, account) = ssr::current_account().await?;
     let lang = ssr::request_lang();
     let mut folders = store.folders(account.id).await?;
@@ -72,18 +87,33 @@ pub async fn mail_view(
         message = Some(view);
     }
 
-    // C1 default: newest first, by the date the list shows. One more than shown tells
-    // whether there are more.
-    let mut rows = store.newest_messages(account.id, current.id, MAX_LIST_ROWS + 1).await?;
-    let truncated = rows.len() > MAX_LIST_ROWS;
-    rows.truncate(MAX_LIST_ROWS);
+    // C1: an order asked for in the address is kept for the folder (only when our own page
+    // asked: not a link elsewhere); without one, the order kept, else newest first.
+    let setting = sort_setting(current.id);
+    let kept = store.account_setting(account.id, &setting).await?.as_deref().and_then(ListSort::parse);
+    let (sort, sort_is_kept) = match sort.as_deref().and_then(ListSort::parse) {
+        Some(asked) if kept == Some(asked) => (asked, true),
+        Some(asked) if ssr::request_is_first_party() => {
+            store.set_account_setting(account.id, &setting, Some(&asked.as_string())).await?;
+            (asked, true)
+        }
+        Some(asked) => (asked, false),
+        None => (kept.unwrap_or_default(), true),
+    };
+    // The counts as they are after the message opened was marked read.
+    let counts = folders.iter().find(|f| f.id == current.id).unwrap_or(&current);
+    let total = if unread_only { counts.n_unseen } else { counts.n_messages };
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let page = page.unwrap_or(1).clamp(1, pages);
+    let window = ListWindow { sort, unread_only, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
+    let rows = store.list_messages(account.id, current.id, &window).await?;
     let now = ssr::local_time(chrono::Utc::now().timestamp());
     Ok(MailboxView {
         login: account.login.clone(),
         folders: folders.iter().map(ssr::folder_view).collect(),
         current_folder_id: current.id.0,
         messages: rows.iter().map(|row| ssr::list_item(row, &now, lang)).collect(),
-        truncated,
+        list: ListView { sort, sort_is_kept, unread_only, page, pages, total },
         message,
     })
 }
@@ -143,9 +173,17 @@ pub fn MailPage() -> impl IntoView {
     let query = use_query_map();
     let selection = move || params.with(|p| parse_selection(&p.get("selection").unwrap_or_default()));
     let show_images = move || query.with(|q| q.get("images").as_deref() == Some(SHOW_IMAGES_VALUE));
+    let list = move || {
+        query.with(|q| {
+            let page = q.get("page").and_then(|page| page.parse::<u32>().ok());
+            (q.get("sort"), page, q.get("unread").as_deref() == Some("1"))
+        })
+    };
     let data = Resource::new(
-        move || (selection(), show_images()),
-        |((folder_id, message_id), show_images)| mail_view(folder_id, message_id, show_images),
+        move || (selection(), show_images(), list()),
+        |((folder_id, message_id), show_images, (sort, page, unread_only))| {
+            mail_view(folder_id, message_id, show_images, sort, page, unread_only)
+        },
     );
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
@@ -159,7 +197,8 @@ pub fn MailPage() -> impl IntoView {
                         undo_seconds: q.get("delay").and_then(|s| s.parse().ok()),
                         scheduled: q.get("scheduled").is_some(),
                     });
-                    view! { <MailLayout mailbox pane sent/> }.into_any()
+                    let confirm_empty = query.with(|q| q.get("confirm").as_deref() == Some("empty"));
+                    view! { <MailLayout mailbox pane sent confirm_empty/> }.into_any()
                 })
             })}
         </Transition>
@@ -199,13 +238,15 @@ pub(crate) fn MailError(error: AppError) -> impl IntoView {
 }
 
 #[component]
-fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote) -> impl IntoView {
+fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_empty: bool) -> impl IntoView {
     let lang = use_lang();
-    let MailboxView { login, folders, current_folder_id, messages, truncated, message } = mailbox;
+    let MailboxView { login, folders, current_folder_id, messages, list, message } = mailbox;
     let current = folders.iter().find(|f| f.id == current_folder_id);
     let current_folder = current.map(|f| f.label(lang)).unwrap_or_default();
     let role = current.and_then(|f| f.role);
     let selected_message = message.as_ref().map(|m| m.id);
+    let move_targets = move_targets(&folders, current_folder_id, lang);
+    let list_url = format!("/mail/{current_folder_id}{}", list.query());
     view! {
         <div class="app">
             <AppHeader login/>
@@ -216,11 +257,14 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote) -> impl 
                     <MessageList
                         folder_name=current_folder
                         folder_id=current_folder_id
+                        role
                         messages
-                        truncated
+                        list
                         selected_message
+                        move_targets=move_targets.clone()
+                        confirm_empty
                     />
-                    <ReadingPane message folder_id=current_folder_id role/>
+                    <ReadingPane message folder_id=current_folder_id role list_url move_targets/>
                 </main>
             </div>
         </div>
@@ -373,44 +417,238 @@ fn FolderTree(folders: Vec<FolderView>, current_folder_id: i64) -> impl IntoView
     }
 }
 
+/// The folders a message can be moved to from `current`, indented by depth, in the reader's
+/// language (D4).
+fn move_targets(folders: &[FolderView], current: i64, lang: Lang) -> Vec<(i64, String)> {
+    folders
+        .iter()
+        .filter(|folder| folder.id != current)
+        .map(|folder| (folder.id, format!("{}{}", "\u{a0}\u{a0}".repeat(folder.depth as usize), folder.label(lang))))
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
 #[component]
 fn MessageList(
     folder_name: String,
     folder_id: i64,
+    role: Option<SpecialUse>,
     messages: Vec<MessageListItem>,
-    truncated: bool,
+    list: ListView,
     selected_message: Option<i64>,
+    move_targets: Vec<(i64, String)>,
+    confirm_empty: bool,
 ) -> impl IntoView {
     let lang = use_lang();
     let empty = messages.is_empty();
+    let in_trash = role == Some(SpecialUse::Trash);
+    let list_url = format!("/mail/{folder_id}{}", list.query());
     let rows = messages
         .into_iter()
         .map(|item| {
             let selected = selected_message == Some(item.id);
-            view! { <MessageRow item folder_id selected lang/> }
+            let href = format!("/mail/{folder_id}/{}{}", item.id, list.query());
+            view! { <MessageRow item href selected lang/> }
         })
         .collect_view();
+    let empty_note = if list.unread_only { Key::NoUnread } else { Key::EmptyFolder };
     view! {
         <section class="pane list-pane" aria-labelledby="list-title">
             <div class="pane-head">
                 <a class="back" href="/mail">"‹ "{t(lang, Key::BackToFolders)}</a>
                 <h2 class="pane-title" id="list-title">{folder_name}</h2>
             </div>
-            {empty.then(|| view! { <p class="empty">{t(lang, Key::EmptyFolder)}</p> })}
-            <ul class="message-list">{rows}</ul>
-            {truncated.then(|| view! { <p class="note">{t(lang, Key::ListTruncated)}</p> })}
+            <ListControls folder_id list/>
+            {(confirm_empty && in_trash).then(|| view! { <EmptyTrashConfirm folder_id back=list_url.clone()/> })}
+            // One form around the rows: each row's checkbox names its message (`id=`), the
+            // toolbar's buttons say what to do with them.
+            <form class="list-form" method="post" action=ACTIONS_PATH>
+                <input type="hidden" name="folder" value=folder_id.to_string()/>
+                <input type="hidden" name="back" value=list_url.clone()/>
+                {(!empty).then(|| view! { <ListToolbar move_targets in_trash/> })}
+                {empty.then(|| view! { <p class="empty">{t(lang, empty_note)}</p> })}
+                <ul class="message-list">{rows}</ul>
+            </form>
+            <Pager folder_id list/>
         </section>
     }
 }
 
+/// C1: the orders the list offers, and the unread-only filter (C2). Plain links: they work
+/// before the WASM, and the router follows them without reloading the page after.
 #[component]
-fn MessageRow(item: MessageListItem, folder_id: i64, selected: bool, lang: Lang) -> impl IntoView {
+fn ListControls(folder_id: i64, list: ListView) -> impl IntoView {
+    let lang = use_lang();
+    let links = SortKey::ALL
+        .into_iter()
+        .map(|key| {
+            let current = list.sort.key == key;
+            let href =
+                format!("/mail/{folder_id}{}", ListView::query_for(Some(list.sort.clicked(key)), list.unread_only, 1));
+            let label = t(
+                lang,
+                match key {
+                    SortKey::Date => Key::Date,
+                    SortKey::Subject => Key::Subject,
+                    SortKey::Sender => Key::SortSender,
+                    SortKey::Size => Key::SortSize,
+                },
+            );
+            let direction = current.then(|| {
+                let (arrow, words) =
+                    if list.sort.descending { ("↓", Key::Descending) } else { ("↑", Key::Ascending) };
+                view! {
+                    <span aria-hidden="true">" "{arrow}</span>
+                    <span class="visually-hidden">", "{t(lang, words)}</span>
+                }
+            });
+            view! {
+                <a class="sort-link" class:current=current href=href aria-current=current.then_some("true")>
+                    {label}
+                    {direction}
+                </a>
+            }
+        })
+        .collect_view();
+    let toggled = ListView { unread_only: !list.unread_only, ..list };
+    let unread_href = format!("/mail/{folder_id}{}", toggled.page_query(1));
+    view! {
+        <div class="list-controls">
+            <nav class="sort-links" aria-label=t(lang, Key::SortBy)>
+                <span class="sort-label" aria-hidden="true">{t(lang, Key::SortBy)}</span>
+                {links}
+            </nav>
+            <a
+                class="filter-toggle"
+                class:current=list.unread_only
+                href=unread_href
+                aria-current=list.unread_only.then_some("true")
+            >
+                {t(lang, Key::UnreadOnly)}
+            </a>
+        </div>
+    }
+}
+
+/// What can be done with the messages ticked in the list (C6, D4, D5).
+#[component]
+fn ListToolbar(move_targets: Vec<(i64, String)>, in_trash: bool) -> impl IntoView {
+    let lang = use_lang();
+    let button = move |action: &'static str, key: Key| {
+        view! {
+            <button type="submit" name="action" value=action class="button subtle">
+                {t(lang, key)}
+            </button>
+        }
+    };
+    let options = move_targets
+        .into_iter()
+        .map(|(id, label)| view! { <option value=id.to_string()>{label}</option> })
+        .collect_view();
+    view! {
+        <div class="list-toolbar" role="toolbar" aria-label=t(lang, Key::ChosenMessages)>
+            {button("read", Key::MarkRead)}
+            {button("unread", Key::MarkUnread)}
+            {button("flag", Key::FlagAction)}
+            {button("unflag", Key::UnflagAction)}
+            <span class="move-to">
+                <select name="to" aria-label=t(lang, Key::MoveTo)>
+                    <option value="">{t(lang, Key::MoveTo)}"…"</option>
+                    {options}
+                </select>
+                {button("move", Key::MoveAction)}
+            </span>
+            <button type="submit" name="action" value="delete" class="button subtle danger">
+                {t(lang, if in_trash { Key::DeleteForGood } else { Key::DeleteAction })}
+            </button>
+            {in_trash
+                .then(|| {
+                    view! {
+                        <button type="submit" name="action" value="empty" class="button subtle danger">
+                            {t(lang, Key::EmptyTrash)}
+                        </button>
+                    }
+                })}
+        </div>
+    }
+}
+
+/// D5: emptying Trash is asked once more, on the page itself (it works without JavaScript).
+#[component]
+fn EmptyTrashConfirm(folder_id: i64, back: String) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <form class="banner confirm-banner" role="alertdialog" aria-labelledby="empty-trash-ask" method="post" action=ACTIONS_PATH>
+            <span id="empty-trash-ask">{t(lang, Key::EmptyTrashAsk)}</span>
+            <input type="hidden" name="folder" value=folder_id.to_string()/>
+            <input type="hidden" name="back" value=back.clone()/>
+            <input type="hidden" name="confirm" value="yes"/>
+            <button type="submit" name="action" value="empty" class="button danger">{t(lang, Key::EmptyTrash)}</button>
+            " "
+            <a class="button subtle" href=back>{t(lang, Key::Cancel)}</a>
+        </form>
+    }
+}
+
+/// C2: where this page stands among the list's pages, and the way to the others.
+#[component]
+fn Pager(folder_id: i64, list: ListView) -> impl IntoView {
+    let lang = use_lang();
+    let first = (list.page - 1) * PAGE_SIZE + 1;
+    let last = (list.page * PAGE_SIZE).min(list.total);
+    let link = move |page: u32| format!("/mail/{folder_id}{}", list.page_query(page));
+    (list.total > 0).then(|| {
+        view! {
+            <nav class="pager" aria-label=t(lang, Key::Pages)>
+                <span class="range">{format!("{first}–{last} ")}{t(lang, Key::OfTotal)}{format!(" {}", list.total)}</span>
+                {(list.page > 1)
+                    .then(|| {
+                        view! {
+                            <a class="button subtle" href=link(list.page - 1) rel="prev">
+                                "‹ "{t(lang, Key::PreviousPage)}
+                            </a>
+                        }
+                    })}
+                {(list.page < list.pages)
+                    .then(|| {
+                        view! {
+                            <a class="button subtle" href=link(list.page + 1) rel="next">
+                                {t(lang, Key::NextPage)}" ›"
+                            </a>
+                        }
+                    })}
+            </nav>
+        }
+    })
+}
+
+#[component]
+fn MessageRow(item: MessageListItem, href: String, selected: bool, lang: Lang) -> impl IntoView {
     let sender = if item.sender.is_empty() { t(lang, Key::UnknownSender).to_string() } else { item.sender.clone() };
     let subject =
         if item.subject.trim().is_empty() { t(lang, Key::NoSubject).to_string() } else { item.subject.clone() };
+    let colon = if lang == Lang::Fr { " : " } else { ": " };
+    let choose_label = format!("{}{colon}{subject}", t(lang, Key::Choose));
+    let mark = move |shown: bool, symbol: &'static str, class: &'static str, key: Key| {
+        shown.then(|| {
+            view! {
+                <span class=format!("mark {class}") title=t(lang, key)>
+                    <span aria-hidden="true">{symbol}</span>
+                    <span class="visually-hidden">{t(lang, key)}</span>
+                </span>
+            }
+        })
+    };
     view! {
-        <li class="message-row" class:unread=item.unread class:selected=selected>
-            <a href=format!("/mail/{folder_id}/{}", item.id) aria-current=selected.then_some("page")>
+        <li
+            class="message-row"
+            class:unread=item.unread
+            class:selected=selected
+            class:flagged=item.flagged
+            class:deleted=item.deleted
+        >
+            <input type="checkbox" class="row-check" name="id" value=item.id.to_string() aria-label=choose_label/>
+            <a href=href aria-current=selected.then_some("page")>
                 <span class="row-line">
                     <span class="sender" title=item.sender_address.clone()>{sender}</span>
                     <time class="date" datetime=item.iso_date.clone() title=item.full_date.clone()>
@@ -420,6 +658,8 @@ fn MessageRow(item: MessageListItem, folder_id: i64, selected: bool, lang: Lang)
                 <span class="row-line">
                     <span class="subject">
                         {item.unread.then(|| view! { <span class="visually-hidden">{t(lang, Key::Unread)}", "</span> })}
+                        {item.deleted
+                            .then(|| view! { <span class="visually-hidden">{t(lang, Key::MarkedDeleted)}", "</span> })}
                         {item.priority_high
                             .then(|| {
                                 view! {
@@ -432,7 +672,10 @@ fn MessageRow(item: MessageListItem, folder_id: i64, selected: bool, lang: Lang)
                         {subject}
                     </span>
                     <span class="row-meta">
+                        {mark(item.answered, "↩", "answered", Key::Answered)}
+                        {mark(item.forwarded, "↪", "forwarded", Key::Forwarded)}
                         {item.has_attachments.then(|| view! { <Paperclip label=t(lang, Key::HasAttachments)/> })}
+                        {mark(item.flagged, "⚑", "flag", Key::Flagged)}
                         <span class="size">{item.size.clone()}</span>
                     </span>
                 </span>
@@ -460,11 +703,17 @@ fn Paperclip(label: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn ReadingPane(message: Option<MessageView>, folder_id: i64, role: Option<SpecialUse>) -> impl IntoView {
+fn ReadingPane(
+    message: Option<MessageView>,
+    folder_id: i64,
+    role: Option<SpecialUse>,
+    list_url: String,
+    move_targets: Vec<(i64, String)>,
+) -> impl IntoView {
     let lang = use_lang();
     let content = match message {
         None => view! { <p class="empty reader-empty">{t(lang, Key::NoMessageSelected)}</p> }.into_any(),
-        Some(message) => view! { <MessageDisplay message folder_id role/> }.into_any(),
+        Some(message) => view! { <MessageDisplay message folder_id role list_url move_targets/> }.into_any(),
     };
     view! {
         <article class="pane reader-pane" aria-label=t(lang, Key::MessageBody)>
@@ -474,11 +723,61 @@ fn ReadingPane(message: Option<MessageView>, folder_id: i64, role: Option<Specia
 }
 
 /// What can be done with the message shown: answer or forward it, continue it when it is a
-/// draft, start a new message from it when it is a template. Plain links to the composer, so
-/// they work before the page is hydrated.
+/// draft, start a new message from it when it is a template (plain links to the composer); mark
+/// it unread, flag, move or delete it (forms, like the list's). All work before the page is
+/// hydrated.
 #[component]
-fn MessageActions(id: i64, role: Option<SpecialUse>) -> impl IntoView {
+fn MessageActions(
+    id: i64,
+    role: Option<SpecialUse>,
+    folder_id: i64,
+    flagged: bool,
+    list_url: String,
+    move_targets: Vec<(i64, String)>,
+) -> impl IntoView {
     let lang = use_lang();
+    // After flagging, the message stays open; after the others, back to the list (reading it
+    // again would mark it read again).
+    let message_url = list_url.replacen(&format!("/mail/{folder_id}"), &format!("/mail/{folder_id}/{id}"), 1);
+    let hidden = move |back: String| {
+        view! {
+            <input type="hidden" name="folder" value=folder_id.to_string()/>
+            <input type="hidden" name="id" value=id.to_string()/>
+            <input type="hidden" name="back" value=back/>
+        }
+    };
+    let options = move_targets
+        .into_iter()
+        .map(|(id, label)| view! { <option value=id.to_string()>{label}</option> })
+        .collect_view();
+    let in_trash = role == Some(SpecialUse::Trash);
+    let tools = view! {
+        <form class="inline-form message-tools" method="post" action=ACTIONS_PATH>
+            {hidden(message_url)}
+            <button
+                type="submit"
+                name="action"
+                value=if flagged { "unflag" } else { "flag" }
+                class="button subtle"
+                aria-pressed=if flagged { "true" } else { "false" }
+            >
+                <span aria-hidden="true">"⚑ "</span>
+                {t(lang, Key::FlagAction)}
+            </button>
+        </form>
+        <form class="inline-form message-tools" method="post" action=ACTIONS_PATH>
+            {hidden(list_url)}
+            <button type="submit" name="action" value="unread" class="button subtle">{t(lang, Key::MarkUnread)}</button>
+            <select name="to" aria-label=t(lang, Key::MoveTo)>
+                <option value="">{t(lang, Key::MoveTo)}"…"</option>
+                {options}
+            </select>
+            <button type="submit" name="action" value="move" class="button subtle">{t(lang, Key::MoveAction)}</button>
+            <button type="submit" name="action" value="delete" class="button subtle danger">
+                {t(lang, if in_trash { Key::DeleteForGood } else { Key::DeleteAction })}
+            </button>
+        </form>
+    };
     let compose = crate::pages::compose::COMPOSE_PATH;
     let actions = if role == Some(SpecialUse::Drafts) {
         view! { <a class="button primary" href=format!("{compose}?draft={id}")>{t(lang, Key::EditDraft)}</a> }
@@ -494,7 +793,7 @@ fn MessageActions(id: i64, role: Option<SpecialUse>) -> impl IntoView {
         }
         .into_any()
     };
-    view! { <nav class="message-actions" aria-label=t(lang, Key::MessageActions)>{actions}</nav> }
+    view! { <nav class="message-actions" aria-label=t(lang, Key::MessageActions)>{actions}{tools}</nav> }
 }
 
 /// C8: the message asks for a read receipt; the reader sends one or declines, once.
@@ -532,10 +831,18 @@ fn ReceiptRequest(id: i64, address: String) -> impl IntoView {
 }
 
 #[component]
-fn MessageDisplay(message: MessageView, folder_id: i64, role: Option<SpecialUse>) -> impl IntoView {
+fn MessageDisplay(
+    message: MessageView,
+    folder_id: i64,
+    role: Option<SpecialUse>,
+    list_url: String,
+    move_targets: Vec<(i64, String)>,
+) -> impl IntoView {
     let lang = use_lang();
-    let MessageView { id, from, to, cc, date, subject, body, attachments, receipt_requested } = message;
+    let MessageView { id, from, to, cc, date, subject, body, attachments, receipt_requested, flagged } = message;
     let receipt = receipt_requested.map(|address| view! { <ReceiptRequest id address/> });
+    // The message's own address, with the list's order and page.
+    let show_images_url = list_url.replacen(&format!("/mail/{folder_id}"), &format!("/mail/{folder_id}/{id}"), 1);
     let subject = if subject.trim().is_empty() { t(lang, Key::NoSubject).to_string() } else { subject };
     let header_row = move |key: Key, value: String| {
         (!value.is_empty()).then(|| {
@@ -558,7 +865,7 @@ fn MessageDisplay(message: MessageView, folder_id: i64, role: Option<SpecialUse>
                             " "
                             <a
                                 class="button subtle"
-                                href=format!("/mail/{folder_id}/{id}?images={SHOW_IMAGES_VALUE}")
+                                href=with_query_pair(&show_images_url, &format!("images={SHOW_IMAGES_VALUE}"))
                                 rel="external"
                             >
                                 {t(lang, Key::ShowImages)}
@@ -601,10 +908,10 @@ fn MessageDisplay(message: MessageView, folder_id: i64, role: Option<SpecialUse>
     });
     view! {
         <div class="pane-head">
-            <a class="back" href=format!("/mail/{folder_id}")>"‹ "{t(lang, Key::BackToList)}</a>
+            <a class="back" href=list_url.clone()>"‹ "{t(lang, Key::BackToList)}</a>
         </div>
         <div class="message">
-            <MessageActions id role/>
+            <MessageActions id role folder_id flagged list_url move_targets/>
             {receipt}
             <h2 class="message-subject">{subject}</h2>
             <dl class="message-headers">
@@ -628,6 +935,23 @@ mod tests {
         assert_eq!(pane_for(false, false), "folders");
         assert_eq!(pane_for(true, false), "list");
         assert_eq!(pane_for(true, true), "message");
+    }
+
+    #[test]
+    fn list_addresses_name_only_what_differs_from_the_folder_default() {
+        let list = ListView {
+            sort: types::ListSort::default(),
+            sort_is_kept: true,
+            unread_only: false,
+            page: 1,
+            pages: 3,
+            total: 250,
+        };
+        assert_eq!(list.query(), "");
+        assert_eq!(list.page_query(2), "?page=2");
+        let asked = ListView { sort_is_kept: false, unread_only: true, page: 3, ..list };
+        assert_eq!(asked.query(), "?sort=date-desc&unread=1&page=3");
+        assert_eq!(with_query_pair("/mail/3/9", "images=show"), "/mail/3/9?images=show");
     }
 
     #[test]

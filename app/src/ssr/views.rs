@@ -103,6 +103,10 @@ pub(crate) fn list_item(row: &store::MessageRow, now: &DateTime<FixedOffset>, la
         unread: !row.flags.contains(store::Flags::SEEN),
         has_attachments: row.has_attachments,
         priority_high: row.priority_high,
+        flagged: row.flags.contains(store::Flags::FLAGGED),
+        answered: row.flags.contains(store::Flags::ANSWERED),
+        forwarded: row.keywords.iter().any(|k| k.eq_ignore_ascii_case("$Forwarded")),
+        deleted: row.flags.contains(store::Flags::DELETED),
     }
 }
 
@@ -121,6 +125,7 @@ pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang, show
             body: MessageBody::Empty,
             attachments: Vec::new(),
             receipt_requested: None,
+            flagged: row.flags.contains(store::Flags::FLAGGED),
         };
     };
     let body = match message.body {
@@ -151,6 +156,7 @@ pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang, show
         receipt_requested: message
             .receipt_to
             .filter(|_| !row.keywords.iter().any(|k| k.eq_ignore_ascii_case(super::receipt::MDN_SENT))),
+        flagged: row.flags.contains(store::Flags::FLAGGED),
     }
 }
 

@@ -413,6 +413,51 @@ async fn newest_messages_orders_by_the_date_header_then_arrival() {
 }
 
 #[tokio::test]
+async fn lists_sort_by_each_key_both_ways_and_page_without_overlap() {
+    let (_dir, store) = store_with_users().await;
+    let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap();
+    for (subject, from, date, body) in [
+        ("banana", "Zoé <z@example.org>", "Mon, 2 Mar 2026 09:00:00 +0000", "x"),
+        ("Apple", "<b@example.org>", "Tue, 3 Mar 2026 09:00:00 +0000", "a longer body than the others"),
+        ("cherry", "alice <a@example.org>", "Wed, 4 Mar 2026 09:00:00 +0000", "xx"),
+    ] {
+        let raw = format!("Subject: {subject}\r\nFrom: {from}\r\nDate: {date}\r\n\r\n{body}\r\n");
+        store.deliver(&[ana.id], raw.into_bytes()).await.unwrap();
+    }
+    let inbox = store.special_folder(ana.id, SpecialUse::Inbox).await.unwrap();
+    let first_uid = store.messages(ana.id, inbox.id).await.unwrap()[0].uid;
+    store.store_flags(ana.id, inbox.id, &[first_uid], store::FlagOp::Add, store::Flags::SEEN, &[]).await.unwrap();
+    let list = |key, descending, unread_only, offset, limit| {
+        let window = store::ListWindow { sort: store::ListSort { key, descending }, unread_only, offset, limit };
+        let store = store.clone();
+        async move {
+            let rows = store.list_messages(ana.id, inbox.id, &window).await.unwrap();
+            rows.into_iter().map(|m| m.subject).collect::<Vec<_>>()
+        }
+    };
+    use store::SortKey::*;
+    assert_eq!(list(Date, true, false, 0, 10).await, ["cherry", "Apple", "banana"]);
+    assert_eq!(list(Date, false, false, 0, 10).await, ["banana", "Apple", "cherry"]);
+    // Letters sort without regard to case.
+    assert_eq!(list(Subject, false, false, 0, 10).await, ["Apple", "banana", "cherry"]);
+    assert_eq!(list(Subject, true, false, 0, 10).await, ["cherry", "banana", "Apple"]);
+    // The name the list shows, else the address.
+    assert_eq!(list(Sender, false, false, 0, 10).await, ["cherry", "Apple", "banana"]);
+    assert_eq!(list(Size, true, false, 0, 1).await, ["Apple"]);
+    // Pages follow each other; unread only leaves out the message read.
+    assert_eq!(list(Subject, false, false, 1, 1).await, ["banana"]);
+    assert_eq!(list(Subject, false, false, 2, 5).await, ["cherry"]);
+    assert_eq!(list(Subject, false, true, 0, 10).await, ["Apple", "cherry"]);
+
+    let ids: Vec<_> = store.messages(ana.id, inbox.id).await.unwrap().iter().map(|m| m.id).collect();
+    assert_eq!(store.messages_by_ids(ana.id, &ids[..2]).await.unwrap().len(), 2);
+    let bob = store.account_by_login(&addr("bob@example.org")).await.unwrap().unwrap();
+    assert!(store.messages_by_ids(bob.id, &ids).await.unwrap().is_empty(), "only the owner reads");
+    let bob_window = store::ListWindow { sort: Default::default(), unread_only: false, offset: 0, limit: 10 };
+    assert!(store.list_messages(bob.id, inbox.id, &bob_window).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn the_sweep_removes_old_orphan_blobs_only() {
     let (dir, store) = store_with_users().await;
     let ana = store.account_by_login(&addr("ana@example.org")).await.unwrap().unwrap();

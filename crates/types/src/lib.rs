@@ -6,10 +6,12 @@
 
 mod address;
 mod client;
+mod list;
 mod log;
 mod model;
 
 pub use address::{Address, InvalidAddress, parse_address, parse_domain};
 pub use client::client_of;
+pub use list::{ListSort, ListWindow, SortKey};
 pub use log::loggable;
 pub use model::*;

@@ -10,8 +10,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use crate::{
-    AccountId, Error, FlagOp, Flags, FolderId, FolderVersion, MAX_MESSAGE_BYTES, MessageId, MessageRow, MessageState,
-    Result, Store, now_unix,
+    AccountId, Error, FlagOp, Flags, FolderId, FolderVersion, ListSort, ListWindow, MAX_MESSAGE_BYTES, MessageId,
+    MessageRow, MessageState, Result, SortKey, Store, now_unix,
 };
 use facts::Facts;
 
@@ -149,17 +149,56 @@ impl Store {
         Ok(rows.iter().map(message_from_row).collect())
     }
 
-    /// The newest `limit` messages of a folder for the list (C1's default order): by the date
-    /// the list shows (the Date header, else the arrival), newest first. SQLite keeps only the
-    /// top rows while it scans, so a big folder costs a scan, not a full read and sort.
+    /// The newest `limit` messages of a folder (C1's default order): by the date the list
+    /// shows (the Date header, else the arrival), newest first.
     pub async fn newest_messages(&self, account: AccountId, folder: FolderId, limit: usize) -> Result<Vec<MessageRow>> {
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+        let window = ListWindow { sort: ListSort::default(), unread_only: false, offset: 0, limit };
+        self.list_messages(account, folder, &window).await
+    }
+
+    /// One page of a folder's list (C1, C2): in the window's order, unread messages only when
+    /// it says so. Each order has its index (migration 0018), so SQLite reads the page in index
+    /// order instead of sorting the folder; the UID breaks ties, so pages never overlap.
+    pub async fn list_messages(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        window: &ListWindow,
+    ) -> Result<Vec<MessageRow>> {
+        let direction = if window.sort.descending { "DESC" } else { "ASC" };
+        // Each expression is the one its index is built on, word for word.
+        let key = match window.sort.key {
+            SortKey::Date => "COALESCE(m.sent_date, m.internal_date)",
+            SortKey::Subject => "m.subject COLLATE NOCASE",
+            SortKey::Sender => {
+                "(CASE WHEN trim(m.from_name) = '' THEN m.from_addr ELSE m.from_name END) COLLATE NOCASE"
+            }
+            SortKey::Size => "m.size",
+        };
+        let unread = if window.unread_only { "AND (m.flags & 1) = 0" } else { "" };
         let rows = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.account_id = ? AND m.folder_id = ?
-             ORDER BY COALESCE(m.sent_date, m.internal_date) DESC, m.uid DESC LIMIT ?"
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.account_id = ? AND m.folder_id = ? {unread}
+             ORDER BY {key} {direction}, m.uid {direction} LIMIT ? OFFSET ?"
         ))
         .bind(account.0)
         .bind(folder.0)
-        .bind(limit as i64)
+        .bind(i64::from(window.limit))
+        .bind(i64::from(window.offset))
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows.iter().map(message_from_row).collect())
+    }
+
+    /// The account's messages with these ids, wherever they are; ids of other accounts' or of
+    /// gone messages are skipped.
+    pub async fn messages_by_ids(&self, account: AccountId, ids: &[MessageId]) -> Result<Vec<MessageRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m
+             WHERE m.account_id = ? AND m.id IN (SELECT value FROM json_each(?)) ORDER BY m.id"
+        ))
+        .bind(account.0)
+        .bind(json_array(ids.iter().map(|id| id.0)))
         .fetch_all(&self.reader)
         .await?;
         Ok(rows.iter().map(message_from_row).collect())

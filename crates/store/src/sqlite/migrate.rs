@@ -32,6 +32,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../../migrations/sqlite/0016_compose_uploads_and_schedules.sql"),
     ),
     (17, "signature html", include_str!("../../../../migrations/sqlite/0017_signature_html.sql")),
+    (18, "list sort indexes", include_str!("../../../../migrations/sqlite/0018_list_sort_indexes.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {

@@ -1,0 +1,262 @@
+//! POST [`ACTIONS_PATH`]: what the message list's and the reading pane's buttons do (C6, D4,
+//! D5): mark read or unread, flag, move to a folder, delete into Trash (for good from Trash),
+//! empty Trash after a confirmation.
+//!
+//! A plain form post answered with `303 See Other` back to the page it came from, so the
+//! buttons work before the WASM has loaded (and without it). It is an axum handler, not a
+//! server function, because the list names each chosen message in its own `id=` field, which a
+//! server function's form decoding cannot read as a list. Every change goes through `Mail`, so
+//! IMAP clients see it at once.
+
+use axum::body::Bytes;
+use axum::http::header::HeaderMap;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::dto::with_query_pair;
+use crate::error::AppError;
+use crate::i18n::{Key, Lang, t};
+pub(super) use crate::pages::mail::ACTIONS_PATH;
+use store::{FlagOp, Flags, FolderId, MessageId, SpecialUse};
+
+/// At most this many messages in one action (a page shows 100).
+const MAX_MESSAGES: usize = 1000;
+
+/// What a button asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Read,
+    Unread,
+    Flag,
+    Unflag,
+    Move(FolderId),
+    Delete,
+    /// Empty Trash; asked again first unless `confirmed`.
+    EmptyTrash {
+        confirmed: bool,
+    },
+}
+
+/// The form, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ActionRequest {
+    folder: FolderId,
+    ids: Vec<MessageId>,
+    action: Action,
+    /// Where to go afterwards: a page of the mail view.
+    back: String,
+}
+
+/// Why a form cannot be acted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FormError {
+    /// Missing or malformed fields.
+    Malformed,
+    /// More than [`MAX_MESSAGES`].
+    TooMany,
+}
+
+fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
+    let (mut folder, mut action, mut to, mut back, mut confirmed) = (None, None, None, None, false);
+    let mut ids = Vec::new();
+    for (name, value) in form_urlencoded::parse(body) {
+        match &*name {
+            "folder" => folder = Some(value.parse().map_err(|_| FormError::Malformed)?),
+            "id" => {
+                if ids.len() == MAX_MESSAGES {
+                    return Err(FormError::TooMany);
+                }
+                ids.push(MessageId(value.parse().map_err(|_| FormError::Malformed)?));
+            }
+            "action" => action = Some(value.into_owned()),
+            // The list's move menu starts on an empty choice.
+            "to" if !value.is_empty() => to = Some(value.parse().map_err(|_| FormError::Malformed)?),
+            "back" => back = Some(value.into_owned()),
+            "confirm" => confirmed = value == "yes",
+            _ => {}
+        }
+    }
+    let folder = FolderId(folder.ok_or(FormError::Malformed)?);
+    let action = match action.as_deref().ok_or(FormError::Malformed)? {
+        "read" => Action::Read,
+        "unread" => Action::Unread,
+        "flag" => Action::Flag,
+        "unflag" => Action::Unflag,
+        "move" => Action::Move(FolderId(to.ok_or(FormError::Malformed)?)),
+        "delete" => Action::Delete,
+        "empty" => Action::EmptyTrash { confirmed },
+        _ => return Err(FormError::Malformed),
+    };
+    let back = back.filter(|back| is_mail_page(back)).unwrap_or_else(|| format!("/mail/{}", folder.0));
+    Ok(ActionRequest { folder, ids, action, back })
+}
+
+/// Whether `path` is a page of the mail view on this site (never another site: `//host` or
+/// `/\host` are links elsewhere for a browser).
+fn is_mail_page(path: &str) -> bool {
+    (path == "/mail" || path.starts_with("/mail/") || path.starts_with("/mail?"))
+        && !path.contains("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+}
+
+/// The handler: the session's account, then the action, then back.
+pub(super) async fn act(mail: mail::Mail, auth: auth::Auth, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = super::lang_of(&headers);
+    let account = match super::session_of(&auth, &headers).await {
+        Ok(Some(account)) => account,
+        Ok(None) => return Redirect::to("/login").into_response(),
+        Err(error) => {
+            tracing::error!(%error, "web client: message action failed");
+            return error_page(StatusCode::INTERNAL_SERVER_ERROR, lang, Key::ErrInternal);
+        }
+    };
+    let request = match parse_form(&body) {
+        Ok(request) => request,
+        Err(FormError::TooMany) => return error_page(StatusCode::BAD_REQUEST, lang, Key::ErrTooManyChosen),
+        Err(FormError::Malformed) => return error_page(StatusCode::BAD_REQUEST, lang, Key::ErrBadForm),
+    };
+    match perform(&mail, &account, &request).await {
+        Ok(Some(ask)) => Redirect::to(&ask).into_response(),
+        Ok(None) => Redirect::to(&request.back).into_response(),
+        Err(AppError::NotFound) => error_page(StatusCode::NOT_FOUND, lang, Key::ErrNotFound),
+        // Logged where it happened; the reader is told the server failed.
+        Err(error) => error_page(StatusCode::INTERNAL_SERVER_ERROR, lang, error.message_key()),
+    }
+}
+
+/// Does what `request` asks; `Some(url)` when it must be asked again first (emptying Trash).
+async fn perform(
+    mail: &mail::Mail,
+    account: &store::Account,
+    request: &ActionRequest,
+) -> Result<Option<String>, AppError> {
+    let store = mail.store();
+    let folder = store.folder(account.id, request.folder).await?.ok_or(AppError::NotFound)?;
+    let in_trash = folder.special_use == Some(SpecialUse::Trash);
+    if let Action::EmptyTrash { confirmed } = request.action {
+        // Only Trash is emptied: anywhere else there is no such thing to do.
+        if !in_trash {
+            return Err(AppError::NotFound);
+        }
+        if !confirmed {
+            return Ok(Some(with_query_pair(&request.back, "confirm=empty")));
+        }
+        let uids: Vec<u32> = store.message_states(account.id, folder.id).await?.iter().map(|m| m.uid).collect();
+        delete_for_good(mail, account, folder.id, &uids).await?;
+        return Ok(None);
+    }
+    // The chosen messages that are in this folder: the account's own, by construction.
+    let uids: Vec<u32> = store
+        .messages_by_ids(account.id, &request.ids)
+        .await?
+        .into_iter()
+        .filter(|row| row.folder_id == folder.id)
+        .map(|row| row.uid)
+        .collect();
+    if uids.is_empty() {
+        // Nothing chosen, or gone since the page was shown (moved by IMAP): nothing to do.
+        return Ok(None);
+    }
+    let flags = |op, flags| mail.set_flags(account.id, folder.id, &uids, op, flags, &[]);
+    match request.action {
+        Action::Read => drop(flags(FlagOp::Add, Flags::SEEN).await?),
+        Action::Unread => drop(flags(FlagOp::Remove, Flags::SEEN).await?),
+        Action::Flag => drop(flags(FlagOp::Add, Flags::FLAGGED).await?),
+        Action::Unflag => drop(flags(FlagOp::Remove, Flags::FLAGGED).await?),
+        Action::Move(to) => {
+            let target = store.folder(account.id, to).await?.ok_or(AppError::NotFound)?;
+            if target.id != folder.id {
+                mail.move_messages(account.id, folder.id, &uids, target.id).await?;
+            }
+        }
+        Action::Delete if in_trash => delete_for_good(mail, account, folder.id, &uids).await?,
+        Action::Delete => {
+            let trash = store.special_folder(account.id, SpecialUse::Trash).await?;
+            mail.move_messages(account.id, folder.id, &uids, trash.id).await?;
+        }
+        Action::EmptyTrash { .. } => unreachable!("handled above"),
+    }
+    Ok(None)
+}
+
+/// D5: removes messages from Trash for good, as an IMAP client would (`\Deleted`, then
+/// EXPUNGE of just those).
+async fn delete_for_good(
+    mail: &mail::Mail,
+    account: &store::Account,
+    folder: FolderId,
+    uids: &[u32],
+) -> Result<(), AppError> {
+    if uids.is_empty() {
+        return Ok(());
+    }
+    mail.set_flags(account.id, folder, uids, FlagOp::Add, Flags::DELETED, &[]).await?;
+    mail.expunge(account.id, folder, Some(uids)).await?;
+    Ok(())
+}
+
+/// A whole page saying what went wrong, with the way back.
+fn error_page(status: StatusCode, lang: Lang, message: Key) -> Response {
+    let page = super::plain_page(lang, t(lang, message));
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_are_read_with_every_chosen_message() {
+        let request = parse_form(b"folder=3&id=10&id=12&action=move&to=7&back=%2Fmail%2F3%3Fpage%3D2").unwrap();
+        assert_eq!(request.folder, FolderId(3));
+        assert_eq!(request.ids, vec![MessageId(10), MessageId(12)]);
+        assert_eq!(request.action, Action::Move(FolderId(7)));
+        assert_eq!(request.back, "/mail/3?page=2");
+        let empty = parse_form(b"folder=4&action=empty&to=&confirm=yes").unwrap();
+        assert_eq!(empty.action, Action::EmptyTrash { confirmed: true });
+        assert_eq!(empty.back, "/mail/4");
+    }
+
+    #[test]
+    fn bad_forms_are_refused() {
+        for body in [
+            "",
+            "folder=x&action=read",
+            "folder=1",
+            "folder=1&action=paint",
+            "folder=1&action=move",
+            "folder=1&id=a&action=read",
+        ] {
+            assert_eq!(parse_form(body.as_bytes()), Err(FormError::Malformed), "{body}");
+        }
+        let many = format!("folder=1&action=read{}", "&id=1".repeat(MAX_MESSAGES + 1));
+        assert_eq!(parse_form(many.as_bytes()), Err(FormError::TooMany));
+    }
+
+    #[test]
+    fn the_way_back_stays_in_the_mail_view() {
+        for (back, want) in [
+            ("/mail/3/9?sort=size-asc", "/mail/3/9?sort=size-asc"),
+            ("/mail", "/mail"),
+            ("https://evil.example/", "/mail/3"),
+            ("//evil.example/mail/", "/mail/3"),
+            ("/mail/..//evil.example", "/mail/3"),
+            ("/mail/\\evil.example", "/mail/3"),
+            ("/login", "/mail/3"),
+            ("/mailbox", "/mail/3"),
+        ] {
+            let body = format!(
+                "folder=3&action=read&back={}",
+                form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>()
+            );
+            assert_eq!(parse_form(body.as_bytes()).unwrap().back, want, "{back}");
+        }
+    }
+
+    #[test]
+    fn the_confirmation_is_asked_on_the_page_it_came_from() {
+        assert_eq!(with_query_pair("/mail/4", "confirm=empty"), "/mail/4?confirm=empty");
+        assert_eq!(with_query_pair("/mail/4?page=2", "confirm=empty"), "/mail/4?page=2&confirm=empty");
+    }
+}

@@ -1,0 +1,288 @@
+// The message list as a user organises mail (issue 16): C1 sorting by each key both ways,
+// remembered per folder; C2 pages of 100 and "unread only"; C6 marking read, unread and flagged;
+// D4 moving to a folder; D5 deleting into Trash, for good from Trash, and emptying Trash after a
+// confirmation. Mail arrives over SMTP; what the buttons did is checked over IMAP with Python's
+// imaplib (the web client and IMAP share one store), and an IMAP client's `\Deleted` shows
+// struck through.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { startServer } from '../lib/server.mjs';
+import { sendMail } from '../lib/smtp.mjs';
+import { openBrowser, signIn, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
+
+const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
+const BOB = { address: 'bob@example.org', password: 'battery staple 7' };
+let server;
+
+before(async () => {
+  server = await startServer({ users: [ANA, BOB], imap: true });
+});
+
+after(async () => {
+  await closeBrowsers();
+  await server?.stop();
+});
+
+/** A plain message with its own date, sender and body. */
+function message({ from, to, subject, date, text }) {
+  return [
+    `From: ${from}`,
+    `To: ${to}`,
+    `Subject: ${subject}`,
+    `Date: ${date.toUTCString()}`,
+    `Message-ID: <${Math.random().toString(36).slice(2)}@end2end.test>`,
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    text,
+    '',
+  ].join('\r\n');
+}
+
+/** Runs `code` in Python with `imap` logged in as `user` over IMAPS; returns what it printed
+ * as JSON. */
+function imap(user, code) {
+  const script = `
+import imaplib, json, ssl, sys
+context = ssl.create_default_context(cafile=sys.argv[2])
+imap = imaplib.IMAP4_SSL("localhost", int(sys.argv[1]), ssl_context=context)
+imap.login(sys.argv[3], sys.argv[4])
+def flags_by_subject(folder):
+    typ, data = imap.select(folder)
+    if int(data[0]) == 0:
+        return {}
+    typ, data = imap.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    found = {}
+    for item in data:
+        if isinstance(item, tuple):
+            subject = item[1].decode().strip().removeprefix("Subject: ")
+            found[subject] = item[0].decode().split("FLAGS (")[1].split(")")[0]
+    return found
+${code}
+imap.logout()
+`;
+  const result = spawnSync('python3', ['-c', script, String(server.imapsPort), server.certPath, user.address, user.password], {
+    encoding: 'utf8',
+  });
+  assert.equal(result.status, 0, `imaplib failed:\n${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+/** The subjects the list shows, in order, without the words only screen readers hear. */
+const rowSubjects = (page) => page.locator('.message-row .subject').evaluateAll((spans) => spans.map((span) => {
+  const copy = span.cloneNode(true);
+  copy.querySelectorAll('.visually-hidden, .priority').forEach((hidden) => hidden.remove());
+  return copy.textContent.trim();
+}));
+
+/** Waits until the list's first row is the message `subject` (robust across page loads). */
+const firstRowIs = (page, subject) => page.locator('.message-row').first().filter({ hasText: subject }).waitFor();
+
+test('C1 and C2: sort by each key both ways, remembered per folder; pages of 100; unread only', async () => {
+  const start = Date.UTC(2026, 0, 1, 9, 0, 0);
+  // The oldest message is the biggest, and its subject comes first from A to Z.
+  await sendMail({
+    port: server.smtpPort,
+    from: 'zed@example.net',
+    to: ANA.address,
+    message: message({
+      from: 'Zed <zed@example.net>',
+      to: ANA.address,
+      subject: 'Big report',
+      date: new Date(start),
+      text: 'x'.repeat(20_000),
+    }),
+  });
+  for (let i = 1; i <= 104; i++) {
+    const number = String(i).padStart(3, '0');
+    await sendMail({
+      port: server.smtpPort,
+      from: 'amy@example.net',
+      to: ANA.address,
+      message: message({
+        from: `Amy ${number} <amy@example.net>`,
+        to: ANA.address,
+        subject: `Message ${number}`,
+        date: new Date(start + i * 60_000),
+        text: `Body ${number}`,
+      }),
+    });
+  }
+
+  const { page } = await signIn(server.baseUrl, ANA);
+  await waitForHydration(page);
+  const list = page.locator('.list-pane');
+  await list.getByText('1–100 of 105').waitFor();
+  assert.equal(await page.locator('.message-row').count(), 100);
+  let subjects = await rowSubjects(page);
+  assert.equal(subjects[0], 'Message 104', 'newest first by default');
+  assert.equal(subjects[99], 'Message 005');
+
+  await list.getByRole('link', { name: /Next page/ }).click();
+  await list.getByText('101–105 of 105').waitFor();
+  assert.deepEqual(await rowSubjects(page), ['Message 004', 'Message 003', 'Message 002', 'Message 001', 'Big report']);
+  assert.equal(await list.getByRole('link', { name: /Next page/ }).count(), 0);
+  await list.getByRole('link', { name: /Previous page/ }).click();
+  await list.getByText('1–100 of 105').waitFor();
+
+  // Oldest first, then by subject both ways, then by size (biggest first on the first click).
+  const sorts = page.getByRole('navigation', { name: 'Sort by' });
+  await sorts.getByRole('link', { name: /^Date/ }).click();
+  await page.waitForURL(/sort=date-asc/);
+  await firstRowIs(page, 'Big report');
+  assert.match(await sorts.getByRole('link', { name: /^Date/ }).innerText(), /↑/);
+  await sorts.getByRole('link', { name: /^Subject/ }).click();
+  await page.waitForURL(/sort=subject-asc/);
+  subjects = await rowSubjects(page);
+  assert.deepEqual(subjects.slice(0, 3), ['Big report', 'Message 001', 'Message 002']);
+  await sorts.getByRole('link', { name: /^Subject/ }).click();
+  await page.waitForURL(/sort=subject-desc/);
+  await firstRowIs(page, 'Message 104');
+  await sorts.getByRole('link', { name: /^Sender/ }).click();
+  await page.waitForURL(/sort=sender-asc/);
+  await page.locator('.message-row').first().locator('.sender', { hasText: /^Amy 001$/ }).waitFor();
+  await sorts.getByRole('link', { name: /^Size/ }).click();
+  await page.waitForURL(/sort=size-desc/);
+  await firstRowIs(page, 'Big report');
+
+  // The order is kept for the folder: another folder, then back to the Inbox by its plain link.
+  await page.getByRole('navigation', { name: 'Mail folders' }).getByRole('link', { name: /Sent/ }).click();
+  await page.waitForURL(/\/mail\/\d+$/);
+  await page.getByRole('navigation', { name: 'Mail folders' }).getByRole('link', { name: /Inbox/ }).click();
+  await page.locator('.sort-link.current', { hasText: /^Size/ }).waitFor();
+  assert.equal((await rowSubjects(page))[0], 'Big report');
+  // ...and by a fresh load of the folder's address without an order.
+  await page.goto(`${server.baseUrl}${new URL(page.url()).pathname}`);
+  assert.equal((await rowSubjects(page))[0], 'Big report');
+
+  // Opening a message keeps the list as it was; "unread only" leaves out the one read.
+  await page.locator('.message-row', { hasText: 'Message 050' }).getByRole('link').click();
+  await page.waitForURL(/\/mail\/\d+\/\d+$/);
+  await page.locator('.reader-pane').getByRole('heading', { name: 'Message 050' }).waitFor();
+  await page.getByRole('link', { name: 'Unread only' }).click();
+  await page.waitForURL(/unread=1/);
+  await list.getByText('1–100 of 104').waitFor();
+  assert.equal(await page.locator('.message-row.unread').count(), 100);
+  assert.ok(!(await rowSubjects(page)).includes('Message 050'));
+  await page.close();
+});
+
+test('C6, D4, D5: mark read and unread, flag, move, delete, empty Trash; IMAP sees each', async () => {
+  const when = Date.UTC(2026, 5, 1, 9, 0, 0);
+  for (const [i, subject] of ['Invoice', 'Minutes', 'Newsletter', 'Party'].entries()) {
+    await sendMail({
+      port: server.smtpPort,
+      from: 'carl@example.net',
+      to: BOB.address,
+      message: message({ from: 'Carl <carl@example.net>', to: BOB.address, subject, date: new Date(when + i * 60_000), text: subject }),
+    });
+  }
+  imap(BOB, 'imap.create("Projects")\nprint("null")');
+
+  const { page } = await signIn(server.baseUrl, BOB);
+  await waitForHydration(page);
+  const row = (subject) => page.locator('.message-row', { hasText: subject });
+  const tick = (subject) => row(subject).getByRole('checkbox').check();
+  const toolbar = page.getByRole('toolbar', { name: 'Chosen messages' });
+
+  // C6: two messages marked read, one flagged.
+  await tick('Invoice');
+  await tick('Minutes');
+  await toolbar.getByRole('button', { name: 'Mark read' }).click();
+  // The page comes back from the form's post: no third unread row any more.
+  await page.locator('.message-row.unread').nth(2).waitFor({ state: 'detached' });
+  await tick('Party');
+  await toolbar.getByRole('button', { name: 'Flag', exact: true }).click();
+  await row('Party').locator('.mark.flag').waitFor();
+  let flags = imap(BOB, 'print(json.dumps(flags_by_subject("INBOX")))');
+  assert.match(flags.Invoice, /\\Seen/);
+  assert.match(flags.Minutes, /\\Seen/);
+  assert.doesNotMatch(flags.Newsletter, /\\Seen/);
+  assert.match(flags.Party, /\\Flagged/);
+  assert.doesNotMatch(flags.Party, /\\Seen/);
+
+  // An IMAP client's \Deleted is shown struck through.
+  imap(BOB, `
+imap.select("INBOX")
+typ, data = imap.search(None, 'SUBJECT "Newsletter"')
+imap.store(data[0].decode(), "+FLAGS", "\\\\Deleted")
+print("null")`);
+  await page.reload();
+  await row('Newsletter').and(page.locator('.deleted')).waitFor();
+  assert.equal(
+    await row('Newsletter').locator('.subject').evaluate((el) => getComputedStyle(el).textDecorationLine),
+    'line-through',
+  );
+
+  // The reading pane: mark unread goes back to the list with the message bold again.
+  await row('Invoice').getByRole('link').click();
+  await page.locator('.reader-pane').getByRole('heading', { name: 'Invoice' }).waitFor();
+  await page.locator('.reader-pane').getByRole('button', { name: 'Mark unread' }).click();
+  await page.waitForURL(/\/mail\/\d+$/);
+  await row('Invoice').and(page.locator('.unread')).waitFor();
+
+  // D4: moved to a folder by the menu.
+  await tick('Minutes');
+  await toolbar.getByRole('combobox', { name: 'Move to' }).selectOption({ label: 'Projects' });
+  await toolbar.getByRole('button', { name: 'Move', exact: true }).click();
+  await row('Minutes').waitFor({ state: 'detached' });
+  assert.deepEqual(Object.keys(imap(BOB, 'print(json.dumps(flags_by_subject("Projects")))')), ['Minutes']);
+
+  // D5: deleted into Trash, then for good from there, then Trash emptied after a confirmation.
+  await tick('Party');
+  await tick('Invoice');
+  await toolbar.getByRole('button', { name: 'Delete' }).click();
+  await row('Party').waitFor({ state: 'detached' });
+  await page.getByRole('navigation', { name: 'Mail folders' }).getByRole('link', { name: /Trash/ }).click();
+  await row('Party').waitFor();
+  await tick('Invoice');
+  await toolbar.getByRole('button', { name: 'Delete for good' }).click();
+  await row('Invoice').waitFor({ state: 'detached' });
+  assert.deepEqual(Object.keys(imap(BOB, 'print(json.dumps(flags_by_subject("Trash")))')), ['Party']);
+
+  await toolbar.getByRole('button', { name: 'Empty Trash' }).click();
+  const ask = page.getByRole('alertdialog');
+  await ask.getByText('Delete every message in Trash for good?').waitFor();
+  await ask.getByRole('link', { name: 'Cancel' }).click();
+  await ask.waitFor({ state: 'detached' });
+  await row('Party').waitFor();
+  await toolbar.getByRole('button', { name: 'Empty Trash' }).click();
+  await ask.getByRole('button', { name: 'Empty Trash' }).click();
+  await row('Party').waitFor({ state: 'detached' });
+  await page.getByText('No messages in this folder.').waitFor();
+  assert.deepEqual(imap(BOB, 'print(json.dumps(flags_by_subject("Trash")))'), {});
+  await page.close();
+});
+
+test('the buttons work without JavaScript, and a stranger cannot use them', async () => {
+  await sendMail({
+    port: server.smtpPort,
+    from: 'dora@example.net',
+    to: BOB.address,
+    message: message({ from: 'dora@example.net', to: BOB.address, subject: 'No script', date: new Date(), text: 'hello' }),
+  });
+  const noScript = await openBrowser({ javaScriptEnabled: false });
+  const page = await noScript.context.newPage();
+  await page.goto(`${server.baseUrl}/login`);
+  await page.getByLabel('Email address').fill(BOB.address);
+  await page.getByLabel('Password').fill(BOB.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const row = page.locator('.message-row', { hasText: 'No script' });
+  await row.getByRole('checkbox').check();
+  await page.getByRole('toolbar', { name: 'Chosen messages' }).getByRole('button', { name: 'Mark read' }).click();
+  await row.and(page.locator('.message-row:not(.unread)')).waitFor();
+  assert.match(imap(BOB, 'print(json.dumps(flags_by_subject("INBOX")))')['No script'], /\\Seen/);
+
+  // Ana, with Bob's folder and message ids, changes nothing.
+  const folder = await page.locator('input[name="folder"]').first().inputValue();
+  const id = await row.getByRole('checkbox').inputValue();
+  const { page: anaPage } = await signIn(server.baseUrl, ANA);
+  const answer = await anaPage.request.post(`${server.baseUrl}/actions`, {
+    form: { folder, id, action: 'unread', back: '/mail' },
+    headers: { origin: server.baseUrl },
+  });
+  assert.equal(answer.status(), 404);
+  assert.match(imap(BOB, 'print(json.dumps(flags_by_subject("INBOX")))')['No script'], /\\Seen/);
+  await anaPage.close();
+  await page.close();
+});
