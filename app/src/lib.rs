@@ -20,6 +20,7 @@ pub mod rich_text;
 pub mod signature;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod time_zone;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -86,6 +87,9 @@ pub fn App() -> impl IntoView {
     // Runs only in the browser, once hydration is done: end-to-end tests wait for this marker
     // to tell a live page from server-rendered HTML.
     Effect::new(move |_| {
+        // Every page but the sign-in page shows dates.
+        #[cfg(feature = "hydrate")]
+        time_zone::keep_browser_time_zone(window().location().pathname().is_ok_and(|path| path != "/login"));
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }

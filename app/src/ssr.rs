@@ -28,7 +28,7 @@ use crate::attachments::{UPLOAD_BUSY, UPLOAD_PATH, UPLOAD_TOO_LARGE, UPLOAD_TOO_
 use crate::error::AppError;
 use crate::i18n::Lang;
 
-pub(crate) use views::{folder_view, full_date, list_item, local_time, message_view};
+pub(crate) use views::{ReaderZone, folder_view, full_date, list_item, local_time, message_view};
 
 /// The session cookie's name.
 pub(crate) const SESSION_COOKIE: &str = "facteur_session";
@@ -233,7 +233,12 @@ pub(crate) fn request_is_first_party() -> bool {
 
 /// The session token sent by the browser, if any.
 pub(crate) fn session_token() -> Option<String> {
-    request_headers().and_then(|headers| cookie_value(&headers, SESSION_COOKIE).map(str::to_string))
+    request_cookie(SESSION_COOKIE)
+}
+
+/// The value of the current request's cookie `name`, if it has one.
+pub(crate) fn request_cookie(name: &str) -> Option<String> {
+    request_headers().and_then(|headers| cookie_value(&headers, name).map(str::to_string))
 }
 
 /// The store and the logged-in account, or [`AppError::NotLoggedIn`].

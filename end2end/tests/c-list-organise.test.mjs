@@ -286,3 +286,34 @@ test('the buttons work without JavaScript, and a stranger cannot use them', asyn
   await anaPage.close();
   await page.close();
 });
+
+test("dates are shown in the reader's time zone, as their browser names it", async () => {
+  await sendMail({
+    port: server.smtpPort,
+    from: 'erin@example.net',
+    to: ANA.address,
+    message: message({
+      from: 'erin@example.net',
+      to: ANA.address,
+      subject: 'Time zones',
+      date: new Date(Date.UTC(2026, 2, 10, 9, 5, 0)),
+      text: 'What time is it?',
+    }),
+  });
+  // 10 March 2026, 09:05 UTC: 22:05 in Auckland (summer time), 05:05 in New York (summer time
+  // began two days before), whatever the server's own zone.
+  for (const [zone, want] of [['Pacific/Auckland', 'Tue 10 Mar 2026 22:05'], ['America/New_York', 'Tue 10 Mar 2026 05:05']]) {
+    const { browser, page } = await signIn(server.baseUrl, ANA, { timezoneId: zone });
+    // Newest first (the first test left the Inbox sorted by size).
+    const inbox = await page.getByRole('navigation', { name: 'Mail folders' }).getByRole('link', { name: /Inbox/ }).getAttribute('href');
+    await page.goto(`${server.baseUrl}${inbox}?sort=date-desc`);
+    const row = page.locator('.message-row', { hasText: 'Time zones' });
+    assert.equal(await row.locator('time').getAttribute('title'), want);
+    await row.getByRole('link').click();
+    await page.locator('.reader-pane').getByRole('heading', { name: 'Time zones' }).waitFor();
+    assert.match(await page.locator('.message-headers').innerText(), new RegExp(want));
+    const cookies = await browser.context.cookies();
+    assert.equal(cookies.find((c) => c.name === 'facteur_tz')?.value, zone);
+    await browser.close();
+  }
+});

@@ -97,7 +97,12 @@ pub async fn compose_submit(
         Some("template") => Intent::SaveTemplate,
         // B15: at the time chosen, or after the undo delay.
         Some("schedule") => Intent::SendLater {
-            at: ssr::compose::send_time(send_at.as_deref().unwrap_or(""), tz_offset.as_deref(), now)?,
+            at: ssr::compose::send_time(
+                send_at.as_deref().unwrap_or(""),
+                ssr::ReaderZone::of_request(),
+                tz_offset.as_deref(),
+                now,
+            )?,
             undo: false,
         },
         _ => match ssr::undo_delay(mail.store(), &account).await? {

@@ -81,7 +81,8 @@ pub async fn mail_view(
         // `?images=show` in the message itself (or on another site) must not trigger its trackers.
         let show_images = show_images && ssr::request_is_first_party();
         // Parsing and sanitising a large message is CPU work: keep it off the async workers.
-        let view = tokio::task::spawn_blocking(move || ssr::message_view(&row, &raw, lang, show_images))
+        let zone = ssr::ReaderZone::of_request();
+        let view = tokio::task::spawn_blocking(move || ssr::message_view(&row, &raw, zone, lang, show_images))
             .await
             .map_err(|_| AppError::Internal)?;
         message = Some(view);
@@ -107,12 +108,13 @@ pub async fn mail_view(
     let page = page.unwrap_or(1).clamp(1, pages);
     let window = ListWindow { sort, unread_only, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
     let rows = store.list_messages(account.id, current.id, &window).await?;
-    let now = ssr::local_time(chrono::Utc::now().timestamp());
+    let zone = ssr::ReaderZone::of_request();
+    let now = zone.at(chrono::Utc::now().timestamp());
     Ok(MailboxView {
         login: account.login.clone(),
         folders: folders.iter().map(ssr::folder_view).collect(),
         current_folder_id: current.id.0,
-        messages: rows.iter().map(|row| ssr::list_item(row, &now, lang)).collect(),
+        messages: rows.iter().map(|row| ssr::list_item(row, zone, &now, lang)).collect(),
         list: ListView { sort, sort_is_kept, unread_only, page, pages, total },
         message,
     })

@@ -107,20 +107,24 @@ pub(crate) async fn is_own(mail: &mail::Mail, account: &Account, address: &str) 
 }
 
 /// When a message scheduled from the composer goes (B15): `text` as a `datetime-local` field
-/// gives it (`2026-12-07T09:30`, seconds optional), in the reader's time zone: `tz_offset` is
-/// what the page's JavaScript read (minutes from local time to UTC, as
-/// `Date.getTimezoneOffset` counts them), else the server's own zone. It must be in the future
-/// and within a year of `now`.
-pub(crate) fn send_time(text: &str, tz_offset: Option<&str>, now: i64) -> Result<i64, AppError> {
-    use chrono::TimeZone;
+/// gives it (`2026-12-07T09:30`, seconds optional), in the reader's time zone: the one their
+/// browser named, else `tz_offset`, what the page's JavaScript read (minutes from local time to
+/// UTC, as `Date.getTimezoneOffset` counts them: right for today, not across a change of summer
+/// time), else the server's own zone. It must be in the future and within a year of `now`.
+pub(crate) fn send_time(
+    text: &str,
+    zone: super::ReaderZone,
+    tz_offset: Option<&str>,
+    now: i64,
+) -> Result<i64, AppError> {
     let text = text.trim();
     let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
         .map_err(|_| AppError::BadSendTime)?;
     let offset = tz_offset.and_then(|o| o.trim().parse::<i64>().ok()).filter(|o| o.abs() <= 24 * 60);
-    let at = match offset {
-        Some(minutes) => naive.and_utc().timestamp() + minutes * 60,
-        None => chrono::Local.from_local_datetime(&naive).earliest().ok_or(AppError::BadSendTime)?.timestamp(),
+    let at = match (zone, offset) {
+        (zone, Some(minutes)) if zone == super::ReaderZone::default() => naive.and_utc().timestamp() + minutes * 60,
+        (zone, _) => zone.unix_of(&naive).ok_or(AppError::BadSendTime)?,
     };
     if at <= now || at > now + 366 * 24 * 60 * 60 {
         return Err(AppError::BadSendTime);
@@ -834,16 +838,17 @@ async fn route(
 #[cfg(test)]
 mod tests {
     use super::send_time;
+    use crate::ssr::ReaderZone;
 
     #[test]
     fn scheduled_times_are_read_in_the_readers_zone() {
         let now = 1_796_000_000; // 2026-11-30
         // 2026-12-07 09:30 in Paris (UTC+1: the page says -60) is 08:30 UTC.
-        assert_eq!(send_time("2026-12-07T09:30", Some("-60"), now).ok(), Some(1_796_632_200));
-        assert_eq!(send_time("2026-12-07T09:30:15", Some("-60"), now).ok(), Some(1_796_632_215));
-        assert!(send_time("2026-11-01T09:30", Some("0"), now).is_err(), "in the past");
-        assert!(send_time("2028-12-07T09:30", Some("0"), now).is_err(), "beyond a year");
-        assert!(send_time("tomorrow", Some("0"), now).is_err());
-        assert!(send_time("2026-12-07T09:30", None, now).is_ok(), "the server's zone");
+        assert_eq!(send_time("2026-12-07T09:30", ReaderZone::default(), Some("-60"), now).ok(), Some(1_796_632_200));
+        assert_eq!(send_time("2026-12-07T09:30:15", ReaderZone::default(), Some("-60"), now).ok(), Some(1_796_632_215));
+        assert!(send_time("2026-11-01T09:30", ReaderZone::default(), Some("0"), now).is_err(), "in the past");
+        assert!(send_time("2028-12-07T09:30", ReaderZone::default(), Some("0"), now).is_err(), "beyond a year");
+        assert!(send_time("tomorrow", ReaderZone::default(), Some("0"), now).is_err());
+        assert!(send_time("2026-12-07T09:30", ReaderZone::default(), None, now).is_ok(), "the server's zone");
     }
 }

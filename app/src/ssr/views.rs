@@ -16,10 +16,42 @@ const MONTHS_FR: [&str; 12] =
 const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const WEEKDAYS_FR: [&str; 7] = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."];
 
-/// A Unix time in the server's time zone (the web client has no per-user zone yet).
+/// The reader's time zone: the one their browser named ([`crate::time_zone`]), else the
+/// server's own (before the page first ran, and outside a request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct ReaderZone(Option<chrono_tz::Tz>);
+
+impl ReaderZone {
+    /// The zone the current request's cookie names, if it is a real one.
+    pub(crate) fn of_request() -> ReaderZone {
+        let named = super::request_cookie(crate::time_zone::TIME_ZONE_COOKIE)
+            .filter(|name| crate::time_zone::is_zone_name(name))
+            .and_then(|name| name.parse::<chrono_tz::Tz>().ok());
+        ReaderZone(named)
+    }
+
+    /// A Unix time in this zone.
+    pub(crate) fn at(self, unix_seconds: i64) -> DateTime<FixedOffset> {
+        let utc = chrono::Utc.timestamp_opt(unix_seconds, 0).single().unwrap_or_default();
+        match self.0 {
+            Some(zone) => utc.with_timezone(&zone).fixed_offset(),
+            None => utc.with_timezone(&chrono::Local).fixed_offset(),
+        }
+    }
+
+    /// The Unix time of a wall-clock time in this zone (the earlier one when clocks go back;
+    /// none in the hour skipped when they go forward).
+    pub(crate) fn unix_of(self, local: &chrono::NaiveDateTime) -> Option<i64> {
+        match self.0 {
+            Some(zone) => zone.from_local_datetime(local).earliest().map(|at| at.timestamp()),
+            None => chrono::Local.from_local_datetime(local).earliest().map(|at| at.timestamp()),
+        }
+    }
+}
+
+/// A Unix time in the reader's time zone.
 pub(crate) fn local_time(unix_seconds: i64) -> DateTime<FixedOffset> {
-    let utc = chrono::Utc.timestamp_opt(unix_seconds, 0).single().unwrap_or_default();
-    utc.with_timezone(&chrono::Local).fixed_offset()
+    ReaderZone::of_request().at(unix_seconds)
 }
 
 fn month_name(lang: Lang, date: &DateTime<FixedOffset>) -> &'static str {
@@ -88,8 +120,13 @@ pub(crate) fn folder_view(folder: &store::Folder) -> FolderView {
     FolderView { id: folder.id.0, name, role, depth, n_unseen: folder.n_unseen }
 }
 
-pub(crate) fn list_item(row: &store::MessageRow, now: &DateTime<FixedOffset>, lang: Lang) -> MessageListItem {
-    let date = local_time(row.sent_date.unwrap_or(row.internal_date));
+pub(crate) fn list_item(
+    row: &store::MessageRow,
+    zone: ReaderZone,
+    now: &DateTime<FixedOffset>,
+    lang: Lang,
+) -> MessageListItem {
+    let date = zone.at(row.sent_date.unwrap_or(row.internal_date));
     let sender = if row.from_name.trim().is_empty() { row.from_addr.clone() } else { row.from_name.clone() };
     MessageListItem {
         id: row.id.0,
@@ -111,9 +148,15 @@ pub(crate) fn list_item(row: &store::MessageRow, now: &DateTime<FixedOffset>, la
 }
 
 /// The reading pane's view of a message; `show_images` lets its remote images load (C3).
-pub(crate) fn message_view(row: &store::MessageRow, raw: &[u8], lang: Lang, show_images: bool) -> MessageView {
+pub(crate) fn message_view(
+    row: &store::MessageRow,
+    raw: &[u8],
+    zone: ReaderZone,
+    lang: Lang,
+    show_images: bool,
+) -> MessageView {
     let remote_images = if show_images { RemoteImages::Show } else { RemoteImages::Block };
-    let date = full_date(&local_time(row.sent_date.unwrap_or(row.internal_date)), lang);
+    let date = full_date(&zone.at(row.sent_date.unwrap_or(row.internal_date)), lang);
     let Some(message) = render::render(raw, remote_images) else {
         return MessageView {
             id: row.id.0,
@@ -189,6 +232,23 @@ mod tests {
     }
 
     #[test]
+    fn dates_follow_the_reader_zone_with_its_summer_time() {
+        let paris = ReaderZone(Some(chrono_tz::Europe::Paris));
+        let auckland = ReaderZone(Some(chrono_tz::Pacific::Auckland));
+        // 10 March 2026, 09:05 UTC: winter in Paris (+1), summer in Auckland (+13).
+        let unix = at("2026-03-10T09:05:00Z").timestamp();
+        assert_eq!(full_date(&paris.at(unix), Lang::En), "Tue 10 Mar 2026 10:05");
+        assert_eq!(full_date(&auckland.at(unix), Lang::En), "Tue 10 Mar 2026 22:05");
+        // July: summer in Paris (+2).
+        assert_eq!(full_date(&paris.at(at("2026-07-01T09:05:00Z").timestamp()), Lang::En), "Wed 1 Jul 2026 11:05");
+        let wall = chrono::NaiveDateTime::parse_from_str("2026-07-01T11:05", "%Y-%m-%dT%H:%M").unwrap();
+        assert_eq!(paris.unix_of(&wall), Some(at("2026-07-01T09:05:00Z").timestamp()));
+        // The hour skipped on 29 March 2026 in Paris does not exist.
+        let skipped = chrono::NaiveDateTime::parse_from_str("2026-03-29T02:30", "%Y-%m-%dT%H:%M").unwrap();
+        assert_eq!(paris.unix_of(&skipped), None);
+    }
+
+    #[test]
     fn sizes_are_human() {
         for (bytes, lang, want) in [
             (0, Lang::En, "0 B"),
@@ -236,7 +296,7 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
 
     #[test]
     fn html_messages_are_sanitised_and_attachments_listed() {
-        let view = message_view(&row(), MULTIPART.as_bytes(), Lang::En, false);
+        let view = message_view(&row(), MULTIPART.as_bytes(), ReaderZone::default(), Lang::En, false);
         assert_eq!(view.from, "Bob Martin <bob@example.org>");
         assert_eq!(view.cc, "Carl <carl@example.org>");
         assert_eq!(view.subject, "Report");
@@ -252,18 +312,19 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
     #[test]
     fn plain_text_stays_text() {
         let raw = "From: a@example.org\r\nSubject: Hi\r\n\r\nline one\r\n<b>line two</b>\r\n";
-        let view = message_view(&row(), raw.as_bytes(), Lang::En, false);
+        let view = message_view(&row(), raw.as_bytes(), ReaderZone::default(), Lang::En, false);
         assert_eq!(view.body, MessageBody::Text("line one\n<b>line two</b>".into()));
     }
 
     #[test]
     fn list_items_use_name_else_address() {
-        let now = local_time(0);
+        let zone = ReaderZone::default();
+        let now = zone.at(0);
         let mut message = row();
-        assert_eq!(list_item(&message, &now, Lang::En).sender, "Bob Martin");
+        assert_eq!(list_item(&message, zone, &now, Lang::En).sender, "Bob Martin");
         message.from_name = " ".into();
         message.flags = store::Flags::SEEN;
-        let item = list_item(&message, &now, Lang::En);
+        let item = list_item(&message, zone, &now, Lang::En);
         assert_eq!(item.sender, "bob@example.org");
         assert!(!item.unread);
     }
