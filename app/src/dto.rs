@@ -31,6 +31,9 @@ pub struct FolderView {
     /// Nesting level, 0 for top-level folders.
     pub depth: u32,
     pub n_unseen: u32,
+    /// The folder's state as shown (its highest modseq): live updates newer than this change
+    /// what the page shows.
+    pub modseq: u64,
 }
 
 impl FolderView {

@@ -6,6 +6,7 @@
 //! [`current_account`]; the account id then scopes every store call.
 
 pub(crate) mod compose;
+mod live;
 mod message_actions;
 pub(crate) mod receipt;
 pub mod send_later;
@@ -72,6 +73,8 @@ pub fn router(
     let login_auth = auth.clone();
     let upload_auth = auth.clone();
     let actions_auth = auth.clone();
+    let events_auth = auth.clone();
+    let events_mail = mail.clone();
     axum::Router::<LeptosOptions>::new()
         .leptos_routes_with_context(&options, routes, provide_web_context, move || crate::shell(shell_options.clone()))
         .route(
@@ -79,6 +82,10 @@ pub fn router(
             axum::routing::post(move |query: axum::extract::Query<UploadQuery>, headers: HeaderMap, body: Body| {
                 upload(upload_auth.clone(), query, headers, body)
             }),
+        )
+        .route(
+            live::EVENTS_PATH,
+            get(move |headers: HeaderMap| live::events(events_mail.clone(), events_auth.clone(), headers)),
         )
         .route(
             message_actions::ACTIONS_PATH,

@@ -1,4 +1,4 @@
-// The message list as a user organises mail (issue 16): C1 sorting by each key both ways,
+// The message list as a user organises mail (issue 16), and live updates: C1 sorting by each key both ways,
 // remembered per folder; C2 pages of 100 and "unread only"; C6 marking read, unread and flagged;
 // D4 moving to a folder; D5 deleting into Trash, for good from Trash, and emptying Trash after a
 // confirmation. Mail arrives over SMTP; what the buttons did is checked over IMAP with Python's
@@ -13,10 +13,11 @@ import { openBrowser, signIn, closeBrowsers, waitForHydration } from '../lib/bro
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
 const BOB = { address: 'bob@example.org', password: 'battery staple 7' };
+const CARL = { address: 'carl@example.org', password: 'pale blue dot 3' };
 let server;
 
 before(async () => {
-  server = await startServer({ users: [ANA, BOB], imap: true });
+  server = await startServer({ users: [ANA, BOB, CARL], imap: true });
 });
 
 after(async () => {
@@ -316,4 +317,30 @@ test("dates are shown in the reader's time zone, as their browser names it", asy
     assert.equal(cookies.find((c) => c.name === 'facteur_tz')?.value, zone);
     await browser.close();
   }
+});
+
+test('live: a message delivered by SMTP and a flag set over IMAP show without a reload', async () => {
+  const { page } = await signIn(server.baseUrl, CARL);
+  await waitForHydration(page);
+  await page.getByText('No messages in this folder.').waitFor();
+  await page.evaluate(() => { window.sameDocument = true; });
+
+  await sendMail({
+    port: server.smtpPort,
+    from: 'dan@example.net',
+    to: CARL.address,
+    message: message({ from: 'Dan <dan@example.net>', to: CARL.address, subject: 'Live one', date: new Date(), text: 'hi' }),
+  });
+  const row = page.locator('.message-row', { hasText: 'Live one' });
+  await row.waitFor({ timeout: 5000 });
+  assert.match(await row.getAttribute('class'), /\bunread\b/);
+  await page.locator('.folder.current .count', { hasText: '1' }).waitFor({ timeout: 5000 });
+
+  imap(CARL, `
+imap.select("INBOX")
+imap.store("1", "+FLAGS", "\\\\Flagged")
+print("null")`);
+  await row.locator('.mark.flag').waitFor({ timeout: 5000 });
+  assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page was not reloaded');
+  await page.close();
 });

@@ -23,6 +23,9 @@ pub const SHOW_IMAGES_VALUE: &str = "show";
 /// Where the list's and the reading pane's buttons post (`ssr::message_actions`).
 pub const ACTIONS_PATH: &str = "/actions";
 
+/// Where the page hears of changes to the account's mail (`ssr::live`).
+pub const EVENTS_PATH: &str = "/events";
+
 /// A page of the list holds this many messages (C2).
 pub const PAGE_SIZE: u32 = 100;
 
@@ -187,6 +190,8 @@ pub fn MailPage() -> impl IntoView {
             mail_view(folder_id, message_id, show_images, sort, page, unread_only)
         },
     );
+    // Live: only in the browser, once the page runs.
+    Effect::new(move |_| follow_changes(data));
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
@@ -206,6 +211,71 @@ pub fn MailPage() -> impl IntoView {
         </Transition>
     }
 }
+
+/// Asks for the page's view again when the account's mail changes somewhere else (a delivery,
+/// an IMAP client, another tab): a change to a folder newer than the state shown. Bursts (a
+/// hundred messages marked read) make one request; while messages are ticked in the list, it
+/// waits, so the ticks are not lost.
+#[cfg(feature = "hydrate")]
+fn follow_changes(data: Resource<Result<MailboxView, AppError>>) {
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::wasm_bindgen::closure::Closure;
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    let Ok(source) = web_sys::EventSource::new(EVENTS_PATH) else { return };
+    // Set once the page is gone: a timer still pending then must not touch its data.
+    let alive = Arc::new(AtomicBool::new(true));
+    fn refresh(data: Resource<Result<MailboxView, AppError>>, alive: Arc<AtomicBool>) {
+        if !alive.load(Ordering::Relaxed) {
+            return;
+        }
+        if document().query_selector(".row-check:checked").ok().flatten().is_some() {
+            set_timeout(move || refresh(data, alive), Duration::from_secs(2));
+        } else {
+            data.refetch();
+        }
+    }
+    let pending = Rc::new(Cell::new(false));
+    let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new({
+        let alive = Arc::clone(&alive);
+        move |event: web_sys::MessageEvent| {
+            let text = event.data().as_string().unwrap_or_default();
+            let mut numbers = text.split(' ').map(|n| n.parse::<i64>().unwrap_or(0));
+            let (folder, modseq) = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+            let shown = data.with_untracked(|view| {
+                view.as_ref()
+                    .and_then(|view| view.as_ref().ok())
+                    .and_then(|view| view.folders.iter().find(|f| f.id == folder).map(|f| f.modseq))
+            });
+            if shown.is_some_and(|shown| modseq <= shown as i64) || pending.replace(true) {
+                return;
+            }
+            let (pending, alive) = (Rc::clone(&pending), Arc::clone(&alive));
+            set_timeout(
+                move || {
+                    pending.set(false);
+                    refresh(data, alive);
+                },
+                Duration::from_millis(200),
+            );
+        }
+    });
+    let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+    // The listener lives as long as the source, which closes with the page.
+    on_change.forget();
+    let source = StoredValue::new_local(source);
+    on_cleanup(move || {
+        alive.store(false, Ordering::Relaxed);
+        source.try_with_value(|source| source.close());
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn follow_changes(_data: Resource<Result<MailboxView, AppError>>) {}
 
 /// What a page shows once its data came: the page, the sign-in page when the session ended,
 /// else the error in plain words.
