@@ -25,12 +25,15 @@ pub fn role_label(role: SpecialUse, lang: Lang) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderView {
     pub id: i64,
+    /// The whole IMAP path (`Work/2026`).
+    pub path: String,
     /// The last segment of the IMAP path (user folders); system folders show their role instead.
     pub name: String,
     pub role: Option<SpecialUse>,
     /// Nesting level, 0 for top-level folders.
     pub depth: u32,
     pub n_unseen: u32,
+    pub n_messages: u32,
     /// The folder's state as shown (its highest modseq): live updates newer than this change
     /// what the page shows.
     pub modseq: u64,
@@ -173,6 +176,13 @@ pub struct AppPasswordView {
     pub created: String,
     /// None when never used.
     pub last_used: Option<String>,
+}
+
+/// What /settings/folders shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoldersView {
+    pub login: String,
+    pub folders: Vec<FolderView>,
 }
 
 /// What /settings/app-passwords shows.

@@ -206,6 +206,19 @@ keys! {
     UseTemplate,
     Options,
     Cancel,
+    NewFolder,
+    FolderName,
+    FolderParent,
+    TopLevel,
+    CreateFolder,
+    YourFolders,
+    RenameOrMove,
+    DeleteFolder,
+    DeleteFolderToTrash,
+    DeleteFolderForGood,
+    MessagesCount,
+    ManageFolders,
+    UnreadBelow,
     NoUnread,
     SortBy,
     SortSender,
@@ -570,6 +583,36 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, Options) => "Options d'envoi",
         (Lang::En, Cancel) => "Cancel",
         (Lang::Fr, Cancel) => "Annuler",
+        (Lang::En, NewFolder) => "New folder",
+        (Lang::Fr, NewFolder) => "Nouveau dossier",
+        (Lang::En, FolderName) => "Name",
+        (Lang::Fr, FolderName) => "Nom",
+        (Lang::En, FolderParent) => "Inside",
+        (Lang::Fr, FolderParent) => "Dans",
+        (Lang::En, TopLevel) => "(top level)",
+        (Lang::Fr, TopLevel) => "(premier niveau)",
+        (Lang::En, CreateFolder) => "Create",
+        (Lang::Fr, CreateFolder) => "Créer",
+        (Lang::En, YourFolders) => "Your folders",
+        (Lang::Fr, YourFolders) => "Vos dossiers",
+        (Lang::En, RenameOrMove) => "Rename or move",
+        (Lang::Fr, RenameOrMove) => "Renommer ou déplacer",
+        (Lang::En, DeleteFolder) => "Delete folder",
+        (Lang::Fr, DeleteFolder) => "Supprimer le dossier",
+        (Lang::En, DeleteFolderToTrash) => "The folder and its subfolders go to Trash, with their messages.",
+        (Lang::Fr, DeleteFolderToTrash) => {
+            "Le dossier et ses sous-dossiers vont dans la corbeille, avec leurs messages."
+        }
+        (Lang::En, DeleteFolderForGood) => "The folder, its subfolders and their messages will be deleted for good.",
+        (Lang::Fr, DeleteFolderForGood) => {
+            "Le dossier, ses sous-dossiers et leurs messages seront supprimés définitivement."
+        }
+        (Lang::En, MessagesCount) => "messages",
+        (Lang::Fr, MessagesCount) => "messages",
+        (Lang::En, ManageFolders) => "Manage folders",
+        (Lang::Fr, ManageFolders) => "Gérer les dossiers",
+        (Lang::En, UnreadBelow) => "unread messages in subfolders",
+        (Lang::Fr, UnreadBelow) => "messages non lus dans les sous-dossiers",
         (Lang::En, NoUnread) => "No unread message here.",
         (Lang::Fr, NoUnread) => "Aucun message non lu ici.",
         (Lang::En, SortBy) => "Sort by",
@@ -771,7 +814,8 @@ mod tests {
     /// the English left behind by copy and paste, except for the words both languages share.
     #[test]
     fn every_key_has_both_languages() {
-        let same_in_both = [Key::AppName, Key::Messages, Key::Cc, Key::Date, Key::Signatures, Key::Pages];
+        let same_in_both =
+            [Key::AppName, Key::Messages, Key::Cc, Key::Date, Key::Signatures, Key::Pages, Key::MessagesCount];
         assert!(Key::ALL.len() > 40);
         for &key in Key::ALL {
             let (en, fr) = (t(Lang::En, key), t(Lang::Fr, key));

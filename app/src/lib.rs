@@ -111,6 +111,7 @@ pub fn App() -> impl IntoView {
                     view=pages::settings::AppPasswordsPage
                     ssr=SsrMode::Async
                 />
+                <Route path=path!("/settings/folders") view=pages::folders::FoldersPage ssr=SsrMode::Async/>
                 <Route
                     path=path!("/settings/signatures")
                     view=pages::signatures::SignaturesPage

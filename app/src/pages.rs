@@ -4,6 +4,7 @@ pub mod attach;
 pub mod compose;
 pub mod debounced;
 pub mod editor;
+pub mod folders;
 pub mod login;
 pub mod mail;
 pub mod recipients;

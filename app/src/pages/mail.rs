@@ -447,13 +447,22 @@ pub(crate) fn AppHeader(login: String) -> impl IntoView {
 #[component]
 fn FolderTree(folders: Vec<FolderView>, current_folder_id: i64) -> impl IntoView {
     let lang = use_lang();
+    // D3: a parent shows bold when one of its subfolders has unread mail.
+    let unread_below = |parent: &FolderView| {
+        let prefix = format!("{}/", parent.path);
+        folders.iter().any(|folder| folder.n_unseen > 0 && folder.path.starts_with(&prefix))
+    };
+    let below: Vec<bool> = folders.iter().map(unread_below).collect();
     let items = folders
         .into_iter()
-        .map(|folder| {
+        .zip(below)
+        .map(|(folder, unread_below)| {
             let current = folder.id == current_folder_id;
             let label = folder.label(lang);
             let unseen = folder.n_unseen;
             let has_unread = unseen > 0;
+            // The total, on demand (D3): shown on hover.
+            let total = format!("{} {}", folder.n_messages, t(lang, Key::MessagesCount));
             let indent = format!("--depth: {}", folder.depth);
             let role_class = folder.role.map_or("user", SpecialUse::as_db);
             view! {
@@ -462,11 +471,16 @@ fn FolderTree(folders: Vec<FolderView>, current_folder_id: i64) -> impl IntoView
                         href=format!("/mail/{}", folder.id)
                         class="folder"
                         class:current=current
-                        class:has-unread=has_unread
+                        class:has-unread=has_unread || unread_below
                         data-role=role_class
                         aria-current=current.then_some("page")
+                        title=total
                     >
-                        <span class="folder-name">{label}</span>
+                        <span class="folder-name">
+                            {label}
+                            {(unread_below && !has_unread)
+                                .then(|| view! { <span class="visually-hidden">", "{t(lang, Key::UnreadBelow)}</span> })}
+                        </span>
                         {has_unread
                             .then(|| {
                                 view! {
@@ -485,6 +499,9 @@ fn FolderTree(folders: Vec<FolderView>, current_folder_id: i64) -> impl IntoView
         <nav class="pane folders-pane" aria-label=t(lang, Key::FoldersNav)>
             <h2 class="pane-title">{t(lang, Key::Folders)}</h2>
             <ul class="folder-list">{items}</ul>
+            <p class="folder-manage">
+                <a href=crate::pages::folders::FOLDERS_PATH>{t(lang, Key::ManageFolders)}</a>
+            </p>
         </nav>
     }
 }

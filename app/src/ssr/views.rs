@@ -117,7 +117,16 @@ pub(crate) fn folder_view(folder: &store::Folder) -> FolderView {
     let role = folder.special_use;
     let name = folder.name.rsplit('/').next().unwrap_or(&folder.name).to_string();
     let depth = folder.name.matches('/').count() as u32;
-    FolderView { id: folder.id.0, name, role, depth, n_unseen: folder.n_unseen, modseq: folder.highest_modseq }
+    FolderView {
+        id: folder.id.0,
+        path: folder.name.clone(),
+        name,
+        role,
+        depth,
+        n_unseen: folder.n_unseen,
+        n_messages: folder.n_messages,
+        modseq: folder.highest_modseq,
+    }
 }
 
 pub(crate) fn list_item(
