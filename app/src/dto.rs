@@ -119,6 +119,17 @@ pub struct MailboxView {
     pub messages: Vec<MessageListItem>,
     pub list: ListView,
     pub message: Option<MessageView>,
+    pub usage: UsageView,
+}
+
+/// A10: the space the mailbox uses, against its quota when it has one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageView {
+    pub used: String,
+    /// The quota, when the mailbox has one.
+    pub quota: Option<String>,
+    /// Used, in per cent of the quota (at most 100).
+    pub percent: Option<u32>,
 }
 
 /// C1, C2: the list's order, filter and page.

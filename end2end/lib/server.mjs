@@ -41,7 +41,8 @@ export async function startServer({ users, aliases = [], imap = false, relay = '
   const domains = [...new Set(users.map((u) => u.address.split('@')[1]))];
   for (const domain of domains) admin(bin, dataDir, ['domain', 'add', domain]);
   for (const user of users) {
-    admin(bin, dataDir, ['user', 'add', user.address, '--password-stdin'], `${user.password}\n`);
+    const quota = user.quotaMb ? ['--quota-mb', String(user.quotaMb)] : [];
+    admin(bin, dataDir, ['user', 'add', user.address, '--password-stdin', ...quota], `${user.password}\n`);
   }
   for (const alias of aliases) admin(bin, dataDir, ['alias', 'add', alias.address, ...alias.targets]);
 

@@ -1,6 +1,7 @@
 // The folders page (issue 16: D1–D3): create a folder at the top level and inside another,
 // rename and move one with its subfolders, delete one into Trash and then for good; system
-// folders offer neither; a parent is bold while a subfolder holds unread mail. Every change is
+// folders offer neither; a parent is bold while a subfolder holds unread mail; the quota gauge
+// (A10) under the tree. Every change is
 // checked over IMAP with Python's imaplib, since desktop clients see the same folders.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { startServer } from '../lib/server.mjs';
 import { sendMail, textMessage } from '../lib/smtp.mjs';
 import { signIn, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
-const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
+const ANA = { address: 'ana@example.org', password: 'correct horse 42', quotaMb: 1 };
 let server;
 
 before(async () => {
@@ -91,6 +92,9 @@ test('D1–D3: create, nest, rename, move and delete folders; IMAP sees each ste
   assert.match(await parent.innerText(), /^Projects/);
   assert.equal(await parent.locator('.count').count(), 0, 'the count is the subfolder\'s own');
   assert.match(await page.locator('.folder', { hasText: /^2026/ }).getAttribute('title'), /^1 messages$/);
+  const gauge = page.locator('.quota');
+  assert.match(await gauge.innerText(), /\b\d+ B of 1\.0 MB$/);
+  assert.equal(await gauge.getByRole('meter').getAttribute('max'), '100');
 
   // Renamed with its subfolder, which keeps its message.
   await page.getByRole('link', { name: 'Manage folders' }).click();

@@ -10,7 +10,9 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::dto::{FolderView, ListView, MailboxView, MessageBody, MessageListItem, MessageView, with_query_pair};
+use crate::dto::{
+    FolderView, ListView, MailboxView, MessageBody, MessageListItem, MessageView, UsageView, with_query_pair,
+};
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t, use_lang};
 use types::{SortKey, SpecialUse};
@@ -113,6 +115,7 @@ pub async fn mail_view(
     let rows = store.list_messages(account.id, current.id, &window).await?;
     let zone = ssr::ReaderZone::of_request();
     let now = zone.at(chrono::Utc::now().timestamp());
+    let usage = ssr::usage_view(store.used_bytes(account.id).await?, account.quota_bytes, lang);
     Ok(MailboxView {
         login: account.login.clone(),
         folders: folders.iter().map(ssr::folder_view).collect(),
@@ -120,6 +123,7 @@ pub async fn mail_view(
         messages: rows.iter().map(|row| ssr::list_item(row, zone, &now, lang)).collect(),
         list: ListView { sort, sort_is_kept, unread_only, page, pages, total },
         message,
+        usage,
     })
 }
 
@@ -312,7 +316,7 @@ pub(crate) fn MailError(error: AppError) -> impl IntoView {
 #[component]
 fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_empty: bool) -> impl IntoView {
     let lang = use_lang();
-    let MailboxView { login, folders, current_folder_id, messages, list, message } = mailbox;
+    let MailboxView { login, folders, current_folder_id, messages, list, message, usage } = mailbox;
     let current = folders.iter().find(|f| f.id == current_folder_id);
     let current_folder = current.map(|f| f.label(lang)).unwrap_or_default();
     let role = current.and_then(|f| f.role);
@@ -324,7 +328,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
             <AppHeader login/>
             <SentBanner sent/>
             <div class="mail" data-pane=pane>
-                <FolderTree folders current_folder_id/>
+                <FolderTree folders current_folder_id usage/>
                 <main class="mail-main">
                     <MessageList
                         folder_name=current_folder
@@ -445,7 +449,7 @@ pub(crate) fn AppHeader(login: String) -> impl IntoView {
 }
 
 #[component]
-fn FolderTree(folders: Vec<FolderView>, current_folder_id: i64) -> impl IntoView {
+fn FolderTree(folders: Vec<FolderView>, current_folder_id: i64, usage: UsageView) -> impl IntoView {
     let lang = use_lang();
     // D3: a parent shows bold when one of its subfolders has unread mail.
     let unread_below = |parent: &FolderView| {
@@ -502,6 +506,7 @@ fn FolderTree(folders: Vec<FolderView>, current_folder_id: i64) -> impl IntoView
             <p class="folder-manage">
                 <a href=crate::pages::folders::FOLDERS_PATH>{t(lang, Key::ManageFolders)}</a>
             </p>
+            <QuotaGauge usage/>
         </nav>
     }
 }
@@ -517,6 +522,39 @@ fn move_targets(folders: &[FolderView], current: i64, lang: Lang) -> Vec<(i64, S
 }
 
 #[allow(clippy::too_many_arguments)]
+/// A10: the mailbox's space, under the folder tree.
+#[component]
+fn QuotaGauge(usage: UsageView) -> impl IntoView {
+    let lang = use_lang();
+    let UsageView { used, quota, percent } = usage;
+    let text = match &quota {
+        Some(quota) => format!("{used} {} {quota}", t(lang, Key::OfTotal)),
+        None => format!("{used} {}", t(lang, Key::SpaceUsed)),
+    };
+    view! {
+        <div class="quota" class:nearly-full=percent.is_some_and(|p| p >= 90)>
+            {percent
+                .map(|percent| {
+                    view! {
+                        <meter
+                            min="0"
+                            max="100"
+                            low="80"
+                            high="90"
+                            optimum="0"
+                            value=percent.to_string()
+                            aria-labelledby="quota-text"
+                        ></meter>
+                    }
+                })}
+            <span id="quota-text">
+                <span class="visually-hidden">{t(lang, Key::MailboxSpace)}": "</span>
+                {text}
+            </span>
+        </div>
+    }
+}
+
 #[component]
 fn MessageList(
     folder_name: String,

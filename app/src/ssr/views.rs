@@ -7,7 +7,7 @@
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Timelike};
 use render::RemoteImages;
 
-use crate::dto::{AttachmentView, FolderView, MessageBody, MessageListItem, MessageView};
+use crate::dto::{AttachmentView, FolderView, MessageBody, MessageListItem, MessageView, UsageView};
 use crate::i18n::Lang;
 
 const MONTHS_EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -111,6 +111,17 @@ pub(crate) fn human_size(bytes: u64, lang: Lang) -> String {
         Lang::Fr => number.replace('.', ","),
     };
     format!("{number} {}", units[unit])
+}
+
+/// A10: `used` bytes against `quota` (none: no quota), for the gauge.
+pub(crate) fn usage_view(used: i64, quota: Option<i64>, lang: Lang) -> UsageView {
+    let used = used.max(0) as u64;
+    let quota = quota.filter(|quota| *quota > 0).map(|quota| quota as u64);
+    UsageView {
+        used: human_size(used, lang),
+        quota: quota.map(|quota| human_size(quota, lang)),
+        percent: quota.map(|quota| (used.saturating_mul(100) / quota).min(100) as u32),
+    }
 }
 
 pub(crate) fn folder_view(folder: &store::Folder) -> FolderView {
@@ -255,6 +266,14 @@ mod tests {
         // The hour skipped on 29 March 2026 in Paris does not exist.
         let skipped = chrono::NaiveDateTime::parse_from_str("2026-03-29T02:30", "%Y-%m-%dT%H:%M").unwrap();
         assert_eq!(paris.unix_of(&skipped), None);
+    }
+
+    #[test]
+    fn the_gauge_says_how_full_the_mailbox_is() {
+        let half = usage_view(50_000_000, Some(100_000_000), Lang::En);
+        assert_eq!((half.used.as_str(), half.quota.as_deref(), half.percent), ("50 MB", Some("100 MB"), Some(50)));
+        assert_eq!(usage_view(120, Some(100), Lang::En).percent, Some(100), "over quota stays at the top");
+        assert_eq!(usage_view(1234, None, Lang::Fr), UsageView { used: "1,2 ko".into(), quota: None, percent: None });
     }
 
     #[test]
