@@ -5,6 +5,7 @@ pub mod compose;
 pub mod debounced;
 pub mod editor;
 pub mod folders;
+pub mod list_keys;
 pub mod login;
 pub mod mail;
 pub mod recipients;

@@ -344,3 +344,64 @@ print("null")`);
   assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page was not reloaded');
   await page.close();
 });
+
+test('keyboard and mouse shortcuts: j/k, x, #, ?, shift-click, ctrl-click, select all', async () => {
+  const start = Date.UTC(2026, 6, 1, 9, 0, 0);
+  for (const [i, subject] of ['Short one', 'Short two', 'Short three', 'Short four'].entries()) {
+    await sendMail({
+      port: server.smtpPort,
+      from: 'eve@example.net',
+      to: CARL.address,
+      message: message({ from: 'eve@example.net', to: CARL.address, subject, date: new Date(start + i * 60_000), text: subject }),
+    });
+  }
+  const { page } = await signIn(server.baseUrl, CARL);
+  await waitForHydration(page);
+  const heading = page.locator('.reader-pane .message-subject');
+  const checks = page.locator('.message-row .row-check');
+  await page.locator('.message-row', { hasText: 'Short four' }).waitFor();
+  const subjects = await rowSubjects(page);
+
+  // j opens the first message, then the next; k goes back.
+  await page.keyboard.press('j');
+  await heading.filter({ hasText: subjects[0] }).waitFor();
+  await page.keyboard.press('j');
+  await heading.filter({ hasText: subjects[1] }).waitFor();
+  await page.keyboard.press('k');
+  await heading.filter({ hasText: subjects[0] }).waitFor();
+  // x ticks the message in hand.
+  await page.keyboard.press('x');
+  assert.equal(await checks.nth(0).isChecked(), true);
+  await page.keyboard.press('x');
+  assert.equal(await checks.nth(0).isChecked(), false);
+
+  // Shift-click ticks a range; "All" ticks and unticks the page.
+  await checks.nth(0).click();
+  await checks.nth(3).click({ modifiers: ['Shift'] });
+  assert.deepEqual(await checks.evaluateAll((all) => all.map((c) => c.checked)), [true, true, true, true, false]);
+  await page.getByLabel('All', { exact: true }).check();
+  assert.deepEqual(await checks.evaluateAll((all) => all.map((c) => c.checked)), [true, true, true, true, true]);
+  await page.getByLabel('All', { exact: true }).uncheck();
+  assert.deepEqual(await checks.evaluateAll((all) => all.map((c) => c.checked)), [false, false, false, false, false]);
+
+  // Ctrl-click ticks a row instead of opening it.
+  const url = page.url();
+  await page.locator('.message-row').nth(2).getByRole('link').click({ modifiers: ['Control'] });
+  assert.equal(await checks.nth(2).isChecked(), true);
+  assert.equal(page.url(), url);
+  await checks.nth(2).uncheck();
+
+  // ? lists the shortcuts; Escape closes the list.
+  await page.keyboard.press('?');
+  const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await help.waitFor();
+  await page.keyboard.press('Escape');
+  await help.waitFor({ state: 'detached' });
+
+  // # deletes the message open (nothing ticked): into Trash.
+  await page.locator('.message-row', { hasText: subjects[0] }).getByRole('link').focus();
+  await page.keyboard.press('#');
+  await page.locator('.message-row', { hasText: subjects[0] }).waitFor({ state: 'detached' });
+  assert.deepEqual(Object.keys(imap(CARL, 'print(json.dumps(flags_by_subject("Trash")))')), [subjects[0]]);
+  await page.close();
+});

@@ -194,8 +194,10 @@ pub fn MailPage() -> impl IntoView {
             mail_view(folder_id, message_id, show_images, sort, page, unread_only)
         },
     );
-    // Live: only in the browser, once the page runs.
+    // Live updates and shortcuts: only in the browser, once the page runs.
     Effect::new(move |_| follow_changes(data));
+    let help = RwSignal::new(false);
+    Effect::new(move |_| crate::pages::list_keys::follow_shortcuts(help));
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
@@ -213,6 +215,7 @@ pub fn MailPage() -> impl IntoView {
                 })
             })}
         </Transition>
+        <crate::pages::list_keys::ShortcutHelp open=help/>
     }
 }
 
@@ -674,6 +677,12 @@ fn ListToolbar(move_targets: Vec<(i64, String)>, in_trash: bool) -> impl IntoVie
         .collect_view();
     view! {
         <div class="list-toolbar" role="toolbar" aria-label=t(lang, Key::ChosenMessages)>
+            // Ticks the whole page; it needs the page to run (see `list_keys`).
+            <label class="select-all needs-script">
+                <input type="checkbox" id="select-all"/>
+                " "
+                {t(lang, Key::SelectAll)}
+            </label>
             {button("read", Key::MarkRead)}
             {button("unread", Key::MarkUnread)}
             {button("flag", Key::FlagAction)}
