@@ -13,7 +13,7 @@ pub(crate) struct ServeArgs {
     /// A TOML file with the same settings as the flags (data, http, smtp, submission,
     /// submissions, submission_hourly_limit, sender_checks, undo_send_seconds, relay, relay_user, dns_server, outbound_port,
     /// queue_retry, queue_warn_after, queue_lifetime, imap, imaps, hostname, tls_cert,
-    /// tls_key, public_url, changes_horizon_days, plaintext_login_on_loopback).
+    /// tls_key, public_url, changes_horizon_days, trash_days, plaintext_login_on_loopback).
     #[arg(long, env = "FACTEUR_CONFIG")]
     config: Option<PathBuf>,
     /// The data folder (database, message files, generated certificate). Default: ./data
@@ -89,6 +89,10 @@ pub(crate) struct ServeArgs {
     /// folders instead of catching up (QRESYNC). Default: 30
     #[arg(long, env = "FACTEUR_CHANGES_HORIZON_DAYS")]
     changes_horizon_days: Option<u64>,
+    /// How long a message stays in Trash before it is deleted for good (days; 0: kept until
+    /// deleted by hand). Default: 30
+    #[arg(long, env = "FACTEUR_TRASH_DAYS")]
+    trash_days: Option<u32>,
     /// Accept IMAP passwords without TLS from loopback clients (benchmarks, a local TLS
     /// proxy). Default: false: STARTTLS first, as everywhere else.
     #[arg(long, env = "FACTEUR_PLAINTEXT_LOGIN_ON_LOOPBACK")]
@@ -127,6 +131,7 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     public_url: Option<String>,
     changes_horizon_days: Option<u64>,
+    trash_days: Option<u32>,
     plaintext_login_on_loopback: Option<bool>,
 }
 
@@ -150,6 +155,8 @@ pub(crate) struct ServeConfig {
     pub(crate) first_domain: Option<String>,
     pub(crate) first_admin: Option<String>,
     pub(crate) changes_horizon: std::time::Duration,
+    /// D5: days a message stays in Trash (0: for ever).
+    pub(crate) trash_days: u32,
     pub(crate) plaintext_login_on_loopback: bool,
 }
 
@@ -249,6 +256,7 @@ impl ServeArgs {
             changes_horizon: std::time::Duration::from_secs(
                 self.changes_horizon_days.or(file.changes_horizon_days).unwrap_or(30) * 24 * 3600,
             ),
+            trash_days: self.trash_days.or(file.trash_days).unwrap_or(30),
             plaintext_login_on_loopback: self
                 .plaintext_login_on_loopback
                 .or(file.plaintext_login_on_loopback)

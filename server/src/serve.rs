@@ -85,7 +85,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         web_url = Some(config.public_url.clone().unwrap_or_else(|| format!("http://{local}/")));
         tasks.spawn(web::serve(listener, router));
     }
-    tasks.spawn(housekeeping(store.clone(), config.changes_horizon));
+    tasks.spawn(housekeeping(mail.clone(), config.changes_horizon, config.trash_days));
     tasks.spawn(outbound::run(mail.clone(), outbound_config(&config, resolver)?));
     announce("ready");
     if let Some(url) = web_url {
@@ -102,9 +102,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Work that needs no hurry: at start, the stored facts of messages delivered before facts
 /// existed; at start and then hourly, message files a crash left without a row, old uploads of
-/// the web composer, and changes older than the log's horizon. It never ends (the listeners' join set treats an ended task as
-/// a failure).
-async fn housekeeping(store: store::Store, changes_horizon: std::time::Duration) {
+/// the web composer, changes older than the log's horizon, and messages in Trash for longer
+/// than `trash_days` (D5). It never ends (the listeners' join set treats an ended task as a
+/// failure).
+async fn housekeeping(mail: mail::Mail, changes_horizon: std::time::Duration, trash_days: u32) {
+    let store = mail.store().clone();
     match store.backfill_facts().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(n, "computed the stored facts of messages delivered before they existed"),
@@ -128,6 +130,17 @@ async fn housekeeping(store: store::Store, changes_horizon: std::time::Duration)
             Ok(0) => {}
             Ok(n) => tracing::info!(n, "forgot changes older than the change log's horizon"),
             Err(error) => tracing::warn!(%error, "pruning the change log failed"),
+        }
+        if trash_days > 0 {
+            match mail.purge_trash(trash_days).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    n,
+                    trash_days,
+                    "deleted for good the messages in Trash for longer than the days kept"
+                ),
+                Err(error) => tracing::warn!(%error, "emptying old messages from Trash failed"),
+            }
         }
         tokio::time::sleep(std::time::Duration::from_secs(60 * 60)).await;
     }

@@ -432,6 +432,30 @@ impl Mail {
         Ok(removed)
     }
 
+    /// D5: removes for good the messages that have been in Trash for `days` or more, as an
+    /// IMAP client would (`\Deleted`, then EXPUNGE of just those), a batch at a time; returns
+    /// how many went.
+    pub async fn purge_trash(&self, days: u32) -> Result<usize> {
+        const BATCH: u32 = 1000;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let before = now - i64::from(days) * 24 * 60 * 60;
+        let mut removed = 0;
+        loop {
+            let found = self.store.old_trash(before, BATCH).await?;
+            let n: usize = found.iter().map(|(_, _, uids)| uids.len()).sum();
+            let mut batch_removed = 0;
+            for (account, folder, uids) in found {
+                self.set_flags(account, folder, &uids, FlagOp::Add, Flags::DELETED, &[]).await?;
+                batch_removed += self.expunge(account, folder, Some(&uids)).await?.len();
+            }
+            removed += batch_removed;
+            // A batch that removed nothing would come back the same: stop rather than spin.
+            if n < BATCH as usize || batch_removed == 0 {
+                return Ok(removed);
+            }
+        }
+    }
+
     /// Creates a folder and the parents it needs (D2), subscribed or not (`Store::create_folder`).
     pub async fn create_folder(&self, account: AccountId, name: &str, subscribed: bool) -> Result<Folder> {
         self.store.create_folder(account, name, subscribed).await

@@ -144,3 +144,25 @@ async fn keyword_floods_are_refused() {
     }
     assert!(matches!(last, Err(Error::Limit(_))), "{last:?}");
 }
+
+#[tokio::test]
+async fn trash_forgets_what_it_held_longer_than_the_days_kept() {
+    let w = world().await;
+    let store = w.mail.store();
+    let trash = store.special_folder(w.ana, SpecialUse::Trash).await.expect("trash").id;
+    for n in 1..=3 {
+        w.mail.deliver(&[w.ana], message(n)).await.expect("delivered");
+    }
+    // Two moved to Trash now; one stays in the Inbox, however old it is.
+    w.mail.move_messages(w.ana, w.inbox, &[1, 2], trash).await.expect("moved");
+    assert_eq!(w.mail.purge_trash(30).await.expect("purged"), 0, "filed just now");
+    // A day from now counts from when they went to Trash, not from their arrival.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut changes = w.mail.subscribe();
+    assert_eq!(w.mail.purge_trash(0).await.expect("purged"), 2);
+    assert!(store.messages(w.ana, trash).await.expect("trash").is_empty());
+    assert_eq!(store.messages(w.ana, w.inbox).await.expect("inbox").len(), 1);
+    // The expunges are in the feed, so IMAP sessions and open pages hear of them.
+    let change = next(&mut changes, Duration::from_secs(2)).await;
+    assert_eq!(change.folder, trash);
+}

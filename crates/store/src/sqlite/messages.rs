@@ -190,6 +190,28 @@ impl Store {
         Ok(rows.iter().map(message_from_row).collect())
     }
 
+    /// D5: the messages that have been directly in an account's Trash since before `before`
+    /// (Unix seconds), as (account, Trash folder, UIDs), at most `limit` in all.
+    pub async fn old_trash(&self, before: i64, limit: u32) -> Result<Vec<(AccountId, FolderId, Vec<u32>)>> {
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT m.account_id, m.folder_id, m.uid FROM messages m JOIN folders f ON f.id = m.folder_id
+             WHERE f.special_use = 'trash' AND COALESCE(m.filed_at, m.internal_date) < ?
+             ORDER BY m.account_id, m.uid LIMIT ?",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        let mut found: Vec<(AccountId, FolderId, Vec<u32>)> = Vec::new();
+        for (account, folder, uid) in rows {
+            match found.last_mut() {
+                Some((a, f, uids)) if a.0 == account && f.0 == folder => uids.push(uid as u32),
+                _ => found.push((AccountId(account), FolderId(folder), vec![uid as u32])),
+            }
+        }
+        Ok(found)
+    }
+
     /// The account's messages with these ids, wherever they are; ids of other accounts' or of
     /// gone messages are skipped.
     pub async fn messages_by_ids(&self, account: AccountId, ids: &[MessageId]) -> Result<Vec<MessageRow>> {
@@ -1358,8 +1380,8 @@ async fn insert_message(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (account_id, folder_id, uid, modseq, flags, blob_hash, size, internal_date, thread_id,
             message_id, in_reply_to, subject, from_name, from_addr, to_addrs, sent_date, has_attachments,
-            priority_high, preview, keywords)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            priority_high, preview, keywords, filed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(account.0)
     .bind(folder.0)
@@ -1381,6 +1403,7 @@ async fn insert_message(
     .bind(summary.priority_high)
     .bind(&summary.preview)
     .bind(keywords.join(" "))
+    .bind(now_unix())
     .fetch_one(&mut *tx)
     .await?;
     if thread_id.is_none() {
