@@ -1,0 +1,83 @@
+// The accessibility audit (issue 16): axe-core run in Chromium on the main screens, in English
+// and French, light and dark: no serious or critical violation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { AxeBuilder } from '@axe-core/playwright';
+import { startServer } from '../lib/server.mjs';
+import { sendMail, htmlMessage } from '../lib/smtp.mjs';
+import { openBrowser, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
+
+const ANA = { address: 'ana@example.org', password: 'correct horse 42', quotaMb: 10 };
+let server;
+
+before(async () => {
+  server = await startServer({ users: [ANA] });
+  await sendMail({
+    port: server.smtpPort,
+    from: 'bob@example.net',
+    to: ANA.address,
+    message: htmlMessage({
+      from: 'Bob <bob@example.net>',
+      to: ANA.address,
+      subject: 'Agenda',
+      html: '<p>Hello <b>Ana</b>, <img src="https://tracker.example/p.gif"> see you.</p>',
+    }),
+  });
+});
+
+after(async () => {
+  await closeBrowsers();
+  await server?.stop();
+});
+
+/** The serious and critical violations on the page as it is, one line each. */
+async function violations(page) {
+  // Legacy mode runs in the page itself: the default opens a new tab, which this
+  // persistent context refuses.
+  const results = await new AxeBuilder({ page }).setLegacyMode(true).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+}
+
+for (const [scheme, locale] of [['light', 'en-GB'], ['dark', 'fr-FR']]) {
+  test(`main screens, ${scheme}, ${locale}`, async () => {
+    const browser = await openBrowser({ colorScheme: scheme, locale });
+    const page = await browser.context.newPage();
+    await page.goto(`${server.baseUrl}/login`);
+    await waitForHydration(page);
+    const french = locale.startsWith('fr');
+    await page.getByLabel(french ? 'Adresse e-mail' : 'Email address').fill(ANA.address);
+    await page.getByLabel(french ? 'Mot de passe' : 'Password').fill(ANA.password);
+    await page.getByRole('button', { name: french ? 'Se connecter' : 'Sign in' }).click();
+    await page.waitForURL(/\/mail(\/|$)/);
+    const found = {};
+    const audit = async (name) => {
+      await waitForHydration(page);
+      const seen = await violations(page);
+      if (seen.length) found[name] = seen;
+    };
+    await audit('mail');
+    await page.locator('.message-row').first().getByRole('link').click();
+    await page.locator('.reader-pane .message-subject').waitFor();
+    await audit('message');
+    for (const path of ['/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/scheduled', '/no-such-page']) {
+      await page.goto(`${server.baseUrl}${path}`);
+      if (path === '/no-such-page') {
+        const seen = await violations(page);
+        if (seen.length) found[path] = seen;
+      } else {
+        await audit(path);
+      }
+    }
+    await browser.close();
+    const signedOut = await openBrowser({ colorScheme: scheme, locale });
+    const login = await signedOut.context.newPage();
+    await login.goto(`${server.baseUrl}/login`);
+    await waitForHydration(login);
+    const seen = await violations(login);
+    if (seen.length) found['/login'] = seen;
+    await signedOut.close();
+    assert.deepEqual(found, {});
+  });
+}
