@@ -341,6 +341,26 @@ imap.select("INBOX")
 imap.store("1", "+FLAGS", "\\\\Flagged")
 print("null")`);
   await row.locator('.mark.flag').waitFor({ timeout: 5000 });
+
+  // Open, it is read; marked unread over IMAP, it shows unread, and the live update that says
+  // so (or a later one) does not mark it read again as opening it did.
+  await row.getByRole('link').click();
+  await page.locator('.reader-pane').getByRole('heading', { name: 'Live one' }).waitFor();
+  await page.locator('.message-row.unread').waitFor({ state: 'detached' });
+  imap(CARL, `
+imap.select("INBOX")
+imap.store("1", "-FLAGS", "\\\\Seen")
+print("null")`);
+  await row.and(page.locator('.unread')).waitFor({ timeout: 5000 });
+  await sendMail({
+    port: server.smtpPort,
+    from: 'dan@example.net',
+    to: CARL.address,
+    message: message({ from: 'Dan <dan@example.net>', to: CARL.address, subject: 'Live two', date: new Date(), text: 'hi' }),
+  });
+  await page.locator('.message-row', { hasText: 'Live two' }).waitFor({ timeout: 5000 });
+  assert.match(await row.getAttribute('class'), /\bunread\b/);
+  assert.doesNotMatch(imap(CARL, 'print(json.dumps(flags_by_subject("INBOX")))')['Live one'], /\\Seen/);
   assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page was not reloaded');
   await page.close();
 });
@@ -378,11 +398,11 @@ test('keyboard and mouse shortcuts: j/k, x, #, ?, shift-click, ctrl-click, selec
   // Shift-click ticks a range; "All" ticks and unticks the page.
   await checks.nth(0).click();
   await checks.nth(3).click({ modifiers: ['Shift'] });
-  assert.deepEqual(await checks.evaluateAll((all) => all.map((c) => c.checked)), [true, true, true, true, false]);
+  assert.deepEqual(await checks.evaluateAll((all) => all.map((c) => c.checked)), [true, true, true, true, false, false]);
   await page.getByLabel('All', { exact: true }).check();
-  assert.deepEqual(await checks.evaluateAll((all) => all.map((c) => c.checked)), [true, true, true, true, true]);
+  assert.deepEqual(await checks.evaluateAll((all) => all.map((c) => c.checked)), [true, true, true, true, true, true]);
   await page.getByLabel('All', { exact: true }).uncheck();
-  assert.deepEqual(await checks.evaluateAll((all) => all.map((c) => c.checked)), [false, false, false, false, false]);
+  assert.deepEqual(await checks.evaluateAll((all) => all.map((c) => c.checked)), [false, false, false, false, false, false]);
 
   // Ctrl-click ticks a row instead of opening it.
   const url = page.url();

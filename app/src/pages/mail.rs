@@ -41,7 +41,8 @@ fn sort_setting(folder: store::FolderId) -> String {
 /// The data of the three panes. `message_id`, when given, must be in `folder_id`; it is marked
 /// read, and its remote images load when `show_images` (C3). The list is the page `page` (from
 /// 1) in the order `sort` (`date-desc`...; else the one kept for the folder), of the unread
-/// messages only when `unread_only`.
+/// messages only when `unread_only`. A `refresh` (a live update, not the reader's doing) does
+/// not mark the open message read again, and drops it when it is gone instead of failing.
 #[server(endpoint = "mail_view")]
 pub async fn mail_view(
     folder_id: Option<i64>,
@@ -50,6 +51,7 @@ pub async fn mail_view(
     sort: Option<String>,
     page: Option<u32>,
     unread_only: bool,
+    refresh: bool,
 ) -> Result<MailboxView, AppError> {
     use crate::ssr;
     use types::{ListSort, ListWindow};
@@ -64,15 +66,17 @@ pub async fn mail_view(
     .ok_or(AppError::NotFound)?;
 
     let mut message = None;
-    if let Some(message_id) = message_id {
-        let row = store
-            .message(account.id, store::MessageId(message_id))
-            .await?
-            .filter(|row| row.folder_id == current.id)
-            .ok_or(AppError::NotFound)?;
+    let row = match message_id {
+        Some(id) => store.message(account.id, store::MessageId(id)).await?.filter(|row| row.folder_id == current.id),
+        None => None,
+    };
+    if message_id.is_some() && row.is_none() && !refresh {
+        return Err(AppError::NotFound);
+    }
+    if let Some(row) = row {
         // The read policy decides: only a first-party navigation marks the message read, not
-        // a link on another site or in a message (issue 12, defect 9).
-        let reading = mail::Reading::WebOpen { first_party: ssr::request_is_first_party() };
+        // a link on another site or in a message (issue 12, defect 9), nor a live update.
+        let reading = mail::Reading::WebOpen { first_party: ssr::request_is_first_party() && !refresh };
         if !row.flags.contains(store::Flags::SEEN) {
             let mail = expect_context::<mail::Mail>();
             if !mail.mark_read(account.id, current.id, &[row.uid], reading).await?.is_empty() {
@@ -188,14 +192,18 @@ pub fn MailPage() -> impl IntoView {
             (q.get("sort"), page, q.get("unread").as_deref() == Some("1"))
         })
     };
+    // Set by a live update for the one request it makes.
+    let refreshing = RwSignal::new(false);
     let data = Resource::new(
         move || (selection(), show_images(), list()),
-        |((folder_id, message_id), show_images, (sort, page, unread_only))| {
-            mail_view(folder_id, message_id, show_images, sort, page, unread_only)
+        move |((folder_id, message_id), show_images, (sort, page, unread_only))| {
+            let refresh = refreshing.try_get_untracked().unwrap_or(false);
+            refreshing.try_set(false);
+            mail_view(folder_id, message_id, show_images, sort, page, unread_only, refresh)
         },
     );
     // Live updates and shortcuts: only in the browser, once the page runs.
-    Effect::new(move |_| follow_changes(data));
+    Effect::new(move |_| follow_changes(data, refreshing));
     let help = RwSignal::new(false);
     Effect::new(move |_| crate::pages::list_keys::follow_shortcuts(help));
     view! {
@@ -224,7 +232,7 @@ pub fn MailPage() -> impl IntoView {
 /// hundred messages marked read) make one request; while messages are ticked in the list, it
 /// waits, so the ticks are not lost.
 #[cfg(feature = "hydrate")]
-fn follow_changes(data: Resource<Result<MailboxView, AppError>>) {
+fn follow_changes(data: Resource<Result<MailboxView, AppError>>, refreshing: RwSignal<bool>) {
     use leptos::wasm_bindgen::JsCast;
     use leptos::wasm_bindgen::closure::Closure;
     use std::cell::Cell;
@@ -236,13 +244,17 @@ fn follow_changes(data: Resource<Result<MailboxView, AppError>>) {
     let Ok(source) = web_sys::EventSource::new(EVENTS_PATH) else { return };
     // Set once the page is gone: a timer still pending then must not touch its data.
     let alive = Arc::new(AtomicBool::new(true));
-    fn refresh(data: Resource<Result<MailboxView, AppError>>, alive: Arc<AtomicBool>) {
+    type Data = Resource<Result<MailboxView, AppError>>;
+    // `pending` stays set until the request is made: events meanwhile add no second timer.
+    fn refresh(data: Data, refreshing: RwSignal<bool>, pending: Rc<Cell<bool>>, alive: Arc<AtomicBool>) {
         if !alive.load(Ordering::Relaxed) {
             return;
         }
         if document().query_selector(".row-check:checked").ok().flatten().is_some() {
-            set_timeout(move || refresh(data, alive), Duration::from_secs(2));
+            set_timeout(move || refresh(data, refreshing, pending, alive), Duration::from_secs(2));
         } else {
+            pending.set(false);
+            refreshing.try_set(true);
             data.refetch();
         }
     }
@@ -262,13 +274,7 @@ fn follow_changes(data: Resource<Result<MailboxView, AppError>>) {
                 return;
             }
             let (pending, alive) = (Rc::clone(&pending), Arc::clone(&alive));
-            set_timeout(
-                move || {
-                    pending.set(false);
-                    refresh(data, alive);
-                },
-                Duration::from_millis(200),
-            );
+            set_timeout(move || refresh(data, refreshing, pending, alive), Duration::from_millis(200));
         }
     });
     let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
@@ -282,7 +288,7 @@ fn follow_changes(data: Resource<Result<MailboxView, AppError>>) {
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn follow_changes(_data: Resource<Result<MailboxView, AppError>>) {}
+fn follow_changes(_data: Resource<Result<MailboxView, AppError>>, _refreshing: RwSignal<bool>) {}
 
 /// What a page shows once its data came: the page, the sign-in page when the session ended,
 /// else the error in plain words.

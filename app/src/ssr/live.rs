@@ -19,9 +19,46 @@ pub(super) use crate::pages::mail::EVENTS_PATH;
 /// Half the web listener's connections, so streams never take the ones pages need.
 const MAX_STREAMS: usize = 500;
 
-/// How often a quiet stream checks that its session is still open (a signed-out page stops
-/// hearing about the account).
+/// Streams open at once for one account (tabs, devices): one account cannot take them all.
+const MAX_STREAMS_PER_ACCOUNT: usize = 8;
+
+/// How often a stream checks that its session is still open, however busy the feed (a
+/// signed-out page stops hearing about the account).
 const SESSION_CHECK: Duration = Duration::from_secs(60);
+
+/// A stream ends after this long; the browser's EventSource opens a new one by itself.
+const STREAM_LIFE: Duration = Duration::from_secs(30 * 60);
+
+/// The streams each account has open.
+static OPEN_PER_ACCOUNT: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<i64, usize>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// One account's stream, counted while it lives.
+struct AccountSlot(i64);
+
+impl AccountSlot {
+    fn take(account: i64) -> Option<AccountSlot> {
+        let mut open = OPEN_PER_ACCOUNT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = open.entry(account).or_default();
+        if *count >= MAX_STREAMS_PER_ACCOUNT {
+            return None;
+        }
+        *count += 1;
+        Some(AccountSlot(account))
+    }
+}
+
+impl Drop for AccountSlot {
+    fn drop(&mut self) {
+        let mut open = OPEN_PER_ACCOUNT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = open.get_mut(&self.0) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.0);
+            }
+        }
+    }
+}
 
 pub(super) async fn events(mail: mail::Mail, auth: auth::Auth, headers: HeaderMap) -> Response {
     static STREAMS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_STREAMS);
@@ -36,16 +73,29 @@ pub(super) async fn events(mail: mail::Mail, auth: auth::Auth, headers: HeaderMa
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let Ok(slot) = STREAMS.try_acquire() else {
+    let (Some(account_slot), Ok(slot)) = (AccountSlot::take(account.0), STREAMS.try_acquire()) else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
-    let state = (mail.subscribe(), slot);
-    let stream = futures_util::stream::unfold(state, move |(mut changes, slot)| {
+    let end = tokio::time::Instant::now() + STREAM_LIFE;
+    let next_check = tokio::time::Instant::now() + SESSION_CHECK;
+    let state = (mail.subscribe(), next_check, (slot, account_slot));
+    let stream = futures_util::stream::unfold(state, move |(mut changes, mut next_check, slots)| {
         let auth = auth.clone();
         let token = token.clone();
         async move {
             loop {
-                let event = match tokio::time::timeout(SESSION_CHECK, changes.recv()).await {
+                let now = tokio::time::Instant::now();
+                if now >= end {
+                    return None;
+                }
+                // Checked on time even when the feed never pauses.
+                if now >= next_check {
+                    match auth.web_session_account(&token).await {
+                        Ok(Some(_)) => next_check = now + SESSION_CHECK,
+                        _ => return None,
+                    }
+                }
+                let event = match tokio::time::timeout_at(next_check.min(end), changes.recv()).await {
                     Ok(Ok(change)) if change.account == account => {
                         format!("{} {}", change.folder.0, change.modseq)
                     }
@@ -53,12 +103,11 @@ pub(super) async fn events(mail: mail::Mail, auth: auth::Auth, headers: HeaderMa
                     // Some changes were missed: "folder 0" makes the page ask for its view again.
                     Ok(Err(RecvError::Lagged(_))) => "0 0".to_string(),
                     Ok(Err(RecvError::Closed)) => return None,
-                    Err(_quiet) => match auth.web_session_account(&token).await {
-                        Ok(Some(_)) => continue,
-                        _ => return None,
-                    },
+                    // Time for the session check, or the end.
+                    Err(_time) => continue,
                 };
-                return Some((Ok::<_, Infallible>(Event::default().event("change").data(event)), (changes, slot)));
+                let event = Event::default().event("change").data(event);
+                return Some((Ok::<_, Infallible>(event), (changes, next_check, slots)));
             }
         }
     });

@@ -94,7 +94,15 @@ fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
 /// Whether `path` is a page of the mail view on this site (never another site: `//host` or
 /// `/\host` are links elsewhere for a browser).
 fn is_mail_page(path: &str) -> bool {
-    (path == "/mail" || path.starts_with("/mail/") || path.starts_with("/mail?"))
+    let route = path.split('?').next().unwrap_or_default();
+    // A `.` or `..` segment, written plainly or percent-encoded, would leave the mail view.
+    let dot_segment = |segment: &str| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    };
+    path.len() <= 2048
+        && (route == "/mail" || route.starts_with("/mail/"))
+        && !route.split('/').any(dot_segment)
         && !path.contains("//")
         && !path.contains('\\')
         && !path.chars().any(char::is_control)
@@ -245,6 +253,9 @@ mod tests {
             ("/mail/\\evil.example", "/mail/3"),
             ("/login", "/mail/3"),
             ("/mailbox", "/mail/3"),
+            ("/mail/../settings/folders", "/mail/3"),
+            ("/mail/%2e%2E/login", "/mail/3"),
+            ("/mail/3?sort=a..b", "/mail/3?sort=a..b"),
         ] {
             let body = format!(
                 "folder=3&action=read&back={}",
