@@ -31,13 +31,6 @@ pub const EVENTS_PATH: &str = "/events";
 /// A page of the list holds this many messages (C2).
 pub const PAGE_SIZE: u32 = 100;
 
-/// The account setting holding the order a folder's list was last sorted in (C1: remembered
-/// per folder).
-#[cfg(feature = "ssr")]
-fn sort_setting(folder: store::FolderId) -> String {
-    format!("list_sort:{}", folder.0)
-}
-
 /// The data of the three panes. `message_id`, when given, must be in `folder_id`; it is marked
 /// read, and its remote images load when `show_images` (C3). The list is the page `page` (from
 /// 1) in the order `sort` (`date-desc`...; else the one kept for the folder), of the unread
@@ -99,12 +92,11 @@ pub async fn mail_view(
 
     // C1: an order asked for in the address is kept for the folder (only when our own page
     // asked: not a link elsewhere); without one, the order kept, else newest first.
-    let setting = sort_setting(current.id);
-    let kept = store.account_setting(account.id, &setting).await?.as_deref().and_then(ListSort::parse);
+    let kept = store.folder_list_sort(account.id, current.id).await?.as_deref().and_then(ListSort::parse);
     let (sort, sort_is_kept) = match sort.as_deref().and_then(ListSort::parse) {
         Some(asked) if kept == Some(asked) => (asked, true),
         Some(asked) if ssr::request_is_first_party() => {
-            store.set_account_setting(account.id, &setting, Some(&asked.as_string())).await?;
+            store.set_folder_list_sort(account.id, current.id, &asked.as_string()).await?;
             (asked, true)
         }
         Some(asked) => (asked, false),

@@ -455,6 +455,19 @@ async fn lists_sort_by_each_key_both_ways_and_page_without_overlap() {
     assert!(store.messages_by_ids(bob.id, &ids).await.unwrap().is_empty(), "only the owner reads");
     let bob_window = store::ListWindow { sort: Default::default(), unread_only: false, offset: 0, limit: 10 };
     assert!(store.list_messages(bob.id, inbox.id, &bob_window).await.unwrap().is_empty());
+
+    // The order kept for a folder is the owner's alone, and goes with the folder.
+    assert_eq!(store.folder_list_sort(ana.id, inbox.id).await.unwrap(), None);
+    store.set_folder_list_sort(ana.id, inbox.id, "size-desc").await.unwrap();
+    store.set_folder_list_sort(bob.id, inbox.id, "date-asc").await.unwrap();
+    assert_eq!(store.folder_list_sort(ana.id, inbox.id).await.unwrap().as_deref(), Some("size-desc"));
+    assert_eq!(store.folder_list_sort(bob.id, inbox.id).await.unwrap(), None);
+    let work = store.create_folder(ana.id, "Work", true).await.unwrap();
+    store.set_folder_list_sort(ana.id, work.id, "subject-asc").await.unwrap();
+    let trash = store.special_folder(ana.id, SpecialUse::Trash).await.unwrap();
+    store.delete_folder(ana.id, "Work").await.unwrap();
+    store.delete_folder(ana.id, &format!("{}/Work", trash.name)).await.unwrap();
+    assert_eq!(store.folder_list_sort(ana.id, work.id).await.unwrap(), None);
 }
 
 #[tokio::test]

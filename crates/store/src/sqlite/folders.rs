@@ -72,6 +72,31 @@ impl Store {
         Ok(row.as_ref().map(folder_from_row))
     }
 
+    /// C1: the order the web client's list of this folder is kept in, as it wrote it.
+    pub async fn folder_list_sort(&self, account: AccountId, folder: FolderId) -> Result<Option<String>> {
+        let sort: Option<Option<String>> =
+            sqlx::query_scalar("SELECT list_sort FROM folders WHERE account_id = ? AND id = ?")
+                .bind(account.0)
+                .bind(folder.0)
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(sort.flatten())
+    }
+
+    /// Keeps the order of the web client's list of this folder (at most 32 bytes).
+    pub async fn set_folder_list_sort(&self, account: AccountId, folder: FolderId, sort: &str) -> Result<()> {
+        if sort.len() > 32 {
+            return Err(Error::invalid("list order", "it is too long"));
+        }
+        sqlx::query("UPDATE folders SET list_sort = ? WHERE account_id = ? AND id = ?")
+            .bind(sort)
+            .bind(account.0)
+            .bind(folder.0)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     pub async fn special_folder(&self, account: AccountId, special_use: SpecialUse) -> Result<Folder> {
         let row = sqlx::query(&format!(
             "SELECT {FOLDER_COLUMNS} FROM folders f WHERE f.account_id = ? AND f.special_use = ?"
