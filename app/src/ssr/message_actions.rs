@@ -151,7 +151,7 @@ async fn perform(
             return Ok(Some(with_query_pair(&request.back, "confirm=empty")));
         }
         let uids: Vec<u32> = store.message_states(account.id, folder.id).await?.iter().map(|m| m.uid).collect();
-        delete_for_good(mail, account, folder.id, &uids).await?;
+        mail.delete_for_good(account.id, folder.id, &uids).await?;
         return Ok(None);
     }
     // The chosen messages that are in this folder: the account's own, by construction.
@@ -178,7 +178,7 @@ async fn perform(
                 mail.move_messages(account.id, folder.id, &uids, target.id).await?;
             }
         }
-        Action::Delete if in_trash => delete_for_good(mail, account, folder.id, &uids).await?,
+        Action::Delete if in_trash => drop(mail.delete_for_good(account.id, folder.id, &uids).await?),
         Action::Delete => {
             let trash = store.special_folder(account.id, SpecialUse::Trash).await?;
             mail.move_messages(account.id, folder.id, &uids, trash.id).await?;
@@ -186,22 +186,6 @@ async fn perform(
         Action::EmptyTrash { .. } => unreachable!("handled above"),
     }
     Ok(None)
-}
-
-/// D5: removes messages from Trash for good, as an IMAP client would (`\Deleted`, then
-/// EXPUNGE of just those).
-async fn delete_for_good(
-    mail: &mail::Mail,
-    account: &store::Account,
-    folder: FolderId,
-    uids: &[u32],
-) -> Result<(), AppError> {
-    if uids.is_empty() {
-        return Ok(());
-    }
-    mail.set_flags(account.id, folder, uids, FlagOp::Add, Flags::DELETED, &[]).await?;
-    mail.expunge(account.id, folder, Some(uids)).await?;
-    Ok(())
 }
 
 /// A whole page saying what went wrong, with the way back.

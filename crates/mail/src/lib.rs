@@ -432,9 +432,18 @@ impl Mail {
         Ok(removed)
     }
 
-    /// D5: removes for good the messages that have been in Trash for `days` or more, as an
-    /// IMAP client would (`\Deleted`, then EXPUNGE of just those), a batch at a time; returns
-    /// how many went.
+    /// D5: removes these messages for good, as an IMAP client would (`\Deleted`, then EXPUNGE
+    /// of just those); returns the UIDs removed.
+    pub async fn delete_for_good(&self, account: AccountId, folder: FolderId, uids: &[u32]) -> Result<Vec<u32>> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.set_flags(account, folder, uids, FlagOp::Add, Flags::DELETED, &[]).await?;
+        self.expunge(account, folder, Some(uids)).await
+    }
+
+    /// D5: removes for good the messages that have been in Trash for `days` or more
+    /// ([`Mail::delete_for_good`]), a batch at a time; returns how many went.
     pub async fn purge_trash(&self, days: u32) -> Result<usize> {
         const BATCH: u32 = 1000;
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
@@ -445,8 +454,7 @@ impl Mail {
             let n: usize = found.iter().map(|(_, _, uids)| uids.len()).sum();
             let mut batch_removed = 0;
             for (account, folder, uids) in found {
-                self.set_flags(account, folder, &uids, FlagOp::Add, Flags::DELETED, &[]).await?;
-                batch_removed += self.expunge(account, folder, Some(&uids)).await?.len();
+                batch_removed += self.delete_for_good(account, folder, &uids).await?.len();
             }
             removed += batch_removed;
             // A batch that removed nothing would come back the same: stop rather than spin.
