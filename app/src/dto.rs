@@ -46,6 +46,11 @@ impl FolderView {
             None => self.name.clone(),
         }
     }
+
+    /// The label indented by depth, for menus of folders.
+    pub fn indented_label(&self, lang: Lang) -> String {
+        format!("{}{}", "\u{a0}\u{a0}".repeat(self.depth as usize), self.label(lang))
+    }
 }
 
 /// One row of the message list.

@@ -152,7 +152,7 @@ fn parent_options(folders: &[FolderView], except: Option<&str>, selected: &str) 
         .iter()
         .filter(|folder| except.is_none_or(|except| !inside(&folder.path, except)))
         .map(|folder| {
-            let label = format!("{}{}", "\u{a0}\u{a0}".repeat(folder.depth as usize), folder.label(lang));
+            let label = folder.indented_label(lang);
             view! { <option value=folder.path.clone() selected=folder.path == selected>{label}</option> }
         })
         .collect_view();

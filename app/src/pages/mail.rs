@@ -50,6 +50,7 @@ pub async fn mail_view(
     use types::{ListSort, ListWindow};
     let (store, account) = ssr::current_account().await?;
     let lang = ssr::request_lang();
+    let zone = ssr::ReaderZone::of_request();
     let mut folders = store.folders(account.id).await?;
     let current = match folder_id {
         Some(id) => folders.iter().find(|f| f.id.0 == id),
@@ -83,7 +84,6 @@ pub async fn mail_view(
         // `?images=show` in the message itself (or on another site) must not trigger its trackers.
         let show_images = show_images && ssr::request_is_first_party();
         // Parsing and sanitising a large message is CPU work: keep it off the async workers.
-        let zone = ssr::ReaderZone::of_request();
         let view = tokio::task::spawn_blocking(move || ssr::message_view(&row, &raw, zone, lang, show_images))
             .await
             .map_err(|_| AppError::Internal)?;
@@ -109,7 +109,6 @@ pub async fn mail_view(
     let page = page.unwrap_or(1).clamp(1, pages);
     let window = ListWindow { sort, unread_only, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
     let rows = store.list_messages(account.id, current.id, &window).await?;
-    let zone = ssr::ReaderZone::of_request();
     let now = zone.at(chrono::Utc::now().timestamp());
     let usage = ssr::usage_view(store.used_bytes(account.id).await?, account.quota_bytes, lang);
     Ok(MailboxView {
@@ -323,7 +322,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
     let role = current.and_then(|f| f.role);
     let selected_message = message.as_ref().map(|m| m.id);
     let move_targets = move_targets(&folders, current_folder_id, lang);
-    let list_url = format!("/mail/{current_folder_id}{}", list.query());
+    let list_query = list.query();
     view! {
         <div class="app">
             <AppHeader login/>
@@ -341,7 +340,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
                         move_targets=move_targets.clone()
                         confirm_empty
                     />
-                    <ReadingPane message folder_id=current_folder_id role list_url move_targets/>
+                    <ReadingPane message folder_id=current_folder_id role list_query move_targets/>
                 </main>
             </div>
         </div>
@@ -512,17 +511,41 @@ fn FolderTree(folders: Vec<FolderView>, current_folder_id: i64, usage: UsageView
     }
 }
 
+/// The address of a folder's list, or of one of its messages, with the list's query string.
+fn mail_path(folder_id: i64, message_id: Option<i64>, query: &str) -> String {
+    match message_id {
+        Some(id) => format!("/mail/{folder_id}/{id}{query}"),
+        None => format!("/mail/{folder_id}{query}"),
+    }
+}
+
 /// The folders a message can be moved to from `current`, indented by depth, in the reader's
 /// language (D4).
 fn move_targets(folders: &[FolderView], current: i64, lang: Lang) -> Vec<(i64, String)> {
     folders
         .iter()
         .filter(|folder| folder.id != current)
-        .map(|folder| (folder.id, format!("{}{}", "\u{a0}\u{a0}".repeat(folder.depth as usize), folder.label(lang))))
+        .map(|folder| (folder.id, folder.indented_label(lang)))
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// D4: the menu of folders to move to, starting on an empty choice (the list's toolbar and the
+/// reading pane).
+#[component]
+fn MoveMenu(move_targets: Vec<(i64, String)>) -> impl IntoView {
+    let lang = use_lang();
+    let options = move_targets
+        .into_iter()
+        .map(|(id, label)| view! { <option value=id.to_string()>{label}</option> })
+        .collect_view();
+    view! {
+        <select name="to" aria-label=t(lang, Key::MoveTo)>
+            <option value="">{t(lang, Key::MoveTo)}"…"</option>
+            {options}
+        </select>
+    }
+}
+
 /// A10: the mailbox's space, under the folder tree.
 #[component]
 fn QuotaGauge(usage: UsageView) -> impl IntoView {
@@ -570,12 +593,12 @@ fn MessageList(
     let lang = use_lang();
     let empty = messages.is_empty();
     let in_trash = role == Some(SpecialUse::Trash);
-    let list_url = format!("/mail/{folder_id}{}", list.query());
+    let list_url = mail_path(folder_id, None, &list.query());
     let rows = messages
         .into_iter()
         .map(|item| {
             let selected = selected_message == Some(item.id);
-            let href = format!("/mail/{folder_id}/{}{}", item.id, list.query());
+            let href = mail_path(folder_id, Some(item.id), &list.query());
             view! { <MessageRow item href selected lang/> }
         })
         .collect_view();
@@ -612,7 +635,7 @@ fn ListControls(folder_id: i64, list: ListView) -> impl IntoView {
         .map(|key| {
             let current = list.sort.key == key;
             let href =
-                format!("/mail/{folder_id}{}", ListView::query_for(Some(list.sort.clicked(key)), list.unread_only, 1));
+                mail_path(folder_id, None, &ListView::query_for(Some(list.sort.clicked(key)), list.unread_only, 1));
             let label = t(
                 lang,
                 match key {
@@ -639,7 +662,7 @@ fn ListControls(folder_id: i64, list: ListView) -> impl IntoView {
         })
         .collect_view();
     let toggled = ListView { unread_only: !list.unread_only, ..list };
-    let unread_href = format!("/mail/{folder_id}{}", toggled.page_query(1));
+    let unread_href = mail_path(folder_id, None, &toggled.page_query(1));
     view! {
         <div class="list-controls">
             <nav class="sort-links" aria-label=t(lang, Key::SortBy)>
@@ -669,10 +692,6 @@ fn ListToolbar(move_targets: Vec<(i64, String)>, in_trash: bool) -> impl IntoVie
             </button>
         }
     };
-    let options = move_targets
-        .into_iter()
-        .map(|(id, label)| view! { <option value=id.to_string()>{label}</option> })
-        .collect_view();
     view! {
         <div class="list-toolbar" role="toolbar" aria-label=t(lang, Key::ChosenMessages)>
             // Ticks the whole page; it needs the page to run (see `list_keys`).
@@ -686,10 +705,7 @@ fn ListToolbar(move_targets: Vec<(i64, String)>, in_trash: bool) -> impl IntoVie
             {button("flag", Key::FlagAction)}
             {button("unflag", Key::UnflagAction)}
             <span class="move-to">
-                <select name="to" aria-label=t(lang, Key::MoveTo)>
-                    <option value="">{t(lang, Key::MoveTo)}"…"</option>
-                    {options}
-                </select>
+                <MoveMenu move_targets/>
                 {button("move", Key::MoveAction)}
             </span>
             <button type="submit" name="action" value="delete" class="button subtle danger">
@@ -730,7 +746,7 @@ fn Pager(folder_id: i64, list: ListView) -> impl IntoView {
     let lang = use_lang();
     let first = (list.page - 1) * PAGE_SIZE + 1;
     let last = (list.page * PAGE_SIZE).min(list.total);
-    let link = move |page: u32| format!("/mail/{folder_id}{}", list.page_query(page));
+    let link = move |page: u32| mail_path(folder_id, None, &list.page_query(page));
     (list.total > 0).then(|| {
         view! {
             <nav class="pager" aria-label=t(lang, Key::Pages)>
@@ -841,13 +857,13 @@ fn ReadingPane(
     message: Option<MessageView>,
     folder_id: i64,
     role: Option<SpecialUse>,
-    list_url: String,
+    list_query: String,
     move_targets: Vec<(i64, String)>,
 ) -> impl IntoView {
     let lang = use_lang();
     let content = match message {
         None => view! { <p class="empty reader-empty">{t(lang, Key::NoMessageSelected)}</p> }.into_any(),
-        Some(message) => view! { <MessageDisplay message folder_id role list_url move_targets/> }.into_any(),
+        Some(message) => view! { <MessageDisplay message folder_id role list_query move_targets/> }.into_any(),
     };
     view! {
         <article class="pane reader-pane" aria-label=t(lang, Key::MessageBody)>
@@ -867,12 +883,12 @@ fn MessageActions(
     folder_id: i64,
     flagged: bool,
     list_url: String,
+    message_url: String,
     move_targets: Vec<(i64, String)>,
 ) -> impl IntoView {
     let lang = use_lang();
     // After flagging, the message stays open; after the others, back to the list (reading it
     // again would mark it read again).
-    let message_url = list_url.replacen(&format!("/mail/{folder_id}"), &format!("/mail/{folder_id}/{id}"), 1);
     let hidden = move |back: String| {
         view! {
             <input type="hidden" name="folder" value=folder_id.to_string()/>
@@ -880,10 +896,6 @@ fn MessageActions(
             <input type="hidden" name="back" value=back/>
         }
     };
-    let options = move_targets
-        .into_iter()
-        .map(|(id, label)| view! { <option value=id.to_string()>{label}</option> })
-        .collect_view();
     let in_trash = role == Some(SpecialUse::Trash);
     let tools = view! {
         <form class="inline-form message-tools" method="post" action=ACTIONS_PATH>
@@ -902,10 +914,7 @@ fn MessageActions(
         <form class="inline-form message-tools" method="post" action=ACTIONS_PATH>
             {hidden(list_url)}
             <button type="submit" name="action" value="unread" class="button subtle">{t(lang, Key::MarkUnread)}</button>
-            <select name="to" aria-label=t(lang, Key::MoveTo)>
-                <option value="">{t(lang, Key::MoveTo)}"…"</option>
-                {options}
-            </select>
+            <MoveMenu move_targets/>
             <button type="submit" name="action" value="move" class="button subtle">{t(lang, Key::MoveAction)}</button>
             <button type="submit" name="action" value="delete" class="button subtle danger">
                 {t(lang, if in_trash { Key::DeleteForGood } else { Key::DeleteAction })}
@@ -969,14 +978,15 @@ fn MessageDisplay(
     message: MessageView,
     folder_id: i64,
     role: Option<SpecialUse>,
-    list_url: String,
+    list_query: String,
     move_targets: Vec<(i64, String)>,
 ) -> impl IntoView {
     let lang = use_lang();
     let MessageView { id, from, to, cc, date, subject, body, attachments, receipt_requested, flagged } = message;
     let receipt = receipt_requested.map(|address| view! { <ReceiptRequest id address/> });
-    // The message's own address, with the list's order and page.
-    let show_images_url = list_url.replacen(&format!("/mail/{folder_id}"), &format!("/mail/{folder_id}/{id}"), 1);
+    // The list's address and the message's own, both with the list's order and page.
+    let list_url = mail_path(folder_id, None, &list_query);
+    let message_url = mail_path(folder_id, Some(id), &list_query);
     let subject = if subject.trim().is_empty() { t(lang, Key::NoSubject).to_string() } else { subject };
     let header_row = move |key: Key, value: String| {
         (!value.is_empty()).then(|| {
@@ -999,7 +1009,7 @@ fn MessageDisplay(
                             " "
                             <a
                                 class="button subtle"
-                                href=with_query_pair(&show_images_url, &format!("images={SHOW_IMAGES_VALUE}"))
+                                href=with_query_pair(&message_url, &format!("images={SHOW_IMAGES_VALUE}"))
                                 rel="external"
                             >
                                 {t(lang, Key::ShowImages)}
@@ -1045,7 +1055,7 @@ fn MessageDisplay(
             <a class="back" href=list_url.clone()>"‹ "{t(lang, Key::BackToList)}</a>
         </div>
         <div class="message">
-            <MessageActions id role folder_id flagged list_url move_targets/>
+            <MessageActions id role folder_id flagged list_url=list_url.clone() message_url=message_url.clone() move_targets/>
             {receipt}
             <h2 class="message-subject">{subject}</h2>
             <dl class="message-headers">
