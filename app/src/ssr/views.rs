@@ -319,6 +319,7 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
             has_attachments: true,
             priority_high: false,
             preview: String::new(),
+            comment: None,
         }
     }
 

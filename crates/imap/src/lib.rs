@@ -23,7 +23,6 @@ mod framing;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
-mod mutf7;
 mod op;
 mod response;
 mod selected;

@@ -23,9 +23,11 @@
 pub mod dns_records;
 mod feed;
 pub mod header;
+pub mod mutf7;
 pub mod outgoing;
 mod sending;
 mod srs;
+pub mod tags;
 
 use std::sync::Arc;
 

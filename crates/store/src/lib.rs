@@ -41,6 +41,7 @@ pub use facts::{Summary, display_addresses};
 pub use sqlite::queue::{AttemptOutcome, Outbound, OutboundId, QueuedMessage, QueuedRecipient};
 pub use sqlite::routing::Route;
 pub use sqlite::settings::{FOOTER_SETTING, MAX_SETTING_BYTES, MAX_SIGNATURE_HTML_BYTES};
+pub use sqlite::tags::{MAX_COMMENT_BYTES, StoredTag};
 pub use sqlite::transfer::UidMapping;
 pub use types::*;
 

@@ -16,6 +16,7 @@ pub(crate) mod queue;
 pub(crate) mod routing;
 pub(crate) mod secrets;
 pub(crate) mod settings;
+pub(crate) mod tags;
 pub(crate) mod transfer;
 
 use sqlx::Sqlite;

@@ -9,9 +9,11 @@ mod client;
 mod list;
 mod log;
 mod model;
+mod tag;
 
 pub use address::{Address, InvalidAddress, parse_address, parse_domain};
 pub use client::client_of;
 pub use list::{ListSort, ListWindow, SortKey};
 pub use log::loggable;
 pub use model::*;
+pub use tag::{Tag, TagColour};

@@ -198,6 +198,8 @@ pub struct MessageRow {
     pub has_attachments: bool,
     pub priority_high: bool,
     pub preview: String,
+    /// D7: the owner's private note on it.
+    pub comment: Option<String>,
 }
 
 /// The state of one message that IMAP sessions track, and what a flag change returns: what

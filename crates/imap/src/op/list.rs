@@ -7,10 +7,10 @@ use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 
 use crate::error::{Code, Error, Result};
 use crate::extended::ListOptions;
-use crate::mutf7;
 use crate::op::status::status_item;
 use crate::response::{Response, string, utf8_string};
 use crate::session::Session;
+use mail::mutf7;
 
 /// The hierarchy delimiter.
 pub(crate) const DELIMITER: char = '/';

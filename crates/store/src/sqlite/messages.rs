@@ -34,9 +34,23 @@ impl Delivery {
     }
 }
 
-const MESSAGE_COLUMNS: &str = "m.id, m.folder_id, m.uid, m.modseq, m.flags, m.blob_hash, m.size, m.internal_date,
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "m.id, m.folder_id, m.uid, m.modseq, m.flags, m.blob_hash, m.size, m.internal_date,
     m.thread_id, m.subject, m.from_name, m.from_addr, m.to_addrs, m.sent_date, m.has_attachments,
-    m.priority_high, m.preview, m.keywords";
+    m.priority_high, m.preview, m.keywords, m.comment";
+
+/// The `ORDER BY` of a list in order `sort`, ties broken by `tie` in the same direction.
+pub(crate) fn order_by(sort: ListSort, tie: &str) -> String {
+    let direction = if sort.descending { "DESC" } else { "ASC" };
+    // Each expression is the one its index is built on, word for word.
+    let key = match sort.key {
+        SortKey::Date => "COALESCE(m.sent_date, m.internal_date)",
+        SortKey::Subject => "m.subject COLLATE NOCASE",
+        SortKey::Sender => "(CASE WHEN trim(m.from_name) = '' THEN m.from_addr ELSE m.from_name END) COLLATE NOCASE",
+        SortKey::Size => "m.size",
+    };
+    format!("{key} {direction}, {tie} {direction}")
+}
 
 pub(crate) fn split_keywords(text: Option<String>) -> Vec<String> {
     let mut keywords: Vec<String> =
@@ -45,7 +59,7 @@ pub(crate) fn split_keywords(text: Option<String>) -> Vec<String> {
     keywords
 }
 
-fn message_from_row(row: &SqliteRow) -> MessageRow {
+pub(crate) fn message_from_row(row: &SqliteRow) -> MessageRow {
     MessageRow {
         id: MessageId(row.get("id")),
         folder_id: FolderId(row.get("folder_id")),
@@ -65,6 +79,7 @@ fn message_from_row(row: &SqliteRow) -> MessageRow {
         has_attachments: row.get::<i64, _>("has_attachments") != 0,
         priority_high: row.get::<i64, _>("priority_high") != 0,
         preview: row.get("preview"),
+        comment: row.get("comment"),
     }
 }
 
@@ -166,20 +181,11 @@ impl Store {
         folder: FolderId,
         window: &ListWindow,
     ) -> Result<Vec<MessageRow>> {
-        let direction = if window.sort.descending { "DESC" } else { "ASC" };
-        // Each expression is the one its index is built on, word for word.
-        let key = match window.sort.key {
-            SortKey::Date => "COALESCE(m.sent_date, m.internal_date)",
-            SortKey::Subject => "m.subject COLLATE NOCASE",
-            SortKey::Sender => {
-                "(CASE WHEN trim(m.from_name) = '' THEN m.from_addr ELSE m.from_name END) COLLATE NOCASE"
-            }
-            SortKey::Size => "m.size",
-        };
         let unread = if window.unread_only { "AND (m.flags & 1) = 0" } else { "" };
+        let order = order_by(window.sort, "m.uid");
         let rows = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.account_id = ? AND m.folder_id = ? {unread}
-             ORDER BY {key} {direction}, m.uid {direction} LIMIT ? OFFSET ?"
+             ORDER BY {order} LIMIT ? OFFSET ?"
         ))
         .bind(account.0)
         .bind(folder.0)
@@ -1173,7 +1179,11 @@ fn check_keywords(keywords: &[String]) -> Result<()> {
 }
 
 /// Adds keywords to the account's list of used ones, refusing to go past the account's cap.
-async fn remember_keywords(tx: &mut SqliteConnection, account: AccountId, keywords: &[String]) -> Result<()> {
+pub(crate) async fn remember_keywords(
+    tx: &mut SqliteConnection,
+    account: AccountId,
+    keywords: &[String],
+) -> Result<()> {
     let mut added = 0u64;
     for keyword in keywords {
         added += sqlx::query("INSERT INTO account_keywords (account_id, keyword) VALUES (?, ?) ON CONFLICT DO NOTHING")

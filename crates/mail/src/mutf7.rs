@@ -1,5 +1,6 @@
-//! Folder names in modified UTF-7 (RFC 3501 §5.1.3), the form IMAP4rev1 clients use for
-//! names outside printable ASCII: `Été` is `&AMk-t&AOk-`. The store keeps names in UTF-8.
+//! Modified UTF-7 (RFC 3501 §5.1.3), the form IMAP4rev1 clients use for folder names outside
+//! printable ASCII: `Été` is `&AMk-t&AOk-`. The store keeps names in UTF-8. Tag keywords use
+//! its runs too (`tags`).
 //!
 //! By hand on the `base64` crate's IMAP alphabet: the rules are a page long, and the crates
 //! that do only this are small and unmaintained.
@@ -14,15 +15,12 @@ const ENGINE: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// A UTF-8 name as an IMAP4rev1 client expects it.
-pub(crate) fn encode(name: &str) -> String {
+pub fn encode(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut pending: Vec<u16> = Vec::new();
     let flush = |pending: &mut Vec<u16>, out: &mut String| {
         if !pending.is_empty() {
-            let bytes: Vec<u8> = pending.iter().flat_map(|unit| unit.to_be_bytes()).collect();
-            out.push('&');
-            out.push_str(&ENGINE.encode(bytes));
-            out.push('-');
+            out.push_str(&run(pending));
             pending.clear();
         }
     };
@@ -42,13 +40,33 @@ pub(crate) fn encode(name: &str) -> String {
     out
 }
 
+/// UTF-16 code units as one `&...-` run.
+fn run(units: &[u16]) -> String {
+    let bytes: Vec<u8> = units.iter().flat_map(|unit| unit.to_be_bytes()).collect();
+    format!("&{}-", ENGINE.encode(bytes))
+}
+
+/// Any text, printable ASCII included, as one `&...-` run (empty for no text).
+pub(crate) fn encode_run(text: &str) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    run(&text.encode_utf16().collect::<Vec<u16>>())
+}
+
 /// A name from a client, in UTF-8. A name with bytes outside ASCII is taken as UTF-8 already
 /// (clients that speak UTF-8, RFC 6855); otherwise `&...-` runs are decoded. `None` when a run
 /// is not valid modified UTF-7.
-pub(crate) fn decode(name: &str) -> Option<String> {
+pub fn decode(name: &str) -> Option<String> {
     if !name.is_ascii() || !name.contains('&') {
         return Some(name.to_string());
     }
+    decode_runs(name, true)
+}
+
+/// Decodes the `&...-` runs of ASCII `text`; `strict` refuses runs holding printable ASCII (RFC
+/// 3501 wants it written as itself; tag keywords put some of it in runs on purpose).
+pub(crate) fn decode_runs(name: &str, strict: bool) -> Option<String> {
     let mut out = String::with_capacity(name.len());
     let mut rest = name;
     while let Some(start) = rest.find('&') {
@@ -66,7 +84,7 @@ pub(crate) fn decode(name: &str) -> Option<String> {
             let units: Vec<u16> = bytes.chunks(2).map(|pair| u16::from_be_bytes([pair[0], pair[1]])).collect();
             let text = String::from_utf16(&units).ok()?;
             // RFC 3501 §5.1.3: printable ASCII must represent itself.
-            if text.chars().any(|c| (' '..='~').contains(&c)) {
+            if strict && text.chars().any(|c| (' '..='~').contains(&c)) {
                 return None;
             }
             out.push_str(&text);
