@@ -5,7 +5,7 @@
 //! travel as their [`SpecialUse`] and are translated by the page.
 
 use serde::{Deserialize, Serialize};
-use types::{ListSort, SpecialUse};
+use types::{ListSort, SpecialUse, Tag};
 
 use crate::i18n::{Key, Lang, t};
 
@@ -76,6 +76,10 @@ pub struct MessageListItem {
     pub forwarded: bool,
     /// `\Deleted`, set by an IMAP client and not yet expunged: shown struck through.
     pub deleted: bool,
+    /// D6: its tags, by name.
+    pub tags: Vec<Tag>,
+    /// D7: it has a comment.
+    pub has_comment: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +116,12 @@ pub struct MessageView {
     /// C8: the address the message asks a read receipt to go to, while not yet answered.
     pub receipt_requested: Option<String>,
     pub flagged: bool,
+    /// The folder it is in (a tag's list shows messages of every folder).
+    pub folder_id: i64,
+    /// D6: its tags, by name.
+    pub tags: Vec<Tag>,
+    /// D7: the reader's private note on it.
+    pub comment: Option<String>,
 }
 
 /// Everything the three panes of /mail show.
@@ -125,6 +135,10 @@ pub struct MailboxView {
     pub list: ListView,
     pub message: Option<MessageView>,
     pub usage: UsageView,
+    /// D6: the account's tags, by name.
+    pub tags: Vec<Tag>,
+    /// The list is this tag's messages (in every folder), not a folder's.
+    pub listed_tag: Option<Tag>,
 }
 
 /// A10: the space the mailbox uses, against its quota when it has one.
@@ -179,6 +193,49 @@ impl ListView {
     }
 }
 
+/// The list's order, filter and page as the address asks for them (C1, C2): `?sort=`,
+/// `?page=`, `?unread=1`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ListAsk {
+    pub sort: Option<String>,
+    pub page: Option<u32>,
+    pub unread_only: bool,
+}
+
+/// What the list shows: a folder, or the messages with a tag (D6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ListPlace {
+    Folder(i64),
+    /// By keyword.
+    Tag(String),
+}
+
+impl ListPlace {
+    /// The address of this list, or of one of its messages, with the list's query string
+    /// (`?sort=...`, or empty).
+    pub fn path(&self, message_id: Option<i64>, query: &str) -> String {
+        let message = message_id.map(|id| format!("/{id}")).unwrap_or_default();
+        match self {
+            ListPlace::Folder(folder_id) => format!("/mail/{folder_id}{message}{query}"),
+            ListPlace::Tag(keyword) => {
+                let tag: String = form_urlencoded_value(keyword);
+                let rest = query.strip_prefix('?').map(|rest| format!("&{rest}")).unwrap_or_default();
+                format!("/mail/tag{message}?tag={tag}{rest}")
+            }
+        }
+    }
+}
+
+/// `text` percent-encoded for a query value (a keyword holds `&`, `+`, `#`...).
+fn form_urlencoded_value(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (byte as char).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
 /// `url` with `pair` (`name=value`) added to its query.
 pub fn with_query_pair(url: &str, pair: &str) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
@@ -199,6 +256,13 @@ pub struct AppPasswordView {
 pub struct FoldersView {
     pub login: String,
     pub folders: Vec<FolderView>,
+}
+
+/// What /settings/tags shows (D6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagsView {
+    pub login: String,
+    pub tags: Vec<Tag>,
 }
 
 /// What /settings/app-passwords shows.

@@ -300,6 +300,35 @@ keys! {
     DisplayName,
     DefaultFrom,
     SignatureOf,
+    Tags,
+    ManageTags,
+    TagTitle,
+    TagMenu,
+    AddTag,
+    RemoveTag,
+    HasComment,
+    Comment,
+    AddComment,
+    EditComment,
+    RemoveComment,
+    TagsIntro,
+    NewTag,
+    TagName,
+    TagColourLabel,
+    CreateTag,
+    YourTags,
+    NoTags,
+    DeleteTag,
+    DeleteTagWarning,
+    ColourRed,
+    ColourOrange,
+    ColourYellow,
+    ColourGreen,
+    ColourTeal,
+    ColourBlue,
+    ColourPurple,
+    ColourPink,
+    ColourGrey,
 }
 
 /// The text of `key` in `lang`.
@@ -788,6 +817,68 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, DefaultFrom) => "Envoyer depuis cette adresse par défaut",
         (Lang::En, SignatureOf) => "Signature of",
         (Lang::Fr, SignatureOf) => "Signature de",
+        (Lang::En, Tags) => "Tags",
+        (Lang::Fr, Tags) => "Étiquettes",
+        (Lang::En, ManageTags) => "Manage tags",
+        (Lang::Fr, ManageTags) => "Gérer les étiquettes",
+        (Lang::En, TagTitle) => "Tag:",
+        (Lang::Fr, TagTitle) => "Étiquette :",
+        (Lang::En, TagMenu) => "Tag",
+        (Lang::Fr, TagMenu) => "Étiquette",
+        (Lang::En, AddTag) => "Add tag",
+        (Lang::Fr, AddTag) => "Étiqueter",
+        (Lang::En, RemoveTag) => "Remove tag",
+        (Lang::Fr, RemoveTag) => "Retirer l'étiquette",
+        (Lang::En, HasComment) => "Has a comment",
+        (Lang::Fr, HasComment) => "Commentaire",
+        (Lang::En, Comment) => "Comment",
+        (Lang::Fr, Comment) => "Commentaire",
+        (Lang::En, AddComment) => "Add a comment",
+        (Lang::Fr, AddComment) => "Ajouter un commentaire",
+        (Lang::En, EditComment) => "Edit the comment",
+        (Lang::Fr, EditComment) => "Modifier le commentaire",
+        (Lang::En, RemoveComment) => "Remove the comment",
+        (Lang::Fr, RemoveComment) => "Supprimer le commentaire",
+        (Lang::En, TagsIntro) => "A tag's name never changes; its colour can. Mail programs see tags as IMAP keywords.",
+        (Lang::Fr, TagsIntro) => {
+            "Le nom d'une étiquette ne change pas ; sa couleur, si. Les logiciels de messagerie voient les étiquettes comme des mots-clés IMAP."
+        }
+        (Lang::En, NewTag) => "New tag",
+        (Lang::Fr, NewTag) => "Nouvelle étiquette",
+        (Lang::En, TagName) => "Name",
+        (Lang::Fr, TagName) => "Nom",
+        (Lang::En, TagColourLabel) => "Colour",
+        (Lang::Fr, TagColourLabel) => "Couleur",
+        (Lang::En, CreateTag) => "Create the tag",
+        (Lang::Fr, CreateTag) => "Créer l'étiquette",
+        (Lang::En, YourTags) => "Your tags",
+        (Lang::Fr, YourTags) => "Vos étiquettes",
+        (Lang::En, NoTags) => "No tag yet.",
+        (Lang::Fr, NoTags) => "Aucune étiquette pour l'instant.",
+        (Lang::En, DeleteTag) => "Delete",
+        (Lang::Fr, DeleteTag) => "Supprimer",
+        (Lang::En, DeleteTagWarning) => "The tag leaves every message that has it; the messages stay.",
+        (Lang::Fr, DeleteTagWarning) => {
+            "L'étiquette est retirée de tous les messages qui la portent ; les messages restent."
+        }
+        (Lang::En, ColourRed) => "Red",
+        (Lang::Fr, ColourRed) => "Rouge",
+        (Lang::En, ColourOrange) => "Orange",
+        (Lang::Fr, ColourOrange) => "Orange",
+        (Lang::En, ColourYellow) => "Yellow",
+        (Lang::Fr, ColourYellow) => "Jaune",
+        (Lang::En, ColourGreen) => "Green",
+        (Lang::Fr, ColourGreen) => "Vert",
+        (Lang::En, ColourTeal) => "Teal",
+        (Lang::Fr, ColourTeal) => "Bleu-vert",
+        (Lang::En, ColourBlue) => "Blue",
+        (Lang::Fr, ColourBlue) => "Bleu",
+        (Lang::En, ColourPurple) => "Purple",
+        (Lang::Fr, ColourPurple) => "Violet",
+        (Lang::En, ColourPink) => "Pink",
+        (Lang::Fr, ColourPink) => "Rose",
+        (Lang::En, ColourGrey) => "Grey",
+        (Lang::Fr, ColourGrey) => "Gris",
     }
 }
 
@@ -847,8 +938,16 @@ mod tests {
     /// the English left behind by copy and paste, except for the words both languages share.
     #[test]
     fn every_key_has_both_languages() {
-        let same_in_both =
-            [Key::AppName, Key::Messages, Key::Cc, Key::Date, Key::Signatures, Key::Pages, Key::MessagesCount];
+        let same_in_both = [
+            Key::AppName,
+            Key::Messages,
+            Key::Cc,
+            Key::Date,
+            Key::Signatures,
+            Key::Pages,
+            Key::MessagesCount,
+            Key::ColourOrange,
+        ];
         assert!(Key::ALL.len() > 40);
         for &key in Key::ALL {
             let (en, fr) = (t(Lang::En, key), t(Lang::Fr, key));

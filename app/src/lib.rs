@@ -112,6 +112,7 @@ pub fn App() -> impl IntoView {
                     ssr=SsrMode::Async
                 />
                 <Route path=path!("/settings/folders") view=pages::folders::FoldersPage ssr=SsrMode::Async/>
+                <Route path=path!("/settings/tags") view=pages::tags::TagsPage ssr=SsrMode::Async/>
                 <Route
                     path=path!("/settings/signatures")
                     view=pages::signatures::SignaturesPage

@@ -3,6 +3,7 @@
 pub mod attach;
 pub mod compose;
 pub mod debounced;
+pub mod drag_drop;
 pub mod editor;
 pub mod folders;
 pub mod list_keys;
@@ -12,3 +13,4 @@ pub mod recipients;
 pub mod scheduled;
 pub mod settings;
 pub mod signatures;
+pub mod tags;

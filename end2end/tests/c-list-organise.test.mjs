@@ -6,8 +6,8 @@
 // struck through.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { startServer } from '../lib/server.mjs';
+import { imap as imapAs } from '../lib/imap.mjs';
 import { sendMail } from '../lib/smtp.mjs';
 import { openBrowser, signIn, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
@@ -40,34 +40,8 @@ function message({ from, to, subject, date, text }) {
   ].join('\r\n');
 }
 
-/** Runs `code` in Python with `imap` logged in as `user` over IMAPS; returns what it printed
- * as JSON. */
-function imap(user, code) {
-  const script = `
-import imaplib, json, ssl, sys
-context = ssl.create_default_context(cafile=sys.argv[2])
-imap = imaplib.IMAP4_SSL("localhost", int(sys.argv[1]), ssl_context=context)
-imap.login(sys.argv[3], sys.argv[4])
-def flags_by_subject(folder):
-    typ, data = imap.select(folder)
-    if int(data[0]) == 0:
-        return {}
-    typ, data = imap.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-    found = {}
-    for item in data:
-        if isinstance(item, tuple):
-            subject = item[1].decode().strip().removeprefix("Subject: ")
-            found[subject] = item[0].decode().split("FLAGS (")[1].split(")")[0]
-    return found
-${code}
-imap.logout()
-`;
-  const result = spawnSync('python3', ['-c', script, String(server.imapsPort), server.certPath, user.address, user.password], {
-    encoding: 'utf8',
-  });
-  assert.equal(result.status, 0, `imaplib failed:\n${result.stderr}`);
-  return JSON.parse(result.stdout);
-}
+/** Runs `code` in Python with imaplib logged in as `user` (see lib/imap.mjs). */
+const imap = (user, code) => imapAs(server, user, code);
 
 /** The subjects the list shows, in order, without the words only screen readers hear. */
 const rowSubjects = (page) => page.locator('.message-row .subject').evaluateAll((spans) => spans.map((span) => {

@@ -5,8 +5,8 @@
 // checked over IMAP with Python's imaplib, since desktop clients see the same folders.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { startServer } from '../lib/server.mjs';
+import { imap as imapAs } from '../lib/imap.mjs';
 import { sendMail, textMessage } from '../lib/smtp.mjs';
 import { signIn, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
@@ -22,25 +22,8 @@ after(async () => {
   await server?.stop();
 });
 
-/** Runs `code` in Python with `imap` logged in over IMAPS; returns what it printed as JSON. */
-function imap(code) {
-  const script = `
-import imaplib, json, ssl, sys
-context = ssl.create_default_context(cafile=sys.argv[2])
-imap = imaplib.IMAP4_SSL("localhost", int(sys.argv[1]), ssl_context=context)
-imap.login(sys.argv[3], sys.argv[4])
-def names(command):
-    typ, data = command('""', "*")
-    return sorted(line.decode().rsplit(' "/" ', 1)[1].strip('"') for line in data if line)
-${code}
-imap.logout()
-`;
-  const result = spawnSync('python3', ['-c', script, String(server.imapsPort), server.certPath, ANA.address, ANA.password], {
-    encoding: 'utf8',
-  });
-  assert.equal(result.status, 0, `imaplib failed:\n${result.stderr}`);
-  return JSON.parse(result.stdout);
-}
+/** Runs `code` in Python with imaplib logged in as Ana (see lib/imap.mjs). */
+const imap = (code) => imapAs(server, ANA, code);
 
 const userFolders = () => imap('print(json.dumps([n for n in names(imap.list) if n not in ("INBOX", "Drafts", "Sent", "Templates", "Spam", "Trash")]))');
 

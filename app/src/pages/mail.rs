@@ -11,11 +11,12 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::dto::{
-    FolderView, ListView, MailboxView, MessageBody, MessageListItem, MessageView, UsageView, with_query_pair,
+    FolderView, ListAsk, ListPlace, ListView, MailboxView, MessageBody, MessageListItem, MessageView, UsageView,
+    with_query_pair,
 };
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t, use_lang};
-use types::{SortKey, SpecialUse};
+use types::{SortKey, SpecialUse, Tag};
 
 /// `?images=show` on a message's URL lets its remote images load (C3). The page's own CSP
 /// follows the same parameter (see `set_page_security_headers`), so the link to it is a full
@@ -31,37 +32,55 @@ pub const EVENTS_PATH: &str = "/events";
 /// A page of the list holds this many messages (C2).
 pub const PAGE_SIZE: u32 = 100;
 
-/// The data of the three panes. `message_id`, when given, must be in `folder_id`; it is marked
-/// read, and its remote images load when `show_images` (C3). The list is the page `page` (from
-/// 1) in the order `sort` (`date-desc`...; else the one kept for the folder), of the unread
-/// messages only when `unread_only`. A `refresh` (a live update, not the reader's doing) does
-/// not mark the open message read again, and drops it when it is gone instead of failing.
-#[server(endpoint = "mail_view")]
+/// The data of the three panes. The list is a folder's (`folder_id`, else the Inbox) or, with
+/// `tag`, the messages with that tag in every folder (D6). `message_id`, when given, must be in
+/// the list's folder (any of the account's, for a tag); it is marked read, and its remote images
+/// load when `show_images` (C3). The list is the page `page` (from 1) in the order `sort`
+/// (`date-desc`...; else the one kept for the folder), of the unread messages only when
+/// `unread_only`. A `refresh` (a live update, not the reader's doing) does not mark the open
+/// message read again, and drops it when it is gone instead of failing.
+#[server(endpoint = "mail_view", input = leptos::server_fn::codec::Json)]
 pub async fn mail_view(
     folder_id: Option<i64>,
+    tag: Option<String>,
     message_id: Option<i64>,
     show_images: bool,
-    sort: Option<String>,
-    page: Option<u32>,
-    unread_only: bool,
+    list: ListAsk,
     refresh: bool,
 ) -> Result<MailboxView, AppError> {
     use crate::ssr;
     use types::{ListSort, ListWindow};
+    let ListAsk { sort, page, unread_only } = list;
     let (store, account) = ssr::current_account().await?;
+    let mail = expect_context::<mail::Mail>();
     let lang = ssr::request_lang();
     let zone = ssr::ReaderZone::of_request();
+    let tags = mail.tags(account.id).await?;
+    let listed_tag = match tag {
+        Some(keyword) => Some(tags.iter().find(|tag| tag.keyword == keyword).cloned().ok_or(AppError::NotFound)?),
+        None => None,
+    };
     let mut folders = store.folders(account.id).await?;
-    let current = match folder_id {
-        Some(id) => folders.iter().find(|f| f.id.0 == id),
-        None => folders.iter().find(|f| f.special_use == Some(store::SpecialUse::Inbox)).or(folders.first()),
-    }
-    .cloned()
-    .ok_or(AppError::NotFound)?;
+    // A tag's list belongs to no folder: the tree then shows none as current.
+    let current = match (folder_id, &listed_tag) {
+        (_, Some(_)) => None,
+        (Some(id), None) => Some(folders.iter().find(|f| f.id.0 == id).cloned().ok_or(AppError::NotFound)?),
+        (None, None) => Some(
+            folders
+                .iter()
+                .find(|f| f.special_use == Some(store::SpecialUse::Inbox))
+                .or(folders.first())
+                .cloned()
+                .ok_or(AppError::NotFound)?,
+        ),
+    };
 
     let mut message = None;
     let row = match message_id {
-        Some(id) => store.message(account.id, store::MessageId(id)).await?.filter(|row| row.folder_id == current.id),
+        Some(id) => store
+            .message(account.id, store::MessageId(id))
+            .await?
+            .filter(|row| current.as_ref().is_none_or(|current| row.folder_id == current.id)),
         None => None,
     };
     if message_id.is_some() && row.is_none() && !refresh {
@@ -71,54 +90,72 @@ pub async fn mail_view(
         // The read policy decides: only a first-party navigation marks the message read, not
         // a link on another site or in a message (issue 12, defect 9), nor a live update.
         let reading = mail::Reading::WebOpen { first_party: ssr::request_is_first_party() && !refresh };
-        if !row.flags.contains(store::Flags::SEEN) {
-            let mail = expect_context::<mail::Mail>();
-            if !mail.mark_read(account.id, current.id, &[row.uid], reading).await?.is_empty() {
-                // The unread counts changed.
-                folders = store.folders(account.id).await?;
-            }
+        if !row.flags.contains(store::Flags::SEEN)
+            && !mail.mark_read(account.id, row.folder_id, &[row.uid], reading).await?.is_empty()
+        {
+            // The unread counts changed.
+            folders = store.folders(account.id).await?;
         }
         // Expunged (and its file cleaned up) since the row was read: not there any more.
         let raw = store.read_raw_if_present(account.id, row.id, &row.blob_hash).await?.ok_or(AppError::NotFound)?;
         // Only our own "Show images" button may load a message's images: a link to
         // `?images=show` in the message itself (or on another site) must not trigger its trackers.
         let show_images = show_images && ssr::request_is_first_party();
+        let tags = tags.clone();
         // Parsing and sanitising a large message is CPU work: keep it off the async workers.
-        let view = tokio::task::spawn_blocking(move || ssr::message_view(&row, &raw, zone, lang, show_images))
+        let view = tokio::task::spawn_blocking(move || ssr::message_view(&row, &raw, zone, lang, show_images, &tags))
             .await
             .map_err(|_| AppError::Internal)?;
         message = Some(view);
     }
 
     // C1: an order asked for in the address is kept for the folder (only when our own page
-    // asked: not a link elsewhere); without one, the order kept, else newest first.
-    let kept = store.folder_list_sort(account.id, current.id).await?.as_deref().and_then(ListSort::parse);
-    let (sort, sort_is_kept) = match sort.as_deref().and_then(ListSort::parse) {
-        Some(asked) if kept == Some(asked) => (asked, true),
-        Some(asked) if ssr::request_is_first_party() => {
+    // asked: not a link elsewhere); without one, the order kept, else newest first. A tag's
+    // list keeps none.
+    let kept = match &current {
+        Some(current) => store.folder_list_sort(account.id, current.id).await?.as_deref().and_then(ListSort::parse),
+        None => None,
+    };
+    let (sort, sort_is_kept) = match (sort.as_deref().and_then(ListSort::parse), &current) {
+        (Some(asked), _) if kept == Some(asked) => (asked, true),
+        (Some(asked), Some(current)) if ssr::request_is_first_party() => {
             store.set_folder_list_sort(account.id, current.id, &asked.as_string()).await?;
             (asked, true)
         }
-        Some(asked) => (asked, false),
-        None => (kept.unwrap_or_default(), true),
+        (Some(asked), _) => (asked, listed_tag.is_some() && asked == ListSort::default()),
+        (None, _) => (kept.unwrap_or_default(), true),
     };
-    // The counts as they are after the message opened was marked read.
-    let counts = folders.iter().find(|f| f.id == current.id).unwrap_or(&current);
-    let total = if unread_only { counts.n_unseen } else { counts.n_messages };
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let page = page.unwrap_or(1).clamp(1, pages);
-    let window = ListWindow { sort, unread_only, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
-    let rows = store.list_messages(account.id, current.id, &window).await?;
+    let (rows, total, page, pages) = match (&current, &listed_tag) {
+        (_, Some(tag)) => {
+            let page = page.unwrap_or(1).max(1);
+            let window = ListWindow { sort, unread_only, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
+            let (rows, total) = store.list_tagged(account.id, &tag.keyword, &window).await?;
+            (rows, total, page, total.div_ceil(PAGE_SIZE).max(1))
+        }
+        (Some(current), None) => {
+            // The counts as they are after the message opened was marked read.
+            let counts = folders.iter().find(|f| f.id == current.id).unwrap_or(current);
+            let total = if unread_only { counts.n_unseen } else { counts.n_messages };
+            let pages = total.div_ceil(PAGE_SIZE).max(1);
+            let page = page.unwrap_or(1).clamp(1, pages);
+            let window = ListWindow { sort, unread_only, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
+            (store.list_messages(account.id, current.id, &window).await?, total, page, pages)
+        }
+        // Without a tag there is a current folder (see above).
+        (None, None) => return Err(AppError::NotFound),
+    };
     let now = zone.at(chrono::Utc::now().timestamp());
     let usage = ssr::usage_view(store.used_bytes(account.id).await?, account.quota_bytes, lang);
     Ok(MailboxView {
         login: account.login.clone(),
         folders: folders.iter().map(ssr::folder_view).collect(),
-        current_folder_id: current.id.0,
-        messages: rows.iter().map(|row| ssr::list_item(row, zone, &now, lang)).collect(),
+        current_folder_id: current.map_or(0, |current| current.id.0),
+        messages: rows.iter().map(|row| ssr::list_item(row, zone, &now, lang, &tags)).collect(),
         list: ListView { sort, sort_is_kept, unread_only, page, pages, total },
         message,
         usage,
+        tags,
+        listed_tag,
     })
 }
 
@@ -158,15 +195,27 @@ fn pane_for(folder_chosen: bool, message_chosen: bool) -> &'static str {
     }
 }
 
-/// Reads `{folder_id}/{message_id}` (both optional) from the rest of a /mail URL. A malformed id
-/// becomes one that matches nothing, so the page says "not found" instead of showing the Inbox.
-fn parse_selection(rest: &str) -> (Option<i64>, Option<i64>) {
-    let mut ids = rest.split('/').filter(|segment| !segment.is_empty()).map(|text| text.parse::<i64>().unwrap_or(-1));
-    let folder_id = ids.next();
-    let message_id = ids.next();
-    match ids.next() {
-        Some(_) => (Some(-1), None),
-        None => (folder_id, message_id),
+/// What the rest of a /mail URL chose: `{folder_id}/{message_id}` (both optional), or
+/// `tag/{message_id}` for a tag's list (the tag itself is in the query, `?tag=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Selection {
+    tag_list: bool,
+    folder_id: Option<i64>,
+    message_id: Option<i64>,
+}
+
+/// Reads a [`Selection`]. A malformed id becomes one that matches nothing, so the page says
+/// "not found" instead of showing the Inbox.
+fn parse_selection(rest: &str) -> Selection {
+    let mut segments = rest.split('/').filter(|segment| !segment.is_empty()).peekable();
+    let tag_list = segments.next_if_eq(&"tag").is_some();
+    let mut ids = segments.map(|text| text.parse::<i64>().unwrap_or(-1));
+    let (first, second, more) = (ids.next(), ids.next(), ids.next().is_some());
+    let malformed = Selection { tag_list: false, folder_id: Some(-1), message_id: None };
+    match (tag_list, second, more) {
+        (_, _, true) | (true, Some(_), _) => malformed,
+        (true, None, false) => Selection { tag_list, folder_id: None, message_id: first },
+        (false, _, false) => Selection { tag_list, folder_id: first, message_id: second },
     }
 }
 
@@ -176,33 +225,45 @@ pub fn MailPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let selection = move || params.with(|p| parse_selection(&p.get("selection").unwrap_or_default()));
+    // A tag's list names its tag in the query (a keyword may hold `/`-free but odd characters).
+    let tag = move || selection().tag_list.then(|| query.with(|q| q.get("tag").unwrap_or_default()));
     let show_images = move || query.with(|q| q.get("images").as_deref() == Some(SHOW_IMAGES_VALUE));
     let list = move || {
-        query.with(|q| {
-            let page = q.get("page").and_then(|page| page.parse::<u32>().ok());
-            (q.get("sort"), page, q.get("unread").as_deref() == Some("1"))
+        query.with(|q| ListAsk {
+            sort: q.get("sort"),
+            page: q.get("page").and_then(|page| page.parse::<u32>().ok()),
+            unread_only: q.get("unread").as_deref() == Some("1"),
         })
     };
     // Set by a live update for the one request it makes.
     let refreshing = RwSignal::new(false);
     let data = Resource::new(
-        move || (selection(), show_images(), list()),
-        move |((folder_id, message_id), show_images, (sort, page, unread_only))| {
+        move || (selection(), tag(), show_images(), list()),
+        move |(selection, tag, show_images, list)| {
             let refresh = refreshing.try_get_untracked().unwrap_or(false);
             refreshing.try_set(false);
-            mail_view(folder_id, message_id, show_images, sort, page, unread_only, refresh)
+            let Selection { folder_id, message_id, .. } = selection;
+            mail_view(folder_id, tag, message_id, show_images, list, refresh)
         },
     );
     // Live updates and shortcuts: only in the browser, once the page runs.
     Effect::new(move |_| follow_changes(data, refreshing));
     let help = RwSignal::new(false);
     Effect::new(move |_| crate::pages::list_keys::follow_shortcuts(help));
+    // A drop acted: read the view again, as a live update would (the open message is not
+    // marked read again).
+    Effect::new(move |_| {
+        crate::pages::drag_drop::follow_drags(move || {
+            refreshing.try_set(true);
+            data.refetch();
+        })
+    });
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
-                let (folder_param, message_param) = selection();
+                let Selection { tag_list, folder_id, message_id } = selection();
                 page_or_error(data.await, |mailbox| {
-                    let pane = pane_for(folder_param.is_some(), message_param.is_some());
+                    let pane = pane_for(folder_id.is_some() || tag_list, message_id.is_some());
                     let sent = query.with(|q| SentNote {
                         sent: q.get("sent").is_some(),
                         undo: q.get("undo").and_then(|id| id.parse().ok()),
@@ -316,11 +377,16 @@ pub(crate) fn MailError(error: AppError) -> impl IntoView {
 #[component]
 fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_empty: bool) -> impl IntoView {
     let lang = use_lang();
-    let MailboxView { login, folders, current_folder_id, messages, list, message, usage } = mailbox;
+    let MailboxView { login, folders, current_folder_id, messages, list, message, usage, tags, listed_tag } = mailbox;
     let current = folders.iter().find(|f| f.id == current_folder_id);
-    let current_folder = current.map(|f| f.label(lang)).unwrap_or_default();
     let role = current.and_then(|f| f.role);
+    let (place, list_title) = match &listed_tag {
+        Some(tag) => (ListPlace::Tag(tag.keyword.clone()), format!("{} {}", t(lang, Key::TagTitle), tag.name)),
+        None => (ListPlace::Folder(current_folder_id), current.map(|f| f.label(lang)).unwrap_or_default()),
+    };
     let selected_message = message.as_ref().map(|m| m.id);
+    // The folder the open message is in: the list's, or any for a tag's list.
+    let message_role = message.as_ref().and_then(|m| folders.iter().find(|f| f.id == m.folder_id)).and_then(|f| f.role);
     let move_targets = move_targets(&folders, current_folder_id, lang);
     let list_query = list.query();
     view! {
@@ -328,19 +394,20 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
             <AppHeader login/>
             <SentBanner sent/>
             <div class="mail" data-pane=pane>
-                <FolderTree folders current_folder_id usage/>
+                <FolderTree folders current_folder_id usage tags=tags.clone() listed_tag=listed_tag.map(|tag| tag.keyword)/>
                 <main class="mail-main">
                     <MessageList
-                        folder_name=current_folder
-                        folder_id=current_folder_id
+                        title=list_title
+                        place=place.clone()
                         role
                         messages
                         list
                         selected_message
                         move_targets=move_targets.clone()
                         confirm_empty
+                        tags=tags.clone()
                     />
-                    <ReadingPane message folder_id=current_folder_id role list_query move_targets/>
+                    <ReadingPane message place role=message_role list_query move_targets tags/>
                 </main>
             </div>
         </div>
@@ -449,7 +516,13 @@ pub(crate) fn AppHeader(login: String) -> impl IntoView {
 }
 
 #[component]
-fn FolderTree(folders: Vec<FolderView>, current_folder_id: i64, usage: UsageView) -> impl IntoView {
+fn FolderTree(
+    folders: Vec<FolderView>,
+    current_folder_id: i64,
+    usage: UsageView,
+    tags: Vec<Tag>,
+    listed_tag: Option<String>,
+) -> impl IntoView {
     let lang = use_lang();
     // D3: a parent shows bold when one of its subfolders has unread mail.
     let unread_below = |parent: &FolderView| {
@@ -474,6 +547,7 @@ fn FolderTree(folders: Vec<FolderView>, current_folder_id: i64, usage: UsageView
                     <a
                         href=format!("/mail/{}", folder.id)
                         class="folder"
+                        data-folder=folder.id.to_string()
                         class:current=current
                         class:has-unread=has_unread || unread_below
                         data-role=role_class
@@ -506,16 +580,64 @@ fn FolderTree(folders: Vec<FolderView>, current_folder_id: i64, usage: UsageView
             <p class="folder-manage">
                 <a href=crate::pages::folders::FOLDERS_PATH>{t(lang, Key::ManageFolders)}</a>
             </p>
+            <TagList tags listed_tag/>
             <QuotaGauge usage/>
         </nav>
     }
 }
 
-/// The address of a folder's list, or of one of its messages, with the list's query string.
-fn mail_path(folder_id: i64, message_id: Option<i64>, query: &str) -> String {
-    match message_id {
-        Some(id) => format!("/mail/{folder_id}/{id}{query}"),
-        None => format!("/mail/{folder_id}{query}"),
+/// D6: the account's tags under the folders, each a link to its messages, and draggable onto
+/// messages of the list (`drag_drop`).
+#[component]
+fn TagList(tags: Vec<Tag>, listed_tag: Option<String>) -> impl IntoView {
+    let lang = use_lang();
+    let items = tags
+        .into_iter()
+        .map(|tag| {
+            let current = listed_tag.as_deref() == Some(tag.keyword.as_str());
+            let href = ListPlace::Tag(tag.keyword.clone()).path(None, "");
+            view! {
+                <li>
+                    <a
+                        href=href
+                        class="tag-link"
+                        class:current=current
+                        aria-current=current.then_some("page")
+                        draggable="true"
+                        data-tag=tag.keyword.clone()
+                    >
+                        <span class=format!("tag-dot tag-{}", tag.colour.as_str()) aria-hidden="true"></span>
+                        {tag.name.clone()}
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2 class="pane-title tags-title">{t(lang, Key::Tags)}</h2>
+        <ul class="tag-list">{items}</ul>
+        <p class="folder-manage">
+            <a href=crate::pages::tags::TAGS_PATH>{t(lang, Key::ManageTags)}</a>
+        </p>
+    }
+}
+
+/// D6: a tag as a coloured chip.
+#[component]
+fn TagChip(tag: Tag) -> impl IntoView {
+    view! { <span class=format!("tag-chip tag-{}", tag.colour.as_str())>{tag.name}</span> }
+}
+
+/// D6: the menu of tags to add or remove (the list's toolbar and the reading pane).
+#[component]
+fn TagMenu(tags: Vec<Tag>) -> impl IntoView {
+    let lang = use_lang();
+    let options = tags.into_iter().map(|tag| view! { <option value=tag.keyword>{tag.name}</option> }).collect_view();
+    view! {
+        <select name="tag" aria-label=t(lang, Key::TagMenu)>
+            <option value="">{t(lang, Key::TagMenu)}"…"</option>
+            {options}
+        </select>
     }
 }
 
@@ -581,24 +703,30 @@ fn QuotaGauge(usage: UsageView) -> impl IntoView {
 
 #[component]
 fn MessageList(
-    folder_name: String,
-    folder_id: i64,
+    title: String,
+    place: ListPlace,
     role: Option<SpecialUse>,
     messages: Vec<MessageListItem>,
     list: ListView,
     selected_message: Option<i64>,
     move_targets: Vec<(i64, String)>,
     confirm_empty: bool,
+    tags: Vec<Tag>,
 ) -> impl IntoView {
     let lang = use_lang();
     let empty = messages.is_empty();
     let in_trash = role == Some(SpecialUse::Trash);
-    let list_url = mail_path(folder_id, None, &list.query());
+    let list_url = place.path(None, &list.query());
+    // A folder's list names it (for emptying Trash); a tag's holds messages of every folder.
+    let folder_id = match place {
+        ListPlace::Folder(id) => Some(id),
+        ListPlace::Tag(_) => None,
+    };
     let rows = messages
         .into_iter()
         .map(|item| {
             let selected = selected_message == Some(item.id);
-            let href = mail_path(folder_id, Some(item.id), &list.query());
+            let href = place.path(Some(item.id), &list.query());
             view! { <MessageRow item href selected lang/> }
         })
         .collect_view();
@@ -607,20 +735,22 @@ fn MessageList(
         <section class="pane list-pane" aria-labelledby="list-title">
             <div class="pane-head">
                 <a class="back" href="/mail">"‹ "{t(lang, Key::BackToFolders)}</a>
-                <h2 class="pane-title" id="list-title">{folder_name}</h2>
+                <h2 class="pane-title" id="list-title">{title}</h2>
             </div>
-            <ListControls folder_id list/>
-            {(confirm_empty && in_trash).then(|| view! { <EmptyTrashConfirm folder_id back=list_url.clone()/> })}
+            <ListControls place=place.clone() list/>
+            {folder_id
+                .filter(|_| confirm_empty && in_trash)
+                .map(|folder_id| view! { <EmptyTrashConfirm folder_id back=list_url.clone()/> })}
             // One form around the rows: each row's checkbox names its message (`id=`), the
             // toolbar's buttons say what to do with them.
             <form class="list-form" method="post" action=ACTIONS_PATH>
-                <input type="hidden" name="folder" value=folder_id.to_string()/>
+                {folder_id.map(|id| view! { <input type="hidden" name="folder" value=id.to_string()/> })}
                 <input type="hidden" name="back" value=list_url.clone()/>
-                {(!empty).then(|| view! { <ListToolbar move_targets in_trash/> })}
+                {(!empty).then(|| view! { <ListToolbar move_targets in_trash tags/> })}
                 {empty.then(|| view! { <p class="empty">{t(lang, empty_note)}</p> })}
                 <ul class="message-list">{rows}</ul>
             </form>
-            <Pager folder_id list/>
+            <Pager place list/>
         </section>
     }
 }
@@ -628,14 +758,13 @@ fn MessageList(
 /// C1: the orders the list offers, and the unread-only filter (C2). Plain links: they work
 /// before the WASM, and the router follows them without reloading the page after.
 #[component]
-fn ListControls(folder_id: i64, list: ListView) -> impl IntoView {
+fn ListControls(place: ListPlace, list: ListView) -> impl IntoView {
     let lang = use_lang();
     let links = SortKey::ALL
         .into_iter()
         .map(|key| {
             let current = list.sort.key == key;
-            let href =
-                mail_path(folder_id, None, &ListView::query_for(Some(list.sort.clicked(key)), list.unread_only, 1));
+            let href = place.path(None, &ListView::query_for(Some(list.sort.clicked(key)), list.unread_only, 1));
             let label = t(
                 lang,
                 match key {
@@ -662,7 +791,7 @@ fn ListControls(folder_id: i64, list: ListView) -> impl IntoView {
         })
         .collect_view();
     let toggled = ListView { unread_only: !list.unread_only, ..list };
-    let unread_href = mail_path(folder_id, None, &toggled.page_query(1));
+    let unread_href = place.path(None, &toggled.page_query(1));
     view! {
         <div class="list-controls">
             <nav class="sort-links" aria-label=t(lang, Key::SortBy)>
@@ -683,7 +812,7 @@ fn ListControls(folder_id: i64, list: ListView) -> impl IntoView {
 
 /// What can be done with the messages ticked in the list (C6, D4, D5).
 #[component]
-fn ListToolbar(move_targets: Vec<(i64, String)>, in_trash: bool) -> impl IntoView {
+fn ListToolbar(move_targets: Vec<(i64, String)>, in_trash: bool, tags: Vec<Tag>) -> impl IntoView {
     let lang = use_lang();
     let button = move |action: &'static str, key: Key| {
         view! {
@@ -708,6 +837,16 @@ fn ListToolbar(move_targets: Vec<(i64, String)>, in_trash: bool) -> impl IntoVie
                 <MoveMenu move_targets/>
                 {button("move", Key::MoveAction)}
             </span>
+            {(!tags.is_empty())
+                .then(|| {
+                    view! {
+                        <span class="move-to">
+                            <TagMenu tags/>
+                            {button("tag", Key::AddTag)}
+                            {button("untag", Key::RemoveTag)}
+                        </span>
+                    }
+                })}
             <button type="submit" name="action" value="delete" class="button subtle danger">
                 {t(lang, if in_trash { Key::DeleteForGood } else { Key::DeleteAction })}
             </button>
@@ -742,11 +881,11 @@ fn EmptyTrashConfirm(folder_id: i64, back: String) -> impl IntoView {
 
 /// C2: where this page stands among the list's pages, and the way to the others.
 #[component]
-fn Pager(folder_id: i64, list: ListView) -> impl IntoView {
+fn Pager(place: ListPlace, list: ListView) -> impl IntoView {
     let lang = use_lang();
     let first = (list.page - 1) * PAGE_SIZE + 1;
     let last = (list.page * PAGE_SIZE).min(list.total);
-    let link = move |page: u32| mail_path(folder_id, None, &list.page_query(page));
+    let link = move |page: u32| place.path(None, &list.page_query(page));
     (list.total > 0).then(|| {
         view! {
             <nav class="pager" aria-label=t(lang, Key::Pages)>
@@ -779,6 +918,7 @@ fn MessageRow(item: MessageListItem, href: String, selected: bool, lang: Lang) -
         if item.subject.trim().is_empty() { t(lang, Key::NoSubject).to_string() } else { item.subject.clone() };
     let colon = if lang == Lang::Fr { " : " } else { ": " };
     let choose_label = format!("{}{colon}{subject}", t(lang, Key::Choose));
+    let chips = item.tags.iter().cloned().map(|tag| view! { <TagChip tag/> }).collect_view();
     let mark = move |shown: bool, symbol: &'static str, class: &'static str, key: Key| {
         shown.then(|| {
             view! {
@@ -796,6 +936,8 @@ fn MessageRow(item: MessageListItem, href: String, selected: bool, lang: Lang) -
             class:selected=selected
             class:flagged=item.flagged
             class:deleted=item.deleted
+            data-id=item.id.to_string()
+            draggable="true"
         >
             <input type="checkbox" class="row-check" name="id" value=item.id.to_string() aria-label=choose_label/>
             <a href=href aria-current=selected.then_some("page")>
@@ -821,7 +963,9 @@ fn MessageRow(item: MessageListItem, href: String, selected: bool, lang: Lang) -
                             })}
                         {subject}
                     </span>
+                    <span class="row-tags">{chips}</span>
                     <span class="row-meta">
+                        {mark(item.has_comment, "✎", "comment", Key::HasComment)}
                         {mark(item.answered, "↩", "answered", Key::Answered)}
                         {mark(item.forwarded, "↪", "forwarded", Key::Forwarded)}
                         {item.has_attachments.then(|| view! { <Paperclip label=t(lang, Key::HasAttachments)/> })}
@@ -855,15 +999,16 @@ fn Paperclip(label: &'static str) -> impl IntoView {
 #[component]
 fn ReadingPane(
     message: Option<MessageView>,
-    folder_id: i64,
+    place: ListPlace,
     role: Option<SpecialUse>,
     list_query: String,
     move_targets: Vec<(i64, String)>,
+    tags: Vec<Tag>,
 ) -> impl IntoView {
     let lang = use_lang();
     let content = match message {
         None => view! { <p class="empty reader-empty">{t(lang, Key::NoMessageSelected)}</p> }.into_any(),
-        Some(message) => view! { <MessageDisplay message folder_id role list_query move_targets/> }.into_any(),
+        Some(message) => view! { <MessageDisplay message place role list_query move_targets tags/> }.into_any(),
     };
     view! {
         <article class="pane reader-pane" aria-label=t(lang, Key::MessageBody)>
@@ -939,6 +1084,93 @@ fn MessageActions(
     view! { <nav class="message-actions" aria-label=t(lang, Key::MessageActions)>{actions}{tools}</nav> }
 }
 
+/// D6: the open message's tags, each with a button taking it off, and the menu to add one.
+#[component]
+fn MessageTags(id: i64, folder_id: i64, message_tags: Vec<Tag>, tags: Vec<Tag>, back: String) -> impl IntoView {
+    let lang = use_lang();
+    let hidden = move |back: String| {
+        view! {
+            <input type="hidden" name="folder" value=folder_id.to_string()/>
+            <input type="hidden" name="id" value=id.to_string()/>
+            <input type="hidden" name="back" value=back/>
+        }
+    };
+    let addable: Vec<Tag> = tags.into_iter().filter(|tag| !message_tags.contains(tag)).collect();
+    let chips = message_tags
+        .into_iter()
+        .map(|tag| {
+            let remove = format!("{} {}", t(lang, Key::RemoveTag), tag.name);
+            let keyword = tag.keyword.clone();
+            view! {
+                <li class="message-tag">
+                    <TagChip tag/>
+                    <form class="inline-form" method="post" action=ACTIONS_PATH>
+                        {hidden(back.clone())}
+                        <input type="hidden" name="tag" value=keyword/>
+                        <button type="submit" name="action" value="untag" class="chip-remove" title=remove.clone() aria-label=remove>
+                            "×"
+                        </button>
+                    </form>
+                </li>
+            }
+        })
+        .collect_view();
+    let add = (!addable.is_empty()).then(|| {
+        view! {
+            <form class="inline-form" method="post" action=ACTIONS_PATH>
+                {hidden(back.clone())}
+                <TagMenu tags=addable/>
+                <button type="submit" name="action" value="tag" class="button subtle">{t(lang, Key::AddTag)}</button>
+            </form>
+        }
+    });
+    view! {
+        <div class="message-tags" role="group" aria-label=t(lang, Key::Tags)>
+            <ul class="tag-chips">{chips}</ul>
+            {add}
+        </div>
+    }
+}
+
+/// D7: the reader's private note on the open message: shown when there is one, written or
+/// changed in a folded form, removed by saving it empty or with its own button.
+#[component]
+fn MessageComment(id: i64, folder_id: i64, comment: Option<String>, back: String) -> impl IntoView {
+    let lang = use_lang();
+    let has_comment = comment.is_some();
+    let text = comment.clone().unwrap_or_default();
+    view! {
+        {comment.map(|comment| {
+            view! {
+                <div class="message-comment" role="note" aria-label=t(lang, Key::Comment)>
+                    <span aria-hidden="true">"✎ "</span>
+                    {comment}
+                </div>
+            }
+        })}
+        <details class="comment-tool">
+            <summary>{t(lang, if has_comment { Key::EditComment } else { Key::AddComment })}</summary>
+            <form method="post" action=ACTIONS_PATH>
+                <input type="hidden" name="folder" value=folder_id.to_string()/>
+                <input type="hidden" name="id" value=id.to_string()/>
+                <input type="hidden" name="back" value=back/>
+                <label class="visually-hidden" for="comment-text">{t(lang, Key::Comment)}</label>
+                <textarea id="comment-text" name="comment" rows="3" maxlength="4000">{text}</textarea>
+                <button type="submit" name="action" value="comment" class="button">{t(lang, Key::Save)}</button>
+                {has_comment
+                    .then(|| {
+                        view! {
+                            " "
+                            <button type="submit" name="action" value="uncomment" class="button subtle danger">
+                                {t(lang, Key::RemoveComment)}
+                            </button>
+                        }
+                    })}
+            </form>
+        </details>
+    }
+}
+
 /// C8: the message asks for a read receipt; the reader sends one or declines, once.
 #[component]
 fn ReceiptRequest(id: i64, address: String) -> impl IntoView {
@@ -976,17 +1208,32 @@ fn ReceiptRequest(id: i64, address: String) -> impl IntoView {
 #[component]
 fn MessageDisplay(
     message: MessageView,
-    folder_id: i64,
+    place: ListPlace,
     role: Option<SpecialUse>,
     list_query: String,
     move_targets: Vec<(i64, String)>,
+    tags: Vec<Tag>,
 ) -> impl IntoView {
     let lang = use_lang();
-    let MessageView { id, from, to, cc, date, subject, body, attachments, receipt_requested, flagged } = message;
+    let MessageView {
+        id,
+        from,
+        to,
+        cc,
+        date,
+        subject,
+        body,
+        attachments,
+        receipt_requested,
+        flagged,
+        folder_id,
+        tags: message_tags,
+        comment,
+    } = message;
     let receipt = receipt_requested.map(|address| view! { <ReceiptRequest id address/> });
     // The list's address and the message's own, both with the list's order and page.
-    let list_url = mail_path(folder_id, None, &list_query);
-    let message_url = mail_path(folder_id, Some(id), &list_query);
+    let list_url = place.path(None, &list_query);
+    let message_url = place.path(Some(id), &list_query);
     let subject = if subject.trim().is_empty() { t(lang, Key::NoSubject).to_string() } else { subject };
     let header_row = move |key: Key, value: String| {
         (!value.is_empty()).then(|| {
@@ -1058,6 +1305,8 @@ fn MessageDisplay(
             <MessageActions id role folder_id flagged list_url=list_url.clone() message_url=message_url.clone() move_targets/>
             {receipt}
             <h2 class="message-subject">{subject}</h2>
+            <MessageTags id folder_id message_tags tags back=message_url.clone()/>
+            <MessageComment id folder_id comment back=message_url.clone()/>
             <dl class="message-headers">
                 {header_row(Key::From, from)}
                 {header_row(Key::To, to)}
@@ -1100,16 +1349,30 @@ mod tests {
 
     #[test]
     fn selections_are_read_from_the_url() {
+        let folder = |folder_id, message_id| Selection { tag_list: false, folder_id, message_id };
+        let tag = |message_id| Selection { tag_list: true, folder_id: None, message_id };
         for (rest, want) in [
-            ("", (None, None)),
-            ("3", (Some(3), None)),
-            ("3/", (Some(3), None)),
-            ("3/17", (Some(3), Some(17))),
-            ("x", (Some(-1), None)),
-            ("3/y", (Some(3), Some(-1))),
-            ("3/17/9", (Some(-1), None)),
+            ("", folder(None, None)),
+            ("3", folder(Some(3), None)),
+            ("3/", folder(Some(3), None)),
+            ("3/17", folder(Some(3), Some(17))),
+            ("x", folder(Some(-1), None)),
+            ("3/y", folder(Some(3), Some(-1))),
+            ("3/17/9", folder(Some(-1), None)),
+            ("tag", tag(None)),
+            ("tag/17", tag(Some(17))),
+            ("tag/z", tag(Some(-1))),
+            ("tag/17/9", folder(Some(-1), None)),
         ] {
             assert_eq!(parse_selection(rest), want, "{rest:?}");
         }
+    }
+
+    #[test]
+    fn a_tag_list_names_its_tag_in_the_query() {
+        let tag = ListPlace::Tag("&AMA-_traiter+x#y".into());
+        assert_eq!(tag.path(None, ""), "/mail/tag?tag=%26AMA-_traiter%2Bx%23y");
+        assert_eq!(tag.path(Some(9), "?page=2"), "/mail/tag/9?tag=%26AMA-_traiter%2Bx%23y&page=2");
+        assert_eq!(ListPlace::Folder(3).path(Some(9), "?page=2"), "/mail/3/9?page=2");
     }
 }

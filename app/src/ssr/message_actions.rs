@@ -1,6 +1,9 @@
-//! POST [`ACTIONS_PATH`]: what the message list's and the reading pane's buttons do (C6, D4,
-//! D5): mark read or unread, flag, move to a folder, delete into Trash (for good from Trash),
-//! empty Trash after a confirmation.
+//! POST [`ACTIONS_PATH`]: what the message list's and the reading pane's buttons do (D4–D8):
+//! mark read or unread, flag, move to a folder, delete into Trash (for good from Trash), empty
+//! Trash after a confirmation, add or remove a tag, write or remove a comment.
+//!
+//! The chosen messages are acted on in the folder each is in (a tag's list shows several
+//! folders); the form's `folder` names the list's own folder, for emptying Trash.
 //!
 //! A plain form post answered with `303 See Other` back to the page it came from, so the
 //! buttons work before the WASM has loaded (and without it). It is an axum handler, not a
@@ -23,7 +26,7 @@ use store::{FlagOp, Flags, FolderId, MessageId, SpecialUse};
 const MAX_MESSAGES: usize = 1000;
 
 /// What a button asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Action {
     Read,
     Unread,
@@ -31,6 +34,11 @@ enum Action {
     Unflag,
     Move(FolderId),
     Delete,
+    /// D6, by keyword.
+    Tag(String),
+    Untag(String),
+    /// D7: the text (empty removes it).
+    Comment(String),
     /// Empty Trash; asked again first unless `confirmed`.
     EmptyTrash {
         confirmed: bool,
@@ -40,11 +48,14 @@ enum Action {
 /// The form, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ActionRequest {
-    folder: FolderId,
+    /// The list's folder; none for a tag's list.
+    folder: Option<FolderId>,
     ids: Vec<MessageId>,
     action: Action,
     /// Where to go afterwards: a page of the mail view.
     back: String,
+    /// The page's script posted it (a drop) and wants no redirect: `204 No Content`.
+    quiet: bool,
 }
 
 /// Why a form cannot be acted on.
@@ -58,6 +69,7 @@ enum FormError {
 
 fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
     let (mut folder, mut action, mut to, mut back, mut confirmed) = (None, None, None, None, false);
+    let (mut tag, mut comment, mut quiet) = (None, None, false);
     let mut ids = Vec::new();
     for (name, value) in form_urlencoded::parse(body) {
         match &*name {
@@ -72,11 +84,14 @@ fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
             // The list's move menu starts on an empty choice.
             "to" if !value.is_empty() => to = Some(value.parse().map_err(|_| FormError::Malformed)?),
             "back" => back = Some(value.into_owned()),
+            "tag" if !value.is_empty() => tag = Some(value.into_owned()),
+            "comment" => comment = Some(value.into_owned()),
+            "reply" => quiet = value == "none",
             "confirm" => confirmed = value == "yes",
             _ => {}
         }
     }
-    let folder = FolderId(folder.ok_or(FormError::Malformed)?);
+    let folder = folder.map(FolderId);
     let action = match action.as_deref().ok_or(FormError::Malformed)? {
         "read" => Action::Read,
         "unread" => Action::Unread,
@@ -84,11 +99,17 @@ fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
         "unflag" => Action::Unflag,
         "move" => Action::Move(FolderId(to.ok_or(FormError::Malformed)?)),
         "delete" => Action::Delete,
-        "empty" => Action::EmptyTrash { confirmed },
+        "empty" if folder.is_some() => Action::EmptyTrash { confirmed },
+        "tag" => Action::Tag(tag.ok_or(FormError::Malformed)?),
+        "untag" => Action::Untag(tag.ok_or(FormError::Malformed)?),
+        "comment" => Action::Comment(comment.ok_or(FormError::Malformed)?),
+        "uncomment" => Action::Comment(String::new()),
         _ => return Err(FormError::Malformed),
     };
-    let back = back.filter(|back| is_mail_page(back)).unwrap_or_else(|| format!("/mail/{}", folder.0));
-    Ok(ActionRequest { folder, ids, action, back })
+    let back = back
+        .filter(|back| is_mail_page(back))
+        .unwrap_or_else(|| folder.map_or_else(|| "/mail".to_string(), |folder| format!("/mail/{}", folder.0)));
+    Ok(ActionRequest { folder, ids, action, back, quiet })
 }
 
 /// Whether `path` is a page of the mail view on this site (never another site: `//host` or
@@ -126,6 +147,7 @@ pub(super) async fn act(mail: mail::Mail, auth: auth::Auth, headers: HeaderMap, 
     };
     match perform(&mail, &account, &request).await {
         Ok(Some(ask)) => Redirect::to(&ask).into_response(),
+        Ok(None) if request.quiet => StatusCode::NO_CONTENT.into_response(),
         Ok(None) => Redirect::to(&request.back).into_response(),
         Err(AppError::NotFound) => error_page(StatusCode::NOT_FOUND, lang, Key::ErrNotFound),
         // Logged where it happened; the reader is told the server failed.
@@ -140,50 +162,82 @@ async fn perform(
     request: &ActionRequest,
 ) -> Result<Option<String>, AppError> {
     let store = mail.store();
-    let folder = store.folder(account.id, request.folder).await?.ok_or(AppError::NotFound)?;
-    let in_trash = folder.special_use == Some(SpecialUse::Trash);
+    // The list's folder, when named, is the account's own: another's is not found.
+    let list_folder = match request.folder {
+        Some(folder) => Some(store.folder(account.id, folder).await?.ok_or(AppError::NotFound)?),
+        None => None,
+    };
     if let Action::EmptyTrash { confirmed } = request.action {
         // Only Trash is emptied: anywhere else there is no such thing to do.
-        if !in_trash {
-            return Err(AppError::NotFound);
-        }
+        let trash =
+            list_folder.filter(|folder| folder.special_use == Some(SpecialUse::Trash)).ok_or(AppError::NotFound)?;
         if !confirmed {
             return Ok(Some(with_query_pair(&request.back, "confirm=empty")));
         }
-        let uids: Vec<u32> = store.message_states(account.id, folder.id).await?.iter().map(|m| m.uid).collect();
-        mail.delete_for_good(account.id, folder.id, &uids).await?;
+        let uids: Vec<u32> = store.message_states(account.id, trash.id).await?.iter().map(|m| m.uid).collect();
+        mail.delete_for_good(account.id, trash.id, &uids).await?;
         return Ok(None);
     }
-    // The chosen messages that are in this folder: the account's own, by construction.
-    let uids: Vec<u32> = store
-        .messages_by_ids(account.id, &request.ids)
-        .await?
-        .into_iter()
-        .filter(|row| row.folder_id == folder.id)
-        .map(|row| row.uid)
-        .collect();
-    if uids.is_empty() {
-        // Nothing chosen, or gone since the page was shown (moved by IMAP): nothing to do.
+    // The chosen messages, the account's own by construction, by the folder each is in. Those
+    // gone since the page was shown (moved by IMAP) are skipped.
+    let rows = store.messages_by_ids(account.id, &request.ids).await?;
+    if let Action::Comment(text) = &request.action {
+        for row in &rows {
+            store.set_comment(account.id, row.id, Some(text)).await.map_err(|error| match error {
+                store::Error::Invalid { .. } => AppError::InvalidName,
+                other => other.into(),
+            })?;
+        }
         return Ok(None);
     }
-    let flags = |op, flags| mail.set_flags(account.id, folder.id, &uids, op, flags, &[]);
-    match request.action {
-        Action::Read => drop(flags(FlagOp::Add, Flags::SEEN).await?),
-        Action::Unread => drop(flags(FlagOp::Remove, Flags::SEEN).await?),
-        Action::Flag => drop(flags(FlagOp::Add, Flags::FLAGGED).await?),
-        Action::Unflag => drop(flags(FlagOp::Remove, Flags::FLAGGED).await?),
-        Action::Move(to) => {
-            let target = store.folder(account.id, to).await?.ok_or(AppError::NotFound)?;
-            if target.id != folder.id {
-                mail.move_messages(account.id, folder.id, &uids, target.id).await?;
+    let keyword = match &request.action {
+        Action::Tag(keyword) | Action::Untag(keyword) => {
+            // Only the account's own tags: not any keyword a form names.
+            let tags = mail.tags(account.id).await?;
+            Some(tags.into_iter().find(|tag| tag.keyword == *keyword).ok_or(AppError::NotFound)?.keyword)
+        }
+        _ => None,
+    };
+    let target = match request.action {
+        Action::Move(to) => Some(store.folder(account.id, to).await?.ok_or(AppError::NotFound)?.id),
+        _ => None,
+    };
+    let mut by_folder: Vec<(FolderId, Vec<u32>)> = Vec::new();
+    for row in rows {
+        match by_folder.iter_mut().find(|(folder, _)| *folder == row.folder_id) {
+            Some((_, uids)) => uids.push(row.uid),
+            None => by_folder.push((row.folder_id, vec![row.uid])),
+        }
+    }
+    let mut trash = None;
+    for (folder, uids) in by_folder {
+        let flags = |op, flags| mail.set_flags(account.id, folder, &uids, op, flags, &[]);
+        let keywords = |op| mail.set_flags(account.id, folder, &uids, op, Flags::empty(), keyword.as_slice());
+        match request.action {
+            Action::Read => drop(flags(FlagOp::Add, Flags::SEEN).await?),
+            Action::Unread => drop(flags(FlagOp::Remove, Flags::SEEN).await?),
+            Action::Flag => drop(flags(FlagOp::Add, Flags::FLAGGED).await?),
+            Action::Unflag => drop(flags(FlagOp::Remove, Flags::FLAGGED).await?),
+            Action::Tag(_) => drop(keywords(FlagOp::Add).await?),
+            Action::Untag(_) => drop(keywords(FlagOp::Remove).await?),
+            Action::Move(_) => {
+                if let Some(target) = target.filter(|target| *target != folder) {
+                    mail.move_messages(account.id, folder, &uids, target).await?;
+                }
             }
+            Action::Delete => {
+                let trash = match trash {
+                    Some(trash) => trash,
+                    None => *trash.insert(store.special_folder(account.id, SpecialUse::Trash).await?.id),
+                };
+                if folder == trash {
+                    mail.delete_for_good(account.id, folder, &uids).await?;
+                } else {
+                    mail.move_messages(account.id, folder, &uids, trash).await?;
+                }
+            }
+            Action::EmptyTrash { .. } | Action::Comment(_) => {}
         }
-        Action::Delete if in_trash => drop(mail.delete_for_good(account.id, folder.id, &uids).await?),
-        Action::Delete => {
-            let trash = store.special_folder(account.id, SpecialUse::Trash).await?;
-            mail.move_messages(account.id, folder.id, &uids, trash.id).await?;
-        }
-        Action::EmptyTrash { .. } => unreachable!("handled above"),
     }
     Ok(None)
 }
@@ -201,13 +255,20 @@ mod tests {
     #[test]
     fn forms_are_read_with_every_chosen_message() {
         let request = parse_form(b"folder=3&id=10&id=12&action=move&to=7&back=%2Fmail%2F3%3Fpage%3D2").unwrap();
-        assert_eq!(request.folder, FolderId(3));
+        assert_eq!(request.folder, Some(FolderId(3)));
         assert_eq!(request.ids, vec![MessageId(10), MessageId(12)]);
         assert_eq!(request.action, Action::Move(FolderId(7)));
         assert_eq!(request.back, "/mail/3?page=2");
         let empty = parse_form(b"folder=4&action=empty&to=&confirm=yes").unwrap();
         assert_eq!(empty.action, Action::EmptyTrash { confirmed: true });
         assert_eq!(empty.back, "/mail/4");
+        let tag = parse_form(b"id=5&action=tag&tag=%26AMk-t%26AOk-&back=%2Fmail%2Ftag%3Ftag%3Dx").unwrap();
+        assert_eq!((tag.folder, tag.action), (None, Action::Tag("&AMk-t&AOk-".into())));
+        assert_eq!(tag.back, "/mail/tag?tag=x");
+        let comment = parse_form(b"folder=2&id=5&action=comment&comment=Call+Bob").unwrap();
+        assert_eq!(comment.action, Action::Comment("Call Bob".into()));
+        assert_eq!(parse_form(b"id=5&action=uncomment").unwrap().action, Action::Comment(String::new()));
+        assert_eq!(parse_form(b"id=5&action=uncomment").unwrap().back, "/mail");
     }
 
     #[test]
@@ -219,6 +280,10 @@ mod tests {
             "folder=1&action=paint",
             "folder=1&action=move",
             "folder=1&id=a&action=read",
+            "action=empty&confirm=yes",
+            "folder=1&id=2&action=tag",
+            "folder=1&id=2&action=untag&tag=",
+            "folder=1&id=2&action=comment",
         ] {
             assert_eq!(parse_form(body.as_bytes()), Err(FormError::Malformed), "{body}");
         }

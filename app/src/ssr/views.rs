@@ -140,11 +140,17 @@ pub(crate) fn folder_view(folder: &store::Folder) -> FolderView {
     }
 }
 
+/// D6: the tags among a message's keywords, in the order of `tags` (by name).
+fn tags_on(keywords: &[String], tags: &[types::Tag]) -> Vec<types::Tag> {
+    tags.iter().filter(|tag| keywords.contains(&tag.keyword)).cloned().collect()
+}
+
 pub(crate) fn list_item(
     row: &store::MessageRow,
     zone: ReaderZone,
     now: &DateTime<FixedOffset>,
     lang: Lang,
+    tags: &[types::Tag],
 ) -> MessageListItem {
     let date = zone.at(row.sent_date.unwrap_or(row.internal_date));
     let sender = if row.from_name.trim().is_empty() { row.from_addr.clone() } else { row.from_name.clone() };
@@ -164,6 +170,8 @@ pub(crate) fn list_item(
         answered: row.flags.contains(store::Flags::ANSWERED),
         forwarded: row.keywords.iter().any(|k| k.eq_ignore_ascii_case("$Forwarded")),
         deleted: row.flags.contains(store::Flags::DELETED),
+        tags: tags_on(&row.keywords, tags),
+        has_comment: row.comment.is_some(),
     }
 }
 
@@ -174,6 +182,7 @@ pub(crate) fn message_view(
     zone: ReaderZone,
     lang: Lang,
     show_images: bool,
+    tags: &[types::Tag],
 ) -> MessageView {
     let remote_images = if show_images { RemoteImages::Show } else { RemoteImages::Block };
     let date = full_date(&zone.at(row.sent_date.unwrap_or(row.internal_date)), lang);
@@ -189,6 +198,9 @@ pub(crate) fn message_view(
             attachments: Vec::new(),
             receipt_requested: None,
             flagged: row.flags.contains(store::Flags::FLAGGED),
+            folder_id: row.folder_id.0,
+            tags: tags_on(&row.keywords, tags),
+            comment: row.comment.clone(),
         };
     };
     let body = match message.body {
@@ -220,6 +232,9 @@ pub(crate) fn message_view(
             .receipt_to
             .filter(|_| !row.keywords.iter().any(|k| k.eq_ignore_ascii_case(super::receipt::MDN_SENT))),
         flagged: row.flags.contains(store::Flags::FLAGGED),
+        folder_id: row.folder_id.0,
+        tags: tags_on(&row.keywords, tags),
+        comment: row.comment.clone(),
     }
 }
 
@@ -325,7 +340,7 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
 
     #[test]
     fn html_messages_are_sanitised_and_attachments_listed() {
-        let view = message_view(&row(), MULTIPART.as_bytes(), ReaderZone::default(), Lang::En, false);
+        let view = message_view(&row(), MULTIPART.as_bytes(), ReaderZone::default(), Lang::En, false, &[]);
         assert_eq!(view.from, "Bob Martin <bob@example.org>");
         assert_eq!(view.cc, "Carl <carl@example.org>");
         assert_eq!(view.subject, "Report");
@@ -341,7 +356,7 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
     #[test]
     fn plain_text_stays_text() {
         let raw = "From: a@example.org\r\nSubject: Hi\r\n\r\nline one\r\n<b>line two</b>\r\n";
-        let view = message_view(&row(), raw.as_bytes(), ReaderZone::default(), Lang::En, false);
+        let view = message_view(&row(), raw.as_bytes(), ReaderZone::default(), Lang::En, false, &[]);
         assert_eq!(view.body, MessageBody::Text("line one\n<b>line two</b>".into()));
     }
 
@@ -350,10 +365,10 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
         let zone = ReaderZone::default();
         let now = zone.at(0);
         let mut message = row();
-        assert_eq!(list_item(&message, zone, &now, Lang::En).sender, "Bob Martin");
+        assert_eq!(list_item(&message, zone, &now, Lang::En, &[]).sender, "Bob Martin");
         message.from_name = " ".into();
         message.flags = store::Flags::SEEN;
-        let item = list_item(&message, zone, &now, Lang::En);
+        let item = list_item(&message, zone, &now, Lang::En, &[]);
         assert_eq!(item.sender, "bob@example.org");
         assert!(!item.unread);
     }

@@ -7,12 +7,10 @@
 //! without a tag row is named by undoing that, so a Thunderbird tag reads as its name here.
 
 use store::{AccountId, FlagOp, Flags, MAX_KEYWORD_BYTES};
+pub use types::MAX_TAG_NAME_CHARS;
 use types::{Tag, TagColour};
 
 use crate::{Mail, Result, mutf7};
-
-/// The longest tag name, in characters.
-pub const MAX_TAG_NAME_CHARS: usize = 40;
 
 /// Thunderbird's five default tags, as it names and colours them.
 const THUNDERBIRD_LABELS: [(&str, &str, TagColour); 5] = [
@@ -89,8 +87,15 @@ pub fn tags_of(rows: Vec<store::StoredTag>, keywords: Vec<String>) -> Vec<Tag> {
             .map_or(TagColour::Grey, |(_, _, colour)| *colour);
         tags.push(Tag { name: name_for_keyword(&keyword), keyword, colour });
     }
-    tags.sort_by_cached_key(|tag| (tag.name.to_lowercase(), tag.keyword.clone()));
+    tags.sort_by_cached_key(|tag| (sort_key(&tag.name), tag.keyword.clone()));
     tags
+}
+
+/// A name as people expect it ordered: without case or accents (`À traiter` by `a`).
+fn sort_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    name.nfd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
 }
 
 /// Why a tag cannot be made.
@@ -190,10 +195,19 @@ mod tests {
     #[test]
     fn system_keywords_are_not_tags() {
         let tags = tags_of(
-            vec![("urgent".into(), "Urgent".into(), "red".into())],
+            vec![("urgent".into(), "Urgent".into(), "red".into()), ("&AMk-t&AOk-".into(), "Été".into(), "teal".into())],
             ["$Forwarded", "$MDNSent", "$label2", "Junk", "nonjunk", "urgent", "zeta"].map(String::from).to_vec(),
         );
         let names: Vec<(&str, TagColour)> = tags.iter().map(|tag| (tag.name.as_str(), tag.colour)).collect();
-        assert_eq!(names, [("Urgent", TagColour::Red), ("Work", TagColour::Orange), ("zeta", TagColour::Grey)]);
+        assert_eq!(
+            names,
+            [
+                ("Été", TagColour::Teal),
+                ("Urgent", TagColour::Red),
+                ("Work", TagColour::Orange),
+                ("zeta", TagColour::Grey)
+            ],
+            "by name, without accents"
+        );
     }
 }

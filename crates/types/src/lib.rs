@@ -16,4 +16,4 @@ pub use client::client_of;
 pub use list::{ListSort, ListWindow, SortKey};
 pub use log::loggable;
 pub use model::*;
-pub use tag::{Tag, TagColour};
+pub use tag::{MAX_TAG_NAME_CHARS, Tag, TagColour};

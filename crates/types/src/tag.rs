@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The longest tag name, in characters.
+pub const MAX_TAG_NAME_CHARS: usize = 40;
+
 /// The colours a tag can have: a fixed palette, so the page only ever writes one of its own
 /// class names (never a colour taken from a request into CSS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
