@@ -139,6 +139,8 @@ pub struct MailboxView {
     pub tags: Vec<Tag>,
     /// The list is this tag's messages (in every folder), not a folder's.
     pub listed_tag: Option<Tag>,
+    /// C6: one line per message.
+    pub compact: bool,
 }
 
 /// A10: the space the mailbox uses, against its quota when it has one.
@@ -256,6 +258,17 @@ pub struct AppPasswordView {
 pub struct FoldersView {
     pub login: String,
     pub folders: Vec<FolderView>,
+}
+
+/// The reader's preferences (M1), as /settings/preferences shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PreferencesView {
+    /// `en` or `fr`; none: the browser's.
+    pub language: Option<String>,
+    /// C3: remote images always shown.
+    pub always_images: bool,
+    /// C6: one line per message in the list.
+    pub compact: bool,
 }
 
 /// What /settings/tags shows (D6).

@@ -27,6 +27,21 @@ impl Lang {
         if code.trim().to_ascii_lowercase().starts_with("fr") { Lang::Fr } else { Lang::En }
     }
 
+    /// The language of a request: the one the reader chose (M1, its cookie), else their
+    /// browser's.
+    #[cfg(feature = "ssr")]
+    pub fn of_request(headers: &axum::http::HeaderMap) -> Lang {
+        let chosen = crate::ssr::cookie_value(headers, crate::pages::preferences::LANGUAGE_COOKIE);
+        match chosen {
+            Some("en") => Lang::En,
+            Some("fr") => Lang::Fr,
+            _ => headers
+                .get(axum::http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map_or(Lang::En, Lang::from_accept_language),
+        }
+    }
+
     /// Picks the language from an `Accept-Language` header (RFC 9110 §12.5.4): the range with
     /// the highest weight wins (the first one on a tie); French for `fr*`, English otherwise.
     pub fn from_accept_language(header: &str) -> Lang {
@@ -266,7 +281,6 @@ keys! {
     ForwardSetting,
     ForwardInline,
     ForwardAttached,
-    PreferencesSaved,
     Formatting,
     Bold,
     Italic,
@@ -329,6 +343,14 @@ keys! {
     ColourPurple,
     ColourPink,
     ColourGrey,
+    Preferences,
+    PreferencesSaved,
+    Language,
+    LanguageAuto,
+    LanguageName,
+    AlwaysShowImages,
+    AlwaysShowImagesNote,
+    CompactList,
 }
 
 /// The text of `key` in `lang`.
@@ -879,6 +901,20 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, ColourPink) => "Rose",
         (Lang::En, ColourGrey) => "Grey",
         (Lang::Fr, ColourGrey) => "Gris",
+        (Lang::En, Preferences) => "Preferences",
+        (Lang::Fr, Preferences) => "Préférences",
+        (Lang::En, Language) => "Language",
+        (Lang::Fr, Language) => "Langue",
+        (Lang::En, LanguageAuto) => "As my browser",
+        (Lang::Fr, LanguageAuto) => "Comme mon navigateur",
+        (Lang::En, LanguageName) => "English",
+        (Lang::Fr, LanguageName) => "Français",
+        (Lang::En, AlwaysShowImages) => "Always show images from the internet in messages",
+        (Lang::Fr, AlwaysShowImages) => "Toujours afficher les images venant d'internet dans les messages",
+        (Lang::En, AlwaysShowImagesNote) => "Senders can then tell when you read their messages.",
+        (Lang::Fr, AlwaysShowImagesNote) => "Les expéditeurs peuvent alors savoir quand vous lisez leurs messages.",
+        (Lang::En, CompactList) => "Compact list: one line per message",
+        (Lang::Fr, CompactList) => "Liste compacte : une ligne par message",
     }
 }
 
@@ -887,15 +923,7 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
 pub fn current_lang() -> Lang {
     #[cfg(feature = "ssr")]
     {
-        use_context::<axum::http::request::Parts>()
-            .and_then(|parts| {
-                parts
-                    .headers
-                    .get(axum::http::header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(Lang::from_accept_language)
-            })
-            .unwrap_or(Lang::En)
+        use_context::<axum::http::request::Parts>().map_or(Lang::En, |parts| Lang::of_request(&parts.headers))
     }
     #[cfg(not(feature = "ssr"))]
     {

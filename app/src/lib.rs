@@ -62,10 +62,12 @@ fn set_page_security_headers() {
     let nonce = leptos::nonce::use_nonce().map(|nonce| format!(" 'nonce-{nonce}'")).unwrap_or_default();
     // A message's srcdoc frame inherits this policy, so remote images the reader asked to see
     // (C3) must be allowed here too; the frame's own policy still allows nothing else.
+    // So must a reader's choice to always see them (M1, its cookie: see `pages::preferences`).
     let shows_images = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
         parts.uri.query().is_some_and(|query| {
             query.split('&').any(|pair| pair == format!("images={}", pages::mail::SHOW_IMAGES_VALUE))
-        })
+        }) || ssr::cookie_value(&parts.headers, pages::preferences::IMAGES_COOKIE)
+            == Some(pages::preferences::IMAGES_ALWAYS)
     });
     let img_src = if shows_images { "'self' data: https: http:" } else { "'self' data:" };
     let policy = format!(
@@ -113,6 +115,11 @@ pub fn App() -> impl IntoView {
                 />
                 <Route path=path!("/settings/folders") view=pages::folders::FoldersPage ssr=SsrMode::Async/>
                 <Route path=path!("/settings/tags") view=pages::tags::TagsPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/settings/preferences")
+                    view=pages::preferences::PreferencesPage
+                    ssr=SsrMode::Async
+                />
                 <Route
                     path=path!("/settings/signatures")
                     view=pages::signatures::SignaturesPage

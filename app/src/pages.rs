@@ -9,6 +9,7 @@ pub mod folders;
 pub mod list_keys;
 pub mod login;
 pub mod mail;
+pub mod preferences;
 pub mod recipients;
 pub mod scheduled;
 pub mod settings;

@@ -146,7 +146,7 @@ pub fn not_found_page(headers: &HeaderMap) -> Response {
 
 /// The reader's language, from the request's `Accept-Language`.
 pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
-    headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::En, Lang::from_accept_language)
+    Lang::of_request(headers)
 }
 
 /// A small whole page that says one thing (`title`, from our dictionary, never from the request)

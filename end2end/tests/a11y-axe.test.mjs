@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import { AxeBuilder } from '@axe-core/playwright';
 import { startServer } from '../lib/server.mjs';
 import { sendMail, htmlMessage } from '../lib/smtp.mjs';
+import { imap } from '../lib/imap.mjs';
 import { openBrowser, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42', quotaMb: 10 };
 let server;
 
 before(async () => {
-  server = await startServer({ users: [ANA] });
+  server = await startServer({ users: [ANA], imap: true });
   await sendMail({
     port: server.smtpPort,
     from: 'bob@example.net',
@@ -23,6 +24,9 @@ before(async () => {
       html: '<p>Hello <b>Ana</b>, <img src="https://tracker.example/p.gif"> see you.</p>',
     }),
   });
+  // Tags in most colours (Thunderbird's labels, and a keyword of its own in grey), for their
+  // contrast in both schemes.
+  imap(server, ANA, 'imap.select("INBOX")\nimap.store("1", "+FLAGS", "($label1 $label2 $label3 $label4 $label5 projet)")\nprint("true")');
 });
 
 after(async () => {
@@ -61,7 +65,7 @@ for (const [scheme, locale] of [['light', 'en-GB'], ['dark', 'fr-FR']]) {
     await page.locator('.message-row').first().getByRole('link').click();
     await page.locator('.reader-pane .message-subject').waitFor();
     await audit('message');
-    for (const path of ['/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/scheduled', '/no-such-page']) {
+    for (const path of ['/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/scheduled', '/no-such-page']) {
       await page.goto(`${server.baseUrl}${path}`);
       if (path === '/no-such-page') {
         const seen = await violations(page);

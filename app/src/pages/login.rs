@@ -23,6 +23,10 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         auth::AuthOutcome::Ok(account) => {
             let token = auth.create_web_session(account.id).await?;
             ssr::set_cookie(&ssr::session_cookie(Some(&token), ssr::web_settings().secure_cookies))?;
+            // The reader's language and images choice, for this browser too (M1).
+            let store = expect_context::<store::Store>();
+            let preferences = crate::pages::preferences::stored_preferences(&store, account.id).await?;
+            crate::pages::preferences::set_preference_cookies(&preferences)?;
             leptos_axum::redirect("/mail");
             Ok(())
         }

@@ -56,6 +56,7 @@ pub async fn mail_view(
     let lang = ssr::request_lang();
     let zone = ssr::ReaderZone::of_request();
     let tags = mail.tags(account.id).await?;
+    let preferences = crate::pages::preferences::stored_preferences(&store, account.id).await?;
     let listed_tag = match tag {
         Some(keyword) => Some(tags.iter().find(|tag| tag.keyword == keyword).cloned().ok_or(AppError::NotFound)?),
         None => None,
@@ -100,7 +101,8 @@ pub async fn mail_view(
         let raw = store.read_raw_if_present(account.id, row.id, &row.blob_hash).await?.ok_or(AppError::NotFound)?;
         // Only our own "Show images" button may load a message's images: a link to
         // `?images=show` in the message itself (or on another site) must not trigger its trackers.
-        let show_images = show_images && ssr::request_is_first_party();
+        // Unless the reader chose to always see them (M1).
+        let show_images = (show_images && ssr::request_is_first_party()) || preferences.always_images;
         let tags = tags.clone();
         // Parsing and sanitising a large message is CPU work: keep it off the async workers.
         let view = tokio::task::spawn_blocking(move || ssr::message_view(&row, &raw, zone, lang, show_images, &tags))
@@ -156,6 +158,7 @@ pub async fn mail_view(
         usage,
         tags,
         listed_tag,
+        compact: preferences.compact,
     })
 }
 
@@ -377,7 +380,8 @@ pub(crate) fn MailError(error: AppError) -> impl IntoView {
 #[component]
 fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_empty: bool) -> impl IntoView {
     let lang = use_lang();
-    let MailboxView { login, folders, current_folder_id, messages, list, message, usage, tags, listed_tag } = mailbox;
+    let MailboxView { login, folders, current_folder_id, messages, list, message, usage, tags, listed_tag, compact } =
+        mailbox;
     let current = folders.iter().find(|f| f.id == current_folder_id);
     let role = current.and_then(|f| f.role);
     let (place, list_title) = match &listed_tag {
@@ -393,7 +397,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
         <div class="app">
             <AppHeader login/>
             <SentBanner sent/>
-            <div class="mail" data-pane=pane>
+            <div class="mail" class:compact=compact data-pane=pane>
                 <FolderTree folders current_folder_id usage tags=tags.clone() listed_tag=listed_tag.map(|tag| tag.keyword)/>
                 <main class="mail-main">
                     <MessageList
@@ -506,6 +510,9 @@ pub(crate) fn AppHeader(login: String) -> impl IntoView {
                 </a>
                 <a class="button subtle" href=crate::pages::settings::APP_PASSWORDS_PATH>
                     {t(lang, Key::AppPasswords)}
+                </a>
+                <a class="button subtle" href=crate::pages::preferences::PREFERENCES_PATH>
+                    {t(lang, Key::Preferences)}
                 </a>
                 <ActionForm action=logout>
                     <button type="submit" class="button subtle">{t(lang, Key::Logout)}</button>
