@@ -60,3 +60,22 @@ test('assets are sent precompressed as accepted, identical once decoded', async 
   assert.equal(wasm.headers['content-type'], 'application/wasm');
   assert.equal((await get('/no/such/file.js')).status, 404);
 });
+
+test("pages are compressed for the reader's own requests only (BREACH)", async () => {
+  const accept = { 'accept-encoding': 'gzip, br' };
+  const own = await get('/login', { ...accept, 'sec-fetch-site': 'same-origin' });
+  assert.equal(own.status, 200);
+  assert.equal(own.headers['content-encoding'], 'br');
+  const html = brotliDecompressSync(own.body).toString('utf8');
+  assert.match(html, /^<!DOCTYPE html>/);
+  const typed = await get('/login', { 'accept-encoding': 'gzip', 'sec-fetch-site': 'none' });
+  assert.equal(typed.headers['content-encoding'], 'gzip');
+  assert.match(gunzipSync(typed.body).toString('utf8'), /<form/);
+  // A request another site made, or one from a browser that does not say, is sent as it is.
+  for (const site of ['cross-site', 'same-site', undefined]) {
+    const headers = site ? { ...accept, 'sec-fetch-site': site } : accept;
+    const plain = await get('/login', headers);
+    assert.equal(plain.headers['content-encoding'], undefined, String(site));
+    assert.match(plain.body.toString('utf8'), /^<!DOCTYPE html>/);
+  }
+});

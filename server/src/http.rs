@@ -10,6 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use leptos::config::LeptosOptions;
 use rust_embed::RustEmbed;
+use tower_http::compression::CompressionLayer;
 
 /// The site built by `scripts/build-site.sh`. Release builds embed it; debug builds read it from
 /// disk, so a rebuilt site shows without rebuilding the server.
@@ -36,6 +37,54 @@ pub(crate) fn router(
         .fallback(static_file)
         .layer(middleware::from_fn_with_state(auth, limit_requests))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(mark_first_party))
+        .layer(CompressionLayer::new().br(true).gzip(true).compress_when(compressible))
+}
+
+/// Set on the response to a request the reader's own page (or a typed address) made.
+#[derive(Debug, Clone, Copy)]
+struct FirstParty;
+
+/// Pages and server-function answers are compressed, but only for requests our own pages make.
+///
+/// BREACH: a response that holds a secret and text an attacker chose leaks the secret through
+/// its compressed size, to an attacker who can make the victim's browser send many requests and
+/// watch their sizes. Our pages hold mail (secret) beside mail an attacker could have sent, so
+/// the attack needs requests sent from another site; those carry `Sec-Fetch-Site: cross-site`
+/// (or `same-site`), and are answered uncompressed. There is no CSRF token to steal (see
+/// `csrf_guard`), and the CSP nonce changes with every response. Browsers that do not send
+/// `Sec-Fetch-Site` get nothing compressed. Server-Sent Events stay uncompressed (a
+/// compressor would hold the events back), as do downloads, which are not text.
+async fn mark_first_party(request: Request<Body>, next: Next) -> Response {
+    let first_party = request
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| matches!(site.trim(), "same-origin" | "none"));
+    let mut response = next.run(request).await;
+    if first_party {
+        response.extensions_mut().insert(FirstParty);
+    }
+    response
+}
+
+/// [`CompressionLayer`]'s predicate: see [`mark_first_party`].
+fn compressible(
+    _: StatusCode,
+    _: axum::http::Version,
+    headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> bool {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    // Below this, the coding's own bytes outweigh what it saves.
+    let tiny = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|length| length < 256);
+    extensions.get::<FirstParty>().is_some()
+        && !tiny
+        && (content_type.starts_with("text/html") || content_type.starts_with("application/json"))
 }
 
 /// The largest request body taken: sign-in and server-function forms are small. The
