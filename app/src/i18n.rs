@@ -351,6 +351,7 @@ keys! {
     AlwaysShowImages,
     AlwaysShowImagesNote,
     CompactList,
+    Print,
 }
 
 /// The text of `key` in `lang`.
@@ -915,6 +916,8 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, AlwaysShowImagesNote) => "Les expéditeurs peuvent alors savoir quand vous lisez leurs messages.",
         (Lang::En, CompactList) => "Compact list: one line per message",
         (Lang::Fr, CompactList) => "Liste compacte : une ligne par message",
+        (Lang::En, Print) => "Print",
+        (Lang::Fr, Print) => "Imprimer",
     }
 }
 

@@ -8,6 +8,7 @@
 pub(crate) mod compose;
 mod live;
 mod message_actions;
+mod print;
 pub(crate) mod receipt;
 pub mod send_later;
 mod views;
@@ -91,6 +92,13 @@ pub fn router(
             message_actions::ACTIONS_PATH,
             axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
                 message_actions::act(mail.clone(), actions_auth.clone(), headers, body)
+            }),
+        )
+        .route(
+            &format!("{}/{{message_id}}", crate::pages::mail::PRINT_PATH),
+            get({
+                let auth = auth.clone();
+                move |path: Path<i64>, headers: HeaderMap| print::print(auth.clone(), path, headers)
             }),
         )
         .route(

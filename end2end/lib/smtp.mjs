@@ -4,6 +4,14 @@ import { connect } from 'node:net';
 
 /** Sends `message` (a string with CRLF line ends) from `from` to `to` via 127.0.0.1:`port`. */
 export async function sendMail({ port, from, to, message }) {
+  const session = await openSmtp(port);
+  await session.send({ from, to, message });
+  await session.close();
+}
+
+/** An SMTP session on 127.0.0.1:`port` that sends many messages, one after the other:
+ * `{ send({ from, to, message }), close() }`. */
+export async function openSmtp(port) {
   const socket = connect({ host: '127.0.0.1', port });
   socket.setEncoding('utf8');
   let buffer = '';
@@ -39,15 +47,21 @@ export async function sendMail({ port, from, to, message }) {
 
   await expect(2, 'greeting');
   await command('EHLO end2end.test', 2);
-  await command(`MAIL FROM:<${from}>`, 2);
-  for (const rcpt of [to].flat()) await command(`RCPT TO:<${rcpt}>`, 2);
-  await command('DATA', 3);
-  const body = message.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
-  const accepted = expect(2, 'end of data');
-  socket.write(`${body.endsWith('\r\n') ? body : `${body}\r\n`}.\r\n`);
-  await accepted;
-  await command('QUIT', 2);
-  socket.end();
+  return {
+    async send({ from, to, message }) {
+      await command(`MAIL FROM:<${from}>`, 2);
+      for (const rcpt of [to].flat()) await command(`RCPT TO:<${rcpt}>`, 2);
+      await command('DATA', 3);
+      const body = message.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
+      const accepted = expect(2, 'end of data');
+      socket.write(`${body.endsWith('\r\n') ? body : `${body}\r\n`}.\r\n`);
+      await accepted;
+    },
+    async close() {
+      await command('QUIT', 2);
+      socket.end();
+    },
+  };
 }
 
 /** A text/html message whose body is base64-encoded (no line-length or dot worries). */

@@ -29,6 +29,9 @@ pub const ACTIONS_PATH: &str = "/actions";
 /// Where the page hears of changes to the account's mail (`ssr::live`).
 pub const EVENTS_PATH: &str = "/events";
 
+/// A message alone, to print (C10): `{PRINT_PATH}/{message_id}` (`ssr::print`).
+pub const PRINT_PATH: &str = "/print";
+
 /// A page of the list holds this many messages (C2).
 pub const PAGE_SIZE: u32 = 100;
 
@@ -1073,6 +1076,11 @@ fn MessageActions(
             </button>
         </form>
     };
+    let print = view! {
+        <a class="button subtle" href=format!("{PRINT_PATH}/{id}") target="_blank" rel="noopener external">
+            {t(lang, Key::Print)}
+        </a>
+    };
     let compose = crate::pages::compose::COMPOSE_PATH;
     let actions = if role == Some(SpecialUse::Drafts) {
         view! { <a class="button primary" href=format!("{compose}?draft={id}")>{t(lang, Key::EditDraft)}</a> }
@@ -1088,7 +1096,7 @@ fn MessageActions(
         }
         .into_any()
     };
-    view! { <nav class="message-actions" aria-label=t(lang, Key::MessageActions)>{actions}{tools}</nav> }
+    view! { <nav class="message-actions" aria-label=t(lang, Key::MessageActions)>{actions}{tools}{print}</nav> }
 }
 
 /// D6: the open message's tags, each with a button taking it off, and the menu to add one.
@@ -1297,11 +1305,14 @@ fn MessageDisplay(
                 }
             })
             .collect_view();
+        // The area folds away (C7), without script.
         view! {
-            <section class="attachments" aria-label=t(lang, Key::Attachments)>
-                <h3>{t(lang, Key::Attachments)}</h3>
+            <details class="attachments" open>
+                <summary>
+                    <h3>{t(lang, Key::Attachments)}</h3>
+                </summary>
                 <ul>{items}</ul>
-            </section>
+            </details>
         }
     });
     view! {

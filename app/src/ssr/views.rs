@@ -30,6 +30,14 @@ impl ReaderZone {
         ReaderZone(named)
     }
 
+    /// The zone a request's cookie names (for handlers outside the Leptos context).
+    pub(crate) fn of_headers(headers: &axum::http::HeaderMap) -> ReaderZone {
+        let named = super::cookie_value(headers, crate::time_zone::TIME_ZONE_COOKIE)
+            .filter(|name| crate::time_zone::is_zone_name(name))
+            .and_then(|name| name.parse::<chrono_tz::Tz>().ok());
+        ReaderZone(named)
+    }
+
     /// A Unix time in this zone.
     pub(crate) fn at(self, unix_seconds: i64) -> DateTime<FixedOffset> {
         let utc = chrono::Utc.timestamp_opt(unix_seconds, 0).single().unwrap_or_default();

@@ -100,6 +100,20 @@ pub fn render(raw: &[u8], remote_images: RemoteImages) -> Option<Rendered> {
     })
 }
 
+/// The sanitised HTML body alone, without its frame document, remote images blocked; empty
+/// when the message has no HTML body. For a page that shows nothing but this message (printing,
+/// C10), under a policy that runs none of it.
+pub fn printable_html(raw: &[u8]) -> String {
+    let Some(message) = MessageParser::default().parse(raw) else { return String::new() };
+    match message.html_part(0) {
+        Some(part) if part.is_text_html() => {
+            let html = part.text_contents().unwrap_or("");
+            sanitize_email_html(html, inline_images(&message), RemoteImages::Block).html
+        }
+        _ => String::new(),
+    }
+}
+
 /// The attachment at `index` (as listed by [`render`]).
 pub fn attachment(raw: &[u8], index: u32) -> Option<Attachment> {
     let message = MessageParser::default().parse(raw)?;
