@@ -28,6 +28,7 @@ pub mod outgoing;
 mod sending;
 mod srs;
 pub mod tags;
+pub mod threads;
 
 use std::sync::Arc;
 

@@ -11,6 +11,7 @@ use facts::envelope::split_addr_spec;
 use imap_codec::imap_types::core::{Charset, Vec1};
 use imap_codec::imap_types::extensions::sort::{SortCriterion, SortKey};
 use imap_codec::imap_types::search::SearchKey;
+use mail::threads::base_subject;
 use mail_parser::{Addr, Address, HeaderValue, MessageParser};
 use store::FactsWanted;
 
@@ -187,108 +188,9 @@ fn address_keys(addr: &Addr<'_>) -> (String, String) {
     (mailbox.to_ascii_uppercase(), display.to_uppercase())
 }
 
-/// RFC 5256 §2.1: the subject without its reply and forward markers, so a thread's messages
-/// sort together. `subject` is already decoded (RFC 2047).
-pub(crate) fn base_subject(subject: &str) -> String {
-    // (1) Runs of whitespace are one space.
-    let mut text = subject.split_whitespace().collect::<Vec<_>>().join(" ");
-    loop {
-        // (2) Trailing "(fwd)" and spaces.
-        loop {
-            let trimmed = text.trim_end();
-            match strip_suffix_ignore_case(trimmed, "(fwd)") {
-                Some(rest) => text = rest.to_string(),
-                None => {
-                    text = trimmed.to_string();
-                    break;
-                }
-            }
-        }
-        // (3) and (4): leading "re:", "fw:", "fwd:" with their blobs, and blobs, until none.
-        loop {
-            // A lone WSP is a subj-leader too (§5 ABNF): " c", what (6) leaves of "[fwd: c]".
-            text = text.trim_start().to_string();
-            let before = text.clone();
-            if let Some(rest) = strip_leader(&text) {
-                text = rest;
-            }
-            if let Some(rest) = strip_blob(&text)
-                && !rest.is_empty()
-            {
-                text = rest;
-            }
-            if text == before {
-                break;
-            }
-        }
-        // (6) "[fwd: ...]" around everything.
-        let lower = text.to_ascii_lowercase();
-        if lower.starts_with("[fwd:") && text.ends_with(']') {
-            text = text[5..text.len() - 1].to_string();
-            continue;
-        }
-        return text;
-    }
-}
-
-fn strip_suffix_ignore_case<'a>(text: &'a str, suffix: &str) -> Option<&'a str> {
-    let cut = text.len().checked_sub(suffix.len())?;
-    (text.is_char_boundary(cut) && text[cut..].eq_ignore_ascii_case(suffix)).then(|| &text[..cut])
-}
-
-/// `*WSP subj-blob` at the start: `[...]` without brackets inside.
-fn strip_blob(text: &str) -> Option<String> {
-    let rest = text.trim_start();
-    let inner = rest.strip_prefix('[')?;
-    let end = inner.find(']')?;
-    if inner[..end].contains('[') {
-        return None;
-    }
-    Some(inner[end + 1..].trim_start().to_string())
-}
-
-/// `subj-refwd`, with the blobs before it: `*subj-blob ("re" / "fw" / "fwd") *WSP [subj-blob] ":"`.
-fn strip_leader(text: &str) -> Option<String> {
-    let mut rest = text.trim_start().to_string();
-    while let Some(after) = strip_blob(&rest) {
-        rest = after;
-    }
-    let lower = rest.to_ascii_lowercase();
-    let word = ["fwd", "fw", "re"].into_iter().find(|word| lower.starts_with(word))?;
-    let mut after = rest[word.len()..].trim_start().to_string();
-    if let Some(without_blob) = strip_blob(&after) {
-        after = without_blob;
-    }
-    let after = after.strip_prefix(':')?;
-    Some(after.trim_start().to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_subjects_of_rfc_5256() {
-        for (subject, base) in [
-            ("Hello", "Hello"),
-            ("Re: Hello", "Hello"),
-            ("RE: re: Fwd: Hello", "Hello"),
-            ("Re[2]: Hello", "Hello"),
-            ("[list] Re: Hello", "Hello"),
-            ("Re: [list] Re: Hello (fwd)", "Hello"),
-            ("[Fwd: Re: Hello]", "Hello"),
-            // imaptest sort-subject: (6) leaves " c", whose space (3) removes before (6) again.
-            ("Re: [FWD: c]", "c"),
-            ("re: [fwd: [fwd: re: [fwd: babylon]]]", "babylon"),
-            ("[foo] Fwd: [bar] Re: fw: b (fWd)  (fwd)", "b"),
-            ("Hello   world  (fwd) (FWD)", "Hello world"),
-            ("[only a blob]", "[only a blob]"),
-            ("Réponse: été", "Réponse: été"),
-            ("", ""),
-        ] {
-            assert_eq!(base_subject(subject), base, "{subject:?}");
-        }
-    }
 
     #[test]
     fn fields_from_a_header_block() {
