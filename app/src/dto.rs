@@ -80,6 +80,9 @@ pub struct MessageListItem {
     pub tags: Vec<Tag>,
     /// D7: it has a comment.
     pub has_comment: bool,
+    /// C11: the messages of its conversation in this folder, when the list shows conversations
+    /// (then `unread` says whether any of them is); 0 otherwise.
+    pub thread_count: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +125,21 @@ pub struct MessageView {
     pub tags: Vec<Tag>,
     /// D7: the reader's private note on it.
     pub comment: Option<String>,
+    /// C11: its conversation in the folder, oldest first, when the list shows conversations
+    /// and it has others.
+    pub conversation: Vec<ConversationEntry>,
+}
+
+/// One message of the conversation the reading pane lists (C11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationEntry {
+    pub id: i64,
+    pub sender: String,
+    pub short_date: String,
+    pub full_date: String,
+    pub unread: bool,
+    /// The one open.
+    pub current: bool,
 }
 
 /// Everything the three panes of /mail show.
@@ -141,6 +159,8 @@ pub struct MailboxView {
     pub listed_tag: Option<Tag>,
     /// C6: one line per message.
     pub compact: bool,
+    /// C11: the list shows conversations.
+    pub threads: bool,
 }
 
 /// A10: the space the mailbox uses, against its quota when it has one.
@@ -269,6 +289,8 @@ pub struct PreferencesView {
     pub always_images: bool,
     /// C6: one line per message in the list.
     pub compact: bool,
+    /// C11: the list shows conversations.
+    pub threads: bool,
 }
 
 /// What /settings/tags shows (D6).

@@ -352,6 +352,9 @@ keys! {
     AlwaysShowImagesNote,
     CompactList,
     Print,
+    ThreadsPreference,
+    Conversation,
+    MessagesInThread,
 }
 
 /// The text of `key` in `lang`.
@@ -918,6 +921,12 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, CompactList) => "Liste compacte : une ligne par message",
         (Lang::En, Print) => "Print",
         (Lang::Fr, Print) => "Imprimer",
+        (Lang::En, ThreadsPreference) => "Group messages by conversation",
+        (Lang::Fr, ThreadsPreference) => "Regrouper les messages par conversation",
+        (Lang::En, Conversation) => "Conversation",
+        (Lang::Fr, Conversation) => "Conversation",
+        (Lang::En, MessagesInThread) => "messages in the conversation",
+        (Lang::Fr, MessagesInThread) => "messages dans la conversation",
     }
 }
 
@@ -978,6 +987,7 @@ mod tests {
             Key::Pages,
             Key::MessagesCount,
             Key::ColourOrange,
+            Key::Conversation,
         ];
         assert!(Key::ALL.len() > 40);
         for &key in Key::ALL {

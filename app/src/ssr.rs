@@ -6,6 +6,7 @@
 //! [`current_account`]; the account id then scopes every store call.
 
 pub(crate) mod compose;
+pub(crate) mod conversations;
 mod live;
 mod message_actions;
 mod print;
@@ -30,7 +31,9 @@ use crate::attachments::{UPLOAD_BUSY, UPLOAD_PATH, UPLOAD_TOO_LARGE, UPLOAD_TOO_
 use crate::error::AppError;
 use crate::i18n::Lang;
 
-pub(crate) use views::{ReaderZone, folder_view, full_date, list_item, local_time, message_view, usage_view};
+pub(crate) use views::{
+    ReaderZone, folder_view, full_date, list_item, local_time, message_view, short_date, usage_view,
+};
 
 /// The session cookie's name.
 pub(crate) const SESSION_COOKIE: &str = "facteur_session";

@@ -11,8 +11,8 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::dto::{
-    FolderView, ListAsk, ListPlace, ListView, MailboxView, MessageBody, MessageListItem, MessageView, UsageView,
-    with_query_pair,
+    ConversationEntry, FolderView, ListAsk, ListPlace, ListView, MailboxView, MessageBody, MessageListItem,
+    MessageView, UsageView, with_query_pair,
 };
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t, use_lang};
@@ -130,6 +130,69 @@ pub async fn mail_view(
         (Some(asked), _) => (asked, listed_tag.is_some() && asked == ListSort::default()),
         (None, _) => (kept.unwrap_or_default(), true),
     };
+    // C11: a folder's list by conversation, when the reader chose so.
+    if let Some(current) = current.as_ref().filter(|_| preferences.threads) {
+        let mut conversations = ssr::conversations::folder_conversations(&store, account.id, current.id).await?;
+        if let Some(view) = message.as_mut() {
+            let open = conversations.iter().find(|c| c.iter().any(|m| m.id.0 == view.id));
+            let now = zone.at(chrono::Utc::now().timestamp());
+            view.conversation = open
+                .filter(|c| c.len() > 1)
+                .map(|c| {
+                    c.iter()
+                        .map(|m| {
+                            let date = zone.at(m.date);
+                            ConversationEntry {
+                                id: m.id.0,
+                                sender: m.sender.clone(),
+                                short_date: ssr::short_date(&date, &now, lang),
+                                full_date: ssr::full_date(&date, lang),
+                                unread: m.unread,
+                                current: m.id.0 == view.id,
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        if unread_only {
+            conversations.retain(|c| c.iter().any(|m| m.unread));
+        }
+        ssr::conversations::sort_conversations(&mut conversations, sort);
+        let total = conversations.len() as u32;
+        let pages = total.div_ceil(PAGE_SIZE).max(1);
+        let page = page.unwrap_or(1).clamp(1, pages);
+        let shown = conversations.iter().skip(((page - 1) * PAGE_SIZE) as usize).take(PAGE_SIZE as usize);
+        let shown: Vec<&ssr::conversations::Conversation> = shown.collect();
+        let newest: Vec<store::MessageId> = shown.iter().filter_map(|c| c.last().map(|m| m.id)).collect();
+        let rows = store.messages_by_ids(account.id, &newest).await?;
+        let now = zone.at(chrono::Utc::now().timestamp());
+        let messages = shown
+            .iter()
+            .filter_map(|c| {
+                let newest = c.last()?;
+                let row = rows.iter().find(|row| row.id == newest.id)?;
+                let mut item = ssr::list_item(row, zone, &now, lang, &tags);
+                item.thread_count = c.len() as u32;
+                item.unread = c.iter().any(|m| m.unread);
+                Some(item)
+            })
+            .collect();
+        let usage = ssr::usage_view(store.used_bytes(account.id).await?, account.quota_bytes, lang);
+        return Ok(MailboxView {
+            login: account.login.clone(),
+            folders: folders.iter().map(ssr::folder_view).collect(),
+            current_folder_id: current.id.0,
+            messages,
+            list: ListView { sort, sort_is_kept, unread_only, page, pages, total },
+            message,
+            usage,
+            tags,
+            listed_tag,
+            compact: preferences.compact,
+            threads: true,
+        });
+    }
     let (rows, total, page, pages) = match (&current, &listed_tag) {
         (_, Some(tag)) => {
             let page = page.unwrap_or(1).max(1);
@@ -162,6 +225,7 @@ pub async fn mail_view(
         tags,
         listed_tag,
         compact: preferences.compact,
+        threads: false,
     })
 }
 
@@ -383,8 +447,19 @@ pub(crate) fn MailError(error: AppError) -> impl IntoView {
 #[component]
 fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_empty: bool) -> impl IntoView {
     let lang = use_lang();
-    let MailboxView { login, folders, current_folder_id, messages, list, message, usage, tags, listed_tag, compact } =
-        mailbox;
+    let MailboxView {
+        login,
+        folders,
+        current_folder_id,
+        messages,
+        list,
+        message,
+        usage,
+        tags,
+        listed_tag,
+        compact,
+        threads,
+    } = mailbox;
     let current = folders.iter().find(|f| f.id == current_folder_id);
     let role = current.and_then(|f| f.role);
     let (place, list_title) = match &listed_tag {
@@ -413,6 +488,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
                         move_targets=move_targets.clone()
                         confirm_empty
                         tags=tags.clone()
+                        threads
                     />
                     <ReadingPane message place role=message_role list_query move_targets tags/>
                 </main>
@@ -722,6 +798,7 @@ fn MessageList(
     move_targets: Vec<(i64, String)>,
     confirm_empty: bool,
     tags: Vec<Tag>,
+    threads: bool,
 ) -> impl IntoView {
     let lang = use_lang();
     let empty = messages.is_empty();
@@ -755,6 +832,8 @@ fn MessageList(
             // toolbar's buttons say what to do with them.
             <form class="list-form" method="post" action=ACTIONS_PATH>
                 {folder_id.map(|id| view! { <input type="hidden" name="folder" value=id.to_string()/> })}
+                // C11: a ticked conversation is acted on whole.
+                {threads.then(|| view! { <input type="hidden" name="whole_threads" value="1"/> })}
                 <input type="hidden" name="back" value=list_url.clone()/>
                 {(!empty).then(|| view! { <ListToolbar move_targets in_trash tags/> })}
                 {empty.then(|| view! { <p class="empty">{t(lang, empty_note)}</p> })}
@@ -952,7 +1031,20 @@ fn MessageRow(item: MessageListItem, href: String, selected: bool, lang: Lang) -
             <input type="checkbox" class="row-check" name="id" value=item.id.to_string() aria-label=choose_label/>
             <a href=href aria-current=selected.then_some("page")>
                 <span class="row-line">
-                    <span class="sender" title=item.sender_address.clone()>{sender}</span>
+                    <span class="sender" title=item.sender_address.clone()>
+                        {sender}
+                        {(item.thread_count > 1)
+                            .then(|| {
+                                view! {
+                                    <span class="thread-count" title=format!("{} {}", item.thread_count, t(lang, Key::MessagesInThread))>
+                                        <span aria-hidden="true">{item.thread_count}</span>
+                                        <span class="visually-hidden">
+                                            {format!(", {} {}", item.thread_count, t(lang, Key::MessagesInThread))}
+                                        </span>
+                                    </span>
+                                }
+                            })}
+                    </span>
                     <time class="date" datetime=item.iso_date.clone() title=item.full_date.clone()>
                         {item.short_date.clone()}
                     </time>
@@ -1147,6 +1239,35 @@ fn MessageTags(id: i64, folder_id: i64, message_tags: Vec<Tag>, tags: Vec<Tag>, 
     }
 }
 
+/// C11: the open message's conversation, oldest first (the newest at the bottom), each a link
+/// to open it.
+#[component]
+fn ConversationList(conversation: Vec<ConversationEntry>, place: ListPlace, list_query: String) -> impl IntoView {
+    let lang = use_lang();
+    (!conversation.is_empty()).then(|| {
+        let items = conversation
+            .into_iter()
+            .map(|entry| {
+                let href = place.path(Some(entry.id), &list_query);
+                view! {
+                    <li class:unread=entry.unread class:current=entry.current>
+                        <a href=href aria-current=entry.current.then_some("page")>
+                            <span class="sender">{entry.sender}</span>
+                            <time title=entry.full_date>{entry.short_date}</time>
+                        </a>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <nav class="conversation" aria-label=t(lang, Key::Conversation)>
+                <h3>{t(lang, Key::Conversation)}</h3>
+                <ol>{items}</ol>
+            </nav>
+        }
+    })
+}
+
 /// D7: the reader's private note on the open message: shown when there is one, written or
 /// changed in a folded form, removed by saving it empty or with its own button.
 #[component]
@@ -1244,6 +1365,7 @@ fn MessageDisplay(
         folder_id,
         tags: message_tags,
         comment,
+        conversation,
     } = message;
     let receipt = receipt_requested.map(|address| view! { <ReceiptRequest id address/> });
     // The list's address and the message's own, both with the list's order and page.
@@ -1325,6 +1447,7 @@ fn MessageDisplay(
             <h2 class="message-subject">{subject}</h2>
             <MessageTags id folder_id message_tags tags back=message_url.clone()/>
             <MessageComment id folder_id comment back=message_url.clone()/>
+            <ConversationList conversation place=place.clone() list_query=list_query.clone()/>
             <dl class="message-headers">
                 {header_row(Key::From, from)}
                 {header_row(Key::To, to)}

@@ -1,5 +1,5 @@
 //! /settings/preferences: how the mail reads (M1): the language, external images always shown
-//! (C3), the compact list (C6). The composer's preferences (format, forward as attachment,
+//! (C3), the compact list (C6), conversations (C11). The composer's preferences (format, forward as attachment,
 //! signature, default sender) are on the signatures page.
 //!
 //! The account's settings are the truth. The language and the images choice are also kept in
@@ -33,6 +33,7 @@ mod setting {
     pub(super) const LANGUAGE: &str = "language";
     pub(super) const IMAGES: &str = "images";
     pub(super) const COMPACT: &str = "compact";
+    pub(super) const THREADS: &str = "threads";
 }
 
 /// The account's preferences, as stored.
@@ -46,6 +47,7 @@ pub(crate) async fn stored_preferences(
         language: read(setting::LANGUAGE).await?.filter(|code| code == "en" || code == "fr"),
         always_images: read(setting::IMAGES).await?.as_deref() == Some(IMAGES_ALWAYS),
         compact: read(setting::COMPACT).await?.as_deref() == Some("1"),
+        threads: read(setting::THREADS).await?.as_deref() == Some("1"),
     })
 }
 
@@ -75,6 +77,7 @@ pub async fn save_preferences(
     language: String,
     always_images: Option<String>,
     compact: Option<String>,
+    threads: Option<String>,
 ) -> Result<(), AppError> {
     use crate::ssr;
     let (store, account) = ssr::current_account().await?;
@@ -83,10 +86,16 @@ pub async fn save_preferences(
         "en" | "fr" => Some(language),
         _ => return Err(AppError::InvalidName),
     };
-    let preferences = PreferencesView { language, always_images: always_images.is_some(), compact: compact.is_some() };
+    let preferences = PreferencesView {
+        language,
+        always_images: always_images.is_some(),
+        compact: compact.is_some(),
+        threads: threads.is_some(),
+    };
     store.set_account_setting(account.id, setting::LANGUAGE, preferences.language.as_deref()).await?;
     store.set_account_setting(account.id, setting::IMAGES, preferences.always_images.then_some(IMAGES_ALWAYS)).await?;
     store.set_account_setting(account.id, setting::COMPACT, preferences.compact.then_some("1")).await?;
+    store.set_account_setting(account.id, setting::THREADS, preferences.threads.then_some("1")).await?;
     set_preference_cookies(&preferences)?;
     leptos_axum::redirect(&format!("{PREFERENCES_PATH}?saved=1"));
     Ok(())
@@ -145,6 +154,10 @@ fn PreferencesForm(preferences: PreferencesView) -> impl IntoView {
             <div class="field checkbox-field">
                 <input id="pref-compact" type="checkbox" name="compact" value="1" checked=preferences.compact/>
                 <label for="pref-compact">{t(lang, Key::CompactList)}</label>
+            </div>
+            <div class="field checkbox-field">
+                <input id="pref-threads" type="checkbox" name="threads" value="1" checked=preferences.threads/>
+                <label for="pref-threads">{t(lang, Key::ThreadsPreference)}</label>
             </div>
             <button type="submit" class="button primary">{t(lang, Key::Save)}</button>
         </form>

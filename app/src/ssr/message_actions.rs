@@ -56,6 +56,8 @@ struct ActionRequest {
     back: String,
     /// The page's script posted it (a drop) and wants no redirect: `204 No Content`.
     quiet: bool,
+    /// C11: each chosen message stands for its whole conversation in its folder.
+    whole_threads: bool,
 }
 
 /// Why a form cannot be acted on.
@@ -69,7 +71,7 @@ enum FormError {
 
 fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
     let (mut folder, mut action, mut to, mut back, mut confirmed) = (None, None, None, None, false);
-    let (mut tag, mut comment, mut quiet) = (None, None, false);
+    let (mut tag, mut comment, mut quiet, mut whole_threads) = (None, None, false, false);
     let mut ids = Vec::new();
     for (name, value) in form_urlencoded::parse(body) {
         match &*name {
@@ -87,6 +89,7 @@ fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
             "tag" if !value.is_empty() => tag = Some(value.into_owned()),
             "comment" => comment = Some(value.into_owned()),
             "reply" => quiet = value == "none",
+            "whole_threads" => whole_threads = value == "1",
             "confirm" => confirmed = value == "yes",
             _ => {}
         }
@@ -109,7 +112,7 @@ fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
     let back = back
         .filter(|back| is_mail_page(back))
         .unwrap_or_else(|| folder.map_or_else(|| "/mail".to_string(), |folder| format!("/mail/{}", folder.0)));
-    Ok(ActionRequest { folder, ids, action, back, quiet })
+    Ok(ActionRequest { folder, ids, action, back, quiet, whole_threads })
 }
 
 /// Whether `path` is a page of the mail view on this site (never another site: `//host` or
@@ -180,7 +183,10 @@ async fn perform(
     }
     // The chosen messages, the account's own by construction, by the folder each is in. Those
     // gone since the page was shown (moved by IMAP) are skipped.
-    let rows = store.messages_by_ids(account.id, &request.ids).await?;
+    let mut rows = store.messages_by_ids(account.id, &request.ids).await?;
+    if request.whole_threads {
+        rows = with_their_conversations(store, account.id, rows).await?;
+    }
     if let Action::Comment(text) = &request.action {
         for row in &rows {
             store.set_comment(account.id, row.id, Some(text)).await.map_err(|error| match error {
@@ -242,6 +248,26 @@ async fn perform(
     Ok(None)
 }
 
+/// The chosen messages and every other message of their conversations, in their folders (C11).
+async fn with_their_conversations(
+    store: &store::Store,
+    account: store::AccountId,
+    chosen: Vec<store::MessageRow>,
+) -> Result<Vec<store::MessageRow>, AppError> {
+    let mut folders: Vec<FolderId> = chosen.iter().map(|row| row.folder_id).collect();
+    folders.sort_by_key(|folder| folder.0);
+    folders.dedup();
+    let mut ids: Vec<MessageId> = Vec::new();
+    for folder in folders {
+        for conversation in super::conversations::folder_conversations(store, account, folder).await? {
+            if conversation.iter().any(|m| chosen.iter().any(|row| row.id == m.id)) {
+                ids.extend(conversation.iter().map(|m| m.id));
+            }
+        }
+    }
+    Ok(store.messages_by_ids(account, &ids).await?)
+}
+
 /// A whole page saying what went wrong, with the way back.
 fn error_page(status: StatusCode, lang: Lang, message: Key) -> Response {
     let page = super::plain_page(lang, t(lang, message));
@@ -269,6 +295,8 @@ mod tests {
         assert_eq!(comment.action, Action::Comment("Call Bob".into()));
         assert_eq!(parse_form(b"id=5&action=uncomment").unwrap().action, Action::Comment(String::new()));
         assert_eq!(parse_form(b"id=5&action=uncomment").unwrap().back, "/mail");
+        assert!(parse_form(b"folder=2&id=5&action=read&whole_threads=1").unwrap().whole_threads);
+        assert!(!parse_form(b"folder=2&id=5&action=read").unwrap().whole_threads);
     }
 
     #[test]

@@ -180,6 +180,7 @@ pub(crate) fn list_item(
         deleted: row.flags.contains(store::Flags::DELETED),
         tags: tags_on(&row.keywords, tags),
         has_comment: row.comment.is_some(),
+        thread_count: 0,
     }
 }
 
@@ -209,6 +210,7 @@ pub(crate) fn message_view(
             folder_id: row.folder_id.0,
             tags: tags_on(&row.keywords, tags),
             comment: row.comment.clone(),
+            conversation: Vec::new(),
         };
     };
     let body = match message.body {
@@ -243,6 +245,7 @@ pub(crate) fn message_view(
         folder_id: row.folder_id.0,
         tags: tags_on(&row.keywords, tags),
         comment: row.comment.clone(),
+        conversation: Vec::new(),
     }
 }
 

@@ -99,6 +99,34 @@ fn strip_leader(text: &str) -> Option<String> {
     Some(after.trim_start().to_string())
 }
 
+/// A folder's conversations as the web client shows them (C11): REFERENCES threads over its
+/// stored rows, each as the indexes of its messages in `rows`. A message's References are
+/// those kept with it (its first 50), else its In-Reply-To, as IMAP reads them from the header.
+pub fn conversations(rows: &[store::ThreadRow]) -> Vec<Vec<usize>> {
+    let fields: Vec<ThreadFields> = rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let base = base_subject(&row.subject);
+            let plain = row.subject.split_whitespace().collect::<Vec<_>>().join(" ");
+            ThreadFields {
+                number: index as u32 + 1,
+                seq: index as u32 + 1,
+                date: row.date,
+                is_reply: base != plain,
+                base_subject: base.to_uppercase(),
+                message_id: row.message_id.clone(),
+                references: if row.references.is_empty() {
+                    row.in_reply_to.iter().cloned().collect()
+                } else {
+                    row.references.clone()
+                },
+            }
+        })
+        .collect();
+    references(&fields).iter().map(Node::messages).collect()
+}
+
 /// One thread, or a part of one: a message (its index in the slice threaded), or a dummy
 /// standing for messages that are not there, with its replies by date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -510,6 +538,34 @@ mod tests {
         // With <a> expunged, its dummy is left without children and pruned.
         let messages = [message(1, 15, "", "b@b", &["a@b", "c@b"]), message(2, 16, "", "c@b", &["b@b"])];
         assert_eq!(to_imap(&references(&messages), &messages), "(2 1)");
+    }
+
+    #[test]
+    fn conversations_of_stored_rows_follow_references_then_in_reply_to() {
+        let row = |id: i64, subject: &str, message_id: &str, in_reply_to: Option<&str>, references: &[&str]| {
+            store::ThreadRow {
+                id: store::MessageId(id),
+                date: id * 10,
+                subject: subject.into(),
+                sender: String::new(),
+                size: 0,
+                message_id: Some(message_id.into()),
+                in_reply_to: in_reply_to.map(str::to_string),
+                references: references.iter().map(|r| r.to_string()).collect(),
+                unread: false,
+            }
+        };
+        let rows = [
+            row(1, "Plans", "a@x", None, &[]),
+            row(2, "Lunch", "l@x", None, &[]),
+            // Stored before References were kept: its In-Reply-To threads it.
+            row(3, "Re: Plans", "b@x", Some("a@x"), &[]),
+            row(4, "Re: Plans", "c@x", Some("b@x"), &["a@x", "b@x"]),
+            // Its parent is elsewhere; the subject joins it to Lunch.
+            row(5, "Re: Lunch", "m@x", Some("gone@x"), &["gone@x"]),
+        ];
+        assert_eq!(conversations(&rows), [vec![0, 2, 3], vec![1, 4]]);
+        assert!(conversations(&[]).is_empty());
     }
 
     #[test]

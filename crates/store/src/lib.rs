@@ -42,6 +42,7 @@ pub use sqlite::queue::{AttemptOutcome, Outbound, OutboundId, QueuedMessage, Que
 pub use sqlite::routing::Route;
 pub use sqlite::settings::{FOOTER_SETTING, MAX_SETTING_BYTES, MAX_SIGNATURE_HTML_BYTES};
 pub use sqlite::tags::{MAX_COMMENT_BYTES, StoredTag};
+pub use sqlite::threads::ThreadRow;
 pub use sqlite::transfer::UidMapping;
 pub use types::*;
 

@@ -17,6 +17,7 @@ pub(crate) mod routing;
 pub(crate) mod secrets;
 pub(crate) mod settings;
 pub(crate) mod tags;
+pub(crate) mod threads;
 pub(crate) mod transfer;
 
 use sqlx::Sqlite;

@@ -36,6 +36,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "filed at", include_str!("../../../../migrations/sqlite/0019_filed_at.sql")),
     (20, "folder list sort", include_str!("../../../../migrations/sqlite/0020_folder_list_sort.sql")),
     (21, "tag keywords", include_str!("../../../../migrations/sqlite/0021_tag_keywords.sql")),
+    (22, "message references", include_str!("../../../../migrations/sqlite/0022_message_references.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {

@@ -93,10 +93,10 @@ pub(crate) async fn transfer(
     sqlx::query(&format!(
         "INSERT INTO messages (account_id, folder_id, uid, modseq, flags, blob_hash, size, internal_date,
             thread_id, message_id, in_reply_to, subject, from_name, from_addr, to_addrs, sent_date,
-            has_attachments, priority_high, preview, comment, keywords, filed_at)
+            has_attachments, priority_high, preview, comment, keywords, filed_at, refs)
          SELECT account_id, ?, ? + row_number() OVER (ORDER BY uid) - 1, ?, flags, blob_hash, size,
             internal_date, thread_id, message_id, in_reply_to, subject, from_name, from_addr, to_addrs,
-            sent_date, has_attachments, priority_high, preview, comment, keywords, ?
+            sent_date, has_attachments, priority_high, preview, comment, keywords, ?, refs
          FROM messages WHERE {named} ORDER BY uid"
     ))
     .bind(to.0)
