@@ -37,6 +37,9 @@ pub struct FolderView {
     /// The folder's state as shown (its highest modseq): live updates newer than this change
     /// what the page shows.
     pub modseq: u64,
+    /// The UID its next message will get: what the page shows is below it (D5: emptying Trash
+    /// takes only that).
+    pub uidnext: u32,
 }
 
 impl FolderView {
@@ -291,6 +294,22 @@ pub struct PreferencesView {
     pub compact: bool,
     /// C11: the list shows conversations.
     pub threads: bool,
+}
+
+/// What the last import did (D10), as /settings/import shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ImportSummaryView {
+    /// When it ran, in the reader's words.
+    pub when: String,
+    /// Messages imported, by folder path.
+    pub imported: Vec<(String, u32)>,
+    pub total: u32,
+    /// Files left out (the first ones): name, and why (`not_eml`, `too_large`...).
+    pub rejected: Vec<(String, String)>,
+    /// Files left out beyond those listed.
+    pub more_rejected: u32,
+    /// What was sent was not a zip archive.
+    pub not_a_zip: bool,
 }
 
 /// What /settings/tags shows (D6).

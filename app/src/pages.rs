@@ -6,6 +6,7 @@ pub mod debounced;
 pub mod drag_drop;
 pub mod editor;
 pub mod folders;
+pub mod import;
 pub mod list_keys;
 pub mod login;
 pub mod mail;

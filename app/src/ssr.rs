@@ -7,6 +7,7 @@
 
 pub(crate) mod compose;
 pub(crate) mod conversations;
+mod import;
 mod live;
 mod message_actions;
 mod print;
@@ -90,6 +91,15 @@ pub fn router(
         .route(
             live::EVENTS_PATH,
             get(move |headers: HeaderMap| live::events(events_mail.clone(), events_auth.clone(), headers)),
+        )
+        .route(
+            import::IMPORT_UPLOAD,
+            axum::routing::post({
+                let (mail, auth) = (mail.clone(), auth.clone());
+                move |headers: HeaderMap, form: axum::extract::Multipart| {
+                    import::import(mail.clone(), auth.clone(), headers, form)
+                }
+            }),
         )
         .route(
             message_actions::ACTIONS_PATH,

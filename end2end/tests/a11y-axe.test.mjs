@@ -65,7 +65,7 @@ for (const [scheme, locale] of [['light', 'en-GB'], ['dark', 'fr-FR']]) {
     await page.locator('.message-row').first().getByRole('link').click();
     await page.locator('.reader-pane .message-subject').waitFor();
     await audit('message');
-    for (const path of ['/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/scheduled', '/no-such-page']) {
+    for (const path of ['/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/settings/import', '/scheduled', '/no-such-page']) {
       await page.goto(`${server.baseUrl}${path}`);
       if (path === '/no-such-page') {
         const seen = await violations(page);

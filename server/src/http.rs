@@ -95,6 +95,9 @@ pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// must not hold a connection for ever).
 pub(crate) const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How long an import (D10) may take, upload and all.
+const IMPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
 /// The largest message the composer posts (B3: its pictures travel in the text, as `data:`
 /// URLs), taken only from a signed-in reader and a few at a time.
 pub(crate) const MAX_COMPOSE_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -118,6 +121,15 @@ async fn limit_requests(
             return StatusCode::PAYLOAD_TOO_LARGE.into_response();
         }
         return tokio::time::timeout(app::ssr::UPLOAD_TIMEOUT, next.run(request))
+            .await
+            .unwrap_or_else(|_| StatusCode::REQUEST_TIMEOUT.into_response());
+    }
+    // An archive to import (D10) is read by its handler too, after the session check.
+    if request.uri().path() == app::pages::import::IMPORT_UPLOAD {
+        if declared.is_some_and(|length| length > app::pages::import::MAX_IMPORT_BYTES as u64 + 64 * 1024) {
+            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        }
+        return tokio::time::timeout(IMPORT_TIMEOUT, next.run(request))
             .await
             .unwrap_or_else(|_| StatusCode::REQUEST_TIMEOUT.into_response());
     }

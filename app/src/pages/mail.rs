@@ -462,6 +462,8 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
     } = mailbox;
     let current = folders.iter().find(|f| f.id == current_folder_id);
     let role = current.and_then(|f| f.role);
+    // D5: emptying Trash takes what the page showed, not what was moved there since.
+    let shown_below = current.map_or(0, |f| f.uidnext);
     let (place, list_title) = match &listed_tag {
         Some(tag) => (ListPlace::Tag(tag.keyword.clone()), format!("{} {}", t(lang, Key::TagTitle), tag.name)),
         None => (ListPlace::Folder(current_folder_id), current.map(|f| f.label(lang)).unwrap_or_default()),
@@ -489,6 +491,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
                         confirm_empty
                         tags=tags.clone()
                         threads
+                        shown_below
                     />
                     <ReadingPane message place role=message_role list_query move_targets tags/>
                 </main>
@@ -665,6 +668,8 @@ fn FolderTree(
             <ul class="folder-list">{items}</ul>
             <p class="folder-manage">
                 <a href=crate::pages::folders::FOLDERS_PATH>{t(lang, Key::ManageFolders)}</a>
+                " · "
+                <a href=crate::pages::import::IMPORT_PATH>{t(lang, Key::ImportMenu)}</a>
             </p>
             <TagList tags listed_tag/>
             <QuotaGauge usage/>
@@ -799,6 +804,7 @@ fn MessageList(
     confirm_empty: bool,
     tags: Vec<Tag>,
     threads: bool,
+    shown_below: u32,
 ) -> impl IntoView {
     let lang = use_lang();
     let empty = messages.is_empty();
@@ -827,7 +833,7 @@ fn MessageList(
             <ListControls place=place.clone() list/>
             {folder_id
                 .filter(|_| confirm_empty && in_trash)
-                .map(|folder_id| view! { <EmptyTrashConfirm folder_id back=list_url.clone()/> })}
+                .map(|folder_id| view! { <EmptyTrashConfirm folder_id shown_below back=list_url.clone()/> })}
             // One form around the rows: each row's checkbox names its message (`id=`), the
             // toolbar's buttons say what to do with them.
             <form class="list-form" method="post" action=ACTIONS_PATH>
@@ -953,7 +959,7 @@ fn ListToolbar(move_targets: Vec<(i64, String)>, in_trash: bool, tags: Vec<Tag>)
 
 /// D5: emptying Trash is asked once more, on the page itself (it works without JavaScript).
 #[component]
-fn EmptyTrashConfirm(folder_id: i64, back: String) -> impl IntoView {
+fn EmptyTrashConfirm(folder_id: i64, shown_below: u32, back: String) -> impl IntoView {
     let lang = use_lang();
     view! {
         <form class="banner confirm-banner" role="alertdialog" aria-labelledby="empty-trash-ask" method="post" action=ACTIONS_PATH>
@@ -961,6 +967,7 @@ fn EmptyTrashConfirm(folder_id: i64, back: String) -> impl IntoView {
             <input type="hidden" name="folder" value=folder_id.to_string()/>
             <input type="hidden" name="back" value=back.clone()/>
             <input type="hidden" name="confirm" value="yes"/>
+            <input type="hidden" name="below" value=shown_below.to_string()/>
             <button type="submit" name="action" value="empty" class="button danger">{t(lang, Key::EmptyTrash)}</button>
             " "
             <a class="button subtle" href=back>{t(lang, Key::Cancel)}</a>

@@ -39,9 +39,11 @@ enum Action {
     Untag(String),
     /// D7: the text (empty removes it).
     Comment(String),
-    /// Empty Trash; asked again first unless `confirmed`.
+    /// Empty Trash; asked again first unless `confirmed`, then only the messages the page
+    /// showed (UIDs below `below`), not those moved there since.
     EmptyTrash {
         confirmed: bool,
+        below: Option<u32>,
     },
 }
 
@@ -72,6 +74,7 @@ enum FormError {
 fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
     let (mut folder, mut action, mut to, mut back, mut confirmed) = (None, None, None, None, false);
     let (mut tag, mut comment, mut quiet, mut whole_threads) = (None, None, false, false);
+    let mut below = None;
     let mut ids = Vec::new();
     for (name, value) in form_urlencoded::parse(body) {
         match &*name {
@@ -90,6 +93,7 @@ fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
             "comment" => comment = Some(value.into_owned()),
             "reply" => quiet = value == "none",
             "whole_threads" => whole_threads = value == "1",
+            "below" => below = Some(value.parse().map_err(|_| FormError::Malformed)?),
             "confirm" => confirmed = value == "yes",
             _ => {}
         }
@@ -102,7 +106,7 @@ fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
         "unflag" => Action::Unflag,
         "move" => Action::Move(FolderId(to.ok_or(FormError::Malformed)?)),
         "delete" => Action::Delete,
-        "empty" if folder.is_some() => Action::EmptyTrash { confirmed },
+        "empty" if folder.is_some() => Action::EmptyTrash { confirmed, below },
         "tag" => Action::Tag(tag.ok_or(FormError::Malformed)?),
         "untag" => Action::Untag(tag.ok_or(FormError::Malformed)?),
         "comment" => Action::Comment(comment.ok_or(FormError::Malformed)?),
@@ -170,14 +174,16 @@ async fn perform(
         Some(folder) => Some(store.folder(account.id, folder).await?.ok_or(AppError::NotFound)?),
         None => None,
     };
-    if let Action::EmptyTrash { confirmed } = request.action {
+    if let Action::EmptyTrash { confirmed, below } = request.action {
         // Only Trash is emptied: anywhere else there is no such thing to do.
         let trash =
             list_folder.filter(|folder| folder.special_use == Some(SpecialUse::Trash)).ok_or(AppError::NotFound)?;
         if !confirmed {
             return Ok(Some(with_query_pair(&request.back, "confirm=empty")));
         }
-        let uids: Vec<u32> = store.message_states(account.id, trash.id).await?.iter().map(|m| m.uid).collect();
+        let shown = |uid: u32| below.is_none_or(|below| uid < below);
+        let uids: Vec<u32> =
+            store.message_states(account.id, trash.id).await?.iter().map(|m| m.uid).filter(|&uid| shown(uid)).collect();
         mail.delete_for_good(account.id, trash.id, &uids).await?;
         return Ok(None);
     }
@@ -285,8 +291,8 @@ mod tests {
         assert_eq!(request.ids, vec![MessageId(10), MessageId(12)]);
         assert_eq!(request.action, Action::Move(FolderId(7)));
         assert_eq!(request.back, "/mail/3?page=2");
-        let empty = parse_form(b"folder=4&action=empty&to=&confirm=yes").unwrap();
-        assert_eq!(empty.action, Action::EmptyTrash { confirmed: true });
+        let empty = parse_form(b"folder=4&action=empty&to=&confirm=yes&below=12").unwrap();
+        assert_eq!(empty.action, Action::EmptyTrash { confirmed: true, below: Some(12) });
         assert_eq!(empty.back, "/mail/4");
         let tag = parse_form(b"id=5&action=tag&tag=%26AMk-t%26AOk-&back=%2Fmail%2Ftag%3Ftag%3Dx").unwrap();
         assert_eq!((tag.folder, tag.action), (None, Action::Tag("&AMk-t&AOk-".into())));

@@ -145,6 +145,7 @@ pub(crate) fn folder_view(folder: &store::Folder) -> FolderView {
         n_unseen: folder.n_unseen,
         n_messages: folder.n_messages,
         modseq: folder.highest_modseq,
+        uidnext: folder.uidnext,
     }
 }
 

@@ -23,6 +23,7 @@
 pub mod dns_records;
 mod feed;
 pub mod header;
+pub mod import;
 pub mod mutf7;
 pub mod outgoing;
 mod sending;
