@@ -48,6 +48,8 @@ pub enum AppError {
     AttachmentGone,
     /// The composer: the attachments weigh more than a message may carry.
     AttachmentsTooLarge,
+    /// More messages chosen than one action takes (a conversation counts all its messages).
+    TooManyChosen,
     /// The composer: a time to send at that is past, or more than a year away.
     BadSendTime,
     /// "Undo" came after the message left.
@@ -80,6 +82,7 @@ impl AppError {
             AppError::TooLong => Key::ErrTooLong,
             AppError::AttachmentGone => Key::ErrAttachmentGone,
             AppError::AttachmentsTooLarge => Key::ErrAttachmentsTooLarge,
+            AppError::TooManyChosen => Key::ErrTooManyChosen,
             AppError::BadSendTime => Key::ErrBadSendTime,
             AppError::TooLateToUndo => Key::ErrTooLateToUndo,
             AppError::Internal => Key::ErrInternal,
@@ -118,6 +121,7 @@ impl fmt::Display for AppError {
             AppError::TooLong => f.write_str("too long"),
             AppError::AttachmentGone => f.write_str("an attached file is gone"),
             AppError::AttachmentsTooLarge => f.write_str("attachments too large"),
+            AppError::TooManyChosen => f.write_str("too many messages chosen"),
             AppError::BadSendTime => f.write_str("bad time to send at"),
             AppError::TooLateToUndo => f.write_str("too late to undo"),
             AppError::Internal => f.write_str("internal error"),

@@ -99,7 +99,10 @@ pub fn router(
                 move |headers: HeaderMap, form: axum::extract::Multipart| {
                     import::import(mail.clone(), auth.clone(), headers, form)
                 }
-            }),
+            })
+            // Multipart reads through axum's own body limit (2 MB unless told): the form's
+            // room besides the archive, which the handler caps itself.
+            .layer(axum::extract::DefaultBodyLimit::max(import::MAX_IMPORT_BYTES + 64 * 1024)),
         )
         .route(
             message_actions::ACTIONS_PATH,

@@ -37,38 +37,42 @@ pub(crate) fn router(
         .fallback(static_file)
         .layer(middleware::from_fn_with_state(auth, limit_requests))
         .layer(middleware::from_fn(security_headers))
-        .layer(middleware::from_fn(mark_first_party))
+        .layer(middleware::from_fn(mark_compressible))
         .layer(CompressionLayer::new().br(true).gzip(true).compress_when(compressible))
 }
 
-/// Set on the response to a request the reader's own page (or a typed address) made.
+/// Set on a response that may be compressed ([`mark_compressible`]).
 #[derive(Debug, Clone, Copy)]
-struct FirstParty;
+struct Compressible;
 
-/// Pages and server-function answers are compressed, but only for requests our own pages make.
+/// Which responses are compressed: pages that hold no mail (sign-in, settings), asked for by
+/// the reader's own pages.
 ///
-/// BREACH: a response that holds a secret and text an attacker chose leaks the secret through
-/// its compressed size, to an attacker who can make the victim's browser send many requests and
-/// watch their sizes. Our pages hold mail (secret) beside mail an attacker could have sent, so
-/// the attack needs requests sent from another site; those carry `Sec-Fetch-Site: cross-site`
-/// (or `same-site`), and are answered uncompressed. There is no CSRF token to steal (see
-/// `csrf_guard`), and the CSP nonce changes with every response. Browsers that do not send
-/// `Sec-Fetch-Site` get nothing compressed. Server-Sent Events stay uncompressed (a
-/// compressor would hold the events back), as do downloads, which are not text.
-async fn mark_first_party(request: Request<Body>, next: Next) -> Response {
+/// BREACH: a response holding a secret beside text an attacker chose leaks the secret through
+/// its compressed size to whoever watches the encrypted traffic. Anything showing mail holds
+/// both, since anyone can send mail: a subject with a one-time code beside the attacker's own,
+/// and each message the attacker sends makes the open page ask for its view again (live
+/// updates), one size sample per message with no click. So pages and server-function answers
+/// that carry mail (the mail view, the composer, print) are sent uncompressed; the sign-in and
+/// settings pages hold none and are compressed, and only for requests our own pages made
+/// (`Sec-Fetch-Site` same-origin or none), never ones another site had the browser send.
+/// Server-Sent Events and downloads are not text pages and stay as they are.
+async fn mark_compressible(request: Request<Body>, next: Next) -> Response {
+    let path = request.uri().path();
+    let holds_no_mail = path == "/login" || path.starts_with("/settings/");
     let first_party = request
         .headers()
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|site| matches!(site.trim(), "same-origin" | "none"));
     let mut response = next.run(request).await;
-    if first_party {
-        response.extensions_mut().insert(FirstParty);
+    if first_party && holds_no_mail {
+        response.extensions_mut().insert(Compressible);
     }
     response
 }
 
-/// [`CompressionLayer`]'s predicate: see [`mark_first_party`].
+/// [`CompressionLayer`]'s predicate: see [`mark_compressible`]; only HTML, and not when tiny.
 fn compressible(
     _: StatusCode,
     _: axum::http::Version,
@@ -82,9 +86,7 @@ fn compressible(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         .is_some_and(|length| length < 256);
-    extensions.get::<FirstParty>().is_some()
-        && !tiny
-        && (content_type.starts_with("text/html") || content_type.starts_with("application/json"))
+    extensions.get::<Compressible>().is_some() && !tiny && content_type.starts_with("text/html")
 }
 
 /// The largest request body taken: sign-in and server-function forms are small. The

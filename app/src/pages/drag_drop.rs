@@ -125,12 +125,24 @@ fn drop_zone(event: &web_sys::DragEvent) -> Option<web_sys::Element> {
     }
 }
 
-/// A form body: the fields, then one `id` per message.
+/// A form body: the fields, then one `id` per message. When the list shows conversations
+/// (its form says so), each message stands for its conversation, as with the toolbar.
 #[cfg(feature = "hydrate")]
 fn form_body(fields: &[(&str, &str)], ids: &[&str]) -> String {
     let encode = |text: &str| String::from(js_sys::encode_uri_component(text));
     let mut pairs: Vec<String> = fields.iter().map(|(name, value)| format!("{name}={}", encode(value))).collect();
     pairs.extend(ids.iter().map(|id| format!("id={}", encode(id))));
+    let list_field = |name: &str| {
+        document()
+            .query_selector(&format!(".list-form input[name={name}]"))
+            .ok()
+            .flatten()
+            .and_then(|input| input.get_attribute("value"))
+    };
+    if let (Some(folder), Some(_)) = (list_field("folder"), list_field("whole_threads")) {
+        pairs.push(format!("folder={}", encode(&folder)));
+        pairs.push("whole_threads=1".to_string());
+    }
     pairs.push("reply=none".to_string());
     pairs.join("&")
 }
@@ -145,7 +157,16 @@ fn post(form: &str, done: impl Fn() + 'static) {
         return;
     }
     let _ = request.set_request_header("Content-Type", "application/x-www-form-urlencoded");
-    let on_end = Closure::once_into_js(done);
+    let answered = request.clone();
+    let on_end = Closure::once_into_js(move || {
+        // Refused (a session gone, a message moved meanwhile): the page as it now is says more
+        // than the view read again would.
+        if answered.status().ok() == Some(204) {
+            done();
+        } else {
+            let _ = window().location().reload();
+        }
+    });
     request.set_onloadend(Some(on_end.unchecked_ref()));
     let _ = request.send_with_opt_str(Some(form));
 }

@@ -32,6 +32,10 @@ pub const EVENTS_PATH: &str = "/events";
 /// A message alone, to print (C10): `{PRINT_PATH}/{message_id}` (`ssr::print`).
 pub const PRINT_PATH: &str = "/print";
 
+/// The reading pane lists at most this many of a conversation's messages, the newest (C11).
+#[cfg(feature = "ssr")]
+const MAX_CONVERSATION_SHOWN: usize = 100;
+
 /// A page of the list holds this many messages (C2).
 pub const PAGE_SIZE: u32 = 100;
 
@@ -60,6 +64,8 @@ pub async fn mail_view(
     let zone = ssr::ReaderZone::of_request();
     let tags = mail.tags(account.id).await?;
     let preferences = crate::pages::preferences::stored_preferences(&store, account.id).await?;
+    // This browser's cookies follow the account's choices made elsewhere (M1).
+    crate::pages::preferences::keep_preference_cookies(&preferences)?;
     let listed_tag = match tag {
         Some(keyword) => Some(tags.iter().find(|tag| tag.keyword == keyword).cloned().ok_or(AppError::NotFound)?),
         None => None,
@@ -136,10 +142,12 @@ pub async fn mail_view(
         if let Some(view) = message.as_mut() {
             let open = conversations.iter().find(|c| c.iter().any(|m| m.id.0 == view.id));
             let now = zone.at(chrono::Utc::now().timestamp());
+            // The newest of a long conversation (subjects merge threads): the list stays short.
             view.conversation = open
                 .filter(|c| c.len() > 1)
                 .map(|c| {
                     c.iter()
+                        .skip(c.len().saturating_sub(MAX_CONVERSATION_SHOWN))
                         .map(|m| {
                             let date = zone.at(m.date);
                             ConversationEntry {
@@ -252,6 +260,8 @@ pub async fn logout() -> Result<(), AppError> {
         auth.delete_web_session(&token).await?;
     }
     ssr::set_cookie(&ssr::session_cookie(None, ssr::web_settings().secure_cookies))?;
+    // The next person at this browser gets the defaults, not this reader's choices.
+    crate::pages::preferences::set_preference_cookies(&crate::dto::PreferencesView::default())?;
     leptos_axum::redirect("/login");
     Ok(())
 }

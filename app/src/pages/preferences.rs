@@ -5,8 +5,9 @@
 //! The account's settings are the truth. The language and the images choice are also kept in
 //! cookies, because both must be known before any data is read: the language for every word of
 //! the page, the images for the page's Content-Security-Policy (a message's frame inherits it).
-//! The cookies are written on saving and at sign-in, and only ever relax what the account's
-//! setting allows: the server shows a message's images from the setting, not from the cookie.
+//! The cookies are written on saving, at sign-in and whenever the mail view finds them out of
+//! date, and cleared at sign-out. They only ever relax what the account's setting allows: the
+//! server shows a message's images from the setting, not from the cookie.
 //!
 //! The form is a plain post (not an `ActionForm`): the page loads again in its new language,
 //! under its new policy.
@@ -62,6 +63,19 @@ pub(crate) fn set_preference_cookies(preferences: &PreferencesView) -> Result<()
     };
     ssr::set_cookie(&cookie(LANGUAGE_COOKIE, preferences.language.as_deref()))?;
     ssr::set_cookie(&cookie(IMAGES_COOKIE, preferences.always_images.then_some(IMAGES_ALWAYS)))
+}
+
+/// Writes the cookies again when this browser's differ from the account's choices (made on
+/// another device since it signed in).
+#[cfg(feature = "ssr")]
+pub(crate) fn keep_preference_cookies(preferences: &PreferencesView) -> Result<(), AppError> {
+    use crate::ssr;
+    let language = ssr::request_cookie(LANGUAGE_COOKIE);
+    let images = ssr::request_cookie(IMAGES_COOKIE).as_deref() == Some(IMAGES_ALWAYS);
+    if language != preferences.language || images != preferences.always_images {
+        set_preference_cookies(preferences)?;
+    }
+    Ok(())
 }
 
 #[server(endpoint = "load_preferences")]

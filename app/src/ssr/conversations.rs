@@ -40,17 +40,26 @@ pub(crate) async fn folder_conversations(
 
 /// Orders conversations as the list is ordered (C1), each by its newest message.
 pub(crate) fn sort_conversations(conversations: &mut [Conversation], sort: ListSort) {
+    // The text keys are lowered once per conversation, not at each comparison.
+    let text = |newest: &store::ThreadRow| match sort.key {
+        SortKey::Subject => newest.subject.to_lowercase(),
+        SortKey::Sender => newest.sender.to_lowercase(),
+        SortKey::Date | SortKey::Size => String::new(),
+    };
+    conversations.sort_by_cached_key(|conversation| conversation.last().map(|newest| (text(newest), newest.id.0)));
     conversations.sort_by(|a, b| {
         let (Some(a), Some(b)) = (a.last(), b.last()) else { return Ordering::Equal };
         let order = match sort.key {
-            SortKey::Date => a.date.cmp(&b.date),
-            SortKey::Subject => a.subject.to_lowercase().cmp(&b.subject.to_lowercase()),
-            SortKey::Sender => a.sender.to_lowercase().cmp(&b.sender.to_lowercase()),
-            SortKey::Size => a.size.cmp(&b.size),
-        }
-        .then(a.id.0.cmp(&b.id.0));
+            SortKey::Date => a.date.cmp(&b.date).then(a.id.0.cmp(&b.id.0)),
+            SortKey::Size => a.size.cmp(&b.size).then(a.id.0.cmp(&b.id.0)),
+            // Already in this order by the cached keys: keep it (the sort is stable).
+            SortKey::Subject | SortKey::Sender => Ordering::Equal,
+        };
         if sort.descending { order.reverse() } else { order }
     });
+    if sort.descending && matches!(sort.key, SortKey::Subject | SortKey::Sender) {
+        conversations.reverse();
+    }
 }
 
 #[cfg(test)]

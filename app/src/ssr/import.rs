@@ -67,14 +67,30 @@ pub(super) async fn import(mail: mail::Mail, auth: auth::Auth, headers: HeaderMa
             }
         },
     };
-    let kept = serde_json::to_string(&view).unwrap_or_default();
-    if let Err(error) = auth.store().set_account_setting(account.id, IMPORT_SUMMARY_SETTING, Some(&kept)).await {
+    let kept = fitting_summary(view);
+    if let Err(error) = auth.store().set_account_setting(account.id, IMPORT_SUMMARY_SETTING, kept.as_deref()).await {
         tracing::error!(%error, "web client: import summary not kept");
     }
     Redirect::to(IMPORT_PATH).into_response()
 }
 
-/// The summary as the page shows it, within a setting's size.
+/// The summary as JSON within a setting's size: the last listed rejections and folders go
+/// (counted in `more_rejected`) until it fits.
+fn fitting_summary(mut view: ImportSummaryView) -> Option<String> {
+    loop {
+        let json = serde_json::to_string(&view).ok()?;
+        if json.len() <= store::MAX_SETTING_BYTES {
+            return Some(json);
+        }
+        if view.rejected.pop().is_some() {
+            view.more_rejected += 1;
+        } else if view.imported.pop().is_none() {
+            return None;
+        }
+    }
+}
+
+/// The summary as the page shows it.
 fn summary_view(summary: mail::import::ImportSummary, when: String) -> ImportSummaryView {
     use mail::import::Rejection;
     let total = summary.imported_count();
@@ -99,4 +115,25 @@ fn summary_view(summary: mail::import::ImportSummary, when: String) -> ImportSum
         .collect();
     let imported = summary.imported.into_iter().take(100).collect();
     ImportSummaryView { when, imported, total, rejected, more_rejected, not_a_zip: false }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_are_cut_to_fit_a_setting() {
+        let view = ImportSummaryView {
+            when: "now".into(),
+            imported: (0..100).map(|i| (format!("Folder {i} {}", "x".repeat(200)), 1)).collect(),
+            total: 100,
+            rejected: (0..50).map(|i| (format!("{i}\u{1}{}", "é".repeat(99)), "not_eml".into())).collect(),
+            more_rejected: 0,
+            not_a_zip: false,
+        };
+        let json = fitting_summary(view).expect("fits");
+        assert!(json.len() <= store::MAX_SETTING_BYTES);
+        let back: ImportSummaryView = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.rejected.len() as u32 + back.more_rejected, 50, "what no longer shows is counted");
+    }
 }

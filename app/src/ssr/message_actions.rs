@@ -157,6 +157,7 @@ pub(super) async fn act(mail: mail::Mail, auth: auth::Auth, headers: HeaderMap, 
         Ok(None) if request.quiet => StatusCode::NO_CONTENT.into_response(),
         Ok(None) => Redirect::to(&request.back).into_response(),
         Err(AppError::NotFound) => error_page(StatusCode::NOT_FOUND, lang, Key::ErrNotFound),
+        Err(AppError::TooManyChosen) => error_page(StatusCode::BAD_REQUEST, lang, Key::ErrTooManyChosen),
         // Logged where it happened; the reader is told the server failed.
         Err(error) => error_page(StatusCode::INTERNAL_SERVER_ERROR, lang, error.message_key()),
     }
@@ -191,7 +192,13 @@ async fn perform(
     // gone since the page was shown (moved by IMAP) are skipped.
     let mut rows = store.messages_by_ids(account.id, &request.ids).await?;
     if request.whole_threads {
-        rows = with_their_conversations(store, account.id, rows).await?;
+        // Conversations are a folder's: only the list's own, and within the bound on one action.
+        let folder = list_folder.as_ref().ok_or(AppError::NotFound)?.id;
+        rows.retain(|row| row.folder_id == folder);
+        rows = with_their_conversations(store, account.id, folder, rows).await?;
+        if rows.len() > MAX_MESSAGES {
+            return Err(AppError::TooManyChosen);
+        }
     }
     if let Action::Comment(text) = &request.action {
         for row in &rows {
@@ -258,16 +265,19 @@ async fn perform(
 async fn with_their_conversations(
     store: &store::Store,
     account: store::AccountId,
+    folder: FolderId,
     chosen: Vec<store::MessageRow>,
 ) -> Result<Vec<store::MessageRow>, AppError> {
-    let mut folders: Vec<FolderId> = chosen.iter().map(|row| row.folder_id).collect();
-    folders.sort_by_key(|folder| folder.0);
-    folders.dedup();
+    if chosen.is_empty() {
+        return Ok(chosen);
+    }
+    let chosen: std::collections::HashSet<MessageId> = chosen.iter().map(|row| row.id).collect();
     let mut ids: Vec<MessageId> = Vec::new();
-    for folder in folders {
-        for conversation in super::conversations::folder_conversations(store, account, folder).await? {
-            if conversation.iter().any(|m| chosen.iter().any(|row| row.id == m.id)) {
-                ids.extend(conversation.iter().map(|m| m.id));
+    for conversation in super::conversations::folder_conversations(store, account, folder).await? {
+        if conversation.iter().any(|m| chosen.contains(&m.id)) {
+            ids.extend(conversation.iter().map(|m| m.id));
+            if ids.len() > MAX_MESSAGES {
+                break;
             }
         }
     }

@@ -6,6 +6,8 @@
 //! This page shows the sanitised HTML in the page itself instead, which is safe here because
 //! the page holds nothing but this message, and its policy lets no script run but the one line
 //! that opens the print dialog (by nonce), loads no image but `data:` ones, and sends nothing.
+//! The message is painted inside its own box (`contain: paint`), so its styles cannot draw
+//! over the headers the page writes above it (a forged From on the printout).
 
 use axum::body::Body;
 use axum::extract::Path;
@@ -100,7 +102,7 @@ fn print_page(raw: &[u8], date: &str, lang: Lang) -> (String, String) {
          <style>body{{font:15px/1.5 system-ui,sans-serif;color:#111;background:#fff;max-width:48rem;margin:1.5rem auto;padding:0 1rem}}\
          h1{{font-size:1.4rem;margin:0 0 .5rem}}dl{{margin:0 0 1rem;padding-bottom:.5rem;border-bottom:1px solid #ccc}}\
          dl div{{display:flex;gap:.5rem}}dt{{font-weight:600;min-width:4rem}}dd{{margin:0}}\
-         .text{{white-space:pre-wrap}}.print{{float:right}}@media print{{.print{{display:none}}}}</style></head>\
+         main{{contain:paint;overflow:hidden;position:relative}}.text{{white-space:pre-wrap}}.print{{float:right}}@media print{{.print{{display:none}}}}</style></head>\
          <body><button class=\"print\" id=\"print\" type=\"button\">{print}</button><h1>{title}</h1><dl>{from}{to}{cc}{date}</dl>\
          <main>{body}</main><script nonce=\"{nonce}\">document.getElementById('print').onclick=function(){{window.print()}}</script>\
          </body></html>",

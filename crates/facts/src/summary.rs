@@ -22,6 +22,11 @@ pub const MAX_RECIPIENTS_CHARS: usize = 1000;
 const MAX_ID_CHARS: usize = 998;
 /// Parents followed for threading.
 const MAX_PARENT_IDS: usize = 50;
+/// References kept for threading (C11): the first (the thread's start) and the last ones (the
+/// nearest parents), each an id of at most [`MAX_REFERENCE_CHARS`]; longer ones are left out,
+/// as no Message-ID is that long.
+const MAX_REFERENCES: usize = 20;
+const MAX_REFERENCE_CHARS: usize = 250;
 
 /// `text` cut to `max` characters, with an ellipsis when it was longer.
 fn cut(text: &str, max: usize) -> String {
@@ -43,6 +48,8 @@ pub struct Summary {
     pub in_reply_to: Option<String>,
     /// In-Reply-To and References, the ids this message answers.
     pub parent_ids: Vec<String>,
+    /// The References field alone, oldest first: its first id and its last ones.
+    pub references: Vec<String>,
     pub has_attachments: bool,
     pub priority_high: bool,
     pub preview: String,
@@ -91,6 +98,14 @@ impl Summary {
         let in_reply_to = header_ids(message.in_reply_to());
         let mut parent_ids = in_reply_to.clone();
         parent_ids.extend(header_ids(message.references()));
+        let references: Vec<String> = header_ids(message.references())
+            .into_iter()
+            .filter(|id| id.chars().count() <= MAX_REFERENCE_CHARS && !id.contains(' '))
+            .collect();
+        let references = match references.len() {
+            n if n <= MAX_REFERENCES => references,
+            n => references[..1].iter().chain(&references[n - (MAX_REFERENCES - 1)..]).cloned().collect(),
+        };
         let priority_high = is_high_priority(message);
         let preview: String = message
             .body_preview(PREVIEW_CHARS)
@@ -107,6 +122,7 @@ impl Summary {
             message_id: message.message_id().map(id),
             in_reply_to: in_reply_to.first().map(|parent| id(parent)),
             parent_ids: parent_ids.iter().map(|parent| id(parent)).collect(),
+            references,
             has_attachments: message.attachment_count() > 0,
             priority_high,
             preview: preview.chars().take(PREVIEW_CHARS).collect(),
@@ -132,6 +148,22 @@ In-Reply-To: <m0@example.org>\r\nX-Priority: 1\r\n\r\nHello   there\r\n";
         assert_eq!(s.parent_ids, vec!["m0@example.org".to_string()]);
         assert!(s.priority_high);
         assert_eq!(s.preview, "Hello there");
+    }
+
+    #[test]
+    fn references_keep_the_thread_start_and_the_nearest_parents() {
+        let ids: Vec<String> = (0..30).map(|n| format!("<r{n}@x>")).collect();
+        let raw = format!(
+            "Subject: Re: x\r\nIn-Reply-To: <r29@x>\r\nReferences: {} <{}@x>\r\n\r\nbody\r\n",
+            ids.join(" "),
+            "y".repeat(300)
+        );
+        let s = Summary::parse(raw.as_bytes());
+        assert_eq!(s.references.len(), MAX_REFERENCES);
+        assert_eq!(s.references[0], "r0@x");
+        assert_eq!(s.references[1], "r11@x");
+        assert_eq!(s.references.last().map(String::as_str), Some("r29@x"), "the too long id left out");
+        assert!(Summary::parse(b"Subject: x\r\n\r\nbody\r\n").references.is_empty());
     }
 
     #[test]

@@ -92,16 +92,33 @@ pub fn folder_of(entry: &str) -> Option<String> {
     if segments.is_empty() {
         return Some("INBOX".to_string());
     }
-    Some(segments.iter().map(|s| s.trim()).collect::<Vec<_>>().join("/"))
+    // The Inbox is `INBOX` whatever its case, also as a parent (`Inbox/Sub`).
+    let mut segments: Vec<&str> = segments.iter().map(|s| s.trim()).collect();
+    if segments[0].eq_ignore_ascii_case("INBOX") {
+        segments[0] = "INBOX";
+    }
+    Some(segments.join("/"))
 }
 
 impl Mail {
-    /// Imports the `.eml` files of the zip archive `bytes` into the account's folders.
+    /// Imports the `.eml` files of the zip archive `bytes` into the account's folders. Entries
+    /// are read one at a time and each appended before the next is read, so what is held is
+    /// one message, whatever the archive unpacks to.
     pub async fn import_zip(&self, account: AccountId, bytes: Vec<u8>) -> Result<ImportSummary, ImportError> {
         let mut summary = ImportSummary::default();
-        let entries = read_entries(bytes, &mut summary).await?;
+        let (sender, mut entries) = tokio::sync::mpsc::channel::<Entry>(1);
+        // The reader stops when this side does (the receiver dropped: an error, a timeout).
+        let reader =
+            tokio::task::spawn_blocking(move || read_archive(bytes, |entry| sender.blocking_send(entry).is_ok()));
         let mut folders: HashMap<String, Option<FolderId>> = HashMap::new();
-        for (name, raw) in entries {
+        while let Some(entry) = entries.recv().await {
+            let (name, raw) = match entry {
+                Entry::Message(name, raw) => (name, raw),
+                Entry::Rejected(name, why) => {
+                    summary.rejected.push((name, why));
+                    continue;
+                }
+            };
             let Some(path) = folder_of(&name) else {
                 summary.rejected.push((name, Rejection::BadFolder));
                 continue;
@@ -130,7 +147,10 @@ impl Mail {
                 Err(other) => return Err(other.into()),
             }
         }
-        Ok(summary)
+        let read = reader.await.map_err(|error| {
+            ImportError::Store(store::Error::Io { context: "reading an archive", source: std::io::Error::other(error) })
+        })?;
+        read.map(|()| summary)
     }
 
     /// The folder at `path`, made (with its parents) when missing; `None` when the rules refuse
@@ -148,52 +168,52 @@ impl Mail {
     }
 }
 
-/// The archive's messages (name, bytes), in archive order; what is left out is noted in
-/// `summary`. Decompression is CPU work: off the async workers.
-async fn read_entries(bytes: Vec<u8>, summary: &mut ImportSummary) -> Result<Vec<(String, Vec<u8>)>, ImportError> {
-    let (entries, rejected) = tokio::task::spawn_blocking(move || read_archive(bytes)).await.map_err(|error| {
-        ImportError::Store(store::Error::Io { context: "reading an archive", source: std::io::Error::other(error) })
-    })??;
-    summary.rejected.extend(rejected);
-    Ok(entries)
+/// One entry of an archive, as the reader hands it over.
+enum Entry {
+    Message(String, Vec<u8>),
+    Rejected(String, Rejection),
 }
 
-type Entries = (Vec<(String, Vec<u8>)>, Vec<(String, Rejection)>);
-
-fn read_archive(bytes: Vec<u8>) -> Result<Entries, ImportError> {
+/// Reads the archive's entries in order and hands each to `take` (false: stop). Every byte
+/// read counts towards [`MAX_TOTAL_BYTES`], those of entries left out too.
+fn read_archive(bytes: Vec<u8>, mut take: impl FnMut(Entry) -> bool) -> Result<(), ImportError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| ImportError::NotAZip)?;
-    let (mut entries, mut rejected) = (Vec::new(), Vec::new());
     let mut total: u64 = 0;
+    let mut seen = 0;
     for index in 0..archive.len() {
-        let Ok(mut entry) = archive.by_index(index) else {
-            rejected.push((format!("#{}", index + 1), Rejection::Unreadable));
-            continue;
-        };
-        if entry.is_dir() {
-            continue;
-        }
-        let name = entry.name().to_string();
-        if entries.len() + rejected.len() >= MAX_ENTRIES || total >= MAX_TOTAL_BYTES {
-            rejected.push((name, Rejection::TooMany));
-            continue;
-        }
-        if !name.to_ascii_lowercase().ends_with(".eml") {
-            rejected.push((name, Rejection::NotEml));
-            continue;
-        }
-        // The size the archive declares may lie: read through the cap, whatever it says.
-        let mut raw = Vec::new();
-        match (&mut entry).take(MAX_MESSAGE_BYTES as u64 + 1).read_to_end(&mut raw) {
-            Ok(_) if raw.len() > MAX_MESSAGE_BYTES => rejected.push((name, Rejection::TooLarge)),
-            Ok(_) if header::header_fields(&raw).next().is_none() => rejected.push((name, Rejection::NotAMessage)),
-            Ok(_) => {
-                total += raw.len() as u64;
-                entries.push((name, raw));
+        let entry = match archive.by_index(index) {
+            Ok(mut entry) => {
+                if entry.is_dir() {
+                    continue;
+                }
+                seen += 1;
+                let name = entry.name().to_string();
+                if seen > MAX_ENTRIES || total >= MAX_TOTAL_BYTES {
+                    Entry::Rejected(name, Rejection::TooMany)
+                } else if !name.to_ascii_lowercase().ends_with(".eml") {
+                    Entry::Rejected(name, Rejection::NotEml)
+                } else {
+                    // The size the archive declares may lie: read through the cap, whatever it says.
+                    let mut raw = Vec::new();
+                    let read = (&mut entry).take(MAX_MESSAGE_BYTES as u64 + 1).read_to_end(&mut raw);
+                    total += raw.len() as u64;
+                    match read {
+                        Ok(_) if raw.len() > MAX_MESSAGE_BYTES => Entry::Rejected(name, Rejection::TooLarge),
+                        Ok(_) if header::header_fields(&raw).next().is_none() => {
+                            Entry::Rejected(name, Rejection::NotAMessage)
+                        }
+                        Ok(_) => Entry::Message(name, raw),
+                        Err(_) => Entry::Rejected(name, Rejection::Unreadable),
+                    }
+                }
             }
-            Err(_) => rejected.push((name, Rejection::Unreadable)),
+            Err(_) => Entry::Rejected(format!("#{}", index + 1), Rejection::Unreadable),
+        };
+        if !take(entry) {
+            break;
         }
     }
-    Ok((entries, rejected))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -203,6 +223,7 @@ mod tests {
     #[test]
     fn entries_map_to_folders() {
         assert_eq!(folder_of("a.eml").as_deref(), Some("INBOX"));
+        assert_eq!(folder_of("Inbox/Sub/a.eml").as_deref(), Some("INBOX/Sub"));
         assert_eq!(folder_of("Work/2026/a.eml").as_deref(), Some("Work/2026"));
         assert_eq!(folder_of("Work\\Old\\b.eml").as_deref(), Some("Work/Old"));
         assert_eq!(folder_of("/Projets/Été/c.eml").as_deref(), Some("Projets/Été"));
@@ -230,13 +251,20 @@ mod tests {
             ("Work/empty.eml", b""),
             ("Work/b.EML", b"From: a@example.org\r\n\r\nbody\r\n"),
         ]);
-        let (entries, rejected) = read_archive(bytes).expect("a zip");
-        let names: Vec<&str> = entries.iter().map(|(name, _)| name.as_str()).collect();
+        let (mut names, mut rejected) = (Vec::new(), Vec::new());
+        read_archive(bytes, |entry| {
+            match entry {
+                Entry::Message(name, _) => names.push(name),
+                Entry::Rejected(name, why) => rejected.push((name, why)),
+            }
+            true
+        })
+        .expect("a zip");
         assert_eq!(names, ["Inbox/hello.eml", "Work/b.EML"]);
         assert_eq!(
             rejected,
             [("notes.txt".to_string(), Rejection::NotEml), ("Work/empty.eml".to_string(), Rejection::NotAMessage)]
         );
-        assert!(matches!(read_archive(b"PK not really".to_vec()), Err(ImportError::NotAZip)));
+        assert!(matches!(read_archive(b"PK not really".to_vec(), |_| true), Err(ImportError::NotAZip)));
     }
 }

@@ -47,7 +47,8 @@ pub fn keyword_for_name(name: &str) -> Option<String> {
         }
     }
     keyword.push_str(&mutf7::encode_run(&run));
-    (keyword.len() <= MAX_KEYWORD_BYTES).then_some(keyword)
+    // A name such as `Junk` would mark mail as spam for IMAP clients.
+    (keyword.len() <= MAX_KEYWORD_BYTES && !is_system_keyword(&keyword)).then_some(keyword)
 }
 
 /// The name a keyword without a tag row shows as: Thunderbird's names for its labels, else the
@@ -124,12 +125,14 @@ impl Mail {
         Ok(tags_of(store.tag_rows(account).await?, store.account_keywords(account).await?))
     }
 
-    /// Makes a tag named `name` and returns it; a keyword IMAP clients already set (an existing
-    /// tag without a row) is given the name and colour.
+    /// Makes a tag named `name` and returns it. Names are unique without regard to case, as
+    /// are keywords (IMAP clients compare them so).
     pub async fn create_tag(&self, account: AccountId, name: &str, colour: TagColour) -> Result<Tag, TagError> {
         let keyword = keyword_for_name(name).ok_or(TagError::InvalidName)?;
         let name = name.trim().to_string();
-        if self.tags(account).await?.iter().any(|tag| tag.name == name || tag.keyword == keyword) {
+        let taken =
+            |tag: &Tag| tag.name.to_lowercase() == name.to_lowercase() || tag.keyword.eq_ignore_ascii_case(&keyword);
+        if self.tags(account).await?.iter().any(taken) {
             return Err(TagError::Exists);
         }
         self.store().create_tag(account, &keyword, &name, colour.as_str()).await?;
@@ -178,7 +181,7 @@ mod tests {
             assert_eq!(name_for_keyword(keyword), name, "{keyword}");
         }
         assert_eq!(keyword_for_name("  padded  ").as_deref(), Some("padded"));
-        for bad in ["", "   ", "a\u{7}b", &"x".repeat(MAX_TAG_NAME_CHARS + 1)] {
+        for bad in ["", "   ", "a\u{7}b", &"x".repeat(MAX_TAG_NAME_CHARS + 1), "Junk", "nonjunk"] {
             assert_eq!(keyword_for_name(bad), None, "{bad:?}");
         }
         // Long names of characters outside the BMP would make a keyword over the cap.

@@ -107,8 +107,11 @@ pub fn conversations(rows: &[store::ThreadRow]) -> Vec<Vec<usize>> {
         .iter()
         .enumerate()
         .map(|(index, row)| {
-            let base = base_subject(&row.subject);
-            let plain = row.subject.split_whitespace().collect::<Vec<_>>().join(" ");
+            // Subjects are threaded by their start: stripping markers costs more than linear
+            // time on subjects made of them, and a sender chooses the subject.
+            let subject: String = row.subject.chars().take(MAX_SUBJECT_CHARS).collect();
+            let base = base_subject(&subject);
+            let plain = subject.split_whitespace().collect::<Vec<_>>().join(" ");
             ThreadFields {
                 number: index as u32 + 1,
                 seq: index as u32 + 1,
@@ -126,6 +129,14 @@ pub fn conversations(rows: &[store::ThreadRow]) -> Vec<Vec<usize>> {
         .collect();
     references(&fields).iter().map(Node::messages).collect()
 }
+
+/// The part of a stored subject the web client's threading reads.
+const MAX_SUBJECT_CHARS: usize = 300;
+
+/// Levels a thread keeps (RFC 5256 sets none): what is deeper hangs at this depth, so the
+/// walks of a tree, which recurse once per level, stay within a thread's stack whatever the
+/// messages' references say.
+pub const MAX_DEPTH: usize = 200;
 
 /// One thread, or a part of one: a message (its index in the slice threaded), or a dummy
 /// standing for messages that are not there, with its replies by date.
@@ -244,14 +255,41 @@ impl Tree<'_> {
         self.nodes.len() - 1
     }
 
+    /// Whether `ancestor` is above `node`; also true when `node` is deeper than
+    /// [`MAX_DEPTH`], so no link is made below it (a sender's chain of references cannot make
+    /// each link cost its whole depth).
     fn is_ancestor(&self, ancestor: usize, mut node: usize) -> bool {
+        let mut steps = 0;
         while let Some(parent) = self.nodes[node].parent {
-            if parent == ancestor {
+            steps += 1;
+            if parent == ancestor || steps > MAX_DEPTH {
                 return true;
             }
             node = parent;
         }
         false
+    }
+
+    /// Hangs whatever is deeper than [`MAX_DEPTH`] directly under its ancestor at that depth,
+    /// without recursion: the steps after this one recurse once per level, and a thread as deep
+    /// as its sender made it (messages arriving newest first each add a level on top) would
+    /// overflow the stack.
+    fn flatten(&mut self, roots: &[usize]) {
+        let mut stack: Vec<(usize, usize)> = roots.iter().map(|&root| (root, 0)).collect();
+        while let Some((node, depth)) = stack.pop() {
+            if depth + 1 < MAX_DEPTH {
+                stack.extend(self.nodes[node].children.iter().map(|&child| (child, depth + 1)));
+                continue;
+            }
+            let mut below = Vec::new();
+            let mut work = std::mem::take(&mut self.nodes[node].children);
+            while let Some(child) = work.pop() {
+                work.append(&mut self.nodes[child].children);
+                self.nodes[child].parent = Some(node);
+                below.push(child);
+            }
+            self.nodes[node].children = below;
+        }
     }
 
     fn unlink(&mut self, child: usize) {
@@ -382,6 +420,7 @@ pub fn references(messages: &[ThreadFields]) -> Vec<Node> {
     }
     // (B, C) The root set, pruned.
     let roots: Vec<usize> = (0..tree.nodes.len()).filter(|&n| tree.nodes[n].parent.is_none()).collect();
+    tree.flatten(&roots);
     let mut roots = tree.prune(roots, true, None);
     for &root in &roots {
         tree.nodes[root].parent = None;
@@ -523,6 +562,25 @@ mod tests {
             assert_eq!(threads.matches(n).count(), 1, "{threads}");
         }
         assert!(references(&[]).is_empty());
+    }
+
+    #[test]
+    fn threads_as_deep_as_a_sender_makes_them_stay_within_the_stack() {
+        // Each message answers the one before, and they arrive newest first, each adding a
+        // level on top: 20,000 levels would overflow a 2 MiB stack in the recursive steps.
+        let n = 20_000u32;
+        let messages: Vec<ThreadFields> = (0..n)
+            .map(|i| {
+                let k = n - i;
+                message(i + 1, i64::from(k), "", &format!("m{k}@x"), &[&format!("m{}@x", k - 1)])
+            })
+            .collect();
+        let run = std::thread::Builder::new().stack_size(2 * 1024 * 1024).spawn(move || {
+            let threads = references(&messages);
+            assert_eq!(threads.len(), 1);
+            assert_eq!(threads[0].messages().len(), n as usize);
+        });
+        run.expect("thread").join().expect("threaded within a 2 MiB stack");
     }
 
     #[test]

@@ -1350,15 +1350,6 @@ pub(crate) async fn insert_into_inboxes(
     Ok(delivery)
 }
 
-/// A message's References ids, as threading wants them (C11). The summary's parent ids are
-/// its In-Reply-To ids then its References; the first is the In-Reply-To kept beside them, so
-/// the References are what follows it. Ids holding a space (malformed) are left out: the
-/// column separates ids by spaces.
-fn references_of(summary: &facts::Summary) -> Vec<&str> {
-    let skip = usize::from(summary.in_reply_to.is_some());
-    summary.parent_ids.iter().skip(skip).map(String::as_str).filter(|id| !id.contains(' ')).collect()
-}
-
 /// Inserts one message row: takes the folder's next UID and modseq, finds the thread.
 async fn insert_message(
     tx: &mut SqliteConnection,
@@ -1423,7 +1414,7 @@ async fn insert_message(
     .bind(&summary.preview)
     .bind(keywords.join(" "))
     .bind(now_unix())
-    .bind(references_of(summary).join(" "))
+    .bind(summary.references.join(" "))
     .fetch_one(&mut *tx)
     .await?;
     if thread_id.is_none() {

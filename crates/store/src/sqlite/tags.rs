@@ -71,10 +71,10 @@ impl Store {
         .bind(colour)
         .execute(&self.writer)
         .await
-        .map_err(|error| match Error::from(error) {
-            // Another tag already has that name.
-            Error::Db(_) => Error::Exists("tag".into()),
-            other => other,
+        .map_err(|error| match error {
+            // Another tag already has that name (the unique index on names).
+            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Exists("tag".into()),
+            other => Error::from(other),
         })?;
         Ok(())
     }
