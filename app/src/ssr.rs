@@ -32,6 +32,7 @@ use crate::attachments::{UPLOAD_BUSY, UPLOAD_PATH, UPLOAD_TOO_LARGE, UPLOAD_TOO_
 use crate::error::AppError;
 use crate::i18n::Lang;
 
+pub(crate) use conversations::ListContext;
 pub(crate) use views::{
     ReaderZone, folder_view, full_date, list_item, local_time, message_view, short_date, usage_view,
 };

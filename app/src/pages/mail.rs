@@ -32,10 +32,6 @@ pub const EVENTS_PATH: &str = "/events";
 /// A message alone, to print (C10): `{PRINT_PATH}/{message_id}` (`ssr::print`).
 pub const PRINT_PATH: &str = "/print";
 
-/// The reading pane lists at most this many of a conversation's messages, the newest (C11).
-#[cfg(feature = "ssr")]
-const MAX_CONVERSATION_SHOWN: usize = 100;
-
 /// A page of the list holds this many messages (C2).
 pub const PAGE_SIZE: u32 = 100;
 
@@ -136,77 +132,24 @@ pub async fn mail_view(
         (Some(asked), _) => (asked, listed_tag.is_some() && asked == ListSort::default()),
         (None, _) => (kept.unwrap_or_default(), true),
     };
-    // C11: a folder's list by conversation, when the reader chose so.
-    if let Some(current) = current.as_ref().filter(|_| preferences.threads) {
-        let mut conversations = ssr::conversations::folder_conversations(&store, account.id, current.id).await?;
-        if let Some(view) = message.as_mut() {
-            let open = conversations.iter().find(|c| c.iter().any(|m| m.id.0 == view.id));
-            let now = zone.at(chrono::Utc::now().timestamp());
-            // The newest of a long conversation (subjects merge threads): the list stays short.
-            view.conversation = open
-                .filter(|c| c.len() > 1)
-                .map(|c| {
-                    c.iter()
-                        .skip(c.len().saturating_sub(MAX_CONVERSATION_SHOWN))
-                        .map(|m| {
-                            let date = zone.at(m.date);
-                            ConversationEntry {
-                                id: m.id.0,
-                                sender: m.sender.clone(),
-                                short_date: ssr::short_date(&date, &now, lang),
-                                full_date: ssr::full_date(&date, lang),
-                                unread: m.unread,
-                                current: m.id.0 == view.id,
-                            }
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-        }
-        if unread_only {
-            conversations.retain(|c| c.iter().any(|m| m.unread));
-        }
-        ssr::conversations::sort_conversations(&mut conversations, sort);
-        let total = conversations.len() as u32;
-        let pages = total.div_ceil(PAGE_SIZE).max(1);
-        let page = page.unwrap_or(1).clamp(1, pages);
-        let shown = conversations.iter().skip(((page - 1) * PAGE_SIZE) as usize).take(PAGE_SIZE as usize);
-        let shown: Vec<&ssr::conversations::Conversation> = shown.collect();
-        let newest: Vec<store::MessageId> = shown.iter().filter_map(|c| c.last().map(|m| m.id)).collect();
-        let rows = store.messages_by_ids(account.id, &newest).await?;
-        let now = zone.at(chrono::Utc::now().timestamp());
-        let messages = shown
-            .iter()
-            .filter_map(|c| {
-                let newest = c.last()?;
-                let row = rows.iter().find(|row| row.id == newest.id)?;
-                let mut item = ssr::list_item(row, zone, &now, lang, &tags);
-                item.thread_count = c.len() as u32;
-                item.unread = c.iter().any(|m| m.unread);
-                Some(item)
-            })
-            .collect();
-        let usage = ssr::usage_view(store.used_bytes(account.id).await?, account.quota_bytes, lang);
-        return Ok(MailboxView {
-            login: account.login.clone(),
-            folders: folders.iter().map(ssr::folder_view).collect(),
-            current_folder_id: current.id.0,
-            messages,
-            list: ListView { sort, sort_is_kept, unread_only, page, pages, total },
-            message,
-            usage,
-            tags,
-            listed_tag,
-            compact: preferences.compact,
-            threads: true,
-        });
-    }
-    let (rows, total, page, pages) = match (&current, &listed_tag) {
+    let now = zone.at(chrono::Utc::now().timestamp());
+    let shown = ssr::ListContext { zone, now, lang, tags: &tags };
+    let (messages, total, page, pages, threads) = match (&current, &listed_tag) {
         (_, Some(tag)) => {
             let page = page.unwrap_or(1).max(1);
             let window = ListWindow { sort, unread_only, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
             let (rows, total) = store.list_tagged(account.id, &tag.keyword, &window).await?;
-            (rows, total, page, total.div_ceil(PAGE_SIZE).max(1))
+            (shown.items(&rows), total, page, total.div_ceil(PAGE_SIZE).max(1), false)
+        }
+        // C11: a folder's list by conversation, when the reader chose so.
+        (Some(current), None) if preferences.threads => {
+            let conversations = ssr::conversations::folder_conversations(&store, account.id, current.id).await?;
+            if let Some(view) = message.as_mut() {
+                view.conversation = shown.conversation_of(&conversations, view.id);
+            }
+            let asked = ssr::conversations::Asked { sort, unread_only, page, page_size: PAGE_SIZE };
+            let (items, total, page, pages) = shown.conversation_page(&store, account.id, conversations, asked).await?;
+            (items, total, page, pages, true)
         }
         (Some(current), None) => {
             // The counts as they are after the message opened was marked read.
@@ -215,25 +158,24 @@ pub async fn mail_view(
             let pages = total.div_ceil(PAGE_SIZE).max(1);
             let page = page.unwrap_or(1).clamp(1, pages);
             let window = ListWindow { sort, unread_only, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
-            (store.list_messages(account.id, current.id, &window).await?, total, page, pages)
+            (shown.items(&store.list_messages(account.id, current.id, &window).await?), total, page, pages, false)
         }
         // Without a tag there is a current folder (see above).
         (None, None) => return Err(AppError::NotFound),
     };
-    let now = zone.at(chrono::Utc::now().timestamp());
     let usage = ssr::usage_view(store.used_bytes(account.id).await?, account.quota_bytes, lang);
     Ok(MailboxView {
         login: account.login.clone(),
         folders: folders.iter().map(ssr::folder_view).collect(),
         current_folder_id: current.map_or(0, |current| current.id.0),
-        messages: rows.iter().map(|row| ssr::list_item(row, zone, &now, lang, &tags)).collect(),
+        messages,
         list: ListView { sort, sort_is_kept, unread_only, page, pages, total },
         message,
         usage,
         tags,
         listed_tag,
         compact: preferences.compact,
-        threads: false,
+        threads,
     })
 }
 

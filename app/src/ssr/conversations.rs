@@ -6,9 +6,103 @@
 
 use std::cmp::Ordering;
 
-use types::{ListSort, SortKey};
+use chrono::{DateTime, FixedOffset};
+use types::{ListSort, SortKey, Tag};
 
+use crate::dto::{ConversationEntry, MessageListItem};
 use crate::error::AppError;
+use crate::i18n::Lang;
+
+use super::ReaderZone;
+
+/// The reading pane lists at most this many of a conversation's messages, the newest.
+const MAX_CONVERSATION_SHOWN: usize = 100;
+
+/// What a list asks for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Asked {
+    pub(crate) sort: ListSort,
+    pub(crate) unread_only: bool,
+    /// From 1; none: the first.
+    pub(crate) page: Option<u32>,
+    pub(crate) page_size: u32,
+}
+
+/// How the list is written for this reader: their zone, clock, language, and the account's
+/// tags (for the rows' chips).
+pub(crate) struct ListContext<'t> {
+    pub(crate) zone: ReaderZone,
+    pub(crate) now: DateTime<FixedOffset>,
+    pub(crate) lang: Lang,
+    pub(crate) tags: &'t [Tag],
+}
+
+impl ListContext<'_> {
+    /// The rows of a list of messages.
+    pub(crate) fn items(&self, rows: &[store::MessageRow]) -> Vec<MessageListItem> {
+        rows.iter().map(|row| super::list_item(row, self.zone, &self.now, self.lang, self.tags)).collect()
+    }
+
+    /// The conversation of message `id`, oldest first, as the reading pane lists it (empty when
+    /// it has no other message).
+    pub(crate) fn conversation_of(&self, conversations: &[Conversation], id: i64) -> Vec<ConversationEntry> {
+        let Some(conversation) = conversations.iter().find(|c| c.iter().any(|m| m.id.0 == id)) else {
+            return Vec::new();
+        };
+        if conversation.len() < 2 {
+            return Vec::new();
+        }
+        // The newest of a long conversation (subjects merge threads): the list stays short.
+        let newest = conversation.iter().skip(conversation.len().saturating_sub(MAX_CONVERSATION_SHOWN));
+        newest
+            .map(|m| {
+                let date = self.zone.at(m.date);
+                ConversationEntry {
+                    id: m.id.0,
+                    sender: m.sender.clone(),
+                    short_date: super::short_date(&date, &self.now, self.lang),
+                    full_date: super::full_date(&date, self.lang),
+                    unread: m.unread,
+                    current: m.id.0 == id,
+                }
+            })
+            .collect()
+    }
+
+    /// One page of the conversations in the order asked, each as the row of its newest
+    /// message, unread while any of its messages is: (rows, conversations in all, page, pages).
+    pub(crate) async fn conversation_page(
+        &self,
+        store: &store::Store,
+        account: store::AccountId,
+        mut conversations: Vec<Conversation>,
+        asked: Asked,
+    ) -> Result<(Vec<MessageListItem>, u32, u32, u32), AppError> {
+        if asked.unread_only {
+            conversations.retain(|c| c.iter().any(|m| m.unread));
+        }
+        sort_conversations(&mut conversations, asked.sort);
+        let total = conversations.len() as u32;
+        let pages = total.div_ceil(asked.page_size).max(1);
+        let page = asked.page.unwrap_or(1).clamp(1, pages);
+        let shown: Vec<&Conversation> =
+            conversations.iter().skip(((page - 1) * asked.page_size) as usize).take(asked.page_size as usize).collect();
+        let newest: Vec<store::MessageId> = shown.iter().filter_map(|c| c.last().map(|m| m.id)).collect();
+        let rows = store.messages_by_ids(account, &newest).await?;
+        let items = shown
+            .iter()
+            .filter_map(|c| {
+                let newest = c.last()?;
+                let row = rows.iter().find(|row| row.id == newest.id)?;
+                let mut item = super::list_item(row, self.zone, &self.now, self.lang, self.tags);
+                item.thread_count = c.len() as u32;
+                item.unread = c.iter().any(|m| m.unread);
+                Some(item)
+            })
+            .collect();
+        Ok((items, total, page, pages))
+    }
+}
 
 /// One conversation: its messages, oldest first (the last stands for it).
 pub(crate) type Conversation = Vec<store::ThreadRow>;
