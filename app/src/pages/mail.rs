@@ -1095,13 +1095,7 @@ fn MessageActions(
     let lang = use_lang();
     // After flagging, the message stays open; after the others, back to the list (reading it
     // again would mark it read again).
-    let hidden = move |back: String| {
-        view! {
-            <input type="hidden" name="folder" value=folder_id.to_string()/>
-            <input type="hidden" name="id" value=id.to_string()/>
-            <input type="hidden" name="back" value=back/>
-        }
-    };
+    let hidden = move |back: String| message_fields(folder_id, id, back);
     let in_trash = role == Some(SpecialUse::Trash);
     let tools = view! {
         <form class="inline-form message-tools" method="post" action=ACTIONS_PATH>
@@ -1150,17 +1144,21 @@ fn MessageActions(
     view! { <nav class="message-actions" aria-label=t(lang, Key::MessageActions)>{actions}{tools}{print}</nav> }
 }
 
+/// The fields every reading-pane form posts to the actions: the message, its folder, and
+/// where to go afterwards.
+fn message_fields(folder_id: i64, id: i64, back: String) -> impl IntoView {
+    view! {
+        <input type="hidden" name="folder" value=folder_id.to_string()/>
+        <input type="hidden" name="id" value=id.to_string()/>
+        <input type="hidden" name="back" value=back/>
+    }
+}
+
 /// D6: the open message's tags, each with a button taking it off, and the menu to add one.
 #[component]
 fn MessageTags(id: i64, folder_id: i64, message_tags: Vec<Tag>, tags: Vec<Tag>, back: String) -> impl IntoView {
     let lang = use_lang();
-    let hidden = move |back: String| {
-        view! {
-            <input type="hidden" name="folder" value=folder_id.to_string()/>
-            <input type="hidden" name="id" value=id.to_string()/>
-            <input type="hidden" name="back" value=back/>
-        }
-    };
+    let hidden = move |back: String| message_fields(folder_id, id, back);
     let addable: Vec<Tag> = tags.into_iter().filter(|tag| !message_tags.contains(tag)).collect();
     let chips = message_tags
         .into_iter()
@@ -1246,9 +1244,7 @@ fn MessageComment(id: i64, folder_id: i64, comment: Option<String>, back: String
         <details class="comment-tool">
             <summary>{t(lang, if has_comment { Key::EditComment } else { Key::AddComment })}</summary>
             <form method="post" action=ACTIONS_PATH>
-                <input type="hidden" name="folder" value=folder_id.to_string()/>
-                <input type="hidden" name="id" value=id.to_string()/>
-                <input type="hidden" name="back" value=back/>
+                {message_fields(folder_id, id, back)}
                 <label class="visually-hidden" for="comment-text">{t(lang, Key::Comment)}</label>
                 <textarea id="comment-text" name="comment" rows="3" maxlength="4000">{text}</textarea>
                 <button type="submit" name="action" value="comment" class="button">{t(lang, Key::Save)}</button>
