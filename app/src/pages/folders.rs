@@ -103,23 +103,11 @@ pub fn FoldersPage() -> impl IntoView {
         move || (create.version().get(), rename.version().get(), delete.version().get()),
         |_| load_folders(),
     );
-    // A form done is folded again: the page is patched in place, so an open `<details>` would
-    // otherwise stay open on whichever folder takes its place in the list.
     Effect::new(move |_| {
         let _ = (create.version().get(), rename.version().get(), delete.version().get());
-        #[cfg(feature = "hydrate")]
-        while let Ok(Some(open)) = document().query_selector("details.folder-tool[open]") {
-            let _ = open.remove_attribute("open");
-        }
+        fold_tools();
     });
-    // The last action's error, whichever it was.
-    let error = move || {
-        [create.value().get(), rename.value().get(), delete.value().get()]
-            .into_iter()
-            .flatten()
-            .find_map(Result::err)
-            .map(|error| view! { <p class="form-error" role="alert">{t(lang, error.message_key())}</p> })
-    };
+    let error = move || action_error([create.value().get(), rename.value().get(), delete.value().get()]);
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
@@ -141,6 +129,28 @@ pub fn FoldersPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// Folds the page's open tools (`details.folder-tool`) once a form is done: the page is patched
+/// in place, so an open `<details>` would otherwise stay open on whichever row takes its place
+/// in the list. Also for the tags page.
+pub(crate) fn fold_tools() {
+    #[cfg(feature = "hydrate")]
+    while let Ok(Some(open)) = document().query_selector("details.folder-tool[open]") {
+        let _ = open.remove_attribute("open");
+    }
+}
+
+/// The error of the page's last action, whichever it was, as its alert line.
+pub(crate) fn action_error<const N: usize>(
+    results: [Option<Result<(), AppError>>; N],
+) -> Option<impl IntoView + use<N>> {
+    let lang = use_lang();
+    results
+        .into_iter()
+        .flatten()
+        .find_map(Result::err)
+        .map(|error| view! { <p class="form-error" role="alert">{t(lang, error.message_key())}</p> })
 }
 
 /// The `<option>`s of a parent menu: the top level, then every folder but `except` and its

@@ -9,6 +9,7 @@ use types::{Tag, TagColour};
 use crate::dto::TagsView;
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t, use_lang};
+use crate::pages::folders::{action_error, fold_tools};
 use crate::pages::mail::{AppHeader, page_or_error};
 
 /// Where this page lives, for links and redirects.
@@ -101,21 +102,11 @@ pub fn TagsPage() -> impl IntoView {
         move || (create.version().get(), recolour.version().get(), delete.version().get()),
         |_| load_tags(),
     );
-    // A form done is folded again (see the folders page: the page is patched in place).
     Effect::new(move |_| {
         let _ = (create.version().get(), recolour.version().get(), delete.version().get());
-        #[cfg(feature = "hydrate")]
-        while let Ok(Some(open)) = document().query_selector("details.folder-tool[open]") {
-            let _ = open.remove_attribute("open");
-        }
+        fold_tools();
     });
-    let error = move || {
-        [create.value().get(), recolour.value().get(), delete.value().get()]
-            .into_iter()
-            .flatten()
-            .find_map(Result::err)
-            .map(|error| view! { <p class="form-error" role="alert">{t(lang, error.message_key())}</p> })
-    };
+    let error = move || action_error([create.value().get(), recolour.value().get(), delete.value().get()]);
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {

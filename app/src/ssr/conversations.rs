@@ -4,8 +4,6 @@
 //!
 //! The whole folder is threaded for each list: a thread's messages may be anywhere in it.
 
-use std::cmp::Ordering;
-
 use chrono::{DateTime, FixedOffset};
 use types::{ListSort, SortKey, Tag};
 
@@ -132,26 +130,18 @@ pub(crate) async fn folder_conversations(
     .map_err(|_| AppError::Internal)
 }
 
-/// Orders conversations as the list is ordered (C1), each by its newest message.
+/// Orders conversations as the list is ordered (C1), each by its newest message; ties by
+/// that message's id. The text keys are lowered once per conversation, not at each comparison.
 pub(crate) fn sort_conversations(conversations: &mut [Conversation], sort: ListSort) {
-    // The text keys are lowered once per conversation, not at each comparison.
-    let text = |newest: &store::ThreadRow| match sort.key {
-        SortKey::Subject => newest.subject.to_lowercase(),
-        SortKey::Sender => newest.sender.to_lowercase(),
-        SortKey::Date | SortKey::Size => String::new(),
-    };
-    conversations.sort_by_cached_key(|conversation| conversation.last().map(|newest| (text(newest), newest.id.0)));
-    conversations.sort_by(|a, b| {
-        let (Some(a), Some(b)) = (a.last(), b.last()) else { return Ordering::Equal };
-        let order = match sort.key {
-            SortKey::Date => a.date.cmp(&b.date).then(a.id.0.cmp(&b.id.0)),
-            SortKey::Size => a.size.cmp(&b.size).then(a.id.0.cmp(&b.id.0)),
-            // Already in this order by the cached keys: keep it (the sort is stable).
-            SortKey::Subject | SortKey::Sender => Ordering::Equal,
-        };
-        if sort.descending { order.reverse() } else { order }
+    conversations.sort_by_cached_key(|conversation| {
+        conversation.last().map(|newest| match sort.key {
+            SortKey::Date => (String::new(), newest.date, newest.id.0),
+            SortKey::Size => (String::new(), i64::from(newest.size), newest.id.0),
+            SortKey::Subject => (newest.subject.to_lowercase(), 0, newest.id.0),
+            SortKey::Sender => (newest.sender.to_lowercase(), 0, newest.id.0),
+        })
     });
-    if sort.descending && matches!(sort.key, SortKey::Subject | SortKey::Sender) {
+    if sort.descending {
         conversations.reverse();
     }
 }

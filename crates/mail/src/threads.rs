@@ -23,6 +23,18 @@ pub struct ThreadFields {
     pub references: Vec<String>,
 }
 
+impl ThreadFields {
+    /// Sets the base subject (upper-cased, for comparing) and whether the subject was a reply
+    /// or a forward, from a decoded subject.
+    pub fn set_subject(&mut self, subject: &str) {
+        let base = base_subject(subject);
+        let plain = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+        // Compared before upper-casing: "Café" against "CAFÉ" is not an ASCII case difference.
+        self.is_reply = base != plain;
+        self.base_subject = base.to_uppercase();
+    }
+}
+
 /// RFC 5256 §2.1: the subject without its reply and forward markers, so a thread's messages
 /// sort together. `subject` is already decoded (RFC 2047).
 pub fn base_subject(subject: &str) -> String {
@@ -101,7 +113,8 @@ fn strip_leader(text: &str) -> Option<String> {
 
 /// A folder's conversations as the web client shows them (C11): REFERENCES threads over its
 /// stored rows, each as the indexes of its messages in `rows`. A message's References are
-/// those kept with it (its first 50), else its In-Reply-To, as IMAP reads them from the header.
+/// those kept with it (the first and the last 19), else its In-Reply-To, as IMAP reads them
+/// from the header.
 pub fn conversations(rows: &[store::ThreadRow]) -> Vec<Vec<usize>> {
     let fields: Vec<ThreadFields> = rows
         .iter()
@@ -110,21 +123,20 @@ pub fn conversations(rows: &[store::ThreadRow]) -> Vec<Vec<usize>> {
             // Subjects are threaded by their start: stripping markers costs more than linear
             // time on subjects made of them, and a sender chooses the subject.
             let subject: String = row.subject.chars().take(MAX_SUBJECT_CHARS).collect();
-            let base = base_subject(&subject);
-            let plain = subject.split_whitespace().collect::<Vec<_>>().join(" ");
-            ThreadFields {
+            let mut fields = ThreadFields {
                 number: index as u32 + 1,
                 seq: index as u32 + 1,
                 date: row.date,
-                is_reply: base != plain,
-                base_subject: base.to_uppercase(),
                 message_id: row.message_id.clone(),
                 references: if row.references.is_empty() {
                     row.in_reply_to.iter().cloned().collect()
                 } else {
                     row.references.clone()
                 },
-            }
+                ..ThreadFields::default()
+            };
+            fields.set_subject(&subject);
+            fields
         })
         .collect();
     references(&fields).iter().map(Node::messages).collect()
@@ -519,16 +531,16 @@ mod tests {
     use super::*;
 
     fn message(number: u32, date: i64, subject: &str, id: &str, references: &[&str]) -> ThreadFields {
-        let base = base_subject(subject).to_uppercase();
-        ThreadFields {
+        let mut fields = ThreadFields {
             number,
             seq: number,
             date,
-            is_reply: !subject.eq_ignore_ascii_case(&base),
-            base_subject: base,
             message_id: (!id.is_empty()).then(|| id.to_string()),
             references: references.iter().map(|r| r.to_string()).collect(),
-        }
+            ..ThreadFields::default()
+        };
+        fields.set_subject(subject);
+        fields
     }
 
     #[test]

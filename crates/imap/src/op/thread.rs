@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::response::Response;
 use crate::selected::Addressing;
 use crate::session::Session;
-use mail::threads::{ThreadFields, base_subject, ordered_subject, references, to_imap};
+use mail::threads::{ThreadFields, ordered_subject, references, to_imap};
 
 /// Messages whose header blocks are read at once.
 const BATCH: usize = 200;
@@ -95,12 +95,7 @@ pub(crate) fn fields_of(header: &[u8], number: u32, seq: u32, arrival: i64) -> T
     {
         fields.date = date.to_timestamp();
     }
-    let subject = message.subject().unwrap_or_default();
-    let base = base_subject(subject);
-    let plain = subject.split_whitespace().collect::<Vec<_>>().join(" ");
-    // Compared before upper-casing: "Café" against "CAFÉ" is not an ASCII case difference.
-    fields.is_reply = base != plain;
-    fields.base_subject = base.to_uppercase();
+    fields.set_subject(message.subject().unwrap_or_default());
     fields.message_id = message.message_id().map(str::to_string);
     let ids = |value: Option<&HeaderValue<'_>>| -> Vec<String> {
         match value {
@@ -121,14 +116,9 @@ mod tests {
     use super::*;
 
     fn message(number: u32, subject: &str) -> ThreadFields {
-        let base = base_subject(subject).to_uppercase();
-        ThreadFields {
-            number,
-            seq: number,
-            is_reply: !subject.eq_ignore_ascii_case(&base),
-            base_subject: base,
-            ..Default::default()
-        }
+        let mut fields = ThreadFields { number, seq: number, ..Default::default() };
+        fields.set_subject(subject);
+        fields
     }
 
     #[test]

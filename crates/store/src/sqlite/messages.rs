@@ -39,17 +39,35 @@ pub(crate) const MESSAGE_COLUMNS: &str =
     m.thread_id, m.subject, m.from_name, m.from_addr, m.to_addrs, m.sent_date, m.has_attachments,
     m.priority_high, m.preview, m.keywords, m.comment";
 
+/// The date the list shows for a message (of `messages m`): its `Date:` field, else its arrival.
+pub(crate) const SHOWN_DATE: &str = "COALESCE(m.sent_date, m.internal_date)";
+/// The sender the list shows: the name, else the address. Word for word the expression of the
+/// sender index (migration 0018), which SQLite uses only for that same expression.
+pub(crate) const SHOWN_SENDER: &str = "(CASE WHEN trim(m.from_name) = '' THEN m.from_addr ELSE m.from_name END)";
+
 /// The `ORDER BY` of a list in order `sort`, ties broken by `tie` in the same direction.
 pub(crate) fn order_by(sort: ListSort, tie: &str) -> String {
     let direction = if sort.descending { "DESC" } else { "ASC" };
     // Each expression is the one its index is built on, word for word.
     let key = match sort.key {
-        SortKey::Date => "COALESCE(m.sent_date, m.internal_date)",
-        SortKey::Subject => "m.subject COLLATE NOCASE",
-        SortKey::Sender => "(CASE WHEN trim(m.from_name) = '' THEN m.from_addr ELSE m.from_name END) COLLATE NOCASE",
-        SortKey::Size => "m.size",
+        SortKey::Date => SHOWN_DATE.to_string(),
+        SortKey::Subject => "m.subject COLLATE NOCASE".to_string(),
+        SortKey::Sender => format!("{SHOWN_SENDER} COLLATE NOCASE"),
+        SortKey::Size => "m.size".to_string(),
     };
     format!("{key} {direction}, {tie} {direction}")
+}
+
+/// `(key, uid)` rows sorted by key, as each key with its UIDs.
+pub(crate) fn uids_by<K: PartialEq>(rows: impl IntoIterator<Item = (K, u32)>) -> Vec<(K, Vec<u32>)> {
+    let mut grouped: Vec<(K, Vec<u32>)> = Vec::new();
+    for (key, uid) in rows {
+        match grouped.last_mut() {
+            Some((last, uids)) if *last == key => uids.push(uid),
+            _ => grouped.push((key, vec![uid])),
+        }
+    }
+    grouped
 }
 
 pub(crate) fn split_keywords(text: Option<String>) -> Vec<String> {
@@ -208,14 +226,8 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.reader)
         .await?;
-        let mut found: Vec<(AccountId, FolderId, Vec<u32>)> = Vec::new();
-        for (account, folder, uid) in rows {
-            match found.last_mut() {
-                Some((a, f, uids)) if a.0 == account && f.0 == folder => uids.push(uid as u32),
-                _ => found.push((AccountId(account), FolderId(folder), vec![uid as u32])),
-            }
-        }
-        Ok(found)
+        let grouped = uids_by(rows.into_iter().map(|(account, folder, uid)| ((account, folder), uid as u32)));
+        Ok(grouped.into_iter().map(|((account, folder), uids)| (AccountId(account), FolderId(folder), uids)).collect())
     }
 
     /// The account's messages with these ids, wherever they are; ids of other accounts' or of

@@ -2,7 +2,7 @@
 //! carry the keyword (`messages.keywords`), the `tags` table its name and colour. Keywords an
 //! IMAP client set without a tag row are tags too; `mail::tags` decides how they are named.
 
-use super::messages::{MESSAGE_COLUMNS, message_from_row, order_by, remember_keywords};
+use super::messages::{MESSAGE_COLUMNS, message_from_row, order_by, remember_keywords, uids_by};
 use crate::{AccountId, Error, FolderId, ListWindow, MessageId, MessageRow, Result, Store};
 
 /// The longest comment kept (D7): a note, not a document.
@@ -104,14 +104,7 @@ impl Store {
         .bind(keyword)
         .fetch_all(&self.reader)
         .await?;
-        let mut found: Vec<(FolderId, Vec<u32>)> = Vec::new();
-        for (folder, uid) in rows {
-            match found.last_mut() {
-                Some((f, uids)) if f.0 == folder => uids.push(uid as u32),
-                _ => found.push((FolderId(folder), vec![uid as u32])),
-            }
-        }
-        Ok(found)
+        Ok(uids_by(rows.into_iter().map(|(folder, uid)| (FolderId(folder), uid as u32))))
     }
 
     /// D6: a page of the account's messages carrying `keyword`, in every folder, and how many

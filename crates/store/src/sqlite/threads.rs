@@ -1,6 +1,7 @@
 //! What a folder's conversations (C11) are made of: each message's threading fields and what
 //! its list row is ordered by, read in one pass over the folder's rows.
 
+use super::messages::{SHOWN_DATE, SHOWN_SENDER};
 use crate::{AccountId, FolderId, MessageId, Result, Store};
 
 /// One message as threading and ordering see it.
@@ -25,12 +26,11 @@ type Row = (i64, i64, String, String, i64, Option<String>, Option<String>, Strin
 impl Store {
     /// Every message of one of the account's folders, in UID order.
     pub async fn thread_rows(&self, account: AccountId, folder: FolderId) -> Result<Vec<ThreadRow>> {
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, COALESCE(sent_date, internal_date), subject,
-                CASE WHEN trim(from_name) = '' THEN from_addr ELSE from_name END, size, message_id, in_reply_to,
-                refs, flags & 1
-             FROM messages WHERE account_id = ? AND folder_id = ? ORDER BY uid",
-        )
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT m.id, {SHOWN_DATE}, m.subject, {SHOWN_SENDER}, m.size, m.message_id, m.in_reply_to, m.refs,
+                m.flags & 1
+             FROM messages m WHERE m.account_id = ? AND m.folder_id = ? ORDER BY m.uid"
+        ))
         .bind(account.0)
         .bind(folder.0)
         .fetch_all(&self.reader)
