@@ -154,6 +154,16 @@ test('D7: a private comment on a message, shown by an icon, edited and removed; 
   });
   assert.equal(response.status(), 303);
 
+  // A form may only put the account's own tags on messages: not any keyword it names (here
+  // the spam mark, which IMAP clients act on).
+  const foreign = await page.request.post(`${server.baseUrl}/actions`, {
+    form: { id, action: 'tag', tag: '$Junk' },
+    headers: { Origin: server.baseUrl },
+    maxRedirects: 0,
+  });
+  assert.equal(foreign.status(), 404);
+  assert.doesNotMatch(inboxFlags()['Team lunch'], /Junk/);
+
   await page.reload();
   await page.getByRole('note').filter({ hasText: 'Book for 12 people' }).waitFor();
   await page.getByText('Edit the comment').click();
