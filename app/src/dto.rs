@@ -88,6 +88,14 @@ pub struct MessageListItem {
     pub thread_count: u32,
 }
 
+/// One correspondent of the reading pane's headers (C12): its name, blank when it has none, and
+/// its address, blank for a group's name alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correspondent {
+    pub name: String,
+    pub address: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachmentView {
     /// Position among the message's attachments, as `/download/{message}/{index}` expects it.
@@ -112,9 +120,9 @@ pub enum MessageBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {
     pub id: i64,
-    pub from: String,
-    pub to: String,
-    pub cc: String,
+    pub from: Vec<Correspondent>,
+    pub to: Vec<Correspondent>,
+    pub cc: Vec<Correspondent>,
     pub date: String,
     pub subject: String,
     pub body: MessageBody,
@@ -252,7 +260,7 @@ impl ListPlace {
 }
 
 /// `text` percent-encoded for a query value (a keyword holds `&`, `+`, `#`...).
-fn form_urlencoded_value(text: &str) -> String {
+pub(crate) fn form_urlencoded_value(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (byte as char).to_string(),

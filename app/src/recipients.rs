@@ -41,6 +41,20 @@ pub fn looks_valid(item: &str) -> bool {
     dotted && types::parse_address(address).is_ok()
 }
 
+/// One item for a name and an address (C12: writing to a correspondent): the name quoted when
+/// it holds what would split or end the item, its own quotes and backslashes left out.
+pub fn recipient_item(name: &str, address: &str) -> String {
+    let name: String = name.chars().filter(|c| !matches!(c, '"' | '\\' | '\r' | '\n')).collect();
+    let name = name.trim();
+    if name.is_empty() {
+        address.to_string()
+    } else if name.chars().any(|c| matches!(c, ',' | ';' | '<' | '>' | '@' | '(' | ')' | ':' | '[' | ']' | '.')) {
+        format!("\"{name}\" <{address}>")
+    } else {
+        format!("{name} <{address}>")
+    }
+}
+
 /// The field's value for these items.
 pub fn join_recipients(items: &[String]) -> String {
     items.join(", ")
@@ -49,6 +63,16 @@ pub fn join_recipients(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_correspondent_becomes_one_item() {
+        assert_eq!(recipient_item("", "jo@example.net"), "jo@example.net");
+        assert_eq!(recipient_item("Jo Martin", "jo@example.net"), "Jo Martin <jo@example.net>");
+        let item = recipient_item("Martin, \"Jo\"", "jo@example.net");
+        assert_eq!(item, r#""Martin, Jo" <jo@example.net>"#);
+        assert_eq!(split_recipients(&item), std::slice::from_ref(&item));
+        assert_eq!(address_of(&item), "jo@example.net");
+    }
 
     #[test]
     fn items_split_outside_quotes_and_brackets() {

@@ -1,6 +1,7 @@
 //! /compose: writing a message (B1, B2, B4, B5): a new one, a reply (`?reply=ID`), a reply to
 //! all (`?reply_all=ID`), a forward (`?forward=ID`), a draft taken up again (`?draft=ID`) or
-//! a new one from a template (`?template=ID`, B12).
+//! a new one from a template (`?template=ID`, B12), or a new one to a correspondent
+//! (`?to=ADDRESS`, C12).
 //! Plain or rich text (B3, [`crate::pages::editor`]); the message leaves through the same
 //! pipeline as SMTP submission.
 //!
@@ -28,6 +29,10 @@ use crate::pages::recipients::{DraggedChip, RecipientField};
 /// Where the composer lives.
 pub const COMPOSE_PATH: &str = "/compose";
 
+/// How much of `?to=` a new message's To takes: a few addresses, not a payload.
+#[cfg(feature = "ssr")]
+const MAX_TO_QUERY_CHARS: usize = 2000;
+
 /// The `intent` of a save the page makes by itself, a few seconds after typing stops (B2).
 const AUTOSAVE: &str = "autosave";
 /// How long after the last keystroke the draft is saved.
@@ -40,6 +45,7 @@ pub async fn compose_view(
     forward: Option<i64>,
     draft: Option<i64>,
     template: Option<i64>,
+    to: Option<String>,
 ) -> Result<ComposeForm, AppError> {
     use crate::ssr;
     use crate::ssr::compose::Start;
@@ -53,7 +59,11 @@ pub async fn compose_view(
         (.., Some(id)) => Start::Template(id),
         _ => Start::New,
     };
-    let form = ssr::compose::compose_from(&mail, &account, start, ssr::request_lang()).await?;
+    let mut form = ssr::compose::compose_from(&mail, &account, start, ssr::request_lang()).await?;
+    // C12: writing to a correspondent of the reading pane (`?to=`), a new message's To.
+    if let (Start::New, Some(to)) = (start, to) {
+        form.to = to.chars().take(MAX_TO_QUERY_CHARS).collect();
+    }
     // B12: a reply written from a template.
     match (start, template) {
         (Start::Reply(_) | Start::ReplyAll(_), Some(id)) => {
@@ -206,7 +216,7 @@ pub fn ComposePage() -> impl IntoView {
     let start = move || {
         query.with(|q| {
             let id = |name| query_id(q, name);
-            (id("reply"), id("reply_all"), id("forward"), id("draft"), id("template"))
+            (id("reply"), id("reply_all"), id("forward"), id("draft"), id("template"), q.get("to"))
         })
     };
     // What brought the reader here: a draft saved by the button, or a send undone (B15).
@@ -217,8 +227,8 @@ pub fn ComposePage() -> impl IntoView {
             _ => None,
         })
     };
-    let data = Resource::new(start, |(reply, reply_all, forward, draft, template)| {
-        compose_view(reply, reply_all, forward, draft, template)
+    let data = Resource::new(start, |(reply, reply_all, forward, draft, template, to)| {
+        compose_view(reply, reply_all, forward, draft, template, to)
     });
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>

@@ -11,8 +11,8 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::dto::{
-    ConversationEntry, FolderView, ListAsk, ListPlace, ListView, MailboxView, MessageBody, MessageListItem,
-    MessageView, UsageView, with_query_pair,
+    ConversationEntry, Correspondent, FolderView, ListAsk, ListPlace, ListView, MailboxView, MessageBody,
+    MessageListItem, MessageView, UsageView, form_urlencoded_value, with_query_pair,
 };
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t, use_lang};
@@ -583,12 +583,16 @@ fn FolderTree(
             let total = format!("{} {}", folder.n_messages, t(lang, Key::MessagesCount));
             let indent = format!("--depth: {}", folder.depth);
             let role_class = folder.role.map_or("user", SpecialUse::as_db);
+            // D3: a user folder can be dragged onto another (`drag_drop`); system folders stay.
+            let draggable = folder.role.is_none().then_some("true");
             view! {
                 <li style=indent>
                     <a
                         href=format!("/mail/{}", folder.id)
                         class="folder"
                         data-folder=folder.id.to_string()
+                        data-path=folder.path.clone()
+                        draggable=draggable
                         class:current=current
                         class:has-unread=has_unread || unread_below
                         data-role=role_class
@@ -616,7 +620,8 @@ fn FolderTree(
         .collect_view();
     view! {
         <nav class="pane folders-pane" aria-label=t(lang, Key::FoldersNav)>
-            <h2 class="pane-title">{t(lang, Key::Folders)}</h2>
+            // A folder dropped on the title goes to the top level.
+            <h2 class="pane-title folders-top" data-path="">{t(lang, Key::Folders)}</h2>
             <ul class="folder-list">{items}</ul>
             <p class="folder-manage">
                 <a href=crate::pages::folders::FOLDERS_PATH>{t(lang, Key::ManageFolders)}</a>
@@ -1327,12 +1332,14 @@ fn MessageDisplay(
     let list_url = place.path(None, &list_query);
     let message_url = place.path(Some(id), &list_query);
     let subject = if subject.trim().is_empty() { t(lang, Key::NoSubject).to_string() } else { subject };
-    let header_row = move |key: Key, value: String| {
-        (!value.is_empty()).then(|| {
+    let header_row = move |key: Key, people: Vec<Correspondent>| {
+        (!people.is_empty()).then(|| {
             view! {
                 <div class="header-row">
                     <dt>{t(lang, key)}</dt>
-                    <dd>{value}</dd>
+                    <dd>
+                        <Correspondents people/>
+                    </dd>
                 </div>
             }
         })
@@ -1407,12 +1414,57 @@ fn MessageDisplay(
                 {header_row(Key::From, from)}
                 {header_row(Key::To, to)}
                 {header_row(Key::Cc, cc)}
-                {header_row(Key::Date, date)}
+                <div class="header-row">
+                    <dt>{t(lang, Key::Date)}</dt>
+                    <dd>{date}</dd>
+                </div>
             </dl>
             {attachment_list}
             <div class="message-body">{body_view}</div>
         </div>
     }
+}
+
+/// C12: a header's correspondents, each a fold (it needs no script) that shows its address and
+/// offers to write to it. Saving as a contact and the messages exchanged come with contacts and
+/// search.
+#[component]
+fn Correspondents(people: Vec<Correspondent>) -> impl IntoView {
+    let lang = use_lang();
+    let items = people
+        .into_iter()
+        .map(|Correspondent { name, address }| {
+            if address.is_empty() {
+                return view! { <li class="correspondent">{name}</li> }.into_any();
+            }
+            let write = format!(
+                "{}?to={}",
+                crate::pages::compose::COMPOSE_PATH,
+                form_urlencoded_value(&crate::recipients::recipient_item(&name, &address))
+            );
+            // The address is always in sight: a name alone can claim to be anyone.
+            let named = (!name.is_empty())
+                .then(|| view! { <span class="correspondent-address">{format!("<{address}>")}</span> });
+            let shown = if name.is_empty() { address.clone() } else { name };
+            view! {
+                <li>
+                    <details class="correspondent">
+                        <summary>
+                            <span class="correspondent-name">{shown}</span>
+                            " "
+                            {named}
+                        </summary>
+                        <div class="correspondent-card">
+                            <span class="correspondent-full">{address}</span>
+                            <a class="button subtle" href=write>{t(lang, Key::WriteTo)}</a>
+                        </div>
+                    </details>
+                </li>
+            }
+            .into_any()
+        })
+        .collect_view();
+    view! { <ul class="correspondents">{items}</ul> }
 }
 
 #[cfg(test)]

@@ -84,9 +84,10 @@ fn print_page(raw: &[u8], date: &str, lang: Lang) -> (String, String) {
                 render::Body::Text(text) => format!("<div class=\"text\">{}</div>", escape(text)),
                 render::Body::Html { .. } => render::printable_html(raw),
             };
-            (message.subject.as_str(), message.from.as_str(), message.to.as_str(), message.cc.as_str(), body)
+            let shown = |people: &[render::Correspondent]| render::display_correspondents(people);
+            (message.subject.as_str(), shown(&message.from), shown(&message.to), shown(&message.cc), body)
         }
-        None => ("", "", "", "", String::new()),
+        None => ("", String::new(), String::new(), String::new(), String::new()),
     };
     let subject = if subject.trim().is_empty() { t(lang, Key::NoSubject) } else { subject };
     let row = |key: Key, value: &str| {
@@ -109,9 +110,9 @@ fn print_page(raw: &[u8], date: &str, lang: Lang) -> (String, String) {
         code = lang.code(),
         title = escape(subject),
         print = t(lang, Key::Print),
-        from = row(Key::From, from),
-        to = row(Key::To, to),
-        cc = row(Key::Cc, cc),
+        from = row(Key::From, &from),
+        to = row(Key::To, &to),
+        cc = row(Key::Cc, &cc),
         date = row(Key::Date, date),
     );
     (nonce, html)

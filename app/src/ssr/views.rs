@@ -7,7 +7,7 @@
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Timelike};
 use render::RemoteImages;
 
-use crate::dto::{AttachmentView, FolderView, MessageBody, MessageListItem, MessageView, UsageView};
+use crate::dto::{AttachmentView, Correspondent, FolderView, MessageBody, MessageListItem, MessageView, UsageView};
 use crate::i18n::Lang;
 
 const MONTHS_EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -185,6 +185,15 @@ pub(crate) fn list_item(
     }
 }
 
+/// One correspondent, when something of it is known.
+fn known(correspondent: Correspondent) -> Vec<Correspondent> {
+    [correspondent].into_iter().filter(|c| !c.name.is_empty() || !c.address.is_empty()).collect()
+}
+
+fn correspondents(people: Vec<render::Correspondent>) -> Vec<Correspondent> {
+    people.into_iter().map(|c| Correspondent { name: c.name, address: c.address }).collect()
+}
+
 /// The reading pane's view of a message; `show_images` lets its remote images load (C3).
 pub(crate) fn message_view(
     row: &store::MessageRow,
@@ -199,9 +208,10 @@ pub(crate) fn message_view(
     let Some(message) = render::render(raw, remote_images) else {
         return MessageView {
             id: row.id.0,
-            from: row.from_addr.clone(),
-            to: row.to_addrs.clone(),
-            cc: String::new(),
+            // What the list knows of it: the sender, and the recipients as one line.
+            from: known(Correspondent { name: row.from_name.clone(), address: row.from_addr.clone() }),
+            to: known(Correspondent { name: row.to_addrs.clone(), address: String::new() }),
+            cc: Vec::new(),
             date,
             subject: row.subject.clone(),
             body: MessageBody::Empty,
@@ -231,9 +241,9 @@ pub(crate) fn message_view(
         .collect();
     MessageView {
         id: row.id.0,
-        from: message.from,
-        to: message.to,
-        cc: message.cc,
+        from: correspondents(message.from),
+        to: correspondents(message.to),
+        cc: correspondents(message.cc),
         date,
         subject: message.subject,
         body,
@@ -353,8 +363,10 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
     #[test]
     fn html_messages_are_sanitised_and_attachments_listed() {
         let view = message_view(&row(), MULTIPART.as_bytes(), ReaderZone::default(), Lang::En, false, &[]);
-        assert_eq!(view.from, "Bob Martin <bob@example.org>");
-        assert_eq!(view.cc, "Carl <carl@example.org>");
+        let person = |name: &str, address: &str| Correspondent { name: name.into(), address: address.into() };
+        assert_eq!(view.from, [person("Bob Martin", "bob@example.org")]);
+        assert_eq!(view.to, [person("", "ana@example.org")]);
+        assert_eq!(view.cc, [person("Carl", "carl@example.org")]);
         assert_eq!(view.subject, "Report");
         let MessageBody::Html { srcdoc, remote_content_blocked } = &view.body else {
             panic!("expected an HTML body, got {:?}", view.body);

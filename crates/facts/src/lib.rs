@@ -18,8 +18,8 @@ mod summary;
 
 pub use parsed::ParsedMessage;
 pub use summary::{
-    MAX_ADDRESS_CHARS, MAX_NAME_CHARS, MAX_RECIPIENTS_CHARS, MAX_SUBJECT_CHARS, Summary, display_addresses,
-    is_high_priority,
+    Correspondent, MAX_ADDRESS_CHARS, MAX_NAME_CHARS, MAX_RECIPIENTS_CHARS, MAX_SUBJECT_CHARS, Summary, correspondents,
+    display_addresses, display_correspondents, is_high_priority,
 };
 
 use bodystructure::{Extensions, push_body_structure};

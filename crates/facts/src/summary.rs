@@ -63,21 +63,47 @@ fn header_ids(value: &HeaderValue<'_>) -> Vec<String> {
     }
 }
 
+/// One address of a header as the reading pane shows it (C12): its name, blank when it has
+/// none, and the address, blank for a group's name alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Correspondent {
+    pub name: String,
+    pub address: String,
+}
+
+impl Correspondent {
+    /// `Name <addr>`, or what there is of the two.
+    pub fn display(&self) -> String {
+        match (self.name.trim(), self.address.as_str()) {
+            ("", address) => address.to_string(),
+            (name, "") => name.to_string(),
+            (name, address) => format!("{name} <{address}>"),
+        }
+    }
+}
+
+/// The addresses of a header, each with its name; entries with neither are left out.
+pub fn correspondents(address: Option<&mail_parser::Address<'_>>) -> Vec<Correspondent> {
+    let Some(address) = address else { return Vec::new() };
+    address
+        .iter()
+        .map(|a| Correspondent {
+            name: a.name().unwrap_or_default().trim().to_string(),
+            address: a.address().unwrap_or_default().trim().to_string(),
+        })
+        .filter(|c| !c.name.is_empty() || !c.address.is_empty())
+        .collect()
+}
+
+/// Correspondents in display form, `Name <addr>, addr, ...`.
+pub fn display_correspondents(correspondents: &[Correspondent]) -> String {
+    correspondents.iter().map(Correspondent::display).collect::<Vec<_>>().join(", ")
+}
+
 /// Addresses in display form, `Name <addr>, addr, ...` (a blank name is left out). Shared with
 /// the web client's reading pane so the list and the reader show addresses alike.
 pub fn display_addresses(address: Option<&mail_parser::Address<'_>>) -> String {
-    let Some(address) = address else { return String::new() };
-    address
-        .iter()
-        .map(|a| match (a.name(), a.address()) {
-            (Some(name), Some(addr)) if !name.trim().is_empty() => format!("{name} <{addr}>"),
-            (_, Some(addr)) => addr.to_string(),
-            (Some(name), None) => name.to_string(),
-            (None, None) => String::new(),
-        })
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ")
+    display_correspondents(&correspondents(address))
 }
 
 /// Whether a message says it is urgent: `X-Priority:` 1 or 2, or `Importance: high`.

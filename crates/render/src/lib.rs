@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use base64::Engine as _;
 use mail_parser::{MessageParser, MimeHeaders};
 
+pub use facts::{Correspondent, display_correspondents};
 pub use sanitize::{RemoteImages, Sanitized, sanitize_email_html, srcdoc_document};
 
 // Inline images larger than this are not inlined (they stay downloadable as attachments).
@@ -26,9 +27,9 @@ use types::MAX_INLINE_IMAGE_BYTES;
 /// A message as the reading pane shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
-    pub from: String,
-    pub to: String,
-    pub cc: String,
+    pub from: Vec<Correspondent>,
+    pub to: Vec<Correspondent>,
+    pub cc: Vec<Correspondent>,
     pub subject: String,
     pub body: Body,
     pub attachments: Vec<AttachmentInfo>,
@@ -90,9 +91,9 @@ pub fn render(raw: &[u8], remote_images: RemoteImages) -> Option<Rendered> {
         .map(|(index, part)| AttachmentInfo { name: attachment_name(part, index), size: part.contents().len() as u64 })
         .collect();
     Some(Rendered {
-        from: facts::display_addresses(message.from()),
-        to: facts::display_addresses(message.to()),
-        cc: facts::display_addresses(message.cc()),
+        from: facts::correspondents(message.from()),
+        to: facts::correspondents(message.to()),
+        cc: facts::correspondents(message.cc()),
         subject: message.subject().unwrap_or("").to_string(),
         body,
         attachments,
@@ -267,8 +268,8 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
     #[test]
     fn html_messages_are_sanitised_and_attachments_listed() {
         let view = render(MULTIPART.as_bytes(), RemoteImages::Block).expect("the sample parses");
-        assert_eq!(view.from, "Bob Martin <bob@example.org>");
-        assert_eq!(view.cc, "Carl <carl@example.org>");
+        assert_eq!(facts::display_correspondents(&view.from), "Bob Martin <bob@example.org>");
+        assert_eq!(view.cc, [facts::Correspondent { name: "Carl".into(), address: "carl@example.org".into() }]);
         assert_eq!(view.subject, "Report");
         let Body::Html { srcdoc, remote_content_blocked } = &view.body else {
             panic!("expected an HTML body, got {:?}", view.body);
