@@ -115,6 +115,31 @@ test('D1–D3: create, nest, rename, move and delete folders; IMAP sees each ste
   await page.close();
 });
 
+test('D3: a folder dragged onto another moves inside it, onto the title to the top level', async () => {
+  imap('for n in ("Clients", "Clients/Acme", "Suppliers"):\n    imap.create(n)\nprint("null")');
+  const mine = () => JSON.stringify(userFolders().filter((n) => /Clients|Acme|Suppliers/.test(n)));
+  const { page } = await signIn(server.baseUrl, ANA);
+  await waitForHydration(page);
+  const folder = (name) => page.locator('.folder', { hasText: new RegExp(`^${name}`) });
+  // System folders stay where they are.
+  assert.equal(await page.locator('.folder[data-role="inbox"]').getAttribute('draggable'), null);
+
+  await folder('Clients').dragTo(folder('Suppliers'));
+  await waitUntil(() => mine() === JSON.stringify(['Suppliers', 'Suppliers/Clients', 'Suppliers/Clients/Acme']));
+  // The tree shows it nested, without a reload.
+  await page.waitForFunction(() => document.querySelector('.folder[data-path="Suppliers/Clients/Acme"]'));
+
+  await folder('Acme').dragTo(page.locator('.folders-top'));
+  await waitUntil(() => mine() === JSON.stringify(['Acme', 'Suppliers', 'Suppliers/Clients']));
+  await page.waitForFunction(() => document.querySelector('.folder[data-path="Acme"]'));
+
+  // Into itself: nothing is posted, nothing changes.
+  await folder('Suppliers').dragTo(folder('Clients'));
+  await page.waitForTimeout(300);
+  assert.equal(mine(), JSON.stringify(['Acme', 'Suppliers', 'Suppliers/Clients']));
+  await page.close();
+});
+
 async function waitUntil(check) {
   for (let i = 0; i < 100; i++) {
     if (check()) return;

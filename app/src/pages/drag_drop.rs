@@ -1,9 +1,11 @@
 //! Drag and drop in the mail view, once the page runs: messages dragged onto a folder of the
-//! tree move there (D4: the ticked ones when the row dragged is ticked, else that row), and a
-//! tag dragged from the tree onto a message tags it (D6).
+//! tree move there (D4: the ticked ones when the row dragged is ticked, else that row), a tag
+//! dragged from the tree onto a message tags it (D6), and a user folder dragged onto another
+//! folder, or onto the tree's title for the top level, moves there with its subfolders (D3).
 //!
-//! A drop posts the same form the toolbar's buttons post (`ssr::message_actions`), asking for
-//! no redirect, then reads the page's view again. The menus do the same without a mouse.
+//! A drop posts the same form a button would (the toolbar's, `ssr::message_actions`, or the
+//! folders page's move), asking for no redirect, then reads the page's view again. The menus
+//! and the folders page do the same without a mouse.
 
 #[cfg(feature = "hydrate")]
 use leptos::prelude::*;
@@ -13,6 +15,8 @@ use leptos::prelude::*;
 const MESSAGES_TYPE: &str = "application/x-facteur-messages";
 #[cfg(feature = "hydrate")]
 const TAG_TYPE: &str = "application/x-facteur-tag";
+#[cfg(feature = "hydrate")]
+const FOLDER_TYPE: &str = "application/x-facteur-folder";
 
 /// Listens on the document while the mail view is shown; `done` runs after a drop acted.
 #[cfg(feature = "hydrate")]
@@ -28,13 +32,16 @@ pub fn follow_drags(done: impl Fn() + Clone + 'static) {
         } else if let Ok(Some(tag)) = target.closest(".tag-link[data-tag]") {
             let _ = data.set_data(TAG_TYPE, &tag.get_attribute("data-tag").unwrap_or_default());
             data.set_effect_allowed("copy");
+        } else if let Ok(Some(folder)) = target.closest(".folder[draggable=true][data-path]") {
+            let _ = data.set_data(FOLDER_TYPE, &folder.get_attribute("data-path").unwrap_or_default());
+            data.set_effect_allowed("move");
         }
     });
-    // Where a drop may land: a folder for messages, a message for a tag.
+    // Where a drop may land: a folder for messages or a folder, a message for a tag.
     let on_over = Closure::<dyn FnMut(web_sys::DragEvent)>::new(move |event: web_sys::DragEvent| {
         if let Some(zone) = drop_zone(&event) {
             event.prevent_default();
-            let effect = if zone.has_attribute("data-folder") { "move" } else { "copy" };
+            let effect = if zone.has_attribute("data-id") { "copy" } else { "move" };
             if let Some(data) = event.data_transfer() {
                 data.set_drop_effect(effect);
             }
@@ -50,6 +57,14 @@ pub fn follow_drags(done: impl Fn() + Clone + 'static) {
         let (Some(zone), Some(data)) = (drop_zone(&event), event.data_transfer()) else { return };
         event.prevent_default();
         let _ = zone.class_list().remove_1("drop-target");
+        let dragged_folder = data.get_data(FOLDER_TYPE).unwrap_or_default();
+        if !dragged_folder.is_empty() {
+            let parent = zone.get_attribute("data-path").unwrap_or_default();
+            if let Some(form) = folder_move(&dragged_folder, &parent) {
+                post(FOLDER_MOVE_PATH, &form, done.clone());
+            }
+            return;
+        }
         let form = if let Some(folder) = zone.get_attribute("data-folder") {
             let ids = data.get_data(MESSAGES_TYPE).unwrap_or_default();
             let ids: Vec<&str> = ids.split(' ').filter(|id| !id.is_empty()).collect();
@@ -59,7 +74,7 @@ pub fn follow_drags(done: impl Fn() + Clone + 'static) {
             let id = zone.get_attribute("data-id").unwrap_or_default();
             form_body(&[("action", "tag"), ("tag", &tag)], &[&id])
         };
-        post(&form, done.clone());
+        post(crate::pages::mail::ACTIONS_PATH, &form, done.clone());
     });
     let document = document();
     for (name, listener) in
@@ -110,7 +125,7 @@ fn dragged_ids(row: &web_sys::Element) -> Vec<String> {
 }
 
 /// The element a drop of this drag would land on, if any: a folder for messages, a row for a
-/// tag.
+/// tag, a folder or the tree's title (the top level) for a folder.
 #[cfg(feature = "hydrate")]
 fn drop_zone(event: &web_sys::DragEvent) -> Option<web_sys::Element> {
     let types = event.data_transfer()?.types();
@@ -120,10 +135,31 @@ fn drop_zone(event: &web_sys::DragEvent) -> Option<web_sys::Element> {
         target.closest(".folder[data-folder]").ok().flatten()
     } else if carries(TAG_TYPE) {
         target.closest(".message-row[data-id]").ok().flatten()
+    } else if carries(FOLDER_TYPE) {
+        target.closest(".folder[data-path], .folders-top[data-path]").ok().flatten()
     } else {
         None
     }
 }
+
+/// The folders page's move (a rename keeping the name) as a form body, for `path` dropped into
+/// `parent`; `None` when the drop changes nothing or would put a folder inside itself, which
+/// the server refuses anyway.
+#[cfg(feature = "hydrate")]
+fn folder_move(path: &str, parent: &str) -> Option<String> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let current_parent = path.rsplit_once('/').map_or("", |(parent, _)| parent);
+    let inside_itself = parent == path || parent.starts_with(&format!("{path}/"));
+    if parent == current_parent || inside_itself {
+        return None;
+    }
+    let encode = |text: &str| String::from(js_sys::encode_uri_component(text));
+    Some(format!("path={}&name={}&parent={}", encode(path), encode(name), encode(parent)))
+}
+
+/// Where a folder's move is posted: the folders page's rename.
+#[cfg(feature = "hydrate")]
+const FOLDER_MOVE_PATH: &str = <crate::pages::folders::RenameFolder as leptos::server_fn::ServerFn>::PATH;
 
 /// A form body: the fields, then one `id` per message. When the list shows conversations
 /// (its form says so), each message stands for its conversation, as with the toolbar.
@@ -147,21 +183,22 @@ fn form_body(fields: &[(&str, &str)], ids: &[&str]) -> String {
     pairs.join("&")
 }
 
-/// Posts `form` to the actions, then runs `done`.
+/// Posts `form` to `path`, then runs `done`.
 #[cfg(feature = "hydrate")]
-fn post(form: &str, done: impl Fn() + 'static) {
+fn post(path: &str, form: &str, done: impl Fn() + 'static) {
     use leptos::wasm_bindgen::JsCast;
     use leptos::wasm_bindgen::closure::Closure;
     let Ok(request) = web_sys::XmlHttpRequest::new() else { return };
-    if request.open("POST", crate::pages::mail::ACTIONS_PATH).is_err() {
+    if request.open("POST", path).is_err() {
         return;
     }
     let _ = request.set_request_header("Content-Type", "application/x-www-form-urlencoded");
     let answered = request.clone();
     let on_end = Closure::once_into_js(move || {
-        // Refused (a session gone, a message moved meanwhile): the page as it now is says more
-        // than the view read again would.
-        if answered.status().ok() == Some(204) {
+        // Refused (a session gone, a message moved meanwhile, a name taken): the page as it now
+        // is says more than the view read again would. The actions answer 204, a server
+        // function 200.
+        if answered.status().is_ok_and(|status| (200..300).contains(&status)) {
             done();
         } else {
             let _ = window().location().reload();
