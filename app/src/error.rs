@@ -54,6 +54,8 @@ pub enum AppError {
     BadSendTime,
     /// "Undo" came after the message left.
     TooLateToUndo,
+    /// C7: the attachment to remove is the whole message (its only part).
+    WholeMessageAttachment,
     /// The server failed; the details are in its log.
     Internal,
     /// The server function machinery failed (bad request encoding, network). The text comes from
@@ -85,6 +87,7 @@ impl AppError {
             AppError::TooManyChosen => Key::ErrTooManyChosen,
             AppError::BadSendTime => Key::ErrBadSendTime,
             AppError::TooLateToUndo => Key::ErrTooLateToUndo,
+            AppError::WholeMessageAttachment => Key::ErrWholeMessageAttachment,
             AppError::Internal => Key::ErrInternal,
             AppError::Request(_) => Key::ErrRequest,
         }
@@ -124,6 +127,7 @@ impl fmt::Display for AppError {
             AppError::TooManyChosen => f.write_str("too many messages chosen"),
             AppError::BadSendTime => f.write_str("bad time to send at"),
             AppError::TooLateToUndo => f.write_str("too late to undo"),
+            AppError::WholeMessageAttachment => f.write_str("the attachment is the whole message"),
             AppError::Internal => f.write_str("internal error"),
             AppError::Request(text) => write!(f, "request failed: {text}"),
         }

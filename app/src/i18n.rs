@@ -183,6 +183,12 @@ keys! {
     UploadBusy,
     ErrBadSendTime,
     ErrTooLateToUndo,
+    ErrWholeMessageAttachment,
+    DeleteAttachment,
+    RemoveAttachmentForGood,
+    RemoveAttachmentWarning,
+    RemovedAttachmentSuffix,
+    RemovedAttachmentNote,
     Scheduled,
     ScheduledTitle,
     UndoDelay,
@@ -602,6 +608,24 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, ErrBadSendTime) => "Choisissez une date et une heure à venir, dans l'année.",
         (Lang::En, ErrTooLateToUndo) => "Too late: the message has left.",
         (Lang::Fr, ErrTooLateToUndo) => "Trop tard : le message est parti.",
+        (Lang::En, ErrWholeMessageAttachment) => "This file is the whole message: delete the message instead.",
+        (Lang::Fr, ErrWholeMessageAttachment) => "Ce fichier est le message entier : supprimez plutôt le message.",
+        (Lang::En, DeleteAttachment) => "Delete",
+        (Lang::Fr, DeleteAttachment) => "Supprimer",
+        (Lang::En, RemoveAttachmentForGood) => "Delete this attachment for good",
+        (Lang::Fr, RemoveAttachmentForGood) => "Supprimer définitivement cette pièce jointe",
+        (Lang::En, RemoveAttachmentWarning) => {
+            "The file is taken out of the stored message, to save space; a note takes its place. This cannot be undone."
+        }
+        (Lang::Fr, RemoveAttachmentWarning) => {
+            "Le fichier est retiré du message conservé, pour gagner de la place ; une note le remplace. C'est irréversible."
+        }
+        (Lang::En, RemovedAttachmentSuffix) => " (deleted).txt",
+        (Lang::Fr, RemovedAttachmentSuffix) => " (supprimé).txt",
+        (Lang::En, RemovedAttachmentNote) => "This attachment was deleted from the message by its recipient. It was:",
+        (Lang::Fr, RemovedAttachmentNote) => {
+            "Cette pièce jointe a été supprimée du message par son destinataire. C'était :"
+        }
         (Lang::En, Scheduled) => "Scheduled",
         (Lang::Fr, Scheduled) => "Envois programmés",
         (Lang::En, ScheduledTitle) => "Messages to send later",

@@ -1378,13 +1378,26 @@ fn MessageDisplay(
         let items = attachments
             .into_iter()
             .map(|attachment| {
+                let remove_label = format!("{} {}", t(lang, Key::DeleteAttachment), attachment.name);
                 view! {
-                    <li>
+                    <li class="attachment-item">
                         <a class="attachment" href=format!("/download/{id}/{}", attachment.index) download=attachment.name.clone()>
                             <Paperclip label=t(lang, Key::Download)/>
                             <span class="attachment-name">{attachment.name.clone()}</span>
                             <span class="size">{attachment.size.clone()}</span>
                         </a>
+                        // C7: taken out of the stored message, after a second click that says so.
+                        <details class="attachment-remove">
+                            <summary aria-label=remove_label>{t(lang, Key::DeleteAttachment)}</summary>
+                            <form class="inline-form" method="post" action=ACTIONS_PATH>
+                                {message_fields(folder_id, id, message_url.clone())}
+                                <input type="hidden" name="part" value=attachment.index.to_string()/>
+                                <p class="note">{t(lang, Key::RemoveAttachmentWarning)}</p>
+                                <button type="submit" name="action" value="remove_attachment" class="button subtle danger">
+                                    {t(lang, Key::RemoveAttachmentForGood)}
+                                </button>
+                            </form>
+                        </details>
                     </li>
                 }
             })

@@ -1,6 +1,7 @@
 //! POST [`ACTIONS_PATH`]: what the message list's and the reading pane's buttons do (D4–D8):
 //! mark read or unread, flag, move to a folder, delete into Trash (for good from Trash), empty
-//! Trash after a confirmation, add or remove a tag, write or remove a comment.
+//! Trash after a confirmation, add or remove a tag, write or remove a comment, take an
+//! attachment out of a message (C7).
 //!
 //! The chosen messages are acted on in the folder each is in (a tag's list shows several
 //! folders); the form's `folder` names the list's own folder, for emptying Trash.
@@ -39,6 +40,9 @@ enum Action {
     Untag(String),
     /// D7: the text (empty removes it).
     Comment(String),
+    /// C7: the attachment at this index (as the reading pane lists them) is taken out of the
+    /// one chosen message, a note left in its place.
+    RemoveAttachment(u32),
     /// Empty Trash; asked again first unless `confirmed`, then only the messages the page
     /// showed (UIDs below `below`), not those moved there since.
     EmptyTrash {
@@ -74,7 +78,7 @@ enum FormError {
 fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
     let (mut folder, mut action, mut to, mut back, mut confirmed) = (None, None, None, None, false);
     let (mut tag, mut comment, mut quiet, mut whole_threads) = (None, None, false, false);
-    let mut below = None;
+    let (mut below, mut part) = (None, None);
     let mut ids = Vec::new();
     for (name, value) in form_urlencoded::parse(body) {
         match &*name {
@@ -95,6 +99,7 @@ fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
             "whole_threads" => whole_threads = value == "1",
             "below" => below = Some(value.parse().map_err(|_| FormError::Malformed)?),
             "confirm" => confirmed = value == "yes",
+            "part" => part = Some(value.parse().map_err(|_| FormError::Malformed)?),
             _ => {}
         }
     }
@@ -111,6 +116,7 @@ fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
         "untag" => Action::Untag(tag.ok_or(FormError::Malformed)?),
         "comment" => Action::Comment(comment.ok_or(FormError::Malformed)?),
         "uncomment" => Action::Comment(String::new()),
+        "remove_attachment" if ids.len() == 1 => Action::RemoveAttachment(part.ok_or(FormError::Malformed)?),
         _ => return Err(FormError::Malformed),
     };
     let back = back
@@ -152,22 +158,27 @@ pub(super) async fn act(mail: mail::Mail, auth: auth::Auth, headers: HeaderMap, 
         Err(FormError::TooMany) => return error_page(StatusCode::BAD_REQUEST, lang, Key::ErrTooManyChosen),
         Err(FormError::Malformed) => return error_page(StatusCode::BAD_REQUEST, lang, Key::ErrBadForm),
     };
-    match perform(&mail, &account, &request).await {
+    match perform(&mail, &account, &request, lang).await {
         Ok(Some(ask)) => Redirect::to(&ask).into_response(),
         Ok(None) if request.quiet => StatusCode::NO_CONTENT.into_response(),
         Ok(None) => Redirect::to(&request.back).into_response(),
         Err(AppError::NotFound) => error_page(StatusCode::NOT_FOUND, lang, Key::ErrNotFound),
         Err(AppError::TooManyChosen) => error_page(StatusCode::BAD_REQUEST, lang, Key::ErrTooManyChosen),
+        Err(AppError::WholeMessageAttachment) => {
+            error_page(StatusCode::BAD_REQUEST, lang, Key::ErrWholeMessageAttachment)
+        }
         // Logged where it happened; the reader is told the server failed.
         Err(error) => error_page(StatusCode::INTERNAL_SERVER_ERROR, lang, error.message_key()),
     }
 }
 
-/// Does what `request` asks; `Some(url)` when it must be asked again first (emptying Trash).
+/// Does what `request` asks; `Some(url)` to go there rather than back: when it must be asked
+/// again first (emptying Trash), or the message shown has a new id (an attachment removed).
 async fn perform(
     mail: &mail::Mail,
     account: &store::Account,
     request: &ActionRequest,
+    lang: Lang,
 ) -> Result<Option<String>, AppError> {
     let store = mail.store();
     // The list's folder, when named, is the account's own: another's is not found.
@@ -199,6 +210,11 @@ async fn perform(
         if rows.len() > MAX_MESSAGES {
             return Err(AppError::TooManyChosen);
         }
+    }
+    if let Action::RemoveAttachment(part) = request.action {
+        let row = rows.first().ok_or(AppError::NotFound)?;
+        let new = remove_attachment(mail, account, row, part, lang).await?;
+        return Ok(Some(with_message(&request.back, row.id, new)));
     }
     if let Action::Comment(text) = &request.action {
         for row in &rows {
@@ -255,10 +271,52 @@ async fn perform(
                     mail.move_messages(account.id, folder, &uids, trash).await?;
                 }
             }
-            Action::EmptyTrash { .. } | Action::Comment(_) => {}
+            Action::EmptyTrash { .. } | Action::Comment(_) | Action::RemoveAttachment(_) => {}
         }
     }
     Ok(None)
+}
+
+/// C7: takes attachment `part` out of the message `row`, a note in its place, and returns the
+/// id the message has now (it is stored anew: IMAP clients see the old UID expunged and a new
+/// one, as for any message whose content changes).
+async fn remove_attachment(
+    mail: &mail::Mail,
+    account: &store::Account,
+    row: &store::MessageRow,
+    part: u32,
+    lang: Lang,
+) -> Result<MessageId, AppError> {
+    let store = mail.store();
+    let raw = store.read_raw_if_present(account.id, row.id, &row.blob_hash).await?.ok_or(AppError::NotFound)?;
+    let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    let removed = tokio::task::spawn_blocking(move || {
+        render::without_attachment(&raw, part, |name| render::Trace {
+            file_name: format!("{name}{}", t(lang, Key::RemovedAttachmentSuffix)),
+            text: format!("{}\n\n{name}\n{when}\n", t(lang, Key::RemovedAttachmentNote)),
+        })
+    })
+    .await
+    .map_err(|_| AppError::Internal)?;
+    let (raw, _) = removed.map_err(|why| match why {
+        render::Unremovable::NotFound => AppError::NotFound,
+        render::Unremovable::WholeMessage => AppError::WholeMessageAttachment,
+    })?;
+    let (_, id) = mail.replace_message(account.id, row.folder_id, row.uid, raw).await?;
+    Ok(id)
+}
+
+/// `back` naming message `new` where it named `old` (the last segment of its path).
+fn with_message(back: &str, old: MessageId, new: MessageId) -> String {
+    let (route, query) = back.split_once('?').map_or((back, None), |(route, query)| (route, Some(query)));
+    let route = match route.rsplit_once('/') {
+        Some((parent, last)) if last == old.0.to_string() => format!("{parent}/{}", new.0),
+        _ => route.to_string(),
+    };
+    match query {
+        Some(query) => format!("{route}?{query}"),
+        None => route,
+    }
 }
 
 /// The chosen messages and every other message of their conversations, in their folders (C11).
@@ -313,6 +371,19 @@ mod tests {
         assert_eq!(parse_form(b"id=5&action=uncomment").unwrap().back, "/mail");
         assert!(parse_form(b"folder=2&id=5&action=read&whole_threads=1").unwrap().whole_threads);
         assert!(!parse_form(b"folder=2&id=5&action=read").unwrap().whole_threads);
+    }
+
+    #[test]
+    fn after_an_attachment_is_removed_the_page_shows_the_message_anew() {
+        let request =
+            parse_form(b"folder=3&id=10&action=remove_attachment&part=1&back=%2Fmail%2F3%2F10%3Fpage%3D2").unwrap();
+        assert_eq!(request.action, Action::RemoveAttachment(1));
+        assert_eq!(with_message(&request.back, MessageId(10), MessageId(42)), "/mail/3/42?page=2");
+        assert_eq!(with_message("/mail/tag/10?tag=x", MessageId(10), MessageId(42)), "/mail/tag/42?tag=x");
+        assert_eq!(with_message("/mail/3", MessageId(10), MessageId(42)), "/mail/3");
+        // One message at a time, and the part named.
+        assert_eq!(parse_form(b"id=10&id=11&action=remove_attachment&part=1"), Err(FormError::Malformed));
+        assert_eq!(parse_form(b"id=10&action=remove_attachment"), Err(FormError::Malformed));
     }
 
     #[test]

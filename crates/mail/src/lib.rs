@@ -378,6 +378,21 @@ impl Mail {
         Ok(appended)
     }
 
+    /// C7: puts `raw` in the place of the message with `uid` (an attachment taken out): a new
+    /// UID with the old one's flags, and the old one expunged, in one step
+    /// ([`Store::replace_message`]). Returns the new UID and id.
+    pub async fn replace_message(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        uid: u32,
+        raw: Vec<u8>,
+    ) -> Result<(u32, MessageId)> {
+        let replaced = self.store.replace_message(account, folder, uid, raw).await?;
+        self.feed.committed();
+        Ok(replaced)
+    }
+
     /// Changes flags and keywords (RFC 9051 §6.4.6); returns each found message's state.
     pub async fn set_flags(
         &self,

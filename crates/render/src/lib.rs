@@ -11,6 +11,7 @@ pub mod composed;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod removal;
 pub mod sanitize;
 
 use std::collections::HashMap;
@@ -19,6 +20,7 @@ use base64::Engine as _;
 use mail_parser::{MessageParser, MimeHeaders};
 
 pub use facts::{Correspondent, display_correspondents};
+pub use removal::{Trace, Unremovable, without_attachment};
 pub use sanitize::{RemoteImages, Sanitized, sanitize_email_html, srcdoc_document};
 
 // Inline images larger than this are not inlined (they stay downloadable as attachments).

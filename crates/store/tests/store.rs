@@ -687,3 +687,37 @@ async fn seen_with_other_flags_moves_the_unread_count_by_the_flips() {
     assert_eq!(unseen(store.clone()).await, 4);
     assert_counters_match(&store, ana.id).await;
 }
+
+#[tokio::test]
+async fn a_message_replaced_keeps_its_state_and_frees_its_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    store.add_domain("example.org").await.unwrap();
+    let ana = store.add_user(&addr("ana@example.org"), "correct horse", Some(1)).await.unwrap();
+    let inbox = store.special_folder(ana.id, SpecialUse::Inbox).await.unwrap();
+    let big = [b"Subject: files\r\n\r\n".as_slice(), &vec![b'x'; 900 * 1024]].concat();
+    let keywords = vec!["projet_x".to_string()];
+    let (uid, id) = store
+        .append(ana.id, inbox.id, big, Flags::SEEN.union(Flags::FLAGGED), &keywords, Some(1_700_000_000))
+        .await
+        .unwrap();
+    store.set_comment(ana.id, id, Some("keep this")).await.unwrap();
+    // The mailbox is nearly full: a copy would not fit, the smaller message in its place does.
+    let small = b"Subject: files\r\n\r\nthe file was taken out\r\n".to_vec();
+    let (new_uid, new_id) = store.replace_message(ana.id, inbox.id, uid, small.clone()).await.unwrap();
+    assert!(new_uid > uid);
+    let rows = store.messages(ana.id, inbox.id).await.unwrap();
+    assert_eq!(rows.len(), 1, "the old one is gone");
+    let row = &rows[0];
+    assert_eq!((row.id, row.uid), (new_id, new_uid));
+    assert_eq!(row.flags, Flags::SEEN.union(Flags::FLAGGED));
+    assert_eq!(row.keywords, keywords);
+    assert_eq!(row.internal_date, 1_700_000_000);
+    assert_eq!(row.comment.as_deref(), Some("keep this"));
+    assert_eq!(store.used_bytes(ana.id).await.unwrap(), small.len() as i64);
+    // Another account's message, or one gone, is not found, and nothing changes.
+    let bob = store.add_user(&addr("bob@example.org"), "correct horse", None).await.unwrap();
+    assert!(matches!(store.replace_message(bob.id, inbox.id, new_uid, small.clone()).await, Err(Error::NotFound(_))));
+    assert!(matches!(store.replace_message(ana.id, inbox.id, uid, small).await, Err(Error::NotFound(_))));
+    assert_eq!(store.messages(ana.id, inbox.id).await.unwrap().len(), 1);
+}

@@ -701,6 +701,79 @@ impl Store {
         result
     }
 
+    /// C7: puts `raw` in the place of the message with `uid` (the same message with an
+    /// attachment taken out). The new one gets the next UID of the folder with the old one's
+    /// flags, keywords, arrival, thread, comment and time filed; the old one is expunged. One
+    /// transaction does both, so a crash leaves one or the other, and the quota counts only
+    /// the difference: a full mailbox can still be made smaller. Returns the new UID and id.
+    pub async fn replace_message(
+        &self,
+        account: AccountId,
+        folder: FolderId,
+        uid: u32,
+        raw: Vec<u8>,
+    ) -> Result<(u32, MessageId)> {
+        if raw.len() > MAX_MESSAGE_BYTES {
+            return Err(Error::Refused(format!("message larger than {MAX_MESSAGE_BYTES} bytes")));
+        }
+        let size = raw.len() as i64;
+        // As `append`: the file first, fsynced, then the rows under the write lock.
+        let (raw, facts) = compute_facts(raw).await?;
+        let blob_hash = self.blobs.put(Arc::clone(&raw)).await?;
+        self.blobs.sync_folders(vec![blob_hash.clone()]).await?;
+        let result = async {
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+            self.blobs.put_if_missing(&blob_hash, raw).await?;
+            insert_facts(&mut tx, &blob_hash, &facts).await?;
+            bump_modseq(&mut tx, account, folder).await?;
+            type Old = (i64, String, String, i64, i64, Option<String>, Option<i64>);
+            let old: Option<Old> = sqlx::query_as(
+                "DELETE FROM messages WHERE account_id = ? AND folder_id = ? AND uid = ?
+                 RETURNING flags, keywords, blob_hash, internal_date, thread_id, comment, filed_at",
+            )
+            .bind(account.0)
+            .bind(folder.0)
+            .bind(i64::from(uid))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (flags, keywords, old_blob, internal_date, thread_id, comment, filed_at) =
+                old.ok_or_else(|| Error::NotFound("message".into()))?;
+            if !has_room(&mut tx, account, size).await? {
+                return Err(Error::QuotaExceeded);
+            }
+            let keywords: Vec<String> = keywords.split_whitespace().map(str::to_string).collect();
+            let new = NewMessage {
+                blob_hash: &blob_hash,
+                size,
+                facts: &facts,
+                flags: Flags(flags as u32),
+                keywords: &keywords,
+                internal_date,
+            };
+            let inserted = insert_message(&mut tx, account, folder, &new).await?;
+            sqlx::query("UPDATE messages SET thread_id = ?, comment = ?, filed_at = ? WHERE id = ?")
+                .bind(thread_id)
+                .bind(comment)
+                .bind(filed_at)
+                .bind(inserted.1.0)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok((inserted, old_blob))
+        }
+        .await;
+        match result {
+            Ok((inserted, old_blob)) => {
+                self.remove_unreferenced_blobs_logged(vec![old_blob]).await;
+                Ok(inserted)
+            }
+            Err(error) => {
+                self.remove_unreferenced_blobs_logged(vec![blob_hash]).await;
+                Err(error)
+            }
+        }
+    }
+
     /// Changes flags and keywords of the messages with these UIDs (RFC 9051 §6.4.6) and returns
     /// the resulting state of each message found, in the order of `uids`.
     ///
