@@ -28,22 +28,25 @@ const SHORTCUTS: [(&str, Key); 9] = [
 #[component]
 pub fn ShortcutHelp(open: RwSignal<bool>) -> impl IntoView {
     let lang = use_lang();
-    let rows = SHORTCUTS
-        .iter()
-        .map(|(key, what)| {
-            view! {
-                <div class="shortcut">
-                    <dt><kbd>{*key}</kbd></dt>
-                    <dd>{t(lang, *what)}</dd>
-                </div>
-            }
-        })
-        .collect_view();
+    // Made each time the list opens: a view is not cloned.
+    let rows = move || {
+        SHORTCUTS
+            .iter()
+            .map(|(key, what)| {
+                view! {
+                    <div class="shortcut">
+                        <dt><kbd>{*key}</kbd></dt>
+                        <dd>{t(lang, *what)}</dd>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
     view! {
         <Show when=move || open.get()>
             <div class="shortcut-help card" role="dialog" aria-modal="false" aria-labelledby="shortcut-title">
                 <h2 id="shortcut-title">{t(lang, Key::KeyboardShortcuts)}</h2>
-                <dl>{rows.clone()}</dl>
+                <dl>{rows()}</dl>
                 <button type="button" class="button" on:click=move |_| open.set(false)>{t(lang, Key::Close)}</button>
             </div>
         </Show>
