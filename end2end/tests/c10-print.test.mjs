@@ -57,9 +57,9 @@ test('C10 and C7: a message prints whole on its own page, and the attachment are
   // C7: the attachments fold away and back.
   const attachment = page.getByRole('link', { name: /minutes\.pdf/ });
   assert.ok(await attachment.isVisible());
-  await page.locator('.attachments summary').click();
+  await page.locator('.attachments > summary').click();
   assert.ok(!(await attachment.isVisible()), 'folded');
-  await page.locator('.attachments summary').click();
+  await page.locator('.attachments > summary').click();
   assert.ok(await attachment.isVisible());
 
   const [printPage] = await Promise.all([
