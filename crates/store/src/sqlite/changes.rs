@@ -130,7 +130,12 @@ impl Store {
         .bind(before)
         .execute(&mut *tx)
         .await?;
-        let done = sqlx::query("DELETE FROM changes WHERE created_at <= ?").bind(before).execute(&mut *tx).await?;
+        // The newest entry stays, whatever its age: ids are `MAX(id) + 1`, so an empty log would
+        // hand out ids again from 1, below where its readers (the feed, the search index) stand.
+        let done = sqlx::query("DELETE FROM changes WHERE created_at <= ? AND id < (SELECT MAX(id) FROM changes)")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(done.rows_affected())
     }
