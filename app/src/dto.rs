@@ -86,6 +86,9 @@ pub struct MessageListItem {
     /// C11: the messages of its conversation in this folder, when the list shows conversations
     /// (then `unread` says whether any of them is); 0 otherwise.
     pub thread_count: u32,
+    /// In search results: where the subject has the words searched for (byte ranges).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subject_marks: Vec<(u32, u32)>,
 }
 
 /// One correspondent of the reading pane's headers (C12): its name, blank when it has none, and
@@ -172,6 +175,20 @@ pub struct MailboxView {
     pub compact: bool,
     /// C11: the list shows conversations.
     pub threads: bool,
+    /// The list is a search's results (issue 15).
+    pub search: Option<SearchView>,
+    /// The account's last search, offered again (E4).
+    pub last_search: Option<String>,
+}
+
+/// A search the list shows the results of: what was typed, where, and why it could not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchView {
+    pub query: String,
+    /// Within this folder only; all folders otherwise.
+    pub folder_id: Option<i64>,
+    /// Why it did not run, in the reader's words.
+    pub error: Option<String>,
 }
 
 /// A10: the space the mailbox uses, against its quota when it has one.
@@ -235,12 +252,21 @@ pub struct ListAsk {
     pub unread_only: bool,
 }
 
+/// A search the address asks for (`/mail/search?q=...&in=FOLDER`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SearchAsk {
+    pub query: String,
+    pub folder_id: Option<i64>,
+}
+
 /// What the list shows: a folder, or the messages with a tag (D6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ListPlace {
     Folder(i64),
     /// By keyword.
     Tag(String),
+    /// A search's results: the query, and the folder it is limited to.
+    Search(String, Option<i64>),
 }
 
 impl ListPlace {
@@ -254,6 +280,12 @@ impl ListPlace {
                 let tag: String = form_urlencoded_value(keyword);
                 let rest = query.strip_prefix('?').map(|rest| format!("&{rest}")).unwrap_or_default();
                 format!("/mail/tag{message}?tag={tag}{rest}")
+            }
+            ListPlace::Search(text, folder) => {
+                let text = form_urlencoded_value(text);
+                let within = folder.map(|folder| format!("&in={folder}")).unwrap_or_default();
+                let rest = query.strip_prefix('?').map(|rest| format!("&{rest}")).unwrap_or_default();
+                format!("/mail/search{message}?q={text}{within}{rest}")
             }
         }
     }

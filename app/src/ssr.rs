@@ -12,6 +12,7 @@ mod live;
 mod message_actions;
 mod print;
 pub(crate) mod receipt;
+pub(crate) mod search;
 pub mod send_later;
 mod views;
 
@@ -54,12 +55,18 @@ pub struct WebSettings {
 
 /// The web client's routes: pages, server functions (under `/api`), attachment downloads, all
 /// behind the CSRF guard. Static files, security headers and the fallback are the caller's.
+/// The full-text index (issue 15), when the server could open it: server functions find it as
+/// context.
+#[derive(Clone)]
+pub struct Search(pub Option<std::sync::Arc<::search::SearchIndex>>);
+
 pub fn router(
     mail: mail::Mail,
     auth: auth::Auth,
     options: LeptosOptions,
     settings: WebSettings,
     send_later: send_later::SendLater,
+    search: Search,
 ) -> axum::Router {
     let store = auth.store().clone();
     let routes = generate_route_list(crate::App);
@@ -72,6 +79,7 @@ pub fn router(
         provide_context(context_mail.clone());
         provide_context(settings.clone());
         provide_context(send_later.clone());
+        provide_context(search.clone());
     };
     // leptos_routes_with_context also registers every server function, handled by
     // handle_server_fns_with_context with this same context.

@@ -37,6 +37,10 @@ pub(crate) enum AdminCommand {
     /// organisation (B13): a legal notice, the association's address.
     #[command(subcommand)]
     Footer(FooterCommand),
+    /// Build the full-text search index again from every stored message, with a progress bar
+    /// (the server does it by itself when the index is missing or unreadable). Stop the server
+    /// first: it holds the index.
+    Reindex,
 }
 
 #[derive(Subcommand)]
@@ -177,14 +181,37 @@ fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
 #[allow(clippy::print_stdout)]
 pub(crate) async fn run(data: &Path, command: AdminCommand) -> anyhow::Result<()> {
     let store = Store::open(data).await.with_context(|| format!("opening the data folder {}", data.display()))?;
-    let result = run_on(&store, command).await;
+    let result = run_on(&store, data, command).await;
     store.close().await;
     result
 }
 
+/// `facteur admin reindex`: the index built again, the progress drawn on standard error.
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+async fn reindex(store: &Store, data: &Path) -> anyhow::Result<()> {
+    let dir = data.join(crate::serve::SEARCH_DIR);
+    let index = tokio::task::spawn_blocking(move || search::SearchIndex::open(&dir)).await??;
+    let started = std::time::Instant::now();
+    let mut drawn = 0;
+    let mut progress = |done: u64, total: u64| {
+        let percent = (done * 100).checked_div(total).unwrap_or(100);
+        if percent != drawn || done == total {
+            drawn = percent;
+            let bar = "#".repeat(percent as usize / 4);
+            eprint!("\r[{bar:<25}] {percent:>3}% {done}/{total} messages");
+        }
+    };
+    let done = index.rebuild(store, &mut progress).await?;
+    eprintln!();
+    let seconds = started.elapsed().as_secs_f64();
+    println!("indexed {done} messages in {seconds:.1} s ({:.0} messages/s)", done as f64 / seconds.max(0.001));
+    Ok(())
+}
+
 #[allow(clippy::print_stdout)]
-async fn run_on(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
+async fn run_on(store: &Store, data: &Path, command: AdminCommand) -> anyhow::Result<()> {
     match command {
+        AdminCommand::Reindex => reindex(store, data).await?,
         AdminCommand::Domain(DomainCommand::Add { name }) => {
             let name = store.add_domain(&name).await?;
             add_dkim_key(store, &name).await?;

@@ -57,9 +57,15 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             tasks.spawn(smtp::serve(listener, smtp_services.clone(), role));
         }
     }
+    let search = open_search(&config.data).await;
+    if let Some(index) = &search {
+        // Catches up from where the index stood (building it when it must), then follows.
+        tasks.spawn(search::follow(index.clone(), store.clone(), mail.subscribe()));
+    }
     let mut imap_services =
         imap::ImapServices::new(mail.clone(), auth.clone(), Some(tls.clone()), config.hostname.clone());
     imap_services.plaintext_login_on_loopback = config.plaintext_login_on_loopback;
+    imap_services.search = search.clone();
     let imap_services = Arc::new(imap_services);
     if let Some(addr) = config.imap {
         let listener = bind("imap", addr).await?;
@@ -81,7 +87,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             hostname: config.hostname.clone(),
             undo_send_seconds: config.undo_send_seconds,
         };
-        let router = http::router(mail.clone(), auth.clone(), local, settings, send_later.clone());
+        let router = http::router(mail.clone(), auth.clone(), local, settings, send_later.clone(), search.clone());
         web_url = Some(config.public_url.clone().unwrap_or_else(|| format!("http://{local}/")));
         tasks.spawn(web::serve(listener, router));
     }
@@ -99,6 +105,23 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     Ok(())
 }
+
+/// The full-text index in the data folder (`search/`). The server runs without search when it
+/// cannot be opened (then IMAP SEARCH reads every message, and the search box says so).
+async fn open_search(data: &std::path::Path) -> Option<Arc<search::SearchIndex>> {
+    let dir = data.join(SEARCH_DIR);
+    match tokio::task::spawn_blocking(move || search::SearchIndex::open(&dir)).await {
+        Ok(Ok(index)) => Some(Arc::new(index)),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "no full-text search");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// The full-text index's folder, inside the data folder.
+pub(crate) const SEARCH_DIR: &str = "search";
 
 /// Work that needs no hurry: at start, the stored facts of messages delivered before facts
 /// existed; at start and then hourly, message files a crash left without a row, old uploads of

@@ -12,7 +12,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::dto::{
     ConversationEntry, Correspondent, FolderView, ListAsk, ListPlace, ListView, MailboxView, MessageBody,
-    MessageListItem, MessageView, UsageView, form_urlencoded_value, with_query_pair,
+    MessageListItem, MessageView, SearchAsk, SearchView, UsageView, form_urlencoded_value, with_query_pair,
 };
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t, use_lang};
@@ -50,6 +50,7 @@ pub async fn mail_view(
     show_images: bool,
     list: ListAsk,
     refresh: bool,
+    search: Option<SearchAsk>,
 ) -> Result<MailboxView, AppError> {
     use crate::ssr;
     use types::{ListSort, ListWindow};
@@ -67,9 +68,15 @@ pub async fn mail_view(
         None => None,
     };
     let mut folders = store.folders(account.id).await?;
+    // A search within a folder shows that folder as current; across folders, none.
+    let folder_id = match &search {
+        Some(search) => search.folder_id,
+        None => folder_id,
+    };
     // A tag's list belongs to no folder: the tree then shows none as current.
     let current = match (folder_id, &listed_tag) {
         (_, Some(_)) => None,
+        (None, None) if search.is_some() => None,
         (Some(id), None) => Some(folders.iter().find(|f| f.id.0 == id).cloned().ok_or(AppError::NotFound)?),
         (None, None) => Some(
             folders
@@ -86,7 +93,7 @@ pub async fn mail_view(
         Some(id) => store
             .message(account.id, store::MessageId(id))
             .await?
-            .filter(|row| current.as_ref().is_none_or(|current| row.folder_id == current.id)),
+            .filter(|row| search.is_some() || current.as_ref().is_none_or(|current| row.folder_id == current.id)),
         None => None,
     };
     if message_id.is_some() && row.is_none() && !refresh {
@@ -134,7 +141,25 @@ pub async fn mail_view(
     };
     let now = zone.at(chrono::Utc::now().timestamp());
     let shown = ssr::ListContext { zone, now, lang, tags: &tags };
+    let mut search_view = None;
     let (messages, total, page, pages, threads) = match (&current, &listed_tag) {
+        _ if search.is_some() => {
+            let SearchAsk { query, folder_id } = search.clone().unwrap_or_default();
+            let found = ssr::search::run(&store, account.id, &query, folder_id.map(store::FolderId)).await?;
+            let (items, error) = match found {
+                Ok(found) => {
+                    let mut items = shown.items(&found.rows);
+                    for item in &mut items {
+                        item.subject_marks = ssr::search::marks(&item.subject, &found.marked);
+                    }
+                    (items, None)
+                }
+                Err(key) => (Vec::new(), Some(t(lang, key).to_string())),
+            };
+            search_view = Some(SearchView { query, folder_id, error });
+            let total = items.len() as u32;
+            (items, total, 1, 1, false)
+        }
         (_, Some(tag)) => {
             let page = page.unwrap_or(1).max(1);
             let window = ListWindow { sort, unread_only, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
@@ -176,6 +201,8 @@ pub async fn mail_view(
         listed_tag,
         compact: preferences.compact,
         threads,
+        search: search_view,
+        last_search: ssr::search::last_search(&store, account.id).await?,
     })
 }
 
@@ -222,6 +249,8 @@ fn pane_for(folder_chosen: bool, message_chosen: bool) -> &'static str {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Selection {
     tag_list: bool,
+    /// `search/{message_id}`: a search's results (the query is in `?q=`).
+    search_list: bool,
     folder_id: Option<i64>,
     message_id: Option<i64>,
 }
@@ -231,13 +260,15 @@ struct Selection {
 fn parse_selection(rest: &str) -> Selection {
     let mut segments = rest.split('/').filter(|segment| !segment.is_empty()).peekable();
     let tag_list = segments.next_if_eq(&"tag").is_some();
+    let search_list = !tag_list && segments.next_if_eq(&"search").is_some();
     let mut ids = segments.map(|text| text.parse::<i64>().unwrap_or(-1));
     let (first, second, more) = (ids.next(), ids.next(), ids.next().is_some());
-    let malformed = Selection { tag_list: false, folder_id: Some(-1), message_id: None };
-    match (tag_list, second, more) {
+    let malformed = Selection { tag_list: false, search_list: false, folder_id: Some(-1), message_id: None };
+    let across = tag_list || search_list;
+    match (across, second, more) {
         (_, _, true) | (true, Some(_), _) => malformed,
-        (true, None, false) => Selection { tag_list, folder_id: None, message_id: first },
-        (false, _, false) => Selection { tag_list, folder_id: first, message_id: second },
+        (true, None, false) => Selection { tag_list, search_list, folder_id: None, message_id: first },
+        (false, _, false) => Selection { tag_list, search_list, folder_id: first, message_id: second },
     }
 }
 
@@ -249,6 +280,14 @@ pub fn MailPage() -> impl IntoView {
     let selection = move || params.with(|p| parse_selection(&p.get("selection").unwrap_or_default()));
     // A tag's list names its tag in the query (a keyword may hold `/`-free but odd characters).
     let tag = move || selection().tag_list.then(|| query.with(|q| q.get("tag").unwrap_or_default()));
+    let search = move || {
+        selection().search_list.then(|| {
+            query.with(|q| SearchAsk {
+                query: q.get("q").unwrap_or_default(),
+                folder_id: q.get("in").and_then(|id| id.parse().ok()),
+            })
+        })
+    };
     let show_images = move || query.with(|q| q.get("images").as_deref() == Some(SHOW_IMAGES_VALUE));
     let list = move || {
         query.with(|q| ListAsk {
@@ -260,12 +299,12 @@ pub fn MailPage() -> impl IntoView {
     // Set by a live update for the one request it makes.
     let refreshing = RwSignal::new(false);
     let data = Resource::new(
-        move || (selection(), tag(), show_images(), list()),
-        move |(selection, tag, show_images, list)| {
+        move || (selection(), tag(), show_images(), list(), search()),
+        move |(selection, tag, show_images, list, search)| {
             let refresh = refreshing.try_get_untracked().unwrap_or(false);
             refreshing.try_set(false);
             let Selection { folder_id, message_id, .. } = selection;
-            mail_view(folder_id, tag, message_id, show_images, list, refresh)
+            mail_view(folder_id, tag, message_id, show_images, list, refresh, search)
         },
     );
     // Live updates and shortcuts: only in the browser, once the page runs.
@@ -283,9 +322,9 @@ pub fn MailPage() -> impl IntoView {
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
-                let Selection { tag_list, folder_id, message_id } = selection();
+                let Selection { tag_list, search_list, folder_id, message_id } = selection();
                 page_or_error(data.await, |mailbox| {
-                    let pane = pane_for(folder_id.is_some() || tag_list, message_id.is_some());
+                    let pane = pane_for(folder_id.is_some() || tag_list || search_list, message_id.is_some());
                     let sent = query.with(|q| SentNote {
                         sent: q.get("sent").is_some(),
                         undo: q.get("undo").and_then(|id| id.parse().ok()),
@@ -411,15 +450,22 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
         listed_tag,
         compact,
         threads,
+        search,
+        last_search,
     } = mailbox;
     let current = folders.iter().find(|f| f.id == current_folder_id);
     let role = current.and_then(|f| f.role);
     // D5: emptying Trash takes what the page showed, not what was moved there since.
     let shown_below = current.map_or(0, |f| f.uidnext);
-    let (place, list_title) = match &listed_tag {
-        Some(tag) => (ListPlace::Tag(tag.keyword.clone()), format!("{} {}", t(lang, Key::TagTitle), tag.name)),
-        None => (ListPlace::Folder(current_folder_id), current.map(|f| f.label(lang)).unwrap_or_default()),
+    let (place, list_title) = match (&listed_tag, &search) {
+        (_, Some(search)) => (
+            ListPlace::Search(search.query.clone(), search.folder_id),
+            format!("{} {}", t(lang, Key::SearchTitle), search.query),
+        ),
+        (Some(tag), None) => (ListPlace::Tag(tag.keyword.clone()), format!("{} {}", t(lang, Key::TagTitle), tag.name)),
+        (None, None) => (ListPlace::Folder(current_folder_id), current.map(|f| f.label(lang)).unwrap_or_default()),
     };
+    let search_folder = current.map(|folder| (folder.id, folder.label(lang)));
     let selected_message = message.as_ref().map(|m| m.id);
     // The folder the open message is in: the list's, or any for a tag's list.
     let message_role = message.as_ref().and_then(|m| folders.iter().find(|f| f.id == m.folder_id)).and_then(|f| f.role);
@@ -429,6 +475,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
         <div class="app">
             <AppHeader login/>
             <SentBanner sent/>
+            <SearchBar search last_search folder=search_folder/>
             <div class="mail" class:compact=compact data-pane=pane>
                 <FolderTree folders current_folder_id usage tags=tags.clone() listed_tag=listed_tag.map(|tag| tag.keyword)/>
                 <main class="mail-main">
@@ -450,6 +497,76 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
             </div>
         </div>
     }
+}
+
+/// The search box (E1, E2): a plain GET form, so it works before the WASM runs; the query's
+/// language in its help, where to search (the folder shown, or all), the last search again,
+/// and what went wrong.
+#[component]
+fn SearchBar(search: Option<SearchView>, last_search: Option<String>, folder: Option<(i64, String)>) -> impl IntoView {
+    let lang = use_lang();
+    let typed = search.as_ref().map(|search| search.query.clone()).unwrap_or_default();
+    let within = search.as_ref().and_then(|search| search.folder_id);
+    let error = search.as_ref().and_then(|search| search.error.clone());
+    let last = last_search.filter(|last| search.is_none() && !last.is_empty()).map(|last| {
+        let href = ListPlace::Search(last.clone(), None).path(None, "");
+        view! {
+            <a class="last-search" href=href title=last.clone()>
+                {t(lang, Key::LastSearch)}
+            </a>
+        }
+    });
+    view! {
+        <form class="search-bar" role="search" method="get" action="/mail/search">
+            <input
+                type="search"
+                name="q"
+                value=typed
+                aria-label=t(lang, Key::SearchLabel)
+                placeholder=t(lang, Key::SearchLabel)
+                title=t(lang, Key::SearchHelp)
+                maxlength="500"
+            />
+            {folder
+                .map(|(id, label)| {
+                    view! {
+                        <select name="in" aria-label=t(lang, Key::SearchScope)>
+                            <option value="">{t(lang, Key::SearchAllFolders)}</option>
+                            <option value=id.to_string() selected=within == Some(id)>
+                                {format!("{} ({label})", t(lang, Key::SearchThisFolder))}
+                            </option>
+                        </select>
+                    }
+                })}
+            <button type="submit" class="button">{t(lang, Key::Search)}</button>
+            {last}
+            {error.map(|error| view! { <p class="form-error" role="alert">{error}</p> })}
+        </form>
+    }
+}
+
+/// `text` with the byte ranges `marks` in `<mark>` (search results).
+fn marked_text(text: String, marks: &[(u32, u32)]) -> AnyView {
+    if marks.is_empty() {
+        return text.into_any();
+    }
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    for &(from, to) in marks {
+        let (from, to) = (from as usize, to as usize);
+        if from < at || to > text.len() || !text.is_char_boundary(from) || !text.is_char_boundary(to) {
+            continue;
+        }
+        pieces.push((text[at..from].to_string(), false));
+        pieces.push((text[from..to].to_string(), true));
+        at = to;
+    }
+    pieces.push((text[at..].to_string(), false));
+    pieces
+        .into_iter()
+        .map(|(piece, marked)| if marked { view! { <mark>{piece}</mark> }.into_any() } else { piece.into_any() })
+        .collect_view()
+        .into_any()
 }
 
 /// What the composer said on its way back to the mail (B15): sent (with the draft that waits
@@ -770,7 +887,7 @@ fn MessageList(
     // A folder's list names it (for emptying Trash); a tag's holds messages of every folder.
     let folder_id = match place {
         ListPlace::Folder(id) => Some(id),
-        ListPlace::Tag(_) => None,
+        ListPlace::Tag(_) | ListPlace::Search(..) => None,
     };
     let rows = messages
         .into_iter()
@@ -780,7 +897,11 @@ fn MessageList(
             view! { <MessageRow item href selected lang/> }
         })
         .collect_view();
-    let empty_note = if list.unread_only { Key::NoUnread } else { Key::EmptyFolder };
+    let empty_note = match (&place, list.unread_only) {
+        (ListPlace::Search(..), _) => Key::NoResults,
+        (_, true) => Key::NoUnread,
+        (_, false) => Key::EmptyFolder,
+    };
     view! {
         <section class="pane list-pane" aria-labelledby="list-title">
             <div class="pane-head">
@@ -1027,7 +1148,7 @@ fn MessageRow(item: MessageListItem, href: String, selected: bool, lang: Lang) -
                                     </span>
                                 }
                             })}
-                        {subject}
+                        {if item.subject.trim().is_empty() { subject.into_any() } else { marked_text(subject, &item.subject_marks) }}
                     </span>
                     <span class="row-tags">{chips}</span>
                     <span class="row-meta">
@@ -1455,6 +1576,8 @@ fn Correspondents(people: Vec<Correspondent>) -> impl IntoView {
                 crate::pages::compose::COMPOSE_PATH,
                 form_urlencoded_value(&crate::recipients::recipient_item(&name, &address))
             );
+            // E5: every message from them and to them.
+            let exchanged = ListPlace::Search(format!("from:\"{address}\" OR to:\"{address}\""), None).path(None, "");
             // The address is always in sight: a name alone can claim to be anyone.
             let named = (!name.is_empty())
                 .then(|| view! { <span class="correspondent-address">{format!("<{address}>")}</span> });
@@ -1470,6 +1593,7 @@ fn Correspondents(people: Vec<Correspondent>) -> impl IntoView {
                         <div class="correspondent-card">
                             <span class="correspondent-full">{address}</span>
                             <a class="button subtle" href=write>{t(lang, Key::WriteTo)}</a>
+                            <a class="button subtle" href=exchanged>{t(lang, Key::MessagesExchanged)}</a>
                         </div>
                     </details>
                 </li>
@@ -1510,8 +1634,8 @@ mod tests {
 
     #[test]
     fn selections_are_read_from_the_url() {
-        let folder = |folder_id, message_id| Selection { tag_list: false, folder_id, message_id };
-        let tag = |message_id| Selection { tag_list: true, folder_id: None, message_id };
+        let folder = |folder_id, message_id| Selection { tag_list: false, search_list: false, folder_id, message_id };
+        let tag = |message_id| Selection { tag_list: true, search_list: false, folder_id: None, message_id };
         for (rest, want) in [
             ("", folder(None, None)),
             ("3", folder(Some(3), None)),
@@ -1524,6 +1648,8 @@ mod tests {
             ("tag/17", tag(Some(17))),
             ("tag/z", tag(Some(-1))),
             ("tag/17/9", folder(Some(-1), None)),
+            ("search", Selection { tag_list: false, search_list: true, folder_id: None, message_id: None }),
+            ("search/5", Selection { tag_list: false, search_list: true, folder_id: None, message_id: Some(5) }),
         ] {
             assert_eq!(parse_selection(rest), want, "{rest:?}");
         }
@@ -1534,6 +1660,8 @@ mod tests {
         let tag = ListPlace::Tag("&AMA-_traiter+x#y".into());
         assert_eq!(tag.path(None, ""), "/mail/tag?tag=%26AMA-_traiter%2Bx%23y");
         assert_eq!(tag.path(Some(9), "?page=2"), "/mail/tag/9?tag=%26AMA-_traiter%2Bx%23y&page=2");
+        let search = ListPlace::Search("été OR \"a&b\"".into(), Some(4));
+        assert_eq!(search.path(Some(9), ""), "/mail/search/9?q=%C3%A9t%C3%A9%20OR%20%22a%26b%22&in=4");
         assert_eq!(ListPlace::Folder(3).path(Some(9), "?page=2"), "/mail/3/9?page=2");
     }
 }

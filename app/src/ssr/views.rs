@@ -182,6 +182,7 @@ pub(crate) fn list_item(
         tags: tags_on(&row.keywords, tags),
         has_comment: row.comment.is_some(),
         thread_count: 0,
+        subject_marks: Vec::new(),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod envelope;
 pub mod imap_string;
 pub mod parsed;
 mod summary;
+pub mod text;
 
 pub use parsed::ParsedMessage;
 pub use summary::{

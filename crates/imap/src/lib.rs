@@ -56,6 +56,9 @@ pub struct ImapServices {
     /// Passwords accepted without TLS from loopback clients (benchmarks beside a reference
     /// server that allows it; a local proxy that already did TLS). Off by default.
     pub plaintext_login_on_loopback: bool,
+    /// The full-text index, which narrows SEARCH's text keys down in large folders; without
+    /// it every message is read.
+    pub search: Option<Arc<search::SearchIndex>>,
 }
 
 /// What large literals may take in all, server-wide. A message is held twice for a moment (its
@@ -68,7 +71,16 @@ impl ImapServices {
     pub fn new(mail: mail::Mail, auth: auth::Auth, tls: Option<tokio_rustls::TlsAcceptor>, hostname: String) -> Self {
         let output_budget = listener::ByteBudget::new(listener::OUTPUT_BYTES_PER_SECOND, listener::OUTPUT_BURST_BYTES);
         let literal_memory = Arc::new(tokio::sync::Semaphore::new(LITERAL_MEMORY_BYTES));
-        ImapServices { mail, auth, tls, hostname, output_budget, literal_memory, plaintext_login_on_loopback: false }
+        ImapServices {
+            mail,
+            auth,
+            tls,
+            hostname,
+            output_budget,
+            literal_memory,
+            plaintext_login_on_loopback: false,
+            search: None,
+        }
     }
 }
 

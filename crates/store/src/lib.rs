@@ -40,6 +40,7 @@ pub use sqlite::messages::{
 pub use facts::{Summary, display_addresses};
 pub use sqlite::queue::{AttemptOutcome, Outbound, OutboundId, QueuedMessage, QueuedRecipient};
 pub use sqlite::routing::Route;
+pub use sqlite::search::MessageKey;
 pub use sqlite::settings::{FOOTER_SETTING, MAX_SETTING_BYTES, MAX_SIGNATURE_HTML_BYTES};
 pub use sqlite::tags::{MAX_COMMENT_BYTES, StoredTag};
 pub use sqlite::threads::ThreadRow;

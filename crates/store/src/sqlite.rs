@@ -14,6 +14,7 @@ pub(crate) mod messages;
 pub(crate) mod migrate;
 pub(crate) mod queue;
 pub(crate) mod routing;
+pub(crate) mod search;
 pub(crate) mod secrets;
 pub(crate) mod settings;
 pub(crate) mod tags;

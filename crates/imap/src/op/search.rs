@@ -13,9 +13,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate};
+use facts::text::{Searchable, searchable};
 use imap_codec::imap_types::core::{AString, Charset, Vec1};
 use imap_codec::imap_types::search::SearchKey;
-use mail_parser::{Address, HeaderValue, Message, MessageParser, PartType};
+use search::Needle;
 use store::{FactsWanted, Flags};
 
 use crate::error::{Error, Result};
@@ -35,15 +36,9 @@ enum Needs {
     Body,
 }
 
-/// A message's contents, as far as the search needs them.
-struct Contents {
-    /// Header fields, lower-cased names, decoded values.
-    headers: Vec<(String, String)>,
-    /// The Date: field's calendar day, in its own time zone.
-    sent_on: Option<NaiveDate>,
-    /// Body text, lower-cased (empty unless a key needs it).
-    body: String,
-}
+/// A message's contents, as far as the search needs them (`facts::text`, the same text the
+/// full-text index holds).
+type Contents = Searchable;
 
 impl Session {
     pub(crate) async fn handle_search(
@@ -120,6 +115,7 @@ impl Session {
             }
         }
         let account = self.account()?.id;
+        let index = self.services.search.clone();
         let selected = self.selected_mut()?;
         let folder = selected.folder.id;
         let last_uid = selected.messages.last().map_or(0, |m| m.uid.0);
@@ -134,6 +130,25 @@ impl Session {
                 Some(false) => {}
                 // Kept with its position, judged again once its contents are read.
                 None => undecided.push((index, position)),
+            }
+        }
+        if undecided.len() > BATCH
+            && let Some(index) = index
+        {
+            // More than one batch to read: the full-text index rules out the messages that
+            // cannot hold the strings, so only the others are read (the results do not change).
+            let mut wanted = Vec::new();
+            needles(criteria, &mut wanted);
+            if !wanted.is_empty() {
+                let narrowed = tokio::task::spawn_blocking(move || index.narrow(account, folder, &wanted)).await;
+                match narrowed {
+                    Ok(Ok(Some(narrowed))) => {
+                        undecided.retain(|&(i, _)| narrowed.may_match(selected.messages[i].uid.0));
+                    }
+                    Ok(Ok(None)) => {}
+                    Ok(Err(error)) => tracing::warn!(%error, "search index: narrowing failed; reading every message"),
+                    Err(_) => tracing::warn!("search index: the narrowing task failed; reading every message"),
+                }
             }
         }
         let snapshot: Vec<KnownMessage> = undecided.iter().map(|&(i, _)| selected.messages[i].clone()).collect();
@@ -216,7 +231,7 @@ async fn read_contents(
         };
         let Some(raw) = raw else { continue };
         let with_body = needs == Needs::Body;
-        let parsed = tokio::task::spawn_blocking(move || contents_of(&raw, with_body))
+        let parsed = tokio::task::spawn_blocking(move || searchable(&raw, with_body))
             .await
             .map_err(|e| Error::Internal(format!("search parser task: {e}")))?;
         contents.insert(row.uid, parsed);
@@ -282,9 +297,9 @@ fn judge(key: &SearchKey<'_>, message: &KnownMessage, position: Position, conten
         SearchKey::Before(date) => internal_day().map(|day| day < *date.as_ref()),
         SearchKey::On(date) => internal_day().map(|day| day == *date.as_ref()),
         SearchKey::Since(date) => internal_day().map(|day| day >= *date.as_ref()),
-        SearchKey::SentBefore(date) => contents.map(|c| c.sent_on.is_some_and(|day| day < *date.as_ref())),
-        SearchKey::SentOn(date) => contents.map(|c| c.sent_on.is_some_and(|day| day == *date.as_ref())),
-        SearchKey::SentSince(date) => contents.map(|c| c.sent_on.is_some_and(|day| day >= *date.as_ref())),
+        SearchKey::SentBefore(date) => contents.map(|c| sent_day(c).is_some_and(|day| day < *date.as_ref())),
+        SearchKey::SentOn(date) => contents.map(|c| sent_day(c).is_some_and(|day| day == *date.as_ref())),
+        SearchKey::SentSince(date) => contents.map(|c| sent_day(c).is_some_and(|day| day >= *date.as_ref())),
         SearchKey::SequenceSet(set) => Some(set_contains(set, position.seq, position.n)),
         SearchKey::Uid(set) => Some(set_contains(set, message.uid.0, position.last_uid)),
         SearchKey::From(wanted) => text(wanted, "from"),
@@ -315,6 +330,23 @@ fn judge(key: &SearchKey<'_>, message: &KnownMessage, position: Position, conten
         // Keys of extensions not offered (WITHIN) cannot be parsed without them.
         #[allow(unreachable_patterns)]
         _ => Some(false),
+    }
+}
+
+/// The strings of the text keys every match must satisfy (those ANDed at the top, parentheses
+/// included), as the full-text index's needles. Keys under NOT or OR narrow nothing.
+fn needles(criteria: &[SearchKey<'_>], out: &mut Vec<Needle>) {
+    for key in criteria {
+        match key {
+            SearchKey::Body(wanted) => out.push(Needle::Body(lowercase(wanted))),
+            SearchKey::Text(wanted) => out.push(Needle::Text(lowercase(wanted))),
+            SearchKey::From(wanted) => out.push(Needle::From(lowercase(wanted))),
+            SearchKey::To(wanted) | SearchKey::Cc(wanted) => out.push(Needle::ToOrCc(lowercase(wanted))),
+            SearchKey::Subject(wanted) => out.push(Needle::Subject(lowercase(wanted))),
+            SearchKey::Bcc(wanted) | SearchKey::Header(_, wanted) => out.push(Needle::Header(lowercase(wanted))),
+            SearchKey::And(keys) => needles(keys.as_ref(), out),
+            _ => {}
+        }
     }
 }
 
@@ -358,85 +390,9 @@ fn lowercase(text: &AString<'_>) -> String {
     String::from_utf8_lossy(text.as_ref()).to_lowercase()
 }
 
-/// Parses what the search needs of a message (or of its header block alone).
-fn contents_of(raw: &[u8], with_body: bool) -> Contents {
-    let parser = MessageParser::default();
-    let parsed = if with_body { parser.parse(raw) } else { parser.parse_headers(raw) };
-    let Some(message) = parsed else {
-        // Not even a header could be read: the bytes are all there is.
-        let text = String::from_utf8_lossy(raw).to_lowercase();
-        return Contents { headers: Vec::new(), sent_on: None, body: if with_body { text } else { String::new() } };
-    };
-    let mut headers = Vec::new();
-    collect_headers(&message, raw, &mut headers);
-    let sent_on =
-        message.date().and_then(|date| NaiveDate::from_ymd_opt(date.year.into(), date.month.into(), date.day.into()));
-    let mut body = String::new();
-    if with_body {
-        collect_body(&message, &mut body);
-    }
-    Contents { headers, sent_on, body: body.to_lowercase() }
-}
-
-fn collect_headers(message: &Message<'_>, raw: &[u8], out: &mut Vec<(String, String)>) {
-    for header in message.headers() {
-        let value = match &header.value {
-            HeaderValue::Address(address) => address_text(address),
-            HeaderValue::Text(text) => text.to_string(),
-            HeaderValue::TextList(list) => list.join(", "),
-            // Dates, content types, received lines: their text as written.
-            _ => raw
-                .get(header.offset_start as usize..header.offset_end as usize)
-                .map(|bytes| String::from_utf8_lossy(bytes).trim().to_string())
-                .unwrap_or_default(),
-        };
-        out.push((header.name.as_str().to_lowercase(), value.to_lowercase()));
-    }
-}
-
-/// An address field as text a user would search: `Name <address>`, comma-separated.
-fn address_text(address: &Address<'_>) -> String {
-    let one = |addr: &mail_parser::Addr<'_>| match (&addr.name, &addr.address) {
-        (Some(name), Some(address)) => format!("{name} <{address}>"),
-        (Some(name), None) => name.to_string(),
-        (None, Some(address)) => address.to_string(),
-        (None, None) => String::new(),
-    };
-    match address {
-        Address::List(list) => list.iter().map(one).collect::<Vec<_>>().join(", "),
-        Address::Group(groups) => groups
-            .iter()
-            .map(|group| {
-                let members: Vec<String> = group.addresses.iter().map(one).collect();
-                format!("{}: {}", group.name.as_deref().unwrap_or(""), members.join(", "))
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-    }
-}
-
-/// Every text part's decoded text (HTML as text), nested messages included with their headers.
-fn collect_body(message: &Message<'_>, out: &mut String) {
-    for (index, part) in message.parts.iter().enumerate() {
-        // Part 0 of a single-part message is the message itself: its body is the text.
-        match &part.body {
-            PartType::Text(text) => out.push_str(text),
-            PartType::Html(html) => out.push_str(&mail_parser::decoders::html::html_to_text(html)),
-            PartType::Message(nested) => {
-                for header in nested.headers() {
-                    if let Some(text) = header.value.as_text() {
-                        out.push_str(text);
-                        out.push('\n');
-                    }
-                }
-                collect_body(nested, out);
-            }
-            PartType::Binary(_) | PartType::InlineBinary(_) | PartType::Multipart(_) => {}
-        }
-        if index + 1 < message.parts.len() {
-            out.push('\n');
-        }
-    }
+/// The Date: field's calendar day, when it is a real one.
+fn sent_day(contents: &Contents) -> Option<NaiveDate> {
+    contents.sent_on.and_then(|(year, month, day)| NaiveDate::from_ymd_opt(year, month, day))
 }
 
 #[cfg(test)]
@@ -479,7 +435,7 @@ mod tests {
     }
 
     fn judged(text: &str) -> Option<bool> {
-        let contents = contents_of(MAIL, true);
+        let contents = searchable(MAIL, true);
         judge(&key(text), &message(), Position { seq: 3, n: 5, last_uid: 9, recent: false }, Some(&contents))
     }
 
