@@ -55,7 +55,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The words a plain word of the search box is looked for in.
 fn anywhere_words(text: &Searchable) -> BTreeSet<String> {
     let fields = text.values("from").chain(text.values("to")).chain(text.values("cc")).chain(text.values("subject"));
-    let mut all: BTreeSet<String> = fields.flat_map(|value| words(value)).map(|w| w.folded).collect();
+    let mut all: BTreeSet<String> = fields.flat_map(words).map(|w| w.folded).collect();
     all.extend(words(&text.body).into_iter().map(|w| w.folded));
     for name in &text.attachment_names {
         all.extend(words(name).into_iter().map(|w| w.folded));
