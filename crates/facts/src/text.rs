@@ -14,6 +14,8 @@ pub struct Searchable {
     /// The Date: field's calendar day in its own time zone, as (year, month, day) as written
     /// (not checked to be a real day).
     pub sent_on: Option<(i32, u32, u32)>,
+    /// The Date: field as Unix seconds, when it has one.
+    pub sent_at: Option<i64>,
     /// The body's text, lower-cased (empty when not asked for).
     pub body: String,
     /// The names of the attachments (and of parts that carry a file name), as written.
@@ -40,6 +42,7 @@ pub fn searchable(raw: &[u8], with_body: bool) -> Searchable {
     let mut headers = Vec::new();
     header_values(&message, raw, &mut headers);
     let sent_on = message.date().map(|date| (i32::from(date.year), u32::from(date.month), u32::from(date.day)));
+    let sent_at = message.date().filter(|date| date.is_valid()).map(|date| date.to_timestamp());
     let mut body = String::new();
     let mut attachment_names = Vec::new();
     if with_body {
@@ -51,7 +54,7 @@ pub fn searchable(raw: &[u8], with_body: bool) -> Searchable {
             }
         }
     }
-    Searchable { headers, sent_on, body, attachment_names }
+    Searchable { headers, sent_on, sent_at, body, attachment_names }
 }
 
 /// Every header field of the message: lower-cased name, decoded value lower-cased.
@@ -128,6 +131,8 @@ mod tests {
         assert_eq!(text.values("from").collect::<Vec<_>>(), ["josé <jose@example.org>"]);
         assert_eq!(text.values("subject").collect::<Vec<_>>(), ["été plans"]);
         assert_eq!(text.sent_on, Some((2026, 3, 2)));
+        // 2026-03-02 23:30 at -05:00.
+        assert_eq!(text.sent_at, Some(1_772_512_200));
         assert!(text.body.contains("rendez-vous") && text.body.contains("à midi"), "{:?}", text.body);
         assert!(!text.body.contains("jvberg"), "an attachment's bytes are not text");
         assert_eq!(text.attachment_names, ["Devis 2026.pdf"]);

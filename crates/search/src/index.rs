@@ -53,7 +53,8 @@ pub struct Hit {
     pub folder: FolderId,
     pub uid: u32,
     pub score: f32,
-    pub internal_date: i64,
+    /// The date the list shows (the Date: field, else the arrival).
+    pub date: i64,
 }
 
 /// What a search looks through.
@@ -194,9 +195,9 @@ impl SearchIndex {
                 continue;
             };
             let (folder, uid) = place_of(key);
-            hits.push(Hit { folder, uid, score, internal_date: date });
+            hits.push(Hit { folder, uid, score, date });
         }
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.internal_date.cmp(&a.internal_date)));
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.date.cmp(&a.date)));
         Ok(hits)
     }
 

@@ -38,9 +38,10 @@ pub enum Condition {
     /// In the folder of that name (its full path, or its last name), as typed.
     Folder(String),
     HasAttachment,
-    /// Arrived before that day (Unix seconds of its midnight, UTC).
+    /// Dated before that day (Unix seconds of its midnight, UTC): the date the list shows, the
+    /// Date: field, else the arrival.
     Before(i64),
-    /// Arrived on or after that day.
+    /// Dated on or after that day.
     After(i64),
     /// Bytes.
     Larger(u64),

@@ -32,7 +32,7 @@ pub(crate) struct Fields {
     pub key: Field,
     pub account: Field,
     pub folder: Field,
-    /// Arrival, Unix seconds.
+    /// The date the list shows: the Date: field, else the arrival (Unix seconds).
     pub date: Field,
     pub size: Field,
     /// 1 when the message has attachments.
@@ -115,7 +115,7 @@ pub(crate) fn document(fields: &Fields, entry: &Entry) -> TantivyDocument {
     document.add_u64(fields.key, key_of(entry.key.folder, entry.key.uid));
     document.add_u64(fields.account, entry.key.account.0 as u64);
     document.add_u64(fields.folder, entry.key.folder.0 as u64);
-    document.add_i64(fields.date, entry.internal_date);
+    document.add_i64(fields.date, text.sent_at.unwrap_or(entry.internal_date));
     document.add_u64(fields.size, entry.size);
     document.add_u64(fields.attachment, u64::from(!text.attachment_names.is_empty()));
     for value in text.values("from") {

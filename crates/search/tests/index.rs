@@ -100,6 +100,13 @@ async fn the_search_box_finds_what_its_language_says() {
     assert_eq!(subjects(&w, w.ana, "facture-2026", &all).await, ["Facture de mars"], "attachment names");
     assert_eq!(subjects(&w, w.ana, "folder:archives", &all).await, ["Vieux rapport"]);
     assert_eq!(subjects(&w, w.ana, "example.com/report", &all).await, ["Annual report"]);
+    // Dates: the Date: field, else the arrival (the attachment's message has none).
+    assert_eq!(
+        subjects(&w, w.ana, "after:2026-03-02 before:2026-03-03 subject:rapport", &all).await,
+        ["Rapport annuel", "Vieux rapport"]
+    );
+    assert_eq!(subjects(&w, w.ana, "before:2026-03-02 rapport", &all).await, Vec::<String>::new());
+    assert_eq!(subjects(&w, w.ana, "after:2026-03-03", &all).await, ["Facture de mars"]);
     // Scope: one folder.
     assert_eq!(subjects(&w, w.ana, "rapport", &Scope::Folders(vec![archives])).await, ["Vieux rapport"]);
     // Never another account's mail.
