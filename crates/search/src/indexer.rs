@@ -26,6 +26,9 @@ const BUILD_PAGE: u32 = 500;
 const BUILD_COMMIT_EVERY: u64 = 20_000;
 /// How often the log is looked at when the feed says nothing.
 const POLL: Duration = Duration::from_secs(1);
+/// How long changes gather after the feed woke the indexer, so a stream of deliveries makes
+/// one commit every so often rather than one each (a commit writes files and syncs them).
+const GATHER: Duration = Duration::from_millis(300);
 
 /// Follows the store's changes for as long as the server runs: `wake` is the mail core's
 /// change feed, which says when to look (the log itself is read, so a lagging feed loses
@@ -42,6 +45,9 @@ pub async fn follow(index: Arc<SearchIndex>, store: Store, mut wake: broadcast::
             tokio::select! {
                 received = wake.recv() => {
                     feed_open = !matches!(received, Err(broadcast::error::RecvError::Closed));
+                    tokio::time::sleep(GATHER).await;
+                    // What came meanwhile is read from the log: no reason to wake for it again.
+                    wake = wake.resubscribe();
                 }
                 _ = tokio::time::sleep(POLL) => {}
             }

@@ -1,7 +1,7 @@
 //! What the full-text index (`crates/search`) reads of the store: every message to build it
 //! from, where the change log starts, and the list rows of its results.
 
-use crate::sqlite::messages::{MESSAGE_COLUMNS, message_from_row};
+use crate::sqlite::messages::{MESSAGE_COLUMNS, json_array, message_from_row};
 use crate::{AccountId, FolderId, MessageRow, Result, Store};
 
 /// Where a message is: enough for the index to key it and read it.
@@ -47,21 +47,29 @@ impl Store {
     }
 
     /// The list rows of the account's messages at these places, in no particular order (a
-    /// search's results; gone ones are left out). At most a few hundred places.
+    /// search's results; gone ones are left out). One indexed lookup per folder named.
     pub async fn rows_at(&self, account: AccountId, places: &[(FolderId, u32)]) -> Result<Vec<MessageRow>> {
-        if places.is_empty() {
-            return Ok(Vec::new());
+        let mut by_folder: Vec<(FolderId, Vec<u32>)> = Vec::new();
+        for &(folder, uid) in places {
+            match by_folder.iter_mut().find(|(f, _)| *f == folder) {
+                Some((_, uids)) => uids.push(uid),
+                None => by_folder.push((folder, vec![uid])),
+            }
         }
-        let values = vec!["(?, ?)"; places.len()].join(", ");
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.account_id = ? AND (m.folder_id, m.uid) IN (VALUES {values})"
-        );
-        let mut query = sqlx::query(&sql).bind(account.0);
-        for (folder, uid) in places {
-            query = query.bind(folder.0).bind(i64::from(*uid));
+        let mut rows = Vec::with_capacity(places.len());
+        for (folder, uids) in by_folder {
+            let found = sqlx::query(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.account_id = ? AND m.folder_id = ?
+                 AND m.uid IN (SELECT value FROM json_each(?))"
+            ))
+            .bind(account.0)
+            .bind(folder.0)
+            .bind(json_array(uids.iter()))
+            .fetch_all(&self.reader)
+            .await?;
+            rows.extend(found.iter().map(message_from_row));
         }
-        let rows = query.fetch_all(&self.reader).await?;
-        Ok(rows.iter().map(message_from_row).collect())
+        Ok(rows)
     }
 }
 
