@@ -66,7 +66,7 @@ pub enum Scope {
     Folders(Vec<FolderId>),
 }
 
-/// The folder of an IMAP search key that the index can narrow, with its string lower-cased.
+/// An IMAP search key the index can narrow (which fields it looks in), its string lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Needle {
     Body(String),
