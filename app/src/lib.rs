@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod pages;
 pub mod recipients;
 pub mod rich_text;
+pub mod search_form;
 pub mod signature;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -65,6 +65,10 @@ for (const [scheme, locale] of [['light', 'en-GB'], ['dark', 'fr-FR']]) {
     await page.locator('.message-row').first().getByRole('link').click();
     await page.locator('.reader-pane .message-subject').waitFor();
     await audit('message');
+    // Search results, with the advanced search form open (E3).
+    await page.goto(`${server.baseUrl}/mail/search?q=agenda`);
+    await page.locator('.advanced-search > summary').click();
+    await audit('search');
     for (const path of ['/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/settings/import', '/scheduled', '/no-such-page']) {
       await page.goto(`${server.baseUrl}${path}`);
       if (path === '/no-such-page') {

@@ -99,6 +99,46 @@ test('E1–E5: the search box finds, marks and opens mail, and says what is wron
   assert.deepEqual((await subjects(page)).sort(), ['Dîner', 'Été à la plage']);
 });
 
+test('E3: the advanced search form writes the query, which the box then shows', async () => {
+  const { page } = await signIn(server.baseUrl, ANA);
+  await waitForHydration(page);
+  await waitFor('the messages to be indexed', async () => {
+    await search(page, 'summer');
+    return (await subjects(page)).includes('Weekly notes');
+  });
+  const advanced = page.getByRole('form', { name: 'Advanced search' });
+  const ask = async (fields) => {
+    if (!(await page.locator('.advanced-search').evaluate((details) => details.open))) {
+      await page.locator('.advanced-search > summary').click();
+    }
+    for (const [label, value] of Object.entries(fields)) {
+      if (value === true) await advanced.getByLabel(label).check();
+      else if (label === 'Folder') await advanced.getByLabel(label).selectOption({ label: value });
+      else await advanced.getByLabel(label, { exact: true }).fill(value);
+    }
+    await advanced.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/\/mail\/search\?/);
+  };
+  await ask({ From: 'jose@example.net', 'Words in the subject': 'plage' });
+  await page.locator('#list-title', { hasText: 'Search: from:jose@example.net subject:plage' }).waitFor();
+  assert.deepEqual(await subjects(page), ['Été à la plage']);
+  // The box shows the query written, to change or learn from.
+  assert.equal(await page.getByRole('searchbox', { name: 'Search messages' }).inputValue(), 'from:jose@example.net subject:plage');
+
+  // The last day of the range is included; a range that ends before today finds nothing.
+  const today = new Date().toISOString().slice(0, 10);
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  await ask({ 'Words anywhere': 'cafe', 'Dated from': today, to: today, Folder: 'Inbox' });
+  await page.locator('#list-title', { hasText: 'Search: cafe after:' }).waitFor();
+  assert.deepEqual(await subjects(page), ['Dîner']);
+  await ask({ 'Words anywhere': 'cafe', to: yesterday });
+  await page.locator('#list-title', { hasText: `before:${today}` }).waitFor();
+  assert.match(await page.locator('.list-pane').innerText(), /No message matches\./);
+  await ask({ 'Words in the text': 'rapport', 'With an attachment': true });
+  await page.locator('#list-title', { hasText: 'has:attachment' }).waitFor();
+  assert.match(await page.locator('.list-pane').innerText(), /No message matches\./);
+});
+
 test('E1: the search box works before the WASM runs (a plain form, rendered by the server)', async () => {
   const noScript = await openBrowser({ javaScriptEnabled: false });
   const page = await noScript.context.newPage();

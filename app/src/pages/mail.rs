@@ -283,7 +283,11 @@ pub fn MailPage() -> impl IntoView {
     let search = move || {
         selection().search_list.then(|| {
             query.with(|q| SearchAsk {
-                query: q.get("q").unwrap_or_default(),
+                // E3: the advanced form's fields, written in the box's language.
+                query: match crate::search_form::has_fields(|name| q.get(name)) {
+                    true => crate::search_form::compose(|name| q.get(name)),
+                    false => q.get("q").unwrap_or_default(),
+                },
                 folder_id: q.get("in").and_then(|id| id.parse().ok()),
             })
         })
@@ -466,6 +470,14 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
         (None, None) => (ListPlace::Folder(current_folder_id), current.map(|f| f.label(lang)).unwrap_or_default()),
     };
     let search_folder = current.map(|folder| (folder.id, folder.label(lang)));
+    // The advanced search's choices (E3): folders by path, indented as in the tree; tags by name.
+    let search_folders: Vec<(String, String)> = folders
+        .iter()
+        .map(|folder| {
+            (folder.path.clone(), format!("{}{}", "\u{a0}\u{a0}".repeat(folder.depth as usize), folder.label(lang)))
+        })
+        .collect();
+    let search_tags: Vec<String> = tags.iter().map(|tag| tag.name.clone()).collect();
     let selected_message = message.as_ref().map(|m| m.id);
     // The folder the open message is in: the list's, or any for a tag's list.
     let message_role = message.as_ref().and_then(|m| folders.iter().find(|f| f.id == m.folder_id)).and_then(|f| f.role);
@@ -475,7 +487,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
         <div class="app">
             <AppHeader login/>
             <SentBanner sent/>
-            <SearchBar search last_search folder=search_folder/>
+            <SearchBar search last_search folder=search_folder folders=search_folders tags=search_tags/>
             <div class="mail" class:compact=compact data-pane=pane>
                 <FolderTree folders current_folder_id usage tags=tags.clone() listed_tag=listed_tag.map(|tag| tag.keyword)/>
                 <main class="mail-main">
@@ -501,9 +513,18 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
 
 /// The search box (E1, E2): a plain GET form, so it works before the WASM runs; the query's
 /// language in its help, where to search (the folder shown, or all), the last search again,
-/// and what went wrong.
+/// and what went wrong. Below it, advanced search (E3): another GET form whose fields the page
+/// writes as a query in the same language (`search_form`), shown in the box with the results.
 #[component]
-fn SearchBar(search: Option<SearchView>, last_search: Option<String>, folder: Option<(i64, String)>) -> impl IntoView {
+fn SearchBar(
+    search: Option<SearchView>,
+    last_search: Option<String>,
+    folder: Option<(i64, String)>,
+    /// (path, label) of every folder, in the tree's order.
+    folders: Vec<(String, String)>,
+    /// Tags' names.
+    tags: Vec<String>,
+) -> impl IntoView {
     let lang = use_lang();
     let typed = search.as_ref().map(|search| search.query.clone()).unwrap_or_default();
     let within = search.as_ref().and_then(|search| search.folder_id);
@@ -516,32 +537,92 @@ fn SearchBar(search: Option<SearchView>, last_search: Option<String>, folder: Op
             </a>
         }
     });
+    let text_field = |name: &'static str, key: Key, kind: &'static str| {
+        view! {
+            <label>
+                <span>{t(lang, key)}</span>
+                <input type=kind name=name maxlength="200"/>
+            </label>
+        }
+    };
+    let size_field = |name: &'static str, key: Key| {
+        view! {
+            <label>
+                <span>{t(lang, key)}</span>
+                <input type="number" name=name min="0" step="1" inputmode="numeric"/>
+            </label>
+        }
+    };
     view! {
-        <form class="search-bar" role="search" method="get" action="/mail/search">
-            <input
-                type="search"
-                name="q"
-                value=typed
-                aria-label=t(lang, Key::SearchLabel)
-                placeholder=t(lang, Key::SearchLabel)
-                title=t(lang, Key::SearchHelp)
-                maxlength="500"
-            />
-            {folder
-                .map(|(id, label)| {
-                    view! {
-                        <select name="in" aria-label=t(lang, Key::SearchScope)>
-                            <option value="">{t(lang, Key::SearchAllFolders)}</option>
-                            <option value=id.to_string() selected=within == Some(id)>
-                                {format!("{} ({label})", t(lang, Key::SearchThisFolder))}
-                            </option>
+        <div class="search-area">
+            <form class="search-bar" role="search" method="get" action="/mail/search">
+                <input
+                    type="search"
+                    name="q"
+                    value=typed
+                    aria-label=t(lang, Key::SearchLabel)
+                    placeholder=t(lang, Key::SearchLabel)
+                    title=t(lang, Key::SearchHelp)
+                    maxlength="500"
+                />
+                {folder
+                    .map(|(id, label)| {
+                        view! {
+                            <select name="in" aria-label=t(lang, Key::SearchScope)>
+                                <option value="">{t(lang, Key::SearchAllFolders)}</option>
+                                <option value=id.to_string() selected=within == Some(id)>
+                                    {format!("{} ({label})", t(lang, Key::SearchThisFolder))}
+                                </option>
+                            </select>
+                        }
+                    })}
+                <button type="submit" class="button">{t(lang, Key::Search)}</button>
+                {last}
+                {error.map(|error| view! { <p class="form-error" role="alert">{error}</p> })}
+            </form>
+            <details class="advanced-search">
+                <summary>{t(lang, Key::AdvSearch)}</summary>
+                <form method="get" action="/mail/search" aria-label=t(lang, Key::AdvSearch)>
+                    {text_field("q", Key::AdvWords, "text")}
+                    {text_field("from", Key::AdvFrom, "text")}
+                    {text_field("to", Key::AdvTo, "text")}
+                    {text_field("subject", Key::AdvSubject, "text")}
+                    {text_field("body", Key::AdvBody, "text")}
+                    {text_field("after", Key::AdvAfter, "date")}
+                    {text_field("until", Key::AdvUntil, "date")}
+                    <label>
+                        <span>{t(lang, Key::AdvFolder)}</span>
+                        <select name="folder">
+                            <option value="">{t(lang, Key::AdvAnyFolder)}</option>
+                            {folders
+                                .into_iter()
+                                .map(|(path, label)| view! { <option value=path>{label}</option> })
+                                .collect_view()}
                         </select>
-                    }
-                })}
-            <button type="submit" class="button">{t(lang, Key::Search)}</button>
-            {last}
-            {error.map(|error| view! { <p class="form-error" role="alert">{error}</p> })}
-        </form>
+                    </label>
+                    <label>
+                        <span>{t(lang, Key::AdvTag)}</span>
+                        <select name="tag">
+                            <option value="">{t(lang, Key::AdvAnyTag)}</option>
+                            {tags
+                                .into_iter()
+                                .map(|name| {
+                                    let label = name.clone();
+                                    view! { <option value=name>{label}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    {size_field("larger", Key::AdvLarger)}
+                    {size_field("smaller", Key::AdvSmaller)}
+                    <label class="check">
+                        <input type="checkbox" name="attachment" value="1"/>
+                        <span>{t(lang, Key::AdvAttachment)}</span>
+                    </label>
+                    <button type="submit" class="button">{t(lang, Key::Search)}</button>
+                </form>
+            </details>
+        </div>
     }
 }
 
