@@ -183,22 +183,9 @@ impl SearchIndex {
             resolved.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
         }
         let query = BooleanQuery::new(resolved);
-        let searcher = self.reader.searcher();
-        let top = searcher.search(&query, &TopDocs::with_limit(MAX_RESULTS).order_by_score())?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let segment = searcher.segment_reader(address.segment_ord);
-            let fast = segment.fast_fields();
-            let (Some(key), Some(date)) =
-                (fast.u64("key")?.first(address.doc_id), fast.i64("date")?.first(address.doc_id))
-            else {
-                continue;
-            };
-            let (folder, uid) = place_of(key);
-            hits.push(Hit { folder, uid, score, date });
-        }
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.date.cmp(&a.date)));
-        Ok(hits)
+        // Scoring walks posting lists: CPU work, kept off the async workers.
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || best_hits(&reader, &query)).await.map_err(|_| Error::Task)?
     }
 
     fn account_query(&self, account: AccountId) -> Box<dyn TantivyQuery> {
@@ -325,6 +312,25 @@ impl SearchIndex {
             indexed: searcher.search(&BooleanQuery::new(all), &collector)?,
         }))
     }
+}
+
+/// The best [`MAX_RESULTS`] documents for `query`: by score, then newest first.
+fn best_hits(reader: &IndexReader, query: &BooleanQuery) -> Result<Vec<Hit>, Error> {
+    let searcher = reader.searcher();
+    let top = searcher.search(query, &TopDocs::with_limit(MAX_RESULTS).order_by_score())?;
+    let mut hits = Vec::with_capacity(top.len());
+    for (score, address) in top {
+        let segment = searcher.segment_reader(address.segment_ord);
+        let fast = segment.fast_fields();
+        let (Some(key), Some(date)) = (fast.u64("key")?.first(address.doc_id), fast.i64("date")?.first(address.doc_id))
+        else {
+            continue;
+        };
+        let (folder, uid) = place_of(key);
+        hits.push(Hit { folder, uid, score, date });
+    }
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.date.cmp(&a.date)));
+    Ok(hits)
 }
 
 /// A word or phrase in one field.

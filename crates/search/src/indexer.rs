@@ -5,6 +5,7 @@
 //! It never blocks delivery: it reads committed rows behind the writers, on its own time, and
 //! parses on a blocking thread one batch at a time.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -81,17 +82,18 @@ impl SearchIndex {
             .filter(|change| change.kind == ChangeKind::New)
             .map(|change| MessageKey { account: change.account, folder: change.folder, uid: change.uid })
             .collect();
-        let mut entries = read_entries(store, &new).await?;
+        let mut entries: HashMap<(FolderId, u32), Entry> = read_entries(store, &new)
+            .await?
+            .into_iter()
+            .map(|entry| ((entry.key.folder, entry.key.uid), entry))
+            .collect();
         // In log order, so a message added then expunged in one batch ends up gone.
         let mut steps = Vec::with_capacity(changes.len());
         for change in &changes {
             match change.kind {
                 ChangeKind::New => {
-                    let found = entries
-                        .iter()
-                        .position(|entry| entry.key.folder == change.folder && entry.key.uid == change.uid);
-                    if let Some(at) = found {
-                        steps.push(Step::Add(entries.swap_remove(at)));
+                    if let Some(entry) = entries.remove(&(change.folder, change.uid)) {
+                        steps.push(Step::Add(entry));
                     }
                 }
                 ChangeKind::Expunged => steps.push(Step::Remove(change.folder, change.uid)),

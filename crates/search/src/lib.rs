@@ -34,4 +34,6 @@ pub enum Error {
     InUse,
     #[error("search index: a writing task failed")]
     Poisoned,
+    #[error("search index: a search task failed")]
+    Task,
 }

@@ -223,18 +223,28 @@ async fn read_contents(
 ) -> Result<HashMap<u32, Contents>> {
     let wanted = FactsWanted { header: true, ..FactsWanted::default() };
     let rows = store.fetch_rows(account, folder, uids, wanted).await?;
-    let mut contents = HashMap::with_capacity(rows.len());
+    let mut raws = Vec::with_capacity(rows.len());
     for row in rows {
         let raw = match (&row.header, needs) {
             (Some(header), Needs::Header | Needs::State) => Some(header.clone()),
             _ => store.read_fetched(&row).await?,
         };
-        let Some(raw) = raw else { continue };
-        let with_body = needs == Needs::Body;
-        let parsed = tokio::task::spawn_blocking(move || searchable(&raw, with_body))
-            .await
-            .map_err(|e| Error::Internal(format!("search parser task: {e}")))?;
-        contents.insert(row.uid, parsed);
+        raws.extend(raw.map(|raw| (row.uid, raw)));
+    }
+    // Parsing is the work: on blocking threads, the batch shared between the cores.
+    let with_body = needs == Needs::Body;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let share = raws.len().div_ceil(cores).max(1);
+    let mut parsers = Vec::with_capacity(cores);
+    while !raws.is_empty() {
+        let part = raws.split_off(raws.len().saturating_sub(share));
+        parsers.push(tokio::task::spawn_blocking(move || {
+            part.into_iter().map(|(uid, raw)| (uid, searchable(&raw, with_body))).collect::<Vec<_>>()
+        }));
+    }
+    let mut contents = HashMap::with_capacity(uids.len());
+    for parser in parsers {
+        contents.extend(parser.await.map_err(|e| Error::Internal(format!("search parser task: {e}")))?);
     }
     Ok(contents)
 }
