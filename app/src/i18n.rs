@@ -308,6 +308,7 @@ keys! {
     DeleteForGood,
     EmptyTrash,
     EmptyTrashAsk,
+    DeleteForGoodAsk,
     Flagged,
     Answered,
     Forwarded,
@@ -895,9 +896,11 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, DeleteForGood) => "Supprimer définitivement",
         (Lang::En, EmptyTrash) => "Empty Trash",
         (Lang::Fr, EmptyTrash) => "Vider la corbeille",
-        (Lang::En, EmptyTrashAsk) => "Delete every message in Trash for good? This cannot be undone.",
+        (Lang::En, DeleteForGoodAsk) => "Delete the chosen messages for good? This cannot be undone.",
+        (Lang::Fr, DeleteForGoodAsk) => "Supprimer définitivement les messages choisis ? Ce n'est pas réversible.",
+        (Lang::En, EmptyTrashAsk) => "Delete every message and folder in Trash for good? This cannot be undone.",
         (Lang::Fr, EmptyTrashAsk) => {
-            "Supprimer définitivement tous les messages de la corbeille ? Ce n'est pas réversible."
+            "Supprimer définitivement tous les messages et dossiers de la corbeille ? Ce n'est pas réversible."
         }
         (Lang::En, Flagged) => "Flagged",
         (Lang::Fr, Flagged) => "Avec drapeau",

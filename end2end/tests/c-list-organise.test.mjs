@@ -1,7 +1,7 @@
 // The message list as a user organises mail (issue 16), and live updates: C1 sorting by each key both ways,
 // remembered per folder; C2 pages of 100 and "unread only"; C6 marking read, unread and flagged;
-// D4 moving to a folder; D5 deleting into Trash, for good from Trash, and emptying Trash after a
-// confirmation. Mail arrives over SMTP; what the buttons did is checked over IMAP with Python's
+// D4 moving to a folder; D5 deleting into Trash, for good from Trash after a confirmation, and
+// emptying Trash (its folders too) after a confirmation. Mail arrives over SMTP; what the buttons did is checked over IMAP with Python's
 // imaplib (the web client and IMAP share one store), and an IMAP client's `\Deleted` shows
 // struck through.
 import { test, before, after } from 'node:test';
@@ -212,12 +212,25 @@ print("null")`);
   await row('Party').waitFor();
   await tick('Invoice');
   await toolbar.getByRole('button', { name: 'Delete for good' }).click();
+  // Asked first; cancelled, nothing goes.
+  const askDelete = page.getByRole('alertdialog');
+  await askDelete.getByText('Delete the chosen messages for good?').waitFor();
+  await askDelete.getByRole('link', { name: 'Cancel' }).click();
+  await askDelete.waitFor({ state: 'detached' });
+  assert.deepEqual(Object.keys(imap(BOB, 'print(json.dumps(flags_by_subject("Trash")))')).sort(), ['Invoice', 'Party']);
+  await tick('Invoice');
+  await toolbar.getByRole('button', { name: 'Delete for good' }).click();
+  await askDelete.getByRole('button', { name: 'Delete for good' }).click();
   await row('Invoice').waitFor({ state: 'detached' });
   assert.deepEqual(Object.keys(imap(BOB, 'print(json.dumps(flags_by_subject("Trash")))')), ['Party']);
 
+  // A folder in Trash (as a deleted folder is) goes with it when Trash is emptied.
+  imap(BOB, 'imap.create("Trash/Old")\nimap.append("Trash/Old", None, None, b"Subject: Kept\\r\\n\\r\\nold\\r\\n")\nprint("true")');
+  const trashFolders = () => imap(BOB, 'typ, data = imap.list(\'""\', "Trash/*")\nprint(json.dumps([d.decode() for d in data if d]))');
+  assert.equal(trashFolders().length, 1);
   await toolbar.getByRole('button', { name: 'Empty Trash' }).click();
   const ask = page.getByRole('alertdialog');
-  await ask.getByText('Delete every message in Trash for good?').waitFor();
+  await ask.getByText('Delete every message and folder in Trash for good?').waitFor();
   await ask.getByRole('link', { name: 'Cancel' }).click();
   await ask.waitFor({ state: 'detached' });
   await row('Party').waitFor();
@@ -226,6 +239,7 @@ print("null")`);
   await row('Party').waitFor({ state: 'detached' });
   await page.getByText('No messages in this folder.').waitFor();
   assert.deepEqual(imap(BOB, 'print(json.dumps(flags_by_subject("Trash")))'), {});
+  assert.deepEqual(trashFolders(), []);
   // What reached Trash after the page asked is not emptied with it: the confirmation names the
   // messages shown (UIDs below the one the page saw next).
   const trash = await page.locator('input[name="folder"]').first().inputValue();

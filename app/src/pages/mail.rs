@@ -336,7 +336,14 @@ pub fn MailPage() -> impl IntoView {
                         scheduled: q.get("scheduled").is_some(),
                     });
                     let confirm_empty = query.with(|q| q.get("confirm").as_deref() == Some("empty"));
-                    view! { <MailLayout mailbox pane sent confirm_empty/> }.into_any()
+                    // D5: deleting from Trash for good asks first, naming the chosen messages.
+                    let confirm_delete: Vec<i64> = query.with(|q| {
+                        (q.get("confirm").as_deref() == Some("delete"))
+                            .then(|| q.get("chosen").unwrap_or_default())
+                            .map(|chosen| chosen.split(',').filter_map(|id| id.parse().ok()).collect())
+                            .unwrap_or_default()
+                    });
+                    view! { <MailLayout mailbox pane sent confirm_empty confirm_delete/> }.into_any()
                 })
             })}
         </Transition>
@@ -440,7 +447,13 @@ pub(crate) fn MailError(error: AppError) -> impl IntoView {
 }
 
 #[component]
-fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_empty: bool) -> impl IntoView {
+fn MailLayout(
+    mailbox: MailboxView,
+    pane: &'static str,
+    sent: SentNote,
+    confirm_empty: bool,
+    confirm_delete: Vec<i64>,
+) -> impl IntoView {
     let lang = use_lang();
     let MailboxView {
         login,
@@ -500,6 +513,7 @@ fn MailLayout(mailbox: MailboxView, pane: &'static str, sent: SentNote, confirm_
                         selected_message
                         move_targets=move_targets.clone()
                         confirm_empty
+                        confirm_delete
                         tags=tags.clone()
                         threads
                         shown_below
@@ -957,6 +971,8 @@ fn MessageList(
     selected_message: Option<i64>,
     move_targets: Vec<(i64, String)>,
     confirm_empty: bool,
+    /// The messages chosen to be deleted for good, when the page asks first.
+    confirm_delete: Vec<i64>,
     tags: Vec<Tag>,
     threads: bool,
     shown_below: u32,
@@ -993,6 +1009,10 @@ fn MessageList(
             {folder_id
                 .filter(|_| confirm_empty && in_trash)
                 .map(|folder_id| view! { <EmptyTrashConfirm folder_id shown_below back=list_url.clone()/> })}
+            {(!confirm_delete.is_empty())
+                .then(|| {
+                    view! { <DeleteForGoodConfirm folder_id ids=confirm_delete threads back=list_url.clone()/> }
+                })}
             // One form around the rows: each row's checkbox names its message (`id=`), the
             // toolbar's buttons say what to do with them.
             <form class="list-form" method="post" action=ACTIONS_PATH>
@@ -1128,6 +1148,26 @@ fn EmptyTrashConfirm(folder_id: i64, shown_below: u32, back: String) -> impl Int
             <input type="hidden" name="confirm" value="yes"/>
             <input type="hidden" name="below" value=shown_below.to_string()/>
             <button type="submit" name="action" value="empty" class="button danger">{t(lang, Key::EmptyTrash)}</button>
+            " "
+            <a class="button subtle" href=back>{t(lang, Key::Cancel)}</a>
+        </form>
+    }
+}
+
+/// D5: deleting messages from Trash for good is asked once more, on the page itself (it works
+/// without JavaScript): the same action, confirmed, for the same messages.
+#[component]
+fn DeleteForGoodConfirm(folder_id: Option<i64>, ids: Vec<i64>, threads: bool, back: String) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <form class="banner confirm-banner" role="alertdialog" aria-labelledby="delete-ask" method="post" action=ACTIONS_PATH>
+            <span id="delete-ask">{t(lang, Key::DeleteForGoodAsk)}</span>
+            {folder_id.map(|id| view! { <input type="hidden" name="folder" value=id.to_string()/> })}
+            {ids.into_iter().map(|id| view! { <input type="hidden" name="id" value=id.to_string()/> }).collect_view()}
+            {threads.then(|| view! { <input type="hidden" name="whole_threads" value="1"/> })}
+            <input type="hidden" name="back" value=back.clone()/>
+            <input type="hidden" name="confirm" value="yes"/>
+            <button type="submit" name="action" value="delete" class="button danger">{t(lang, Key::DeleteForGood)}</button>
             " "
             <a class="button subtle" href=back>{t(lang, Key::Cancel)}</a>
         </form>

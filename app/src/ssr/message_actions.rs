@@ -34,7 +34,10 @@ enum Action {
     Flag,
     Unflag,
     Move(FolderId),
-    Delete,
+    /// Into Trash; from Trash for good, asked again first unless `confirmed` (D5).
+    Delete {
+        confirmed: bool,
+    },
     /// D6, by keyword.
     Tag(String),
     Untag(String),
@@ -110,7 +113,7 @@ fn parse_form(body: &[u8]) -> Result<ActionRequest, FormError> {
         "flag" => Action::Flag,
         "unflag" => Action::Unflag,
         "move" => Action::Move(FolderId(to.ok_or(FormError::Malformed)?)),
-        "delete" => Action::Delete,
+        "delete" => Action::Delete { confirmed },
         "empty" if folder.is_some() => Action::EmptyTrash { confirmed, below },
         "tag" => Action::Tag(tag.ok_or(FormError::Malformed)?),
         "untag" => Action::Untag(tag.ok_or(FormError::Malformed)?),
@@ -197,6 +200,13 @@ async fn perform(
         let uids: Vec<u32> =
             store.message_states(account.id, trash.id).await?.iter().map(|m| m.uid).filter(|&uid| shown(uid)).collect();
         mail.delete_for_good(account.id, trash.id, &uids).await?;
+        // And the folders deleted into Trash, with theirs (each removes its own subfolders).
+        let inside = format!("{}/", trash.name);
+        for folder in store.folders(account.id).await? {
+            if folder.name.strip_prefix(&inside).is_some_and(|rest| !rest.contains('/')) {
+                mail.delete_folder(account.id, &folder.name).await?;
+            }
+        }
         return Ok(None);
     }
     // The chosen messages, the account's own by construction, by the folder each is in. Those
@@ -224,6 +234,14 @@ async fn perform(
             })?;
         }
         return Ok(None);
+    }
+    if let Action::Delete { confirmed: false } = request.action {
+        let trash = store.special_folder(account.id, SpecialUse::Trash).await?.id;
+        if rows.iter().any(|row| row.folder_id == trash) {
+            // Some would go for good: the page asks first, naming the messages chosen.
+            let chosen: Vec<String> = request.ids.iter().map(|id| id.0.to_string()).collect();
+            return Ok(Some(with_query_pair(&request.back, &format!("confirm=delete&chosen={}", chosen.join(",")))));
+        }
     }
     let keyword = match &request.action {
         Action::Tag(keyword) | Action::Untag(keyword) => {
@@ -260,7 +278,7 @@ async fn perform(
                     mail.move_messages(account.id, folder, &uids, target).await?;
                 }
             }
-            Action::Delete => {
+            Action::Delete { .. } => {
                 let trash = match trash {
                     Some(trash) => trash,
                     None => *trash.insert(store.special_folder(account.id, SpecialUse::Trash).await?.id),

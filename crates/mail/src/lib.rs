@@ -463,10 +463,15 @@ impl Mail {
 
     /// D5: removes for good the messages that have been in Trash for `days` or more
     /// ([`Mail::delete_for_good`]), a batch at a time; returns how many went.
+    /// Folders deleted into Trash count from when they were deleted.
     pub async fn purge_trash(&self, days: u32) -> Result<usize> {
-        const BATCH: u32 = 1000;
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        let before = now - i64::from(days) * 24 * 60 * 60;
+        self.purge_trash_filed_before(now - i64::from(days) * 24 * 60 * 60).await
+    }
+
+    /// [`Mail::purge_trash`] for what was filed in Trash before `before` (Unix seconds).
+    pub(crate) async fn purge_trash_filed_before(&self, before: i64) -> Result<usize> {
+        const BATCH: u32 = 1000;
         let mut removed = 0;
         loop {
             let found = self.store.old_trash(before, BATCH).await?;

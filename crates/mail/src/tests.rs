@@ -166,3 +166,34 @@ async fn trash_forgets_what_it_held_longer_than_the_days_kept() {
     let change = next(&mut changes, Duration::from_secs(2)).await;
     assert_eq!(change.folder, trash);
 }
+
+#[tokio::test]
+async fn a_folder_deleted_into_trash_is_purged_counting_from_its_deletion() {
+    let w = world().await;
+    let store = w.mail.store();
+    let trash = store.special_folder(w.ana, SpecialUse::Trash).await.expect("trash").id;
+    for n in 1..=3 {
+        w.mail.deliver(&[w.ana], message(n)).await.expect("delivered");
+    }
+    let old = w.mail.create_folder(w.ana, "Old", true).await.expect("created").id;
+    let inner = w.mail.create_folder(w.ana, "Old/Inner", true).await.expect("created").id;
+    w.mail.move_messages(w.ana, w.inbox, &[1], trash).await.expect("moved");
+    w.mail.move_messages(w.ana, w.inbox, &[2], old).await.expect("moved");
+    w.mail.move_messages(w.ana, w.inbox, &[3], inner).await.expect("moved");
+    let unix_now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let cutoff = unix_now();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    w.mail.delete_folder(w.ana, "Old").await.expect("deleted into Trash");
+    // Filed in Trash before the cutoff: only the message moved there; the folder's messages
+    // were filed elsewhere before it, but have been in Trash only since their folder's deletion.
+    assert_eq!(w.mail.purge_trash_filed_before(cutoff).await.expect("purged"), 1);
+    assert!(store.messages(w.ana, trash).await.expect("trash").is_empty());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Later, the subfolders' messages go too.
+    assert_eq!(w.mail.purge_trash(0).await.expect("purged"), 2);
+    for name in ["Trash/Old", "Trash/Old/Inner"] {
+        let folder = store.folder_by_name(w.ana, name).await.expect("read").expect("the folder stays");
+        assert!(store.messages(w.ana, folder.id).await.expect("messages").is_empty(), "{name}");
+    }
+}

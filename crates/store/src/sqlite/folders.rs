@@ -194,6 +194,12 @@ impl Store {
             // The subscription stays with the old name; the folder in Trash has none.
             let unsubscribe = format!("UPDATE folders SET subscribed = 0 WHERE {IN_TREE}");
             sqlx::query(&unsubscribe).bind(account.0).bind(&target).execute(&mut *tx).await?;
+            // D5: its messages' days in Trash count from now, as a message's moved there would.
+            let filed = format!(
+                "UPDATE messages SET filed_at = ?3 WHERE account_id = ?1
+                 AND folder_id IN (SELECT id FROM folders WHERE {IN_TREE})"
+            );
+            sqlx::query(&filed).bind(account.0).bind(&target).bind(crate::now_unix()).execute(&mut *tx).await?;
             tx.commit().await?;
             return Ok(FolderDeletion::MovedTo(target));
         }

@@ -214,13 +214,16 @@ impl Store {
         Ok(rows.iter().map(message_from_row).collect())
     }
 
-    /// D5: the messages that have been directly in an account's Trash since before `before`
-    /// (Unix seconds), as (account, Trash folder, UIDs), at most `limit` in all.
+    /// D5: the messages that have been in an account's Trash, or in a folder deleted into it,
+    /// since before `before` (Unix seconds), as (account, folder, UIDs), at most `limit` in all.
     pub async fn old_trash(&self, before: i64, limit: u32) -> Result<Vec<(AccountId, FolderId, Vec<u32>)>> {
         let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT m.account_id, m.folder_id, m.uid FROM messages m JOIN folders f ON f.id = m.folder_id
-             WHERE f.special_use = 'trash' AND COALESCE(m.filed_at, m.internal_date) < ?
-             ORDER BY m.account_id, m.uid LIMIT ?",
+            "SELECT m.account_id, m.folder_id, m.uid FROM messages m
+             JOIN folders f ON f.id = m.folder_id
+             JOIN folders t ON t.account_id = f.account_id AND t.special_use = 'trash'
+             WHERE (f.id = t.id OR substr(f.name, 1, length(t.name) + 1) = t.name || '/')
+               AND COALESCE(m.filed_at, m.internal_date) < ?
+             ORDER BY m.account_id, m.folder_id, m.uid LIMIT ?",
         )
         .bind(before)
         .bind(i64::from(limit))
