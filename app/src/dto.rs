@@ -89,6 +89,9 @@ pub struct MessageListItem {
     /// In search results: where the subject has the words searched for (byte ranges).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subject_marks: Vec<(u32, u32)>,
+    /// The same in the sender's name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sender_marks: Vec<(u32, u32)>,
 }
 
 /// One correspondent of the reading pane's headers (C12): its name, blank when it has none, and
@@ -179,6 +182,9 @@ pub struct MailboxView {
     pub search: Option<SearchView>,
     /// The account's last search, offered again (E4).
     pub last_search: Option<String>,
+    /// Whether the reader administers a domain (issue 18): the header offers the way there.
+    #[serde(default)]
+    pub administers: bool,
 }
 
 /// A search the list shows the results of: what was typed, where, and why it could not run.
@@ -472,4 +478,43 @@ pub struct SignaturesView {
     /// B13: where the signature goes.
     pub placement: crate::signature::Placement,
     pub signatures: Vec<SignatureView>,
+}
+
+/// What /admin shows (issue 18): the domains the reader administers, and one domain's
+/// mailboxes, found and paged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminView {
+    pub login: String,
+    /// A server administrator (every domain), or a domain administrator (those listed).
+    pub server_admin: bool,
+    pub domains: Vec<AdminDomain>,
+    /// The domain whose mailboxes are listed.
+    pub domain: Option<String>,
+    /// That domain's administrators.
+    pub domain_admins: Vec<String>,
+    /// What the mailboxes were filtered by.
+    pub filter: String,
+    pub mailboxes: Vec<MailboxRow>,
+    /// Mailboxes matching the filter, over every page.
+    pub total: u32,
+    pub page: u32,
+    pub pages: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminDomain {
+    pub name: String,
+    pub mailboxes: i64,
+}
+
+/// One mailbox in the administration's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxRow {
+    pub login: String,
+    pub name: String,
+    /// Used space, as the reader reads sizes.
+    pub used: String,
+    /// The quota in MB, none when unlimited.
+    pub quota_mb: Option<u64>,
+    pub server_admin: bool,
 }

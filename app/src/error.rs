@@ -56,6 +56,10 @@ pub enum AppError {
     TooLateToUndo,
     /// C7: the attachment to remove is the whole message (its only part).
     WholeMessageAttachment,
+    /// The account may not administer what it asked about (issue 18): `403 Forbidden`.
+    Forbidden,
+    /// A new password too short (at least 8 characters) or too long.
+    WeakPassword,
     /// The server failed; the details are in its log.
     Internal,
     /// The server function machinery failed (bad request encoding, network). The text comes from
@@ -88,6 +92,8 @@ impl AppError {
             AppError::BadSendTime => Key::ErrBadSendTime,
             AppError::TooLateToUndo => Key::ErrTooLateToUndo,
             AppError::WholeMessageAttachment => Key::ErrWholeMessageAttachment,
+            AppError::Forbidden => Key::ErrForbidden,
+            AppError::WeakPassword => Key::ErrWeakPassword,
             AppError::Internal => Key::ErrInternal,
             AppError::Request(_) => Key::ErrRequest,
         }
@@ -128,6 +134,8 @@ impl fmt::Display for AppError {
             AppError::BadSendTime => f.write_str("bad time to send at"),
             AppError::TooLateToUndo => f.write_str("too late to undo"),
             AppError::WholeMessageAttachment => f.write_str("the attachment is the whole message"),
+            AppError::Forbidden => f.write_str("forbidden"),
+            AppError::WeakPassword => f.write_str("password too short or too long"),
             AppError::Internal => f.write_str("internal error"),
             AppError::Request(text) => write!(f, "request failed: {text}"),
         }

@@ -1,5 +1,6 @@
 //! One module per route, each with the server functions its page calls (Leptos' layout).
 
+pub mod admin;
 pub mod attach;
 pub mod compose;
 pub mod debounced;

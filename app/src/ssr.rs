@@ -5,6 +5,7 @@
 //! server function that shows mail resolves the account from the session cookie through
 //! [`current_account`]; the account id then scopes every store call.
 
+pub(crate) mod administration;
 pub(crate) mod compose;
 pub(crate) mod conversations;
 mod import;
@@ -35,7 +36,7 @@ use crate::i18n::Lang;
 
 pub(crate) use conversations::ListContext;
 pub(crate) use views::{
-    ReaderZone, folder_view, full_date, list_item, local_time, message_view, short_date, usage_view,
+    ReaderZone, folder_view, full_date, human_size, list_item, local_time, message_view, short_date, usage_view,
 };
 
 /// The session cookie's name.

@@ -27,12 +27,13 @@ function admin(bin, dataDir, args, input) {
 
 /**
  * Starts the server. `users` are `{ address, password }`; their domains are created first.
- * `aliases` are `{ address, targets: [...] }`. `imap: true` also opens IMAPS. Mail for other
+ * `aliases` are `{ address, targets: [...] }`; `domainAdmins` are `{ domain, address }` (issue 18).
+ * `imap: true` also opens IMAPS. Mail for other
  * servers goes to `relay` (HOST:PORT, e.g. an SMTP peer of `peer.mjs`), by default a closed
  * port on loopback: never to the internet. `undoSendSeconds` is the web client's undo delay.
  * Returns `{ baseUrl, smtpPort, imapsPort, certPath, dataDir, stop }`.
  */
-export async function startServer({ users, aliases = [], imap = false, relay = '127.0.0.1:9', undoSendSeconds = 0 }) {
+export async function startServer({ users, aliases = [], domainAdmins = [], imap = false, relay = '127.0.0.1:9', undoSendSeconds = 0 }) {
   const bin = facteurBinary();
   if (!existsSync(bin)) {
     throw new Error(`${bin} does not exist: run scripts/build-site.sh && cargo build -p server (or set FACTEUR_BIN)`);
@@ -45,6 +46,7 @@ export async function startServer({ users, aliases = [], imap = false, relay = '
     admin(bin, dataDir, ['user', 'add', user.address, '--password-stdin', ...quota], `${user.password}\n`);
   }
   for (const alias of aliases) admin(bin, dataDir, ['alias', 'add', alias.address, ...alias.targets]);
+  for (const { domain, address } of domainAdmins) admin(bin, dataDir, ['domain', 'admin-add', domain, address]);
 
   const child = spawn(
     bin,

@@ -69,7 +69,7 @@ for (const [scheme, locale] of [['light', 'en-GB'], ['dark', 'fr-FR']]) {
     await page.goto(`${server.baseUrl}/mail/search?q=agenda`);
     await page.locator('.advanced-search > summary').click();
     await audit('search');
-    for (const path of ['/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/settings/import', '/scheduled', '/no-such-page']) {
+    for (const path of ['/admin', '/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/settings/import', '/scheduled', '/no-such-page']) {
       await page.goto(`${server.baseUrl}${path}`);
       if (path === '/no-such-page') {
         const seen = await violations(page);

@@ -59,6 +59,8 @@ test('E1–E5: the search box finds, marks and opens mail, and says what is wron
   // Words ANDed, OR, exclusion, a field.
   await search(page, 'from:jose@example.net -plage');
   assert.deepEqual(await subjects(page), ['Dîner']);
+  // The words found are marked in the sender too.
+  assert.deepEqual(await page.locator('.message-row .sender mark').allInnerTexts(), ['jose', 'example', 'net']);
   await search(page, 'rapport OR cafe');
   assert.deepEqual((await subjects(page)).sort(), ['Dîner', 'Rapport annuel']);
 

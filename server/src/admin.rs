@@ -80,6 +80,21 @@ pub(crate) enum DomainCommand {
         domain: String,
         target: Option<String>,
     },
+    /// Make a mailbox an administrator of the domain (it manages the domain's mailboxes in
+    /// the web client's administration, and no other domain's).
+    AdminAdd {
+        domain: String,
+        address: String,
+    },
+    /// Take the domain's administration from a mailbox.
+    AdminRemove {
+        domain: String,
+        address: String,
+    },
+    /// List the domain's administrators.
+    Admins {
+        domain: String,
+    },
     /// Print the DNS records to publish for the domain (MX, SPF, DMARC, and the SRV records
     /// mail programs look up), as zone-file lines.
     Dns {
@@ -109,6 +124,16 @@ pub(crate) enum UserCommand {
         password_stdin: bool,
     },
     List,
+    /// Set the quota in megabytes ("unlimited" for none).
+    Quota {
+        address: String,
+        quota: String,
+    },
+    /// Set the name shown for the mailbox.
+    Name {
+        address: String,
+        name: String,
+    },
     /// Whether messages the user sends by SMTP submission are copied to Sent: "off" for
     /// programs that save their own copies over IMAP (Thunderbird, Apple Mail, Outlook).
     SentCopies {
@@ -249,6 +274,39 @@ async fn run_on(store: &Store, data: &Path, command: AdminCommand) -> anyhow::Re
             let target = target.map(|t| parse_address(&t)).transpose()?;
             store.set_postmaster_target(&domain, target.as_ref()).await?;
             println!("postmaster@{domain} now goes to {}", target.map_or("the first admin".into(), |t| t.to_string()));
+        }
+        AdminCommand::Domain(DomainCommand::AdminAdd { domain, address }) => {
+            let address = parse_address(&address)?;
+            store.add_domain_admin(&domain, &address).await?;
+            println!("{address} administers {domain}");
+        }
+        AdminCommand::Domain(DomainCommand::AdminRemove { domain, address }) => {
+            let address = parse_address(&address)?;
+            match store.remove_domain_admin(&domain, &address).await? {
+                true => println!("{address} no longer administers {domain}"),
+                false => bail!("{address} does not administer {domain}"),
+            }
+        }
+        AdminCommand::Domain(DomainCommand::Admins { domain }) => {
+            for login in store.domain_admins(&domain).await? {
+                println!("{login}");
+            }
+        }
+        AdminCommand::User(UserCommand::Quota { address, quota }) => {
+            let address = parse_address(&address)?;
+            let quota_mb = match quota.as_str() {
+                "unlimited" => None,
+                megabytes => {
+                    Some(megabytes.parse::<u64>().with_context(|| format!("not a number of MB: {megabytes}"))?)
+                }
+            };
+            store.set_quota(&address, quota_mb).await?;
+            println!("quota of {address}: {}", quota_mb.map_or("unlimited".into(), |mb| format!("{mb} MB")));
+        }
+        AdminCommand::User(UserCommand::Name { address, name }) => {
+            let address = parse_address(&address)?;
+            store.set_display_name(&address, &name).await?;
+            println!("{address} is shown as {}", name.trim());
         }
         AdminCommand::User(UserCommand::Add { address, password_stdin, quota_mb }) => {
             let address = parse_address(&address)?;

@@ -151,6 +151,7 @@ pub async fn mail_view(
                     let mut items = shown.items(&found.rows);
                     for item in &mut items {
                         item.subject_marks = ssr::search::marks(&item.subject, &found.marked);
+                        item.sender_marks = ssr::search::marks(&item.sender, &found.marked);
                     }
                     (items, None)
                 }
@@ -203,6 +204,7 @@ pub async fn mail_view(
         threads,
         search: search_view,
         last_search: ssr::search::last_search(&store, account.id).await?,
+        administers: ssr::administration::administers(&store, &account).await?,
     })
 }
 
@@ -433,6 +435,7 @@ pub(crate) fn MailError(error: AppError) -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(match error {
             AppError::NotFound => axum::http::StatusCode::NOT_FOUND,
+            AppError::Forbidden => axum::http::StatusCode::FORBIDDEN,
             _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         });
     }
@@ -469,6 +472,7 @@ fn MailLayout(
         threads,
         search,
         last_search,
+        administers,
     } = mailbox;
     let current = folders.iter().find(|f| f.id == current_folder_id);
     let role = current.and_then(|f| f.role);
@@ -498,7 +502,7 @@ fn MailLayout(
     let list_query = list.query();
     view! {
         <div class="app">
-            <AppHeader login/>
+            <AppHeader login administers/>
             <SentBanner sent/>
             <SearchBar search last_search folder=search_folder folders=search_folders tags=search_tags/>
             <div class="mail" class:compact=compact data-pane=pane>
@@ -731,7 +735,12 @@ pub fn Logo() -> impl IntoView {
 }
 
 #[component]
-pub(crate) fn AppHeader(login: String) -> impl IntoView {
+pub(crate) fn AppHeader(
+    login: String,
+    /// Offers the administration (issue 18); only the mail page knows, the others leave it out.
+    #[prop(optional)]
+    administers: bool,
+) -> impl IntoView {
     let lang = use_lang();
     let logout = ServerAction::<Logout>::new();
     view! {
@@ -760,6 +769,14 @@ pub(crate) fn AppHeader(login: String) -> impl IntoView {
                 <a class="button subtle" href=crate::pages::preferences::PREFERENCES_PATH>
                     {t(lang, Key::Preferences)}
                 </a>
+                {administers
+                    .then(|| {
+                        view! {
+                            <a class="button subtle" href=crate::pages::admin::ADMIN_PATH>
+                                {t(lang, Key::Administration)}
+                            </a>
+                        }
+                    })}
                 <ActionForm action=logout>
                     <button type="submit" class="button subtle">{t(lang, Key::Logout)}</button>
                 </ActionForm>
@@ -1238,7 +1255,7 @@ fn MessageRow(item: MessageListItem, href: String, selected: bool, lang: Lang) -
             <a href=href aria-current=selected.then_some("page")>
                 <span class="row-line">
                     <span class="sender" title=item.sender_address.clone()>
-                        {sender}
+                        {if item.sender.is_empty() { sender.into_any() } else { marked_text(sender, &item.sender_marks) }}
                         {(item.thread_count > 1)
                             .then(|| {
                                 view! {

@@ -183,6 +183,7 @@ pub(crate) fn list_item(
         has_comment: row.comment.is_some(),
         thread_count: 0,
         subject_marks: Vec::new(),
+        sender_marks: Vec::new(),
     }
 }
 

@@ -25,6 +25,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use error::{DbError, Error, Result};
 pub use facts_cache::{CachedFacts, FACTS_CACHE_BYTES};
+pub use sqlite::administration::MAX_MAILBOXES_PAGE;
 pub use sqlite::changes::FolderChanges;
 pub use sqlite::compose::{MAX_PENDING_UPLOADS_BYTES, ScheduledSend, Upload};
 pub use sqlite::correspondents::Correspondents;

@@ -4,6 +4,7 @@
 //! migrations (`migrations/postgres/`), chosen inside `Store`, so callers do not change.
 
 pub(crate) mod accounts;
+pub(crate) mod administration;
 pub(crate) mod changes;
 pub(crate) mod compose;
 pub(crate) mod correspondents;

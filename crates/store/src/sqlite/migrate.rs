@@ -37,6 +37,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (20, "folder list sort", include_str!("../../../../migrations/sqlite/0020_folder_list_sort.sql")),
     (21, "tag keywords", include_str!("../../../../migrations/sqlite/0021_tag_keywords.sql")),
     (22, "message references", include_str!("../../../../migrations/sqlite/0022_message_references.sql")),
+    (23, "domain admins", include_str!("../../../../migrations/sqlite/0023_domain_admins.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
