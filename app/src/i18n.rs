@@ -1261,6 +1261,7 @@ mod tests {
             Key::ColourOrange,
             Key::Conversation,
             Key::ImportArchive,
+            Key::Administration,
         ];
         assert!(Key::ALL.len() > 40);
         for &key in Key::ALL {

@@ -142,10 +142,7 @@ impl Store {
             .bind(address.to_string())
             .execute(&self.writer)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound(format!("user {address}")));
-        }
-        Ok(())
+        found_account(&done, address)
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserInfo>> {
@@ -427,6 +424,14 @@ async fn ensure_address_free(conn: &mut sqlx::SqliteConnection, domain_id: i64, 
     match taken {
         Some(_) => Err(Error::Exists(format!("address {address}"))),
         None => Ok(()),
+    }
+}
+
+/// `NotFound` when an UPDATE of the account with this login changed no row.
+pub(crate) fn found_account(done: &sqlx::sqlite::SqliteQueryResult, address: &Address) -> Result<()> {
+    match done.rows_affected() {
+        0 => Err(Error::NotFound(format!("user {address}"))),
+        _ => Ok(()),
     }
 }
 

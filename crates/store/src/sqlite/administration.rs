@@ -5,7 +5,7 @@
 
 use sqlx::Row;
 
-use super::accounts::domain_id;
+use super::accounts::{domain_id, found_account};
 use crate::{AccountId, Address, Error, Result, Store, UserInfo, parse_domain};
 
 /// The most mailboxes one page of the administration lists.
@@ -124,10 +124,7 @@ impl Store {
             .bind(address.to_string())
             .execute(&self.writer)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound(format!("user {address}")));
-        }
-        Ok(())
+        found_account(&done, address)
     }
 
     /// Sets the name shown for a mailbox.
@@ -137,10 +134,7 @@ impl Store {
             .bind(address.to_string())
             .execute(&self.writer)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound(format!("user {address}")));
-        }
-        Ok(())
+        found_account(&done, address)
     }
 }
 
