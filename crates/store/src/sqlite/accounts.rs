@@ -146,21 +146,11 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserInfo>> {
-        let rows = sqlx::query(
-            "SELECT login, display_name, is_admin, quota_bytes, used_bytes AS used FROM accounts ORDER BY login",
-        )
-        .fetch_all(&self.reader)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| UserInfo {
-                login: r.get("login"),
-                display_name: r.get("display_name"),
-                is_admin: r.get::<i64, _>("is_admin") != 0,
-                quota_bytes: r.get("quota_bytes"),
-                used_bytes: r.get("used"),
-            })
-            .collect())
+        let rows =
+            sqlx::query("SELECT login, display_name, is_admin, quota_bytes, used_bytes FROM accounts ORDER BY login")
+                .fetch_all(&self.reader)
+                .await?;
+        Ok(rows.iter().map(user_info_from_row).collect())
     }
 
     pub async fn account_by_id(&self, id: AccountId) -> Result<Option<Account>> {
@@ -424,6 +414,18 @@ async fn ensure_address_free(conn: &mut sqlx::SqliteConnection, domain_id: i64, 
     match taken {
         Some(_) => Err(Error::Exists(format!("address {address}"))),
         None => Ok(()),
+    }
+}
+
+/// A [`UserInfo`] from a row with its columns by name (`login`, `display_name`, `is_admin`,
+/// `quota_bytes`, `used_bytes`).
+pub(crate) fn user_info_from_row(row: &sqlx::sqlite::SqliteRow) -> UserInfo {
+    UserInfo {
+        login: row.get("login"),
+        display_name: row.get("display_name"),
+        is_admin: row.get::<i64, _>("is_admin") != 0,
+        quota_bytes: row.get("quota_bytes"),
+        used_bytes: row.get("used_bytes"),
     }
 }
 

@@ -3,9 +3,7 @@
 //! administrator manages the domains they are listed for. The checks themselves are the web
 //! client's and the CLI's; the store answers who is listed.
 
-use sqlx::Row;
-
-use super::accounts::{domain_id, found_account};
+use super::accounts::{domain_id, found_account, user_info_from_row};
 use crate::{AccountId, Address, Error, Result, Store, UserInfo, parse_domain};
 
 /// The most mailboxes one page of the administration lists.
@@ -103,16 +101,7 @@ impl Store {
         .bind(i64::from(offset))
         .fetch_all(&self.reader)
         .await?;
-        let mailboxes = rows
-            .iter()
-            .map(|r| UserInfo {
-                login: r.get("login"),
-                display_name: r.get("display_name"),
-                is_admin: r.get::<i64, _>("is_admin") != 0,
-                quota_bytes: r.get("quota_bytes"),
-                used_bytes: r.get("used_bytes"),
-            })
-            .collect();
+        let mailboxes = rows.iter().map(user_info_from_row).collect();
         Ok((mailboxes, u32::try_from(total).unwrap_or(u32::MAX)))
     }
 
