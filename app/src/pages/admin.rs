@@ -39,7 +39,7 @@ pub async fn load_admin(domain: Option<String>, filter: String, page: u32) -> Re
         .collect();
     // The domain asked for, else the only one there is.
     let domain = match domain.filter(|domain| !domain.is_empty()) {
-        Some(domain) => Some(administration::managed_domain(&store, &account, &domain).await?),
+        Some(domain) => Some(role.managed(&domain)?),
         None if domains.len() == 1 => Some(domains[0].name.clone()),
         None => None,
     };

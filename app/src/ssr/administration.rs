@@ -24,6 +24,12 @@ impl Role {
             Role::Domains(domains) => domains.iter().any(|name| name == domain),
         }
     }
+
+    /// `domain` (as the store writes domain names) when this role manages it; `403` otherwise.
+    pub(crate) fn managed(&self, domain: &str) -> Result<String, AppError> {
+        let name = store::parse_domain(domain).map_err(|_| forbidden())?;
+        if self.manages(&name) { Ok(name) } else { Err(forbidden()) }
+    }
 }
 
 /// The account's role, or `403` when it administers nothing.
@@ -45,11 +51,7 @@ pub(crate) async fn administers(store: &Store, account: &Account) -> Result<bool
 
 /// `domain` (as the store writes domain names) when the account may manage it; `403` otherwise.
 pub(crate) async fn managed_domain(store: &Store, account: &Account, domain: &str) -> Result<String, AppError> {
-    let name = store::parse_domain(domain).map_err(|_| forbidden())?;
-    match role_of(store, account).await?.manages(&name) {
-        true => Ok(name),
-        false => Err(forbidden()),
-    }
+    role_of(store, account).await?.managed(domain)
 }
 
 /// The mailbox address `address` when the account may manage it; `403` otherwise. Only a
