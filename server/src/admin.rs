@@ -134,6 +134,30 @@ pub(crate) enum UserCommand {
         address: String,
         name: String,
     },
+    /// Stop anyone signing in to the mailbox (web, IMAP, SMTP); it keeps its mail and still
+    /// receives.
+    Disable {
+        address: String,
+    },
+    /// Let the mailbox sign in again.
+    Enable {
+        address: String,
+    },
+    /// Delete the mailbox and all its mail. Without --yes, only says how much would go.
+    Delete {
+        address: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Turn the mailbox into an alias to TARGETS, deleting its mail (A4). Without --yes, only
+    /// says how much would go.
+    ToAlias {
+        address: String,
+        #[arg(required = true)]
+        targets: Vec<String>,
+        #[arg(long)]
+        yes: bool,
+    },
     /// Whether messages the user sends by SMTP submission are copied to Sent: "off" for
     /// programs that save their own copies over IMAP (Thunderbird, Apple Mail, Outlook).
     SentCopies {
@@ -167,8 +191,24 @@ pub(crate) enum AliasCommand {
         targets: Vec<String>,
     },
     List,
+    /// Replace the targets of an alias; also redirects postmaster@ and abuse@ of a domain.
+    Set {
+        address: String,
+        #[arg(required = true)]
+        targets: Vec<String>,
+    },
+    /// Remove an alias (postmaster@ and abuse@ go back to the domain's default).
     Remove {
         address: String,
+    },
+    /// Turn the alias into a mailbox (A4). Without --password-stdin a password is generated
+    /// and printed.
+    ToMailbox {
+        address: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        quota_mb: Option<u64>,
     },
 }
 
@@ -308,6 +348,33 @@ async fn run_on(store: &Store, data: &Path, command: AdminCommand) -> anyhow::Re
             store.set_display_name(&address, &name).await?;
             println!("{address} is shown as {}", name.trim());
         }
+        AdminCommand::User(UserCommand::Disable { address }) => {
+            let address = parse_address(&address)?;
+            store.set_mailbox_disabled(&address, true).await?;
+            println!("{address} is disabled: nobody signs in to it; it still receives");
+        }
+        AdminCommand::User(UserCommand::Enable { address }) => {
+            let address = parse_address(&address)?;
+            store.set_mailbox_disabled(&address, false).await?;
+            println!("{address} is enabled");
+        }
+        AdminCommand::User(UserCommand::Delete { address, yes }) => {
+            let address = parse_address(&address)?;
+            if !yes {
+                bail!("{}; run again with --yes to delete it", contents_line(store, &address).await?);
+            }
+            let deleted = store.delete_mailbox(&address).await?;
+            println!("mailbox {address} deleted with its {deleted} message(s)");
+        }
+        AdminCommand::User(UserCommand::ToAlias { address, targets, yes }) => {
+            let address = parse_address(&address)?;
+            let targets = targets.iter().map(|t| parse_address(t)).collect::<Result<Vec<_>, _>>()?;
+            if !yes {
+                bail!("{}; run again with --yes to turn it into an alias", contents_line(store, &address).await?);
+            }
+            let deleted = store.mailbox_to_alias(&address, &targets).await?;
+            println!("{address} is now an alias ({deleted} message(s) deleted)");
+        }
         AdminCommand::User(UserCommand::Add { address, password_stdin, quota_mb }) => {
             let address = parse_address(&address)?;
             let (password, generated) = read_password(password_stdin)?;
@@ -337,7 +404,8 @@ async fn run_on(store: &Store, data: &Path, command: AdminCommand) -> anyhow::Re
             for user in store.list_users().await? {
                 let quota = user.quota_bytes.map_or("unlimited".into(), |q| format!("{} MB", q / (1024 * 1024)));
                 let admin = if user.is_admin { "\tadmin" } else { "" };
-                println!("{}\t{} bytes used\tquota {quota}{admin}", user.login, user.used_bytes);
+                let disabled = if user.disabled { "\tdisabled" } else { "" };
+                println!("{}\t{} bytes used\tquota {quota}{admin}{disabled}", user.login, user.used_bytes);
             }
         }
         AdminCommand::AppPassword(AppPasswordCommand::Add { address, name }) => {
@@ -367,6 +435,21 @@ async fn run_on(store: &Store, data: &Path, command: AdminCommand) -> anyhow::Re
         AdminCommand::Alias(AliasCommand::List) => {
             for alias in store.list_aliases().await? {
                 println!("{}\t{}", alias.address, alias.targets.join(" "));
+            }
+        }
+        AdminCommand::Alias(AliasCommand::Set { address, targets }) => {
+            let address = parse_address(&address)?;
+            let targets = targets.iter().map(|t| parse_address(t)).collect::<Result<Vec<_>, _>>()?;
+            store.set_alias_targets(&address, &targets).await?;
+            println!("{address} now goes to {}", targets.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" "));
+        }
+        AdminCommand::Alias(AliasCommand::ToMailbox { address, password_stdin, quota_mb }) => {
+            let address = parse_address(&address)?;
+            let (password, generated) = read_password(password_stdin)?;
+            auth::Auth::new(store.clone()).alias_to_mailbox(&address, &password, quota_mb).await?;
+            println!("{address} is now a mailbox");
+            if generated {
+                println!("password: {password}");
             }
         }
         AdminCommand::Alias(AliasCommand::Remove { address }) => {
@@ -498,4 +581,10 @@ async fn mailbox(store: &Store, address: &str) -> anyhow::Result<store::AccountI
     let address = parse_address(address)?;
     let account = store.account_by_login(&address).await?.with_context(|| format!("no mailbox {address}"))?;
     Ok(account.id)
+}
+
+/// "ana@example.org holds 12 message(s) (3.4 MB)": what deleting a mailbox loses.
+async fn contents_line(store: &Store, address: &store::Address) -> anyhow::Result<String> {
+    let (messages, bytes) = store.mailbox_contents(address).await?;
+    Ok(format!("{address} holds {messages} message(s) ({:.1} MB)", bytes as f64 / 1_000_000.0))
 }

@@ -4,6 +4,7 @@ mod common;
 
 use std::process::Command;
 
+use common::imap::*;
 use common::*;
 
 fn stderr(output: &std::process::Output) -> String {
@@ -39,6 +40,50 @@ fn admin_commands_manage_domains_users_and_aliases() {
     srv.admin_ok(&["domain", "remove", "other.test"]);
     srv.admin_ok(&["domain", "postmaster", "example.org", "bob@example.org"]);
     assert!(srv.admin_ok(&["domain", "list"]).contains("postmaster: bob@example.org"));
+}
+
+/// Issue 18 (A2, A4, A5): a mailbox disabled and enabled (checked by IMAP logins), deleted or
+/// turned into an alias only with --yes after being told what goes, an alias turned back into
+/// a mailbox, targets replaced, postmaster@ redirected.
+#[test]
+fn admin_commands_disable_delete_and_turn_mailboxes_into_aliases() {
+    let srv = TestServer::start();
+    let login = |user: &str| {
+        let mut imap = Imap::connect_tls(&srv);
+        imap.cmd(&format!("LOGIN {user} \"{PASSWORD}\"")).0
+    };
+    srv.admin_ok(&["user", "disable", "bob@example.org"]);
+    assert!(srv.admin_ok(&["user", "list"]).contains("bob@example.org\t0 bytes used\tquota unlimited\tdisabled"));
+    assert!(login("bob@example.org").contains("NO [AUTHENTICATIONFAILED]"));
+    srv.deliver("bob@example.org", b"Subject: still received\r\n\r\nyes\r\n");
+    srv.admin_ok(&["user", "enable", "bob@example.org"]);
+    assert!(login("bob@example.org").contains("OK"));
+    let last_admin = srv.admin(&["user", "disable", "ana@example.org"]);
+    assert!(stderr(&last_admin).contains("last administrator"), "{}", stderr(&last_admin));
+
+    // Told first, done with --yes.
+    let asked = srv.admin(&["user", "to-alias", "bob@example.org", "ana@example.org"]);
+    assert!(stderr(&asked).contains("bob@example.org holds 1 message(s)"), "{}", stderr(&asked));
+    assert!(login("bob@example.org").contains("OK"), "nothing changed");
+    let done = srv.admin_ok(&["user", "to-alias", "bob@example.org", "ana@example.org", "--yes"]);
+    assert!(done.contains("bob@example.org is now an alias (1 message(s) deleted)"), "{done}");
+    assert_eq!(srv.admin_ok(&["alias", "list"]), "bob@example.org\tana@example.org\n");
+    srv.admin_ok(&["alias", "set", "bob@example.org", "friend@elsewhere.test", "ana@example.org"]);
+    assert_eq!(srv.admin_ok(&["alias", "list"]), "bob@example.org\tana@example.org friend@elsewhere.test\n");
+    let unknown = srv.admin(&["alias", "set", "bob@example.org", "ghost@example.org"]);
+    assert!(stderr(&unknown).contains("ghost@example.org"), "{}", stderr(&unknown));
+    let created = srv.admin_ok(&["alias", "to-mailbox", "bob@example.org"]);
+    assert!(created.contains("bob@example.org is now a mailbox"), "{created}");
+    assert_eq!(srv.admin_ok(&["alias", "list"]), "");
+
+    // postmaster@ redirected, then back to the default.
+    srv.admin_ok(&["alias", "set", "postmaster@example.org", "bob@example.org"]);
+    assert_eq!(srv.admin_ok(&["alias", "list"]), "postmaster@example.org\tbob@example.org\n");
+    srv.admin_ok(&["alias", "remove", "postmaster@example.org"]);
+
+    assert!(!srv.admin(&["user", "delete", "bob@example.org"]).status.success(), "needs --yes");
+    assert!(srv.admin_ok(&["user", "delete", "bob@example.org", "--yes"]).contains("deleted with its 0 message(s)"));
+    assert_eq!(srv.admin_ok(&["user", "list"]).lines().count(), 1);
 }
 
 #[test]

@@ -176,6 +176,12 @@ impl Auth {
         self.store.add_user(address, &hash, quota_mb).await
     }
 
+    /// A4: turns an alias into a mailbox with this password.
+    pub async fn alias_to_mailbox(&self, address: &Address, password: &str, quota_mb: Option<u64>) -> Result<Account> {
+        let hash = self.new_password_hash(password).await?;
+        self.store.alias_to_mailbox(address, &hash, quota_mb).await
+    }
+
     pub async fn set_password(&self, address: &Address, password: &str) -> Result<()> {
         let hash = self.new_password_hash(password).await?;
         self.store.set_password_hash(address, &hash).await

@@ -30,6 +30,7 @@ pub use sqlite::changes::FolderChanges;
 pub use sqlite::compose::{MAX_PENDING_UPLOADS_BYTES, ScheduledSend, Upload};
 pub use sqlite::correspondents::Correspondents;
 pub use sqlite::dkim::DkimKey;
+pub use sqlite::domain_aliases::{MAX_ALIAS_TARGETS, MAX_ALIASES_PAGE, REQUIRED_LOCAL_PARTS};
 pub use sqlite::folders::{
     FolderDeletion, MAX_FOLDER_DEPTH, MAX_FOLDER_NAME_BYTES, MAX_FOLDERS_PER_ACCOUNT, folder_path,
 };

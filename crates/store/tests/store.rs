@@ -58,8 +58,7 @@ async fn routing_follows_aliases_plus_and_postmaster() {
     store.add_alias(&addr("out@example.org"), &[addr("x@elsewhere.net")]).await.unwrap();
     let route = store.route(&addr("out@example.org")).await.unwrap();
     assert_eq!(route, Route::Local { accounts: Vec::new(), external: vec!["x@elsewhere.net".to_string()] });
-    // ...and so is one that became external (its domain removed).
-    store.add_domain("elsewhere.net").await.unwrap();
+    // ...and so is one that was local for a while (its domain added, then removed).
     store
         .add_alias(
             &addr("team@example.org"),
@@ -67,9 +66,13 @@ async fn routing_follows_aliases_plus_and_postmaster() {
         )
         .await
         .unwrap();
+    store.add_domain("elsewhere.net").await.unwrap();
     store.remove_domain("elsewhere.net").await.unwrap();
-    store.add_alias(&addr("loop1@example.org"), &[addr("loop2@example.org")]).await.unwrap();
+    // A loop (made in two steps: a local target must exist when it is named).
+    store.add_alias(&addr("loop1@example.org"), &[addr("ana@example.org")]).await.unwrap();
     store.add_alias(&addr("loop2@example.org"), &[addr("loop1@example.org"), addr("ana@example.org")]).await.unwrap();
+    store.set_alias_targets(&addr("loop1@example.org"), &[addr("loop2@example.org")]).await.unwrap();
+    assert!(store.add_alias(&addr("dead@example.org"), &[addr("nobody@example.org")]).await.is_err());
     let targeting_ana = store.aliases_targeting(&addr("ana@example.org")).await.unwrap();
     assert_eq!(targeting_ana, ["loop2@example.org", "team@example.org"]);
     let Route::Local { accounts, external } = store.route(&addr("team@example.org")).await.unwrap() else { panic!() };

@@ -39,12 +39,25 @@ pub struct UserInfo {
     pub is_admin: bool,
     pub quota_bytes: Option<i64>,
     pub used_bytes: i64,
+    /// Nobody signs in to it; it keeps its mail and still receives.
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliasInfo {
     pub address: String,
     pub targets: Vec<String>,
+}
+
+/// `postmaster@` or `abuse@` of a domain (A5): they always exist and can only be redirected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredAddress {
+    pub address: String,
+    /// Where its mail goes now.
+    pub targets: Vec<String>,
+    /// Whether it has targets of its own; otherwise it follows the domain's default (the
+    /// postmaster target set by `facteur admin domain postmaster`, else a mailbox).
+    pub redirected: bool,
 }
 
 /// D1: the role of a system folder (RFC 6154 SPECIAL-USE, plus Templates).

@@ -2,6 +2,7 @@
 //! (A1-A3, A5, F8). Hashing, checking and token making are the `auth` crate's: the store only
 //! keeps what it is given.
 
+use super::domain_aliases::insert_targets;
 use super::folders::insert_folder;
 use sqlx::Row;
 
@@ -98,41 +99,12 @@ impl Store {
     /// Creates a mailbox: an account, its address and its system folders (D1). The first
     /// account on the server is an administrator. `password_hash` is a PHC string from `auth`.
     pub async fn add_user(&self, address: &Address, password_hash: &str, quota_mb: Option<u64>) -> Result<Account> {
-        let login = address.to_string();
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let domain_id = domain_id(&mut tx, &address.domain).await?;
         ensure_address_free(&mut tx, domain_id, address).await?;
-        let n_accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&mut *tx).await?;
-        let now = now_unix();
-        let quota_bytes = quota_mb.map(|mb| (mb as i64).saturating_mul(1024 * 1024));
-        let account_id: i64 = sqlx::query_scalar(
-            "INSERT INTO accounts (domain_id, login, password_hash, quota_bytes, is_admin, created_at)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(domain_id)
-        .bind(&login)
-        .bind(password_hash)
-        .bind(quota_bytes)
-        .bind(n_accounts == 0)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO addresses (domain_id, local_part, kind, account_id) VALUES (?, ?, 'mailbox', ?)")
-            .bind(domain_id)
-            .bind(&address.local)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        for special in SpecialUse::ALL {
-            insert_folder(&mut tx, AccountId(account_id), special.default_name(), None, Some(special), true).await?;
-        }
-        sqlx::query("INSERT INTO identities (account_id, address, is_default) VALUES (?, ?, 1)")
-            .bind(account_id)
-            .bind(&login)
-            .execute(&mut *tx)
-            .await?;
+        let account_id = insert_account(&mut tx, domain_id, address, password_hash, quota_mb).await?;
         tx.commit().await?;
-        self.account_by_id(AccountId(account_id)).await?.ok_or_else(|| Error::NotFound(login))
+        self.account_by_id(account_id).await?.ok_or_else(|| Error::NotFound(address.to_string()))
     }
 
     /// Replaces an account's password hash (a PHC string from `auth`).
@@ -147,7 +119,7 @@ impl Store {
 
     pub async fn list_users(&self) -> Result<Vec<UserInfo>> {
         let rows =
-            sqlx::query("SELECT login, display_name, is_admin, quota_bytes, used_bytes FROM accounts ORDER BY login")
+            sqlx::query(&format!("SELECT {USER_INFO_COLUMNS} FROM accounts ORDER BY login"))
                 .fetch_all(&self.reader)
                 .await?;
         Ok(rows.iter().map(user_info_from_row).collect())
@@ -169,9 +141,10 @@ impl Store {
         Ok(row.as_ref().map(account_from_row))
     }
 
-    /// The account with this login (already lowercased) and its password hash.
+    /// The account with this login (already lowercased) and its password hash, unless the
+    /// mailbox is disabled: then nobody signs in to it, by any protocol or session.
     pub async fn account_with_password_hash(&self, login: &str) -> Result<Option<(Account, String)>> {
-        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE login = ?"))
+        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE login = ? AND disabled = 0"))
             .bind(login)
             .fetch_optional(&self.reader)
             .await?;
@@ -205,12 +178,7 @@ impl Store {
     /// Creates an alias with one or more targets (local or external addresses: mail for an
     /// external one is forwarded through the outbound queue, A3).
     pub async fn add_alias(&self, address: &Address, targets: &[Address]) -> Result<()> {
-        if targets.is_empty() {
-            return Err(Error::invalid("alias", "it needs at least one target"));
-        }
-        if targets.contains(address) {
-            return Err(Error::invalid("alias", "it cannot point to itself"));
-        }
+        self.check_alias_targets(address, targets).await?;
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let domain_id = domain_id(&mut tx, &address.domain).await?;
         ensure_address_free(&mut tx, domain_id, address).await?;
@@ -221,13 +189,7 @@ impl Store {
         .bind(&address.local)
         .fetch_one(&mut *tx)
         .await?;
-        for target in targets {
-            sqlx::query("INSERT OR IGNORE INTO alias_targets (address_id, target) VALUES (?, ?)")
-                .bind(address_id)
-                .bind(target.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_targets(&mut tx, address_id, targets).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -305,7 +267,7 @@ impl Store {
     pub async fn web_session_account(&self, token_hash: &str) -> Result<Option<Account>> {
         let row = sqlx::query(&format!(
             "SELECT {} FROM web_sessions s JOIN accounts a ON a.id = s.account_id
-             WHERE s.token_hash = ? AND s.expires_at >= ?",
+             WHERE s.token_hash = ? AND s.expires_at >= ? AND a.disabled = 0",
             account_columns_of("a")
         ))
         .bind(token_hash)
@@ -352,7 +314,7 @@ impl Store {
         const LAST_USED_PRECISION: i64 = 3600;
         let row = sqlx::query(&format!(
             "SELECT p.id AS app_password_id, p.last_used_at, {} FROM app_passwords p JOIN accounts a ON a.id = p.account_id
-             WHERE a.login = ? AND p.token_hash = ?",
+             WHERE a.login = ? AND p.token_hash = ? AND a.disabled = 0",
             account_columns_of("a")
         ))
         .bind(login)
@@ -402,7 +364,48 @@ pub(crate) async fn domain_id(conn: &mut sqlx::SqliteConnection, name: &str) -> 
         .ok_or_else(|| Error::NotFound(format!("domain {name}")))
 }
 
-async fn ensure_address_free(conn: &mut sqlx::SqliteConnection, domain_id: i64, address: &Address) -> Result<()> {
+/// A mailbox's rows: its account, its address, its system folders (D1) and its sending
+/// identity, on the free `address` of the domain `domain_id`.
+pub(crate) async fn insert_account(
+    tx: &mut sqlx::SqliteConnection,
+    domain_id: i64,
+    address: &Address,
+    password_hash: &str,
+    quota_mb: Option<u64>,
+) -> Result<AccountId> {
+    let login = address.to_string();
+    let n_accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&mut *tx).await?;
+    let quota_bytes = quota_mb.map(|mb| i64::try_from(mb).unwrap_or(i64::MAX).saturating_mul(1024 * 1024));
+    let account_id: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (domain_id, login, password_hash, quota_bytes, is_admin, created_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(domain_id)
+    .bind(&login)
+    .bind(password_hash)
+    .bind(quota_bytes)
+    .bind(n_accounts == 0)
+    .bind(now_unix())
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO addresses (domain_id, local_part, kind, account_id) VALUES (?, ?, 'mailbox', ?)")
+        .bind(domain_id)
+        .bind(&address.local)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    for special in SpecialUse::ALL {
+        insert_folder(&mut *tx, AccountId(account_id), special.default_name(), None, Some(special), true).await?;
+    }
+    sqlx::query("INSERT INTO identities (account_id, address, is_default) VALUES (?, ?, 1)")
+        .bind(account_id)
+        .bind(&login)
+        .execute(&mut *tx)
+        .await?;
+    Ok(AccountId(account_id))
+}
+
+pub(crate) async fn ensure_address_free(conn: &mut sqlx::SqliteConnection, domain_id: i64, address: &Address) -> Result<()> {
     if matches!(address.local.as_str(), "postmaster" | "abuse") {
         return Err(Error::Refused(format!("{address} is reserved; route it with `facteur admin domain postmaster`")));
     }
@@ -417,8 +420,10 @@ async fn ensure_address_free(conn: &mut sqlx::SqliteConnection, domain_id: i64, 
     }
 }
 
-/// A [`UserInfo`] from a row with its columns by name (`login`, `display_name`, `is_admin`,
-/// `quota_bytes`, `used_bytes`).
+/// The columns [`user_info_from_row`] reads.
+pub(crate) const USER_INFO_COLUMNS: &str = "login, display_name, is_admin, quota_bytes, used_bytes, disabled";
+
+/// A [`UserInfo`] from a row with the [`USER_INFO_COLUMNS`].
 pub(crate) fn user_info_from_row(row: &sqlx::sqlite::SqliteRow) -> UserInfo {
     UserInfo {
         login: row.get("login"),
@@ -426,6 +431,7 @@ pub(crate) fn user_info_from_row(row: &sqlx::sqlite::SqliteRow) -> UserInfo {
         is_admin: row.get::<i64, _>("is_admin") != 0,
         quota_bytes: row.get("quota_bytes"),
         used_bytes: row.get("used_bytes"),
+        disabled: row.get::<i64, _>("disabled") != 0,
     }
 }
 

@@ -3,7 +3,8 @@
 //! administrator manages the domains they are listed for. The checks themselves are the web
 //! client's and the CLI's; the store answers who is listed.
 
-use super::accounts::{domain_id, found_account, user_info_from_row};
+use super::accounts::{USER_INFO_COLUMNS, domain_id, found_account, user_info_from_row};
+use super::domain_aliases::like_pattern;
 use crate::{AccountId, Address, Error, Result, Store, UserInfo, parse_domain};
 
 /// The most mailboxes one page of the administration lists.
@@ -81,9 +82,7 @@ impl Store {
             .fetch_optional(&self.reader)
             .await?
             .ok_or_else(|| Error::NotFound(format!("domain {domain}")))?;
-        // LIKE's own characters in the filter are taken as themselves.
-        let pattern =
-            format!("%{}%", filter.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = like_pattern(filter);
         const MATCHING: &str =
             "domain_id = ?1 AND (login LIKE ?2 ESCAPE '\\' OR lower(display_name) LIKE ?2 ESCAPE '\\')";
         let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM accounts WHERE {MATCHING}"))
@@ -92,7 +91,7 @@ impl Store {
             .fetch_one(&self.reader)
             .await?;
         let rows = sqlx::query(&format!(
-            "SELECT login, display_name, is_admin, quota_bytes, used_bytes FROM accounts WHERE {MATCHING}
+            "SELECT {USER_INFO_COLUMNS} FROM accounts WHERE {MATCHING}
              ORDER BY login LIMIT ?3 OFFSET ?4"
         ))
         .bind(domain_id)

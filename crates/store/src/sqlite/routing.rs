@@ -131,13 +131,20 @@ impl Store {
         if let Some(target) = target {
             return Ok(Lookup::Alias(vec![target]));
         }
-        let account: Option<i64> = sqlx::query_scalar(
-            "SELECT a.id FROM accounts a JOIN domains d ON d.id = a.domain_id
+        let account = self.postmaster_mailbox(domain).await?;
+        Ok(account.map_or(Lookup::Missing, |(id, _)| Lookup::Mailbox(id)))
+    }
+
+    /// The mailbox `postmaster@` goes to when nothing is set: the domain's server
+    /// administrator, else its first mailbox, else the server's first administrator.
+    pub(crate) async fn postmaster_mailbox(&self, domain: &str) -> Result<Option<(AccountId, String)>> {
+        let account: Option<(i64, String)> = sqlx::query_as(
+            "SELECT a.id, a.login FROM accounts a JOIN domains d ON d.id = a.domain_id
              ORDER BY (d.name = ?) DESC, a.is_admin DESC, a.id LIMIT 1",
         )
         .bind(domain)
         .fetch_optional(&self.reader)
         .await?;
-        Ok(account.map_or(Lookup::Missing, |id| Lookup::Mailbox(AccountId(id))))
+        Ok(account.map(|(id, login)| (AccountId(id), login)))
     }
 }
