@@ -499,6 +499,69 @@ pub struct AdminView {
     pub total: u32,
     pub page: u32,
     pub pages: u32,
+    /// What the domain's part of the page shows.
+    pub section: AdminSection,
+    /// The aliases' page (section `Aliases`), filtered like the mailboxes.
+    pub aliases: Vec<AliasRow>,
+    /// `postmaster@` and `abuse@` (section `Aliases`).
+    pub required: Vec<RequiredRow>,
+    /// A6: the common role addresses the domain does not have yet (section `Aliases`).
+    pub missing_roles: Vec<String>,
+    /// One mailbox (section `Mailbox`).
+    pub mailbox: Option<MailboxDetail>,
+}
+
+/// The part of a domain the administration shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdminSection {
+    Mailboxes,
+    Aliases,
+    /// One mailbox: its state, deleting it, turning it into an alias.
+    Mailbox,
+}
+
+impl AdminSection {
+    /// Its `view=` value in the page's address.
+    pub fn as_query(self) -> &'static str {
+        match self {
+            AdminSection::Mailboxes => "mailboxes",
+            AdminSection::Aliases => "aliases",
+            AdminSection::Mailbox => "mailbox",
+        }
+    }
+
+    pub fn from_query(value: &str) -> AdminSection {
+        match value {
+            "aliases" => AdminSection::Aliases,
+            "mailbox" => AdminSection::Mailbox,
+            _ => AdminSection::Mailboxes,
+        }
+    }
+}
+
+/// One alias in the administration's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AliasRow {
+    pub address: String,
+    pub targets: Vec<String>,
+}
+
+/// `postmaster@` or `abuse@` and where its mail goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequiredRow {
+    pub address: String,
+    pub targets: Vec<String>,
+    /// Whether it has targets of its own, not the domain's default.
+    pub redirected: bool,
+}
+
+/// One mailbox shown alone, with what deleting it loses (A4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxDetail {
+    pub row: MailboxRow,
+    pub messages: u64,
+    /// The messages' size, as the reader reads sizes.
+    pub size: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -517,4 +580,6 @@ pub struct MailboxRow {
     /// The quota in MB, none when unlimited.
     pub quota_mb: Option<u64>,
     pub server_admin: bool,
+    /// Nobody signs in to it; it still receives.
+    pub disabled: bool,
 }

@@ -60,6 +60,11 @@ pub enum AppError {
     Forbidden,
     /// A new password too short (at least 8 characters) or too long.
     WeakPassword,
+    /// The administration: the reader's own mailbox cannot be deleted, disabled or turned
+    /// into an alias from the web client (they would lock themselves out).
+    OwnMailbox,
+    /// The administration: the server's last administrator stays.
+    LastAdministrator,
     /// The server failed; the details are in its log.
     Internal,
     /// The server function machinery failed (bad request encoding, network). The text comes from
@@ -94,6 +99,8 @@ impl AppError {
             AppError::WholeMessageAttachment => Key::ErrWholeMessageAttachment,
             AppError::Forbidden => Key::ErrForbidden,
             AppError::WeakPassword => Key::ErrWeakPassword,
+            AppError::OwnMailbox => Key::ErrOwnMailbox,
+            AppError::LastAdministrator => Key::ErrLastAdministrator,
             AppError::Internal => Key::ErrInternal,
             AppError::Request(_) => Key::ErrRequest,
         }
@@ -136,6 +143,8 @@ impl fmt::Display for AppError {
             AppError::WholeMessageAttachment => f.write_str("the attachment is the whole message"),
             AppError::Forbidden => f.write_str("forbidden"),
             AppError::WeakPassword => f.write_str("password too short or too long"),
+            AppError::OwnMailbox => f.write_str("the reader's own mailbox"),
+            AppError::LastAdministrator => f.write_str("the server's last administrator"),
             AppError::Internal => f.write_str("internal error"),
             AppError::Request(text) => write!(f, "request failed: {text}"),
         }

@@ -124,6 +124,40 @@ keys! {
     AdminDomainAdmins,
     AdminNoMailbox,
     AdminSaved,
+    AdminAliases,
+    AdminAliasCount,
+    AdminOneAlias,
+    AdminFindAlias,
+    AdminNoAlias,
+    AdminTargets,
+    AdminRemoveAlias,
+    AdminNewAlias,
+    AdminCreateAlias,
+    AdminRequired,
+    AdminRequiredIntro,
+    AdminRedirect,
+    AdminByDefault,
+    AdminBackToDefault,
+    AdminRoleAddresses,
+    AdminRoleIntro,
+    AdminNoRoleLeft,
+    AdminToMailbox,
+    AdminManage,
+    AdminDisabled,
+    AdminDisable,
+    AdminEnable,
+    AdminDisableNote,
+    AdminHolds,
+    AdminDeleteMailbox,
+    AdminDeleteWarning,
+    AdminDeleteConfirm,
+    AdminToAlias,
+    AdminToAliasWarning,
+    AdminToAliasConfirm,
+    AdminDeleted,
+    AdminDangerZone,
+    ErrOwnMailbox,
+    ErrLastAdministrator,
     ErrForbidden,
     ErrWeakPassword,
     ErrRequest,
@@ -472,8 +506,8 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, ErrNotFound) => "Ce dossier ou ce message n'existe pas (ou plus).",
         (Lang::En, Administration) => "Administration",
         (Lang::Fr, Administration) => "Administration",
-        (Lang::En, AdminIntro) => "The mailboxes of the domains you manage.",
-        (Lang::Fr, AdminIntro) => "Les boîtes aux lettres des domaines que vous gérez.",
+        (Lang::En, AdminIntro) => "The mailboxes and aliases of the domains you manage.",
+        (Lang::Fr, AdminIntro) => "Les boîtes aux lettres et les alias des domaines que vous gérez.",
         (Lang::En, AdminDomains) => "Domains",
         (Lang::Fr, AdminDomains) => "Domaines",
         (Lang::En, AdminMailboxes) => "Mailboxes",
@@ -516,6 +550,90 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, AdminNoMailbox) => "Aucune boîte ne correspond.",
         (Lang::En, AdminSaved) => "Saved.",
         (Lang::Fr, AdminSaved) => "Enregistré.",
+        (Lang::En, AdminAliases) => "Aliases",
+        (Lang::Fr, AdminAliases) => "Alias",
+        (Lang::En, AdminAliasCount) => "aliases",
+        (Lang::Fr, AdminAliasCount) => "alias",
+        (Lang::En, AdminOneAlias) => "1 alias",
+        (Lang::Fr, AdminOneAlias) => "1 alias",
+        (Lang::En, AdminFindAlias) => "Find an alias (address or target)",
+        (Lang::Fr, AdminFindAlias) => "Trouver un alias (adresse ou destination)",
+        (Lang::En, AdminNoAlias) => "No alias matches.",
+        (Lang::Fr, AdminNoAlias) => "Aucun alias ne correspond.",
+        (Lang::En, AdminTargets) => "Goes to (addresses separated by commas)",
+        (Lang::Fr, AdminTargets) => "Va vers (adresses séparées par des virgules)",
+        (Lang::En, AdminRemoveAlias) => "Remove the alias",
+        (Lang::Fr, AdminRemoveAlias) => "Supprimer l'alias",
+        (Lang::En, AdminNewAlias) => "New alias",
+        (Lang::Fr, AdminNewAlias) => "Nouvel alias",
+        (Lang::En, AdminCreateAlias) => "Create the alias",
+        (Lang::Fr, AdminCreateAlias) => "Créer l'alias",
+        (Lang::En, AdminRequired) => "Required addresses",
+        (Lang::Fr, AdminRequired) => "Adresses obligatoires",
+        (Lang::En, AdminRequiredIntro) => {
+            "Every domain has postmaster@ and abuse@, as the standards ask: they cannot be deleted, only redirected."
+        }
+        (Lang::Fr, AdminRequiredIntro) => {
+            "Tout domaine a postmaster@ et abuse@, comme l'exigent les normes : on ne peut pas les supprimer, seulement les rediriger."
+        }
+        (Lang::En, AdminRedirect) => "Redirect",
+        (Lang::Fr, AdminRedirect) => "Rediriger",
+        (Lang::En, AdminByDefault) => "(by default)",
+        (Lang::Fr, AdminByDefault) => "(par défaut)",
+        (Lang::En, AdminBackToDefault) => "Back to the default",
+        (Lang::Fr, AdminBackToDefault) => "Revenir au défaut",
+        (Lang::En, AdminRoleAddresses) => "Role addresses",
+        (Lang::Fr, AdminRoleAddresses) => "Adresses de fonction",
+        (Lang::En, AdminRoleIntro) => "Create a common address in one click. Its mail goes to:",
+        (Lang::Fr, AdminRoleIntro) => "Créez une adresse courante en un clic. Son courrier va vers :",
+        (Lang::En, AdminNoRoleLeft) => "Every common role address exists.",
+        (Lang::Fr, AdminNoRoleLeft) => "Toutes les adresses de fonction courantes existent.",
+        (Lang::En, AdminToMailbox) => "Make it a mailbox",
+        (Lang::Fr, AdminToMailbox) => "En faire une boîte aux lettres",
+        (Lang::En, AdminManage) => "Manage",
+        (Lang::Fr, AdminManage) => "Gérer",
+        (Lang::En, AdminDisabled) => "disabled",
+        (Lang::Fr, AdminDisabled) => "désactivée",
+        (Lang::En, AdminDisable) => "Disable the mailbox",
+        (Lang::Fr, AdminDisable) => "Désactiver la boîte",
+        (Lang::En, AdminEnable) => "Enable the mailbox",
+        (Lang::Fr, AdminEnable) => "Réactiver la boîte",
+        (Lang::En, AdminDisableNote) => {
+            "A disabled mailbox keeps its mail and still receives; nobody can sign in to it."
+        }
+        (Lang::Fr, AdminDisableNote) => {
+            "Une boîte désactivée garde son courrier et continue de recevoir ; personne ne peut s'y connecter."
+        }
+        (Lang::En, AdminHolds) => "It holds {messages} ({size}).",
+        (Lang::Fr, AdminHolds) => "Elle contient {messages} ({size}).",
+        (Lang::En, AdminDeleteMailbox) => "Delete the mailbox…",
+        (Lang::Fr, AdminDeleteMailbox) => "Supprimer la boîte…",
+        (Lang::En, AdminDeleteWarning) => {
+            "Deleting {address} deletes its {messages} ({size}), its folders and its settings for good."
+        }
+        (Lang::Fr, AdminDeleteWarning) => {
+            "Supprimer {address} efface définitivement ses {messages} ({size}), ses dossiers et ses réglages."
+        }
+        (Lang::En, AdminDeleteConfirm) => "Delete it for good",
+        (Lang::Fr, AdminDeleteConfirm) => "La supprimer définitivement",
+        (Lang::En, AdminToAlias) => "Turn it into an alias…",
+        (Lang::Fr, AdminToAlias) => "La transformer en alias…",
+        (Lang::En, AdminToAliasWarning) => {
+            "Turning {address} into an alias deletes its {messages} ({size}) for good. Its mail will then go to: {targets}."
+        }
+        (Lang::Fr, AdminToAliasWarning) => {
+            "Transformer {address} en alias efface définitivement ses {messages} ({size}). Son courrier ira ensuite vers : {targets}."
+        }
+        (Lang::En, AdminToAliasConfirm) => "Delete the messages and make it an alias",
+        (Lang::Fr, AdminToAliasConfirm) => "Effacer les messages et en faire un alias",
+        (Lang::En, AdminDeleted) => "The mailbox is deleted.",
+        (Lang::Fr, AdminDeleted) => "La boîte est supprimée.",
+        (Lang::En, AdminDangerZone) => "Delete or turn into an alias",
+        (Lang::Fr, AdminDangerZone) => "Supprimer ou transformer en alias",
+        (Lang::En, ErrOwnMailbox) => "You cannot do this to your own mailbox.",
+        (Lang::Fr, ErrOwnMailbox) => "Vous ne pouvez pas faire cela à votre propre boîte.",
+        (Lang::En, ErrLastAdministrator) => "The server's last administrator must stay.",
+        (Lang::Fr, ErrLastAdministrator) => "Le dernier administrateur du serveur doit rester.",
         (Lang::En, ErrForbidden) => "You may not administer this.",
         (Lang::Fr, ErrForbidden) => "Vous n'avez pas le droit d'administrer ceci.",
         (Lang::En, ErrWeakPassword) => "A password needs at least 8 characters.",
@@ -1262,6 +1380,7 @@ mod tests {
             Key::Conversation,
             Key::ImportArchive,
             Key::Administration,
+            Key::AdminOneAlias,
         ];
         assert!(Key::ALL.len() > 40);
         for &key in Key::ALL {

@@ -9,10 +9,11 @@ import { imap } from '../lib/imap.mjs';
 import { openBrowser, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42', quotaMb: 10 };
+const CARL = { address: 'carl@example.org', password: 'mountain pass 3' };
 let server;
 
 before(async () => {
-  server = await startServer({ users: [ANA], imap: true });
+  server = await startServer({ users: [ANA, CARL], imap: true });
   await sendMail({
     port: server.smtpPort,
     from: 'bob@example.net',
@@ -69,7 +70,7 @@ for (const [scheme, locale] of [['light', 'en-GB'], ['dark', 'fr-FR']]) {
     await page.goto(`${server.baseUrl}/mail/search?q=agenda`);
     await page.locator('.advanced-search > summary').click();
     await audit('search');
-    for (const path of ['/admin', '/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/settings/import', '/scheduled', '/no-such-page']) {
+    for (const path of ['/admin', '/admin?domain=example.org&view=aliases', '/admin?domain=example.org&view=mailbox&mailbox=carl%40example.org&confirm=delete', '/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/settings/import', '/scheduled', '/no-such-page']) {
       await page.goto(`${server.baseUrl}${path}`);
       if (path === '/no-such-page') {
         const seen = await violations(page);

@@ -1,22 +1,25 @@
-//! /admin: the administration of mailboxes (issue 18, A2, A10), for server administrators
+//! /admin: the administration of a domain's addresses (issue 18), for server administrators
 //! (every domain) and domain administrators (their domains only). The domains managed, then one
-//! domain's mailboxes, found by login or name and paged; a new mailbox; a mailbox's quota and
-//! password. Every server function checks the reader's role on the domain it touches
-//! (`ssr::administration`) and answers `403` otherwise. Plain forms: it all works before the
-//! WASM has loaded.
+//! domain's mailboxes (A2, A10), found by login or name and paged, a new mailbox, a mailbox's
+//! quota and password; its aliases ([`aliases`]: A3, A5, A6); one mailbox alone ([`mailbox`]:
+//! disabled, deleted, turned into an alias, A4). Every server function checks the reader's
+//! role on the address it touches (`ssr::administration`) and answers `403` otherwise. Plain
+//! forms: it all works before the WASM has loaded.
+
+pub mod aliases;
+pub mod mailbox;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::dto::{AdminDomain, AdminView, MailboxRow, form_urlencoded_value};
+use crate::dto::{AdminDomain, AdminSection, AdminView, MailboxRow, form_urlencoded_value};
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
-use crate::pages::folders::action_error;
 use crate::pages::mail::{AppHeader, page_or_error};
 
 /// Where this page lives, for links and redirects.
 pub const ADMIN_PATH: &str = "/admin";
-/// Mailboxes per page.
+/// Mailboxes or aliases per page.
 #[cfg(feature = "ssr")]
 const PAGE_SIZE: u32 = 50;
 
@@ -25,8 +28,26 @@ fn domain_path(domain: &str) -> String {
     format!("{ADMIN_PATH}?domain={}", form_urlencoded_value(domain))
 }
 
+/// The page's address for a part of a domain.
+fn section_path(domain: &str, section: AdminSection) -> String {
+    format!("{}&view={}", domain_path(domain), section.as_query())
+}
+
+/// The page's address for one mailbox.
+fn mailbox_path(login: &str) -> String {
+    let domain = login.rsplit_once('@').map_or("", |(_, domain)| domain);
+    format!("{}&mailbox={}", section_path(domain, AdminSection::Mailbox), form_urlencoded_value(login))
+}
+
+/// `view` is an [`AdminSection`]'s query value; `mailbox` the login of the mailbox it shows.
 #[server(endpoint = "admin_view")]
-pub async fn load_admin(domain: Option<String>, filter: String, page: u32) -> Result<AdminView, AppError> {
+pub async fn load_admin(
+    domain: Option<String>,
+    filter: String,
+    page: u32,
+    view: Option<String>,
+    mailbox: Option<String>,
+) -> Result<AdminView, AppError> {
     use crate::ssr::{self, administration};
     let (store, account) = ssr::current_account().await?;
     let role = administration::role_of(&store, &account).await?;
@@ -44,43 +65,71 @@ pub async fn load_admin(domain: Option<String>, filter: String, page: u32) -> Re
         None => None,
     };
     let filter: String = filter.trim().chars().take(100).collect();
-    let (mut mailboxes, mut total, mut page_shown, mut pages, mut domain_admins) = (Vec::new(), 0, 1, 1, Vec::new());
-    if let Some(domain) = &domain {
-        let lang = ssr::request_lang();
-        page_shown = page.max(1);
-        let (mut rows, matching) =
-            store.domain_mailboxes(domain, &filter, (page_shown - 1) * PAGE_SIZE, PAGE_SIZE).await?;
-        pages = matching.div_ceil(PAGE_SIZE).max(1);
-        if page_shown > pages {
-            // Past the last page (mailboxes went meanwhile): the last one.
-            page_shown = pages;
-            rows = store.domain_mailboxes(domain, &filter, (page_shown - 1) * PAGE_SIZE, PAGE_SIZE).await?.0;
-        }
-        total = matching;
-        mailboxes = rows
-            .into_iter()
-            .map(|user| MailboxRow {
-                login: user.login,
-                name: user.display_name,
-                used: ssr::human_size(u64::try_from(user.used_bytes).unwrap_or(0), lang),
-                quota_mb: user.quota_bytes.and_then(|bytes| u64::try_from(bytes / (1024 * 1024)).ok()),
-                server_admin: user.is_admin,
-            })
-            .collect();
-        domain_admins = store.domain_admins(domain).await?;
-    }
-    Ok(AdminView {
+    let mut view_data = AdminView {
         login: account.login.clone(),
         server_admin: role == administration::Role::Server,
         domains,
-        domain,
-        domain_admins,
+        domain: domain.clone(),
+        domain_admins: Vec::new(),
         filter,
-        mailboxes,
-        total,
-        page: page_shown,
-        pages,
-    })
+        mailboxes: Vec::new(),
+        total: 0,
+        page: 1,
+        pages: 1,
+        section: AdminSection::from_query(view.as_deref().unwrap_or_default()),
+        aliases: Vec::new(),
+        required: Vec::new(),
+        missing_roles: Vec::new(),
+        mailbox: None,
+    };
+    let Some(domain) = domain else { return Ok(view_data) };
+    view_data.domain_admins = store.domain_admins(&domain).await?;
+    let lang = ssr::request_lang();
+    match (view_data.section, mailbox) {
+        (AdminSection::Mailbox, Some(login)) => {
+            let address = administration::managed_address(&store, &account, &login).await?;
+            if address.domain != domain {
+                return Err(AppError::NotFound);
+            }
+            view_data.mailbox = Some(mailbox::detail(&store, &address, lang).await?);
+        }
+        (AdminSection::Aliases, _) => aliases::load(&store, &domain, page, &mut view_data).await?,
+        _ => {
+            view_data.section = AdminSection::Mailboxes;
+            let filter = view_data.filter.clone();
+            let fetch = |page: u32| store.domain_mailboxes(&domain, &filter, (page - 1) * PAGE_SIZE, PAGE_SIZE);
+            let asked = page.max(1);
+            let (mut rows, matching) = fetch(asked).await?;
+            let (page, pages) = page_within(asked, matching);
+            if page != asked {
+                // Past the last page (mailboxes went meanwhile): the last one.
+                rows = fetch(page).await?.0;
+            }
+            view_data.mailboxes = rows.into_iter().map(|user| mailbox_row(user, lang)).collect();
+            (view_data.total, view_data.page, view_data.pages) = (matching, page, pages);
+        }
+    }
+    Ok(view_data)
+}
+
+/// The page asked for within the pages there are (the last when past it), and how many.
+#[cfg(feature = "ssr")]
+fn page_within(page: u32, matching: u32) -> (u32, u32) {
+    let pages = matching.div_ceil(PAGE_SIZE).max(1);
+    (page.clamp(1, pages), pages)
+}
+
+/// A mailbox as the administration lists it.
+#[cfg(feature = "ssr")]
+fn mailbox_row(user: store::UserInfo, lang: crate::i18n::Lang) -> MailboxRow {
+    MailboxRow {
+        login: user.login,
+        name: user.display_name,
+        used: crate::ssr::human_size(u64::try_from(user.used_bytes).unwrap_or(0), lang),
+        quota_mb: user.quota_bytes.and_then(|bytes| u64::try_from(bytes / (1024 * 1024)).ok()),
+        server_admin: user.is_admin,
+        disabled: user.disabled,
+    }
 }
 
 /// Reads a quota field: empty is unlimited, else whole megabytes.
@@ -97,6 +146,8 @@ fn quota_of(text: &str) -> Result<Option<u64>, AppError> {
 fn refusal(error: store::Error) -> AppError {
     match error {
         store::Error::Invalid { what: "password", .. } => AppError::WeakPassword,
+        store::Error::UnknownTarget(address) => AppError::UnknownRecipient(address),
+        store::Error::LastAdministrator(_) => AppError::LastAdministrator,
         store::Error::Invalid { .. } | store::Error::Refused(_) => AppError::InvalidName,
         store::Error::Exists(_) => AppError::NameTaken,
         other => other.into(),
@@ -153,36 +204,93 @@ pub async fn reset_password(address: String, password: String) -> Result<(), App
     Ok(())
 }
 
+/// Every action of the page, so each part can use those it needs and the page reloads its
+/// data after any of them.
+#[derive(Clone, Copy)]
+struct AdminActions {
+    create: ServerAction<CreateMailbox>,
+    quota: ServerAction<SetQuota>,
+    password: ServerAction<ResetPassword>,
+    aliases: aliases::AliasActions,
+    mailbox: mailbox::MailboxActions,
+}
+
+impl AdminActions {
+    fn new() -> AdminActions {
+        AdminActions {
+            create: ServerAction::new(),
+            quota: ServerAction::new(),
+            password: ServerAction::new(),
+            aliases: aliases::AliasActions::new(),
+            mailbox: mailbox::MailboxActions::new(),
+        }
+    }
+
+    /// Changes each time an action completes.
+    fn versions(self) -> usize {
+        self.create.version().get()
+            + self.quota.version().get()
+            + self.password.version().get()
+            + self.aliases.versions()
+            + self.mailbox.versions()
+    }
+
+    /// The refusal of the last action that failed, to show.
+    fn error(self) -> Option<AppError> {
+        [self.create.value().get(), self.quota.value().get(), self.password.value().get()]
+            .into_iter()
+            .chain(self.aliases.results())
+            .chain(self.mailbox.results())
+            .flatten()
+            .find_map(Result::err)
+    }
+
+    /// Whether an action that changes something in place (no new page) succeeded.
+    fn saved(self) -> bool {
+        [self.quota.value().get(), self.password.value().get()]
+            .into_iter()
+            .chain(self.aliases.results())
+            .any(|value| matches!(value, Some(Ok(()))))
+    }
+}
+
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let lang = use_lang();
     let query = use_query_map();
-    let create = ServerAction::<CreateMailbox>::new();
-    let quota = ServerAction::<SetQuota>::new();
-    let password = ServerAction::<ResetPassword>::new();
+    let actions = AdminActions::new();
     let asked = move || {
         query.with(|q| {
-            (q.get("domain"), q.get("q").unwrap_or_default(), q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1))
+            let page = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            (q.get("domain"), q.get("q").unwrap_or_default(), page, q.get("view"), q.get("mailbox"))
         })
     };
+    // A confirmation step loads again, so the count of messages it shows is the current one.
+    let confirming = move || query.with(|q| q.get("confirm"));
     let data = Resource::new(
-        move || (asked(), create.version().get(), quota.version().get(), password.version().get()),
-        |((domain, filter, page), ..)| load_admin(domain, filter, page),
+        move || (asked(), confirming(), actions.versions()),
+        |((domain, filter, page, view, mailbox), ..)| load_admin(domain, filter, page, view, mailbox),
     );
-    let error = move || action_error([create.value().get(), quota.value().get(), password.value().get()]);
-    let saved = move || {
-        [quota.value().get(), password.value().get()]
-            .into_iter()
-            .any(|value| matches!(value, Some(Ok(()))))
-            .then(|| view! { <p class="note" role="status">{t(lang, Key::AdminSaved)}</p> })
+    let error = move || {
+        actions.error().map(|error| {
+            let detail = error.detail().map(|what| format!(" {what}"));
+            view! { <p class="form-error" role="alert">{t(lang, error.message_key())}{detail}</p> }
+        })
+    };
+    let saved = move || actions.saved().then(|| view! { <p class="note" role="status">{t(lang, Key::AdminSaved)}</p> });
+    let deleted = move || {
+        query.with(|q| q.get("deleted")).map(|address| {
+            view! { <p class="note" role="status">{format!("{} ({address})", t(lang, Key::AdminDeleted))}</p> }
+        })
     };
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
                 page_or_error(data.await, |view_data| {
-                    let AdminView { login, server_admin, domains, domain, domain_admins, filter, mailboxes, total, page, pages } =
-                        view_data;
-                    let role = t(lang, if server_admin { Key::AdminServerRole } else { Key::AdminDomainRole });
+                    let role = t(lang, if view_data.server_admin { Key::AdminServerRole } else { Key::AdminDomainRole });
+                    let login = view_data.login.clone();
+                    let domains = view_data.domains.clone();
+                    let current = view_data.domain.clone();
                     view! {
                         <div class="app">
                             <AppHeader login/>
@@ -192,25 +300,9 @@ pub fn AdminPage() -> impl IntoView {
                                 <p class="note">{role}" "{t(lang, Key::AdminIntro)}</p>
                                 {error}
                                 {saved}
-                                <DomainList domains current=domain.clone()/>
-                                {domain
-                                    .map(|domain| {
-                                        view! {
-                                            <Mailboxes
-                                                server_admin
-                                                domain
-                                                domain_admins
-                                                filter
-                                                mailboxes
-                                                total
-                                                page
-                                                pages
-                                                create
-                                                quota
-                                                password
-                                            />
-                                        }
-                                    })}
+                                {deleted}
+                                <DomainList domains current/>
+                                <DomainSection view_data actions/>
                             </main>
                         </div>
                     }
@@ -219,6 +311,75 @@ pub fn AdminPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// The chosen domain's part of the page: tabs, then its mailboxes, its aliases or one mailbox.
+#[component]
+fn DomainSection(view_data: AdminView, actions: AdminActions) -> impl IntoView {
+    let lang = use_lang();
+    let Some(domain) = view_data.domain.clone() else { return ().into_any() };
+    let section = view_data.section;
+    let tab = |label: Key, of: AdminSection| {
+        let current = section == of || of == AdminSection::Mailboxes && section == AdminSection::Mailbox;
+        view! {
+            <a class="tab" href=section_path(&domain, of) aria-current=current.then_some("page")>{t(lang, label)}</a>
+        }
+    };
+    let tabs = view! {
+        <nav class="admin-tabs" aria-label=domain.clone()>
+            {tab(Key::AdminMailboxes, AdminSection::Mailboxes)}
+            {tab(Key::AdminAliases, AdminSection::Aliases)}
+        </nav>
+    };
+    let body = match section {
+        AdminSection::Aliases => view! { <aliases::Aliases view_data actions=actions.aliases/> }.into_any(),
+        AdminSection::Mailbox => match view_data.mailbox {
+            Some(detail) => {
+                let own = detail.row.login == view_data.login;
+                view! { <mailbox::MailboxPage detail actions=actions.mailbox own/> }.into_any()
+            }
+            None => ().into_any(),
+        },
+        AdminSection::Mailboxes => {
+            let AdminView { server_admin, domain_admins, filter, mailboxes, total, page, pages, .. } = view_data;
+            let AdminActions { create, quota, password, .. } = actions;
+            view! {
+                <Mailboxes
+                    server_admin
+                    domain
+                    domain_admins
+                    filter
+                    mailboxes
+                    total
+                    page
+                    pages
+                    create
+                    quota
+                    password
+                />
+            }
+            .into_any()
+        }
+    };
+    view! {
+        {tabs}
+        {body}
+    }
+    .into_any()
+}
+
+/// "‹ 2 / 5 ›": links to the previous and next pages, when there are several.
+#[component]
+fn Pager(page: u32, pages: u32, label: &'static str, link: impl Fn(u32) -> String + 'static) -> impl IntoView {
+    (pages > 1).then(|| {
+        view! {
+            <nav class="pager" aria-label=label>
+                {(page > 1).then(|| view! { <a class="button subtle" href=link(page - 1) rel="prev">"‹"</a> })}
+                <span>{format!("{page} / {pages}")}</span>
+                {(page < pages).then(|| view! { <a class="button subtle" href=link(page + 1) rel="next">"›"</a> })}
+            </nav>
+        }
+    })
 }
 
 /// "1 mailbox", "3 mailboxes".
@@ -282,15 +443,6 @@ fn Mailboxes(
         let filter = filter.clone();
         move |page: u32| format!("{}&q={}&page={page}", domain_path(&domain), form_urlencoded_value(&filter))
     };
-    let pager = (pages > 1).then(|| {
-        view! {
-            <nav class="pager" aria-label=t(lang, Key::AdminMailboxes)>
-                {(page > 1).then(|| view! { <a class="button subtle" href=page_link(page - 1) rel="prev">"‹"</a> })}
-                <span>{format!("{page} / {pages}")}</span>
-                {(page < pages).then(|| view! { <a class="button subtle" href=page_link(page + 1) rel="next">"›"</a> })}
-            </nav>
-        }
-    });
     let admins = (!domain_admins.is_empty())
         .then(|| view! { <p class="note">{t(lang, Key::AdminDomainAdmins)}" "{domain_admins.join(", ")}</p> });
     view! {
@@ -305,7 +457,7 @@ fn Mailboxes(
             </form>
             {empty.then(|| view! { <p class="empty">{t(lang, Key::AdminNoMailbox)}</p> })}
             <ul class="admin-mailboxes">{rows}</ul>
-            {pager}
+            <Pager page pages label=t(lang, Key::AdminMailboxes) link=page_link/>
         </section>
         <NewMailbox domain create/>
     }
@@ -323,8 +475,9 @@ fn MailboxItem(
     let limit = mailbox.quota_mb.map_or_else(|| t(lang, Key::AdminUnlimited).to_string(), |mb| format!("{mb} MB"));
     let id = mailbox.login.replace(|c: char| !c.is_ascii_alphanumeric(), "-");
     let (quota_id, password_id) = (format!("quota-{id}"), format!("password-{id}"));
-    let MailboxRow { login, name, used, quota_mb, .. } = mailbox;
+    let MailboxRow { login, name, used, quota_mb, disabled, .. } = mailbox;
     let (login_for_quota, login_for_password) = (login.clone(), login.clone());
+    let manage = editable.then(|| view! { <a href=mailbox_path(&login)>{t(lang, Key::AdminManage)}</a> });
     let quota_value = quota_mb.map(|mb| mb.to_string()).unwrap_or_default();
     view! {
         <li class="admin-mailbox">
@@ -334,6 +487,9 @@ fn MailboxItem(
                 <span>{name}</span>
                 " "
                 <span class="note">{format!("{} {used} / {limit}", t(lang, Key::AdminUsed))}</span>
+                {disabled.then(|| view! { " " <span class="badge">{t(lang, Key::AdminDisabled)}</span> })}
+                " "
+                {manage}
             </p>
             {editable
                 .then(|| {

@@ -18,6 +18,12 @@ pub enum Error {
     /// The operation is refused as it stands (a domain still has mailboxes...). Safe to show.
     #[error("{0}")]
     Refused(String),
+    /// An alias names a target in one of our domains that nobody has. Safe to show.
+    #[error("nobody has the address {0} here")]
+    UnknownTarget(String),
+    /// The server's only administrator cannot be deleted or disabled. Safe to show.
+    #[error("{0} is the server's last administrator")]
+    LastAdministrator(String),
     /// A limit on what one account or message may hold was reached (keywords...). Safe to show.
     #[error("{0}")]
     Limit(String),

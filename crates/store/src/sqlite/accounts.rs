@@ -118,10 +118,9 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserInfo>> {
-        let rows =
-            sqlx::query(&format!("SELECT {USER_INFO_COLUMNS} FROM accounts ORDER BY login"))
-                .fetch_all(&self.reader)
-                .await?;
+        let rows = sqlx::query(&format!("SELECT {USER_INFO_COLUMNS} FROM accounts ORDER BY login"))
+            .fetch_all(&self.reader)
+            .await?;
         Ok(rows.iter().map(user_info_from_row).collect())
     }
 
@@ -144,10 +143,12 @@ impl Store {
     /// The account with this login (already lowercased) and its password hash, unless the
     /// mailbox is disabled: then nobody signs in to it, by any protocol or session.
     pub async fn account_with_password_hash(&self, login: &str) -> Result<Option<(Account, String)>> {
-        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE login = ? AND disabled = 0"))
-            .bind(login)
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE login = ? AND disabled = 0"
+        ))
+        .bind(login)
+        .fetch_optional(&self.reader)
+        .await?;
         Ok(row.map(|row| (account_from_row(&row), row.get("password_hash"))))
     }
 
@@ -405,7 +406,11 @@ pub(crate) async fn insert_account(
     Ok(AccountId(account_id))
 }
 
-pub(crate) async fn ensure_address_free(conn: &mut sqlx::SqliteConnection, domain_id: i64, address: &Address) -> Result<()> {
+pub(crate) async fn ensure_address_free(
+    conn: &mut sqlx::SqliteConnection,
+    domain_id: i64,
+    address: &Address,
+) -> Result<()> {
     if matches!(address.local.as_str(), "postmaster" | "abuse") {
         return Err(Error::Refused(format!("{address} is reserved; route it with `facteur admin domain postmaster`")));
     }

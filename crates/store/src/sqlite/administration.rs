@@ -104,6 +104,15 @@ impl Store {
         Ok((mailboxes, u32::try_from(total).unwrap_or(u32::MAX)))
     }
 
+    /// One mailbox as the administration lists it.
+    pub async fn mailbox_info(&self, address: &Address) -> Result<Option<UserInfo>> {
+        let row = sqlx::query(&format!("SELECT {USER_INFO_COLUMNS} FROM accounts WHERE login = ?"))
+            .bind(address.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.as_ref().map(user_info_from_row))
+    }
+
     /// Sets a mailbox's quota (A10) in megabytes; `None` is unlimited.
     pub async fn set_quota(&self, address: &Address, quota_mb: Option<u64>) -> Result<()> {
         let quota_bytes = quota_mb.map(|mb| i64::try_from(mb).unwrap_or(i64::MAX).saturating_mul(1024 * 1024));

@@ -37,20 +37,22 @@ impl Store {
         let domain = parse_domain(domain)?;
         let domain_id = domain_id(&mut *self.reader.acquire().await?, &domain).await?;
         const MATCHING: &str = "ad.domain_id = ?1 AND ad.kind = 'alias' AND ad.local_part NOT IN ('postmaster', 'abuse')
-            AND (?2 = '%%' OR ad.local_part LIKE ?2 ESCAPE '\\'
+            AND (?2 = '%%' OR ad.local_part || '@' || ?3 LIKE ?2 ESCAPE '\\'
                  OR EXISTS (SELECT 1 FROM alias_targets t WHERE t.address_id = ad.id AND t.target LIKE ?2 ESCAPE '\\'))";
         let pattern = like_pattern(filter);
         let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM addresses ad WHERE {MATCHING}"))
             .bind(domain_id)
             .bind(&pattern)
+            .bind(&domain)
             .fetch_one(&self.reader)
             .await?;
         // The page's addresses, then their targets in one query.
         let rows = sqlx::query(&format!(
-            "SELECT ad.id, ad.local_part FROM addresses ad WHERE {MATCHING} ORDER BY ad.local_part LIMIT ?3 OFFSET ?4"
+            "SELECT ad.id, ad.local_part FROM addresses ad WHERE {MATCHING} ORDER BY ad.local_part LIMIT ?4 OFFSET ?5"
         ))
         .bind(domain_id)
         .bind(&pattern)
+        .bind(&domain)
         .bind(i64::from(limit.min(MAX_ALIASES_PAGE)))
         .bind(i64::from(offset))
         .fetch_all(&self.reader)
@@ -95,6 +97,24 @@ impl Store {
             required.push(RequiredAddress { address: address.to_string(), targets, redirected });
         }
         Ok(required)
+    }
+
+    /// Which of `local_parts` the domain already has, as a mailbox or an alias.
+    pub async fn taken_local_parts(&self, domain: &str, local_parts: &[&str]) -> Result<Vec<String>> {
+        let mut taken = Vec::new();
+        for local in local_parts {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT ad.id FROM addresses ad JOIN domains d ON d.id = ad.domain_id WHERE d.name = ? AND ad.local_part = ?",
+            )
+            .bind(domain)
+            .bind(local)
+            .fetch_optional(&self.reader)
+            .await?;
+            if found.is_some() {
+                taken.push(local.to_string());
+            }
+        }
+        Ok(taken)
     }
 
     /// Replaces the targets of an alias, or redirects `postmaster@`/`abuse@` (A5), with the
@@ -145,7 +165,7 @@ impl Store {
         }
         for target in targets {
             if self.route(target).await? == Route::UnknownUser {
-                return Err(Error::NotFound(format!("address {target}")));
+                return Err(Error::UnknownTarget(target.to_string()));
             }
         }
         Ok(())
@@ -167,7 +187,11 @@ impl Store {
 }
 
 /// Adds the targets of the alias `address_id`.
-pub(crate) async fn insert_targets(tx: &mut sqlx::SqliteConnection, address_id: i64, targets: &[Address]) -> Result<()> {
+pub(crate) async fn insert_targets(
+    tx: &mut sqlx::SqliteConnection,
+    address_id: i64,
+    targets: &[Address],
+) -> Result<()> {
     for target in targets {
         sqlx::query("INSERT OR IGNORE INTO alias_targets (address_id, target) VALUES (?, ?)")
             .bind(address_id)
@@ -203,6 +227,7 @@ mod tests {
         assert_eq!(page[0].targets, ["friend@elsewhere.test"]);
         assert_eq!(store.domain_aliases("example.org", "ELSEWHERE", 0, 50).await.unwrap().1, 5);
         assert_eq!(store.domain_aliases("example.org", "team1", 0, 50).await.unwrap().1, 10);
+        assert_eq!(store.domain_aliases("example.org", "team10@example.org", 0, 50).await.unwrap().1, 1);
         assert_eq!(store.domain_aliases("example.org", "m_1", 0, 50).await.unwrap().1, 0);
 
         // Targets replaced, checked: none, itself, an unknown local address are refused.

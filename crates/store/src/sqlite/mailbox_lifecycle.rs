@@ -61,12 +61,13 @@ impl Store {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let domain_id = domain_id(&mut tx, &address.domain).await?;
         let (deleted, hashes) = remove_account(&mut tx, address).await?;
-        let address_id: i64 =
-            sqlx::query_scalar("INSERT INTO addresses (domain_id, local_part, kind) VALUES (?, ?, 'alias') RETURNING id")
-                .bind(domain_id)
-                .bind(&address.local)
-                .fetch_one(&mut *tx)
-                .await?;
+        let address_id: i64 = sqlx::query_scalar(
+            "INSERT INTO addresses (domain_id, local_part, kind) VALUES (?, ?, 'alias') RETURNING id",
+        )
+        .bind(domain_id)
+        .bind(&address.local)
+        .fetch_one(&mut *tx)
+        .await?;
         insert_targets(&mut tx, address_id, targets).await?;
         tx.commit().await?;
         self.remove_unreferenced_blobs_logged(hashes).await;
@@ -75,7 +76,12 @@ impl Store {
 
     /// A4: turns an alias into a mailbox; an alias holds no mail, so none is lost, and from
     /// the commit on its mail is delivered to the new mailbox.
-    pub async fn alias_to_mailbox(&self, address: &Address, password_hash: &str, quota_mb: Option<u64>) -> Result<Account> {
+    pub async fn alias_to_mailbox(
+        &self,
+        address: &Address,
+        password_hash: &str,
+        quota_mb: Option<u64>,
+    ) -> Result<Account> {
         if REQUIRED_LOCAL_PARTS.contains(&address.local.as_str()) {
             return Err(Error::Refused(format!("{address} is reserved; it can only be redirected")));
         }
@@ -106,7 +112,7 @@ async fn refuse_last_administrator(tx: &mut sqlx::SqliteConnection, address: &Ad
     .fetch_one(&mut *tx)
     .await?;
     if is_admin && admins <= 1 {
-        return Err(Error::Refused(format!("{address} is the server's last administrator")));
+        return Err(Error::LastAdministrator(address.to_string()));
     }
     Ok(())
 }
@@ -167,7 +173,10 @@ mod tests {
         let outside = parse_address("ana@elsewhere.test").unwrap();
         assert_eq!(store.mailbox_to_alias(&ana, std::slice::from_ref(&outside)).await.unwrap(), 3);
         assert!(store.account_by_login(&ana).await.unwrap().is_none());
-        assert_eq!(store.route(&ana).await.unwrap(), Route::Local { accounts: vec![], external: vec![outside.to_string()] });
+        assert_eq!(
+            store.route(&ana).await.unwrap(),
+            Route::Local { accounts: vec![], external: vec![outside.to_string()] }
+        );
         assert_eq!(store.message_count().await.unwrap(), 0);
 
         // And a mailbox again, empty, receiving.
