@@ -509,6 +509,50 @@ pub struct AdminView {
     pub missing_roles: Vec<String>,
     /// One mailbox (section `Mailbox`).
     pub mailbox: Option<MailboxDetail>,
+    /// The records to publish and what the DNS says of each (section `Dns`).
+    pub dns: Vec<DnsRow>,
+    /// The same records as zone-file lines.
+    pub zone: String,
+    /// Whether the records were checked (the server has a resolver).
+    pub dns_checked: bool,
+}
+
+/// One DNS record the domain should publish, and its verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsRow {
+    pub name: String,
+    pub kind: String,
+    pub value: String,
+    pub purpose: DnsPurpose,
+    pub verdict: DnsVerdict,
+}
+
+/// What a record is for (`mail::dns_records::Purpose`, which the browser does not have).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DnsPurpose {
+    Mx,
+    Spf,
+    Dkim,
+    Dmarc,
+    Submissions,
+    Submission,
+    Imaps,
+    Imap,
+    NoPop3,
+}
+
+/// What the DNS says of a record (`outbound::dns_check::Verdict`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DnsVerdict {
+    Published,
+    Missing,
+    NotNeeded,
+    /// What was found instead.
+    Different(Vec<String>),
+    /// Why it could not be checked.
+    Unknown(String),
+    /// Not checked: the server has no resolver.
+    NotChecked,
 }
 
 /// The part of a domain the administration shows.
@@ -518,6 +562,8 @@ pub enum AdminSection {
     Aliases,
     /// One mailbox: its state, deleting it, turning it into an alias.
     Mailbox,
+    /// The DNS records to publish, checked.
+    Dns,
 }
 
 impl AdminSection {
@@ -527,6 +573,7 @@ impl AdminSection {
             AdminSection::Mailboxes => "mailboxes",
             AdminSection::Aliases => "aliases",
             AdminSection::Mailbox => "mailbox",
+            AdminSection::Dns => "dns",
         }
     }
 
@@ -534,6 +581,7 @@ impl AdminSection {
         match value {
             "aliases" => AdminSection::Aliases,
             "mailbox" => AdminSection::Mailbox,
+            "dns" => AdminSection::Dns,
             _ => AdminSection::Mailboxes,
         }
     }
@@ -562,6 +610,8 @@ pub struct MailboxDetail {
     pub messages: u64,
     /// The messages' size, as the reader reads sizes.
     pub size: String,
+    /// Whether it administers its domain.
+    pub domain_admin: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

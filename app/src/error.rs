@@ -65,6 +65,8 @@ pub enum AppError {
     OwnMailbox,
     /// The administration: the server's last administrator stays.
     LastAdministrator,
+    /// The administration: a domain with mailboxes is not removed.
+    DomainNotEmpty,
     /// The server failed; the details are in its log.
     Internal,
     /// The server function machinery failed (bad request encoding, network). The text comes from
@@ -101,6 +103,7 @@ impl AppError {
             AppError::WeakPassword => Key::ErrWeakPassword,
             AppError::OwnMailbox => Key::ErrOwnMailbox,
             AppError::LastAdministrator => Key::ErrLastAdministrator,
+            AppError::DomainNotEmpty => Key::ErrDomainNotEmpty,
             AppError::Internal => Key::ErrInternal,
             AppError::Request(_) => Key::ErrRequest,
         }
@@ -145,6 +148,7 @@ impl fmt::Display for AppError {
             AppError::WeakPassword => f.write_str("password too short or too long"),
             AppError::OwnMailbox => f.write_str("the reader's own mailbox"),
             AppError::LastAdministrator => f.write_str("the server's last administrator"),
+            AppError::DomainNotEmpty => f.write_str("the domain has mailboxes"),
             AppError::Internal => f.write_str("internal error"),
             AppError::Request(text) => write!(f, "request failed: {text}"),
         }

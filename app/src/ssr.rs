@@ -61,6 +61,11 @@ pub struct WebSettings {
 #[derive(Clone)]
 pub struct Search(pub Option<std::sync::Arc<::search::SearchIndex>>);
 
+/// The resolver the server looks DNS records up with (the administration's DNS checks), when
+/// it could set one up.
+#[derive(Clone)]
+pub struct Dns(pub Option<outbound::route::TokioResolver>);
+
 pub fn router(
     mail: mail::Mail,
     auth: auth::Auth,
@@ -68,6 +73,7 @@ pub fn router(
     settings: WebSettings,
     send_later: send_later::SendLater,
     search: Search,
+    dns: Dns,
 ) -> axum::Router {
     let store = auth.store().clone();
     let routes = generate_route_list(crate::App);
@@ -81,6 +87,7 @@ pub fn router(
         provide_context(settings.clone());
         provide_context(send_later.clone());
         provide_context(search.clone());
+        provide_context(dns.clone());
     };
     // leptos_routes_with_context also registers every server function, handled by
     // handle_server_fns_with_context with this same context.

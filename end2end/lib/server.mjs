@@ -33,7 +33,7 @@ function admin(bin, dataDir, args, input) {
  * port on loopback: never to the internet. `undoSendSeconds` is the web client's undo delay.
  * Returns `{ baseUrl, smtpPort, imapsPort, certPath, dataDir, stop }`.
  */
-export async function startServer({ users, aliases = [], domainAdmins = [], imap = false, relay = '127.0.0.1:9', undoSendSeconds = 0 }) {
+export async function startServer({ users, aliases = [], domainAdmins = [], imap = false, relay = '127.0.0.1:9', undoSendSeconds = 0, dnsServer, hostname }) {
   const bin = facteurBinary();
   if (!existsSync(bin)) {
     throw new Error(`${bin} does not exist: run scripts/build-site.sh && cargo build -p server (or set FACTEUR_BIN)`);
@@ -62,6 +62,9 @@ export async function startServer({ users, aliases = [], domainAdmins = [], imap
         FACTEUR_SENDER_CHECKS: 'false',
         FACTEUR_RELAY: relay,
         FACTEUR_UNDO_SEND_SECONDS: String(undoSendSeconds),
+        // A stub name server on loopback (lib/dns.mjs), for the pages that look records up.
+        ...(dnsServer ? { FACTEUR_DNS_SERVER: dnsServer } : {}),
+        ...(hostname ? { FACTEUR_HOSTNAME: hostname } : {}),
       },
     },
   );

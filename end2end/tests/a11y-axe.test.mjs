@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AxeBuilder } from '@axe-core/playwright';
 import { startServer } from '../lib/server.mjs';
+import { startDnsStub } from '../lib/dns.mjs';
 import { sendMail, htmlMessage } from '../lib/smtp.mjs';
 import { imap } from '../lib/imap.mjs';
 import { openBrowser, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
@@ -11,9 +12,13 @@ import { openBrowser, closeBrowsers, waitForHydration } from '../lib/browser.mjs
 const ANA = { address: 'ana@example.org', password: 'correct horse 42', quotaMb: 10 };
 const CARL = { address: 'carl@example.org', password: 'mountain pass 3' };
 let server;
+// The DNS page looks records up: from a stub on loopback, never the internet.
+let dns;
 
 before(async () => {
-  server = await startServer({ users: [ANA, CARL], imap: true });
+  dns = await startDnsStub();
+  dns.publish('example.org. 1 IN MX 10 mail.example.org.\nexample.org. 1 IN TXT "v=spf1 +all"\n');
+  server = await startServer({ users: [ANA, CARL], imap: true, dnsServer: dns.server });
   await sendMail({
     port: server.smtpPort,
     from: 'bob@example.net',
@@ -33,6 +38,7 @@ before(async () => {
 after(async () => {
   await closeBrowsers();
   await server?.stop();
+  await dns?.stop();
 });
 
 /** The serious and critical violations on the page as it is, one line each. */
@@ -70,7 +76,7 @@ for (const [scheme, locale] of [['light', 'en-GB'], ['dark', 'fr-FR']]) {
     await page.goto(`${server.baseUrl}/mail/search?q=agenda`);
     await page.locator('.advanced-search > summary').click();
     await audit('search');
-    for (const path of ['/admin', '/admin?domain=example.org&view=aliases', '/admin?domain=example.org&view=mailbox&mailbox=carl%40example.org&confirm=delete', '/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/settings/import', '/scheduled', '/no-such-page']) {
+    for (const path of ['/admin', '/admin?domain=example.org&view=aliases', '/admin?domain=example.org&view=dns', '/admin?domain=example.org&view=mailbox&mailbox=carl%40example.org&confirm=delete', '/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/settings/import', '/scheduled', '/no-such-page']) {
       await page.goto(`${server.baseUrl}${path}`);
       if (path === '/no-such-page') {
         const seen = await violations(page);

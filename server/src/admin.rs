@@ -555,15 +555,9 @@ async fn queue(store: &Store, command: QueueCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Makes and keeps a DKIM key for a domain (A1: each domain signs its mail). Another process
-/// may have made one meanwhile: the first kept is the one used.
+/// Makes and keeps a DKIM key for a domain (`outbound::dkim::add_key`).
 pub(crate) async fn add_dkim_key(store: &Store, domain: &str) -> anyhow::Result<store::DkimKey> {
-    let name = domain.to_string();
-    let key = tokio::task::spawn_blocking(move || outbound::dkim::generate(&name, chrono::Utc::now()))
-        .await?
-        .map_err(|e| anyhow::anyhow!("making a DKIM key for {domain}: {e}"))?;
-    store.add_dkim_key(&key).await?;
-    store.dkim_key(domain).await?.with_context(|| format!("the DKIM key of {domain} was not kept"))
+    outbound::dkim::add_key(store, domain).await.map_err(anyhow::Error::msg)
 }
 
 async fn find_folder(

@@ -31,10 +31,11 @@ pub(crate) fn router(
     settings: app::ssr::WebSettings,
     send_later: app::ssr::send_later::SendLater,
     search: Option<std::sync::Arc<search::SearchIndex>>,
+    dns: Option<outbound::route::TokioResolver>,
 ) -> Router {
     let options =
         LeptosOptions::builder().output_name("facteur").site_root("site").site_pkg_dir("pkg").site_addr(addr).build();
-    app::ssr::router(mail, auth.clone(), options, settings, send_later, app::ssr::Search(search))
+    app::ssr::router(mail, auth.clone(), options, settings, send_later, app::ssr::Search(search), app::ssr::Dns(dns))
         .fallback(static_file)
         .layer(middleware::from_fn_with_state(auth, limit_requests))
         .layer(middleware::from_fn(security_headers))

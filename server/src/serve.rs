@@ -87,7 +87,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             hostname: config.hostname.clone(),
             undo_send_seconds: config.undo_send_seconds,
         };
-        let router = http::router(mail.clone(), auth.clone(), local, settings, send_later.clone(), search.clone());
+        let dns = outbound::route::uncached_resolver(config.outbound.dns_server).ok();
+        let router = http::router(mail.clone(), auth.clone(), local, settings, send_later.clone(), search.clone(), dns);
         web_url = Some(config.public_url.clone().unwrap_or_else(|| format!("http://{local}/")));
         tasks.spawn(web::serve(listener, router));
     }

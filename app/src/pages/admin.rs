@@ -7,6 +7,7 @@
 //! forms: it all works before the WASM has loaded.
 
 pub mod aliases;
+pub mod domains;
 pub mod mailbox;
 
 use leptos::prelude::*;
@@ -81,6 +82,9 @@ pub async fn load_admin(
         required: Vec::new(),
         missing_roles: Vec::new(),
         mailbox: None,
+        dns: Vec::new(),
+        zone: String::new(),
+        dns_checked: false,
     };
     let Some(domain) = domain else { return Ok(view_data) };
     view_data.domain_admins = store.domain_admins(&domain).await?;
@@ -94,6 +98,7 @@ pub async fn load_admin(
             view_data.mailbox = Some(mailbox::detail(&store, &address, lang).await?);
         }
         (AdminSection::Aliases, _) => aliases::load(&store, &domain, page, &mut view_data).await?,
+        (AdminSection::Dns, _) => domains::load(&store, &domain, &mut view_data).await?,
         _ => {
             view_data.section = AdminSection::Mailboxes;
             let filter = view_data.filter.clone();
@@ -213,6 +218,7 @@ struct AdminActions {
     password: ServerAction<ResetPassword>,
     aliases: aliases::AliasActions,
     mailbox: mailbox::MailboxActions,
+    domains: domains::DomainActions,
 }
 
 impl AdminActions {
@@ -223,6 +229,7 @@ impl AdminActions {
             password: ServerAction::new(),
             aliases: aliases::AliasActions::new(),
             mailbox: mailbox::MailboxActions::new(),
+            domains: domains::DomainActions::new(),
         }
     }
 
@@ -233,6 +240,7 @@ impl AdminActions {
             + self.password.version().get()
             + self.aliases.versions()
             + self.mailbox.versions()
+            + self.domains.versions()
     }
 
     /// The refusal of the last action that failed, to show.
@@ -241,6 +249,7 @@ impl AdminActions {
             .into_iter()
             .chain(self.aliases.results())
             .chain(self.mailbox.results())
+            .chain(self.domains.results())
             .flatten()
             .find_map(Result::err)
     }
@@ -265,10 +274,11 @@ pub fn AdminPage() -> impl IntoView {
             (q.get("domain"), q.get("q").unwrap_or_default(), page, q.get("view"), q.get("mailbox"))
         })
     };
-    // A confirmation step loads again, so the count of messages it shows is the current one.
-    let confirming = move || query.with(|q| q.get("confirm"));
+    // A confirmation step loads again, so the count of messages it shows is the current one;
+    // so does "Check again" on the DNS records (`check=N`).
+    let fresh = move || query.with(|q| (q.get("confirm"), q.get("check")));
     let data = Resource::new(
-        move || (asked(), confirming(), actions.versions()),
+        move || (asked(), fresh(), actions.versions()),
         |((domain, filter, page, view, mailbox), ..)| load_admin(domain, filter, page, view, mailbox),
     );
     let error = move || {
@@ -301,7 +311,7 @@ pub fn AdminPage() -> impl IntoView {
                                 {error}
                                 {saved}
                                 {deleted}
-                                <DomainList domains current/>
+                                <DomainList domains current server_admin=view_data.server_admin actions=actions.domains/>
                                 <DomainSection view_data actions/>
                             </main>
                         </div>
@@ -320,7 +330,7 @@ fn DomainSection(view_data: AdminView, actions: AdminActions) -> impl IntoView {
     let Some(domain) = view_data.domain.clone() else { return ().into_any() };
     let section = view_data.section;
     let tab = |label: Key, of: AdminSection| {
-        let current = section == of || of == AdminSection::Mailboxes && section == AdminSection::Mailbox;
+        let current = section == of || (of == AdminSection::Mailboxes && section == AdminSection::Mailbox);
         view! {
             <a class="tab" href=section_path(&domain, of) aria-current=current.then_some("page")>{t(lang, label)}</a>
         }
@@ -329,10 +339,15 @@ fn DomainSection(view_data: AdminView, actions: AdminActions) -> impl IntoView {
         <nav class="admin-tabs" aria-label=domain.clone()>
             {tab(Key::AdminMailboxes, AdminSection::Mailboxes)}
             {tab(Key::AdminAliases, AdminSection::Aliases)}
+            {tab(Key::AdminDns, AdminSection::Dns)}
         </nav>
     };
     let body = match section {
         AdminSection::Aliases => view! { <aliases::Aliases view_data actions=actions.aliases/> }.into_any(),
+        AdminSection::Dns => {
+            let AdminView { dns, zone, dns_checked, .. } = view_data;
+            view! { <domains::DnsRecords domain rows=dns zone checked=dns_checked/> }.into_any()
+        }
         AdminSection::Mailbox => match view_data.mailbox {
             Some(detail) => {
                 let own = detail.row.login == view_data.login;
@@ -391,17 +406,27 @@ fn mailbox_count(n: i64, lang: crate::i18n::Lang) -> String {
 }
 
 #[component]
-fn DomainList(domains: Vec<AdminDomain>, current: Option<String>) -> impl IntoView {
+fn DomainList(
+    domains: Vec<AdminDomain>,
+    current: Option<String>,
+    /// Only a server administrator adds and removes domains.
+    server_admin: bool,
+    actions: domains::DomainActions,
+) -> impl IntoView {
     let lang = use_lang();
     let rows = domains
         .into_iter()
         .map(|domain| {
             let is_current = current.as_deref() == Some(domain.name.as_str());
+            // A domain with mailboxes is not removed: the button would only say so.
+            let remove = (server_admin && domain.mailboxes == 0)
+                .then(|| view! { <domains::RemoveDomain domain=domain.name.clone() actions/> });
             view! {
                 <li>
                     <a href=domain_path(&domain.name) aria-current=is_current.then_some("page")>{domain.name.clone()}</a>
                     " "
                     <span class="note">{mailbox_count(domain.mailboxes, lang)}</span>
+                    {remove}
                 </li>
             }
         })
@@ -410,6 +435,7 @@ fn DomainList(domains: Vec<AdminDomain>, current: Option<String>) -> impl IntoVi
         <section class="card settings-card" aria-labelledby="admin-domains">
             <h2 id="admin-domains">{t(lang, Key::AdminDomains)}</h2>
             <ul class="admin-domains">{rows}</ul>
+            {server_admin.then(|| view! { <domains::AddDomain actions/> })}
         </section>
     }
 }

@@ -8,7 +8,38 @@ pub struct DnsRecord {
     pub name: String,
     pub kind: &'static str,
     pub value: String,
-    pub why: &'static str,
+    pub purpose: Purpose,
+}
+
+/// What a record is for: the administration's DNS page says it in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    Mx,
+    Spf,
+    Dkim,
+    Dmarc,
+    Submissions,
+    Submission,
+    Imaps,
+    Imap,
+    NoPop3,
+}
+
+impl Purpose {
+    /// Why the record is there, in English (the zone file's comments).
+    pub fn why(self) -> &'static str {
+        match self {
+            Purpose::Mx => "mail for the domain comes to this server",
+            Purpose::Spf => "SPF: only the MX host sends the domain's mail",
+            Purpose::Dkim => "DKIM: the key that signs the domain's outgoing mail",
+            Purpose::Dmarc => "DMARC: mail failing SPF and DKIM is quarantined, reports to postmaster",
+            Purpose::Submissions => "sending, TLS (RFC 8314)",
+            Purpose::Submission => "sending, STARTTLS",
+            Purpose::Imaps => "reading, TLS",
+            Purpose::Imap => "reading, STARTTLS",
+            Purpose::NoPop3 => "no POP3 yet",
+        }
+    }
 }
 
 /// A domain's DKIM public key record: its selector and the TXT text (`v=DKIM1; k=rsa; p=...`).
@@ -21,41 +52,31 @@ pub struct DkimRecord {
 /// The records for `domain` served by the host `mail_host` (the name in its certificate), with
 /// its DKIM key's when it has one.
 pub fn dns_records(domain: &str, mail_host: &str, dkim: Option<&DkimRecord>) -> Vec<DnsRecord> {
-    let record = |name: String, kind, value: String, why| DnsRecord { name, kind, value, why };
-    let srv = |service: &str, port: u16, why| {
-        record(format!("_{service}._tcp.{domain}."), "SRV", format!("0 1 {port} {mail_host}."), why)
+    let record = |name: String, kind, value: String, purpose| DnsRecord { name, kind, value, purpose };
+    let srv = |service: &str, port: u16, purpose| {
+        record(format!("_{service}._tcp.{domain}."), "SRV", format!("0 1 {port} {mail_host}."), purpose)
     };
     let mut records = vec![
-        record(format!("{domain}."), "MX", format!("10 {mail_host}."), "mail for the domain comes to this server"),
-        record(
-            format!("{domain}."),
-            "TXT",
-            "\"v=spf1 mx -all\"".to_string(),
-            "SPF: only the MX host sends the domain's mail",
-        ),
+        record(format!("{domain}."), "MX", format!("10 {mail_host}."), Purpose::Mx),
+        record(format!("{domain}."), "TXT", "\"v=spf1 mx -all\"".to_string(), Purpose::Spf),
         record(
             format!("_dmarc.{domain}."),
             "TXT",
             format!("\"v=DMARC1; p=quarantine; rua=mailto:postmaster@{domain}\""),
-            "DMARC: mail failing SPF and DKIM is quarantined, reports to postmaster",
+            Purpose::Dmarc,
         ),
         // RFC 6186 and RFC 8314: how mail programs find the servers.
-        srv("submissions", 465, "sending, TLS (RFC 8314)"),
-        srv("submission", 587, "sending, STARTTLS"),
-        srv("imaps", 993, "reading, TLS"),
-        srv("imap", 143, "reading, STARTTLS"),
+        srv("submissions", 465, Purpose::Submissions),
+        srv("submission", 587, Purpose::Submission),
+        srv("imaps", 993, Purpose::Imaps),
+        srv("imap", 143, Purpose::Imap),
         // RFC 6186 §3.4: "." says the service is not offered.
-        record(format!("_pop3s._tcp.{domain}."), "SRV", "0 0 0 .".to_string(), "no POP3 yet"),
+        record(format!("_pop3s._tcp.{domain}."), "SRV", "0 0 0 .".to_string(), Purpose::NoPop3),
     ];
     if let Some(dkim) = dkim {
         records.insert(
             2,
-            record(
-                format!("{}._domainkey.{domain}.", dkim.selector),
-                "TXT",
-                quoted_strings(&dkim.text),
-                "DKIM: the key that signs the domain's outgoing mail",
-            ),
+            record(format!("{}._domainkey.{domain}.", dkim.selector), "TXT", quoted_strings(&dkim.text), Purpose::Dkim),
         );
     }
     records
@@ -73,7 +94,13 @@ fn quoted_strings(text: &str) -> String {
 pub fn zone_lines(records: &[DnsRecord]) -> String {
     let mut out = String::new();
     for record in records {
-        out.push_str(&format!("; {}\n{}\t3600\tIN\t{}\t{}\n", record.why, record.name, record.kind, record.value));
+        out.push_str(&format!(
+            "; {}\n{}\t3600\tIN\t{}\t{}\n",
+            record.purpose.why(),
+            record.name,
+            record.kind,
+            record.value
+        ));
     }
     out
 }

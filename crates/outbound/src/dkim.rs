@@ -39,6 +39,24 @@ pub fn generate(domain: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Dkim
     Ok(DkimKey { domain: domain.to_string(), selector, private_key, public_key })
 }
 
+/// Makes and keeps a key for a domain (A1: each domain signs its mail), off the async
+/// threads. Another process may have made one meanwhile: the first kept is the one used, and
+/// the one returned.
+pub async fn add_key(store: &store::Store, domain: &str) -> Result<DkimKey, String> {
+    let name = domain.to_string();
+    let key = tokio::task::spawn_blocking(move || generate(&name, chrono::Utc::now()))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|made| made)
+        .map_err(|e| format!("making a DKIM key for {domain}: {e}"))?;
+    store.add_dkim_key(&key).await.map_err(|e| e.to_string())?;
+    store
+        .dkim_key(domain)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("the DKIM key of {domain} was not kept"))
+}
+
 /// The TXT record's text, published at `<selector>._domainkey.<domain>`.
 pub fn record_text(key: &DkimKey) -> String {
     let spki = subject_public_key_info(&key.public_key);

@@ -9,12 +9,14 @@
 //! - `schedule`: when to try again, when to warn the sender, when to give up.
 //! - `dsn`: the bounce and delay messages.
 //! - `dkim`: the domains' keys, their DNS records, and the signature on what leaves.
+//! - `dns_check`: a domain's published records checked against those it should publish.
 //!
 //! Nothing is lost: a recipient leaves the queue only after the other server took it or its
 //! sender was told (the bounce stored first), so a crash anywhere sends again, at worst.
 
 pub mod client;
 pub mod dkim;
+pub mod dns_check;
 pub mod dsn;
 pub mod route;
 pub mod schedule;

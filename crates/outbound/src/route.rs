@@ -42,6 +42,18 @@ pub enum Routing {
 /// A resolver with the system's name servers, or the one at `dns_server` (tests use a stub).
 /// Clones share its cache: the queue's MX lookups and the MX's sender checks use one.
 pub fn resolver(dns_server: Option<SocketAddr>) -> Result<TokioResolver, String> {
+    builder(dns_server)?.build().map_err(|e| format!("setting up the resolver: {e}"))
+}
+
+/// A resolver like [`resolver`]'s that keeps no answer: the administration's DNS checks must
+/// see a record the moment it is published, not what was cached an hour before.
+pub fn uncached_resolver(dns_server: Option<SocketAddr>) -> Result<TokioResolver, String> {
+    let mut builder = builder(dns_server)?;
+    builder.options_mut().cache_size = 0;
+    builder.build().map_err(|e| format!("setting up the resolver: {e}"))
+}
+
+fn builder(dns_server: Option<SocketAddr>) -> Result<hickory_resolver::ResolverBuilder<TokioRuntimeProvider>, String> {
     let builder = match dns_server {
         Some(server) => {
             let mut name_server = NameServerConfig::udp_and_tcp(server.ip());
@@ -55,7 +67,7 @@ pub fn resolver(dns_server: Option<SocketAddr>) -> Result<TokioResolver, String>
         }
         None => TokioResolver::builder_tokio().map_err(|e| format!("reading the system's resolver settings: {e}"))?,
     };
-    builder.build().map_err(|e| format!("setting up the resolver: {e}"))
+    Ok(builder)
 }
 
 impl Routing {

@@ -2,9 +2,11 @@
 from a zone file, over UDP and TCP on one port of 127.0.0.1. Usage: dns_stub.py ZONE_FILE
 
 Prints "port N" once listening. Names the zone does not have get NXDOMAIN; a name it has, with
-no record of the type asked, an empty answer. Zone syntax: dnslib's (master file format,
+no record of the type asked, an empty answer. The zone file is read again when it changes, so a
+test can publish records while the server under test runs. Zone syntax: dnslib's (master file format,
 absolute names), e.g. `example.net. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"`.
 """
+import os
 import socket
 import sys
 import threading
@@ -14,14 +16,25 @@ from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 
 class ZoneResolver(BaseResolver):
-    def __init__(self, text):
-        self.records = RR.fromZone(text)
+    def __init__(self, path):
+        self.path = path
+        self.read_at = None
+        self.records = []
+        self.lock = threading.Lock()
+
+    def current_records(self):
+        with self.lock:
+            changed_at = os.stat(self.path).st_mtime_ns
+            if changed_at != self.read_at:
+                self.records = list(RR.fromZone(open(self.path).read()))
+                self.read_at = changed_at
+            return self.records
 
     def resolve(self, request, handler):
         reply = request.reply()
         qname, qtype = request.q.qname, request.q.qtype
         known = False
-        for record in self.records:
+        for record in self.current_records():
             if record.rname == qname:
                 known = True
                 if qtype in (record.rtype, QTYPE.ANY):
@@ -31,7 +44,7 @@ class ZoneResolver(BaseResolver):
         return reply
 
 
-resolver = ZoneResolver(open(sys.argv[1]).read())
+resolver = ZoneResolver(sys.argv[1])
 # One free port for both transports.
 while True:
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

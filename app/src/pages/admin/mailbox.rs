@@ -22,7 +22,13 @@ pub(super) async fn detail(
 ) -> Result<MailboxDetail, AppError> {
     let user = store.mailbox_info(address).await?.ok_or(AppError::NotFound)?;
     let (messages, bytes) = store.mailbox_contents(address).await?;
-    Ok(MailboxDetail { row: super::mailbox_row(user, lang), messages, size: crate::ssr::human_size(bytes, lang) })
+    let domain_admin = store.domain_admins(&address.domain).await?.contains(&user.login);
+    Ok(MailboxDetail {
+        row: super::mailbox_row(user, lang),
+        messages,
+        size: crate::ssr::human_size(bytes, lang),
+        domain_admin,
+    })
 }
 
 /// The mailbox `address` when the reader may manage it and it is not their own.
@@ -43,6 +49,20 @@ pub async fn set_disabled(address: String, disabled: String) -> Result<(), AppEr
     let disabled = disabled == "true";
     store.set_mailbox_disabled(&address, disabled).await.map_err(super::refusal)?;
     tracing::info!(by = %account.login, mailbox = %address, disabled, "administration: mailbox disabled or enabled");
+    Ok(())
+}
+
+/// Makes a mailbox an administrator of its domain, or takes that from it. Whoever manages the
+/// domain may: a domain administrator gives no more than they have.
+#[server(endpoint = "admin_set_domain_admin")]
+pub async fn set_domain_admin(address: String, admin: String) -> Result<(), AppError> {
+    let (store, account, address) = managed_other(&address).await?;
+    if admin == "true" {
+        store.add_domain_admin(&address.domain, &address).await.map_err(super::refusal)?;
+    } else {
+        store.remove_domain_admin(&address.domain, &address).await.map_err(super::refusal)?;
+    }
+    tracing::info!(by = %account.login, mailbox = %address, admin, "administration: domain administrator set");
     Ok(())
 }
 
@@ -70,6 +90,7 @@ pub async fn mailbox_to_alias(address: String, targets: String) -> Result<(), Ap
 
 #[derive(Clone, Copy)]
 pub struct MailboxActions {
+    domain_admin: ServerAction<SetDomainAdmin>,
     disable: ServerAction<SetDisabled>,
     delete: ServerAction<DeleteMailbox>,
     to_alias: ServerAction<MailboxToAlias>,
@@ -77,15 +98,28 @@ pub struct MailboxActions {
 
 impl MailboxActions {
     pub(super) fn new() -> MailboxActions {
-        MailboxActions { disable: ServerAction::new(), delete: ServerAction::new(), to_alias: ServerAction::new() }
+        MailboxActions {
+            domain_admin: ServerAction::new(),
+            disable: ServerAction::new(),
+            delete: ServerAction::new(),
+            to_alias: ServerAction::new(),
+        }
     }
 
     pub(super) fn versions(self) -> usize {
-        self.disable.version().get() + self.delete.version().get() + self.to_alias.version().get()
+        self.domain_admin.version().get()
+            + self.disable.version().get()
+            + self.delete.version().get()
+            + self.to_alias.version().get()
     }
 
-    pub(super) fn results(self) -> [Option<Result<(), AppError>>; 3] {
-        [self.disable.value().get(), self.delete.value().get(), self.to_alias.value().get()]
+    pub(super) fn results(self) -> [Option<Result<(), AppError>>; 4] {
+        [
+            self.domain_admin.value().get(),
+            self.disable.value().get(),
+            self.delete.value().get(),
+            self.to_alias.value().get(),
+        ]
     }
 }
 
@@ -98,12 +132,26 @@ fn filled(text: &str, values: &[(&str, &str)]) -> String {
 pub fn MailboxPage(detail: MailboxDetail, actions: MailboxActions, own: bool) -> impl IntoView {
     let lang = use_lang();
     let query = use_query_map();
-    let MailboxDetail { row, messages, size } = detail;
-    let MailboxRow { login, name, used, disabled, .. } = row;
+    let MailboxDetail { row, messages, size, domain_admin } = detail;
+    let MailboxRow { login, name, used, disabled, server_admin: row_server_admin, .. } = row;
     // "message" and "messages" are the same words in French.
     let count = if messages == 1 { "1 message".to_string() } else { format!("{messages} messages") };
     let holds = filled(t(lang, Key::AdminHolds), &[("messages", &count), ("size", &size)]);
     let back = mailbox_path(&login);
+    let for_admin = login.clone();
+    // A server administrator administers every domain already.
+    let administration = (!own && !row_server_admin).then(move || {
+        let (label, value) =
+            if domain_admin { (Key::AdminRemoveDomainAdmin, "false") } else { (Key::AdminMakeDomainAdmin, "true") };
+        view! {
+            {domain_admin.then(|| view! { <p>{t(lang, Key::AdminIsDomainAdmin)}</p> })}
+            <ActionForm action=actions.domain_admin>
+                <input type="hidden" name="address" value=for_admin/>
+                <input type="hidden" name="admin" value=value/>
+                <button type="submit" class="button subtle">{t(lang, label)}</button>
+            </ActionForm>
+        }
+    });
     let for_state = login.clone();
     let state = (!own).then(move || {
         let (label, value) = if disabled { (Key::AdminEnable, "false") } else { (Key::AdminDisable, "true") };
@@ -199,6 +247,7 @@ pub fn MailboxPage(detail: MailboxDetail, actions: MailboxActions, own: bool) ->
                 {disabled.then(|| view! { " " <span class="badge">{t(lang, Key::AdminDisabled)}</span> })}
             </p>
             <p>{holds}</p>
+            {administration}
             {state}
         </section>
         {danger}
