@@ -27,6 +27,8 @@ if [ "$purpose" = test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v swaks >/dev/null || missing+=(swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl)
   command -v mbsync >/dev/null || missing+=(isync)
+  # The autoconfig tests fetch the documents as a mail program's set-up would (K6).
+  command -v curl >/dev/null || missing+=(curl)
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]} from Debian"

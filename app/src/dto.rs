@@ -539,6 +539,8 @@ pub enum DnsPurpose {
     Imaps,
     Imap,
     NoPop3,
+    Autoconfig,
+    Autodiscover,
 }
 
 /// What the DNS says of a record (`outbound::dns_check::Verdict`).

@@ -124,6 +124,9 @@ keys! {
     AdminDomainAdmins,
     AdminNoMailbox,
     AdminSaved,
+    DnsWhyAutoconfig,
+    DnsWhyAutodiscover,
+    AppleProfile,
     AdminDns,
     AdminDnsIntro,
     AdminDnsNoResolver,
@@ -581,6 +584,16 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, AdminNoMailbox) => "Aucune boîte ne correspond.",
         (Lang::En, AdminSaved) => "Saved.",
         (Lang::Fr, AdminSaved) => "Enregistré.",
+        (Lang::En, DnsWhyAutoconfig) => "Thunderbird finds its settings here.",
+        (Lang::Fr, DnsWhyAutoconfig) => "Thunderbird trouve ses réglages ici.",
+        (Lang::En, DnsWhyAutodiscover) => "Outlook finds its settings here.",
+        (Lang::Fr, DnsWhyAutodiscover) => "Outlook trouve ses réglages ici.",
+        (Lang::En, AppleProfile) => {
+            "Apple devices (iPhone, iPad, Mac): download a configuration profile that sets up this mailbox in Mail."
+        }
+        (Lang::Fr, AppleProfile) => {
+            "Appareils Apple (iPhone, iPad, Mac) : téléchargez un profil de configuration qui installe cette boîte dans Mail."
+        }
         (Lang::En, AdminDns) => "DNS",
         (Lang::Fr, AdminDns) => "DNS",
         (Lang::En, AdminDnsIntro) => {

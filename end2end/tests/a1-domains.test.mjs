@@ -75,6 +75,7 @@ test('A1: a domain added, its DNS records checked live, published, checked again
     '_dmarc.asso.test. 1 IN TXT "v=DMARC1; p=none"',
     '_submission._tcp.asso.test. 1 IN SRV 0 1 25 mail.example.org.',
     '_imaps._tcp.asso.test. 1 IN SRV 0 1 993 mail.example.org.',
+    'autoconfig.asso.test. 1 IN CNAME mail.example.org.',
     '',
   ].join('\n'));
   await page.getByRole('link', { name: 'Check again' }).click();
@@ -87,6 +88,8 @@ test('A1: a domain added, its DNS records checked live, published, checked again
   assert.equal(statusOf(rows, 'asso.test.', 'TXT'), 'Different; found: v=spf1 +all');
   assert.equal(statusOf(rows, '_submission._tcp.asso.test.', 'SRV'), 'Different; found: port 25, mail.example.org');
   assert.equal(statusOf(rows, '_imap._tcp.asso.test.', 'SRV'), 'Missing');
+  assert.equal(statusOf(rows, 'autoconfig.asso.test.', 'CNAME'), 'Published');
+  assert.equal(statusOf(rows, 'autodiscover.asso.test.', 'CNAME'), 'Missing');
   // The same records as zone-file lines, to paste.
   await page.getByText('The same records as zone-file lines').click();
   assert.match(await page.locator('.dns-zone').innerText(), /asso\.test\.\t3600\tIN\tMX\t10 mail\.example\.org\./);

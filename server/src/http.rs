@@ -24,18 +24,24 @@ struct Site;
 /// downloads a sandbox; what is left (static files, errors) needs no script, style or frame.
 const FALLBACK_CSP: &str = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-pub(crate) fn router(
-    mail: mail::Mail,
-    auth: auth::Auth,
-    addr: SocketAddr,
-    settings: app::ssr::WebSettings,
-    send_later: app::ssr::send_later::SendLater,
-    search: Option<std::sync::Arc<search::SearchIndex>>,
-    dns: Option<outbound::route::TokioResolver>,
-) -> Router {
+/// What the web client's router needs besides the mail domain and authentication.
+pub(crate) struct WebServices {
+    pub settings: app::ssr::WebSettings,
+    pub send_later: app::ssr::send_later::SendLater,
+    pub search: Option<std::sync::Arc<search::SearchIndex>>,
+    /// The administration's DNS checks' resolver, when one could be set up.
+    pub dns: Option<outbound::route::TokioResolver>,
+    /// Where mail programs reach the server, for their automatic set-up (K6).
+    pub endpoints: crate::autoconfig::Endpoints,
+}
+
+pub(crate) fn router(mail: mail::Mail, auth: auth::Auth, addr: SocketAddr, services: WebServices) -> Router {
     let options =
         LeptosOptions::builder().output_name("facteur").site_root("site").site_pkg_dir("pkg").site_addr(addr).build();
+    let WebServices { settings, send_later, search, dns, endpoints } = services;
+    let store = auth.store().clone();
     app::ssr::router(mail, auth.clone(), options, settings, send_later, app::ssr::Search(search), app::ssr::Dns(dns))
+        .merge(crate::autoconfig::routes(store, endpoints))
         .fallback(static_file)
         .layer(middleware::from_fn_with_state(auth, limit_requests))
         .layer(middleware::from_fn(security_headers))

@@ -5,6 +5,7 @@
 //! `store`, the web client in `app`.
 
 mod admin;
+mod autoconfig;
 mod config;
 mod http;
 mod serve;

@@ -11,7 +11,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::{ServeArgs, ServeConfig};
-use crate::{admin, http, tls, web};
+use crate::{admin, autoconfig, http, tls, web};
 
 #[allow(clippy::print_stdout)]
 fn announce(line: &str) {
@@ -47,6 +47,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         smtp_services.sender_checks = resolver.clone().ok().map(smtp::sender_checks::SenderChecks::new);
     }
     let smtp_services = Arc::new(smtp_services);
+    // K6: where mail programs reach each service, as bound.
+    let mut endpoints = autoconfig::Endpoints { hostname: config.hostname.clone(), ..Default::default() };
     for (name, addr, role) in [
         ("smtp", config.smtp, smtp::Role::Mx),
         ("submission", config.submission, smtp::Role::Submission),
@@ -54,6 +56,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     ] {
         if let Some(addr) = addr {
             let listener = bind(name, addr).await?;
+            let port = Some(listener.local_addr()?.port());
+            match role {
+                smtp::Role::Submission => endpoints.submission = port,
+                smtp::Role::Submissions => endpoints.submissions = port,
+                _ => {}
+            }
             tasks.spawn(smtp::serve(listener, smtp_services.clone(), role));
         }
     }
@@ -69,10 +77,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let imap_services = Arc::new(imap_services);
     if let Some(addr) = config.imap {
         let listener = bind("imap", addr).await?;
+        endpoints.imap = Some(listener.local_addr()?.port());
         tasks.spawn(imap::serve(listener, imap_services.clone(), false));
     }
     if let Some(addr) = config.imaps {
         let listener = bind("imaps", addr).await?;
+        endpoints.imaps = Some(listener.local_addr()?.port());
         tasks.spawn(imap::serve(listener, imap_services.clone(), true));
     }
     let mut web_url = None;
@@ -87,8 +97,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             hostname: config.hostname.clone(),
             undo_send_seconds: config.undo_send_seconds,
         };
-        let dns = outbound::route::uncached_resolver(config.outbound.dns_server).ok();
-        let router = http::router(mail.clone(), auth.clone(), local, settings, send_later.clone(), search.clone(), dns);
+        let services = http::WebServices {
+            settings,
+            send_later: send_later.clone(),
+            search: search.clone(),
+            dns: outbound::route::uncached_resolver(config.outbound.dns_server).ok(),
+            endpoints,
+        };
+        let router = http::router(mail.clone(), auth.clone(), local, services);
         web_url = Some(config.public_url.clone().unwrap_or_else(|| format!("http://{local}/")));
         tasks.spawn(web::serve(listener, router));
     }

@@ -70,6 +70,11 @@ pub fn AppPasswordsPage() -> impl IntoView {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
                 page_or_error(data.await, |AppPasswordsView { login, passwords }| {
+                        // K6: the profile names this mailbox; the device asks its password.
+                        let profile = format!(
+                            "/autoconfig/apple.mobileconfig?emailaddress={}",
+                            crate::dto::form_urlencoded_value(&login),
+                        );
                         view! {
                             <div class="app">
                                 <AppHeader login/>
@@ -77,6 +82,9 @@ pub fn AppPasswordsPage() -> impl IntoView {
                                     <p><a href="/mail">"‹ "{t(lang, Key::BackHome)}</a></p>
                                     <h1>{t(lang, Key::AppPasswords)}</h1>
                                     <p class="note">{t(lang, Key::AppPasswordsIntro)}</p>
+                                    <p>
+                                        <a href=profile rel="external" download="">{t(lang, Key::AppleProfile)}</a>
+                                    </p>
                                     <NewAppPassword add/>
                                     <AppPasswordList passwords remove/>
                                 </main>

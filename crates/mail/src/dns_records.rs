@@ -23,6 +23,8 @@ pub enum Purpose {
     Imaps,
     Imap,
     NoPop3,
+    Autoconfig,
+    Autodiscover,
 }
 
 impl Purpose {
@@ -38,6 +40,8 @@ impl Purpose {
             Purpose::Imaps => "reading, TLS",
             Purpose::Imap => "reading, STARTTLS",
             Purpose::NoPop3 => "no POP3 yet",
+            Purpose::Autoconfig => "Thunderbird finds its settings here (K6)",
+            Purpose::Autodiscover => "Outlook finds its settings here (K6)",
         }
     }
 }
@@ -72,6 +76,9 @@ pub fn dns_records(domain: &str, mail_host: &str, dkim: Option<&DkimRecord>) -> 
         srv("imap", 143, Purpose::Imap),
         // RFC 6186 §3.4: "." says the service is not offered.
         record(format!("_pop3s._tcp.{domain}."), "SRV", "0 0 0 .".to_string(), Purpose::NoPop3),
+        // K6: the names mail programs ask for their settings, served by this host's HTTPS.
+        record(format!("autoconfig.{domain}."), "CNAME", format!("{mail_host}."), Purpose::Autoconfig),
+        record(format!("autodiscover.{domain}."), "CNAME", format!("{mail_host}."), Purpose::Autodiscover),
     ];
     if let Some(dkim) = dkim {
         records.insert(

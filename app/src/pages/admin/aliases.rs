@@ -11,6 +11,7 @@ use crate::i18n::{Key, t, use_lang};
 
 /// A6: the role addresses offered in one click, as French organisations name them (the
 /// feature catalogue's list); any other is made with "New alias".
+#[cfg(feature = "ssr")]
 pub(crate) const ROLE_LOCAL_PARTS: [&str; 8] =
     ["contact", "info", "technique", "facturation", "sav", "secretariat", "compta", "direction"];
 

@@ -6,7 +6,9 @@
 use leptos::prelude::*;
 
 use super::section_path;
-use crate::dto::{AdminSection, AdminView, DnsPurpose, DnsRow, DnsVerdict};
+#[cfg(feature = "ssr")]
+use crate::dto::AdminView;
+use crate::dto::{AdminSection, DnsPurpose, DnsRow, DnsVerdict};
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
 
@@ -43,6 +45,8 @@ pub(super) async fn load(store: &store::Store, domain: &str, view: &mut AdminVie
                 Purpose::Imaps => DnsPurpose::Imaps,
                 Purpose::Imap => DnsPurpose::Imap,
                 Purpose::NoPop3 => DnsPurpose::NoPop3,
+                Purpose::Autoconfig => DnsPurpose::Autoconfig,
+                Purpose::Autodiscover => DnsPurpose::Autodiscover,
             },
             verdict: match verdicts.get(index) {
                 None => DnsVerdict::NotChecked,
@@ -152,6 +156,8 @@ fn purpose_key(purpose: DnsPurpose) -> Key {
         DnsPurpose::Imaps => Key::DnsWhyImaps,
         DnsPurpose::Imap => Key::DnsWhyImap,
         DnsPurpose::NoPop3 => Key::DnsWhyNoPop3,
+        DnsPurpose::Autoconfig => Key::DnsWhyAutoconfig,
+        DnsPurpose::Autodiscover => Key::DnsWhyAutodiscover,
     }
 }
 

@@ -8,8 +8,12 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{domain_path, mailbox_path};
-use crate::dto::{MailboxDetail, MailboxRow, form_urlencoded_value};
+#[cfg(feature = "ssr")]
+use super::domain_path;
+use super::mailbox_path;
+#[cfg(feature = "ssr")]
+use crate::dto::form_urlencoded_value;
+use crate::dto::{MailboxDetail, MailboxRow};
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
 
