@@ -92,3 +92,16 @@ export async function signIn(baseUrl, user, options = {}) {
   await login(page, baseUrl, user.address, user.password);
   return { browser, page };
 }
+
+/** A page signed in as `user` through the French login page (a browser in French). */
+export async function signInFrench(baseUrl, user) {
+  const browser = await openBrowser({ locale: 'fr-FR' });
+  const page = await browser.context.newPage();
+  await page.goto(`${baseUrl}/login`);
+  await waitForHydration(page);
+  await page.getByLabel('Adresse e-mail').fill(user.address);
+  await page.getByLabel('Mot de passe').fill(user.password);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.waitForURL(/\/mail(\/|$)/);
+  return page;
+}

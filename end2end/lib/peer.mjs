@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './server.mjs';
 
-/** Starts the peer; returns `{ relay, messages(), stop() }`. */
-export async function startPeer() {
-  const dir = mkdtempSync(join(tmpdir(), 'facteur-peer-'));
-  const child = spawn('python3', [join(repoRoot, 'server', 'tests', 'peers', 'smtp_peer.py'), dir], {
+/** Starts `server/tests/peers/SCRIPT` with `args`; resolves once it printed "port N" (the
+ * loopback port it listens on): `{ child, port }`. */
+export async function startPythonPeer(script, args) {
+  const child = spawn('python3', [join(repoRoot, 'server', 'tests', 'peers', script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise((resolve, reject) => {
@@ -20,9 +20,16 @@ export async function startPeer() {
       const match = buffer.match(/^port (\d+)\n/);
       if (match) resolve(Number(match[1]));
     });
-    child.on('exit', (code) => reject(new Error(`the SMTP peer exited (${code})`)));
+    child.on('exit', (code) => reject(new Error(`${script} exited (${code})`)));
   });
   child.removeAllListeners('exit');
+  return { child, port };
+}
+
+/** Starts the peer; returns `{ relay, messages(), stop() }`. */
+export async function startPeer() {
+  const dir = mkdtempSync(join(tmpdir(), 'facteur-peer-'));
+  const { child, port } = await startPythonPeer('smtp_peer.py', [dir]);
   return {
     relay: `127.0.0.1:${port}`,
     /** The messages accepted so far: `{ mail_from, rcpt_tos, tls, data }`, in order. */

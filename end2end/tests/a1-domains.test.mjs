@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { startDnsStub } from '../lib/dns.mjs';
-import { signIn, openBrowser, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
+import { signIn, signInFrench, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
 const BOB = { address: 'bob@example.org', password: 'battery staple 7' };
@@ -125,14 +125,7 @@ test('a mailbox made a domain administrator, and back', async () => {
 });
 
 test('a domain administrator: their DNS page in French, 403 for domains', async () => {
-  const browser = await openBrowser({ locale: 'fr-FR' });
-  const page = await browser.context.newPage();
-  await page.goto(`${server.baseUrl}/login`);
-  await waitForHydration(page);
-  await page.getByLabel('Adresse e-mail').fill(ZOE.address);
-  await page.getByLabel('Mot de passe').fill(ZOE.password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL(/\/mail(\/|$)/);
+  const page = await signInFrench(server.baseUrl, ZOE);
   await page.goto(`${server.baseUrl}/admin?domain=example.net`);
   await page.getByRole('link', { name: 'DNS' }).click();
   await page.getByRole('region', { name: 'DNS · example.net' }).waitFor();

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { imap as imapAs } from '../lib/imap.mjs';
-import { signIn, openBrowser, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
+import { signIn, signInFrench, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
 const BOB = { address: 'bob@example.org', password: 'battery staple 7' };
@@ -30,19 +30,6 @@ after(async () => {
   await closeBrowsers();
   await server?.stop();
 });
-
-/** Signs in through the French login page. */
-async function signInFrench(user) {
-  const browser = await openBrowser({ locale: 'fr-FR' });
-  const page = await browser.context.newPage();
-  await page.goto(`${server.baseUrl}/login`);
-  await waitForHydration(page);
-  await page.getByLabel('Adresse e-mail').fill(user.address);
-  await page.getByLabel('Mot de passe').fill(user.password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL(/\/mail(\/|$)/);
-  return page;
-}
 
 test('A2, A10: a server administrator creates a mailbox, finds it, sets its quota and resets its password', async () => {
   const { page } = await signIn(server.baseUrl, ANA);
@@ -96,7 +83,7 @@ test('A2, A10: a server administrator creates a mailbox, finds it, sets its quot
 });
 
 test('a domain administrator manages their domain only (French), and 403 everywhere else', async () => {
-  const page = await signInFrench(ZOE);
+  const page = await signInFrench(server.baseUrl, ZOE);
   await page.getByRole('link', { name: 'Administration' }).click();
   await page.getByRole('heading', { name: 'Administration' }).waitFor();
   assert.deepEqual(await page.getByRole('region', { name: 'Domaines' }).getByRole('link').allInnerTexts(), ['example.net']);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { imap as imapAs } from '../lib/imap.mjs';
 import { sendMail, textMessage } from '../lib/smtp.mjs';
-import { signIn, openBrowser, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
+import { signIn, signInFrench, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
@@ -168,14 +168,7 @@ test('A2, A4: a mailbox disabled, turned into an alias after a count and a confi
 });
 
 test('aliases in French, and 403 from every alias and mailbox function for another domain', async () => {
-  const browser = await openBrowser({ locale: 'fr-FR' });
-  const page = await browser.context.newPage();
-  await page.goto(`${server.baseUrl}/login`);
-  await waitForHydration(page);
-  await page.getByLabel('Adresse e-mail').fill(ZOE.address);
-  await page.getByLabel('Mot de passe').fill(ZOE.password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL(/\/mail(\/|$)/);
+  const page = await signInFrench(server.baseUrl, ZOE);
   await page.goto(`${server.baseUrl}/admin?domain=example.net&view=aliases`);
   await page.getByRole('region', { name: 'Adresses obligatoires' }).waitFor();
   assert.match(await page.locator('main').innerText(), /postmaster@example\.net → zoe@example\.net \(par défaut\)/);

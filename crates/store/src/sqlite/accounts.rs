@@ -2,7 +2,7 @@
 //! (A1-A3, A5, F8). Hashing, checking and token making are the `auth` crate's: the store only
 //! keeps what it is given.
 
-use super::domain_aliases::insert_targets;
+use super::domain_aliases::insert_alias;
 use super::folders::insert_folder;
 use sqlx::Row;
 
@@ -183,14 +183,7 @@ impl Store {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let domain_id = domain_id(&mut tx, &address.domain).await?;
         ensure_address_free(&mut tx, domain_id, address).await?;
-        let address_id: i64 = sqlx::query_scalar(
-            "INSERT INTO addresses (domain_id, local_part, kind) VALUES (?, ?, 'alias') RETURNING id",
-        )
-        .bind(domain_id)
-        .bind(&address.local)
-        .fetch_one(&mut *tx)
-        .await?;
-        insert_targets(&mut tx, address_id, targets).await?;
+        insert_alias(&mut tx, domain_id, &address.local, targets).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -36,27 +36,50 @@ impl Store {
     ) -> Result<(Vec<AliasInfo>, u32)> {
         let domain = parse_domain(domain)?;
         let domain_id = domain_id(&mut *self.reader.acquire().await?, &domain).await?;
-        const MATCHING: &str = "ad.domain_id = ?1 AND ad.kind = 'alias' AND ad.local_part NOT IN ('postmaster', 'abuse')
-            AND (?2 = '%%' OR ad.local_part || '@' || ?3 LIKE ?2 ESCAPE '\\'
-                 OR EXISTS (SELECT 1 FROM alias_targets t WHERE t.address_id = ad.id AND t.target LIKE ?2 ESCAPE '\\'))";
+        // The aliases that match, as (id, local_part): all of them by the index on (domain,
+        // kind, address); with a filter, those whose address holds it and those with a target
+        // that holds it, each found by one pass (a LIKE '%...%' uses no index, and a pass over
+        // the targets beats looking up each alias's targets in turn: 0.44 s → see bench-admin).
+        const ALIAS: &str = "ad.domain_id = ?1 AND ad.kind = 'alias' AND ad.local_part NOT IN ('postmaster', 'abuse')";
+        let matching = if filter.is_empty() {
+            format!("SELECT ad.id, ad.local_part FROM addresses ad WHERE {ALIAS}")
+        } else {
+            format!(
+                "SELECT ad.id, ad.local_part FROM addresses ad WHERE {ALIAS} AND ad.local_part || '@' || ?3 LIKE ?2 ESCAPE '\\'
+                 UNION
+                 SELECT ad.id, ad.local_part FROM alias_targets t JOIN addresses ad ON ad.id = t.address_id
+                 WHERE t.target LIKE ?2 ESCAPE '\\' AND {ALIAS}"
+            )
+        };
         let pattern = like_pattern(filter);
-        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM addresses ad WHERE {MATCHING}"))
-            .bind(domain_id)
-            .bind(&pattern)
-            .bind(&domain)
-            .fetch_one(&self.reader)
-            .await?;
-        // The page's addresses, then their targets in one query.
-        let rows = sqlx::query(&format!(
-            "SELECT ad.id, ad.local_part FROM addresses ad WHERE {MATCHING} ORDER BY ad.local_part LIMIT ?4 OFFSET ?5"
-        ))
-        .bind(domain_id)
-        .bind(&pattern)
-        .bind(&domain)
-        .bind(i64::from(limit.min(MAX_ALIASES_PAGE)))
-        .bind(i64::from(offset))
-        .fetch_all(&self.reader)
-        .await?;
+        let filtered = !filter.is_empty();
+        // The page's addresses, then their targets in one query. LIMIT and OFFSET take the
+        // parameters after the filter's, when there is one. A filtered page counts its matches
+        // in the same pass (a window over them), where a separate count would scan again;
+        // unfiltered, the index gives both the page and the count cheaply.
+        let (limit_at, offset_at) = if filtered { (4, 5) } else { (2, 3) };
+        let counted = if filtered { ", COUNT(*) OVER () AS total" } else { "" };
+        let page = format!(
+            "SELECT id, local_part{counted} FROM ({matching}) ORDER BY local_part LIMIT ?{limit_at} OFFSET ?{offset_at}"
+        );
+        let mut rows = sqlx::query(&page).bind(domain_id);
+        if filtered {
+            rows = rows.bind(&pattern).bind(&domain);
+        }
+        let rows =
+            rows.bind(i64::from(limit.min(MAX_ALIASES_PAGE))).bind(i64::from(offset)).fetch_all(&self.reader).await?;
+        let total: i64 = match rows.first() {
+            Some(row) if filtered => row.get("total"),
+            // Unfiltered, or past the last match: counted alone.
+            _ => {
+                let count = format!("SELECT COUNT(*) FROM ({matching})");
+                let mut total = sqlx::query_scalar(&count).bind(domain_id);
+                if filtered {
+                    total = total.bind(&pattern).bind(&domain);
+                }
+                total.fetch_one(&self.reader).await?
+            }
+        };
         let ids: Vec<i64> = rows.iter().map(|row| row.get("id")).collect();
         let targets: Vec<(i64, String)> = sqlx::query_as(
             "SELECT address_id, target FROM alias_targets
@@ -134,13 +157,9 @@ impl Store {
             Some((id, kind)) if kind == "alias" => id,
             Some(_) => return Err(Error::Refused(format!("{address} is a mailbox, not an alias"))),
             None if required => {
-                sqlx::query_scalar(
-                    "INSERT INTO addresses (domain_id, local_part, kind) VALUES (?, ?, 'alias') RETURNING id",
-                )
-                .bind(domain_id)
-                .bind(&address.local)
-                .fetch_one(&mut *tx)
-                .await?
+                insert_alias(&mut tx, domain_id, &address.local, targets).await?;
+                tx.commit().await?;
+                return Ok(());
             }
             None => return Err(Error::NotFound(format!("alias {address}"))),
         };
@@ -186,12 +205,24 @@ impl Store {
     }
 }
 
-/// Adds the targets of the alias `address_id`.
-pub(crate) async fn insert_targets(
+/// Adds the alias `local_part` of the domain `domain_id` with its targets (the address free).
+pub(crate) async fn insert_alias(
     tx: &mut sqlx::SqliteConnection,
-    address_id: i64,
+    domain_id: i64,
+    local_part: &str,
     targets: &[Address],
 ) -> Result<()> {
+    let address_id: i64 =
+        sqlx::query_scalar("INSERT INTO addresses (domain_id, local_part, kind) VALUES (?, ?, 'alias') RETURNING id")
+            .bind(domain_id)
+            .bind(local_part)
+            .fetch_one(&mut *tx)
+            .await?;
+    insert_targets(tx, address_id, targets).await
+}
+
+/// Adds the targets of the alias `address_id`.
+async fn insert_targets(tx: &mut sqlx::SqliteConnection, address_id: i64, targets: &[Address]) -> Result<()> {
     for target in targets {
         sqlx::query("INSERT OR IGNORE INTO alias_targets (address_id, target) VALUES (?, ?)")
             .bind(address_id)
@@ -228,6 +259,8 @@ mod tests {
         assert_eq!(store.domain_aliases("example.org", "ELSEWHERE", 0, 50).await.unwrap().1, 5);
         assert_eq!(store.domain_aliases("example.org", "team1", 0, 50).await.unwrap().1, 10);
         assert_eq!(store.domain_aliases("example.org", "team10@example.org", 0, 50).await.unwrap().1, 1);
+        let (past, total) = store.domain_aliases("example.org", "team1", 50, 10).await.unwrap();
+        assert_eq!((past.len(), total), (0, 10), "past the last match, still counted");
         assert_eq!(store.domain_aliases("example.org", "m_1", 0, 50).await.unwrap().1, 0);
 
         // Targets replaced, checked: none, itself, an unknown local address are refused.

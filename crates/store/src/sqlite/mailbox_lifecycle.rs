@@ -3,7 +3,7 @@
 //! Each is one transaction: mail arriving meanwhile finds either the old address or the new.
 
 use super::accounts::{domain_id, found_account, insert_account};
-use super::domain_aliases::{REQUIRED_LOCAL_PARTS, insert_targets};
+use super::domain_aliases::{REQUIRED_LOCAL_PARTS, insert_alias};
 use crate::{Account, AccountId, Address, Error, Result, Store};
 
 impl Store {
@@ -61,14 +61,7 @@ impl Store {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let domain_id = domain_id(&mut tx, &address.domain).await?;
         let (deleted, hashes) = remove_account(&mut tx, address).await?;
-        let address_id: i64 = sqlx::query_scalar(
-            "INSERT INTO addresses (domain_id, local_part, kind) VALUES (?, ?, 'alias') RETURNING id",
-        )
-        .bind(domain_id)
-        .bind(&address.local)
-        .fetch_one(&mut *tx)
-        .await?;
-        insert_targets(&mut tx, address_id, targets).await?;
+        insert_alias(&mut tx, domain_id, &address.local, targets).await?;
         tx.commit().await?;
         self.remove_unreferenced_blobs_logged(hashes).await;
         Ok(deleted)

@@ -38,7 +38,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (21, "tag keywords", include_str!("../../../../migrations/sqlite/0021_tag_keywords.sql")),
     (22, "message references", include_str!("../../../../migrations/sqlite/0022_message_references.sql")),
     (23, "domain admins", include_str!("../../../../migrations/sqlite/0023_domain_admins.sql")),
-    (24, "disabled mailboxes", include_str!("../../../../migrations/sqlite/0024_disabled_mailboxes.sql")),
+    (24, "administration", include_str!("../../../../migrations/sqlite/0024_administration.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
