@@ -19,7 +19,6 @@ Only the Python standard library is used; everything stays on 127.0.0.1.
 """
 
 import argparse
-import http.client
 import os
 import random
 import re
@@ -29,7 +28,8 @@ import statistics
 import subprocess
 import tempfile
 import time
-import urllib.parse
+
+from bench_web import web_session
 
 PASSWORD = "bench password 1"
 ADMIN = "admin@example.org"
@@ -95,17 +95,6 @@ def fill(data, mailboxes, aliases):
     db.close()
 
 
-def web_session(port):
-    connection = http.client.HTTPConnection("127.0.0.1", port)
-    body = urllib.parse.urlencode({"email": ADMIN, "password": PASSWORD})
-    connection.request("POST", "/api/login", body, {"Content-Type": "application/x-www-form-urlencoded",
-                                                    "Origin": f"http://127.0.0.1:{port}"})
-    response = connection.getresponse()
-    response.read()
-    cookie = response.getheader("Set-Cookie").split(";", 1)[0]
-    return connection, cookie
-
-
 def page_ms(connection, cookie, path):
     start = time.perf_counter()
     connection.request("GET", path, headers={"Cookie": cookie})
@@ -132,7 +121,7 @@ def main():
         fill(server.data, args.mailboxes, args.aliases)
         print(f"filled {args.mailboxes} mailboxes and {args.aliases} aliases in {time.perf_counter() - started:.1f} s")
         server.start()
-        connection, cookie = web_session(server.port)
+        connection, cookie = web_session(server.port, ADMIN, PASSWORD)
         last_mailboxes = (args.mailboxes + 1 + 49) // 50
         last_aliases = (args.aliases + 49) // 50
         base = f"/admin?domain={DOMAIN}"
@@ -144,7 +133,7 @@ def main():
             ("aliases, last page", f"{base}&view=aliases&page={last_aliases}"),
             ("aliases, filter on address", f"{base}&view=aliases&q=alias4999"),
             ("aliases, filter on a target", f"{base}&view=aliases&q=user00042%40"),
-            ("one mailbox", f"{base}&view=mailbox&mailbox=user05000%40{DOMAIN}"),
+            ("one mailbox", f"{base}&view=mailbox&mailbox=user{args.mailboxes // 2:05d}%40{DOMAIN}"),
         ]
         print(f"{'page':32} {'p50 ms':>8} {'p95 ms':>8} {'rows':>5}")
         for name, path in pages:

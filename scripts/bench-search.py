@@ -23,7 +23,6 @@ Only the Python standard library is used; everything stays on 127.0.0.1.
 """
 
 import argparse
-import http.client
 import imaplib
 import os
 import re
@@ -37,6 +36,7 @@ import time
 import urllib.parse
 
 import spam_assassin
+from bench_web import web_session
 
 PASSWORD = "bench password 1"
 USER = "ana@example.org"
@@ -170,17 +170,6 @@ def folder_bytes(path):
     return total
 
 
-def web_session(port):
-    connection = http.client.HTTPConnection("127.0.0.1", port)
-    body = urllib.parse.urlencode({"email": USER, "password": PASSWORD})
-    connection.request("POST", "/api/login", body, {"Content-Type": "application/x-www-form-urlencoded",
-                                                    "Origin": f"http://127.0.0.1:{port}"})
-    response = connection.getresponse()
-    response.read()
-    cookie = response.getheader("Set-Cookie").split(";", 1)[0]
-    return connection, cookie
-
-
 def search_page_ms(connection, cookie, query):
     path = "/mail/search?q=" + urllib.parse.quote(query)
     start = time.perf_counter()
@@ -295,7 +284,7 @@ def main():
               f"({mail_bytes / 2**20:.0f} MiB)")
 
         server.start()
-        connection, cookie = web_session(server.ports["http"])
+        connection, cookie = web_session(server.ports["http"], USER, PASSWORD)
         all_times, all_index = [], []
         for name, query in QUERIES:
             search_page_ms(connection, cookie, query)  # warm
