@@ -124,6 +124,9 @@ keys! {
     AdminDomainAdmins,
     AdminNoMailbox,
     AdminSaved,
+    AdminRename,
+    AdminNewAddress,
+    AdminKeepOld,
     DnsWhyAutoconfig,
     DnsWhyAutodiscover,
     AppleProfile,
@@ -584,6 +587,14 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
         (Lang::Fr, AdminNoMailbox) => "Aucune boîte ne correspond.",
         (Lang::En, AdminSaved) => "Saved.",
         (Lang::Fr, AdminSaved) => "Enregistré.",
+        (Lang::En, AdminRename) => "Rename",
+        (Lang::Fr, AdminRename) => "Renommer",
+        (Lang::En, AdminNewAddress) => "New address",
+        (Lang::Fr, AdminNewAddress) => "Nouvelle adresse",
+        (Lang::En, AdminKeepOld) => "Keep the old address as an alias, so that mail sent to it still arrives",
+        (Lang::Fr, AdminKeepOld) => {
+            "Garder l'ancienne adresse comme alias, pour que le courrier qui lui est envoyé arrive encore"
+        }
         (Lang::En, DnsWhyAutoconfig) => "Thunderbird finds its settings here.",
         (Lang::Fr, DnsWhyAutoconfig) => "Thunderbird trouve ses réglages ici.",
         (Lang::En, DnsWhyAutodiscover) => "Outlook finds its settings here.",

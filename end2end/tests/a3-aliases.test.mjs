@@ -2,7 +2,7 @@
 // postmaster@ and abuse@ are redirected (never deleted), role addresses are made in one click,
 // an alias's targets are checked and changed, and mail sent by SMTP follows each change. A
 // mailbox is disabled (IMAP refuses it), turned into an alias only after the page said how many
-// messages go and was asked twice, made a mailbox again, and deleted. A domain administrator
+// messages go and was asked twice, made a mailbox again, renamed, and deleted. A domain administrator
 // gets 403 from every one of these server functions for another domain's addresses.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,7 +97,7 @@ test('A5, A6, A3: required addresses redirected, role addresses in one click, al
   await page.getByRole('region', { name: /Aliases · / }).getByRole('status').filter({ hasText: '1 alias' }).waitFor();
 });
 
-test('A2, A4: a mailbox disabled, turned into an alias after a count and a confirmation, made a mailbox again, deleted', async () => {
+test('A2, A4: a mailbox disabled, turned into an alias after a count and a confirmation, made a mailbox again, renamed, deleted', async () => {
   await mailTo(CARL.address, 'Kept one');
   await mailTo(CARL.address, 'Kept two');
   await waitFor('Carl\'s mail', () => inboxSubjects(CARL).includes('Kept two'));
@@ -157,14 +157,26 @@ test('A2, A4: a mailbox disabled, turned into an alias after a count and a confi
   await mailTo(CARL.address, 'Welcome back');
   await waitFor('mail in the new mailbox', () => inboxSubjects(newCarl).includes('Welcome back'));
 
+  // Renamed, the old address kept as an alias: the new login opens it, mail to the old
+  // address still arrives, and contact@ (which named carl@) follows.
+  await page.getByLabel('New address').fill('carlos');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.getByRole('region', { name: 'carlos@example.org' }).waitFor();
+  const carlos = { address: 'carlos@example.org', password: 'new start 2026' };
+  assert.equal(inboxSubjects(carlos).includes('Welcome back'), true);
+  await mailTo(CARL.address, 'To the old name');
+  await waitFor('mail to the old name', () => inboxSubjects(carlos).includes('To the old name'));
+  assert.throws(() => imapAs(server, newCarl, 'print(json.dumps(True))'), 'the old login is gone');
+
   // Deleted, after the same two steps.
+  await waitForHydration(page);
   await page.getByRole('link', { name: 'Delete the mailbox…' }).click();
   const confirm = page.getByRole('alertdialog');
-  assert.match(await confirm.innerText(), /Deleting carl@example\.org deletes its 1 message .*, its folders and its settings for good\./);
+  assert.match(await confirm.innerText(), /Deleting carlos@example\.org deletes its 2 messages .*, its folders and its settings for good\./);
   await confirm.getByRole('button', { name: 'Delete it for good' }).click();
-  await page.getByRole('status').filter({ hasText: 'The mailbox is deleted. (carl@example.org)' }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'The mailbox is deleted. (carlos@example.org)' }).waitFor();
   assert.deepEqual(await page.locator('.admin-mailbox strong').allInnerTexts(), [ANA.address, BOB.address]);
-  assert.throws(() => imapAs(server, newCarl, 'print(json.dumps(True))'));
+  assert.throws(() => imapAs(server, carlos, 'print(json.dumps(True))'));
 });
 
 test('aliases in French, and 403 from every alias and mailbox function for another domain', async () => {
@@ -187,6 +199,7 @@ test('aliases in French, and 403 from every alias and mailbox function for anoth
     ['admin_set_disabled', { address: BOB.address, disabled: 'true' }],
     ['admin_delete_mailbox', { address: BOB.address }],
     ['admin_mailbox_to_alias', { address: BOB.address, targets: ZOE.address }],
+    ['admin_rename_mailbox', { address: BOB.address, local_part: 'robert' }],
   ];
   for (const [endpoint, form] of calls) {
     const response = await page.request.post(`${server.baseUrl}/api/${endpoint}`, { form, headers: origin, maxRedirects: 0 });

@@ -134,6 +134,14 @@ pub(crate) enum UserCommand {
         address: String,
         name: String,
     },
+    /// Rename the mailbox within its domain (its login changes; mail, settings and the aliases
+    /// naming it follow). --keep-old keeps the old address as an alias to the new one.
+    Rename {
+        address: String,
+        new_address: String,
+        #[arg(long)]
+        keep_old: bool,
+    },
     /// Stop anyone signing in to the mailbox (web, IMAP, SMTP); it keeps its mail and still
     /// receives.
     Disable {
@@ -347,6 +355,12 @@ async fn run_on(store: &Store, data: &Path, command: AdminCommand) -> anyhow::Re
             let address = parse_address(&address)?;
             store.set_display_name(&address, &name).await?;
             println!("{address} is shown as {}", name.trim());
+        }
+        AdminCommand::User(UserCommand::Rename { address, new_address, keep_old }) => {
+            let (address, new) = (parse_address(&address)?, parse_address(&new_address)?);
+            store.rename_mailbox(&address, &new, keep_old).await?;
+            let kept = if keep_old { format!("; {address} is now an alias to it") } else { String::new() };
+            println!("{address} is now {new}{kept}");
         }
         AdminCommand::User(UserCommand::Disable { address }) => {
             let address = parse_address(&address)?;

@@ -44,7 +44,7 @@ fn admin_commands_manage_domains_users_and_aliases() {
 
 /// Issue 18 (A2, A4, A5): a mailbox disabled and enabled (checked by IMAP logins), deleted or
 /// turned into an alias only with --yes after being told what goes, an alias turned back into
-/// a mailbox, targets replaced, postmaster@ redirected.
+/// a mailbox, targets replaced, postmaster@ redirected, a mailbox renamed.
 #[test]
 fn admin_commands_disable_delete_and_turn_mailboxes_into_aliases() {
     let srv = TestServer::start();
@@ -81,8 +81,17 @@ fn admin_commands_disable_delete_and_turn_mailboxes_into_aliases() {
     assert_eq!(srv.admin_ok(&["alias", "list"]), "postmaster@example.org\tbob@example.org\n");
     srv.admin_ok(&["alias", "remove", "postmaster@example.org"]);
 
-    assert!(!srv.admin(&["user", "delete", "bob@example.org"]).status.success(), "needs --yes");
-    assert!(srv.admin_ok(&["user", "delete", "bob@example.org", "--yes"]).contains("deleted with its 0 message(s)"));
+    // Renamed, the old address kept as an alias to the new one.
+    let renamed = srv.admin_ok(&["user", "rename", "bob@example.org", "robert@example.org", "--keep-old"]);
+    assert!(
+        renamed.contains("bob@example.org is now robert@example.org; bob@example.org is now an alias"),
+        "{renamed}"
+    );
+    assert_eq!(srv.admin_ok(&["alias", "list"]), "bob@example.org\trobert@example.org\n");
+    assert!(!srv.admin(&["user", "rename", "robert@example.org", "ana@example.org"]).status.success(), "taken");
+
+    assert!(!srv.admin(&["user", "delete", "robert@example.org"]).status.success(), "needs --yes");
+    assert!(srv.admin_ok(&["user", "delete", "robert@example.org", "--yes"]).contains("deleted with its 0 message(s)"));
     assert_eq!(srv.admin_ok(&["user", "list"]).lines().count(), 1);
 }
 

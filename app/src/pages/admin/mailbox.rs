@@ -1,5 +1,5 @@
-//! One mailbox in the administration (issue 18, A2, A4): disabled or enabled, deleted, or
-//! turned into an alias. Deleting and turning into an alias lose mail, so each first shows how
+//! One mailbox in the administration (issue 18, A2, A4): renamed, disabled or enabled, deleted,
+//! or turned into an alias. Deleting and turning into an alias lose mail, so each first shows how
 //! many messages go and asks (`&confirm=delete`, `&confirm=alias&targets=...`: plain links and
 //! a plain GET form, so it works before the WASM has loaded); nothing is deleted without that
 //! second step. The reader's own mailbox is not offered these (they would lock themselves out),
@@ -56,6 +56,25 @@ pub async fn set_disabled(address: String, disabled: String) -> Result<(), AppEr
     Ok(())
 }
 
+/// Renames a mailbox within its domain; with `keep_old`, the old address stays as an alias.
+/// One's own too: the session follows the account, not its name.
+#[server(endpoint = "admin_rename_mailbox")]
+pub async fn rename_mailbox(address: String, local_part: String, keep_old: Option<String>) -> Result<(), AppError> {
+    use crate::ssr::{self, administration};
+    let (store, account) = ssr::current_account().await?;
+    let address = administration::managed_address(&store, &account, &address).await?;
+    let local_part = local_part.trim();
+    let new = store::parse_address(&format!("{local_part}@{}", address.domain))
+        .ok()
+        .filter(|new| new.domain == address.domain && !local_part.contains('@'))
+        .ok_or(AppError::InvalidName)?;
+    let keep_old = keep_old.is_some();
+    store.rename_mailbox(&address, &new, keep_old).await.map_err(super::refusal)?;
+    tracing::info!(by = %account.login, mailbox = %address, new = %new, keep_old, "administration: mailbox renamed");
+    leptos_axum::redirect(&mailbox_path(&new.to_string()));
+    Ok(())
+}
+
 /// Makes a mailbox an administrator of its domain, or takes that from it. Whoever manages the
 /// domain may: a domain administrator gives no more than they have.
 #[server(endpoint = "admin_set_domain_admin")]
@@ -94,6 +113,7 @@ pub async fn mailbox_to_alias(address: String, targets: String) -> Result<(), Ap
 
 #[derive(Clone, Copy)]
 pub struct MailboxActions {
+    rename: ServerAction<RenameMailbox>,
     domain_admin: ServerAction<SetDomainAdmin>,
     disable: ServerAction<SetDisabled>,
     delete: ServerAction<DeleteMailbox>,
@@ -103,6 +123,7 @@ pub struct MailboxActions {
 impl MailboxActions {
     pub(super) fn new() -> MailboxActions {
         MailboxActions {
+            rename: ServerAction::new(),
             domain_admin: ServerAction::new(),
             disable: ServerAction::new(),
             delete: ServerAction::new(),
@@ -111,14 +132,16 @@ impl MailboxActions {
     }
 
     pub(super) fn versions(self) -> usize {
-        self.domain_admin.version().get()
+        self.rename.version().get()
+            + self.domain_admin.version().get()
             + self.disable.version().get()
             + self.delete.version().get()
             + self.to_alias.version().get()
     }
 
-    pub(super) fn results(self) -> [Option<Result<(), AppError>>; 4] {
+    pub(super) fn results(self) -> [Option<Result<(), AppError>>; 5] {
         [
+            self.rename.value().get(),
             self.domain_admin.value().get(),
             self.disable.value().get(),
             self.delete.value().get(),
@@ -142,6 +165,29 @@ pub fn MailboxPage(detail: MailboxDetail, actions: MailboxActions, own: bool) ->
     let count = if messages == 1 { "1 message".to_string() } else { format!("{messages} messages") };
     let holds = filled(t(lang, Key::AdminHolds), &[("messages", &count), ("size", &size)]);
     let back = mailbox_path(&login);
+    let (local, domain_suffix) = match login.rsplit_once('@') {
+        Some((local, domain)) => (local.to_string(), format!("@{domain}")),
+        None => (login.clone(), String::new()),
+    };
+    let for_rename = login.clone();
+    let rename = view! {
+        <ActionForm action=actions.rename>
+            <input type="hidden" name="address" value=for_rename/>
+            <div class="field">
+                <label for="rename-local">{t(lang, Key::AdminNewAddress)}</label>
+                <span class="address-field">
+                    <input id="rename-local" name="local_part" type="text" maxlength="64" value=local required/>
+                    <span>{domain_suffix}</span>
+                </span>
+            </div>
+            <label class="check">
+                <input type="checkbox" name="keep_old" value="on" checked/>
+                " "
+                {t(lang, Key::AdminKeepOld)}
+            </label>
+            <button type="submit" class="button subtle">{t(lang, Key::AdminRename)}</button>
+        </ActionForm>
+    };
     let for_admin = login.clone();
     // A server administrator administers every domain already.
     let administration = (!own && !row_server_admin).then(move || {
@@ -251,6 +297,7 @@ pub fn MailboxPage(detail: MailboxDetail, actions: MailboxActions, own: bool) ->
                 {disabled.then(|| view! { " " <span class="badge">{t(lang, Key::AdminDisabled)}</span> })}
             </p>
             <p>{holds}</p>
+            {rename}
             {administration}
             {state}
         </section>

@@ -1,8 +1,9 @@
-//! A mailbox's life after its creation (issue 18, A2, A4): disabled and enabled again, deleted
-//! with its mail, turned into an alias (its mail deleted), and an alias turned into a mailbox.
+//! A mailbox's life after its creation (issue 18, A2, A4): disabled and enabled again, renamed,
+//! deleted with its mail, turned into an alias (its mail deleted), and an alias turned into a
+//! mailbox.
 //! Each is one transaction: mail arriving meanwhile finds either the old address or the new.
 
-use super::accounts::{domain_id, found_account, insert_account};
+use super::accounts::{domain_id, ensure_address_free, found_account, insert_account};
 use super::domain_aliases::{REQUIRED_LOCAL_PARTS, insert_alias};
 use crate::{Account, AccountId, Address, Error, Result, Store};
 
@@ -39,6 +40,59 @@ impl Store {
                 .bind(address.to_string())
                 .execute(&mut *tx)
                 .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Renames a mailbox within its domain: its login, its address, its sending identity and
+    /// signature, the aliases and postmaster setting that name it follow. With `keep_old`, the
+    /// old address stays as an alias to the new one, so mail sent to it still arrives.
+    pub async fn rename_mailbox(&self, address: &Address, new: &Address, keep_old: bool) -> Result<()> {
+        if new.domain != address.domain {
+            return Err(Error::invalid("address", "a mailbox is renamed within its domain"));
+        }
+        let (old_login, new_login) = (address.to_string(), new.to_string());
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let domain_id = domain_id(&mut tx, &address.domain).await?;
+        let account: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE login = ?")
+            .bind(&old_login)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("user {address}")))?;
+        ensure_address_free(&mut tx, domain_id, new).await?;
+        sqlx::query("UPDATE accounts SET login = ? WHERE id = ?")
+            .bind(&new_login)
+            .bind(account)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE addresses SET local_part = ? WHERE account_id = ? AND kind = 'mailbox'")
+            .bind(&new.local)
+            .bind(account)
+            .execute(&mut *tx)
+            .await?;
+        for table in ["identities", "signatures"] {
+            sqlx::query(&format!("UPDATE OR IGNORE {table} SET address = ?1 WHERE account_id = ?2 AND address = ?3"))
+                .bind(&new_login)
+                .bind(account)
+                .bind(&old_login)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // Aliases naming it now name the new address (once, if one named both).
+        sqlx::query("UPDATE OR IGNORE alias_targets SET target = ? WHERE target = ?")
+            .bind(&new_login)
+            .bind(&old_login)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM alias_targets WHERE target = ?").bind(&old_login).execute(&mut *tx).await?;
+        sqlx::query("UPDATE domains SET postmaster_target = ? WHERE postmaster_target = ?")
+            .bind(&new_login)
+            .bind(&old_login)
+            .execute(&mut *tx)
+            .await?;
+        if keep_old {
+            insert_alias(&mut tx, domain_id, &address.local, std::slice::from_ref(new)).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -177,6 +231,24 @@ mod tests {
         assert_eq!(store.route(&ana).await.unwrap(), Route::Local { accounts: vec![account.id], external: vec![] });
         assert!(store.alias_to_mailbox(&ana, "hash", None).await.is_err(), "no longer an alias");
         assert!(store.alias_to_mailbox(&parse_address("postmaster@example.org").unwrap(), "h", None).await.is_err());
+
+        // Renamed, the old address kept as an alias: mail to either arrives; an alias naming it
+        // follows; a taken or reserved name, or another domain, is refused.
+        let team = parse_address("team@example.org").unwrap();
+        store.add_alias(&team, std::slice::from_ref(&ana)).await.unwrap();
+        let anna = parse_address("anna@example.org").unwrap();
+        store.rename_mailbox(&ana, &anna, true).await.unwrap();
+        assert!(store.account_by_login(&anna).await.unwrap().is_some_and(|a| a.id == account.id));
+        let to_account = Route::Local { accounts: vec![account.id], external: vec![] };
+        assert_eq!(store.route(&ana).await.unwrap(), to_account);
+        assert_eq!(store.route(&anna).await.unwrap(), to_account);
+        assert_eq!(store.aliases_targeting(&anna).await.unwrap(), ["ana@example.org", "team@example.org"]);
+        for taken in ["admin@example.org", "postmaster@example.org", "anna@example.net"] {
+            assert!(store.rename_mailbox(&anna, &parse_address(taken).unwrap(), false).await.is_err(), "{taken}");
+        }
+        store.remove_alias(&ana).await.unwrap();
+        store.rename_mailbox(&anna, &ana, false).await.unwrap();
+        assert_eq!(store.route(&anna).await.unwrap(), Route::UnknownUser);
 
         // Deleted: gone, its address unknown.
         assert_eq!(store.delete_mailbox(&ana).await.unwrap(), 0);
