@@ -95,7 +95,8 @@ pub async fn load_admin(
             if address.domain != domain {
                 return Err(AppError::NotFound);
             }
-            view_data.mailbox = Some(mailbox::detail(&store, &address, lang).await?);
+            let domain_admin = view_data.domain_admins.contains(&address.to_string());
+            view_data.mailbox = Some(mailbox::detail(&store, &address, domain_admin, lang).await?);
         }
         (AdminSection::Aliases, _) => aliases::load(&store, &domain, page, &mut view_data).await?,
         (AdminSection::Dns, _) => domains::load(&store, &domain, &mut view_data).await?,
@@ -146,6 +147,17 @@ fn quota_of(text: &str) -> Result<Option<u64>, AppError> {
     }
 }
 
+/// The address `local_part@domain` typed in a form (a new mailbox, alias or name), refused
+/// when the local part is not one or names another domain.
+#[cfg(feature = "ssr")]
+fn address_in(domain: &str, local_part: &str) -> Result<store::Address, AppError> {
+    let local_part = local_part.trim();
+    store::parse_address(&format!("{local_part}@{domain}"))
+        .ok()
+        .filter(|address| address.domain == domain && !local_part.contains('@'))
+        .ok_or(AppError::InvalidName)
+}
+
 /// A store or auth refusal as the reader is told it.
 #[cfg(feature = "ssr")]
 fn refusal(error: store::Error) -> AppError {
@@ -170,11 +182,7 @@ pub async fn create_mailbox(
     use crate::ssr::{self, administration};
     let (store, account) = ssr::current_account().await?;
     let domain = administration::managed_domain(&store, &account, &domain).await?;
-    let address =
-        store::parse_address(&format!("{}@{domain}", local_part.trim())).map_err(|_| AppError::InvalidName)?;
-    if address.domain != domain {
-        return Err(AppError::InvalidName);
-    }
+    let address = address_in(&domain, &local_part)?;
     let quota = quota_of(&quota_mb)?;
     let auth = expect_context::<auth::Auth>();
     auth.add_user(&address, &password, quota).await.map_err(refusal)?;

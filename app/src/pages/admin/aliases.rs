@@ -73,11 +73,7 @@ pub async fn create_alias(domain: String, local_part: String, targets: String) -
     use crate::ssr::{self, administration};
     let (store, account) = ssr::current_account().await?;
     let domain = administration::managed_domain(&store, &account, &domain).await?;
-    let local_part = local_part.trim();
-    let address = store::parse_address(&format!("{local_part}@{domain}"))
-        .ok()
-        .filter(|address| address.domain == domain && !local_part.contains('@'))
-        .ok_or(AppError::InvalidName)?;
+    let address = super::address_in(&domain, &local_part)?;
     let targets = targets_of(&targets)?;
     store.add_alias(&address, &targets).await.map_err(super::refusal)?;
     tracing::info!(by = %account.login, alias = %address, "administration: alias created");
@@ -214,6 +210,20 @@ fn TargetsField(id: String, value: String) -> impl IntoView {
     }
 }
 
+/// The form that replaces an alias's targets (or redirects postmaster@ and abuse@).
+#[component]
+fn SetTargets(address: String, targets: String, label: Key, actions: AliasActions) -> impl IntoView {
+    let lang = use_lang();
+    let id = id_of("targets", &address);
+    view! {
+        <ActionForm action=actions.set attr:class="inline-form">
+            <input type="hidden" name="address" value=address/>
+            <TargetsField id value=targets/>
+            <button type="submit" class="button subtle">{t(lang, label)}</button>
+        </ActionForm>
+    }
+}
+
 #[component]
 fn RequiredItem(required: RequiredRow, actions: AliasActions) -> impl IntoView {
     let lang = use_lang();
@@ -229,7 +239,7 @@ fn RequiredItem(required: RequiredRow, actions: AliasActions) -> impl IntoView {
             </ActionForm>
         }
     });
-    let (for_set, targets_id) = (address.clone(), id_of("targets", &address));
+    let for_set = address.clone();
     view! {
         <li class="admin-alias">
             <p>
@@ -238,11 +248,7 @@ fn RequiredItem(required: RequiredRow, actions: AliasActions) -> impl IntoView {
                 <span>{shown.clone()}</span>
                 {default}
             </p>
-            <ActionForm action=actions.set attr:class="inline-form">
-                <input type="hidden" name="address" value=for_set/>
-                <TargetsField id=targets_id value=shown/>
-                <button type="submit" class="button subtle">{t(lang, Key::AdminRedirect)}</button>
-            </ActionForm>
+            <SetTargets address=for_set targets=shown label=Key::AdminRedirect actions/>
             {back}
         </li>
     }
@@ -253,7 +259,7 @@ fn AliasItem(alias: AliasRow, actions: AliasActions) -> impl IntoView {
     let lang = use_lang();
     let AliasRow { address, targets } = alias;
     let shown = targets.join(", ");
-    let (password_id, targets_id) = (id_of("alias-password", &address), id_of("targets", &address));
+    let password_id = id_of("alias-password", &address);
     let (for_set, for_remove, for_mailbox) = (address.clone(), address.clone(), address.clone());
     view! {
         <li class="admin-alias">
@@ -262,11 +268,7 @@ fn AliasItem(alias: AliasRow, actions: AliasActions) -> impl IntoView {
                 " → "
                 <span>{shown.clone()}</span>
             </p>
-            <ActionForm action=actions.set attr:class="inline-form">
-                <input type="hidden" name="address" value=for_set/>
-                <TargetsField id=targets_id value=shown/>
-                <button type="submit" class="button subtle">{t(lang, Key::Save)}</button>
-            </ActionForm>
+            <SetTargets address=for_set targets=shown label=Key::Save actions/>
             <ActionForm action=actions.remove attr:class="inline-form">
                 <input type="hidden" name="address" value=for_remove/>
                 <button type="submit" class="button subtle">{t(lang, Key::AdminRemoveAlias)}</button>

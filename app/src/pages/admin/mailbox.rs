@@ -17,16 +17,17 @@ use crate::dto::{MailboxDetail, MailboxRow};
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
 
-/// The mailbox's detail, with what deleting it loses.
+/// The mailbox's detail, with what deleting it loses; `domain_admin`: whether it administers
+/// its domain (the page has read the domain's administrators already).
 #[cfg(feature = "ssr")]
 pub(super) async fn detail(
     store: &store::Store,
     address: &store::Address,
+    domain_admin: bool,
     lang: crate::i18n::Lang,
 ) -> Result<MailboxDetail, AppError> {
     let user = store.mailbox_info(address).await?.ok_or(AppError::NotFound)?;
     let (messages, bytes) = store.mailbox_contents(address).await?;
-    let domain_admin = store.domain_admins(&address.domain).await?.contains(&user.login);
     Ok(MailboxDetail {
         row: super::mailbox_row(user, lang),
         messages,
@@ -63,11 +64,7 @@ pub async fn rename_mailbox(address: String, local_part: String, keep_old: Optio
     use crate::ssr::{self, administration};
     let (store, account) = ssr::current_account().await?;
     let address = administration::managed_address(&store, &account, &address).await?;
-    let local_part = local_part.trim();
-    let new = store::parse_address(&format!("{local_part}@{}", address.domain))
-        .ok()
-        .filter(|new| new.domain == address.domain && !local_part.contains('@'))
-        .ok_or(AppError::InvalidName)?;
+    let new = super::address_in(&address.domain, &local_part)?;
     let keep_old = keep_old.is_some();
     store.rename_mailbox(&address, &new, keep_old).await.map_err(super::refusal)?;
     tracing::info!(by = %account.login, mailbox = %address, new = %new, keep_old, "administration: mailbox renamed");
