@@ -8,6 +8,8 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use store::{Store, parse_address};
 
+mod lists;
+
 #[derive(Subcommand)]
 pub(crate) enum AdminCommand {
     /// Mail domains (A1).
@@ -19,6 +21,9 @@ pub(crate) enum AdminCommand {
     /// Aliases: addresses that redirect to one or more others (A3).
     #[command(subcommand)]
     Alias(AliasCommand),
+    /// Mailing lists: distribution lists and discussion lists (A7, A8).
+    #[command(subcommand)]
+    List(lists::ListCommand),
     /// App passwords: one per program (phone, desktop client), each usable instead of the
     /// mailbox's password and removable alone (F8). Guesses at the password that hold up
     /// logins from new addresses do not hold these up.
@@ -490,6 +495,7 @@ async fn run_on(store: &Store, data: &Path, command: AdminCommand) -> anyhow::Re
             println!("delivered to {} mailbox(es)", delivery.delivered.len());
         }
         AdminCommand::Queue(command) => queue(store, command).await?,
+        AdminCommand::List(command) => lists::run(store, command).await?,
         AdminCommand::Footer(FooterCommand::Show) => match store.server_setting(store::FOOTER_SETTING).await? {
             Some(footer) => println!("{footer}"),
             None => println!("(no footer)"),

@@ -40,8 +40,10 @@ pub(crate) fn router(mail: mail::Mail, auth: auth::Auth, addr: SocketAddr, servi
         LeptosOptions::builder().output_name("facteur").site_root("site").site_pkg_dir("pkg").site_addr(addr).build();
     let WebServices { settings, send_later, search, dns, endpoints } = services;
     let store = auth.store().clone();
+    let list_pages = crate::list_pages::routes(mail.clone());
     app::ssr::router(mail, auth.clone(), options, settings, send_later, app::ssr::Search(search), app::ssr::Dns(dns))
         .merge(crate::autoconfig::routes(store, endpoints))
+        .merge(list_pages)
         .fallback(static_file)
         .layer(middleware::from_fn_with_state(auth, limit_requests))
         .layer(middleware::from_fn(security_headers))

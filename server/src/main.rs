@@ -8,6 +8,7 @@ mod admin;
 mod autoconfig;
 mod config;
 mod http;
+mod list_pages;
 mod serve;
 mod tls;
 mod web;

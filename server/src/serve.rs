@@ -108,6 +108,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         web_url = Some(config.public_url.clone().unwrap_or_else(|| format!("http://{local}/")));
         tasks.spawn(web::serve(listener, router));
     }
+    // Lists' copies carry links to the web client (unsubscribe, the list's page).
+    if let Some(url) = web_url.as_deref().or(config.public_url.as_deref()) {
+        mail.set_web_url(url);
+    }
+    tasks.spawn(mail::lists::run(mail.clone()));
     tasks.spawn(housekeeping(mail.clone(), config.changes_horizon, config.trash_days));
     tasks.spawn(outbound::run(mail.clone(), outbound_config(&config, resolver)?));
     announce("ready");

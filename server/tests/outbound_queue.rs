@@ -8,119 +8,12 @@
 mod common;
 
 use std::collections::HashSet;
-use std::path::PathBuf;
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::dns::Dns;
 use common::imap::*;
+use common::peer::*;
 use common::*;
-
-/// A running aiosmtpd peer and the folder it writes what it receives to.
-struct Peer {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Peer {
-    /// A peer offering STARTTLS with the test server's own certificate (any will do: the
-    /// queue encrypts opportunistically).
-    fn start(srv: &TestServer) -> Peer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let key = srv.cert_path().with_file_name("key.pem");
-        let cert = srv.cert_path();
-        let (child, port) = start_peer("smtp_peer.py", &[dir.path().as_os_str(), cert.as_os_str(), key.as_os_str()]);
-        Peer { child, port, dir }
-    }
-
-    fn address(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// The messages accepted so far, as JSON values, in the order received.
-    fn messages(&self) -> Vec<serde_json::Value> {
-        let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(self.dir.path())
-            .expect("peer folder")
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                let n = name.strip_prefix("msg-")?.strip_suffix(".json")?.parse().ok()?;
-                Some((n, e.path()))
-            })
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|(_, path)| serde_json::from_slice(&std::fs::read(path).expect("message file")).expect("json"))
-            .collect()
-    }
-
-    /// Each RCPT the peer answered: "address code".
-    fn rcpt_log(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.path().join("rcpt.log"))
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Waits (up to a minute) until `done` holds.
-fn wait_for(what: &str, srv: &TestServer, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}; log:\n{}", srv.log());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Sends by submission (port 587, STARTTLS, AUTH) with smtplib: argv is the sender's login,
-/// the envelope recipients (comma-separated) and the message.
-const SUBMIT: &str = r#"
-import smtplib, ssl, sys
-port, cert, password, login, recipients, message = sys.argv[1:7]
-context = ssl.create_default_context(cafile=cert)
-with smtplib.SMTP("localhost", int(port), timeout=30) as s:
-    s.starttls(context=context)
-    s.login(login, password)
-    print("refused:", s.sendmail(login, recipients.split(","), message.encode()))
-"#;
-
-fn submit(srv: &TestServer, from: &str, recipients: &[&str], message: &str) {
-    let out = python(
-        SUBMIT,
-        &[
-            srv.submission.port().to_string(),
-            srv.cert_path().display().to_string(),
-            PASSWORD.to_string(),
-            from.to_string(),
-            recipients.join(","),
-            message.to_string(),
-        ],
-    );
-    assert!(out.contains("refused: {}"), "{out}");
-}
-
-/// Starts a server whose outbound mail goes to a peer it starts first (the peer needs the
-/// server's certificate, so the server starts twice: once to make it).
-fn server_and_peer(env: &[(&str, &str)]) -> (TestServer, Peer) {
-    let mut srv = TestServer::start();
-    let peer = Peer::start(&srv);
-    srv.set_env("FACTEUR_RELAY", &peer.address());
-    for (key, value) in env {
-        srv.set_env(key, value);
-    }
-    srv.restart();
-    (srv, peer)
-}
 
 /// The domain's DKIM selector and TXT text, from `facteur admin domain dns` (its quoted
 /// pieces joined, as a resolver does).
@@ -226,25 +119,6 @@ fn without_a_relay_mail_goes_to_the_domains_mx_hosts() {
     });
 }
 
-/// Sends to the MX (port 25 role) with smtplib, as another server would: argv is the envelope
-/// sender (empty for the null sender), the recipients (comma-separated) and the message.
-const RELAY_IN: &str = r#"
-import smtplib, sys
-port, sender, recipients, message = sys.argv[1:5]
-with smtplib.SMTP("127.0.0.1", int(port), timeout=30) as s:
-    s.ehlo("mx.sender.test")
-    try:
-        print("refused:", s.sendmail(sender, recipients.split(","), message.encode()))
-    except smtplib.SMTPRecipientsRefused as error:
-        print("all refused:", error.recipients)
-"#;
-
-fn send_to_mx(srv: &TestServer, sender: &str, recipients: &[&str], message: &str) {
-    let out =
-        python(RELAY_IN, &[srv.smtp.port().to_string(), sender.to_string(), recipients.join(","), message.to_string()]);
-    assert!(out.contains("refused: {}"), "{out}");
-}
-
 /// A3: mail for an alias with an external target arrives on the MX and leaves for that
 /// target through the queue: under an SRS sender at our domain (so the next server's SPF
 /// check passes), without our Return-Path:, not signed by us; the local target has it too. The next server's bounce, sent to the SRS address, goes on to the sender.
@@ -310,13 +184,6 @@ with imaplib.IMAP4("localhost", port) as imap:
 
 fn read_dsns(srv: &TestServer) -> String {
     python(READ_DSNS, &[srv.imap.port().to_string(), srv.cert_path().display().to_string(), PASSWORD.to_string()])
-}
-
-fn inbox_count(srv: &TestServer, user: &str) -> usize {
-    let mut imap = Imap::login(srv, user);
-    let status = imap.ok("STATUS INBOX (MESSAGES)").join("");
-    let n = status.split("MESSAGES ").nth(1).and_then(|rest| rest.split(')').next()).expect("MESSAGES n");
-    n.trim().parse().expect("a count")
 }
 
 #[test]

@@ -782,9 +782,16 @@ async fn send(
     raw: Vec<u8>,
     hostname: &str,
 ) -> Result<(), AppError> {
-    let (local, remote) = route(mail, to, cc, bcc).await?;
+    let (local, remote, lists) = route(mail, to, cc, bcc).await?;
     let slot = mail.reserve_sending(account.id).ok_or(AppError::SendingLimit)?;
-    let envelope = mail::Envelope { sender: from, local: &local, remote: &remote };
+    // A list's post from here is the account's: held when it may not post freely (A7, A8).
+    let mut posts = Vec::with_capacity(lists.len());
+    for list in &lists {
+        if let mail::lists::PostDecision::Post(post) = mail.list_post(list, from, &raw, Some(account.id)).await? {
+            posts.push(post);
+        }
+    }
+    let envelope = mail::Envelope { sender: from, local: &local, remote: &remote, lists: &posts };
     match mail.submit(account.id, envelope, raw, hostname).await {
         Ok(submitted) => {
             slot.keep();
@@ -796,14 +803,15 @@ async fn send(
     }
 }
 
-/// The accounts here and the addresses elsewhere the recipients lead to; an error for a
-/// local address nobody has, or no recipient at all.
+/// The accounts here, the addresses elsewhere and the mailing lists the recipients lead to;
+/// an error for a local address nobody has, or no recipient at all.
 async fn route(
     mail: &mail::Mail,
     to: &[Mailbox],
     cc: &[Mailbox],
     bcc: &[Mailbox],
-) -> Result<(Vec<store::AccountId>, Vec<String>), AppError> {
+) -> Result<(Vec<store::AccountId>, Vec<String>, Vec<store::MailingList>), AppError> {
+    let mut lists: Vec<store::MailingList> = Vec::new();
     let mut local = Vec::new();
     let mut remote: Vec<String> = Vec::new();
     // At most MAX_RECIPIENTS each way: the lists stay short, `contains` is fine.
@@ -829,10 +837,19 @@ async fn route(
                     remote.push(remote_form);
                 }
             }
-            store::Route::UnknownUser => return Err(AppError::UnknownRecipient(mailbox.address.clone())),
+            store::Route::List(id) => {
+                if let Some(list) = mail.store().mailing_list(id).await?
+                    && !lists.iter().any(|known| known.id == id)
+                {
+                    lists.push(list);
+                }
+            }
+            store::Route::UnknownUser | store::Route::ListBounce { .. } => {
+                return Err(AppError::UnknownRecipient(mailbox.address.clone()));
+            }
         }
     }
-    Ok((local, remote))
+    Ok((local, remote, lists))
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ pub mod dns_records;
 mod feed;
 pub mod header;
 pub mod import;
+pub mod list_copy;
+pub mod lists;
 pub mod mutf7;
 pub mod outgoing;
 mod sending;
@@ -113,6 +115,8 @@ pub struct Envelope<'a> {
     pub local: &'a [AccountId],
     /// The recipients on other servers, full addresses.
     pub remote: &'a [String],
+    /// The mailing lists it is a post to ([`Mail::list_post`] decided each).
+    pub lists: &'a [store::NewListPost],
 }
 
 /// The mail domain over one store. Cheap to clone; clones share the feed.
@@ -124,6 +128,14 @@ pub struct Mail {
     outbound: Arc<tokio::sync::Notify>,
     /// The SRS key, read (or made) on first use.
     srs: Arc<tokio::sync::OnceCell<srs::Srs>>,
+    /// Woken when a list accepted a post or a moderator approved one (`lists::run`).
+    lists: Arc<tokio::sync::Notify>,
+    /// Posts held since `lists::run` last told their moderators.
+    held_notices: Arc<std::sync::Mutex<Vec<store::NewListPost>>>,
+    /// The web client's address, which starts the links lists write (set once it listens).
+    web_url: Arc<std::sync::OnceLock<String>>,
+    /// The key of lists' links and bounce addresses, read (or made) on first use.
+    list_keys: Arc<tokio::sync::OnceCell<lists::ListKeys>>,
     /// The messages each account sent in the last hour, and how many it may.
     sending: Arc<sending::SendingLog>,
     hourly_limit: u32,
@@ -149,6 +161,10 @@ impl Mail {
             feed: feed::Feed::new(),
             outbound: Arc::default(),
             srs: Arc::default(),
+            lists: Arc::default(),
+            web_url: Arc::default(),
+            held_notices: Arc::default(),
+            list_keys: Arc::default(),
             sending: Arc::default(),
             hourly_limit: DEFAULT_HOURLY_LIMIT,
             _follower: None,
@@ -165,6 +181,10 @@ impl Mail {
             feed,
             outbound: Arc::default(),
             srs: Arc::default(),
+            lists: Arc::default(),
+            web_url: Arc::default(),
+            held_notices: Arc::default(),
+            list_keys: Arc::default(),
             sending: Arc::default(),
             hourly_limit: DEFAULT_HOURLY_LIMIT,
             _follower: Some(Arc::new(Follower(follower))),
@@ -281,14 +301,7 @@ impl Mail {
         outbound: Option<Outbound>,
         raw: Vec<u8>,
     ) -> Result<Delivery> {
-        let delivery = self.store.deliver_and_queue(accounts, outbound, raw).await?;
-        if !delivery.delivered.is_empty() {
-            self.feed.committed();
-        }
-        if delivery.queued.is_some() {
-            self.outbound.notify_one();
-        }
-        Ok(delivery)
+        self.ingest(store::Copies { accounts: accounts.to_vec(), outbound, ..Default::default() }, raw).await
     }
 
     /// Sends a message this server writes itself (a bounce, a delay notice) to one address:
@@ -299,7 +312,13 @@ impl Mail {
         let (accounts, remote) = match self.route(&address).await? {
             Route::Local { accounts, external } => (accounts, external),
             Route::NotLocal => (Vec::new(), vec![to.to_string()]),
-            Route::UnknownUser => return Ok(ServerMessage::NoSuchAddress),
+            // A bounce of a list's copy (our own queue gave up on a member): counted, not kept.
+            Route::ListBounce { list, token } => {
+                self.list_bounced(list, &token, true, &raw).await?;
+                return Ok(ServerMessage::Sent);
+            }
+            // The server writes nothing to a list.
+            Route::List(_) | Route::UnknownUser => return Ok(ServerMessage::NoSuchAddress),
         };
         let outbound =
             (!remote.is_empty()).then(|| Outbound { sender: String::new(), account: None, recipients: remote });
@@ -333,7 +352,13 @@ impl Mail {
             account: Some(account),
             recipients: envelope.remote.to_vec(),
         });
-        let delivery = self.deliver_and_queue(envelope.local, outbound, prepared.without_bcc()).await?;
+        let copies = store::Copies {
+            accounts: envelope.local.to_vec(),
+            outbound,
+            list_posts: envelope.lists.to_vec(),
+            list_copy: None,
+        };
+        let delivery = self.ingest(copies, prepared.without_bcc()).await?;
         if !delivery.stored() {
             return Err(Error::QuotaExceeded);
         }

@@ -284,9 +284,10 @@ impl Runner {
     /// Only what one of our accounts submitted is signed. A forward (or a bounce passed back
     /// to an SRS address) is someone else's message: it keeps its author's signatures, and
     /// signing it would let anyone who can reach our MX have any `From:` signed with our keys
-    /// and replay it (DKIM replay). The bounces we write are not signed either.
+    /// and replay it (DKIM replay). The bounces we write are not signed either. A list's copy
+    /// is: the list wrote its `From:` (its own address, or an author who submitted it here).
     async fn signed(&self, message: &QueuedMessage, raw: &[u8]) -> Vec<u8> {
-        if message.account.is_none() {
+        if message.account.is_none() && !self.mail.is_list_copy_sender(&message.sender).await.unwrap_or(false) {
             return raw.to_vec();
         }
         let envelope_domain = message.sender.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());

@@ -41,6 +41,12 @@ pub enum Error {
     /// The domain is not ours and the client is not authenticated.
     #[error("relaying denied")]
     RelayDenied,
+    /// Only the owners of this distribution list (A7) post to it.
+    #[error("not an owner of the list")]
+    NotListOwner,
+    /// A list's own post came back to it (a member's address forwards to the list).
+    #[error("list loop")]
+    ListLoop,
     /// MX: more `Received:` fields than [`crate::MAX_HOPS`]: a mail loop (RFC 5321 §6.3).
     #[error("too many hops")]
     TooManyHops,
@@ -140,6 +146,8 @@ impl Error {
             ),
             UnknownUser => Reply::new(550, "5.1.1", "No such user here"),
             RelayDenied => Reply::new(550, "5.7.1", "Relaying denied"),
+            NotListOwner => Reply::new(550, "5.7.1", "Only the owners of this list post to it"),
+            ListLoop => Reply::new(554, "5.4.6", "Mail loop: this message already went through this list"),
             AuthRequired => Reply::new(530, "5.7.0", "Authentication required"),
             EncryptionRequired => Reply::new(538, "5.7.11", "Encryption required: use STARTTLS first"),
             AuthFailed => Reply::new(535, "5.7.8", "Authentication credentials invalid"),

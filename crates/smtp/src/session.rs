@@ -61,6 +61,10 @@ pub(crate) struct Transaction {
     pub(crate) forwards: Vec<String>,
     /// MX: the domain whose alias forwards first, the SRS sender's domain.
     pub(crate) forwarded_by: Option<String>,
+    /// Mailing lists among the recipients (A7, A8), each once: the message is a post to each.
+    pub(crate) lists: Vec<store::MailingList>,
+    /// Lists' VERP bounce addresses among the recipients: (list, tag).
+    pub(crate) list_bounces: Vec<(store::ListId, String)>,
     /// Submission: the message's place in the account's hourly count, given back if the
     /// transaction ends without it being sent.
     pub(crate) sending: Option<mail::SendingSlot>,

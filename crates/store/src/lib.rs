@@ -34,8 +34,10 @@ pub use sqlite::domain_aliases::{MAX_ALIAS_TARGETS, MAX_ALIASES_PAGE, REQUIRED_L
 pub use sqlite::folders::{
     FolderDeletion, MAX_FOLDER_DEPTH, MAX_FOLDER_NAME_BYTES, MAX_FOLDERS_PER_ACCOUNT, folder_path,
 };
+pub use sqlite::lists::{Confirmed, ListCopy, ListPost, NewListPost};
 pub use sqlite::messages::{
-    BlobRef, Delivery, FactsWanted, FetchRow, MAX_KEYWORD_BYTES, MAX_KEYWORDS_PER_ACCOUNT, MAX_KEYWORDS_PER_MESSAGE,
+    BlobRef, Copies, Delivery, FactsWanted, FetchRow, MAX_KEYWORD_BYTES, MAX_KEYWORDS_PER_ACCOUNT,
+    MAX_KEYWORDS_PER_MESSAGE,
 };
 // The plain data the store hands out lives in `types`, so the WASM side can use it too;
 // re-exported so callers can name it through the store they use.

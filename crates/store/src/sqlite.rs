@@ -12,6 +12,7 @@ pub(crate) mod dkim;
 pub(crate) mod domain_aliases;
 pub(crate) mod folders;
 pub(crate) mod ingest;
+pub(crate) mod lists;
 pub(crate) mod mailbox_lifecycle;
 pub(crate) mod messages;
 pub(crate) mod migrate;

@@ -8,6 +8,7 @@ mod address;
 mod client;
 mod list;
 mod log;
+mod mailing_list;
 mod model;
 mod tag;
 
@@ -15,5 +16,9 @@ pub use address::{Address, InvalidAddress, parse_address, parse_domain};
 pub use client::client_of;
 pub use list::{ListSort, ListWindow, SortKey};
 pub use log::loggable;
+pub use mailing_list::{
+    BOUNCES_TO_DISABLE, HeldPost, ListId, ListKind, ListMember, MailingList, PendingSubscription, Posting, ReplyTo,
+    Subscription,
+};
 pub use model::*;
 pub use tag::{MAX_TAG_NAME_CHARS, Tag, TagColour};

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 pub mod dns;
 pub mod imap;
+pub mod peer;
 
 /// The password of the test mailboxes.
 pub const PASSWORD: &str = "correct horse battery";

@@ -136,11 +136,13 @@ impl Session {
                 tracing::info!(login = %account.login, "From: or Sender: address refused");
                 return Err(Error::AuthorNotOwned);
             }
+            let posts = list_posts(&self.services.mail, &transaction, &raw, Some(account.id)).await?;
             // One pipeline for every way of sending: local recipients and the Sent copy.
             let envelope = mail::Envelope {
                 sender: &transaction.sender,
                 local: &transaction.accounts,
                 remote: &transaction.remote,
+                lists: &posts,
             };
             let submitted = self
                 .services
@@ -192,6 +194,15 @@ impl Session {
                 }
             }
         }
+        // Bounces of lists' copies (VERP) are counted, not kept.
+        for (list, tag) in &transaction.list_bounces {
+            self.services.mail.list_bounced(*list, tag, transaction.sender.is_empty(), &raw).await?;
+        }
+        let list_posts = list_posts(&self.services.mail, &transaction, &raw, None).await?;
+        if transaction.accounts.is_empty() && transaction.forwards.is_empty() && list_posts.is_empty() {
+            tracing::info!(%id, size, sender = %transaction.sender, "list bounces counted");
+            return Ok(Reply::new(250, "2.0.0", format!("OK, message {id} received")));
+        }
         // An alias's external targets get the message through the outbound queue (A3), under
         // an SRS sender so the next server's SPF check passes.
         let outbound = match transaction.forwarded_by.as_deref() {
@@ -208,16 +219,37 @@ impl Session {
         // mailbox without room defers the whole message with nothing stored, and the sender
         // retries rather than some recipients silently missing it.
         // FIXME: per-recipient results and bounces (a later issue) will let the others have it.
-        let delivery =
-            self.services.mail.deliver_and_queue(&transaction.accounts, outbound, raw).await.map_err(store_error)?;
+        let copies = store::Copies { accounts: transaction.accounts, outbound, list_posts, list_copy: None };
+        let delivery = self.services.mail.ingest(copies, raw).await.map_err(store_error)?;
         if !delivery.stored() {
             tracing::info!(%id, size, over_quota = ?delivery.over_quota, "mailbox full for the real size; message deferred");
             return Err(Error::MailboxFull);
         }
         tracing::info!(
             %id, size, n_mailboxes = delivery.delivered.len(), forwarded = ?delivery.queued,
-            sender = %transaction.sender, "message delivered"
+            list_posts = ?delivery.list_posts, "message delivered"
         );
         Ok(Reply::new(250, "2.0.0", format!("OK, message {id} delivered")))
     }
+}
+
+/// The posts a message makes to the lists among its recipients (A7, A8): going out or held,
+/// as each list decides; one that came back to its list is a loop, refused.
+async fn list_posts(
+    mail: &mail::Mail,
+    transaction: &crate::session::Transaction,
+    raw: &[u8],
+    account: Option<store::AccountId>,
+) -> Result<Vec<store::NewListPost>> {
+    let mut posts = Vec::with_capacity(transaction.lists.len());
+    for list in &transaction.lists {
+        match mail.list_post(list, &transaction.sender, raw, account).await? {
+            mail::lists::PostDecision::Post(post) => posts.push(post),
+            mail::lists::PostDecision::Loop => {
+                tracing::info!(list = %list.address, "a post came back to its list; refused as a loop");
+                return Err(Error::ListLoop);
+            }
+        }
+    }
+    Ok(posts)
 }

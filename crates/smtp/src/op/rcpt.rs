@@ -43,6 +43,17 @@ impl Session {
         };
         let (accounts, external) = match self.services.mail.route(&address).await? {
             store::Route::Local { accounts, external } => (accounts, external),
+            store::Route::List(list) => return self.list_recipient(list).await,
+            store::Route::ListBounce { list, token } => {
+                // A bounce address that we did not write is nobody's.
+                if self.services.mail.list_bounce_member(list, &token).await?.is_none() {
+                    return Err(Error::UnknownUser);
+                }
+                let transaction = self.transaction.as_mut().expect("checked at the top of handle_rcpt");
+                transaction.n_recipients += 1;
+                transaction.list_bounces.push((list, token));
+                return Ok(Reply::new(250, "2.1.5", "Recipient OK"));
+            }
             store::Route::UnknownUser => return Err(Error::UnknownUser),
             // A logged-in account may send anywhere: the message is queued for that server.
             store::Route::NotLocal if self.is_submission() => {
@@ -88,6 +99,28 @@ impl Session {
             if !transaction.accounts.contains(&account) {
                 transaction.accounts.push(account);
             }
+        }
+        Ok(Reply::new(250, "2.1.5", "Recipient OK"))
+    }
+
+    /// A mailing list (A7, A8): a distribution list takes posts from its owners alone, which
+    /// the envelope tells (the account's own addresses on submission; from the MX, an owner on
+    /// another server); a discussion list takes every message, and holds what its members did
+    /// not write (decided at DATA, on the `From:`).
+    async fn list_recipient(&mut self, list: store::ListId) -> Result<Reply> {
+        let Some(list) = self.services.store().mailing_list(list).await? else { return Err(Error::UnknownUser) };
+        let account = self.account.as_ref().filter(|_| self.is_submission()).map(|account| account.id);
+        let transaction = self.transaction.as_ref().expect("checked by handle_rcpt");
+        if list.kind == store::ListKind::Distribution
+            && !self.services.mail.is_list_owner(&list, &transaction.sender, account).await?
+        {
+            tracing::info!(list = %list.address, sender = %transaction.sender, "not an owner of the distribution list");
+            return Err(Error::NotListOwner);
+        }
+        let transaction = self.transaction.as_mut().expect("checked by handle_rcpt");
+        transaction.n_recipients += 1;
+        if !transaction.lists.iter().any(|known| known.id == list.id) {
+            transaction.lists.push(list);
         }
         Ok(Reply::new(250, "2.1.5", "Recipient OK"))
     }

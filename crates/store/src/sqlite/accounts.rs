@@ -407,11 +407,14 @@ pub(crate) async fn ensure_address_free(
     if matches!(address.local.as_str(), "postmaster" | "abuse") {
         return Err(Error::Refused(format!("{address} is reserved; route it with `facteur admin domain postmaster`")));
     }
-    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM addresses WHERE domain_id = ? AND local_part = ?")
-        .bind(domain_id)
-        .bind(&address.local)
-        .fetch_optional(conn)
-        .await?;
+    let taken: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM addresses WHERE domain_id = ?1 AND local_part = ?2
+         UNION ALL SELECT id FROM lists WHERE domain_id = ?1 AND local_part = ?2",
+    )
+    .bind(domain_id)
+    .bind(&address.local)
+    .fetch_optional(conn)
+    .await?;
     match taken {
         Some(_) => Err(Error::Exists(format!("address {address}"))),
         None => Ok(()),

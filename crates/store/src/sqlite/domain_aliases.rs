@@ -127,7 +127,8 @@ impl Store {
         let mut taken = Vec::new();
         for local in local_parts {
             let found: Option<i64> = sqlx::query_scalar(
-                "SELECT ad.id FROM addresses ad JOIN domains d ON d.id = ad.domain_id WHERE d.name = ? AND ad.local_part = ?",
+                "SELECT ad.id FROM addresses ad JOIN domains d ON d.id = ad.domain_id WHERE d.name = ?1 AND ad.local_part = ?2
+                 UNION ALL SELECT l.id FROM lists l JOIN domains d ON d.id = l.domain_id WHERE d.name = ?1 AND l.local_part = ?2",
             )
             .bind(domain)
             .bind(local)

@@ -16,9 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use facts::Facts;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::sqlite::messages::{NewMessage, insert_facts, insert_into_inboxes};
+use crate::sqlite::lists::{insert_list_copy, insert_list_post};
+use crate::sqlite::messages::{Copies, NewMessage, insert_facts, insert_into_inboxes};
 use crate::sqlite::queue::insert_outbound;
-use crate::{AccountId, Delivery, Error, Flags, Result, Store};
+use crate::{Delivery, Error, Flags, Result, Store};
 
 /// Deliveries committed in one transaction at most.
 const MAX_BATCH: usize = 64;
@@ -27,9 +28,7 @@ const QUEUE: usize = 256;
 
 /// One delivery whose file is written, waiting for its rows.
 pub(crate) struct Pending {
-    pub(crate) accounts: Vec<AccountId>,
-    /// Recipients on other servers, queued in the same transaction.
-    pub(crate) outbound: Option<crate::Outbound>,
+    pub(crate) copies: Copies,
     pub(crate) blob_hash: String,
     pub(crate) raw: Arc<Vec<u8>>,
     pub(crate) facts: Facts,
@@ -106,10 +105,20 @@ impl Store {
                     keywords: &[],
                     internal_date: pending.internal_date,
                 };
-                let mut delivery = insert_into_inboxes(&mut tx, &pending.accounts, &new).await?;
-                if let Some(outbound) = pending.outbound.as_ref().filter(|_| delivery.over_quota.is_empty()) {
-                    let size = pending.raw.len() as i64;
+                let copies = &pending.copies;
+                let mut delivery = insert_into_inboxes(&mut tx, &copies.accounts, &new).await?;
+                if !delivery.over_quota.is_empty() {
+                    return Ok(delivery);
+                }
+                let size = pending.raw.len() as i64;
+                if let Some(outbound) = &copies.outbound {
                     delivery.queued = Some(insert_outbound(&mut tx, &pending.blob_hash, size, outbound).await?);
+                }
+                for post in &copies.list_posts {
+                    delivery.list_posts.push(insert_list_post(&mut tx, &pending.blob_hash, size, post).await?);
+                }
+                if let Some(copy) = copies.list_copy {
+                    insert_list_copy(&mut tx, copy).await?;
                 }
                 Ok(delivery)
             }

@@ -25,13 +25,29 @@ pub struct Delivery {
     pub over_quota: Vec<AccountId>,
     /// The message's place in the outbound queue, when it also leaves for other servers.
     pub queued: Option<crate::OutboundId>,
+    /// The posts the mailing lists it was sent to accepted (A7, A8).
+    pub list_posts: Vec<i64>,
 }
 
 impl Delivery {
-    /// Whether the message is kept: in a mailbox, in the outbound queue, or both.
+    /// Whether the message is kept: in a mailbox, in the outbound queue, as a list's post.
     pub fn stored(&self) -> bool {
-        self.over_quota.is_empty() && (!self.delivered.is_empty() || self.queued.is_some())
+        self.over_quota.is_empty()
+            && (!self.delivered.is_empty() || self.queued.is_some() || !self.list_posts.is_empty())
     }
+}
+
+/// Where one delivery's copies go, stored all or nothing in one transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Copies {
+    /// The mailboxes whose Inbox gets it.
+    pub accounts: Vec<AccountId>,
+    /// Its recipients on other servers.
+    pub outbound: Option<crate::Outbound>,
+    /// The mailing lists that take it as a post.
+    pub list_posts: Vec<crate::NewListPost>,
+    /// The list post and member this is the copy of (a list's fan-out).
+    pub list_copy: Option<crate::ListCopy>,
 }
 
 pub(crate) const MESSAGE_COLUMNS: &str =
@@ -620,27 +636,32 @@ impl Store {
         outbound: Option<crate::Outbound>,
         raw: Vec<u8>,
     ) -> Result<Delivery> {
+        self.ingest(Copies { accounts: accounts.to_vec(), outbound, ..Copies::default() }, raw).await
+    }
+
+    /// Stores one message's copies (mailboxes, the outbound queue, lists' posts) in one
+    /// transaction, as [`Store::deliver_and_queue`] says.
+    pub async fn ingest(&self, copies: Copies, raw: Vec<u8>) -> Result<Delivery> {
         if raw.len() > MAX_MESSAGE_BYTES {
             return Err(Error::Refused(format!("message larger than {MAX_MESSAGE_BYTES} bytes")));
         }
         let size = raw.len() as u64;
         // A cheap look first, so a message that cannot go in never touches the disk.
         let mut over_quota = Vec::new();
-        for &account in accounts {
+        for &account in &copies.accounts {
             if !self.quota_allows(account, size).await? {
                 over_quota.push(account);
             }
         }
         if !over_quota.is_empty() {
-            return Ok(Delivery { delivered: Vec::new(), over_quota, queued: None });
+            return Ok(Delivery { over_quota, ..Delivery::default() });
         }
         let (raw, facts) = compute_facts(raw).await?;
         let blob_hash = self.blobs.put(Arc::clone(&raw)).await?;
         // Committed with whatever other deliveries queue meanwhile: see `ingest`.
         let (reply, answer) = tokio::sync::oneshot::channel();
         let pending = crate::sqlite::ingest::Pending {
-            accounts: accounts.to_vec(),
-            outbound,
+            copies,
             blob_hash: blob_hash.clone(),
             raw,
             facts,
@@ -954,7 +975,8 @@ impl Store {
         for hash in hashes {
             let referenced: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM messages WHERE blob_hash = ?1)
-                     OR EXISTS (SELECT 1 FROM outbound_messages WHERE blob_hash = ?1)",
+                     OR EXISTS (SELECT 1 FROM outbound_messages WHERE blob_hash = ?1)
+                     OR EXISTS (SELECT 1 FROM list_posts WHERE blob_hash = ?1)",
             )
             .bind(&hash)
             .fetch_one(&mut *tx)

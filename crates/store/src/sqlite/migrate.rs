@@ -39,6 +39,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "message references", include_str!("../../../../migrations/sqlite/0022_message_references.sql")),
     (23, "domain admins", include_str!("../../../../migrations/sqlite/0023_domain_admins.sql")),
     (24, "administration", include_str!("../../../../migrations/sqlite/0024_administration.sql")),
+    (25, "lists", include_str!("../../../../migrations/sqlite/0025_lists.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {

@@ -4,7 +4,7 @@ use std::collections::{HashSet, VecDeque};
 
 use sqlx::Row;
 
-use crate::{AccountId, Result, Store};
+use crate::{AccountId, ListId, Result, Store};
 use crate::{Address, parse_address};
 
 /// Aliases may point to aliases; this bounds the chain so a loop cannot run forever.
@@ -16,6 +16,11 @@ pub enum Route {
     /// The address is ours: deliver to these mailboxes (deduplicated) and forward to these
     /// external addresses.
     Local { accounts: Vec<AccountId>, external: Vec<String> },
+    /// A mailing list's address (A7, A8): the message is a post to it.
+    List(ListId),
+    /// A list's VERP bounce address, `list-bounces+TOKEN@`: a post to one member bounced. The
+    /// token is checked by the mail core, which wrote it.
+    ListBounce { list: ListId, token: String },
     /// The domain is ours but nobody has this address.
     UnknownUser,
     /// The domain is not one of ours.
@@ -25,6 +30,8 @@ pub enum Route {
 enum Lookup {
     Mailbox(AccountId),
     Alias(Vec<String>),
+    List(ListId),
+    ListBounce(ListId, String),
     Missing,
 }
 
@@ -63,6 +70,13 @@ impl Store {
                     }
                 }
                 Lookup::Alias(_) => tracing::warn!(%address, "alias chain too deep; stopping here"),
+                // A list or its bounces are answered as themselves; an alias naming a list
+                // (an alias for the list) does not expand it here.
+                Lookup::List(list) if depth == 0 => return Ok(Route::List(list)),
+                Lookup::ListBounce(list, token) if depth == 0 => return Ok(Route::ListBounce { list, token }),
+                Lookup::List(_) | Lookup::ListBounce(..) => {
+                    tracing::warn!(%address, "an alias points to a mailing list, which aliases do not expand")
+                }
                 Lookup::Missing if depth == 0 => return Ok(Route::UnknownUser),
                 Lookup::Missing => tracing::warn!(%address, "an alias points to an unknown local address"),
             }
@@ -85,6 +99,13 @@ impl Store {
         let found = self.lookup_exact(address).await?;
         if !matches!(found, Lookup::Missing) {
             return Ok(found);
+        }
+        // A list's VERP bounces, before plus addressing would read them as `list-bounces@`.
+        if let Some((list, token)) = address.local.split_once("-bounces+") {
+            let list_address = Address { local: list.to_string(), domain: address.domain.clone() };
+            if let Lookup::List(id) = self.lookup_exact(&list_address).await? {
+                return Ok(Lookup::ListBounce(id, token.to_string()));
+            }
         }
         // A9: user+suffix@ goes to user@.
         if let Some(base) = address.without_plus_suffix() {
@@ -109,7 +130,16 @@ impl Store {
         .bind(&address.local)
         .fetch_optional(&self.reader)
         .await?;
-        let Some(row) = row else { return Ok(Lookup::Missing) };
+        let Some(row) = row else {
+            let list: Option<i64> = sqlx::query_scalar(
+                "SELECT l.id FROM lists l JOIN domains d ON d.id = l.domain_id WHERE d.name = ? AND l.local_part = ?",
+            )
+            .bind(&address.domain)
+            .bind(&address.local)
+            .fetch_optional(&self.reader)
+            .await?;
+            return Ok(list.map_or(Lookup::Missing, |id| Lookup::List(ListId(id))));
+        };
         if row.get::<String, _>("kind") == "mailbox" {
             return Ok(Lookup::Mailbox(AccountId(row.get("account_id"))));
         }
