@@ -515,6 +515,32 @@ pub struct AdminView {
     pub zone: String,
     /// Whether the records were checked (the server has a resolver).
     pub dns_checked: bool,
+    /// The domain's mailing lists (section `Lists`).
+    pub lists: Vec<types::MailingList>,
+}
+
+/// One mailing list as its page shows it (A7, A8), to whoever may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListPageData {
+    pub login: String,
+    pub list: types::MailingList,
+    /// The reader changes its settings and members (a domain administrator, an owner).
+    pub can_edit: bool,
+    /// The reader deletes it (a domain administrator).
+    pub can_delete: bool,
+    pub members: Vec<types::ListMember>,
+    pub held: Vec<HeldRow>,
+    pub pending: Vec<types::PendingSubscription>,
+}
+
+/// A post waiting for a moderator, with its size and arrival as the reader reads them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldRow {
+    pub id: i64,
+    pub author: String,
+    pub subject: String,
+    pub size: String,
+    pub received: String,
 }
 
 /// One DNS record the domain should publish, and its verdict.
@@ -566,6 +592,8 @@ pub enum AdminSection {
     Mailbox,
     /// The DNS records to publish, checked.
     Dns,
+    /// Its mailing lists (A7, A8).
+    Lists,
 }
 
 impl AdminSection {
@@ -576,6 +604,7 @@ impl AdminSection {
             AdminSection::Aliases => "aliases",
             AdminSection::Mailbox => "mailbox",
             AdminSection::Dns => "dns",
+            AdminSection::Lists => "lists",
         }
     }
 
@@ -584,6 +613,7 @@ impl AdminSection {
             "aliases" => AdminSection::Aliases,
             "mailbox" => AdminSection::Mailbox,
             "dns" => AdminSection::Dns,
+            "lists" => AdminSection::Lists,
             _ => AdminSection::Mailboxes,
         }
     }

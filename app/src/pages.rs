@@ -8,6 +8,7 @@ pub mod drag_drop;
 pub mod editor;
 pub mod folders;
 pub mod import;
+pub mod list_admin;
 pub mod list_keys;
 pub mod login;
 pub mod mail;

@@ -110,6 +110,8 @@ export async function startServer({ users, aliases = [], domainAdmins = [], imap
     imapsPort: ports.imaps,
     certPath: join(dataDir, 'tls', 'cert.pem'),
     dataDir,
+    /** Runs `facteur admin ARGS...` on this server's data (beside it, as an operator would). */
+    admin: (args, input) => admin(bin, dataDir, args, input),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

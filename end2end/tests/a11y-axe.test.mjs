@@ -32,6 +32,15 @@ before(async () => {
   });
   // Tags in most colours (Thunderbird's labels, and a keyword of its own in grey), for their
   // contrast in both schemes.
+  // A list with a member and a post held for approval (A7, A8).
+  server.admin(['list', 'create', 'club@example.org', '--kind', 'discussion', '--name', 'Le Club']);
+  server.admin(['list', 'add', 'club@example.org', CARL.address, '--owner']);
+  await sendMail({
+    port: server.smtpPort,
+    from: 'someone@outside.test',
+    to: 'club@example.org',
+    message: htmlMessage({ from: 'someone@outside.test', to: 'club@example.org', subject: 'Question', html: '<p>?</p>' }),
+  });
   imap(server, ANA, 'imap.select("INBOX")\nimap.store("1", "+FLAGS", "($label1 $label2 $label3 $label4 $label5 projet)")\nprint("true")');
 });
 
@@ -76,9 +85,9 @@ for (const [scheme, locale] of [['light', 'en-GB'], ['dark', 'fr-FR']]) {
     await page.goto(`${server.baseUrl}/mail/search?q=agenda`);
     await page.locator('.advanced-search > summary').click();
     await audit('search');
-    for (const path of ['/admin', '/admin?domain=example.org&view=aliases', '/admin?domain=example.org&view=dns', '/admin?domain=example.org&view=mailbox&mailbox=carl%40example.org&confirm=delete', '/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/settings/import', '/scheduled', '/no-such-page']) {
+    for (const path of ['/admin', '/admin?domain=example.org&view=aliases', '/admin?domain=example.org&view=dns', '/admin?domain=example.org&view=lists', '/admin/list?id=1', '/admin/list?id=1&confirm=delete', '/lists/1', '/admin?domain=example.org&view=mailbox&mailbox=carl%40example.org&confirm=delete', '/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/settings/import', '/scheduled', '/no-such-page']) {
       await page.goto(`${server.baseUrl}${path}`);
-      if (path === '/no-such-page') {
+      if (path === '/no-such-page' || path === '/lists/1') {
         const seen = await violations(page);
         if (seen.length) found[path] = seen;
       } else {

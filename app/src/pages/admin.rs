@@ -8,6 +8,7 @@
 
 pub mod aliases;
 pub mod domains;
+pub mod lists;
 pub mod mailbox;
 
 use leptos::prelude::*;
@@ -85,6 +86,7 @@ pub async fn load_admin(
         dns: Vec::new(),
         zone: String::new(),
         dns_checked: false,
+        lists: Vec::new(),
     };
     let Some(domain) = domain else { return Ok(view_data) };
     view_data.domain_admins = store.domain_admins(&domain).await?;
@@ -100,6 +102,7 @@ pub async fn load_admin(
         }
         (AdminSection::Aliases, _) => aliases::load(&store, &domain, page, &mut view_data).await?,
         (AdminSection::Dns, _) => domains::load(&store, &domain, &mut view_data).await?,
+        (AdminSection::Lists, _) => lists::load(&store, &domain, &mut view_data).await?,
         _ => {
             view_data.section = AdminSection::Mailboxes;
             let filter = view_data.filter.clone();
@@ -227,6 +230,7 @@ struct AdminActions {
     aliases: aliases::AliasActions,
     mailbox: mailbox::MailboxActions,
     domains: domains::DomainActions,
+    create_list: ServerAction<lists::CreateList>,
 }
 
 impl AdminActions {
@@ -238,6 +242,7 @@ impl AdminActions {
             aliases: aliases::AliasActions::new(),
             mailbox: mailbox::MailboxActions::new(),
             domains: domains::DomainActions::new(),
+            create_list: ServerAction::new(),
         }
     }
 
@@ -249,17 +254,23 @@ impl AdminActions {
             + self.aliases.versions()
             + self.mailbox.versions()
             + self.domains.versions()
+            + self.create_list.version().get()
     }
 
     /// The refusal of the last action that failed, to show.
     fn error(self) -> Option<AppError> {
-        [self.create.value().get(), self.quota.value().get(), self.password.value().get()]
-            .into_iter()
-            .chain(self.aliases.results())
-            .chain(self.mailbox.results())
-            .chain(self.domains.results())
-            .flatten()
-            .find_map(Result::err)
+        [
+            self.create.value().get(),
+            self.quota.value().get(),
+            self.password.value().get(),
+            self.create_list.value().get(),
+        ]
+        .into_iter()
+        .chain(self.aliases.results())
+        .chain(self.mailbox.results())
+        .chain(self.domains.results())
+        .flatten()
+        .find_map(Result::err)
     }
 
     /// Whether an action that changes something in place (no new page) succeeded.
@@ -347,11 +358,13 @@ fn DomainSection(view_data: AdminView, actions: AdminActions) -> impl IntoView {
         <nav class="admin-tabs" aria-label=domain.clone()>
             {tab(Key::AdminMailboxes, AdminSection::Mailboxes)}
             {tab(Key::AdminAliases, AdminSection::Aliases)}
+            {tab(Key::AdminLists, AdminSection::Lists)}
             {tab(Key::AdminDns, AdminSection::Dns)}
         </nav>
     };
     let body = match section {
         AdminSection::Aliases => view! { <aliases::Aliases view_data actions=actions.aliases/> }.into_any(),
+        AdminSection::Lists => view! { <lists::Lists view_data create=actions.create_list/> }.into_any(),
         AdminSection::Dns => {
             let AdminView { dns, zone, dns_checked, .. } = view_data;
             view! { <domains::DnsRecords domain rows=dns zone checked=dns_checked/> }.into_any()

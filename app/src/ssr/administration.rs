@@ -66,6 +66,45 @@ pub(crate) async fn managed_address(store: &Store, account: &Account, address: &
     Ok(address)
 }
 
+/// What the reader may do on one mailing list (A7, A8): a domain administrator everything, an
+/// owner its settings and members, a moderator its held posts and waiting subscriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListRole {
+    Administrator,
+    Owner,
+    Moderator,
+}
+
+/// The list and the reader's role on it; `403` for a list that does not exist or that the
+/// reader has no part in (nothing leaks about others).
+pub(crate) async fn list_role(
+    mail: &mail::Mail,
+    account: &Account,
+    list: types::ListId,
+) -> Result<(types::MailingList, ListRole), AppError> {
+    let store = mail.store();
+    let Some(found) = store.mailing_list(list).await? else { return Err(forbidden()) };
+    let domain = found.address.rsplit_once('@').map_or("", |(_, domain)| domain);
+    // Not `role_of`, whose refusal would set the response's status for a mere owner.
+    if account.is_admin || store.administered_domains(account.id).await?.iter().any(|name| name == domain) {
+        return Ok((found, ListRole::Administrator));
+    }
+    let mut role = None;
+    for entry in store.list_members(found.id).await?.iter().filter(|m| m.owner || m.moderator) {
+        let Ok(address) = store::parse_address(&entry.address) else { continue };
+        if mail.owns(account.id, &address).await? {
+            role = match (role, entry.owner) {
+                (_, true) | (Some(ListRole::Owner), _) => Some(ListRole::Owner),
+                _ => Some(ListRole::Moderator),
+            };
+        }
+    }
+    match role {
+        Some(role) => Ok((found, role)),
+        None => Err(forbidden()),
+    }
+}
+
 /// [`AppError::Forbidden`], with the response's status set to `403`.
 pub(crate) fn forbidden() -> AppError {
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {

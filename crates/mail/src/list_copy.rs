@@ -131,18 +131,26 @@ fn display_name(name: &str) -> String {
     if name.is_ascii() {
         return format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""));
     }
-    let mut words = Vec::new();
-    let mut chunk = String::new();
-    for c in name.chars() {
-        // 45 bytes of text make 60 of base64: a word of 72 characters.
-        if chunk.len() + c.len_utf8() > 45 {
-            words.push(std::mem::take(&mut chunk));
-        }
-        chunk.push(c);
+    header_text(&name)
+}
+
+/// An unstructured field's text (a subject) as it can be written in a header: as it is when
+/// it is ASCII, else RFC 2047 encoded words.
+pub fn header_text(text: &str) -> String {
+    let text: String = text.chars().filter(|c| !c.is_control()).collect();
+    if text.is_ascii() {
+        return text;
     }
-    words.push(chunk);
+    // 45 bytes of text make 60 of base64: words of 72 characters, under RFC 2047's 75.
+    let mut pieces = vec![String::new()];
+    for c in text.chars() {
+        if pieces.last().is_some_and(|piece| piece.len() + c.len_utf8() > 45) {
+            pieces.push(String::new());
+        }
+        pieces.last_mut().expect("one piece at least").push(c);
+    }
     let engine = base64::engine::general_purpose::STANDARD;
-    words.iter().map(|word| format!("=?utf-8?b?{}?=", engine.encode(word))).collect::<Vec<_>>().join(" ")
+    pieces.iter().map(|piece| format!("=?utf-8?b?{}?=", engine.encode(piece))).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -227,7 +227,8 @@ impl Mail {
                 author = post.author,
                 subject = post.subject,
             );
-            let raw = notice(&list.address, &to.address, "A message waits for approval / Un message attend", &text);
+            let subject = format!("Approval / Accord : {}", post.subject);
+            let raw = notice(&list.address, &to.address, &subject, &text);
             if let Err(error) = self.send_from_server(&to.address, raw).await {
                 tracing::warn!(%error, to = %to.address, "the notice of a held post was not sent");
             }
@@ -454,6 +455,7 @@ fn notice(list: &str, to: &str, subject: &str, text: &str) -> Vec<u8> {
         "From: <{local}-owner@{domain}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nDate: {date}\r\n\
          Message-ID: <{id}@{domain}>\r\nAuto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n\
          Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}",
+        subject = crate::list_copy::header_text(subject),
         date = chrono::Utc::now().to_rfc2822(),
         id = hex(&id),
     )
