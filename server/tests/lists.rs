@@ -217,3 +217,36 @@ fn a_subscription_is_confirmed_by_a_post_from_the_mailed_link_and_approved_when_
     let url = format!("http://{}{page}", srv.http);
     assert_eq!(http("POST", &url, "address=bob%40example.org").0, 404);
 }
+
+/// Once the MX said `250`, a post reaches each member exactly once, even when the server is
+/// killed (SIGKILL) while it stores the copies: each copy is recorded in the transaction that
+/// stores it, so the restarted server goes on where it stopped. (The kill comes right after the
+/// `250`, while 301 copies are being written; wherever it lands, the count must be exact.)
+#[test]
+fn a_post_killed_mid_fan_out_reaches_each_member_exactly_once() {
+    let mut srv = TestServer::start();
+    srv.admin_ok(&["list", "create", "big@example.org", "--kind", "discussion"]);
+    let members: Vec<String> = (0..300).map(|n| format!("m{n:03}@elsewhere.test")).collect();
+    let mut add = vec!["list", "add", "big@example.org", "jo@sender.test"];
+    add.extend(members.iter().map(String::as_str));
+    srv.admin_ok(&add);
+    send_to_mx(&srv, "jo@sender.test", &["big@example.org"], "From: jo@sender.test\r\nSubject: Big\r\n\r\nHi\r\n");
+    srv.kill();
+    // The relay is a closed port: every copy stays in the queue, where it can be counted.
+    let queued = |srv: &TestServer| -> Vec<String> {
+        srv.admin_ok(&["queue", "list"])
+            .lines()
+            .filter_map(|line| line.strip_prefix("\tto "))
+            .map(|line| line.split('\t').next().unwrap_or_default().to_string())
+            .collect()
+    };
+    eprintln!("copies stored when the server was killed: {}", queued(&srv).len());
+    srv.restart();
+    wait_for("every copy to be queued", &srv, || queued(&srv).len() >= 301);
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    let mut copies = queued(&srv);
+    assert_eq!(copies.len(), 301, "one copy per member, none twice");
+    copies.sort();
+    copies.dedup();
+    assert_eq!(copies.len(), 301);
+}

@@ -35,10 +35,11 @@ pub(crate) enum ListCommand {
     },
     /// Delete a list, its members and the posts it still holds.
     Delete { address: String },
-    /// Put an address on a list (a receiving member unless --no-receive), or change what it is.
+    /// Put addresses on a list (receiving members unless --no-receive), or change what they are.
     Add {
         address: String,
-        member: String,
+        #[arg(required = true)]
+        members: Vec<String>,
         #[arg(long)]
         owner: bool,
         #[arg(long)]
@@ -133,14 +134,16 @@ pub(crate) async fn run(store: &Store, command: ListCommand) -> anyhow::Result<(
             store.delete_list(list.id).await?;
             println!("list {} deleted", list.address);
         }
-        ListCommand::Add { address, member, owner, moderator, no_receive } => {
+        ListCommand::Add { address, members, owner, moderator, no_receive } => {
             let list = list_at(store, &address).await?;
-            let member = parse_address(&member)?;
             if no_receive && !(owner || moderator) {
                 bail!("--no-receive is for an owner or a moderator");
             }
-            store.set_list_member(list.id, &member, !no_receive, owner, moderator).await?;
-            println!("{member} is on {}", list.address);
+            let members = members.iter().map(|m| parse_address(m)).collect::<Result<Vec<_>, _>>()?;
+            for member in &members {
+                store.set_list_member(list.id, member, !no_receive, owner, moderator).await?;
+            }
+            println!("{} address(es) on {}", members.len(), list.address);
         }
         ListCommand::Remove { address, member } => {
             let list = list_at(store, &address).await?;
