@@ -272,17 +272,16 @@ impl Mail {
     }
 
     async fn srs(&self) -> Result<&srs::Srs> {
-        self.srs
-            .get_or_try_init(|| async {
-                let key = self
-                    .store
-                    .server_secret("srs", || {
-                        let mut key = vec![0; 32];
-                        getrandom::fill(&mut key).expect("the system's random source works");
-                        key
-                    })
-                    .await?;
-                Ok(srs::Srs::new(key))
+        self.srs.get_or_try_init(|| async { Ok(srs::Srs::new(self.server_key("srs").await?)) }).await
+    }
+
+    /// A 256-bit key of this server's, made on first use and kept in the store.
+    async fn server_key(&self, name: &str) -> Result<Vec<u8>> {
+        self.store
+            .server_secret(name, || {
+                let mut key = vec![0; 32];
+                getrandom::fill(&mut key).expect("the system's random source works");
+                key
             })
             .await
     }

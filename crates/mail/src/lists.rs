@@ -93,19 +93,7 @@ fn author_of(raw: &[u8]) -> (String, String, String) {
 
 impl Mail {
     async fn list_keys(&self) -> Result<&ListKeys> {
-        self.list_keys
-            .get_or_try_init(|| async {
-                let key = self
-                    .store
-                    .server_secret("lists", || {
-                        let mut key = vec![0; 32];
-                        getrandom::fill(&mut key).expect("the system's random source works");
-                        key
-                    })
-                    .await?;
-                Ok(ListKeys::new(key))
-            })
-            .await
+        self.list_keys.get_or_try_init(|| async { Ok(ListKeys::new(self.server_key("lists").await?)) }).await
     }
 
     /// Whether this poster is an owner of the list: with an account (submission, the web
