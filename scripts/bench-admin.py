@@ -21,51 +21,16 @@ Only the Python standard library is used; everything stays on 127.0.0.1.
 import argparse
 import os
 import random
-import re
 import shutil
 import sqlite3
 import statistics
-import subprocess
-import tempfile
 import time
 
-from bench_web import web_session
+from bench_web import Server, web_session
 
 PASSWORD = "bench password 1"
 ADMIN = "admin@example.org"
 DOMAIN = "example.org"
-
-
-class Server:
-    def __init__(self, binary):
-        self.binary = binary
-        self.process = None
-        self.data = tempfile.mkdtemp(prefix="facteur-bench-admin-")
-        self.admin("domain", "add", DOMAIN)
-        self.admin("user", "add", ADMIN, "--password-stdin", stdin=PASSWORD + "\n")
-
-    def admin(self, *args, stdin=None):
-        return subprocess.run([self.binary, "admin", "--data", self.data, *args], input=stdin, check=True,
-                              capture_output=True, text=True)
-
-    def start(self):
-        env = dict(os.environ, FACTEUR_SENDER_CHECKS="false", FACTEUR_LOG="warn", FACTEUR_RELAY="127.0.0.1:9")
-        self.process = subprocess.Popen(
-            [self.binary, "serve", "--data", self.data, "--http", "127.0.0.1:0", "--smtp", "off",
-             "--imap", "off", "--imaps", "off", "--submission", "off", "--submissions", "off"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-        for line in self.process.stdout:
-            match = re.match(r"facteur: http listening on 127\.0\.0\.1:(\d+)", line)
-            if match:
-                self.port = int(match.group(1))
-            if line.startswith("facteur: ready"):
-                return
-
-    def stop(self):
-        if self.process:
-            self.process.terminate()
-            self.process.wait()
-            self.process = None
 
 
 def fill(data, mailboxes, aliases):
@@ -115,7 +80,7 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
 
-    server = Server(os.path.abspath(args.binary))
+    server = Server(os.path.abspath(args.binary), "facteur-bench-admin-", DOMAIN, ADMIN, PASSWORD)
     try:
         started = time.perf_counter()
         fill(server.data, args.mailboxes, args.aliases)

@@ -517,6 +517,18 @@ pub struct AdminView {
     pub dns_checked: bool,
     /// The domain's mailing lists (section `Lists`).
     pub lists: Vec<types::MailingList>,
+    /// The domain's groups (section `Groups`).
+    pub groups: Vec<types::GroupInfo>,
+}
+
+/// One group as its page shows it (A11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupPageData {
+    pub login: String,
+    pub group: types::GroupInfo,
+    pub members: Vec<types::GroupMember>,
+    /// The reader administers the group's domain (else only the group).
+    pub domain_admin: bool,
 }
 
 /// One mailing list as its page shows it (A7, A8), to whoever may see it.
@@ -594,6 +606,8 @@ pub enum AdminSection {
     Dns,
     /// Its mailing lists (A7, A8).
     Lists,
+    /// Its groups (A11).
+    Groups,
 }
 
 impl AdminSection {
@@ -605,6 +619,7 @@ impl AdminSection {
             AdminSection::Mailbox => "mailbox",
             AdminSection::Dns => "dns",
             AdminSection::Lists => "lists",
+            AdminSection::Groups => "groups",
         }
     }
 
@@ -614,6 +629,7 @@ impl AdminSection {
             "mailbox" => AdminSection::Mailbox,
             "dns" => AdminSection::Dns,
             "lists" => AdminSection::Lists,
+            "groups" => AdminSection::Groups,
             _ => AdminSection::Mailboxes,
         }
     }

@@ -118,6 +118,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/settings/tags") view=pages::tags::TagsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/list") view=pages::list_admin::ListAdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/group") view=pages::group_admin::GroupAdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/settings/import") view=pages::import::ImportPage ssr=SsrMode::Async/>
                 <Route
                     path=path!("/settings/preferences")

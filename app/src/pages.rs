@@ -7,6 +7,7 @@ pub mod debounced;
 pub mod drag_drop;
 pub mod editor;
 pub mod folders;
+pub mod group_admin;
 pub mod import;
 pub mod list_admin;
 pub mod list_keys;

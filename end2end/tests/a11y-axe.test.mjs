@@ -35,6 +35,9 @@ before(async () => {
   // A list with a member and a post held for approval (A7, A8).
   server.admin(['list', 'create', 'club@example.org', '--kind', 'discussion', '--name', 'Le Club']);
   server.admin(['list', 'add', 'club@example.org', CARL.address, '--owner']);
+  // A group with a member and its administrator (A11).
+  server.admin(['group', 'create', 'example.org', 'Bureau', '--description', 'Le bureau']);
+  server.admin(['group', 'add', 'example.org', 'Bureau', CARL.address, '--admin']);
   await sendMail({
     port: server.smtpPort,
     from: 'someone@outside.test',
@@ -85,7 +88,7 @@ for (const [scheme, locale] of [['light', 'en-GB'], ['dark', 'fr-FR']]) {
     await page.goto(`${server.baseUrl}/mail/search?q=agenda`);
     await page.locator('.advanced-search > summary').click();
     await audit('search');
-    for (const path of ['/admin', '/admin?domain=example.org&view=aliases', '/admin?domain=example.org&view=dns', '/admin?domain=example.org&view=lists', '/admin/list?id=1', '/admin/list?id=1&confirm=delete', '/lists/1', '/admin?domain=example.org&view=mailbox&mailbox=carl%40example.org&confirm=delete', '/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/settings/import', '/scheduled', '/no-such-page']) {
+    for (const path of ['/admin', '/admin?domain=example.org&view=aliases', '/admin?domain=example.org&view=dns', '/admin?domain=example.org&view=lists', '/admin/list?id=1', '/admin/list?id=1&confirm=delete', '/lists/1', '/admin?domain=example.org&view=groups', '/admin/group?id=1', '/admin?domain=example.org&view=mailbox&mailbox=carl%40example.org&confirm=delete', '/compose', '/settings/folders', '/settings/signatures', '/settings/app-passwords', '/settings/tags', '/settings/preferences', '/settings/import', '/scheduled', '/no-such-page']) {
       await page.goto(`${server.baseUrl}${path}`);
       if (path === '/no-such-page' || path === '/lists/1') {
         const seen = await violations(page);

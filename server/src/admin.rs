@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use store::{Store, parse_address};
 
+mod groups;
 mod lists;
 
 #[derive(Subcommand)]
@@ -21,6 +22,9 @@ pub(crate) enum AdminCommand {
     /// Aliases: addresses that redirect to one or more others (A3).
     #[command(subcommand)]
     Alias(AliasCommand),
+    /// Groups of a domain's mailboxes, with their administrators (A11).
+    #[command(subcommand)]
+    Group(groups::GroupCommand),
     /// Mailing lists: distribution lists and discussion lists (A7, A8).
     #[command(subcommand)]
     List(lists::ListCommand),
@@ -496,6 +500,7 @@ async fn run_on(store: &Store, data: &Path, command: AdminCommand) -> anyhow::Re
         }
         AdminCommand::Queue(command) => queue(store, command).await?,
         AdminCommand::List(command) => lists::run(store, command).await?,
+        AdminCommand::Group(command) => groups::run(store, command).await?,
         AdminCommand::Footer(FooterCommand::Show) => match store.server_setting(store::FOOTER_SETTING).await? {
             Some(footer) => println!("{footer}"),
             None => println!("(no footer)"),

@@ -175,3 +175,31 @@ fn a_config_file_sets_listeners_and_bad_ones_are_refused() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("--http"), "{}", stderr(&output));
 }
+
+/// Issue 18 (A11, A7): groups of a domain's mailboxes from the command line, and a domain
+/// removed with its lists and groups once its mailboxes are gone.
+#[test]
+fn admin_commands_manage_groups_and_a_domain_goes_with_its_lists_and_groups() {
+    let srv = TestServer::start();
+    srv.admin_ok(&["group", "create", "example.org", "Bureau", "--description", "Le bureau"]);
+    assert!(!srv.admin(&["group", "create", "example.org", "bureau"]).status.success(), "names are unique");
+    srv.admin_ok(&["group", "add", "example.org", "Bureau", "ana@example.org", "--admin"]);
+    srv.admin_ok(&["group", "add", "example.org", "bureau", "bob@example.org"]);
+    let outside = srv.admin(&["group", "add", "example.org", "Bureau", "zoe@example.net"]);
+    assert!(stderr(&outside).contains("zoe@example.net"), "{}", stderr(&outside));
+    let shown = srv.admin_ok(&["group", "show", "example.org", "Bureau"]);
+    assert!(shown.ends_with("ana@example.org\tadmin\nbob@example.org\n"), "{shown}");
+    assert_eq!(srv.admin_ok(&["group", "list", "example.org"]), "Bureau\t2 member(s)\tLe bureau\n");
+    srv.admin_ok(&["group", "remove", "example.org", "Bureau", "bob@example.org"]);
+    srv.admin_ok(&["group", "rename", "example.org", "Bureau", "Conseil"]);
+    assert_eq!(srv.admin_ok(&["group", "list", "example.org"]), "Conseil\t1 member(s)\tLe bureau\n");
+    srv.admin_ok(&["group", "delete", "example.org", "Conseil"]);
+    assert_eq!(srv.admin_ok(&["group", "list", "example.org"]), "");
+
+    srv.admin_ok(&["domain", "add", "other.test"]);
+    srv.admin_ok(&["list", "create", "club@other.test", "--kind", "discussion"]);
+    srv.admin_ok(&["group", "create", "other.test", "Bureau"]);
+    assert!(!srv.admin(&["user", "add", "club@other.test"]).status.success(), "the list's address is taken");
+    srv.admin_ok(&["domain", "remove", "other.test"]);
+    assert!(!srv.admin_ok(&["domain", "list"]).contains("other.test"));
+}

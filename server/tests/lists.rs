@@ -142,7 +142,11 @@ fn non_members_posts_wait_for_a_moderator_and_distribution_lists_take_their_owne
     wait_for("the owner's notice", &srv, || inbox_count(&srv, "ana@example.org") == 1);
     let notice = &inbox(&srv, "ana@example.org")[0];
     assert!(notice.contains("waits for your approval") && notice.contains("stranger@sender.test"), "{notice}");
-    assert!(notice.contains("/admin?domain=example.org&list="), "{notice}");
+    assert!(notice.contains("/admin/list?id="), "{notice}");
+    // Its notices come from club-owner@, which reaches the list's owners.
+    assert!(notice.contains("From: <club-owner@example.org>"), "{notice}");
+    send_to_mx(&srv, "stranger@sender.test", &["club-owner@example.org"], "Subject: About the list\r\n\r\nHi\r\n");
+    wait_for("the owners' mail", &srv, || inbox_count(&srv, "ana@example.org") == 2);
     let listed = show(&srv, "club@example.org");
     let post = link_after(&listed, "held post ").split('\t').next().expect("an id").to_string();
     assert_eq!(inbox_count(&srv, "bob@example.org"), 0);

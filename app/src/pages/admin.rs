@@ -8,6 +8,7 @@
 
 pub mod aliases;
 pub mod domains;
+pub mod groups;
 pub mod lists;
 pub mod mailbox;
 
@@ -87,6 +88,7 @@ pub async fn load_admin(
         zone: String::new(),
         dns_checked: false,
         lists: Vec::new(),
+        groups: Vec::new(),
     };
     let Some(domain) = domain else { return Ok(view_data) };
     view_data.domain_admins = store.domain_admins(&domain).await?;
@@ -103,6 +105,7 @@ pub async fn load_admin(
         (AdminSection::Aliases, _) => aliases::load(&store, &domain, page, &mut view_data).await?,
         (AdminSection::Dns, _) => domains::load(&store, &domain, &mut view_data).await?,
         (AdminSection::Lists, _) => lists::load(&store, &domain, &mut view_data).await?,
+        (AdminSection::Groups, _) => groups::load(&store, &domain, &mut view_data).await?,
         _ => {
             view_data.section = AdminSection::Mailboxes;
             let filter = view_data.filter.clone();
@@ -231,6 +234,7 @@ struct AdminActions {
     mailbox: mailbox::MailboxActions,
     domains: domains::DomainActions,
     create_list: ServerAction<lists::CreateList>,
+    create_group: ServerAction<groups::CreateGroup>,
 }
 
 impl AdminActions {
@@ -243,6 +247,7 @@ impl AdminActions {
             mailbox: mailbox::MailboxActions::new(),
             domains: domains::DomainActions::new(),
             create_list: ServerAction::new(),
+            create_group: ServerAction::new(),
         }
     }
 
@@ -255,6 +260,7 @@ impl AdminActions {
             + self.mailbox.versions()
             + self.domains.versions()
             + self.create_list.version().get()
+            + self.create_group.version().get()
     }
 
     /// The refusal of the last action that failed, to show.
@@ -264,6 +270,7 @@ impl AdminActions {
             self.quota.value().get(),
             self.password.value().get(),
             self.create_list.value().get(),
+            self.create_group.value().get(),
         ]
         .into_iter()
         .chain(self.aliases.results())
@@ -359,12 +366,14 @@ fn DomainSection(view_data: AdminView, actions: AdminActions) -> impl IntoView {
             {tab(Key::AdminMailboxes, AdminSection::Mailboxes)}
             {tab(Key::AdminAliases, AdminSection::Aliases)}
             {tab(Key::AdminLists, AdminSection::Lists)}
+            {tab(Key::AdminGroups, AdminSection::Groups)}
             {tab(Key::AdminDns, AdminSection::Dns)}
         </nav>
     };
     let body = match section {
         AdminSection::Aliases => view! { <aliases::Aliases view_data actions=actions.aliases/> }.into_any(),
         AdminSection::Lists => view! { <lists::Lists view_data create=actions.create_list/> }.into_any(),
+        AdminSection::Groups => view! { <groups::Groups view_data create=actions.create_group/> }.into_any(),
         AdminSection::Dns => {
             let AdminView { dns, zone, dns_checked, .. } = view_data;
             view! { <domains::DnsRecords domain rows=dns zone checked=dns_checked/> }.into_any()

@@ -502,7 +502,7 @@ fn MemberItem(id: i64, member: ListMember, can_edit: bool, actions: ListActions)
             <ActionForm action=actions.remove_member attr:class="inline-form">
                 <input type="hidden" name="id" value=id/>
                 <input type="hidden" name="address" value=address/>
-                <button type="submit" class="button subtle danger">{t(lang, Key::Remove)}</button>
+                <button type="submit" class="button subtle danger">{t(lang, Key::RemoveMember)}</button>
             </ActionForm>
         }
     });

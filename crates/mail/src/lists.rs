@@ -205,8 +205,7 @@ impl Mail {
         let web_url = self.web_url();
         let Ok(Some(list)) = self.store.mailing_list(post.list).await else { return };
         let Ok(members) = self.store.list_members(list.id).await else { return };
-        let domain = list.address.rsplit_once('@').map_or("", |(_, d)| d);
-        let link = format!("{web_url}admin?domain={domain}&list={}", list.id.0);
+        let link = format!("{web_url}admin/list?id={}", list.id.0);
         for to in members.iter().filter(|m| m.owner || m.moderator) {
             let text = format!(
                 "A message to {list} waits for your approval.\r\nUn message pour {list} attend votre accord.\r\n\r\n\
@@ -400,7 +399,11 @@ impl Mail {
         getrandom::fill(&mut token).expect("the system's random source works");
         let token = hex(&token);
         let expires = chrono::Utc::now().timestamp() + CONFIRMATION_HOURS * 3600;
-        self.store.add_list_request(list.id, &to, &hex(&Sha256::digest(token.as_bytes())), expires).await?;
+        let hash = hex(&Sha256::digest(token.as_bytes()));
+        if !self.store.add_list_request(list.id, &to, &hash, expires).await? {
+            tracing::info!(list = %list.address, %to, "subscription asked for again too soon; not mailed again");
+            return Ok(());
+        }
         let text = format!(
             "Someone asked for {to} to join {list}. To confirm, open this link within {CONFIRMATION_HOURS} hours:\r\n\
              Quelqu'un a demandé l'inscription de {to} à {list}. Pour confirmer, ouvrez ce lien dans les {CONFIRMATION_HOURS} heures :\r\n\r\n\

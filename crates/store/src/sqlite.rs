@@ -11,6 +11,7 @@ pub(crate) mod correspondents;
 pub(crate) mod dkim;
 pub(crate) mod domain_aliases;
 pub(crate) mod folders;
+pub(crate) mod groups;
 pub(crate) mod ingest;
 pub(crate) mod lists;
 pub(crate) mod mailbox_lifecycle;

@@ -6,6 +6,7 @@
 
 mod address;
 mod client;
+mod group;
 mod list;
 mod log;
 mod mailing_list;
@@ -14,6 +15,7 @@ mod tag;
 
 pub use address::{Address, InvalidAddress, parse_address, parse_domain};
 pub use client::client_of;
+pub use group::{GroupId, GroupInfo, GroupMember};
 pub use list::{ListSort, ListWindow, SortKey};
 pub use log::loggable;
 pub use mailing_list::{

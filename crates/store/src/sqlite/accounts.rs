@@ -75,6 +75,9 @@ impl Store {
             return Err(Error::Refused(format!("domain {name} still has {n_accounts} mailbox(es); remove them first")));
         }
         sqlx::query("DELETE FROM addresses WHERE domain_id = ?").bind(domain_id).execute(&mut *tx).await?;
+        // Its lists and groups go with it (their posts' files with the next sweep).
+        sqlx::query("DELETE FROM lists WHERE domain_id = ?").bind(domain_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM groups WHERE domain_id = ?").bind(domain_id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM domains WHERE id = ?").bind(domain_id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())

@@ -58,6 +58,9 @@ pub enum Confirmed {
     AwaitsModerator(ListId, String),
 }
 
+/// Seconds before a subscription asked for can be asked for (and mailed) again.
+pub(crate) const REQUEST_PAUSE: i64 = 15 * 60;
+
 const LIST_COLUMNS: &str = "l.id, l.local_part || '@' || d.name AS address, l.kind, l.name, l.subscription,
     l.posting, l.reply_to,
     (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.member AND NOT m.disabled) AS members";
@@ -419,8 +422,26 @@ impl Store {
     // ----- Subscriptions (A8) -----
 
     /// Records a subscription asked for, to be confirmed with the token whose SHA-256 is
-    /// `token_hash` before `expires_at`. Asking again replaces the previous token.
-    pub async fn add_list_request(&self, list: ListId, address: &str, token_hash: &str, expires_at: i64) -> Result<()> {
+    /// `token_hash` before `expires_at`. Asking again replaces the previous token, unless it
+    /// was asked for less than [`REQUEST_PAUSE`] seconds ago: then nothing changes and the
+    /// answer is `false` (the form cannot make the server mail an address again and again).
+    pub async fn add_list_request(
+        &self,
+        list: ListId,
+        address: &str,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<bool> {
+        let recent: Option<i64> = sqlx::query_scalar(
+            "SELECT requested_at FROM list_requests WHERE list_id = ? AND address = ? AND token_hash IS NOT NULL",
+        )
+        .bind(list.0)
+        .bind(address.to_lowercase())
+        .fetch_optional(&self.reader)
+        .await?;
+        if recent.is_some_and(|at| at > now_unix() - REQUEST_PAUSE) {
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO list_requests (list_id, address, token_hash, expires_at, requested_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (list_id, address) DO UPDATE SET token_hash = excluded.token_hash,
@@ -433,7 +454,7 @@ impl Store {
         .bind(now_unix())
         .execute(&self.writer)
         .await?;
-        Ok(())
+        Ok(true)
     }
 
     /// Follows a confirmation link: the address joins the list, or waits for a moderator when
@@ -648,9 +669,14 @@ mod tests {
         assert_eq!(store.mailing_list(list.id).await.unwrap().unwrap().members, 1);
 
         // A confirmation link works once, before it expires.
-        store.add_list_request(list.id, "Bob@elsewhere.test", "h1", 1_000).await.unwrap();
+        assert!(store.add_list_request(list.id, "Bob@elsewhere.test", "h1", 1_000).await.unwrap());
         assert_eq!(store.confirm_list_request("h1", 1_000).await.unwrap(), None, "expired");
-        store.add_list_request(list.id, "bob@elsewhere.test", "h2", 2_000).await.unwrap();
+        assert!(!store.add_list_request(list.id, "bob@elsewhere.test", "h2", 2_000).await.unwrap(), "too soon");
+        sqlx::query("UPDATE list_requests SET requested_at = requested_at - 3600")
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        assert!(store.add_list_request(list.id, "bob@elsewhere.test", "h2", 2_000).await.unwrap());
         assert_eq!(store.confirm_list_request("h1", 1_500).await.unwrap(), None, "replaced");
         let joined = store.confirm_list_request("h2", 1_500).await.unwrap();
         assert_eq!(joined, Some(Confirmed::Joined(list.id, "bob@elsewhere.test".into())));

@@ -40,6 +40,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "domain admins", include_str!("../../../../migrations/sqlite/0023_domain_admins.sql")),
     (24, "administration", include_str!("../../../../migrations/sqlite/0024_administration.sql")),
     (25, "lists", include_str!("../../../../migrations/sqlite/0025_lists.sql")),
+    (26, "groups", include_str!("../../../../migrations/sqlite/0026_groups.sql")),
 ];
 
 pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {

@@ -107,6 +107,18 @@ impl Store {
                 return Ok(Lookup::ListBounce(id, token.to_string()));
             }
         }
+        // A list's owners, `list-owner@` (where its notices come from, RFC 2142's habit).
+        if let Some(list) = address.local.strip_suffix("-owner") {
+            let list_address = Address { local: list.to_string(), domain: address.domain.clone() };
+            if let Lookup::List(id) = self.lookup_exact(&list_address).await? {
+                let owners: Vec<String> =
+                    sqlx::query_scalar("SELECT address FROM list_members WHERE list_id = ? AND owner ORDER BY address")
+                        .bind(id.0)
+                        .fetch_all(&self.reader)
+                        .await?;
+                return Ok(if owners.is_empty() { Lookup::Missing } else { Lookup::Alias(owners) });
+            }
+        }
         // A9: user+suffix@ goes to user@.
         if let Some(base) = address.without_plus_suffix() {
             let found = self.lookup_exact(&base).await?;
