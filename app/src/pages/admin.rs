@@ -413,6 +413,26 @@ fn DomainSection(view_data: AdminView, actions: AdminActions) -> impl IntoView {
     .into_any()
 }
 
+/// What the page's last actions did: the refusal of one that failed, else "Saved." when one
+/// succeeded (the list and group pages, whose every action changes something in place).
+#[component]
+pub fn ActionFeedback(
+    results: impl Fn() -> Vec<Option<Result<(), AppError>>> + Send + Sync + 'static,
+) -> impl IntoView {
+    let lang = use_lang();
+    move || {
+        let results = results();
+        if let Some(error) = results.iter().flatten().find_map(|result| result.clone().err()) {
+            let detail = error.detail().map(|what| format!(" {what}"));
+            return view! { <p class="form-error" role="alert">{t(lang, error.message_key())}{detail}</p> }.into_any();
+        }
+        if results.iter().any(|result| matches!(result, Some(Ok(())))) {
+            return view! { <p class="note" role="status">{t(lang, Key::AdminSaved)}</p> }.into_any();
+        }
+        ().into_any()
+    }
+}
+
 /// "‹ 2 / 5 ›": links to the previous and next pages, when there are several.
 #[component]
 fn Pager(page: u32, pages: u32, label: &'static str, link: impl Fn(u32) -> String + 'static) -> impl IntoView {

@@ -10,6 +10,7 @@ use types::{GroupId, GroupInfo, GroupMember};
 use crate::dto::{AdminSection, GroupPageData};
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
+use crate::pages::admin::ActionFeedback;
 use crate::pages::mail::{AppHeader, page_or_error};
 
 /// Where this page lives, for links and redirects.
@@ -146,19 +147,6 @@ pub fn GroupAdminPage() -> impl IntoView {
     };
     let id = move || query.with(|q| q.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0));
     let data = Resource::new(move || (id(), actions.versions()), |(id, _)| load_group(id));
-    let error = move || {
-        actions.results().into_iter().flatten().find_map(Result::err).map(|error| {
-            let detail = error.detail().map(|what| format!(" {what}"));
-            view! { <p class="form-error" role="alert">{t(lang, error.message_key())}{detail}</p> }
-        })
-    };
-    let saved = move || {
-        actions
-            .results()
-            .into_iter()
-            .any(|value| matches!(value, Some(Ok(()))))
-            .then(|| view! { <p class="note" role="status">{t(lang, Key::AdminSaved)}</p> })
-    };
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
@@ -180,8 +168,7 @@ pub fn GroupAdminPage() -> impl IntoView {
                                 {domain_admin.then(|| view! { <p><a href=back>"‹ "{t(lang, Key::AdminGroups)}</a></p> })}
                                 <h1>{format!("{} · {}", t(lang, Key::GroupAdministration), group.name)}</h1>
                                 {description}
-                                {error}
-                                {saved}
+                                <ActionFeedback results=move || actions.results().to_vec()/>
                                 <Members id domain=group.domain.clone() members domain_admin actions/>
                                 {domain_admin.then(|| view! { <Settings group=group.clone() actions/> })}
                             </main>

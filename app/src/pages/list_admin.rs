@@ -11,6 +11,7 @@ use types::{ListId, ListKind, ListMember, MailingList, Posting, ReplyTo, Subscri
 use crate::dto::{AdminSection, HeldRow, ListPageData};
 use crate::error::AppError;
 use crate::i18n::{Key, t, use_lang};
+use crate::pages::admin::ActionFeedback;
 use crate::pages::admin::lists::kind_key;
 use crate::pages::mail::{AppHeader, page_or_error};
 
@@ -236,19 +237,6 @@ pub fn ListAdminPage() -> impl IntoView {
     let id = move || query.with(|q| q.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0));
     let data = Resource::new(move || (id(), actions.versions()), |(id, _)| load_list(id));
     let confirm_delete = move || query.with(|q| q.get("confirm").is_some_and(|c| c == "delete"));
-    let error = move || {
-        actions.results().into_iter().flatten().find_map(Result::err).map(|error| {
-            let detail = error.detail().map(|what| format!(" {what}"));
-            view! { <p class="form-error" role="alert">{t(lang, error.message_key())}{detail}</p> }
-        })
-    };
-    let saved = move || {
-        actions
-            .results()
-            .into_iter()
-            .any(|value| matches!(value, Some(Ok(()))))
-            .then(|| view! { <p class="note" role="status">{t(lang, Key::AdminSaved)}</p> })
-    };
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || Suspend::new(async move {
@@ -280,8 +268,7 @@ pub fn ListAdminPage() -> impl IntoView {
                                     {format!(" · {summary} · ")}
                                     <a href=public>{t(lang, Key::ListPublicPage)}</a>
                                 </p>
-                                {error}
-                                {saved}
+                                <ActionFeedback results=move || actions.results().to_vec()/>
                                 <HeldPosts id held actions/>
                                 <PendingSubscriptions id pending actions/>
                                 {can_edit.then(|| view! { <Settings list=list.clone() actions/> })}
