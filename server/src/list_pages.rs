@@ -111,7 +111,7 @@ async fn list_page(State(mail): State<Mail>, Path(list): Path<i64>, headers: Hea
         body.push_str(&format!(
             "<p>{how}</p><form method=\"post\"><label for=\"address\">{label}</label> \
              <input id=\"address\" name=\"address\" type=\"email\" required autocomplete=\"email\"> \
-             <button type=\"submit\">{join}</button></form>",
+             <button type=\"submit\" class=\"button primary\">{join}</button></form>",
             label = lang.pick("Your address", "Votre adresse"),
             join = lang.pick("Join the list", "S'inscrire"),
         ));
@@ -173,7 +173,7 @@ async fn unsubscribe_page(
     let body = format!(
         "<p>{ask} <strong>{address}</strong> → <strong>{list}</strong></p>\
          <form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
-         <button type=\"submit\">{button}</button></form>",
+         <button type=\"submit\" class=\"button primary\">{button}</button></form>",
         ask = lang.pick("Stop sending this list's mail to", "Ne plus envoyer le courrier de cette liste à"),
         address = escape(&entry.address),
         list = escape(&list.address),
@@ -205,7 +205,7 @@ async fn unsubscribe(
 async fn confirm_page(Path(token): Path<String>, headers: HeaderMap) -> Response {
     let lang = Lang::of(&headers);
     let body = format!(
-        "<p>{text}</p><form method=\"post\" action=\"/lists/confirm/{token}\"><button type=\"submit\">{button}</button></form>",
+        "<p>{text}</p><form method=\"post\" action=\"/lists/confirm/{token}\"><button type=\"submit\" class=\"button primary\">{button}</button></form>",
         text =
             lang.pick("Confirm that you want to join the list.", "Confirmez que vous voulez vous inscrire à la liste."),
         token = escape(&token),
