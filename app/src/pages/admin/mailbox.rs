@@ -212,13 +212,15 @@ pub fn MailboxPage(detail: MailboxDetail, actions: MailboxActions, own: bool) ->
         }
     });
     let heading = login.clone();
-    // Reads the address's `confirm` step each time it changes (Cancel, the GET form).
+    // The `confirm` step as the address said when this data was loaded: changing it (a
+    // link, Cancel, the GET form) loads the page's data again, and only that new data shows
+    // the step, so its count is never the one from before.
     let danger = move || {
         if own {
             return None;
         }
         let (login, back, count, size) = (login.clone(), back.clone(), count.clone(), size.clone());
-        let confirm = query.with(|q| (q.get("confirm"), q.get("targets").unwrap_or_default()));
+        let confirm = query.with_untracked(|q| (q.get("confirm"), q.get("targets").unwrap_or_default()));
         let step = match confirm {
             (Some(step), _) if step == "delete" => {
                 let warning = filled(
