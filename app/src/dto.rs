@@ -166,7 +166,11 @@ pub struct MailboxView {
     pub login: String,
     pub folders: Vec<FolderView>,
     pub current_folder_id: i64,
-    pub messages: Vec<MessageListItem>,
+    /// The list's rows as markup, written on the server (`pages::mail_rows`); empty in the
+    /// page's hydration data, which would otherwise repeat the rows the page already shows.
+    pub rows: String,
+    /// How many rows `rows` holds.
+    pub row_count: u32,
     pub list: ListView,
     pub message: Option<MessageView>,
     pub usage: UsageView,
@@ -185,6 +189,17 @@ pub struct MailboxView {
     /// Whether the reader administers a domain (issue 18): the header offers the way there.
     #[serde(default)]
     pub administers: bool,
+}
+
+impl MailboxView {
+    /// What the list shows: a search's results, else a tag's messages, else the folder's.
+    pub fn place(&self) -> ListPlace {
+        match (&self.search, &self.listed_tag) {
+            (Some(search), _) => ListPlace::Search(search.query.clone(), search.folder_id),
+            (None, Some(tag)) => ListPlace::Tag(tag.keyword.clone()),
+            (None, None) => ListPlace::Folder(self.current_folder_id),
+        }
+    }
 }
 
 /// A search the list shows the results of: what was typed, where, and why it could not run.

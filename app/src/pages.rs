@@ -13,6 +13,9 @@ pub mod list_admin;
 pub mod list_keys;
 pub mod login;
 pub mod mail;
+// Server only: the browser never builds a row (see the module).
+#[cfg(feature = "ssr")]
+pub(crate) mod mail_rows;
 pub mod preferences;
 pub mod recipients;
 pub mod scheduled;

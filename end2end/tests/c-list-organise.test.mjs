@@ -14,10 +14,11 @@ import { openBrowser, signIn, closeBrowsers, waitForHydration } from '../lib/bro
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
 const BOB = { address: 'bob@example.org', password: 'battery staple 7' };
 const CARL = { address: 'carl@example.org', password: 'pale blue dot 3' };
+const DORA = { address: 'dora@example.org', password: 'quiet meadow 8' };
 let server;
 
 before(async () => {
-  server = await startServer({ users: [ANA, BOB, CARL], imap: true });
+  server = await startServer({ users: [ANA, BOB, CARL, DORA], imap: true });
 });
 
 after(async () => {
@@ -361,6 +362,47 @@ print("null")`);
   assert.match(await row.getAttribute('class'), /\bunread\b/);
   assert.doesNotMatch(imap(CARL, 'print(json.dumps(flags_by_subject("INBOX")))')['Live one'], /\\Seen/);
   assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page was not reloaded');
+  await page.close();
+});
+
+test('C5: the rows are in the page once, not again in its hydration data; a live update keeps the focus', async () => {
+  const start = Date.UTC(2026, 2, 1, 9, 0, 0);
+  for (const [i, subject] of ['Kept tick', 'Other row', 'Third row'].entries()) {
+    await sendMail({
+      port: server.smtpPort,
+      from: 'eve@example.net',
+      to: DORA.address,
+      message: message({ from: 'eve@example.net', to: DORA.address, subject, date: new Date(start + i * 60_000), text: subject }),
+    });
+  }
+  const { page } = await signIn(server.baseUrl, DORA);
+  await waitForHydration(page);
+  const row = (subject) => page.locator('.message-row', { hasText: subject });
+
+  // The page as the server sends it: three rows, and the data Leptos hydrates from (the
+  // scripts) holds the list's count but none of its rows.
+  const html = await (await page.request.get(page.url())).text();
+  assert.equal(html.split('class="message-row').length - 1, 3);
+  const scripts = [...html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]).join('\n');
+  assert.match(scripts, /row_count\W+3\b/, 'the hydration data is in the page');
+  assert.doesNotMatch(scripts, /Kept tick|Other row|Third row/);
+
+  // A message delivered while a row's link has the focus: the live update brings the rows anew
+  // from the server, and the focus stays on that message's link.
+  const other = await row('Other row').getAttribute('data-id');
+  await row('Other row').getByRole('link').focus();
+  await sendMail({
+    port: server.smtpPort,
+    from: 'eve@example.net',
+    to: DORA.address,
+    message: message({ from: 'eve@example.net', to: DORA.address, subject: 'Fourth row', date: new Date(), text: 'later' }),
+  });
+  await row('Fourth row').waitFor({ timeout: 5000 });
+  const focused = await page.evaluate(() => {
+    const element = document.activeElement;
+    return `${element?.tagName} ${element?.closest('.message-row')?.dataset.id}`;
+  });
+  assert.equal(focused, `A ${other}`);
   await page.close();
 });
 

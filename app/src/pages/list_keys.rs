@@ -143,6 +143,52 @@ pub fn follow_shortcuts(help: RwSignal<bool>) {
 #[cfg(not(feature = "hydrate"))]
 pub fn follow_shortcuts(_help: RwSignal<bool>) {}
 
+/// Puts new rows (markup from the server) in `list`, keeping what the reader did to the old
+/// ones: the ticked messages stay ticked and the focused row's link or checkbox keeps the
+/// focus, found by message id. Nothing happens when the markup is the one last put there.
+#[cfg(feature = "hydrate")]
+pub(crate) fn replace_rows(list: &web_sys::HtmlElement, rows: &str) {
+    use leptos::wasm_bindgen::JsCast;
+    const SHOWN: &str = "data-rows-shown";
+    let digest = rows_digest(rows);
+    if list.get_attribute(SHOWN).as_deref() == Some(digest.as_str()) {
+        return;
+    }
+    let ticked: Vec<String> = row_checks().iter().filter(|check| check.checked()).map(|check| check.value()).collect();
+    let focused = document().active_element().filter(|element| list.contains(Some(element.as_ref())));
+    let focus = focused.as_ref().and_then(|element| {
+        let row = element.closest(".message-row").ok().flatten()?;
+        let on_check = element.class_list().contains("row-check");
+        Some((row.get_attribute("data-id")?, on_check))
+    });
+    list.set_inner_html(rows);
+    let _ = list.set_attribute(SHOWN, &digest);
+    for check in row_checks() {
+        if ticked.contains(&check.value()) {
+            check.set_checked(true);
+        }
+    }
+    if let Some((id, on_check)) = focus {
+        let part = if on_check { ".row-check" } else { "a" };
+        // Ids are numbers (the server writes them), so the selector needs no escaping.
+        if id.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(Some(element)) = list.query_selector(&format!(".message-row[data-id=\"{id}\"] {part}"))
+            && let Ok(element) = element.dyn_into::<web_sys::HtmlElement>()
+        {
+            let _ = element.focus();
+        }
+    }
+}
+
+/// A short fingerprint of a list's markup, to tell whether it changed (FNV-1a).
+#[cfg(feature = "hydrate")]
+fn rows_digest(rows: &str) -> String {
+    let hash = rows
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    format!("{:x}-{}", hash, rows.len())
+}
+
 /// Whether a key press goes to something being typed in.
 #[cfg(feature = "hydrate")]
 fn typing(target: Option<web_sys::EventTarget>) -> bool {

@@ -11,8 +11,8 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::dto::{
-    ConversationEntry, Correspondent, FolderView, ListAsk, ListPlace, ListView, MailboxView, MessageBody,
-    MessageListItem, MessageView, SearchAsk, SearchView, UsageView, form_urlencoded_value, with_query_pair,
+    ConversationEntry, Correspondent, FolderView, ListAsk, ListPlace, ListView, MailboxView, MessageBody, MessageView,
+    SearchAsk, SearchView, UsageView, form_urlencoded_value, with_query_pair,
 };
 use crate::error::AppError;
 use crate::i18n::{Key, Lang, t, use_lang};
@@ -190,11 +190,12 @@ pub async fn mail_view(
         (None, None) => return Err(AppError::NotFound),
     };
     let usage = ssr::usage_view(store.used_bytes(account.id).await?, account.quota_bytes, lang);
-    Ok(MailboxView {
+    let mut view = MailboxView {
         login: account.login.clone(),
         folders: folders.iter().map(ssr::folder_view).collect(),
         current_folder_id: current.map_or(0, |current| current.id.0),
-        messages,
+        rows: String::new(),
+        row_count: messages.len() as u32,
         list: ListView { sort, sort_is_kept, unread_only, page, pages, total },
         message,
         usage,
@@ -205,7 +206,10 @@ pub async fn mail_view(
         search: search_view,
         last_search: ssr::search::last_search(&store, account.id).await?,
         administers: ssr::administration::administers(&store, &account).await?,
-    })
+    };
+    let open = view.message.as_ref().map(|message| message.id);
+    view.rows = crate::pages::mail_rows::rows_html(messages, &view.place(), &view.list.query(), open, lang);
+    Ok(view)
 }
 
 /// Answers a message's request for a read receipt (C8): `answer` "send" sends it, anything
@@ -304,13 +308,16 @@ pub fn MailPage() -> impl IntoView {
     };
     // Set by a live update for the one request it makes.
     let refreshing = RwSignal::new(false);
+    let rows_aside = RowsAside::default();
+    let fetch_aside = rows_aside.clone();
     let data = Resource::new(
         move || (selection(), tag(), show_images(), list(), search()),
         move |(selection, tag, show_images, list, search)| {
             let refresh = refreshing.try_get_untracked().unwrap_or(false);
             refreshing.try_set(false);
             let Selection { folder_id, message_id, .. } = selection;
-            mail_view(folder_id, tag, message_id, show_images, list, refresh, search)
+            let aside = fetch_aside.clone();
+            async move { aside.set_aside(mail_view(folder_id, tag, message_id, show_images, list, refresh, search).await) }
         },
     );
     // Live updates and shortcuts: only in the browser, once the page runs.
@@ -327,9 +334,12 @@ pub fn MailPage() -> impl IntoView {
     });
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let rows_aside = rows_aside.clone();
+                Suspend::new(async move {
                 let Selection { tag_list, search_list, folder_id, message_id } = selection();
-                page_or_error(data.await, |mailbox| {
+                page_or_error(data.await, |mut mailbox| {
+                    rows_aside.put_back(&mut mailbox);
                     let pane = pane_for(folder_id.is_some() || tag_list || search_list, message_id.is_some());
                     let sent = query.with(|q| SentNote {
                         sent: q.get("sent").is_some(),
@@ -347,9 +357,39 @@ pub fn MailPage() -> impl IntoView {
                     });
                     view! { <MailLayout mailbox pane sent confirm_empty confirm_delete/> }.into_any()
                 })
-            })}
+            })}}
         </Transition>
         <crate::pages::list_keys::ShortcutHelp open=help/>
+    }
+}
+
+/// Sends the list's rows once (issue 16). On the server they leave the resource's value, which
+/// Leptos writes into the page as hydration data, and come back here for the page's markup; in
+/// the browser the hydrated page keeps the rows it was given, and later answers of `mail_view`
+/// (navigation, live updates) carry their rows as usual.
+#[derive(Clone, Default)]
+struct RowsAside {
+    #[cfg(feature = "ssr")]
+    rows: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl RowsAside {
+    fn set_aside(&self, view: Result<MailboxView, AppError>) -> Result<MailboxView, AppError> {
+        #[cfg(feature = "ssr")]
+        let view = view.map(|mut view| {
+            *self.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = std::mem::take(&mut view.rows);
+            view
+        });
+        view
+    }
+
+    fn put_back(&self, view: &mut MailboxView) {
+        #[cfg(feature = "ssr")]
+        if view.rows.is_empty() {
+            view.rows = self.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        }
+        #[cfg(not(feature = "ssr"))]
+        let _ = view;
     }
 }
 
@@ -458,11 +498,13 @@ fn MailLayout(
     confirm_delete: Vec<i64>,
 ) -> impl IntoView {
     let lang = use_lang();
+    let place = mailbox.place();
     let MailboxView {
         login,
         folders,
         current_folder_id,
-        messages,
+        rows,
+        row_count,
         list,
         message,
         usage,
@@ -478,13 +520,10 @@ fn MailLayout(
     let role = current.and_then(|f| f.role);
     // D5: emptying Trash takes what the page showed, not what was moved there since.
     let shown_below = current.map_or(0, |f| f.uidnext);
-    let (place, list_title) = match (&listed_tag, &search) {
-        (_, Some(search)) => (
-            ListPlace::Search(search.query.clone(), search.folder_id),
-            format!("{} {}", t(lang, Key::SearchTitle), search.query),
-        ),
-        (Some(tag), None) => (ListPlace::Tag(tag.keyword.clone()), format!("{} {}", t(lang, Key::TagTitle), tag.name)),
-        (None, None) => (ListPlace::Folder(current_folder_id), current.map(|f| f.label(lang)).unwrap_or_default()),
+    let list_title = match (&listed_tag, &search) {
+        (_, Some(search)) => format!("{} {}", t(lang, Key::SearchTitle), search.query),
+        (Some(tag), None) => format!("{} {}", t(lang, Key::TagTitle), tag.name),
+        (None, None) => current.map(|f| f.label(lang)).unwrap_or_default(),
     };
     let search_folder = current.map(|folder| (folder.id, folder.label(lang)));
     // The advanced search's choices (E3): folders by path, indented as in the tree; tags by name.
@@ -495,7 +534,6 @@ fn MailLayout(
         })
         .collect();
     let search_tags: Vec<String> = tags.iter().map(|tag| tag.name.clone()).collect();
-    let selected_message = message.as_ref().map(|m| m.id);
     // The folder the open message is in: the list's, or any for a tag's list.
     let message_role = message.as_ref().and_then(|m| folders.iter().find(|f| f.id == m.folder_id)).and_then(|f| f.role);
     let move_targets = move_targets(&folders, current_folder_id, lang);
@@ -512,9 +550,9 @@ fn MailLayout(
                         title=list_title
                         place=place.clone()
                         role
-                        messages
+                        rows
+                        row_count
                         list
-                        selected_message
                         move_targets=move_targets.clone()
                         confirm_empty
                         confirm_delete
@@ -642,30 +680,6 @@ fn SearchBar(
             </details>
         </div>
     }
-}
-
-/// `text` with the byte ranges `marks` in `<mark>` (search results).
-fn marked_text(text: String, marks: &[(u32, u32)]) -> AnyView {
-    if marks.is_empty() {
-        return text.into_any();
-    }
-    let mut pieces = Vec::new();
-    let mut at = 0;
-    for &(from, to) in marks {
-        let (from, to) = (from as usize, to as usize);
-        if from < at || to > text.len() || !text.is_char_boundary(from) || !text.is_char_boundary(to) {
-            continue;
-        }
-        pieces.push((text[at..from].to_string(), false));
-        pieces.push((text[from..to].to_string(), true));
-        at = to;
-    }
-    pieces.push((text[at..].to_string(), false));
-    pieces
-        .into_iter()
-        .map(|(piece, marked)| if marked { view! { <mark>{piece}</mark> }.into_any() } else { piece.into_any() })
-        .collect_view()
-        .into_any()
 }
 
 /// What the composer said on its way back to the mail (B15): sent (with the draft that waits
@@ -901,7 +915,7 @@ fn TagList(tags: Vec<Tag>, listed_tag: Option<String>) -> impl IntoView {
 
 /// D6: a tag as a coloured chip.
 #[component]
-fn TagChip(tag: Tag) -> impl IntoView {
+pub(crate) fn TagChip(tag: Tag) -> impl IntoView {
     view! { <span class=format!("tag-chip tag-{}", tag.colour.as_str())>{tag.name}</span> }
 }
 
@@ -983,9 +997,10 @@ fn MessageList(
     title: String,
     place: ListPlace,
     role: Option<SpecialUse>,
-    messages: Vec<MessageListItem>,
+    /// The rows' markup (`pages::mail_rows`), empty while hydrating.
+    rows: String,
+    row_count: u32,
     list: ListView,
-    selected_message: Option<i64>,
     move_targets: Vec<(i64, String)>,
     confirm_empty: bool,
     /// The messages chosen to be deleted for good, when the page asks first.
@@ -995,7 +1010,7 @@ fn MessageList(
     shown_below: u32,
 ) -> impl IntoView {
     let lang = use_lang();
-    let empty = messages.is_empty();
+    let empty = row_count == 0;
     let in_trash = role == Some(SpecialUse::Trash);
     let list_url = place.path(None, &list.query());
     // A folder's list names it (for emptying Trash); a tag's holds messages of every folder.
@@ -1003,14 +1018,6 @@ fn MessageList(
         ListPlace::Folder(id) => Some(id),
         ListPlace::Tag(_) | ListPlace::Search(..) => None,
     };
-    let rows = messages
-        .into_iter()
-        .map(|item| {
-            let selected = selected_message == Some(item.id);
-            let href = place.path(Some(item.id), &list.query());
-            view! { <MessageRow item href selected lang/> }
-        })
-        .collect_view();
     let empty_note = match (&place, list.unread_only) {
         (ListPlace::Search(..), _) => Key::NoResults,
         (_, true) => Key::NoUnread,
@@ -1039,11 +1046,34 @@ fn MessageList(
                 <input type="hidden" name="back" value=list_url.clone()/>
                 {(!empty).then(|| view! { <ListToolbar move_targets in_trash tags/> })}
                 {empty.then(|| view! { <p class="empty">{t(lang, empty_note)}</p> })}
-                <ul class="message-list">{rows}</ul>
+                <MessageRows rows/>
             </form>
             <Pager place list/>
         </section>
     }
+}
+
+/// The list's rows, written on the server (`pages::mail_rows`). While hydrating they are
+/// empty here and the page keeps the rows it came with; a later answer's rows replace them,
+/// keeping the ticks and the focus a reader gave them (by message), which rebuilding the rows
+/// one by one used to keep.
+#[component]
+fn MessageRows(rows: String) -> impl IntoView {
+    let list = NodeRef::<leptos::html::Ul>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let rows = rows.clone();
+        Effect::new(move |_| {
+            if let Some(list) = list.get()
+                && !rows.is_empty()
+            {
+                crate::pages::list_keys::replace_rows(&list, &rows);
+            }
+        });
+    }
+    // In the browser the markup is only ever set by the effect above.
+    let markup = if cfg!(feature = "ssr") { rows } else { String::new() };
+    view! { <ul class="message-list" node_ref=list inner_html=markup></ul> }
 }
 
 /// C1: the orders the list offers, and the unread-only filter (C2). Plain links: they work
@@ -1224,87 +1254,7 @@ fn Pager(place: ListPlace, list: ListView) -> impl IntoView {
 }
 
 #[component]
-fn MessageRow(item: MessageListItem, href: String, selected: bool, lang: Lang) -> impl IntoView {
-    let sender = if item.sender.is_empty() { t(lang, Key::UnknownSender).to_string() } else { item.sender.clone() };
-    let subject =
-        if item.subject.trim().is_empty() { t(lang, Key::NoSubject).to_string() } else { item.subject.clone() };
-    let colon = if lang == Lang::Fr { " : " } else { ": " };
-    let choose_label = format!("{}{colon}{subject}", t(lang, Key::Choose));
-    let chips = item.tags.iter().cloned().map(|tag| view! { <TagChip tag/> }).collect_view();
-    let mark = move |shown: bool, symbol: &'static str, class: &'static str, key: Key| {
-        shown.then(|| {
-            view! {
-                <span class=format!("mark {class}") title=t(lang, key)>
-                    <span aria-hidden="true">{symbol}</span>
-                    <span class="visually-hidden">{t(lang, key)}</span>
-                </span>
-            }
-        })
-    };
-    view! {
-        <li
-            class="message-row"
-            class:unread=item.unread
-            class:selected=selected
-            class:flagged=item.flagged
-            class:deleted=item.deleted
-            data-id=item.id.to_string()
-            draggable="true"
-        >
-            <input type="checkbox" class="row-check" name="id" value=item.id.to_string() aria-label=choose_label/>
-            <a href=href aria-current=selected.then_some("page")>
-                <span class="row-line">
-                    <span class="sender" title=item.sender_address.clone()>
-                        {if item.sender.is_empty() { sender.into_any() } else { marked_text(sender, &item.sender_marks) }}
-                        {(item.thread_count > 1)
-                            .then(|| {
-                                view! {
-                                    <span class="thread-count" title=format!("{} {}", item.thread_count, t(lang, Key::MessagesInThread))>
-                                        <span aria-hidden="true">{item.thread_count}</span>
-                                        <span class="visually-hidden">
-                                            {format!(", {} {}", item.thread_count, t(lang, Key::MessagesInThread))}
-                                        </span>
-                                    </span>
-                                }
-                            })}
-                    </span>
-                    <time class="date" datetime=item.iso_date.clone() title=item.full_date.clone()>
-                        {item.short_date.clone()}
-                    </time>
-                </span>
-                <span class="row-line">
-                    <span class="subject">
-                        {item.unread.then(|| view! { <span class="visually-hidden">{t(lang, Key::Unread)}", "</span> })}
-                        {item.deleted
-                            .then(|| view! { <span class="visually-hidden">{t(lang, Key::MarkedDeleted)}", "</span> })}
-                        {item.priority_high
-                            .then(|| {
-                                view! {
-                                    <span class="priority" title=t(lang, Key::HighPriority)>
-                                        <span aria-hidden="true">"!"</span>
-                                        <span class="visually-hidden">{t(lang, Key::HighPriority)}", "</span>
-                                    </span>
-                                }
-                            })}
-                        {if item.subject.trim().is_empty() { subject.into_any() } else { marked_text(subject, &item.subject_marks) }}
-                    </span>
-                    <span class="row-tags">{chips}</span>
-                    <span class="row-meta">
-                        {mark(item.has_comment, "✎", "comment", Key::HasComment)}
-                        {mark(item.answered, "↩", "answered", Key::Answered)}
-                        {mark(item.forwarded, "↪", "forwarded", Key::Forwarded)}
-                        {item.has_attachments.then(|| view! { <Paperclip label=t(lang, Key::HasAttachments)/> })}
-                        {mark(item.flagged, "⚑", "flag", Key::Flagged)}
-                        <span class="size">{item.size.clone()}</span>
-                    </span>
-                </span>
-            </a>
-        </li>
-    }
-}
-
-#[component]
-fn Paperclip(label: &'static str) -> impl IntoView {
+pub(crate) fn Paperclip(label: &'static str) -> impl IntoView {
     view! {
         <span class="clip" title=label>
             <svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true" focusable="false">
