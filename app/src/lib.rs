@@ -44,7 +44,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" href="/facteur.css"/>
-                <HydrationScripts options/>
+                <HydrationAfterPaint options/>
                 <MetaTags/>
             </head>
             <body>
@@ -52,6 +52,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Starts the WASM that hydrates the page once the page has painted (issue 16). Every page is
+/// rendered on the server and works without it (links, plain forms), so the first paint needs
+/// only the HTML and the CSS: unlike Leptos' `HydrationScripts`, there are no preload hints, and
+/// the module is fetched in the task after the first frame, so the WASM never shares the
+/// network with what the reader sees first. A page in a background tab, where frames wait,
+/// starts after 250 ms all the same.
+#[component]
+fn HydrationAfterPaint(options: LeptosOptions) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+    // `scripts/build-site.sh` names the files so (wasm-bindgen's `_bg` suffix).
+    let script = format!(
+        "let started=false;const start=()=>{{if(started)return;started=true;\
+         import('{pkg}.js').then(m=>m.default({{module_or_path:'{pkg}_bg.wasm'}}).then(()=>m.hydrate()))}};\
+         requestAnimationFrame(()=>setTimeout(start,0));setTimeout(start,250);"
+    );
+    view! { <script type="module" nonce=nonce>{script}</script> }
 }
 
 /// Pages carry their own CSP: the inline hydration scripts are allowed by the per-response
