@@ -132,3 +132,58 @@ fn marked_text(text: String, marks: &[(u32, u32)]) -> AnyView {
         .collect_view()
         .into_any()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use types::{Tag, TagColour};
+
+    fn item(id: i64, sender: &str, subject: &str) -> MessageListItem {
+        MessageListItem {
+            id,
+            sender: sender.to_string(),
+            sender_address: format!("\"{sender}\"@example.net"),
+            subject: subject.to_string(),
+            short_date: "09:30".to_string(),
+            full_date: "Mon 7 Dec 2026 09:30".to_string(),
+            iso_date: "2026-12-07T09:30:00+00:00".to_string(),
+            size: "2 kB".to_string(),
+            unread: true,
+            has_attachments: false,
+            priority_high: false,
+            flagged: false,
+            answered: false,
+            forwarded: false,
+            deleted: false,
+            tags: vec![Tag { keyword: "x".to_string(), name: "<b>tag</b>".to_string(), colour: TagColour::Red }],
+            has_comment: false,
+            thread_count: 0,
+            subject_marks: Vec::new(),
+            sender_marks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn what_a_sender_wrote_is_text_in_the_rows_never_markup() {
+        let mut hostile = item(7, "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)> invoice");
+        // A search's marks split the subject: each piece is escaped as well.
+        hostile.subject_marks = vec![(31, 38)];
+        let rows = rows_html(
+            vec![hostile, item(8, "Ana", "Lunch")],
+            &ListPlace::Folder(3),
+            "?sort=date-asc",
+            Some(8),
+            Lang::En,
+        );
+        assert!(!rows.contains("<script") && !rows.contains("<img") && !rows.contains("<b>"), "{rows}");
+        assert!(rows.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{rows}");
+        assert!(rows.contains("<mark>invoice</mark>"), "{rows}");
+        // No attribute is closed early by a quote the sender chose.
+        assert!(!rows.contains("\"><img"), "{rows}");
+        assert_eq!(rows.matches("<li ").count(), 2);
+        assert!(rows.contains("href=\"/mail/3/7?sort=date-asc\""), "{rows}");
+        // The open message's row says so.
+        let open = &rows[rows.find("data-id=\"8\"").unwrap()..];
+        assert!(open.contains("aria-current=\"page\"") && rows.contains("selected"), "{rows}");
+    }
+}
