@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { imap as imapAs } from '../lib/imap.mjs';
-import { sendMail } from '../lib/smtp.mjs';
+import { sendMail, htmlMessage } from '../lib/smtp.mjs';
 import { openBrowser, signIn, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
@@ -365,7 +365,7 @@ print("null")`);
   await page.close();
 });
 
-test('C5: the rows are in the page once, not again in its hydration data; a live update keeps the focus', async () => {
+test('C5, C4: the rows and the open message are in the page once, not again in its hydration data; a live update keeps the focus', async () => {
   const start = Date.UTC(2026, 2, 1, 9, 0, 0);
   for (const [i, subject] of ['Kept tick', 'Other row', 'Third row'].entries()) {
     await sendMail({
@@ -403,6 +403,35 @@ test('C5: the rows are in the page once, not again in its hydration data; a live
     return `${element?.tagName} ${element?.closest('.message-row')?.dataset.id}`;
   });
   assert.equal(focused, `A ${other}`);
+
+  // The open message's body is in the page once too, an HTML one in its frame's srcdoc, a
+  // text one as text; and each still shows after the page runs and as the reader moves on.
+  await sendMail({
+    port: server.smtpPort,
+    from: 'eve@example.net',
+    to: DORA.address,
+    message: htmlMessage({ from: 'eve@example.net', to: DORA.address, subject: 'Html body', html: '<p>Quarterly figures attached</p>' }),
+  });
+  await sendMail({
+    port: server.smtpPort,
+    from: 'eve@example.net',
+    to: DORA.address,
+    message: message({ from: 'eve@example.net', to: DORA.address, subject: 'Plain body', date: new Date(), text: 'Plain words <here>' }),
+  });
+  await row('Plain body').waitFor({ timeout: 5000 });
+  await page.goto(new URL(await row('Html body').getByRole('link').getAttribute('href'), server.baseUrl).href);
+  await waitForHydration(page);
+  const frameText = page.frameLocator('iframe.html-body').getByText('Quarterly figures attached');
+  await frameText.waitFor();
+  const opened = await (await page.request.get(page.url())).text();
+  assert.match(opened, /srcdoc="[^"]*Quarterly figures attached/);
+  const openedScripts = [...opened.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]).join('\n');
+  assert.match(openedScripts, /Html body/, 'the hydration data names the message');
+  assert.doesNotMatch(openedScripts, /Quarterly figures/);
+  await row('Plain body').getByRole('link').click();
+  await page.locator('.reader-pane .text-body', { hasText: 'Plain words <here>' }).waitFor();
+  await row('Html body').getByRole('link').click();
+  await frameText.waitFor();
   await page.close();
 });
 

@@ -308,8 +308,8 @@ pub fn MailPage() -> impl IntoView {
     };
     // Set by a live update for the one request it makes.
     let refreshing = RwSignal::new(false);
-    let rows_aside = RowsAside::default();
-    let fetch_aside = rows_aside.clone();
+    let sent_once = SentOnce::default();
+    let fetch_aside = sent_once.clone();
     let data = Resource::new(
         move || (selection(), tag(), show_images(), list(), search()),
         move |(selection, tag, show_images, list, search)| {
@@ -335,11 +335,11 @@ pub fn MailPage() -> impl IntoView {
     view! {
         <Transition fallback=move || view! { <p class="loading">{t(lang, Key::Loading)}</p> }>
             {move || {
-                let rows_aside = rows_aside.clone();
+                let sent_once = sent_once.clone();
                 Suspend::new(async move {
                 let Selection { tag_list, search_list, folder_id, message_id } = selection();
                 page_or_error(data.await, |mut mailbox| {
-                    rows_aside.put_back(&mut mailbox);
+                    sent_once.put_back(&mut mailbox);
                     let pane = pane_for(folder_id.is_some() || tag_list || search_list, message_id.is_some());
                     let sent = query.with(|q| SentNote {
                         sent: q.get("sent").is_some(),
@@ -363,21 +363,34 @@ pub fn MailPage() -> impl IntoView {
     }
 }
 
-/// Sends the list's rows once (issue 16). On the server they leave the resource's value, which
-/// Leptos writes into the page as hydration data, and come back here for the page's markup; in
-/// the browser the hydrated page keeps the rows it was given, and later answers of `mail_view`
-/// (navigation, live updates) carry their rows as usual.
+/// Sends the list's rows and the open message's body once (issue 16). On the server they leave
+/// the resource's value, which Leptos writes into the page as hydration data, and come back
+/// here for the page's markup; in the browser the hydrated page keeps the rows and the body it
+/// was given (`MessageRows`, `HtmlBody`, `TextBody`), and later answers of `mail_view`
+/// (navigation, live updates) carry theirs as usual.
 #[derive(Clone, Default)]
-struct RowsAside {
+struct SentOnce {
+    /// The rows, and the body's `srcdoc` or text.
     #[cfg(feature = "ssr")]
-    rows: std::sync::Arc<std::sync::Mutex<String>>,
+    kept: std::sync::Arc<std::sync::Mutex<(String, String)>>,
 }
 
-impl RowsAside {
+/// The open message's body as markup or text, whichever it has.
+#[cfg(feature = "ssr")]
+fn body_text(view: &mut MailboxView) -> Option<&mut String> {
+    match &mut view.message.as_mut()?.body {
+        MessageBody::Html { srcdoc, .. } => Some(srcdoc),
+        MessageBody::Text(text) => Some(text),
+        MessageBody::Empty => None,
+    }
+}
+
+impl SentOnce {
     fn set_aside(&self, view: Result<MailboxView, AppError>) -> Result<MailboxView, AppError> {
         #[cfg(feature = "ssr")]
         let view = view.map(|mut view| {
-            *self.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = std::mem::take(&mut view.rows);
+            let body = body_text(&mut view).map(std::mem::take).unwrap_or_default();
+            *self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = (std::mem::take(&mut view.rows), body);
             view
         });
         view
@@ -385,8 +398,14 @@ impl RowsAside {
 
     fn put_back(&self, view: &mut MailboxView) {
         #[cfg(feature = "ssr")]
-        if view.rows.is_empty() {
-            view.rows = self.rows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        {
+            let (rows, body) = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+            if view.rows.is_empty() {
+                view.rows = rows;
+            }
+            if let Some(text) = body_text(view).filter(|text| text.is_empty()) {
+                *text = body;
+            }
         }
         #[cfg(not(feature = "ssr"))]
         let _ = view;
@@ -1076,6 +1095,61 @@ fn MessageRows(rows: String) -> impl IntoView {
     view! { <ul class="message-list" node_ref=list inner_html=markup></ul> }
 }
 
+/// A message's sanitised HTML in its sandboxed frame (C4). While hydrating `srcdoc` is empty
+/// and the frame keeps the document the server wrote (`SentOnce`); a later answer's is set only
+/// when it differs, so a live update does not reload the message being read.
+#[component]
+fn HtmlBody(srcdoc: String, title: &'static str) -> impl IntoView {
+    let frame = NodeRef::<leptos::html::Iframe>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let srcdoc = srcdoc.clone();
+        Effect::new(move |_| {
+            if let Some(frame) = frame.get()
+                && !srcdoc.is_empty()
+                && frame.get_attribute("srcdoc").as_deref() != Some(srcdoc.as_str())
+            {
+                let _ = frame.set_attribute("srcdoc", &srcdoc);
+            }
+        });
+    }
+    // In the browser the document is only ever set by the effect above: the frame is built
+    // without one, rather than loading an empty document first.
+    let markup = cfg!(feature = "ssr").then_some(srcdoc);
+    view! {
+        <iframe
+            class="html-body"
+            title=title
+            sandbox="allow-popups allow-popups-to-escape-sandbox"
+            referrerpolicy="no-referrer"
+            node_ref=frame
+            srcdoc=markup
+        ></iframe>
+    }
+}
+
+/// A plain text body, sent once as `HtmlBody` is: written (escaped) on the server, set as
+/// text in the browser when a later answer brings another.
+#[component]
+fn TextBody(text: String) -> impl IntoView {
+    let body = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let text = text.clone();
+        Effect::new(move |_| {
+            if let Some(body) = body.get()
+                && !text.is_empty()
+                && body.text_content().as_deref() != Some(text.as_str())
+            {
+                body.set_text_content(Some(&text));
+            }
+        });
+    }
+    // Escaped as any text of a view is; in the browser only the effect above writes it.
+    let markup = if cfg!(feature = "ssr") { view! { {text} }.to_html() } else { String::new() };
+    view! { <div class="text-body" node_ref=body inner_html=markup></div> }
+}
+
 /// C1: the orders the list offers, and the unread-only filter (C2). Plain links: they work
 /// before the WASM, and the router follows them without reloading the page after.
 #[component]
@@ -1554,7 +1628,7 @@ fn MessageDisplay(
         })
     };
     let body_view = match body {
-        MessageBody::Text(text) => view! { <div class="text-body">{text}</div> }.into_any(),
+        MessageBody::Text(text) => view! { <TextBody text/> }.into_any(),
         MessageBody::Html { srcdoc, remote_content_blocked } => view! {
             {remote_content_blocked
                 .then(|| {
@@ -1572,13 +1646,7 @@ fn MessageDisplay(
                         </p>
                     }
                 })}
-            <iframe
-                class="html-body"
-                title=t(lang, Key::MessageBody)
-                sandbox="allow-popups allow-popups-to-escape-sandbox"
-                referrerpolicy="no-referrer"
-                srcdoc=srcdoc
-            ></iframe>
+            <HtmlBody srcdoc title=t(lang, Key::MessageBody)/>
         }
         .into_any(),
         MessageBody::Empty => view! { <p class="empty">{t(lang, Key::EmptyBody)}</p> }.into_any(),
