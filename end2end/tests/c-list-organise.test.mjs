@@ -365,7 +365,7 @@ print("null")`);
   await page.close();
 });
 
-test('C5, C4: the rows and the open message are in the page once, not again in its hydration data; a live update keeps the focus', async () => {
+test('C5, C4: the rows and the open message are in the page once, not again in its hydration data; a live update keeps the focus; an empty list shows none', async () => {
   const start = Date.UTC(2026, 2, 1, 9, 0, 0);
   for (const [i, subject] of ['Kept tick', 'Other row', 'Third row'].entries()) {
     await sendMail({
@@ -432,6 +432,13 @@ test('C5, C4: the rows and the open message are in the page once, not again in i
   await page.locator('.reader-pane .text-body', { hasText: 'Plain words <here>' }).waitFor();
   await row('Html body').getByRole('link').click();
   await frameText.waitFor();
+
+  // An empty list reached within the page (Drafts): the rows shown before go with it.
+  await page.evaluate(() => { window.sameDocument = true; });
+  await page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name: /^Drafts/ }).click();
+  await page.getByText('No messages in this folder.').waitFor();
+  assert.equal(await page.locator('.message-row').count(), 0);
+  assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page was not reloaded');
   await page.close();
 });
 

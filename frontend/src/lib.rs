@@ -4,7 +4,7 @@
 // The app's view types nest deeply and are laid out here, where they are monomorphised.
 #![recursion_limit = "256"]
 
-/// Called by the module script Leptos' `HydrationScripts` puts in the page.
+/// Called by the module script `app::HydrationAfterPaint` puts in the page.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();

@@ -1065,31 +1065,34 @@ fn MessageList(
                 <input type="hidden" name="back" value=list_url.clone()/>
                 {(!empty).then(|| view! { <ListToolbar move_targets in_trash tags/> })}
                 {empty.then(|| view! { <p class="empty">{t(lang, empty_note)}</p> })}
-                <MessageRows rows/>
+                <MessageRows rows count=row_count/>
             </form>
             <Pager place list/>
         </section>
     }
 }
 
-/// The list's rows, written on the server (`pages::mail_rows`). While hydrating they are
-/// empty here and the page keeps the rows it came with; a later answer's rows replace them,
-/// keeping the ticks and the focus a reader gave them (by message), which rebuilding the rows
-/// one by one used to keep.
+/// The list's `count` rows, written on the server (`pages::mail_rows`). While hydrating the
+/// markup is set aside (empty for a list that is not) and the page keeps the rows it came
+/// with; a later answer's rows replace them, an empty list included, keeping the ticks and the
+/// focus a reader gave them (by message).
 #[component]
-fn MessageRows(rows: String) -> impl IntoView {
+fn MessageRows(rows: String, count: u32) -> impl IntoView {
     let list = NodeRef::<leptos::html::Ul>::new();
     #[cfg(feature = "hydrate")]
     {
         let rows = rows.clone();
+        let set_aside = rows.is_empty() && count > 0;
         Effect::new(move |_| {
             if let Some(list) = list.get()
-                && !rows.is_empty()
+                && !set_aside
             {
                 crate::pages::list_keys::replace_rows(&list, &rows);
             }
         });
     }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = count;
     // In the browser the markup is only ever set by the effect above.
     let markup = if cfg!(feature = "ssr") { rows } else { String::new() };
     view! { <ul class="message-list" node_ref=list inner_html=markup></ul> }
@@ -1097,7 +1100,8 @@ fn MessageRows(rows: String) -> impl IntoView {
 
 /// A message's sanitised HTML in its sandboxed frame (C4). While hydrating `srcdoc` is empty
 /// and the frame keeps the document the server wrote (`SentOnce`); a later answer's is set only
-/// when it differs, so a live update does not reload the message being read.
+/// when it differs, so a live update does not reload the message being read. (A document is
+/// never empty: `render` always writes a whole one, so empty means set aside.)
 #[component]
 fn HtmlBody(srcdoc: String, title: &'static str) -> impl IntoView {
     let frame = NodeRef::<leptos::html::Iframe>::new();
@@ -1129,7 +1133,8 @@ fn HtmlBody(srcdoc: String, title: &'static str) -> impl IntoView {
 }
 
 /// A plain text body, sent once as `HtmlBody` is: written (escaped) on the server, set as
-/// text in the browser when a later answer brings another.
+/// text in the browser when a later answer brings another. (`render` gives an empty text
+/// body as `MessageBody::Empty`, so empty means set aside.)
 #[component]
 fn TextBody(text: String) -> impl IntoView {
     let body = NodeRef::<leptos::html::Div>::new();

@@ -1,6 +1,6 @@
 //! The message list's rows (C5, C9), written as markup on the server only. `mail_view`
 //! sends them as one string of `<li>` rows, which the page shows once: the server-rendered
-//! page holds them as markup but not again in its hydration data (`mail::RowsAside`), and the
+//! page holds them as markup but not again in its hydration data (`mail::SentOnce`), and the
 //! browser puts a later answer's rows in place as they are (`mail::MessageRows`), so the WASM
 //! builds no row itself.
 
