@@ -15,10 +15,11 @@ const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
 const BOB = { address: 'bob@example.org', password: 'battery staple 7' };
 const CARL = { address: 'carl@example.org', password: 'pale blue dot 3' };
 const DORA = { address: 'dora@example.org', password: 'quiet meadow 8' };
+const ELSA = { address: 'elsa@example.org', password: 'north wind 5' };
 let server;
 
 before(async () => {
-  server = await startServer({ users: [ANA, BOB, CARL, DORA], imap: true });
+  server = await startServer({ users: [ANA, BOB, CARL, DORA, ELSA], imap: true });
 });
 
 after(async () => {
@@ -362,6 +363,31 @@ print("null")`);
   assert.match(await row.getAttribute('class'), /\bunread\b/);
   assert.doesNotMatch(imap(CARL, 'print(json.dumps(flags_by_subject("INBOX")))')['Live one'], /\\Seen/);
   assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page was not reloaded');
+  await page.close();
+});
+
+test('live: a message delivered after the page was written but before it runs shows once it runs', async () => {
+  const { page } = await signIn(server.baseUrl, ELSA);
+  await waitForHydration(page);
+  // The page's WASM is held back (routing also turns the cache off), so the page is written
+  // and shown, then a message arrives, and only then does the page run and subscribe.
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  await page.route('**/pkg/facteur_bg.wasm', async (route) => {
+    await released;
+    await route.continue();
+  });
+  await page.goto(`${server.baseUrl}/mail`, { waitUntil: 'domcontentloaded' });
+  await page.getByText('No messages in this folder.').waitFor();
+  await sendMail({
+    port: server.smtpPort,
+    from: 'dan@example.net',
+    to: ELSA.address,
+    message: message({ from: 'Dan <dan@example.net>', to: ELSA.address, subject: 'Early one', date: new Date(), text: 'hi' }),
+  });
+  release();
+  await waitForHydration(page);
+  await page.locator('.message-row', { hasText: 'Early one' }).waitFor({ timeout: 5000 });
   await page.close();
 });
 

@@ -2,7 +2,9 @@
 //! account's mail go to its open pages as Server-Sent Events, so a message delivered by SMTP or
 //! flagged over IMAP shows without a reload. An event names the folder and its new modseq
 //! (`"{folder} {modseq}"`), never any content: the page asks for its view again only when it
-//! holds an older state of that folder.
+//! holds an older state of that folder. A stream starts with each folder's current modseq, so a
+//! change made between the page's rendering and its subscription (the WASM starts after the
+//! first paint) is not missed.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -78,11 +80,24 @@ pub(super) async fn events(mail: mail::Mail, auth: auth::Auth, headers: HeaderMa
     };
     let end = tokio::time::Instant::now() + STREAM_LIFE;
     let next_check = tokio::time::Instant::now() + SESSION_CHECK;
-    let state = (mail.subscribe(), next_check, (slot, account_slot));
-    let stream = futures_util::stream::unfold(state, move |(mut changes, mut next_check, slots)| {
+    // Subscribed first, then read: a change in between is in one or the other.
+    let changes = mail.subscribe();
+    let current: std::collections::VecDeque<String> = match mail.store().folders(account).await {
+        Ok(folders) => folders.iter().map(|folder| format!("{} {}", folder.id.0, folder.highest_modseq)).collect(),
+        Err(error) => {
+            tracing::error!(%error, "web client: live updates failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let state = (changes, next_check, current, (slot, account_slot));
+    let stream = futures_util::stream::unfold(state, move |(mut changes, mut next_check, mut current, slots)| {
         let auth = auth.clone();
         let token = token.clone();
         async move {
+            if let Some(event) = current.pop_front() {
+                let event = Event::default().event("change").data(event);
+                return Some((Ok::<_, Infallible>(event), (changes, next_check, current, slots)));
+            }
             loop {
                 let now = tokio::time::Instant::now();
                 if now >= end {
@@ -107,7 +122,7 @@ pub(super) async fn events(mail: mail::Mail, auth: auth::Auth, headers: HeaderMa
                     Err(_time) => continue,
                 };
                 let event = Event::default().event("change").data(event);
-                return Some((Ok::<_, Infallible>(event), (changes, next_check, slots)));
+                return Some((Ok::<_, Infallible>(event), (changes, next_check, current, slots)));
             }
         }
     });
