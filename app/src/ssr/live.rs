@@ -82,8 +82,8 @@ pub(super) async fn events(mail: mail::Mail, auth: auth::Auth, headers: HeaderMa
     let next_check = tokio::time::Instant::now() + SESSION_CHECK;
     // Subscribed first, then read: a change in between is in one or the other.
     let changes = mail.subscribe();
-    let current: std::collections::VecDeque<String> = match mail.store().folders(account).await {
-        Ok(folders) => folders.iter().map(|folder| format!("{} {}", folder.id.0, folder.highest_modseq)).collect(),
+    let current: std::collections::VecDeque<Event> = match mail.store().folders(account).await {
+        Ok(folders) => folders.iter().map(|folder| change_event(folder.id.0, folder.highest_modseq)).collect(),
         Err(error) => {
             tracing::error!(%error, "web client: live updates failed");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -95,7 +95,6 @@ pub(super) async fn events(mail: mail::Mail, auth: auth::Auth, headers: HeaderMa
         let token = token.clone();
         async move {
             if let Some(event) = current.pop_front() {
-                let event = Event::default().event("change").data(event);
                 return Some((Ok::<_, Infallible>(event), (changes, next_check, current, slots)));
             }
             loop {
@@ -111,20 +110,23 @@ pub(super) async fn events(mail: mail::Mail, auth: auth::Auth, headers: HeaderMa
                     }
                 }
                 let event = match tokio::time::timeout_at(next_check.min(end), changes.recv()).await {
-                    Ok(Ok(change)) if change.account == account => {
-                        format!("{} {}", change.folder.0, change.modseq)
-                    }
+                    Ok(Ok(change)) if change.account == account => change_event(change.folder.0, change.modseq),
                     Ok(Ok(_)) => continue,
                     // Some changes were missed: "folder 0" makes the page ask for its view again.
-                    Ok(Err(RecvError::Lagged(_))) => "0 0".to_string(),
+                    Ok(Err(RecvError::Lagged(_))) => change_event(0, 0),
                     Ok(Err(RecvError::Closed)) => return None,
                     // Time for the session check, or the end.
                     Err(_time) => continue,
                 };
-                let event = Event::default().event("change").data(event);
                 return Some((Ok::<_, Infallible>(event), (changes, next_check, current, slots)));
             }
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// The one event the page hears: a folder and its modseq (`"{folder} {modseq}"`), for the
+/// stream's opening state and for each change alike.
+fn change_event(folder: i64, modseq: u64) -> Event {
+    Event::default().event("change").data(format!("{folder} {modseq}"))
 }
