@@ -260,7 +260,10 @@ async fn security_headers(request: Request<Body>, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // The full Referer for Facteur's own requests, none for any other site: a form posted
+    // before the WASM runs is sent back (by Leptos) to the page it came from, with its query,
+    // while no URL of the reader's (a folder, a search) ever leaves for another site.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
     headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(FALLBACK_CSP));
     // Pages and server-function answers hold mail (or a sign-in form): no cache, shared or
