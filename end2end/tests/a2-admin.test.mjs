@@ -61,6 +61,7 @@ test('A2, A10: a server administrator creates a mailbox, finds it, sets its quot
   await mailboxes.getByRole('searchbox', { name: 'Find a mailbox' }).fill('díaz');
   await mailboxes.getByRole('searchbox', { name: 'Find a mailbox' }).press('Enter');
   await page.waitForURL(/q=d%C3%ADaz/);
+  await waitForHydration(page);
   await page.getByRole('region', { name: /Mailboxes/ }).getByRole('status').filter({ hasText: '1 mailbox' }).waitFor();
   assert.deepEqual(await page.locator('.admin-mailbox strong').allInnerTexts(), ['carla@example.org']);
 
@@ -70,8 +71,12 @@ test('A2, A10: a server administrator creates a mailbox, finds it, sets its quot
   await row.getByRole('button', { name: 'Set the quota' }).click();
   await page.locator('.admin-mailbox', { hasText: 'carla@example.org' }).filter({ hasText: '/ unlimited' }).waitFor();
   await page.locator('.admin-mailbox', { hasText: 'carla@example.org' }).getByLabel('New password').fill('new secret 10');
+  // "Saved." shows since the quota: wait for the reset's own answer.
+  const reset = page.waitForResponse((r) => r.url().endsWith('/api/admin_reset_password'));
   await page.locator('.admin-mailbox', { hasText: 'carla@example.org' }).getByRole('button', { name: 'Reset the password' }).click();
+  assert.equal((await reset).status(), 200);
   await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.match(page.url(), /q=d%C3%ADaz/, 'the search is kept');
   assert.equal(imapAs(server, { ...carlaUser, password: 'new secret 10' }, 'print(json.dumps(True))'), true);
   assert.throws(() => imapAs(server, carlaUser, 'print(json.dumps(True))'));
 

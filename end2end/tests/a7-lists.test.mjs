@@ -79,7 +79,10 @@ test('A7, A8: a list made, its members and roles set, held posts sent or deleted
   // Only owners and moderators write freely now; a member's post would wait too.
   const settings = page.getByRole('region', { name: 'Settings' });
   await settings.getByLabel('Who writes without approval').selectOption('moderated');
+  // "Saved." shows since the first member: wait for this change's own answer.
+  const saved = page.waitForResponse((r) => r.url().endsWith('/api/list_update'));
   await settings.getByRole('button', { name: 'Save' }).click();
+  assert.equal((await saved).status(), 200);
   await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
   assert.match(server.admin(['list', 'show', 'club@example.org']), /posting: moderated/);
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { imap as imapAs } from '../lib/imap.mjs';
 import { sendMail, textMessage } from '../lib/smtp.mjs';
-import { signIn, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
+import { openBrowser, signIn, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42', quotaMb: 1 };
 let server;
@@ -81,6 +81,7 @@ test('D1–D3: create, nest, rename, move and delete folders; IMAP sees each ste
 
   // Renamed with its subfolder, which keeps its message.
   await page.getByRole('link', { name: 'Manage folders' }).click();
+  await waitForHydration(page);
   const projects = yours.locator('.folder-admin-row', { has: page.locator('.folder-admin-name', { hasText: /^Projects$/ }) });
   await projects.getByText('Rename or move').click();
   await projects.getByLabel('Name').fill('Work');
@@ -96,7 +97,7 @@ test('D1–D3: create, nest, rename, move and delete folders; IMAP sees each ste
   assert.ok(!offered.some((o) => o.trim() === '2026'), offered.join(', '));
   await year.getByLabel('Inside').selectOption({ label: '(top level)' });
   await year.getByRole('button', { name: 'Save' }).click();
-  await page.waitForFunction(() => !document.body.innerText.includes('Work/2026'));
+  await yours.locator('.folder-admin-row[style="--depth: 0"]', { has: page.locator('.folder-admin-name', { hasText: /^2026$/ }) }).waitFor();
   await waitUntil(() => JSON.stringify(userFolders()) === JSON.stringify(['2026', 'Work']));
 
   // Deleted: first into Trash, then from there for good.
@@ -107,7 +108,7 @@ test('D1–D3: create, nest, rename, move and delete folders; IMAP sees each ste
   await waitUntil(() => JSON.stringify(userFolders()) === JSON.stringify(['2026', 'Trash/Work']));
   const trashed = yours.locator('.folder-admin-row', { has: page.locator('.folder-admin-name', { hasText: /^Work$/ }) });
   // The page shows it in Trash now, its forms folded.
-  await trashed.locator('.note', { hasText: 'deleted for good' }).waitFor({ state: 'hidden' });
+  await trashed.locator('.note', { hasText: 'deleted for good' }).waitFor({ state: 'attached' });
   await trashed.locator('summary', { hasText: 'Delete folder' }).click();
   await trashed.getByText('deleted for good').waitFor();
   await trashed.getByRole('button', { name: /Delete folder/ }).click();
@@ -147,3 +148,24 @@ async function waitUntil(check) {
   }
   assert.fail('timed out');
 }
+
+test('without JavaScript, a refused folder name is said on the folders page', async () => {
+  const plain = await openBrowser({ javaScriptEnabled: false });
+  try {
+    const page = await plain.context.newPage();
+    await page.goto(`${server.baseUrl}/login`);
+    await page.getByLabel('Email address').fill(ANA.address);
+    await page.getByLabel('Password').fill(ANA.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/mail$/);
+    await page.getByRole('link', { name: 'Manage folders' }).click();
+    const newFolder = page.getByRole('region', { name: 'New folder' });
+    await newFolder.getByLabel('Name').fill('Trash');
+    await newFolder.getByRole('button', { name: 'Create' }).click();
+    // Leptos sends the plain post back to this page with the refusal in its URL.
+    await page.waitForURL(/\/folders\?.*__err=/);
+    await page.getByRole('alert').filter({ hasText: 'This name is already used.' }).waitFor();
+  } finally {
+    await plain.close();
+  }
+});

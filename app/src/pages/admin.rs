@@ -207,7 +207,6 @@ pub async fn set_quota(address: String, quota_mb: String) -> Result<(), AppError
     let address = administration::managed_address(&store, &account, &address).await?;
     store.set_quota(&address, quota_of(&quota_mb)?).await.map_err(refusal)?;
     tracing::info!(by = %account.login, mailbox = %address, quota_mb, "administration: quota set");
-    leptos_axum::redirect(&domain_path(&address.domain));
     Ok(())
 }
 
@@ -219,7 +218,6 @@ pub async fn reset_password(address: String, password: String) -> Result<(), App
     let auth = expect_context::<auth::Auth>();
     auth.set_password(&address, &password).await.map_err(refusal)?;
     tracing::info!(by = %account.login, mailbox = %address, "administration: password reset");
-    leptos_axum::redirect(&domain_path(&address.domain));
     Ok(())
 }
 
