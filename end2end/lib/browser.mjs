@@ -73,6 +73,13 @@ export async function waitForHydration(page) {
   await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 20_000 });
 }
 
+/** Opens the header's account menu (the account's pages and "Log out") and returns it. */
+export async function accountMenu(page) {
+  const menu = page.getByRole('banner').locator('details.account-menu');
+  if ((await menu.getAttribute('open')) === null) await menu.locator('summary').click();
+  return menu.getByRole('navigation');
+}
+
 /** Logs in through the form and waits for the mail view. */
 export async function login(page, baseUrl, address, password) {
   await page.goto(`${baseUrl}/login`);

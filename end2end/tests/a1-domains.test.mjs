@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { startDnsStub } from '../lib/dns.mjs';
-import { signIn, signInFrench, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
+import { accountMenu, signIn, signInFrench, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
 const BOB = { address: 'bob@example.org', password: 'battery staple 7' };
@@ -116,7 +116,7 @@ test('a mailbox made a domain administrator, and back', async () => {
   await page.getByText('Administers the domain.').waitFor();
   const { page: bob } = await signIn(server.baseUrl, BOB);
   await waitForHydration(bob);
-  await bob.getByRole('link', { name: 'Administration' }).click();
+  await (await accountMenu(bob)).getByRole('link', { name: 'Administration' }).click();
   await bob.getByRole('region', { name: /Mailboxes · example\.org/ }).waitFor();
   assert.equal(await bob.getByLabel('Add a domain').count(), 0, 'only a server administrator adds domains');
   await page.getByRole('button', { name: 'Take the domain\'s administration from them' }).click();

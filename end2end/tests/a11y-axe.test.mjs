@@ -81,6 +81,19 @@ for (const [scheme, locale] of [['light', 'en-GB'], ['dark', 'fr-FR']]) {
       if (seen.length) found[name] = seen;
     };
     await audit('mail');
+    // The account menu, open; Escape closes it and gives the focus back to its button, and so
+    // does a click elsewhere (the focus aside).
+    const menu = page.getByRole('banner').locator('details.account-menu');
+    await menu.locator('summary').click();
+    await menu.getByRole('navigation').getByRole('link', { name: french ? 'Préférences' : 'Preferences' }).waitFor();
+    await audit('account menu');
+    await page.keyboard.press('Escape');
+    await menu.getByRole('navigation').waitFor({ state: 'hidden' });
+    assert.equal(await menu.locator('summary').evaluate((summary) => summary === document.activeElement), true);
+    await menu.locator('summary').click();
+    await menu.getByRole('navigation').waitFor();
+    await page.locator('.list-pane .pane-head').click({ position: { x: 2, y: 2 } });
+    await menu.getByRole('navigation').waitFor({ state: 'hidden' });
     await page.locator('.message-row').first().getByRole('link').click();
     await page.locator('.reader-pane .message-subject').waitFor();
     await audit('message');

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { imap as imapAs } from '../lib/imap.mjs';
-import { signIn, signInFrench, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
+import { accountMenu, signIn, signInFrench, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
 const BOB = { address: 'bob@example.org', password: 'battery staple 7' };
@@ -34,7 +34,7 @@ after(async () => {
 test('A2, A10: a server administrator creates a mailbox, finds it, sets its quota and resets its password', async () => {
   const { page } = await signIn(server.baseUrl, ANA);
   await waitForHydration(page);
-  await page.getByRole('link', { name: 'Administration' }).click();
+  await (await accountMenu(page)).getByRole('link', { name: 'Administration' }).click();
   await page.getByRole('heading', { name: 'Administration' }).waitFor();
   const domains = page.getByRole('region', { name: 'Domains' });
   assert.deepEqual(await domains.getByRole('link').allInnerTexts(), ['example.net', 'example.org']);
@@ -89,7 +89,7 @@ test('A2, A10: a server administrator creates a mailbox, finds it, sets its quot
 
 test('a domain administrator manages their domain only (French), and 403 everywhere else', async () => {
   const page = await signInFrench(server.baseUrl, ZOE);
-  await page.getByRole('link', { name: 'Administration' }).click();
+  await (await accountMenu(page)).getByRole('link', { name: 'Administration' }).click();
   await page.getByRole('heading', { name: 'Administration' }).waitFor();
   assert.deepEqual(await page.getByRole('region', { name: 'Domaines' }).getByRole('link').allInnerTexts(), ['example.net']);
   // Their only domain is shown at once.
@@ -118,7 +118,9 @@ test('a domain administrator manages their domain only (French), and 403 everywh
   // A mailbox that administers nothing gets 403 from each too, and is not offered the way in.
   const { page: bob } = await signIn(server.baseUrl, BOB);
   await waitForHydration(bob);
-  assert.equal(await bob.getByRole('link', { name: 'Administration' }).count(), 0);
+  const bobMenu = await accountMenu(bob);
+  await bobMenu.getByRole('link', { name: 'Preferences' }).waitFor();
+  assert.equal(await bobMenu.getByRole('link', { name: 'Administration' }).count(), 0);
   assert.equal((await bob.goto(`${server.baseUrl}/admin`)).status(), 403);
   for (const [endpoint, form] of calls) {
     const response = await bob.request.post(`${server.baseUrl}/api/${endpoint}`, { form, headers: origin, maxRedirects: 0 });

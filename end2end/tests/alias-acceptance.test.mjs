@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../lib/server.mjs';
-import { openBrowser, login } from '../lib/browser.mjs';
+import { accountMenu, openBrowser, login } from '../lib/browser.mjs';
 import { sendMail, textMessage } from '../lib/smtp.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'ana password 1' };
@@ -111,7 +111,7 @@ test('swaks to a two-target alias: both read it in the browser and fetch it byte
     const reader = page.locator('.reader-pane');
     await reader.getByRole('heading', { name: 'Réunion lundi' }).waitFor();
     assert.equal(await reader.locator('.text-body').innerText(), BODY.join('\n'));
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await (await accountMenu(page)).getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/\/login$/);
     await page.close();
 

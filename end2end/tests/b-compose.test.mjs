@@ -11,7 +11,7 @@ import { startServer, facteurBinary } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
 import { sendMail } from '../lib/smtp.mjs';
 import { recipients, savePreferences, setRecipients } from '../lib/compose.mjs';
-import { closeBrowsers, signIn, waitForHydration } from '../lib/browser.mjs';
+import { accountMenu, closeBrowsers, signIn, waitForHydration } from '../lib/browser.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
@@ -353,7 +353,7 @@ function admin(args, input) {
 test('each address has its signature, swapped with the address; the footer ends what is sent', async () => {
   admin(['footer', 'set'], 'Association Les Amis du Quartier\n12 rue des Lilas, Lyon\n');
   const page = await signedIn(ANA);
-  await page.getByRole('link', { name: 'Signatures' }).click();
+  await (await accountMenu(page)).getByRole('link', { name: 'Signatures' }).click();
   await page.waitForURL(/\/settings\/signatures$/);
   await waitForHydration(page);
   await page.getByLabel('ana@example.org').fill('Ana Martin\nTrésorière');

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
-import { closeBrowsers, signIn, waitForHydration } from '../lib/browser.mjs';
+import { accountMenu, closeBrowsers, signIn, waitForHydration } from '../lib/browser.mjs';
 import { waitFor } from '../lib/wait.mjs';
 import { recipients } from '../lib/compose.mjs';
 
@@ -81,7 +81,7 @@ test('undo brings a message just sent back to the composer; after the delay it h
 
 test('the undo delay is a setting; none sends at once', async () => {
   const { browser, page } = await signedIn(BOB);
-  await page.getByRole('link', { name: 'Scheduled' }).click();
+  await (await accountMenu(page)).getByRole('link', { name: 'Scheduled' }).click();
   await page.waitForURL(/\/scheduled$/);
   await waitForHydration(page);
   const delay = page.getByLabel('Time to undo a message sent');

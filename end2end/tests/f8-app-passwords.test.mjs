@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { startServer, facteurBinary } from '../lib/server.mjs';
-import { openBrowser, waitForHydration, login } from '../lib/browser.mjs';
+import { accountMenu, openBrowser, waitForHydration, login } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
 let server;
@@ -45,7 +45,7 @@ test('create an app password, log in with it over IMAP, remove it', async () => 
   const page = await browser.context.newPage();
   await login(page, server.baseUrl, ANA.address, ANA.password);
   await waitForHydration(page);
-  await page.getByRole('banner').getByRole('link', { name: 'App passwords' }).click();
+  await (await accountMenu(page)).getByRole('link', { name: 'App passwords' }).click();
   await page.waitForURL(/\/settings\/app-passwords$/);
   await page.getByRole('heading', { name: 'App passwords', level: 1 }).waitFor();
   await waitForHydration(page);
@@ -94,7 +94,7 @@ test('without JavaScript, in French: the list is rendered on the server and remo
     await page.getByLabel('Mot de passe').fill(ANA.password);
     await page.getByRole('button', { name: 'Se connecter' }).click();
     await page.waitForURL(/\/mail$/);
-    await page.getByRole('banner').getByRole('link', { name: "Mots de passe d'application" }).click();
+    await (await accountMenu(page)).getByRole('link', { name: "Mots de passe d'application" }).click();
     await page.getByRole('heading', { name: "Mots de passe d'application", level: 1 }).waitFor();
     const row = page.getByRole('row', { name: /Téléphone/ });
     assert.match(await row.innerText(), /jamais/);

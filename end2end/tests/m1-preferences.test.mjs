@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startServer } from '../lib/server.mjs';
 import { sendMail, htmlMessage } from '../lib/smtp.mjs';
-import { signIn, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
+import { accountMenu, signIn, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -57,7 +57,7 @@ test('M1: language, images always shown and the compact list are kept for the ac
   assert.equal(requests.length, 0, 'blocked by default');
   assert.equal(await page.locator('.mail.compact').count(), 0);
 
-  await page.getByRole('link', { name: 'Preferences' }).click();
+  await (await accountMenu(page)).getByRole('link', { name: 'Preferences' }).click();
   await page.getByRole('heading', { name: 'Preferences' }).waitFor();
   await page.getByLabel('Language').selectOption('fr');
   await page.getByLabel(/Always show images/).check();

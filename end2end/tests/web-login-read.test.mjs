@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { sendMail, textMessage } from '../lib/smtp.mjs';
-import { openBrowser, waitForHydration, login } from '../lib/browser.mjs';
+import { accountMenu, openBrowser, waitForHydration, login } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
 let server;
@@ -94,7 +94,7 @@ test('wrong password, login, read a message, logout', async () => {
   }
   await page.goto(`${server.baseUrl}/mail`);
 
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await (await accountMenu(page)).getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL(/\/login$/);
   await page.goto(`${server.baseUrl}/mail`);
   await page.waitForURL(/\/login$/);
@@ -166,7 +166,7 @@ test('forms work without JavaScript, and French follows Accept-Language', async 
     for (const name of ['Boîte de réception', 'Brouillons', 'Envoyés', 'Modèles', 'Indésirables', 'Corbeille']) {
       await folders.getByRole('link', { name: new RegExp(`^${name}`) }).waitFor();
     }
-    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await (await accountMenu(page)).getByRole('button', { name: 'Se déconnecter' }).click();
     await page.waitForURL(/\/login$/);
   } finally {
     await plain.close();

@@ -776,6 +776,8 @@ pub(crate) fn AppHeader(
 ) -> impl IntoView {
     let lang = use_lang();
     let logout = ServerAction::<Logout>::new();
+    #[cfg(feature = "hydrate")]
+    close_account_menu_from_outside();
     view! {
         <header class="app-header">
             <a class="brand" href="/mail">
@@ -783,39 +785,71 @@ pub(crate) fn AppHeader(
                 <span>{t(lang, Key::AppName)}</span>
             </a>
             <div class="account">
-                <span class="visually-hidden">{t(lang, Key::SignedInAs)}" "</span>
                 // A full load: the composer rewrites its own address as it saves (autosave), which
                 // the router does not see, so a routed link from the composer would not reset it.
                 <a class="button primary" href=crate::pages::compose::COMPOSE_PATH rel="external">
                     {t(lang, Key::NewMessage)}
                 </a>
-                <span class="account-address" title=login.clone()>{login.clone()}</span>
-                <a class="button subtle" href=crate::pages::scheduled::SCHEDULED_PATH>
-                    {t(lang, Key::Scheduled)}
-                </a>
-                <a class="button subtle" href=crate::pages::signatures::SIGNATURES_PATH>
-                    {t(lang, Key::Signatures)}
-                </a>
-                <a class="button subtle" href=crate::pages::settings::APP_PASSWORDS_PATH>
-                    {t(lang, Key::AppPasswords)}
-                </a>
-                <a class="button subtle" href=crate::pages::preferences::PREFERENCES_PATH>
-                    {t(lang, Key::Preferences)}
-                </a>
-                {administers
-                    .then(|| {
-                        view! {
-                            <a class="button subtle" href=crate::pages::admin::ADMIN_PATH>
-                                {t(lang, Key::Administration)}
-                            </a>
-                        }
-                    })}
-                <ActionForm action=logout>
-                    <button type="submit" class="button subtle">{t(lang, Key::Logout)}</button>
-                </ActionForm>
+                // The account's pages in a menu under its address: one line on a phone as on a
+                // desktop, and a `<details>` opens without the WASM.
+                <details class="account-menu">
+                    <summary class="button subtle" title=login.clone()>
+                        <span class="visually-hidden">{t(lang, Key::SignedInAs)}" "</span>
+                        <span class="account-address">{login.clone()}</span>
+                    </summary>
+                    <nav class="account-menu-items" aria-label=t(lang, Key::AccountMenu)>
+                        // In full, where the button had to cut it (a phone).
+                        <p class="account-menu-login">{login}</p>
+                        <a href=crate::pages::scheduled::SCHEDULED_PATH>{t(lang, Key::Scheduled)}</a>
+                        <a href=crate::pages::signatures::SIGNATURES_PATH>{t(lang, Key::Signatures)}</a>
+                        <a href=crate::pages::settings::APP_PASSWORDS_PATH>{t(lang, Key::AppPasswords)}</a>
+                        <a href=crate::pages::preferences::PREFERENCES_PATH>{t(lang, Key::Preferences)}</a>
+                        {administers
+                            .then(|| {
+                                view! {
+                                    <a href=crate::pages::admin::ADMIN_PATH>{t(lang, Key::Administration)}</a>
+                                }
+                            })}
+                        <ActionForm action=logout>
+                            <button type="submit">{t(lang, Key::Logout)}</button>
+                        </ActionForm>
+                    </nav>
+                </details>
             </div>
         </header>
     }
+}
+
+/// Closes the account menu on a click outside it, and on Escape (giving the focus back to its
+/// button), as a menu does; a `<details>` alone stays open.
+#[cfg(feature = "hydrate")]
+fn close_account_menu_from_outside() {
+    use leptos::wasm_bindgen::JsCast;
+
+    fn open_menu() -> Option<web_sys::Element> {
+        document().query_selector("details.account-menu[open]").ok().flatten()
+    }
+    let on_click = window_event_listener(leptos::ev::click, |event| {
+        let target = event.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        if let Some(menu) = open_menu().filter(|menu| !menu.contains(target.as_ref())) {
+            let _ = menu.remove_attribute("open");
+        }
+    });
+    let on_key = window_event_listener(leptos::ev::keydown, |event| {
+        if event.key() != "Escape" {
+            return;
+        }
+        if let Some(menu) = open_menu() {
+            let _ = menu.remove_attribute("open");
+            if let Some(summary) = menu.query_selector("summary").ok().flatten() {
+                let _ = summary.unchecked_into::<web_sys::HtmlElement>().focus();
+            }
+        }
+    });
+    on_cleanup(move || {
+        on_click.remove();
+        on_key.remove();
+    });
 }
 
 #[component]
