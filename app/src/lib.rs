@@ -122,10 +122,6 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/mail"/> }/>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
-                // Async: the page waits for its data, so an expired session can still answer
-                // with a real 302 to /login. One wildcard route (not one per depth) keeps the
-                // page alive while the reader moves between folders and messages.
-                <Route path=path!("/mail") view=pages::mail::MailPage ssr=SsrMode::Async/>
                 <Route path=path!("/compose") view=pages::compose::ComposePage ssr=SsrMode::Async/>
                 <Route path=path!("/scheduled") view=pages::scheduled::ScheduledPage ssr=SsrMode::Async/>
                 <Route
@@ -149,6 +145,10 @@ pub fn App() -> impl IntoView {
                     view=pages::signatures::SignaturesPage
                     ssr=SsrMode::Async
                 />
+                // Async: the page waits for its data, so an expired session can still answer
+                // with a real 302 to /login. One wildcard route, which `/mail` matches too (an
+                // empty selection: the Inbox), keeps the page alive while the reader moves
+                // between folders and messages, with the ticks kept.
                 <Route path=path!("/mail/*selection") view=pages::mail::MailPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

@@ -76,7 +76,14 @@ pub fn router(
     dns: Dns,
 ) -> axum::Router {
     let store = auth.store().clone();
-    let routes = generate_route_list(crate::App);
+    let mut routes = generate_route_list(crate::App);
+    // The router's `/mail/*selection` matches `/mail` too, axum's `/mail/{*selection}` does not.
+    routes.push(leptos_axum::AxumRouteListing::new(
+        "/mail".to_string(),
+        leptos_router::SsrMode::Async,
+        [leptos_router::Method::Get],
+        vec![],
+    ));
     let context_store = store.clone();
     let context_auth = auth.clone();
     let context_mail = mail.clone();

@@ -16,10 +16,11 @@ const BOB = { address: 'bob@example.org', password: 'battery staple 7' };
 const CARL = { address: 'carl@example.org', password: 'pale blue dot 3' };
 const DORA = { address: 'dora@example.org', password: 'quiet meadow 8' };
 const ELSA = { address: 'elsa@example.org', password: 'north wind 5' };
+const FRED = { address: 'fred@example.org', password: 'long river 6' };
 let server;
 
 before(async () => {
-  server = await startServer({ users: [ANA, BOB, CARL, DORA, ELSA], imap: true });
+  server = await startServer({ users: [ANA, BOB, CARL, DORA, ELSA, FRED], imap: true });
 });
 
 after(async () => {
@@ -465,6 +466,30 @@ test('C5, C4: the rows and the open message are in the page once, not again in i
   await page.getByText('No messages in this folder.').waitFor();
   assert.equal(await page.locator('.message-row').count(), 0);
   assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page was not reloaded');
+  await page.close();
+});
+
+test('C5: ticks stay while a message is opened, from /mail as from a folder', async () => {
+  for (const subject of ['Tick one', 'Tick two', 'Tick three']) {
+    await sendMail({
+      port: server.smtpPort,
+      from: 'eve@example.net',
+      to: FRED.address,
+      message: message({ from: 'eve@example.net', to: FRED.address, subject, date: new Date(), text: subject }),
+    });
+  }
+  const { page } = await signIn(server.baseUrl, FRED);
+  await waitForHydration(page);
+  assert.match(page.url(), /\/mail$/);
+  const checks = page.locator('.message-row .row-check');
+  await checks.nth(2).waitFor();
+  await checks.nth(0).check();
+  await checks.nth(1).check();
+  const subject = (await rowSubjects(page))[2];
+  await page.locator('.message-row').nth(2).getByRole('link').click();
+  await page.locator('.reader-pane .message-subject').filter({ hasText: subject }).waitFor();
+  assert.doesNotMatch(page.url(), /\/mail$/);
+  assert.deepEqual(await checks.evaluateAll((all) => all.map((c) => c.checked)), [true, true, false]);
   await page.close();
 });
 
