@@ -100,6 +100,19 @@ export async function signIn(baseUrl, user, options = {}) {
   return { browser, page };
 }
 
+/** A page signed in as `user` in a browser without JavaScript: what a reader sees before the
+ * WASM runs, or without it. Returns `{ browser, page }`. */
+export async function signInWithoutScript(baseUrl, user) {
+  const browser = await openBrowser({ javaScriptEnabled: false });
+  const page = await browser.context.newPage();
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel('Email address').fill(user.address);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/mail$/);
+  return { browser, page };
+}
+
 /** A page signed in as `user` through the French login page (a browser in French). */
 export async function signInFrench(baseUrl, user) {
   const browser = await openBrowser({ locale: 'fr-FR' });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { imap as imapAs } from '../lib/imap.mjs';
 import { sendMail, textMessage } from '../lib/smtp.mjs';
-import { openBrowser, signIn, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
+import { signInWithoutScript, signIn, closeBrowsers, waitForHydration } from '../lib/browser.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42', quotaMb: 1 };
 let server;
@@ -150,22 +150,12 @@ async function waitUntil(check) {
 }
 
 test('without JavaScript, a refused folder name is said on the folders page', async () => {
-  const plain = await openBrowser({ javaScriptEnabled: false });
-  try {
-    const page = await plain.context.newPage();
-    await page.goto(`${server.baseUrl}/login`);
-    await page.getByLabel('Email address').fill(ANA.address);
-    await page.getByLabel('Password').fill(ANA.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/mail$/);
-    await page.getByRole('link', { name: 'Manage folders' }).click();
-    const newFolder = page.getByRole('region', { name: 'New folder' });
-    await newFolder.getByLabel('Name').fill('Trash');
-    await newFolder.getByRole('button', { name: 'Create' }).click();
-    // Leptos sends the plain post back to this page with the refusal in its URL.
-    await page.waitForURL(/\/folders\?.*__err=/);
-    await page.getByRole('alert').filter({ hasText: 'This name is already used.' }).waitFor();
-  } finally {
-    await plain.close();
-  }
+  const { page } = await signInWithoutScript(server.baseUrl, ANA);
+  await page.getByRole('link', { name: 'Manage folders' }).click();
+  const newFolder = page.getByRole('region', { name: 'New folder' });
+  await newFolder.getByLabel('Name').fill('Trash');
+  await newFolder.getByRole('button', { name: 'Create' }).click();
+  // Leptos sends the plain post back to this page with the refusal in its URL.
+  await page.waitForURL(/\/folders\?.*__err=/);
+  await page.getByRole('alert').filter({ hasText: 'This name is already used.' }).waitFor();
 });
