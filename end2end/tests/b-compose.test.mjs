@@ -11,7 +11,7 @@ import { startServer, facteurBinary } from '../lib/server.mjs';
 import { startPeer } from '../lib/peer.mjs';
 import { sendMail } from '../lib/smtp.mjs';
 import { recipients, savePreferences, setRecipients } from '../lib/compose.mjs';
-import { accountMenu, closeBrowsers, signIn, waitForHydration } from '../lib/browser.mjs';
+import { accountMenu, closeBrowsers, signIn, signInWithoutScript, waitForHydration } from '../lib/browser.mjs';
 import { waitFor } from '../lib/wait.mjs';
 
 const ANA = { address: 'ana@example.org', password: 'correct horse 42' };
@@ -604,3 +604,14 @@ print(json.dumps([a.display_name, a.addr_spec]))`;
   await page.close();
 });
 
+
+test('without JavaScript, a refused message says why', async () => {
+  const { page } = await signInWithoutScript(server.baseUrl, ANA);
+  await page.goto(`${server.baseUrl}/compose`);
+  await page.getByLabel('To').fill('bbo@example.org');
+  await page.getByLabel('Subject').fill('Typo');
+  await page.getByRole('button', { name: 'Send' }).click();
+  // Leptos sends the plain post back to the composer with the refusal in its URL.
+  await page.waitForURL(/\/compose\?.*__err=/);
+  await page.getByRole('alert').filter({ hasText: 'Nobody has this address here: bbo@example.org' }).waitFor();
+});

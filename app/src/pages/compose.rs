@@ -375,8 +375,12 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
     let hidden = |name: &'static str, value: Option<i64>| {
         value.map(|value| view! { <input type="hidden" name=name value=value.to_string()/> })
     };
+    // Without the WASM a refused message comes back here with the refusal in the URL.
+    let query = use_query_map();
     let error = move || {
-        submit.value().get().and_then(Result::err).map(|error| {
+        let ran = submit.version().get() > 0;
+        let refusal = submit.value().get().and_then(Result::err);
+        refusal.or_else(|| if ran { None } else { query.with(crate::error::refusal_in_url) }).map(|error| {
             let detail = error.detail().map(|d| format!(" {d}")).unwrap_or_default();
             view! { <p class="form-error" role="alert">{t(lang, error.message_key())}{detail}</p> }
         })
