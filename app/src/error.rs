@@ -157,13 +157,6 @@ impl fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
-/// The refusal of a form posted before the WASM ran: Leptos answers such a post with a redirect
-/// to the page it came from, the error encoded in its `__err` query parameter. Pages show it
-/// until an action of theirs has run in the browser.
-pub fn refusal_in_url(query: &leptos_router::params::ParamsMap) -> Option<AppError> {
-    query.get("__err").map(|encoded| leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(&encoded))
-}
-
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

@@ -614,4 +614,6 @@ test('without JavaScript, a refused message says why', async () => {
   // Leptos sends the plain post back to the composer with the refusal in its URL.
   await page.waitForURL(/\/compose\?.*__err=/);
   await page.getByRole('alert').filter({ hasText: 'Nobody has this address here: bbo@example.org' }).waitFor();
+  // The send's refusal, not an autosave's (the two are one server function).
+  assert.equal(await page.locator('.autosaved').count(), 0);
 });

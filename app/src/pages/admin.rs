@@ -306,8 +306,7 @@ pub fn AdminPage() -> impl IntoView {
         |((domain, filter, page, view, mailbox), ..)| load_admin(domain, filter, page, view, mailbox),
     );
     let error = move || {
-        let ran = actions.versions() > 0;
-        actions.error().or_else(|| if ran { None } else { query.with(crate::error::refusal_in_url) }).map(|error| {
+        actions.error().map(|error| {
             let detail = error.detail().map(|what| format!(" {what}"));
             view! { <p class="form-error" role="alert">{t(lang, error.message_key())}{detail}</p> }
         })
@@ -419,12 +418,9 @@ pub fn ActionFeedback(
     results: impl Fn() -> Vec<Option<Result<(), AppError>>> + Send + Sync + 'static,
 ) -> impl IntoView {
     let lang = use_lang();
-    let query = use_query_map();
     move || {
         let results = results();
-        let ran = results.iter().any(Option::is_some);
-        let refusal = results.iter().flatten().find_map(|result| result.clone().err());
-        if let Some(error) = refusal.or_else(|| if ran { None } else { query.with(crate::error::refusal_in_url) }) {
+        if let Some(error) = results.iter().flatten().find_map(|result| result.clone().err()) {
             let detail = error.detail().map(|what| format!(" {what}"));
             return view! { <p class="form-error" role="alert">{t(lang, error.message_key())}{detail}</p> }.into_any();
         }

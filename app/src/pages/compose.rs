@@ -289,7 +289,9 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
     let edited = Callback::new(save_later);
     // B8: a recipient dragged from one field to another.
     provide_context(DraggedChip(RwSignal::new(None)));
-    let autosaved = move || match autosave.value().get() {
+    // Only a save made here: a refusal Leptos read from the URL (a post without the WASM) is
+    // the send's, which `error` shows, not an autosave's.
+    let autosaved = move || match autosave.value().get().filter(|_| autosave.version().get() > 0) {
         Some(Ok(Some(_))) => {
             view! { <p class="note autosaved" role="status">{t(lang, Key::DraftAutosaved)}</p> }.into_any()
         }
@@ -375,12 +377,8 @@ fn Composer(form: ComposeForm, notice: Option<Key>) -> impl IntoView {
     let hidden = |name: &'static str, value: Option<i64>| {
         value.map(|value| view! { <input type="hidden" name=name value=value.to_string()/> })
     };
-    // Without the WASM a refused message comes back here with the refusal in the URL.
-    let query = use_query_map();
     let error = move || {
-        let ran = submit.version().get() > 0;
-        let refusal = submit.value().get().and_then(Result::err);
-        refusal.or_else(|| if ran { None } else { query.with(crate::error::refusal_in_url) }).map(|error| {
+        submit.value().get().and_then(Result::err).map(|error| {
             let detail = error.detail().map(|d| format!(" {d}")).unwrap_or_default();
             view! { <p class="form-error" role="alert">{t(lang, error.message_key())}{detail}</p> }
         })

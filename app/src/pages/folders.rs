@@ -141,20 +141,15 @@ pub(crate) fn fold_tools() {
     }
 }
 
-/// The error of the page's last action, whichever it was, as its alert line; before any has run
-/// in the browser, the refusal of a form posted without the WASM.
+/// The error of the page's last action, whichever it was, as its alert line.
 pub(crate) fn action_error<const N: usize>(
     results: [Option<Result<(), AppError>>; N],
 ) -> Option<impl IntoView + use<N>> {
     let lang = use_lang();
-    let ran = results.iter().any(Option::is_some);
-    let in_url =
-        move || if ran { None } else { leptos_router::hooks::use_query_map().with(crate::error::refusal_in_url) };
     results
         .into_iter()
         .flatten()
         .find_map(Result::err)
-        .or_else(in_url)
         .map(|error| view! { <p class="form-error" role="alert">{t(lang, error.message_key())}</p> })
 }
 

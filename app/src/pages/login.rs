@@ -5,6 +5,7 @@
 //! URL (`?error=bad_credentials`), which the page reads back.
 
 use leptos::prelude::*;
+use leptos::server_fn::error::ServerFnUrlError;
 use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
@@ -46,9 +47,8 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 const FAILED_LOGIN_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Sends a plain form post back to /login with the error in the URL, in a form that names the
-/// error and not Leptos' encoding of it. Calls from WASM receive the error itself and ignore the
-/// redirect.
+/// Sends a plain form post back to /login with the error in the URL, named rather than in
+/// Leptos' encoding. Calls from WASM receive the error itself and ignore the redirect.
 #[cfg(feature = "ssr")]
 fn failed_login(error: AppError) -> AppError {
     leptos_axum::redirect(&format!("/login?error={}", login_error_code(&error)));
@@ -76,7 +76,9 @@ pub fn LoginPage() -> impl IntoView {
     let error = move || {
         login.value().get().and_then(Result::err).or_else(|| {
             query.with(|q| {
-                q.get("error").and_then(|code| login_error_from_code(&code)).or_else(|| crate::error::refusal_in_url(q))
+                q.get("error")
+                    .and_then(|code| login_error_from_code(&code))
+                    .or_else(|| q.get("__err").map(|encoded| ServerFnUrlError::<AppError>::decode_err(&encoded)))
             })
         })
     };

@@ -79,12 +79,8 @@ pub fn ScheduledPage() -> impl IntoView {
     let delay = ServerAction::<SetUndoDelay>::new();
     // Read again after each change.
     let data = Resource::new(move || (cancel.version().get(), delay.version().get()), |_| load_scheduled());
-    let query = leptos_router::hooks::use_query_map();
     let status = move || {
-        // Before an action ran here, a form posted without the WASM may have come back refused.
-        let ran = cancel.version().get() + delay.version().get() > 0;
-        let before = || if ran { None } else { query.with(crate::error::refusal_in_url).map(Err) };
-        let key = match (cancel.value().get().or_else(before), delay.value().get()) {
+        let key = match (cancel.value().get(), delay.value().get()) {
             (Some(Err(error)), _) | (_, Some(Err(error))) => {
                 return view! { <p class="form-error" role="alert">{t(lang, error.message_key())}</p> }.into_any();
             }

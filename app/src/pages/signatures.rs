@@ -233,13 +233,9 @@ pub fn SignaturesPage() -> impl IntoView {
                                             })
                                     }}
                                     {move || {
-                                        let ran = save.version().get() + save_preferences.version().get() > 0;
                                         save.value()
                                             .get()
                                             .and_then(Result::err)
-                                            .or_else(|| {
-                                                if ran { None } else { query.with(crate::error::refusal_in_url) }
-                                            })
                                             .map(|error| {
                                                 view! {
                                                     <p class="form-error" role="alert">{t(lang, error.message_key())}</p>
